@@ -1,0 +1,1 @@
+"""Where things are: French territories, coordinate systems and distances."""
