@@ -83,9 +83,17 @@ class Rejet:
     field: str
     reason: str
     value: str = ""
+    #: which input file the line belongs to ('' = the main file; 'ej', 'dui' or a file name)
+    source: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "field": self.field, "reason": self.reason, "value": self.value}
+        return {
+            "line": self.line,
+            "field": self.field,
+            "reason": self.reason,
+            "value": self.value,
+            "source": self.source,
+        }
 
 
 @dataclass
@@ -110,12 +118,18 @@ class GroupingRules:
 
     min_esms: int = 15
     min_esms_derogatoire: int = 8
-    max_esms: int = 49
+    #: most ESMS funded per project; None = no ceiling in the rule set (2022: tiers only)
+    max_esms: int | None = 49
+    #: applies to grappes made only of small OGs; a medium or large OG may stand alone
     min_og: int = 2
     #: an OG is "petit" when it runs at most this many ESMS (14 for "< 15", 15 for "<= 15")
     petit_og_max: int = 14
     max_other_field_share: float = 0.2
     exclude_deja_finance: bool = True
+    #: fields whose ESMS are eligible under the call (amorçage t1: PA and PH only)
+    eligible_champs: tuple[str, ...] = ("PA", "PH", "DOM", "PDS", "PDE", "AHI", "PJM")
+    #: amorçage t1: the grappe must be mostly ESMS financed by Assurance maladie (003 Q1-2)
+    medicalise_majority: bool = False
     points_isole: int = 3
     points_multi_og: int = 2
     points_multi_departement: int = 2
