@@ -14,7 +14,12 @@ app = typer.Typer(
 )
 
 #: modules that each define ``register(app: typer.Typer) -> None``
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "matching.cli_check",
+    "matching.cli_rules",
+    "matching.cli_sample",
+    "matching.cli_propose",
+)
 
 
 def _register_all() -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks of the grappe solver against peer methods (max-p, k-means-constrained, greedy)."""

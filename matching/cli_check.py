@@ -1,0 +1,173 @@
+"""``grappes check``: validate and summarise an establishments file (rich tables in French)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from matching.check import summarise
+from matching.exports import write_csv
+from matching.ingest import DEFAULT_MAX_BYTES, IngestError, load
+from matching.model import LoadResult
+
+#: rejected rows shown in the terminal (all of them go to rejets.csv with --out)
+MAX_REJECTS_SHOWN = 50
+
+CHAMP_LABELS: dict[str, str] = {
+    "PA": "PA (personnes âgées)",
+    "PH": "PH (personnes handicapées)",
+    "DOM": "DOM (domicile)",
+    "PDS": "PDS (difficultés spécifiques)",
+    "PDE": "PDE (protection de l'enfance)",
+    "AHI": "AHI (accueil, hébergement, insertion)",
+    "PJM": "PJM (protection juridique des majeurs)",
+    "hors_champ": "hors champ (dont sanitaire)",
+}
+
+
+def _sample_paths() -> tuple[Path, Path | None, Path | None]:
+    """Bundled sample files, when the sample helper's module is installed."""
+    try:
+        from matching.sample import sample_paths
+    except ImportError as exc:
+        msg = "l'échantillon intégré n'est pas disponible (module matching.sample absent)"
+        raise IngestError(msg) from exc
+    etab, ej, dui = sample_paths()
+    return Path(etab), Path(ej) if ej else None, Path(dui) if dui else None
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for i, col in enumerate(columns):
+        numeric = bool(rows) and all(isinstance(row[i], int) for row in rows)
+        table.add_column(col, justify="right" if numeric else "left")
+    for row in rows:
+        table.add_row(*[str(v) for v in row])
+    return table
+
+
+def print_summary(console: Console, summary: dict[str, Any], result: LoadResult) -> None:
+    """The French report of ``grappes check``."""
+    meta = summary["meta"]
+    console.print(
+        f"[bold]Fichier[/bold] {meta.get('fichier', '')} : {summary['kind']} "
+        f"({summary['encoding']}), {summary['lignes_chargees']} établissement(s) chargé(s), "
+        f"{len(summary['rejected'])} ligne(s) rejetée(s)."
+    )
+    console.print(
+        f"[bold]{summary['esms']}[/bold] ESMS des champs du programme, "
+        f"[bold]{summary['og']}[/bold] OG, {summary['autonomes']} ESMS autonome(s), "
+        f"{summary['sanitaires']} établissement(s) sanitaire(s)."
+    )
+    console.print(_table("Établissements par champ", ["Champ", "Nombre"],
+                         [[CHAMP_LABELS.get(k, k), v] for k, v in summary["by_field"].items()]))
+    console.print(_table("ESMS par département", ["Département", "ESMS"],
+                         [[k, v] for k, v in summary["by_departement"].items()]))
+    cats = list(summary["by_categorie"].items())
+    console.print(_table("Établissements par catégorie", ["Catégorie", "Libellé", "Champ",
+                                                          "Nombre"],
+                         [[k, v["libelle"][:60], v["champ"], v["n"]] for k, v in cats]))
+    console.print(_table("OG par typologie (ESMS du fichier)", ["Typologie", "OG", "ESMS"],
+                         [[k, v["og"], v["esms"]] for k, v in summary["by_og_typologie"].items()]))
+    console.print(_table("OG par statut juridique", ["Statut", "OG", "ESMS"],
+                         [[k, v["og"], v["esms"]] for k, v in summary["by_statut"].items()]))
+    labels = {"fichier": "coordonnées du fichier", "centroide_commune": "centroïde de la commune",
+              "aucune": "aucune (rejetés)"}
+    console.print(_table("Origine des coordonnées", ["Origine", "Établissements"],
+                         [[labels.get(k, k), v] for k, v in summary["coord_source"].items()]))
+    rejets = result.rejets
+    if rejets:
+        shown = rejets[:MAX_REJECTS_SHOWN]
+        title = f"Lignes rejetées ({len(shown)} sur {len(rejets)})"
+        rows = [[r.source or "principal", r.line, r.field, r.reason, r.value] for r in shown]
+        console.print(_table(title, ["Fichier", "Ligne", "Champ", "Motif", "Valeur"], rows))
+        if len(rejets) > MAX_REJECTS_SHOWN:
+            console.print(f"… et {len(rejets) - MAX_REJECTS_SHOWN} autres : voir rejets.csv "
+                          "(option --out).")
+    for warning in summary["warnings"]:
+        console.print(f"[yellow]Attention :[/yellow] {warning}", highlight=False)
+
+
+def write_outputs(result: LoadResult, out: Path) -> tuple[Path, Path]:
+    """etablissements.csv (normalised table) and rejets.csv in ``out``."""
+    import pandas as pd
+
+    etab = write_csv(result.etablissements, out / "etablissements.csv")
+    columns = ["source", "line", "field", "reason", "value"]
+    rejets = pd.DataFrame([r.as_dict() for r in result.rejets], columns=columns)
+    rejets = rejets.rename(columns={"source": "fichier", "line": "ligne", "field": "champ",
+                                    "reason": "motif", "value": "valeur"})
+    rejets["fichier"] = rejets["fichier"].replace("", "principal")
+    return etab, write_csv(rejets, out / "rejets.csv")
+
+
+def check(
+    file: Annotated[Path | None, typer.Argument(help="Extrait FINESS etalab ou modèle CSV.")]
+    = None,
+    ej: Annotated[Path | None, typer.Option("--ej", help="Extrait des entités juridiques "
+                                            "(cs1100501).")] = None,
+    dui: Annotated[Path | None, typer.Option("--dui", help="Fichier DUI (finess_et, "
+                                             "dui_editeur, dui_statut...).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON (un objet).")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Dossier où écrire "
+                                             "etablissements.csv et rejets.csv.")] = None,
+    sample: Annotated[bool, typer.Option("--sample", help="Vérifier l'échantillon "
+                                         "intégré.")] = False,
+    max_mo: Annotated[int, typer.Option("--max-mo", help="Taille maximale d'un fichier "
+                                        "(Mo).")] = DEFAULT_MAX_BYTES // (1024 * 1024),
+) -> None:
+    """Vérifier et résumer un fichier d'établissements (FINESS etalab ou modèle CSV)."""
+    console = Console(stderr=as_json)
+    try:
+        if file is None:
+            if not sample:
+                msg = "indiquez un fichier à vérifier, ou --sample pour l'échantillon intégré"
+                raise IngestError(msg)
+            file, sample_ej, sample_dui = _sample_paths()
+            ej = ej if ej is not None else sample_ej
+            dui = dui if dui is not None else sample_dui
+        result = _load_with_progress(console, file, ej, dui, max_mo * 1024 * 1024, as_json)
+    except IngestError as exc:
+        if as_json:
+            typer.echo(json.dumps({"usable": False, "error": str(exc)}, ensure_ascii=False))
+        console.print(f"[red]Fichier inutilisable :[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    summary = summarise(result)
+    if out is not None:
+        etab, rej = write_outputs(result, out)
+        console.print(f"Écrit : {etab} et {rej}")
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        print_summary(console, summary, result)
+    if not summary["usable"]:
+        console.print("[red]Données inutilisables :[/red] aucun ESMS d'un champ du programme "
+                      "n'a pu être chargé (voir les lignes rejetées).", highlight=False)
+        raise typer.Exit(1)
+    if not as_json:
+        console.print("[green]Données utilisables.[/green]")
+
+
+def _load_with_progress(console: Console, file: Path, ej: Path | None, dui: Path | None,
+                        max_bytes: int, quiet: bool) -> LoadResult:
+    if quiet or not console.is_terminal:
+        return load(file, ej=ej, dui=dui, max_bytes=max_bytes)
+    with Progress(TextColumn("Lecture"), BarColumn(), TextColumn("{task.completed}/{task.total}"
+                  " lignes"), TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("lecture", total=None)
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return load(file, ej=ej, dui=dui, progress=tick, max_bytes=max_bytes)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``check`` to the ``grappes`` command line."""
+    app.command("check")(check)

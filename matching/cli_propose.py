@@ -1,0 +1,252 @@
+"""``grappes propose``: propose grappes for a FINESS file (or the sample) and cost them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from matching.exports import write_csv
+from matching.model import CHAMPS, LoadResult
+from matching.propose import DEFAULT_TIME_LIMIT, ProposalReport, propose
+
+RULES_HELP = "Jeu de règles : nom (voir grappes rules) ou fichier .toml."
+
+
+class CommandError(ValueError):
+    """A user input the command cannot use (French message)."""
+
+
+def _euros(amount: float) -> str:
+    if amount != amount:  # NaN
+        return "—"
+    return f"{amount:,.0f} €".replace(",", " ")
+
+
+def load_input(file: Path | None, ej: Path | None, dui: Path | None, sample: bool) -> LoadResult:
+    """The table from a file (``matching.ingest.load``) or the bundled sample."""
+    if sample and file is not None:
+        msg = "donner soit un fichier, soit --sample, pas les deux"
+        raise CommandError(msg)
+    if sample:
+        try:
+            from matching.sample import load_sample
+        except ImportError as exc:
+            msg = "l'échantillon intégré n'est pas disponible (module matching.sample absent)"
+            raise CommandError(msg) from exc
+        return load_sample()
+    if file is None:
+        msg = "fichier manquant : donner un extrait FINESS / modèle CSV, ou --sample"
+        raise CommandError(msg)
+    from matching.ingest import load
+
+    return load(file, ej=ej, dui=dui)
+
+
+def read_links_file(path: Path | None):
+    """Known partnerships (``finess_ej_a;finess_ej_b``) or None."""
+    if path is None:
+        return None
+    from matching.graph import read_links
+
+    if not path.is_file():
+        msg = f"{path} : fichier de liens introuvable"
+        raise CommandError(msg)
+    return read_links(path)
+
+
+def write_outputs(report: ProposalReport, out: Path, xlsx: bool = False) -> list[Path]:
+    """``grappes.csv`` and ``etablissements.csv`` (French Excel CSV) in ``out``."""
+    paths = [
+        write_csv(report.grappes_frame(), out / "grappes.csv"),
+        write_csv(report.etablissements_frame(), out / "etablissements.csv"),
+    ]
+    if xlsx:
+        try:
+            from matching.dossier import write_exports
+        except ImportError as exc:
+            msg = "export XLSX indisponible (module matching.dossier absent)"
+            raise CommandError(msg) from exc
+        written = write_exports(report, out, xlsx=True)
+        if isinstance(written, list | tuple):
+            paths.extend(Path(p) for p in written)
+    return paths
+
+
+def print_report(console: Console, report: ProposalReport) -> None:
+    """The French summary: one line per grappe, totals, reasons of the unplaced ESMS."""
+    stats = report.stats
+    table = Table(
+        title=f"Grappes proposées ({report.rules_title or report.rules_name})",
+        title_justify="left",
+    )
+    for col, justify in (
+        ("Grappe", "left"),
+        ("Champ", "left"),
+        ("ESMS", "right"),
+        ("OG", "right"),
+        ("Départements", "left"),
+        ("Points", "right"),
+        ("Financement", "right"),
+        ("Porteur", "left"),
+        ("Dist. moy./max", "right"),
+        ("Alertes", "left"),
+    ):
+        table.add_column(col, justify=justify)
+    frame = report.grappes_frame()
+    for row in frame.itertuples(index=False):
+        table.add_row(
+            row.grappe,
+            row.champ,
+            str(row.n_esms),
+            str(row.n_og),
+            row.departements,
+            str(row.points),
+            _euros(float(row.total)),
+            row.porteur,
+            f"{row.mean_km:.0f} / {row.max_km:.0f} km",
+            row.warnings[:80],
+        )
+    console.print(table)
+    small = stats.get("esms_small_og", 0)
+    placed_small = stats.get("esms_small_og_placed", 0)
+    total = float(frame["total"].fillna(0).sum()) if len(frame) else 0.0
+    console.print(
+        f"[bold]{stats.get('grappes', 0)}[/bold] grappe(s) ; "
+        f"[bold]{stats.get('esms_placed', 0)}[/bold] ESMS placés sur "
+        f"{stats.get('esms_eligible', 0)} éligibles ; ESMS de petits OG placés : "
+        f"{placed_small} / {small} (borne supérieure {stats.get('upper_bound', '?')}) ; "
+        f"points : {stats.get('points', 0)} ; financement total : {_euros(total)} ; "
+        f"calcul : {stats.get('runtime_s', 0):.1f} s.",
+        highlight=False,
+    )
+    unplaced = report.unplaced_frame()
+    if len(unplaced):
+        counts = unplaced.groupby("code", sort=True).agg(
+            n=("finess_et", "size"), reason=("reason", "first")
+        )
+        t = Table(title="ESMS sans grappe, par motif", title_justify="left")
+        t.add_column("Motif")
+        t.add_column("ESMS", justify="right")
+        t.add_column("Exemple")
+        for code, r in counts.sort_values("n", ascending=False).iterrows():
+            t.add_row(str(code), str(r["n"]), str(r["reason"])[:100])
+        console.print(t)
+    for warning in stats.get("warnings", []):
+        console.print(f"[yellow]Attention :[/yellow] {warning}", highlight=False)
+
+
+def propose_command(
+    file: Annotated[
+        Path | None, typer.Argument(help="Extrait FINESS etalab ou modèle CSV.")
+    ] = None,
+    sample: Annotated[
+        bool, typer.Option("--sample", help="Utiliser la région exemple intégrée.")
+    ] = False,
+    ej: Annotated[
+        Path | None, typer.Option("--ej", help="Extrait des entités juridiques (cs1100501).")
+    ] = None,
+    dui: Annotated[
+        Path | None, typer.Option("--dui", help="Fichier DUI (finess_et, dui_editeur...).")
+    ] = None,
+    rules: Annotated[str | None, typer.Option("--rules", help=RULES_HELP)] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="Code INSEE de la région (ex. 24).")
+    ] = None,
+    champ: Annotated[
+        str | None, typer.Option("--champ", help=f"Un seul champ : {', '.join(CHAMPS)}.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Dossier où écrire grappes.csv et etablissements.csv."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON (un objet).")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Graine (même graine, même résultat).")] = 0,
+    time_limit: Annotated[
+        float,
+        typer.Option("--time-limit", help="Budget de la sélection exacte, en secondes."),
+    ] = DEFAULT_TIME_LIMIT,
+    liens: Annotated[
+        Path | None,
+        typer.Option("--liens", help="Partenariats connus : CSV finess_ej_a;finess_ej_b."),
+    ] = None,
+    multi_region: Annotated[
+        bool, typer.Option("--multi-region", help="Autoriser les grappes interrégionales.")
+    ] = False,
+    xlsx: Annotated[
+        bool, typer.Option("--xlsx", help="Écrire aussi le classeur XLSX (avec --out).")
+    ] = False,
+) -> None:
+    """Proposer des grappes qui respectent les règles de l'appel et rapportent le plus de points."""
+    console = Console(stderr=as_json)
+    try:
+        if champ is not None and champ not in CHAMPS:
+            msg = f"--champ : {champ!r} inconnu (attendu : {', '.join(CHAMPS)})"
+            raise CommandError(msg)
+        if time_limit <= 0:
+            msg = "--time-limit : nombre de secondes positif attendu"
+            raise CommandError(msg)
+        if xlsx and out is None:
+            msg = "--xlsx demande --out DOSSIER"
+            raise CommandError(msg)
+        result = load_input(file, ej, dui, sample)
+        links = read_links_file(liens)
+        if as_json:
+            report = propose(
+                result,
+                rules,
+                region=region,
+                champ=champ,
+                seed=seed,
+                time_limit=time_limit,
+                links=links,
+                allow_multi_region=multi_region,
+            )
+        else:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("Proposition des grappes", total=1.0)
+
+                def progress(message: str, share: float) -> None:
+                    bar.update(task, description=message, completed=share)
+
+                report = propose(
+                    result,
+                    rules,
+                    region=region,
+                    champ=champ,
+                    seed=seed,
+                    time_limit=time_limit,
+                    links=links,
+                    allow_multi_region=multi_region,
+                    progress=progress,
+                )
+        paths = write_outputs(report, out, xlsx) if out is not None else []
+    except ValueError as exc:  # IngestError, RulesError, CommandError are ValueErrors
+        console.print(f"[red]Erreur :[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    except OSError as exc:
+        console.print(f"[red]Erreur de fichier :[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    if as_json:
+        data: dict[str, Any] = report.to_json()
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print_report(console, report)
+    for p in paths:
+        console.print(f"Écrit : {p}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``propose`` to the ``grappes`` command line."""
+    app.command("propose")(propose_command)

@@ -1,0 +1,608 @@
+"""``grappes rules``, ``grappes cost`` and ``grappes select``: rule sets, costing, funding choice.
+
+``cost`` re-costs a grouping edited by hand (the ``etablissements.csv`` written by
+``grappes propose``, with its ``grappe`` column) and reports the broken rules per grappe
+instead of failing; ``select`` picks the grappes an ARS funds from its envelope.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from matching.costing import PROJECT_TYPE_LABELS, GrappeCost, cost_grappe
+from matching.exports import write_csv
+from matching.funding_select import BalanceLimits, Selection, select_funding
+from matching.model import ETAB_COLUMNS
+from matching.rules import DEFAULT_RULES, RulesError, RuleSet, load_all, load_rules
+from matching.validate import dominant_champ, grouping_violations, text_column
+
+TRUE_WORDS = {"true", "vrai", "oui", "o", "1", "yes", "y"}
+FALSE_WORDS = {"false", "faux", "non", "n", "0", "no"}
+#: columns ``cost`` needs; the others of ETAB_COLUMNS get defaults when absent
+REQUIRED_COLUMNS: tuple[str, ...] = ("finess_et", "finess_ej", "champ", "grappe")
+RULES_HELP = "Jeu de règles : nom (grappes rules) ou fichier .toml."
+
+
+class InputError(ValueError):
+    """A user file cannot be used; the message names the line and the field."""
+
+
+def _euros(amount: float) -> str:
+    return f"{amount:,.0f} €".replace(",", " ")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        msg = f"{path} : fichier introuvable."
+        raise InputError(msg)
+    try:
+        return pd.read_csv(path, sep=";", encoding="utf-8-sig", dtype=str,
+                           keep_default_na=False)
+    except UnicodeDecodeError:
+        return pd.read_csv(path, sep=";", encoding="cp1252", dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        msg = f"{path} : CSV illisible (séparateur « ; » attendu) : {exc}"
+        raise InputError(msg) from exc
+
+
+def read_grouping_csv(path: str | Path) -> pd.DataFrame:
+    """The normalised establishments table + ``grappe`` from an ``etablissements.csv``.
+
+    Codes stay strings; booleans accept true/false, vrai/faux, oui/non, 1/0; numbers accept
+    a decimal comma. Missing optional columns get defaults (``og_nb_esms`` is counted from
+    the file). Raises :class:`InputError` naming the line (header = line 1) and the field.
+    """
+    path = Path(path)
+    raw = _read_csv(path)
+    raw.columns = [c.strip().lstrip("'") for c in raw.columns]
+    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
+    if missing:
+        msg = (f"{path.name} : colonne(s) manquante(s) : {', '.join(missing)} "
+               "(le fichier etablissements.csv écrit par « grappes propose » les contient).")
+        raise InputError(msg)
+    out: dict[str, pd.Series] = {}
+    n = len(raw)
+    for col, (dtype, _) in ETAB_COLUMNS.items():
+        if col not in raw.columns:
+            continue
+        values = raw[col].astype(str).str.strip().str.lstrip("'")
+        if dtype == "string":
+            out[col] = values.astype("string")
+        elif dtype == "boolean":
+            low = values.str.lower()
+            bad = ~(low.isin(TRUE_WORDS | FALSE_WORDS) | (low == "") | (low == "<na>"))
+            if bad.any():
+                i = int(bad.to_numpy().nonzero()[0][0])
+                msg = (f"{path.name}, ligne {i + 2}, champ {col} : « {values.iloc[i]} » n'est pas "
+                       "un booléen (oui / non, true / false, 1 / 0).")
+                raise InputError(msg)
+            out[col] = low.map(lambda v: True if v in TRUE_WORDS else
+                               (False if v in FALSE_WORDS else pd.NA)).astype("boolean")
+        else:
+            num = pd.to_numeric(values.str.replace(",", ".", regex=False)
+                                .replace({"": None, "<NA>": None, "nan": None}), errors="coerce")
+            bad = num.isna() & ~values.isin(["", "<NA>", "nan"])
+            if bad.any():
+                i = int(bad.to_numpy().nonzero()[0][0])
+                msg = (f"{path.name}, ligne {i + 2}, champ {col} : « {values.iloc[i]} » n'est pas "
+                       "un nombre.")
+                raise InputError(msg)
+            out[col] = num.astype("float64")
+    table = pd.DataFrame(out, index=raw.index)
+    for col, (dtype, _) in ETAB_COLUMNS.items():
+        if col in table.columns and dtype != "int64":
+            continue
+        if col == "ligne":
+            table[col] = pd.Series(range(2, n + 2), index=raw.index, dtype="int64")
+        elif col == "og_nb_esms":
+            counts = table["finess_ej"].map(table["finess_ej"].value_counts())
+            given = table[col] if col in table.columns else pd.Series(math.nan, index=raw.index)
+            table[col] = given.fillna(counts).astype("int64")
+        elif dtype == "string":
+            table[col] = pd.Series("", index=raw.index, dtype="string")
+        elif dtype == "boolean":
+            table[col] = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+        else:
+            table[col] = pd.Series(math.nan, index=raw.index, dtype="float64")
+    if "dui_statut" not in raw.columns:
+        table["dui_statut"] = "inconnu"
+    empty_et = table["finess_et"] == ""
+    if empty_et.any():
+        i = int(empty_et.to_numpy().nonzero()[0][0])
+        msg = f"{path.name}, ligne {i + 2}, champ finess_et : numéro FINESS vide."
+        raise InputError(msg)
+    dup = table["finess_et"].duplicated()
+    if dup.any():
+        i = int(dup.to_numpy().nonzero()[0][0])
+        msg = (f"{path.name}, ligne {i + 2}, champ finess_et : « {table['finess_et'].iloc[i]} » "
+               "apparaît deux fois.")
+        raise InputError(msg)
+    table = table[list(ETAB_COLUMNS)]
+    table["grappe"] = raw["grappe"].astype(str).str.strip().str.lstrip("'").astype("string")
+    if "porteur" in raw.columns:
+        table["porteur"] = raw["porteur"].astype(str).str.strip().astype("string")
+    return table.reset_index(drop=True)
+
+
+def read_declarations(path: str | Path) -> dict[str, dict[str, bool]]:
+    """Declared criteria per grappe from a CSV ``grappe;critere`` (optional ``valeur`` oui/non)."""
+    path = Path(path)
+    raw = _read_csv(path)
+    for col in ("grappe", "critere"):
+        if col not in raw.columns:
+            msg = f"{path.name} : colonne « {col} » manquante (attendu : grappe;critere;valeur)."
+            raise InputError(msg)
+    out: dict[str, dict[str, bool]] = {}
+    for i, r in raw.iterrows():
+        value = str(r.get("valeur", "oui") or "oui").strip().lower()
+        if value not in TRUE_WORDS | FALSE_WORDS:
+            msg = f"{path.name}, ligne {int(i) + 2}, champ valeur : oui ou non attendu."
+            raise InputError(msg)
+        out.setdefault(str(r["grappe"]).strip(), {})[str(r["critere"]).strip()] = (
+            value in TRUE_WORDS)
+    return out
+
+
+# --------------------------------------------------------------------------- costing a file
+
+
+def cost_grouping(
+    etab: pd.DataFrame,
+    rules: RuleSet,
+    declarations: Mapping[str, Mapping[str, bool]] | None = None,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Cost and check every grappe of a grouping: one dict per grappe, and warnings.
+
+    Keys starting with ``_`` hold the Python objects (cost, members) and are dropped from
+    the JSON output.
+    """
+    grappe = text_column(etab, "grappe")
+    violations = grouping_violations(etab, grappe, rules.grouping)
+    declarations = declarations or {}
+    unknown = sorted(set(declarations) - set(violations))
+    out = []
+    for gid, vs in violations.items():
+        members = etab[grappe == gid]
+        porteur = None
+        if "porteur" in members.columns:
+            given = [p for p in text_column(members, "porteur") if p]
+            porteur = given[0] if given else None
+        try:
+            cost = cost_grappe(members, rules, porteur=porteur, declared=declarations.get(gid))
+        except ValueError as exc:
+            msg = f"Grappe {gid} : {exc}"
+            raise InputError(msg) from exc
+        out.append({
+            "id": gid,
+            "champ": dominant_champ(members, rules.grouping) or "",
+            "n_membres": len(members),
+            "og": sorted(set(text_column(members, "finess_ej")) - {""}),
+            "departements": sorted(set(text_column(members, "departement")) - {""}),
+            "statut": _porteur_statut(members, cost.porteur),
+            "violations": [v.as_dict() for v in vs],
+            **cost.as_dict(),
+            "_cost": cost,
+            "_members": members,
+        })
+    warnings = []
+    if unknown:
+        warnings.append(f"Déclarations pour des grappes absentes : {', '.join(unknown)}.")
+    return out, warnings
+
+
+def _porteur_statut(members: pd.DataFrame, porteur: str) -> str:
+    statut = text_column(members, "statut_agrege")[text_column(members, "finess_ej") == porteur]
+    return str(statut.iloc[0]) if len(statut) else ""
+
+
+def _public(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if not k.startswith("_")}
+
+
+# --------------------------------------------------------------------------- candidates
+
+
+def candidates_from_file(path: str | Path, rules: RuleSet) -> pd.DataFrame:
+    """The ``select`` input from a ``grappes.csv``, an ``etablissements.csv`` or propose JSON."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+        except (OSError, json.JSONDecodeError) as exc:
+            msg = f"{path.name} : JSON illisible ({exc})."
+            raise InputError(msg) from exc
+        items = data.get("grappes") if isinstance(data, dict) else data
+        if not isinstance(items, list):
+            msg = f"{path.name} : liste « grappes » attendue (sortie de grappes propose --json)."
+            raise InputError(msg)
+        rows = []
+        for i, g in enumerate(items, 1):
+            if not isinstance(g, dict):
+                msg = f"{path.name} : grappes[{i}] : objet attendu."
+                raise InputError(msg)
+            funding = g.get("funding") if isinstance(g.get("funding"), dict) else g
+            score = g.get("score") if isinstance(g.get("score"), dict) else None
+            points = score.get("total") if score else g.get("points")
+            if isinstance(points, dict):
+                points = sum(v for v in points.values() if isinstance(v, int | float))
+            rows.append({"grappe": g.get("id", g.get("grappe")), "total": funding.get("total"),
+                         "points": points, "departements": g.get("departements", []),
+                         "champ": g.get("champ", ""), "statut": g.get("statut", ""),
+                         "fenetre": g.get("fenetre", 1)})
+        return pd.DataFrame(rows)
+    raw = _read_csv(path)
+    raw.columns = [c.strip().lstrip("'") for c in raw.columns]
+    if "finess_et" in raw.columns and "grappe" in raw.columns:
+        etab = read_grouping_csv(path)
+        etab = etab[text_column(etab, "grappe") != ""]
+        rows = []
+        for g in cost_grouping(etab, rules)[0]:
+            cost: GrappeCost = g["_cost"]
+            members = g["_members"]
+            deps = text_column(members, "departement")[text_column(members, "departement") != ""]
+            rows.append({"grappe": g["id"], "total": cost.total, "points": cost.score.total,
+                         "champ": g["champ"], "statut": g["statut"],
+                         "departements": sorted(set(deps)),
+                         "poids_departements": {str(k): float(v)
+                                                for k, v in deps.value_counts().items()}})
+        return pd.DataFrame(rows)
+    aliases = {"grappe": ("grappe", "id"),
+               "total": ("total", "financement", "funding_total", "financement_total", "montant"),
+               "points": ("points", "score", "points_total"),
+               "statut": ("statut", "statut_agrege")}
+    out = pd.DataFrame(index=raw.index)
+    for target, names in aliases.items():
+        for name in names:
+            if name in raw.columns:
+                out[target] = raw[name]
+                break
+    for col in ("departements", "champ", "fenetre"):
+        if col in raw.columns:
+            out[col] = raw[col]
+    return out
+
+
+# --------------------------------------------------------------------------- printing
+
+
+def _rules_table(loaded: list[RuleSet]) -> Table:
+    table = Table(title="Jeux de règles installés", title_justify="left")
+    table.add_column("Nom", no_wrap=True)
+    for col in ("Titre", "Sources", "ESMS min (Corse/OM)", "ESMS max", "OG min", "Petit OG"):
+        table.add_column(col)
+    for r in loaded:
+        g = r.grouping
+        table.add_row(r.name, r.title, ", ".join(s.code for s in r.sources),
+                      f"{g.min_esms} ({g.min_esms_derogatoire})",
+                      "aucun" if g.max_esms is None else str(g.max_esms), str(g.min_og),
+                      f"≤ {g.petit_og_max} ESMS")
+    return table
+
+
+def show_rules(console: Console, r: RuleSet) -> None:
+    """Print one rule set in detail, each figure with its source."""
+    g = r.grouping
+    console.print(f"[bold]{r.name}[/bold] — {r.title}")
+    console.print(f"Fichier : {r.path}" + (f" (hérite de {r.parent})" if r.parent else ""))
+    for s in r.sources:
+        console.print(f"  [{s.code}] {s.document}" + (f" <{s.url}>" if s.url else ""))
+
+    def cite(key: str) -> str:
+        return r.citations.get(key, "")
+
+    t = Table(title="Règles de regroupement", title_justify="left", show_lines=True)
+    for col in ("Règle", "Valeur", "Source"):
+        t.add_column(col)
+    rows = [
+        ("ESMS minimum", str(g.min_esms), "regroupement.min_esms"),
+        ("ESMS minimum, Corse et outre-mer", str(g.min_esms_derogatoire),
+         "regroupement.min_esms_derogatoire"),
+        ("ESMS maximum", "aucun" if g.max_esms is None else str(g.max_esms),
+         "regroupement.max_esms"),
+        ("OG minimum (grappe de petits OG)", str(g.min_og), "regroupement.min_og"),
+        ("Petit OG : au plus", f"{g.petit_og_max} ESMS", "regroupement.petit_og"),
+        ("Gros OG : au moins", f"{r.gros_og_min} ESMS", "regroupement.gros_og"),
+        ("Part maximale d'un autre champ", f"{g.max_other_field_share:.0%}",
+         "regroupement.part_autre_champ_max"),
+        ("Champs éligibles", ", ".join(g.eligible_champs), "regroupement.champs_eligibles"),
+        ("Majorité d'ESMS médicalisés", "oui" if g.medicalise_majority else "non",
+         "regroupement.majorite_medicalises"),
+        ("ESMS déjà financés exclus", "oui" if g.exclude_deja_finance else "non",
+         "regroupement.exclure_deja_finances"),
+    ]
+    if r.petit_og_max_derogatoire is not None:
+        rows.insert(5, ("Petit OG en Corse et outre-mer : au plus",
+                        f"{r.petit_og_max_derogatoire} ESMS", "regroupement.petit_og_derogatoire"))
+    for label, value, key in rows:
+        t.add_row(label, value, cite(key))
+    console.print(t)
+
+    t = Table(title="Lignes de financement", title_justify="left", show_lines=True)
+    for col in ("Ligne", "Base", "Types", "Taille", "Ségur", "Montant", "Source"):
+        t.add_column(col)
+    for ln in r.lines:
+        size = ("toutes" if ln.size_min is None and ln.size_max is None else
+                f"{ln.size_min or 0}–{ln.size_max if ln.size_max is not None else '∞'}")
+        segur = "indifférent" if ln.segur is None else ("oui" if ln.segur else "non")
+        extra = " (SONS, à l'éditeur)" if ln.lever == "sons" else (
+            " (à l'éditeur)" if ln.beneficiary == "editeur" else "")
+        cond = f" ; {ln.condition}" if ln.condition else ""
+        cap = f" ; plafond {ln.cap}" if ln.cap is not None else ""
+        t.add_row(ln.label + extra, ln.basis + cond + cap, ", ".join(ln.types), size, segur,
+                  _euros(ln.amount), ln.source)
+    console.print(t)
+    cap = "aucun" if r.max_funded_esms is None else f"{r.max_funded_esms} ESMS"
+    console.print(f"Plafond d'ESMS financés par projet : {cap}. Type de projet par statut DUI : "
+                  + ", ".join(f"{k} → {v}" for k, v in r.type_by_statut.items()))
+    console.print("Versements : " + " ; ".join(f"{i.share:.0%} {i.label}" for i in r.schedule))
+    if r.eligibility:
+        console.print("Exclusions : " + ", ".join(e.code for e in r.eligibility))
+    t = Table(title=f"{r.grid.title} — total {r.grid.max}", title_justify="left")
+    for col in ("Groupe", "Critère", "Points", "Calcul"):
+        t.add_column(col)
+    for c in r.grid.criteria:
+        how = (f"calculé ({c.computed})" if c.computed else
+               "déclaré" + (f", acquis si {', '.join(c.implied_by)}" if c.implied_by else ""))
+        t.add_row(c.group, c.label, str(c.points), how)
+    console.print(t)
+    if r.windows:
+        console.print("Fenêtres : " + " ; ".join(f"{w.label} ≤ {w.share:.0%} cumulé"
+                                                 for w in r.windows))
+    if r.usage_targets:
+        console.print("Cibles d'usage : " + " ; ".join(f"{u.label} {u.target:.0%}"
+                                                       for u in r.usage_targets))
+    if r.choices:
+        console.print("[bold]Choix faits là où les documents sont ambigus[/bold]")
+        for key, text in r.choices.items():
+            console.print(f"  {key} : {text}")
+
+
+def _print_costs(console: Console, rows: list[dict[str, Any]], warnings: list[str],
+                 rules: RuleSet) -> None:
+    t = Table(title=f"Coût des grappes ({rules.name})", title_justify="left")
+    for col in ("Grappe", "Champ", "ESMS comptés", "Financés", "Type", "Éditeur", "Porteur",
+                "Total", "SONS éditeur", "Points", "Règles enfreintes"):
+        t.add_column(col, justify="right" if col in ("ESMS comptés", "Financés", "Total",
+                                                     "SONS éditeur", "Points") else "left")
+    for g in rows:
+        t.add_row(g["id"], g["champ"], str(g["n_esms"]), str(g["n_funded"]),
+                  PROJECT_TYPE_LABELS.get(g["project_type"], g["project_type"]),
+                  g["vendor"] or "—", g["porteur"], _euros(g["total"]),
+                  _euros(g["sons_vendor"]), f"{g['score']['total']}/{g['score']['max']}",
+                  str(len(g["violations"])) if g["violations"] else "aucune")
+    console.print(t)
+    total = sum(g["total"] for g in rows)
+    console.print(f"Total ESMS numérique : [bold]{_euros(total)}[/bold].")
+    for w in warnings:
+        console.print(f"[yellow]{w}[/yellow]")
+    for g in rows:
+        for v in g["violations"]:
+            console.print(f"[red]Grappe {g['id']}[/red] ({v['code']}) : {v['message']}")
+        for finding in g["eligibility"]:
+            console.print(f"[yellow]Grappe {g['id']}[/yellow] : {finding}")
+
+
+def _write_cost_outputs(out: Path, rows: list[dict[str, Any]]) -> list[Path]:
+    grappes, lines, schedule, violations, findings = [], [], [], [], []
+    for g in rows:
+        grappes.append({
+            "grappe": g["id"], "champ": g["champ"], "n_membres": g["n_membres"],
+            "n_esms": g["n_esms"], "n_finances": g["n_funded"],
+            "type_projet": g["project_type"], "editeur": g["vendor"] or "",
+            "editeur_segur": "" if g["vendor_segur"] is None else
+            ("oui" if g["vendor_segur"] else "non"),
+            "porteur": g["porteur"], "total": g["total"], "sons_editeur": g["sons_vendor"],
+            "points": g["score"]["total"], "points_max": g["score"]["max"],
+            "departements": ",".join(g["departements"]),
+            "par_region": ", ".join(f"{k}: {v:.2f}" for k, v in g["by_region"].items()),
+            "violations": len(g["violations"]),
+        })
+        for ln in g["lines"]:
+            lines.append({"grappe": g["id"], **ln})
+        for inst in g["schedule"]:
+            schedule.append({"grappe": g["id"], **inst})
+        for v in g["violations"]:
+            violations.append({"grappe": g["id"], "code": v["code"], "message": v["message"],
+                               "esms": ",".join(v["esms"])})
+        for f in g["eligibility"]:
+            findings.append({"grappe": g["id"], "constat": f})
+    written = [
+        write_csv(pd.DataFrame(grappes), out / "couts.csv"),
+        write_csv(pd.DataFrame(lines), out / "lignes_financement.csv"),
+        write_csv(pd.DataFrame(schedule), out / "versements.csv"),
+        write_csv(pd.DataFrame(violations, columns=["grappe", "code", "message", "esms"]),
+                  out / "violations.csv"),
+        write_csv(pd.DataFrame(findings, columns=["grappe", "constat"]), out / "eligibilite.csv"),
+    ]
+    return written
+
+
+def _print_selection(console: Console, sel: Selection) -> None:
+    t = Table(title=f"Fenêtres (enveloppe {_euros(sel.envelope)}, mode {sel.mode})",
+              title_justify="left")
+    for col in ("Fenêtre", "Plafond cumulé", "Dépensé", "Cumulé", "Report", "Grappes"):
+        t.add_column(col, justify="left" if col == "Fenêtre" else "right")
+    for w in sel.windows:
+        t.add_row(w["libelle"], _euros(w["plafond_cumule"]), _euros(w["depense"]),
+                  _euros(w["depense_cumulee"]), _euros(w["report"]), str(w["grappes"]))
+    console.print(t)
+    t = Table(title="Grappes financées", title_justify="left")
+    for col in ("Grappe", "Fenêtre", "Coût", "Points", "Départements", "Champ", "Statut"):
+        t.add_column(col, justify="right" if col in ("Coût", "Points") else "left")
+    for r in sel.funded.itertuples(index=False):
+        t.add_row(r.grappe, r.libelle_fenetre, _euros(r.cout), str(r.points), r.departements,
+                  r.champ, r.statut)
+    console.print(t)
+    console.print(f"{len(sel.funded)} grappe(s) financée(s) pour {_euros(sel.total_cost)}, "
+                  f"[bold]{sel.total_points}[/bold] points"
+                  + ("" if sel.optimal else " (limite de temps atteinte : optimum non prouvé)")
+                  + ".")
+    for r in sel.not_funded.itertuples(index=False):
+        console.print(f"  non financée : {r.grappe} ({_euros(r.cout)}, {r.points} points) — "
+                      f"{r.raison}")
+    for note in sel.notes:
+        console.print(f"[yellow]{note}[/yellow]")
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``rules``, ``cost`` and ``select`` to the ``grappes`` app."""
+
+    @app.command("rules")
+    def rules_cmd(
+        show: Annotated[str | None, typer.Option(
+            "--show", help="Afficher un jeu de règles en détail (nom ou fichier .toml).")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
+    ) -> None:
+        """Lister les jeux de règles installés (appels à projets) ou en afficher un."""
+        console = Console()
+        if show:
+            try:
+                r = load_rules(show)
+            except RulesError as exc:
+                console.print(f"[red]{exc}[/red]")
+                raise typer.Exit(1) from exc
+            if as_json:
+                print(json.dumps(_rules_json(r), ensure_ascii=False, indent=2))
+            else:
+                show_rules(console, r)
+            return
+        loaded, failed = load_all()
+        if as_json:
+            print(json.dumps({"rules": [_rules_json(r, brief=True) for r in loaded],
+                              "errors": failed}, ensure_ascii=False, indent=2))
+            return
+        console.print(_rules_table(loaded))
+        for _name, err in failed.items():
+            console.print(f"[red]{err}[/red]")
+
+    @app.command("cost")
+    def cost_cmd(
+        file: Annotated[Path, typer.Argument(help="etablissements.csv avec une colonne grappe.")],
+        rules: Annotated[str, typer.Option("--rules", help=RULES_HELP)] = DEFAULT_RULES,
+        declarations: Annotated[Path | None, typer.Option(
+            "--declarations", help="CSV grappe;critere[;valeur] des critères déclarés.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
+        out: Annotated[Path | None, typer.Option("--out", help="Dossier des fichiers CSV.")] = None,
+    ) -> None:
+        """Recalculer le coût et vérifier les règles d'un regroupement modifié à la main."""
+        console = Console(stderr=as_json)
+        try:
+            rule_set = load_rules(rules)
+            etab = read_grouping_csv(file)
+            decl = read_declarations(declarations) if declarations else None
+            etab = etab[text_column(etab, "grappe") != ""]
+            rows, warnings = cost_grouping(etab, rule_set, decl)
+        except (RulesError, InputError, ValueError) as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
+        if as_json:
+            print(json.dumps({"rules": rule_set.name, "grappes": [_public(g) for g in rows],
+                              "warnings": warnings}, ensure_ascii=False, indent=2))
+        else:
+            _print_costs(console, rows, warnings, rule_set)
+        if out:
+            for p in _write_cost_outputs(out, rows):
+                console.print(f"Écrit : {p}")
+
+    @app.command("select")
+    def select_cmd(
+        file: Annotated[Path, typer.Argument(
+            help="grappes.csv, etablissements.csv ou JSON de grappes propose.")],
+        envelope: Annotated[float, typer.Option("--envelope", help="Enveloppe régionale (€).")],
+        windows: Annotated[str | None, typer.Option(
+            "--windows", help="Parts cumulées par fenêtre, ex. 0.5,0.7,1.0 "
+                              "(par défaut : celles du jeu de règles).")] = None,
+        rules: Annotated[str, typer.Option("--rules", help=RULES_HELP)] = DEFAULT_RULES,
+        max_share_departement: Annotated[float | None, typer.Option(
+            "--max-share-departement", help="Part maximale de l'enveloppe par département.")
+        ] = None,
+        max_share_champ: Annotated[float | None, typer.Option(
+            "--max-share-champ", help="Part maximale de l'enveloppe par champ.")] = None,
+        max_share_statut: Annotated[float | None, typer.Option(
+            "--max-share-statut", help="Part maximale par statut juridique.")] = None,
+        mode: Annotated[str, typer.Option(
+            "--mode", help="global (tout connu d'avance) ou sequentiel (fenêtre par fenêtre).")
+        ] = "global",
+        time_limit: Annotated[float, typer.Option("--time-limit", help="Secondes.")] = 30.0,
+        as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
+        out: Annotated[Path | None, typer.Option("--out", help="Dossier des fichiers CSV.")] = None,
+    ) -> None:
+        """Choisir les grappes à financer dans l'enveloppe, fenêtre par fenêtre (optimum exact)."""
+        console = Console(stderr=as_json)
+        try:
+            rule_set = load_rules(rules)
+            if windows:
+                try:
+                    shares = [float(s) for s in windows.split(",") if s.strip()]
+                except ValueError as exc:
+                    msg = "--windows : nombres séparés par des virgules attendus (0.5,0.7,1.0)."
+                    raise InputError(msg) from exc
+                labels = None
+            elif rule_set.windows:
+                shares = [w.share for w in rule_set.windows]
+                labels = [w.label for w in rule_set.windows]
+            else:
+                shares, labels = [1.0], ["Fenêtre unique"]
+            cands = candidates_from_file(file, rule_set)
+            limits = BalanceLimits(max_share_departement, max_share_champ, max_share_statut)
+            for name, v in (("--max-share-departement", max_share_departement),
+                            ("--max-share-champ", max_share_champ),
+                            ("--max-share-statut", max_share_statut)):
+                if v is not None and not 0 < v <= 1:
+                    msg = f"{name} : part entre 0 et 1 attendue."
+                    raise InputError(msg)
+            sel = select_funding(cands, envelope, shares, limits, mode=mode,
+                                 window_labels=labels, time_limit=time_limit)
+        except (RulesError, InputError, ValueError) as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
+        if as_json:
+            print(json.dumps(sel.as_dict(), ensure_ascii=False, indent=2))
+        else:
+            _print_selection(console, sel)
+        if out:
+            for name, df in (("selection.csv", sel.funded), ("non_retenues.csv", sel.not_funded),
+                             ("fenetres.csv", pd.DataFrame(sel.windows))):
+                console.print(f"Écrit : {write_csv(df, out / name)}")
+
+
+def _rules_json(r: RuleSet, brief: bool = False) -> dict[str, Any]:
+    g = r.grouping
+    data: dict[str, Any] = {
+        "name": r.name, "title": r.title, "year": r.year,
+        "sources": [{"code": s.code, "document": s.document, "url": s.url} for s in r.sources],
+        "min_esms": g.min_esms, "min_esms_derogatoire": g.min_esms_derogatoire,
+        "max_esms": g.max_esms,
+    }
+    if brief:
+        return data
+    data.update({
+        "grouping": {k: (list(v) if isinstance(v, tuple) else v) for k, v in g.__dict__.items()},
+        "petit_og_max_derogatoire": r.petit_og_max_derogatoire,
+        "max_funded_esms": r.max_funded_esms,
+        "type_by_statut": r.type_by_statut,
+        "lines": [{**ln.__dict__, "types": list(ln.types)} for ln in r.lines],
+        "schedule": [i.__dict__ for i in r.schedule],
+        "eligibility": [e.__dict__ for e in r.eligibility],
+        "grid": {"title": r.grid.title, "max": r.grid.max,
+                 "criteria": [{**c.__dict__, "implied_by": list(c.implied_by)}
+                              for c in r.grid.criteria]},
+        "windows": [w.__dict__ for w in r.windows],
+        "citations": r.citations, "choices": r.choices,
+    })
+    return data

@@ -1,0 +1,475 @@
+"""Cost one grappe under a rule set: funding lines, total, split by région, payment schedule.
+
+The amounts are data (``RuleSet.lines``): this module only decides, for each ESMS, its
+project type (from its DUI status), whether it is funded, and which lines apply, then adds
+up. The order of the steps follows the documents:
+
+1. the ESMS that count (eligible field, not already funded) and the exclusions of the
+   rule set (e.g. an upgrade with a vendor not referenced Ségur in 2022);
+2. the common vendor (the one most members already use) and whether it is referenced
+   Ségur; a member tied to another vendor changes software, costed as an acquisition;
+3. the size tier (number of counted ESMS), then each ESMS's per-ESMS lines; an ESMS is
+   *funded* when at least one per-ESMS line pays for it (the small-OG equipment only comes
+   with a DUI project, 000 « Le financement des équipements … doit être concomitant »);
+4. the cap on funded ESMS per project (49 in 2021 t2, 30 in t1): the ESMS bringing the
+   most are kept, then by FINESS number;
+5. per-project lines (AMOA) under their condition, the total (ESMS numérique only; the
+   SONS money goes to the vendor and is shown apart), the split between régions pro rata
+   of their funded ESMS (000 Nota bene), the payment schedule.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from matching.model import DUI_INCONNU, DUI_STATUTS
+from matching.rules import FundingLineRule, RuleSet
+from matching.scoring import Score, score_arrays
+from matching.validate import (
+    VENDOR_BOUND_STATUTS,
+    count_column,
+    counted_mask,
+    flag_column,
+    normalise_vendor,
+    text_column,
+)
+
+PROJECT_TYPE_LABELS: dict[str, str] = {
+    "acquisition": "acquisition",
+    "conformite": "mise en conformité / montée de version",
+    "deploiement": "déploiement",
+    "mixte": "mixte (acquisition et mise en conformité)",
+    "aucun": "rien à financer",
+}
+
+
+@dataclass
+class FundingLine:
+    """One computed funding line of a grappe."""
+
+    label: str
+    basis: str
+    quantity: int
+    unit_amount: float
+    amount: float
+    code: str = ""
+    #: 'esms_numerique' (in the grant) or 'sons' (paid to the vendor, outside the total)
+    lever: str = "esms_numerique"
+    beneficiary: str = "porteur"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "label": self.label,
+            "basis": self.basis,
+            "quantity": self.quantity,
+            "unit_amount": self.unit_amount,
+            "amount": self.amount,
+            "lever": self.lever,
+            "beneficiary": self.beneficiary,
+        }
+
+
+@dataclass
+class Instalment:
+    label: str
+    share: float
+    amount: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "share": self.share, "amount": self.amount}
+
+
+@dataclass
+class GrappeCost:
+    """What a grappe would receive under a rule set, and why."""
+
+    total: float
+    lines: list[FundingLine]
+    by_region: dict[str, float]
+    schedule: list[Instalment]
+    sons_vendor: float
+    project_type: str
+    vendor: str | None
+    vendor_segur: bool | None
+    porteur: str
+    eligibility: list[str]
+    score: Score
+    rules: str = ""
+    #: counted ESMS (eligible field, not already funded): the size of the grouping
+    n_esms: int = 0
+    #: ESMS receiving per-ESMS funding (after exclusions and the cap)
+    n_funded: int = 0
+    #: FINESS ET -> project type of each member ('exclu' when not funded for a reason)
+    esms_types: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rules": self.rules,
+            "total": self.total,
+            "lines": [ln.as_dict() for ln in self.lines],
+            "by_region": dict(self.by_region),
+            "schedule": [i.as_dict() for i in self.schedule],
+            "sons_vendor": self.sons_vendor,
+            "project_type": self.project_type,
+            "vendor": self.vendor,
+            "vendor_segur": self.vendor_segur,
+            "porteur": self.porteur,
+            "eligibility": list(self.eligibility),
+            "score": self.score.as_dict(),
+            "n_esms": self.n_esms,
+            "n_funded": self.n_funded,
+        }
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _list(values: list[str], limit: int = 10) -> str:
+    values = sorted(values)
+    shown = ", ".join(values[:limit])
+    return shown + (f" … (+{len(values) - limit})" if len(values) > limit else "")
+
+
+def _euros(amount: float) -> str:
+    return f"{amount:,.0f} €".replace(",", " ")
+
+
+def _common_vendor_arrays(statut: np.ndarray, key: np.ndarray, raw: np.ndarray,
+                          mask: np.ndarray) -> tuple[str | None, str]:
+    bound = np.isin(statut, VENDOR_BOUND_STATUTS) & (key != "") & mask
+    if not bound.any():
+        return None, ""
+    counts = Counter(key[bound])
+    top = max(counts.values())
+    best = min(k for k, v in counts.items() if v == top)
+    names = Counter(raw[bound & (key == best)])
+    top = max(names.values())
+    return str(best), str(min(n for n, v in names.items() if v == top))
+
+
+def common_vendor(members: pd.DataFrame, mask: pd.Series | None = None) -> tuple[str | None, str]:
+    """The vendor most members already use (conformant or to upgrade), as (key, display name).
+
+    Ties: alphabetical on the normalised name. ``(None, '')`` when no member has one.
+    """
+    m = np.ones(len(members), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    return _common_vendor_arrays(
+        text_column(members, "dui_statut").to_numpy(dtype=object),
+        normalise_vendor(text_column(members, "dui_editeur")).to_numpy(dtype=object),
+        text_column(members, "dui_editeur").to_numpy(dtype=object),
+        m,
+    )
+
+
+def _haversine(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    try:
+        from geo.distances import pairwise_km
+
+        return np.asarray(pairwise_km(lon, lat), dtype=float)
+    except ImportError:  # geo/ not installed: same formula, numpy only
+        lo, la = np.radians(lon), np.radians(lat)
+        dlat = la[:, None] - la[None, :]
+        dlon = lo[:, None] - lo[None, :]
+        cos = np.cos(la[:, None]) * np.cos(la[None, :])
+        a = np.sin(dlat / 2) ** 2 + cos * np.sin(dlon / 2) ** 2
+        return 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+def _coords(members: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    out = []
+    for col in ("lon", "lat"):
+        if col in members.columns:
+            out.append(pd.to_numeric(members[col], errors="coerce").to_numpy(dtype=float))
+        else:
+            out.append(np.full(len(members), np.nan))
+    return out[0], out[1]
+
+
+def _default_porteur_arrays(ej: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> str:
+    named = Counter(x for x in ej if x)
+    if not named:
+        return ""
+    top = max(named.values())
+    tied = sorted(str(k) for k, v in named.items() if v == top)
+    if len(tied) == 1:
+        return tied[0]
+    ok = ~(np.isnan(lon) | np.isnan(lat))
+    mean_km: dict[str, float] = {}
+    if ok.sum() >= 2:
+        dist = _haversine(lon[ok], lat[ok])
+        ej_ok = ej[ok]
+        for og in tied:
+            inside = ej_ok == og
+            if inside.any() and (~inside).any():
+                # rounded to the metre so that float noise never decides between OGs
+                mean_km[og] = round(float(dist[np.ix_(inside, ~inside)].mean()), 3)
+    return min(tied, key=lambda og: (mean_km.get(og, float("inf")), og))
+
+
+def default_porteur(members: pd.DataFrame, mask: pd.Series | None = None) -> str:
+    """The OG with the most ESMS in the grappe; ties: the most central, then the FINESS EJ.
+
+    Central = smallest mean great-circle distance from the OG's ESMS to the other members.
+    ``mask`` restricts the count to some rows (the counted ESMS).
+    """
+    m = np.ones(len(members), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    if not m.any():
+        m = np.ones(len(members), dtype=bool)
+    lon, lat = _coords(members)
+    ej = text_column(members, "finess_ej").to_numpy(dtype=object)
+    return _default_porteur_arrays(ej[m], lon[m], lat[m])
+
+
+def _split_cents(total: float, weights: Mapping[str, float]) -> dict[str, float]:
+    """Split ``total`` pro rata of ``weights`` in cents, remainders to the largest fractions."""
+    keys = sorted(k for k, w in weights.items() if w > 0)
+    if not keys:
+        return {}
+    cents = round(total * 100)
+    w = np.array([weights[k] for k in keys], dtype=float)
+    exact = cents * w / w.sum()
+    base = np.floor(exact).astype(np.int64)
+    rest = int(cents - base.sum())
+    order = sorted(range(len(keys)), key=lambda i: (-(exact[i] - base[i]), keys[i]))
+    for i in order[:rest]:
+        base[i] += 1
+    return {k: float(base[i]) / 100 for i, k in enumerate(keys)}
+
+
+def _schedule(total: float, rules: RuleSet) -> list[Instalment]:
+    """Instalments in cents; the last one takes the rounding so they add up to the total."""
+    out: list[Instalment] = []
+    cents = round(total * 100)
+    paid = 0
+    for i, inst in enumerate(rules.schedule):
+        part = cents - paid if i == len(rules.schedule) - 1 else round(cents * inst.share)
+        paid += part
+        out.append(Instalment(inst.label, inst.share, part / 100))
+    return out
+
+
+# --------------------------------------------------------------------------- costing
+
+
+def cost_grappe(
+    members: pd.DataFrame,
+    rules: RuleSet,
+    porteur: str | None = None,
+    declared: Mapping[str, bool] | None = None,
+    region: str | None = None,
+) -> GrappeCost:
+    """Cost one grappe (rows of the normalised establishments table) under ``rules``.
+
+    Parameters
+    ----------
+    porteur
+        FINESS EJ of the OG carrying the project (or FINESS ET of one of its ESMS);
+        default: the OG with the most ESMS, ties broken by centrality.
+    declared
+        Declared criteria of the priority grid (code -> True), see ``matching.scoring``.
+    region
+        The ARS's region for the "of the region" criteria; default: the main region.
+
+    Raises ``ValueError`` (French message) when ``porteur`` is not in the grappe.
+    """
+    grouping = rules.grouping
+    codes = set(rules.eligibility_codes)
+    n_rows = len(members)
+    et = text_column(members, "finess_et").to_numpy(dtype=object)
+    ej = text_column(members, "finess_ej").to_numpy(dtype=object)
+    champ = text_column(members, "champ").to_numpy(dtype=object)
+    region_col = text_column(members, "region").to_numpy(dtype=object)
+    statut = text_column(members, "dui_statut").to_numpy(dtype=object)
+    raw_vendor = text_column(members, "dui_editeur").to_numpy(dtype=object)
+    key = normalise_vendor(text_column(members, "dui_editeur")).to_numpy(dtype=object)
+    counted = counted_mask(members, grouping).to_numpy(dtype=bool)
+    deja = flag_column(members, "deja_finance").to_numpy(dtype=bool)
+    derog = flag_column(members, "derogatoire").to_numpy(dtype=bool)
+    og_size = count_column(members, "og_nb_esms").to_numpy()
+    findings: list[str] = []
+
+    # 1. who counts, who is excluded and why
+    bad_field = ~np.isin(champ, grouping.eligible_champs)
+    excluded = ~counted
+    if "deja_finance" in codes:
+        excluded = excluded | deja
+    if bad_field.any():
+        findings.append(f"Champ non éligible à cet appel, ESMS non financés ni comptés : "
+                        f"{_list(list(et[bad_field]))}.")
+    already = deja & ~bad_field & excluded
+    if already.any():
+        findings.append("Déjà financés (ESMS numérique, ou SONS pour un autre logiciel), "
+                        f"non financés ni comptés : {_list(list(et[already]))}.")
+    n_esms = int(counted.sum())
+
+    # 2. porteur
+    if porteur:
+        porteur = porteur.strip()
+        if porteur in set(et):
+            porteur = str(ej[et == porteur][0])
+        if porteur not in set(ej):
+            msg = (f"Le porteur {porteur} n'est pas un OG (FINESS EJ) ni un ESMS (FINESS ET) "
+                   "de la grappe.")
+            raise ValueError(msg)
+    else:
+        lon, lat = _coords(members)
+        rows = counted if counted.any() else np.ones(n_rows, dtype=bool)
+        porteur = _default_porteur_arrays(ej[rows], lon[rows], lat[rows])
+
+    # 3. vendor and Ségur status
+    vendor_key, vendor_name = _common_vendor_arrays(statut, key, raw_vendor, ~excluded)
+    vendor_segur: bool | None = None
+    if vendor_key is not None and "editeur_segur" in members.columns:
+        users = ~excluded & (key == vendor_key)
+        flags = members["editeur_segur"].astype("boolean").to_numpy(dtype=object)[users]
+        known = [bool(f) for f in flags if f is not pd.NA and f is not None]
+        if any(known):
+            vendor_segur = True
+        elif known:
+            vendor_segur = False
+    segur = rules.segur_default if vendor_segur is None else vendor_segur
+
+    # 4. project type of each ESMS
+    statut = np.where(np.isin(statut, [*DUI_STATUTS, DUI_INCONNU]), statut, DUI_INCONNU)
+    ptype = np.array([rules.type_by_statut[s] for s in statut], dtype=object)
+    switch = ~excluded & np.isin(statut, VENDOR_BOUND_STATUTS) & (key != "")
+    switch &= (key != vendor_key) if vendor_key is not None else False
+    if switch.any():
+        ptype[switch] = "acquisition"
+        findings.append(f"Changement d'éditeur vers {vendor_name}, chiffré comme une acquisition : "
+                        f"{_list(list(et[switch]))}.")
+    if "conformite_non_segur" in codes and segur is False:
+        non_segur = ~excluded & (ptype == "conformite")
+        if non_segur.any():
+            excluded = excluded | non_segur
+            findings.append(f"Montée de version avec un éditeur non référencé Ségur "
+                            f"({vendor_name or 'éditeur inconnu'}) : non éligible "
+                            f"({_list(list(et[non_segur]))}).")
+    ptype[excluded] = "exclu"
+
+    # 5. per-ESMS lines and funded ESMS
+    small = og_size <= grouping.petit_og_max
+    if rules.petit_og_max_derogatoire is not None:
+        small = np.where(derog, og_size <= rules.petit_og_max_derogatoire, small)
+
+    def applies(line: FundingLineRule) -> np.ndarray:
+        if not line.fits_size(n_esms) or (line.segur is not None and line.segur != segur):
+            return np.zeros(n_rows, dtype=bool)
+        return np.isin(ptype, line.types)
+
+    unit_value = np.zeros(n_rows)
+    funded = np.zeros(n_rows, dtype=bool)
+    for ln in rules.lines:
+        if ln.basis == "per_esms":
+            ok = applies(ln)
+            funded |= ok
+            if ln.lever == "esms_numerique":
+                unit_value += ok * ln.amount
+    for ln in rules.lines:
+        if ln.basis == "per_esms_small_og" and ln.lever == "esms_numerique":
+            unit_value += (applies(ln) & funded & small) * ln.amount
+    nothing = ~excluded & ~funded
+    if nothing.any():
+        kinds = sorted({PROJECT_TYPE_LABELS.get(str(t), str(t)) for t in ptype[nothing]})
+        findings.append(f"Rien à financer pour ces ESMS ({', '.join(kinds)} : aucune ligne "
+                        f"de cet appel) : {_list(list(et[nothing]))}.")
+
+    if rules.max_funded_esms is not None and int(funded.sum()) > rules.max_funded_esms:
+        candidates = np.flatnonzero(funded)
+        ranked = sorted(candidates, key=lambda i: (-unit_value[i], et[i]))
+        beyond = np.zeros(n_rows, dtype=bool)
+        beyond[ranked[rules.max_funded_esms:]] = True
+        funded &= ~beyond
+        findings.append(f"{int(beyond.sum())} ESMS au-delà du plafond de {rules.max_funded_esms} "
+                        f"ESMS financés par projet : {_list(list(et[beyond]))}.")
+    n_funded = int(funded.sum())
+
+    # 6. lines
+    lines: list[FundingLine] = []
+    funded_types = set(ptype[funded])
+    porteur_small = bool(small[ej == porteur].any()) if porteur else False
+    all_small = bool(small[counted].all()) if counted.any() else False
+    for ln in rules.lines:
+        if ln.basis == "per_project":
+            ok = bool(funded_types & set(ln.types)) and ln.fits_size(n_esms)
+            if ln.segur is not None:
+                ok &= ln.segur == segur
+            if ln.condition == "tous_petits_og":
+                ok &= all_small
+            elif ln.condition == "porteur_petit_og":
+                ok &= porteur_small
+            elif ln.condition == "un_petit_og":
+                ok &= bool(small[funded].any())
+            qty = int(ok)
+        else:
+            mask = applies(ln) & funded
+            if ln.basis == "per_esms_small_og":
+                mask &= small
+            qty = int(mask.sum())
+        if ln.cap is not None:
+            qty = min(qty, ln.cap)
+        if qty:
+            lines.append(FundingLine(ln.label, ln.basis, qty, ln.amount, qty * ln.amount,
+                                     ln.code, ln.lever, ln.beneficiary))
+    total = float(sum(ln.amount for ln in lines if ln.lever == "esms_numerique"))
+    sons = float(sum(ln.amount for ln in lines if ln.lever == "sons"))
+
+    if vendor_segur is None and any(
+        ln.segur is not None and bool(np.isin(ptype, ln.types).any()) and ln.fits_size(n_esms)
+        for ln in rules.lines
+    ):
+        what = f"éditeur {vendor_name}" if vendor_key else "aucun éditeur commun choisi"
+        status = "référencé" if rules.segur_default else "non référencé"
+        findings.append(f"Référencement Ségur inconnu ({what}) : montants calculés pour un éditeur "
+                        f"{status} Ségur.")
+    minimum = rules.grouping.min_esms_derogatoire if (n_rows and derog.all()) else grouping.min_esms
+    if n_esms < minimum:
+        findings.append(f"Grappe : {n_esms} ESMS comptés après exclusions, il en faut au moins "
+                        f"{minimum} pour être éligible.")
+
+    weights = Counter(str(r) for r in region_col[funded])
+    by_region = _split_cents(total, {k: float(v) for k, v in weights.items()})
+
+    kinds = funded_types - {"exclu"}
+    if not kinds:
+        project_type = "aucun"
+    elif len(kinds) == 1:
+        project_type = next(iter(kinds))
+    else:
+        project_type = "mixte"
+
+    score = score_arrays(
+        region_col[counted], ej[counted], text_column(members, "departement").to_numpy(
+            dtype=object)[counted], flag_column(members, "autonome").to_numpy(dtype=bool)[counted],
+        rules, declared, [ln.code for ln in lines], region,
+    )
+    return GrappeCost(
+        total=total,
+        lines=lines,
+        by_region=by_region,
+        schedule=_schedule(total, rules),
+        sons_vendor=sons,
+        project_type=project_type,
+        vendor=vendor_name or None,
+        vendor_segur=vendor_segur,
+        porteur=porteur,
+        eligibility=findings,
+        score=score,
+        rules=rules.name,
+        n_esms=n_esms,
+        n_funded=n_funded,
+        esms_types={str(k): str(v) for k, v in zip(et, ptype, strict=True)},
+    )
+
+
+def describe(cost: GrappeCost) -> str:
+    """A short French summary line, for the CLI."""
+    return (f"{_euros(cost.total)} ({PROJECT_TYPE_LABELS.get(cost.project_type, cost.project_type)}"
+            f", {cost.n_funded} ESMS financés, {cost.score.total}/{cost.score.max} points)")

@@ -1,0 +1,91 @@
+"""Read establishments from a FINESS etalab extract or the user CSV template.
+
+``load`` is the single entry point: it tells the input kind apart by itself, joins the
+optional legal-entities extract (``ej``) and DUI side file (``dui``), and returns a
+``matching.model.LoadResult`` whose ``etablissements`` has exactly ``ETAB_COLUMNS``. A file
+that cannot be used at all raises ``IngestError`` (French message); every problem row of a
+usable file becomes a ``Rejet`` with its line number and field.
+"""
+
+from __future__ import annotations
+
+from matching.ingest.base import Progress, Source, decode, read_bytes, source_name
+from matching.ingest.detect import READERS, detect
+from matching.ingest.dui import apply_dui, read_dui
+from matching.ingest.ej import apply_ej, read_ej
+from matching.ingest.errors import IngestError
+from matching.model import DUI_INCONNU, LoadResult
+
+#: Inputs larger than this are refused before being read (the national etalab file is ~45 MB).
+DEFAULT_MAX_BYTES = 300 * 1024 * 1024
+
+WARN_NO_EJ = (
+    "Pas de fichier des entités juridiques (--ej) : statut juridique des OG inconnu et "
+    "nom des OG vide."
+)
+WARN_NO_DUI = (
+    "Pas de données DUI (--dui ou colonnes du modèle) : statut DUI « inconnu », éditeur "
+    "vide, éditeur Ségur inconnu, déjà financé = non."
+)
+
+__all__ = ["DEFAULT_MAX_BYTES", "READERS", "IngestError", "Source", "load"]
+
+
+def load(
+    path: Source,
+    ej: Source | None = None,
+    dui: Source | None = None,
+    progress: Progress | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> LoadResult:
+    """Load, validate and classify establishments.
+
+    Parameters
+    ----------
+    path
+        The establishments: etalab cs1100507 / cs1100502 extract or user CSV template
+        (path, bytes or binary stream).
+    ej
+        Optional FINESS legal-entities extract (cs1100501, ``structureej``): OG names and
+        legal statuses.
+    dui
+        Optional side file keyed by ``finess_et`` with ``dui_editeur``, ``dui_statut``,
+        ``editeur_segur``, ``deja_finance``.
+    progress
+        Called as ``progress(lines_done, lines_total)`` while the main file is read.
+    max_bytes
+        Larger inputs are refused before being read.
+
+    Returns
+    -------
+    LoadResult
+        ``kind`` is ``etalab_cs1100507``, ``etalab_cs1100502`` or ``modele_csv``.
+
+    Raises
+    ------
+    IngestError
+        A file that cannot be used at all: missing, empty, binary, too big, wrong separator,
+        unknown format, template without its required columns.
+    """
+    data = read_bytes(path, max_bytes, "fichier")
+    text, encoding = decode(data)
+    reader = detect(text)
+    ej_data = read_ej(ej, max_bytes) if ej is not None else None
+    dui_data = read_dui(dui, max_bytes) if dui is not None else None
+    result = reader.read(text, encoding=encoding, progress=progress)
+    result.meta["fichier"] = source_name(path)
+    table = result.etablissements
+    if ej_data is not None:
+        apply_ej(result, *ej_data)
+        result.meta["fichier_ej"] = source_name(ej)
+    elif len(table) and (table["statut_juridique"] == "").any():
+        result.warnings.append(WARN_NO_EJ)
+    if dui_data is not None:
+        apply_dui(result, *dui_data)
+        result.meta["fichier_dui"] = source_name(dui)
+    elif len(table) and not result.meta.get("colonnes_dui"):
+        result.warnings.append(WARN_NO_DUI)
+    elif len(table) and (table["dui_statut"] == DUI_INCONNU).any():
+        n = int((table["dui_statut"] == DUI_INCONNU).sum())
+        result.warnings.append(f"statut DUI non renseigné pour {n} établissement(s) : « inconnu »")
+    return result

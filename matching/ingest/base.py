@@ -1,0 +1,404 @@
+"""Shared pieces of the readers: getting bytes, decoding them, and the Reader protocol.
+
+Every input kind (etalab extract, user CSV template, later the daily JSON flow of the
+register) is one module with a small ``Reader``: ``sniff`` says from the first lines whether
+it is its format, ``parse`` turns the text into raw rows, and the shared pipeline
+(``matching.ingest.pipeline``) validates and classifies them into the normalised table.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+from matching.ingest.errors import IngestError
+from matching.model import LoadResult, Rejet
+
+Source = str | Path | bytes | bytearray | BinaryIO
+Progress = Callable[[int, int], None]
+
+#: Raw columns every reader fills (strings, except the floats and ``ligne``).
+RAW_STRING_COLUMNS: tuple[str, ...] = (
+    "finess_et",
+    "finess_ej",
+    "raison_sociale",
+    "raison_sociale_ej",
+    "categorie",
+    "categorie_libelle",  # label given by the file (used when the code is unknown)
+    "commune",  # INSEE code (COG) when the reader could build one, else the raw value
+    "departement",  # INSEE département given by the file ('' when the file has none)
+    "statut_juridique",
+    "libmft",
+    "dui_editeur",
+    "dui_statut",
+    "editeur_segur",
+    "deja_finance",
+)
+RAW_FLOAT_COLUMNS: tuple[str, ...] = ("lon", "lat", "capacite")
+
+#: Control bytes that never appear in a text CSV (tab, LF, CR allowed); all are ASCII, so
+#: they are counted on the raw bytes whatever the encoding (fast: C-level translate).
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in (9, 10, 13)) + b"\x7f"
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "un classeur Excel (.xlsx) ou une archive ZIP"),
+    (b"\xd0\xcf\x11\xe0", "un classeur Excel ancien format (.xls)"),
+    (b"%PDF", "un document PDF"),
+    (b"\x1f\x8b", "un fichier compressé gzip"),
+)
+
+
+@dataclass
+class Parsed:
+    """What a reader extracts from a file before the shared validation.
+
+    ``rows`` has ``ligne`` plus ``RAW_STRING_COLUMNS`` and ``RAW_FLOAT_COLUMNS``; ``geoloc``
+    (etalab only) holds the ``geolocalisation`` records still to be joined on ``finess_et``.
+    """
+
+    rows: pd.DataFrame
+    rejets: list[Rejet] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    geoloc: pd.DataFrame | None = None
+    #: the file gives coordinates at all (False for cs1100502: centroids, warned once)
+    has_coordinates: bool = True
+
+
+@runtime_checkable
+class Reader(Protocol):
+    """One input format. ``kind`` is stored in ``LoadResult.kind``."""
+
+    kind: str
+
+    def sniff(self, head_text: str) -> bool:
+        """True when the first lines of a file are in this format."""
+        ...
+
+    def read(
+        self, text: str, *, encoding: str = "", progress: Progress | None = None
+    ) -> LoadResult:
+        """Parse, validate and classify a whole decoded file."""
+        ...
+
+
+def empty_raw() -> pd.DataFrame:
+    """An empty raw table with the right columns."""
+    data: dict[str, pd.Series] = {"ligne": pd.Series(dtype="int64")}
+    data.update({c: pd.Series(dtype="string") for c in RAW_STRING_COLUMNS})
+    data.update({c: pd.Series(dtype="float64") for c in RAW_FLOAT_COLUMNS})
+    return pd.DataFrame(data)
+
+
+def raw_frame(columns: dict[str, Any], n: int) -> pd.DataFrame:
+    """A raw table from column lists, arrays or Series; missing columns get '' / NaN.
+
+    Series of the string dtype are taken as they are (no round trip through Python objects,
+    which costs about 0.1 s per column of a national file).
+    """
+    def as_strings(values: Any) -> Any:
+        if values is None:
+            return pd.array([""] * n, dtype="string")
+        if isinstance(values, pd.Series):
+            return values.reset_index(drop=True).astype("string").array
+        return pd.array(values, dtype="string")
+
+    data: dict[str, Any] = {"ligne": np.asarray(columns.get("ligne", []), dtype="int64")}
+    for col in RAW_STRING_COLUMNS:
+        data[col] = as_strings(columns.get(col))
+    for col in RAW_FLOAT_COLUMNS:
+        values = columns.get(col)
+        data[col] = np.full(n, np.nan) if values is None else np.asarray(values, dtype="float64")
+    return pd.DataFrame(data)
+
+
+def source_name(src: Source | None) -> str:
+    """A short name for messages: the file name, or '' for bytes and streams."""
+    if isinstance(src, str | Path):
+        return Path(src).name
+    name = getattr(src, "name", "")
+    return Path(name).name if isinstance(name, str) else ""
+
+
+def read_bytes(src: Source, max_bytes: int, role: str = "fichier") -> bytes:
+    """The whole content of ``src``, refusing anything larger than ``max_bytes`` first.
+
+    For a path the size is checked with ``stat`` before opening, for a stream at most
+    ``max_bytes + 1`` bytes are read, so a huge input never lands in memory.
+    """
+    limit_mb = max_bytes / 1_000_000
+    if isinstance(src, bytes | bytearray):
+        data = bytes(src)
+        if len(data) > max_bytes:
+            msg = f"{role} trop volumineux : {len(data):,} octets (limite {limit_mb:,.0f} Mo)"
+            raise IngestError(msg.replace(",", " "))
+        return data
+    if isinstance(src, str | Path):
+        path = Path(src)
+        if not path.exists():
+            msg = f"{role} introuvable : {path}"
+            raise IngestError(msg)
+        if path.is_dir():
+            msg = f"{role} attendu, mais {path} est un dossier"
+            raise IngestError(msg)
+        size = os.stat(path).st_size
+        if size > max_bytes:
+            msg = f"{role} trop volumineux : {path.name} fait {size / 1_000_000:,.0f} Mo "
+            msg += f"(limite {limit_mb:,.0f} Mo)"
+            raise IngestError(msg.replace(",", " "))
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            msg = f"{role} illisible : {path} ({exc.strerror or exc})"
+            raise IngestError(msg) from exc
+    if hasattr(src, "read"):
+        try:
+            data = src.read(max_bytes + 1)
+        except (OSError, ValueError) as exc:
+            msg = f"{role} illisible : {exc}"
+            raise IngestError(msg) from exc
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if len(data) > max_bytes:
+            msg = f"{role} trop volumineux : plus de {limit_mb:,.0f} Mo"
+            raise IngestError(msg.replace(",", " "))
+        return bytes(data)
+    msg = f"{role} : type d'entrée non pris en charge ({type(src).__name__})"
+    raise IngestError(msg)
+
+
+def decode(data: bytes, role: str = "fichier") -> tuple[str, str]:
+    """Decode a text file: strict UTF-8 (BOM allowed) first, then cp1252, then latin-1.
+
+    Returns ``(text, encoding)``. Raises ``IngestError`` for an empty file and for anything
+    that is not text (NUL bytes, known binary signatures, many control characters).
+    """
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            msg = f"{role} illisible : c'est {what}, pas un fichier texte CSV. "
+            msg += "Enregistrez-le au format CSV (séparateur point-virgule)."
+            raise IngestError(msg)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        msg = f"{role} encodé en UTF-16 : enregistrez-le en « CSV UTF-8 (délimité par des "
+        msg += "points-virgules) »."
+        raise IngestError(msg)
+    if b"\x00" in data:
+        msg = f"{role} binaire (octets nuls) : ce n'est pas un fichier texte CSV."
+        raise IngestError(msg)
+    if data.startswith(b"\xef\xbb\xbf"):
+        body, encoding = data[3:], "utf-8-sig"
+    else:
+        body, encoding = data, "utf-8"
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            text, encoding = body.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            text, encoding = body.decode("latin-1"), "latin-1"
+    if not text.strip():
+        msg = f"{role} vide : aucune ligne à lire."
+        raise IngestError(msg)
+    control = len(body) - len(body.translate(None, _CONTROL_BYTES))
+    if control > max(3, len(body) // 200):
+        msg = f"{role} binaire ou corrompu : {control} caractères de contrôle, "
+        msg += "ce n'est pas un fichier texte CSV."
+        raise IngestError(msg)
+    return text, encoding
+
+
+def head_lines(text: str, n: int = 5) -> list[str]:
+    """The first ``n`` non-blank lines (without line ends), for sniffing."""
+    lines: list[str] = []
+    for line in io.StringIO(text[:65536]):
+        stripped = line.rstrip("\r\n")
+        if stripped.strip():
+            lines.append(stripped)
+            if len(lines) >= n:
+                break
+    return lines
+
+
+def count_lines(text: str) -> int:
+    """Number of physical lines (for progress totals)."""
+    return text.count("\n") + (0 if text.endswith("\n") else 1)
+
+
+def format_lines(lines: list[int] | np.ndarray | pd.Series, limit: int = 10) -> str:
+    """'lignes 3, 8, 12' or 'lignes 3, 8, ... (et 40 autres)' for warnings."""
+    values = [int(v) for v in lines]
+    if not values:
+        return ""
+    word = "ligne" if len(values) == 1 else "lignes"
+    shown = ", ".join(str(v) for v in values[:limit])
+    rest = len(values) - limit
+    return f"{word} {shown}" + (f" (et {rest} autres)" if rest > 0 else "")
+
+
+#: a quoted value may span lines (RFC 4180); past this many lines the quote is taken as unclosed
+MAX_RECORD_LINES = 5
+
+
+@dataclass
+class SplitText:
+    """A delimited text cut into records, with the cells kept in Arrow (no Python strings).
+
+    Arrays are indexed by physical line (0-based; line number = index + 1). ``keep`` is False
+    for lines that are not records of their own: continuation lines of a quoted value
+    spanning lines, and lines rejected for an unclosed quote. Records containing a double
+    quote are parsed by the csv module (RFC 4180) and stored in ``quoted``; all the others
+    are split by Arrow in C++, so a national file never becomes millions of Python strings.
+    """
+
+    lines: list[str]
+    fields: Any  # pyarrow ListArray of the cells of every line (wrong for quoted lines)
+    count: np.ndarray
+    section: np.ndarray  # lower-cased, trimmed first cell (object array)
+    blank: np.ndarray
+    keep: np.ndarray
+    quoted: dict[int, list[str]]
+
+    delimiter: str = ";"
+
+    def cells(self, i: int) -> list[str]:
+        """The cells of line index ``i`` as Python strings (for messages and rare lines)."""
+        if i in self.quoted:
+            return self.quoted[i]
+        return self.lines[i].split(self.delimiter)
+
+    def columns(self, mask: np.ndarray, positions: dict[str, int]) -> dict[str, pd.Series]:
+        """Cells at ``positions`` of the lines where ``mask`` holds, as string Series indexed
+        by line number. Every selected line must have more cells than the largest position."""
+        import pyarrow.compute as pc
+
+        index = np.flatnonzero(mask)
+        rare_lines = np.fromiter(self.quoted, dtype="int64", count=len(self.quoted))
+        in_quoted = np.isin(index, rare_lines)
+        plain = index[~in_quoted]
+        rare = index[in_quoted]
+        selected = self.fields.take(plain)
+        out: dict[str, pd.Series] = {}
+        for key, position in positions.items():
+            arrow = pc.list_element(selected, position)
+            column = pd.Series(pd.arrays.ArrowStringArray(arrow), index=plain + 1,
+                               dtype="string")
+            if len(rare):
+                values = [self.quoted[int(i)][position] for i in rare]
+                extra = pd.Series(values, index=rare + 1, dtype="string")
+                column = pd.concat([column, extra]).sort_index()
+            out[key] = column
+        return out
+
+
+def split_text(text: str, rejets: list[Rejet], meta: dict, delimiter: str = ";",
+               source: str = "") -> SplitText:
+    """Cut a delimited text into records (see :class:`SplitText`)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    total = len(lines)
+    arr = pa.array(lines, pa.string())
+    fields = pc.split_pattern(arr, delimiter)
+    count = pc.list_value_length(fields).to_numpy(zero_copy_only=False).astype("int64")
+    first = pc.utf8_lower(pc.utf8_trim_whitespace(pc.list_element(fields, 0)))
+    section = np.asarray(first.to_numpy(zero_copy_only=False), dtype=object)
+    stripped = pc.utf8_trim_whitespace(pc.replace_substring(arr, delimiter, ""))
+    blank = pc.equal(stripped, "").to_numpy(zero_copy_only=False).astype(bool)
+    keep = np.ones(total, dtype=bool)
+    has_quote = np.flatnonzero(pc.match_substring(arr, '"').to_numpy(zero_copy_only=False))
+    quoted: dict[int, list[str]] = {}
+    continuation: list[int] = meta.setdefault("lignes_continuation", [])
+    skip_until = -1
+    for i in (int(v) for v in has_quote):
+        if i <= skip_until:
+            continue
+        joined = lines[i]
+        used = 0
+        while joined.count('"') % 2 and used < MAX_RECORD_LINES - 1 and i + used + 1 < total:
+            used += 1
+            joined += "\n" + lines[i + used]
+        problem = ""
+        if joined.count('"') % 2:
+            problem = "guillemet non fermé : ligne illisible"
+        else:
+            try:
+                record = next(csv.reader(io.StringIO(joined, newline=""), delimiter=delimiter,
+                                         quotechar='"', strict=False))
+            except (csv.Error, StopIteration) as exc:
+                problem = f"ligne illisible ({exc})"
+        if problem:
+            rejets.append(Rejet(i + 1, "ligne", problem, lines[i][:60], source))
+            keep[i] = False
+            continue
+        quoted[i] = record
+        count[i] = len(record)
+        section[i] = record[0].strip().lower() if record else ""
+        blank[i] = not "".join(record).strip()
+        for j in range(i + 1, i + used + 1):
+            keep[j] = False
+            continuation.append(j + 1)
+        skip_until = i + used
+    return SplitText(lines=lines, fields=fields, count=count, section=section, blank=blank,
+                     keep=keep, quoted=quoted, delimiter=delimiter)
+
+
+def iter_records(
+    text: str,
+    rejets: list[Rejet],
+    meta: dict,
+    progress: Progress | None = None,
+    delimiter: str = ";",
+    source: str = "",
+) -> list[tuple[int, list[str]]]:
+    """``(line number, cells)`` of each record, in file order, as Python lists.
+
+    For the small files (template, DUI side file): same splitting rules as
+    :func:`split_text`, whose arrays it reads.
+    """
+    split = split_text(text, rejets, meta, delimiter, source)
+    if progress is not None:
+        progress(len(split.lines), len(split.lines))
+    return [(i + 1, split.cells(i)) for i in np.flatnonzero(split.keep)]
+
+
+def lookup(keys: pd.Series, table_keys: pd.Series | pd.Index) -> np.ndarray:
+    """Position of each key in ``table_keys`` (first occurrence), -1 when absent.
+
+    Why not ``isin`` / ``map`` / ``reindex``: with pandas 3 Arrow-backed strings those turn
+    100,000 numbers into Python objects (about 1 s); factorizing both columns together stays
+    in Arrow and numpy (a few ms).
+    """
+    table = pd.Series(np.asarray(table_keys) if isinstance(table_keys, pd.Index)
+                      else table_keys.to_numpy(), dtype="string") \
+        if not isinstance(table_keys, pd.Series) else table_keys.astype("string")
+    both = pd.concat([keys.astype("string").reset_index(drop=True),
+                      table.reset_index(drop=True)], ignore_index=True)
+    codes, uniques = pd.factorize(both, use_na_sentinel=True)
+    key_codes, table_codes = codes[: len(keys)], codes[len(keys):]
+    position = np.full(len(uniques) + 1, -1, dtype="int64")
+    order = np.arange(len(table_codes), dtype="int64")
+    valid = table_codes >= 0
+    # assign in reverse so that the first occurrence wins
+    position[table_codes[valid][::-1]] = order[valid][::-1]
+    result = np.where(key_codes >= 0, position[key_codes], -1)
+    return result
+
+
+def isin(values: pd.Series, other: pd.Series | pd.Index | list) -> pd.Series:
+    """``values.isin(other)`` for large string columns (see :func:`lookup`)."""
+    other_series = other if isinstance(other, pd.Series) else pd.Series(np.asarray(other,
+                                                                                    dtype=object))
+    return pd.Series(lookup(values, other_series) >= 0, index=values.index)

@@ -1,0 +1,230 @@
+"""Classify loaded establishments: field, territory, coordinates and OG profile (vectorised).
+
+Each function takes and returns whole columns so a national file (100,000 rows) is
+classified in a few pandas operations, never row by row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from matching.ingest.base import format_lines, lookup
+from matching.model import CHAMPS, HORS_CHAMP
+from matching.nomenclature import categories, medicalise_from_mft
+
+#: OG typology thresholds (002 "Comment se regrouper"): petit < 15, moyen 15-49, gros >= 50
+MOYEN_MIN = 15
+GROS_MIN = 50
+
+WARN_OG_SCOPE = (
+    "Les nombres d'ESMS par OG (typologie petit / moyen / gros, autonomie) sont comptés dans "
+    "le fichier chargé seulement : un OG présent hors du fichier peut en gérer davantage."
+)
+
+
+def classify_categories(
+    codes: pd.Series, libmft: pd.Series, file_labels: pd.Series, lines: pd.Series
+) -> tuple[pd.DataFrame, list[str]]:
+    """Field, label, médicalisé and sanitaire of each category code.
+
+    ``codes`` must be well-formed 3-digit strings. Codes missing from the nomenclature are
+    loaded as ``hors_champ`` (label from the file when it gives one) and named in a warning,
+    one per code. Médicalisé follows the row's ``libmft`` where the category says so.
+    """
+    table = categories()
+    known = codes.isin(table.index)
+    looked = table.reindex(codes.to_numpy())
+    out = pd.DataFrame(index=codes.index)
+    label = pd.Series(looked["libelle"].to_numpy(), index=codes.index, dtype="string")
+    out["categorie_libelle"] = label.fillna(file_labels.astype("string").fillna("").str.strip())
+    champ = pd.Series(looked["champ"].to_numpy(), index=codes.index, dtype="string")
+    out["champ"] = champ.fillna(HORS_CHAMP)
+    default = pd.Series(looked["medicalise"].to_numpy(), index=codes.index).astype("boolean")
+    selon_mft = pd.Series(looked["medicalise_selon_mft"].to_numpy(), index=codes.index)
+    selon_mft = selon_mft.astype("boolean").fillna(False).astype(bool)
+    from_mft = medicalise_from_mft(libmft)
+    medicalise = default.fillna(False)
+    use_mft = selon_mft & from_mft.notna().to_numpy()
+    medicalise[use_mft] = from_mft[use_mft]
+    out["medicalise"] = medicalise.astype("boolean")
+    sanitaire = pd.Series(looked["sanitaire"].to_numpy(), index=codes.index)
+    out["sanitaire"] = sanitaire.astype("boolean").fillna(False)
+    warnings: list[str] = []
+    unknown = codes[~known]
+    if len(unknown):
+        for code, group in lines[~known].groupby(unknown.to_numpy(), sort=True):
+            warnings.append(
+                f"catégorie {code} absente de la nomenclature : {len(group)} établissement(s) "
+                f"chargé(s) hors champ ({format_lines(group.to_numpy())})"
+            )
+    return out, warnings
+
+
+def og_profile(finess_ej: pd.Series, champ: pd.Series, sanitaire: pd.Series) -> pd.DataFrame:
+    """OG columns of each row: og_nb_esms, og_typologie, og_sanitaire, autonome.
+
+    An ESMS is a row of one of the programme's fields (health establishments and other
+    out-of-field rows are not counted). ``autonome``: the OG runs exactly one ESMS and no
+    health establishment (an EHPAD attached to a hospital is not autonomous).
+    """
+    esms = champ.isin(CHAMPS).to_numpy(dtype=bool)
+    san = sanitaire.fillna(False).to_numpy(dtype=bool)
+    codes, uniques = pd.factorize(finess_ej.astype("string").fillna(""))
+    nb = np.bincount(codes, weights=esms, minlength=len(uniques)).astype("int64")[codes]
+    og_san = np.bincount(codes, weights=san, minlength=len(uniques))[codes] > 0
+    out = pd.DataFrame(index=finess_ej.index)
+    out["og_nb_esms"] = nb
+    typologie = np.where(nb >= GROS_MIN, "gros", np.where(nb >= MOYEN_MIN, "moyen", "petit"))
+    out["og_typologie"] = pd.array(typologie, dtype="string")
+    out["og_sanitaire"] = pd.array(og_san, dtype="boolean")
+    out["autonome"] = pd.array((nb == 1) & ~og_san, dtype="boolean")
+    return out
+
+
+def departement_from_commune_code(codes: pd.Series) -> pd.Series:
+    """INSEE département implied by a commune code: 3 characters overseas, else 2."""
+    text = codes.astype("string").fillna("")
+    overseas = text.str.match(r"^9[78]")
+    return text.str[:3].where(overseas, text.str[:2]).where(text.str.len() == 5, "")
+
+
+#: Rows of ``Territoires.resolve_communes`` already computed in this process, by code.
+#: Why: that call costs about 0.5 s whatever the number of codes (pandas 3 Arrow-string
+#: ``isin`` against the 37,000 communes), and the geography never changes within a process.
+_RESOLVED: dict[str, pd.DataFrame] = {}
+
+
+def _resolve_codes(codes: pd.Series) -> pd.DataFrame:
+    """``resolve_communes`` for distinct codes, through the per-process cache."""
+    from geo.territories import get_territoires
+
+    terr = get_territoires()
+    key = id(terr)
+    cached = _RESOLVED.get(str(key))
+    wanted = pd.Series(pd.unique(codes.astype("string").fillna("")), dtype="string")
+    if cached is not None:
+        new = wanted[lookup(wanted, cached.index.to_series()) < 0]
+    else:
+        new = wanted
+    if len(new) or cached is None:
+        fresh = terr.resolve_communes(new.reset_index(drop=True))
+        fresh.index = pd.Index(new.to_numpy(dtype=object), dtype="string")
+        cached = fresh if cached is None else pd.concat([cached, fresh])
+        _RESOLVED.clear()
+        _RESOLVED[str(key)] = cached
+    position = lookup(codes.astype("string").fillna(""), cached.index.to_series())
+    out = cached.iloc[position].reset_index(drop=True)
+    return out
+
+
+def resolve_territory(communes: pd.Series, file_departement: pd.Series) -> pd.DataFrame:
+    """Commune, département, région and centroid of each row.
+
+    Known codes (aliases included) resolve through the bundled geography. For a well-formed
+    code the geography does not know (a commune merged after the file was made, a typo),
+    the département comes from the file or the code prefix and the région from the
+    département; the centroid stays NaN, so the row needs its own coordinates.
+    Column ``connue`` tells the two apart; ``departement_connu`` that the département exists.
+    The geography is queried once per distinct (commune, département) pair.
+    """
+    from geo.territories import get_territoires, is_derogatoire
+
+    terr = get_territoires()
+    pairs = pd.DataFrame({"commune": communes.astype("string").fillna("").to_numpy(),
+                          "dep": file_departement.astype("string").fillna("").to_numpy()})
+    codes, _ = pd.factorize(pairs["commune"] + "|" + pairs["dep"])
+    first = np.unique(codes, return_index=True)[1] if len(codes) else np.array([], "int64")
+    distinct = pairs.iloc[first].reset_index(drop=True)
+    res = _resolve_codes(distinct["commune"])
+    dep_guess = distinct["dep"].astype("string")
+    dep_guess = dep_guess.where(dep_guess != "", departement_from_commune_code(distinct["commune"]))
+    unknown = ~res["connue"]
+    res["commune"] = res["commune"].where(~unknown, distinct["commune"].astype("string"))
+    res["departement"] = res["departement"].where(~unknown, dep_guess)
+    dep_region = terr.departements["region"]
+    region_guess = res["departement"].map(dep_region).astype("string").fillna("")
+    res["region"] = res["region"].where(res["region"] != "", region_guess)
+    res["departement_connu"] = res["departement"].isin(list(terr.departements.index))
+    derog = {d: is_derogatoire(d) for d in pd.unique(res["departement"])}
+    res["derogatoire"] = res["departement"].map(derog).astype("boolean").fillna(False)
+    out = res.iloc[codes].reset_index(drop=True)
+    out.index = communes.index
+    return out
+
+
+#: A file position farther than this from its commune's centroid is taken as wrong (km).
+#: Communes are small (Arles, the largest mainland one, spans about 40 km); Guyane's are huge.
+MAX_KM_FROM_COMMUNE = 40.0
+MAX_KM_FROM_COMMUNE_GUYANE = 150.0
+
+
+def choose_coordinates(
+    file_lon: pd.Series,
+    file_lat: pd.Series,
+    departement: pd.Series,
+    centroid_lon: pd.Series,
+    centroid_lat: pd.Series,
+) -> pd.DataFrame:
+    """Pick each row's position: the file's when valid and plausible, else the centroid.
+
+    Plausible: inside the territory of its département (``geo.crs``) and, when the commune
+    centroid is known, within ``MAX_KM_FROM_COMMUNE`` of it (a geocoding that landed in
+    another town, or x/y of another establishment). Returns ``lon``, ``lat``,
+    ``coord_source`` (fichier, centroide_commune, aucune) and ``motif`` (why the file
+    position was not used: '', 'absentes', 'hors_france', 'hors_departement', 'loin_commune').
+    """
+    from geo.crs import in_france, plausible_for_departement
+
+    lon = file_lon.to_numpy(dtype="float64", na_value=np.nan)
+    lat = file_lat.to_numpy(dtype="float64", na_value=np.nan)
+    c_lon = centroid_lon.to_numpy(dtype="float64", na_value=np.nan)
+    c_lat = centroid_lat.to_numpy(dtype="float64", na_value=np.nan)
+    has_centroid = np.isfinite(c_lon) & np.isfinite(c_lat)
+    deps = departement.astype("string").fillna("").to_numpy(dtype=object)
+    present = np.isfinite(lon) & np.isfinite(lat)
+    france = np.zeros(len(lon), dtype=bool)
+    plausible = np.zeros(len(lon), dtype=bool)
+    near = np.ones(len(lon), dtype=bool)
+    if present.any():
+        france[present] = in_france(lon[present], lat[present])
+        plausible[present] = plausible_for_departement(lon[present], lat[present], deps[present])
+        check = present & has_centroid
+        limit = np.where(deps == "973", MAX_KM_FROM_COMMUNE_GUYANE, MAX_KM_FROM_COMMUNE)
+        distance = _approx_km(lon[check], lat[check], c_lon[check], c_lat[check])
+        near[check] = distance <= limit[check]
+    use_file = present & france & plausible & near
+    source = np.where(use_file, "fichier", np.where(has_centroid, "centroide_commune", "aucune"))
+    motif = np.select(
+        [use_file, ~present, ~france, ~plausible],
+        ["", "absentes", "hors_france", "hors_departement"],
+        default="loin_commune",
+    )
+    out = pd.DataFrame(index=file_lon.index)
+    out["lon"] = np.where(use_file, lon, c_lon)
+    out["lat"] = np.where(use_file, lat, c_lat)
+    out["coord_source"] = pd.array(source, dtype="string")
+    out["motif"] = pd.array(motif, dtype="string")
+    return out
+
+
+def _approx_km(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+               ) -> np.ndarray:
+    """Equirectangular distance in km, enough to compare with a 40 km threshold.
+
+    Why not ``geo.distances.haversine_km``: importing that module loads scikit-learn (about
+    2 s), which would double the load time of a national file for a plausibility check.
+    """
+    mean_lat = np.radians((lat1 + lat2) / 2.0)
+    dx = np.radians(lon1 - lon2) * np.cos(mean_lat)
+    dy = np.radians(lat1 - lat2)
+    return 6371.0088 * np.sqrt(dx * dx + dy * dy)
+
+
+MOTIFS_FR: dict[str, str] = {
+    "absentes": "coordonnées absentes",
+    "illisibles": "coordonnées illisibles",
+    "hors_france": "coordonnées hors de France",
+    "hors_departement": "coordonnées hors du territoire de leur département",
+    "loin_commune": f"coordonnées à plus de {MAX_KM_FROM_COMMUNE:.0f} km de leur commune",
+}

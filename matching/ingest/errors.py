@@ -1,0 +1,18 @@
+"""The error raised when an input file cannot be used at all (as opposed to rejected rows)."""
+
+from __future__ import annotations
+
+
+class IngestError(ValueError):
+    """A whole input file is unusable: empty, binary, wrong separator, too big, unknown format.
+
+    The message is in French and meant for the user as is (CLI, app). Row-level problems are
+    never raised: they become ``matching.model.Rejet`` entries of the ``LoadResult``.
+    """
+
+    def __init__(self, message_fr: str) -> None:
+        super().__init__(message_fr)
+        self.message_fr = message_fr
+
+    def __str__(self) -> str:
+        return self.message_fr
