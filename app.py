@@ -289,7 +289,7 @@ def territory_and_field(result: LoadResult, rules_name: str) -> dict[str, Any]:
         st.stop()
     region = sb.selectbox("Région (code INSEE)", regions, key="region")
     chosen = sb.multiselect("Départements (vide : toute la région)", deps[region],
-                            key="departements")
+                            key="departements", placeholder="toute la région")
     champs = champ_choices(result, rules_name)
     if not champs:
         st.error("Aucun champ éligible à cet appel dans le fichier.")
@@ -358,12 +358,12 @@ def _delta(totals: dict[str, float], key: str) -> int | None:
 
 def grappe_detail(data: Any, scenario: Any) -> None:
     from matching.costing import PROJECT_TYPE_LABELS
-    from matching.dossier import funding_frame
+    from matching.dossier import funding_frame, map_text
 
     ids = [g.id for g in data.grappes]
     gid = st.selectbox("Détail d'une grappe", ids, key="detail_grappe")
     grappe = next(g for g in data.grappes if g.id == gid)
-    cost = data.costs[gid]
+    cost = scenario.cost_detail(gid)
     rows = scenario._rows(grappe.esms)
     names = og_label(scenario.etab)
     left, right = st.columns([3, 2])
@@ -377,7 +377,8 @@ def grappe_detail(data: Any, scenario: Any) -> None:
             "typologie OG": rows["og_typologie"], "statut": rows["statut_agrege"],
             "DUI": rows["dui_statut"].astype("string") + " " + rows["dui_editeur"].astype(
                 "string"), "commune": rows["commune_nom"],
-            "type de projet": rows["finess_et"].map(cost.esms_types).fillna(""),
+            "type de projet": map_text(rows["finess_et"], {
+                e: PROJECT_TYPE_LABELS.get(t, t) for e, t in cost.esms_types.items()}),
         })
         st.dataframe(members, hide_index=True, key="members_table")
     with right:
@@ -570,17 +571,17 @@ def whatif_tab(scenario: Any) -> None:
 
 
 def exports_tab(scenario: Any) -> None:
-    from matching.dossier import csv_files, workbook_bytes
+    from matching.dossier import CSV_FILES, csv_files, workbook_bytes
 
     st.markdown("Exports de la proposition telle qu'affichée (modifications comprises), pour "
                 "Excel en français (séparateur « ; »).")
-    files = csv_files(scenario)
-    cols = st.columns(len(files) + 1)
     labels = {"grappes.csv": "Grappes (CSV)", "etablissements.csv": "Établissements (CSV)",
               "financements.csv": "Lignes de financement (CSV)"}
-    for col, (name, content) in zip(cols, files.items(), strict=False):
-        col.download_button(labels.get(name, name), content, file_name=name, mime="text/csv",
-                            key=f"dl_{name}")
+    cols = st.columns(len(CSV_FILES) + 1)
+    for col, name in zip(cols, CSV_FILES, strict=False):
+        # built on click: the page stays fast while the user edits the grouping
+        col.download_button(labels.get(name, name), lambda n=name: csv_files(scenario)[n],
+                            file_name=name, mime="text/csv", key=f"dl_{name}")
     cols[-1].download_button(
         "Classeur XLSX avec un dossier par grappe", lambda: workbook_bytes(scenario),
         file_name="grappes.xlsx", key="dl_xlsx",

@@ -203,6 +203,7 @@ def run_maxp(
     units = og_units(etab)
     unit_label = pd.Series("", index=units.index, dtype="string")
     skipped: list[str] = []
+    failed: list[str] = []
     for region, part in _parts(units, by_region):
         threshold = rules.min_esms_derogatoire if part["derogatoire"].all() else rules.min_esms
         if int(part["n_esms"].sum()) < threshold:
@@ -234,17 +235,25 @@ def run_maxp(
                 max_iterations_construction=max_iterations_construction,
                 max_iterations_sa=max_iterations_sa,
             )
-            model.solve()
+            try:
+                model.solve()
+            except (IndexError, ValueError):
+                # spopt could not place every leftover unit (or found no feasible component):
+                # the région's units stay out of any group, and the note says so
+                failed.append(region)
+                continue
         labels = np.asarray(model.labels_)
         unit_label[part.index] = [prefix + str(v) if v > 0 else "" for v in labels]
     assignment = etab["finess_ej"].astype("string").map(unit_label).fillna("")
     note = "par région" if by_region else ""
+    if failed:
+        note += f"{', ' if note else ''}échec spopt dans {len(failed)} région(s)"
     return PeerRun(
         MAXP,
         _by_et(etab, assignment),
         time.perf_counter() - start,
         note=note,
-        stats={"regions_sans_seuil": skipped, "unites": len(units)},
+        stats={"regions_sans_seuil": skipped, "regions_en_echec": failed, "unites": len(units)},
     )
 
 

@@ -45,18 +45,23 @@ def summarise(result: LoadResult) -> dict[str, Any]:
     ):
         by_cat[str(code)] = {"libelle": str(label), "champ": str(champ), "n": int(n)}
     by_typo = {
-        t: {"og": int((og["og_typologie"] == t).sum()),
-            "esms": int((esms["og_typologie"] == t).sum())}
+        t: {
+            "og": int((og["og_typologie"] == t).sum()),
+            "esms": int((esms["og_typologie"] == t).sum()),
+        }
         for t in OG_TYPOLOGIES
     }
     by_statut = {
-        s: {"og": int((og["statut_agrege"] == s).sum()),
-            "esms": int((esms["statut_agrege"] == s).sum())}
+        s: {
+            "og": int((og["statut_agrege"] == s).sum()),
+            "esms": int((esms["statut_agrege"] == s).sum()),
+        }
         for s in STATUTS_AGREGES
     }
     coord = _counts(table["coord_source"], COORD_SOURCES)
-    coord["aucune"] = sum(1 for r in result.rejets
-                          if r.source == "" and "impossible à localiser" in r.reason)
+    coord["aucune"] = sum(
+        1 for r in result.rejets if r.source == "" and "impossible à localiser" in r.reason
+    )
     meta = {k: v for k, v in result.meta.items() if isinstance(v, str | int | float | bool)}
     return {
         "usable": is_usable(result),

@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "matching.cli_rules",
     "matching.cli_sample",
     "matching.cli_propose",
+    "matching.cli_partners",
 )
 
 

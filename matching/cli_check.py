@@ -38,7 +38,10 @@ def _sample_paths() -> tuple[Path, Path | None, Path | None]:
     except ImportError as exc:
         msg = "l'échantillon intégré n'est pas disponible (module matching.sample absent)"
         raise IngestError(msg) from exc
-    etab, ej, dui = sample_paths()
+    try:
+        etab, ej, dui = sample_paths()
+    except FileNotFoundError as exc:
+        raise IngestError(str(exc)) from exc
     return Path(etab), Path(ej) if ej else None, Path(dui) if dui else None
 
 
@@ -65,22 +68,54 @@ def print_summary(console: Console, summary: dict[str, Any], result: LoadResult)
         f"[bold]{summary['og']}[/bold] OG, {summary['autonomes']} ESMS autonome(s), "
         f"{summary['sanitaires']} établissement(s) sanitaire(s)."
     )
-    console.print(_table("Établissements par champ", ["Champ", "Nombre"],
-                         [[CHAMP_LABELS.get(k, k), v] for k, v in summary["by_field"].items()]))
-    console.print(_table("ESMS par département", ["Département", "ESMS"],
-                         [[k, v] for k, v in summary["by_departement"].items()]))
+    console.print(
+        _table(
+            "Établissements par champ",
+            ["Champ", "Nombre"],
+            [[CHAMP_LABELS.get(k, k), v] for k, v in summary["by_field"].items()],
+        )
+    )
+    console.print(
+        _table(
+            "ESMS par département",
+            ["Département", "ESMS"],
+            [[k, v] for k, v in summary["by_departement"].items()],
+        )
+    )
     cats = list(summary["by_categorie"].items())
-    console.print(_table("Établissements par catégorie", ["Catégorie", "Libellé", "Champ",
-                                                          "Nombre"],
-                         [[k, v["libelle"][:60], v["champ"], v["n"]] for k, v in cats]))
-    console.print(_table("OG par typologie (ESMS du fichier)", ["Typologie", "OG", "ESMS"],
-                         [[k, v["og"], v["esms"]] for k, v in summary["by_og_typologie"].items()]))
-    console.print(_table("OG par statut juridique", ["Statut", "OG", "ESMS"],
-                         [[k, v["og"], v["esms"]] for k, v in summary["by_statut"].items()]))
-    labels = {"fichier": "coordonnées du fichier", "centroide_commune": "centroïde de la commune",
-              "aucune": "aucune (rejetés)"}
-    console.print(_table("Origine des coordonnées", ["Origine", "Établissements"],
-                         [[labels.get(k, k), v] for k, v in summary["coord_source"].items()]))
+    console.print(
+        _table(
+            "Établissements par catégorie",
+            ["Catégorie", "Libellé", "Champ", "Nombre"],
+            [[k, v["libelle"][:60], v["champ"], v["n"]] for k, v in cats],
+        )
+    )
+    console.print(
+        _table(
+            "OG par typologie (ESMS du fichier)",
+            ["Typologie", "OG", "ESMS"],
+            [[k, v["og"], v["esms"]] for k, v in summary["by_og_typologie"].items()],
+        )
+    )
+    console.print(
+        _table(
+            "OG par statut juridique",
+            ["Statut", "OG", "ESMS"],
+            [[k, v["og"], v["esms"]] for k, v in summary["by_statut"].items()],
+        )
+    )
+    labels = {
+        "fichier": "coordonnées du fichier",
+        "centroide_commune": "centroïde de la commune",
+        "aucune": "aucune (rejetés)",
+    }
+    console.print(
+        _table(
+            "Origine des coordonnées",
+            ["Origine", "Établissements"],
+            [[labels.get(k, k), v] for k, v in summary["coord_source"].items()],
+        )
+    )
     rejets = result.rejets
     if rejets:
         shown = rejets[:MAX_REJECTS_SHOWN]
@@ -88,8 +123,9 @@ def print_summary(console: Console, summary: dict[str, Any], result: LoadResult)
         rows = [[r.source or "principal", r.line, r.field, r.reason, r.value] for r in shown]
         console.print(_table(title, ["Fichier", "Ligne", "Champ", "Motif", "Valeur"], rows))
         if len(rejets) > MAX_REJECTS_SHOWN:
-            console.print(f"… et {len(rejets) - MAX_REJECTS_SHOWN} autres : voir rejets.csv "
-                          "(option --out).")
+            console.print(
+                f"… et {len(rejets) - MAX_REJECTS_SHOWN} autres : voir rejets.csv (option --out)."
+            )
     for warning in summary["warnings"]:
         console.print(f"[yellow]Attention :[/yellow] {warning}", highlight=False)
 
@@ -101,26 +137,41 @@ def write_outputs(result: LoadResult, out: Path) -> tuple[Path, Path]:
     etab = write_csv(result.etablissements, out / "etablissements.csv")
     columns = ["source", "line", "field", "reason", "value"]
     rejets = pd.DataFrame([r.as_dict() for r in result.rejets], columns=columns)
-    rejets = rejets.rename(columns={"source": "fichier", "line": "ligne", "field": "champ",
-                                    "reason": "motif", "value": "valeur"})
+    rejets = rejets.rename(
+        columns={
+            "source": "fichier",
+            "line": "ligne",
+            "field": "champ",
+            "reason": "motif",
+            "value": "valeur",
+        }
+    )
     rejets["fichier"] = rejets["fichier"].replace("", "principal")
     return etab, write_csv(rejets, out / "rejets.csv")
 
 
 def check(
-    file: Annotated[Path | None, typer.Argument(help="Extrait FINESS etalab ou modèle CSV.")]
-    = None,
-    ej: Annotated[Path | None, typer.Option("--ej", help="Extrait des entités juridiques "
-                                            "(cs1100501).")] = None,
-    dui: Annotated[Path | None, typer.Option("--dui", help="Fichier DUI (finess_et, "
-                                             "dui_editeur, dui_statut...).")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="Extrait FINESS etalab ou modèle CSV.")
+    ] = None,
+    ej: Annotated[
+        Path | None, typer.Option("--ej", help="Extrait des entités juridiques (cs1100501).")
+    ] = None,
+    dui: Annotated[
+        Path | None,
+        typer.Option("--dui", help="Fichier DUI (finess_et, dui_editeur, dui_statut...)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON (un objet).")] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="Dossier où écrire "
-                                             "etablissements.csv et rejets.csv.")] = None,
-    sample: Annotated[bool, typer.Option("--sample", help="Vérifier l'échantillon "
-                                         "intégré.")] = False,
-    max_mo: Annotated[int, typer.Option("--max-mo", help="Taille maximale d'un fichier "
-                                        "(Mo).")] = DEFAULT_MAX_BYTES // (1024 * 1024),
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Dossier où écrire etablissements.csv et rejets.csv."),
+    ] = None,
+    sample: Annotated[
+        bool, typer.Option("--sample", help="Vérifier l'échantillon intégré.")
+    ] = False,
+    max_mo: Annotated[
+        int, typer.Option("--max-mo", help="Taille maximale d'un fichier (Mo).")
+    ] = DEFAULT_MAX_BYTES // (1024 * 1024),
 ) -> None:
     """Vérifier et résumer un fichier d'établissements (FINESS etalab ou modèle CSV)."""
     console = Console(stderr=as_json)
@@ -147,19 +198,29 @@ def check(
     else:
         print_summary(console, summary, result)
     if not summary["usable"]:
-        console.print("[red]Données inutilisables :[/red] aucun ESMS d'un champ du programme "
-                      "n'a pu être chargé (voir les lignes rejetées).", highlight=False)
+        console.print(
+            "[red]Données inutilisables :[/red] aucun ESMS d'un champ du programme "
+            "n'a pu être chargé (voir les lignes rejetées).",
+            highlight=False,
+        )
         raise typer.Exit(1)
     if not as_json:
         console.print("[green]Données utilisables.[/green]")
 
 
-def _load_with_progress(console: Console, file: Path, ej: Path | None, dui: Path | None,
-                        max_bytes: int, quiet: bool) -> LoadResult:
+def _load_with_progress(
+    console: Console, file: Path, ej: Path | None, dui: Path | None, max_bytes: int, quiet: bool
+) -> LoadResult:
     if quiet or not console.is_terminal:
         return load(file, ej=ej, dui=dui, max_bytes=max_bytes)
-    with Progress(TextColumn("Lecture"), BarColumn(), TextColumn("{task.completed}/{task.total}"
-                  " lignes"), TimeElapsedColumn(), console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("Lecture"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} lignes"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("lecture", total=None)
 
         def tick(done: int, total: int) -> None:

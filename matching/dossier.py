@@ -146,11 +146,11 @@ def _from_whatif(scenario: Any) -> ExportSet:
     if before is not None and len(before):
         known = before.drop_duplicates("finess_et").set_index("finess_et")
         if "reason" in known.columns:
-            found = _map_text(unplaced["finess_et"],
+            found = map_text(unplaced["finess_et"],
                               known["reason"].astype("string").fillna("").to_dict())
             reason = found.where(found != "", reason).astype("string")
         if "near_miss" in known.columns:
-            near = _map_text(unplaced["finess_et"],
+            near = map_text(unplaced["finess_et"],
                              known["near_miss"].astype("string").fillna("").to_dict())
     excluded = unplaced["finess_et"].isin(list(scenario.constraints.excluded_esms))
     unplaced["reason"] = reason.where(~excluded, "exclu par l'utilisateur")
@@ -168,7 +168,7 @@ def _from_whatif(scenario: Any) -> ExportSet:
 # --------------------------------------------------------------------------- tables
 
 
-def _map_text(keys: pd.Series, mapping: Mapping[str, str]) -> pd.Series:
+def map_text(keys: pd.Series, mapping: Mapping[str, str]) -> pd.Series:
     """``keys`` mapped through ``mapping`` as text, '' where missing (empty mapping included)."""
     lookup = pd.Series(dict(mapping), dtype="string")
     return keys.astype("string").map(lookup).astype("string").fillna("")
@@ -241,20 +241,20 @@ def etablissements_frame(data: ExportSet) -> pd.DataFrame:
     types: dict[str, str] = {}
     for cost in data.costs.values():
         types.update(cost.esms_types)
-    table["grappe"] = _map_text(et, grappe_of)
+    table["grappe"] = map_text(et, grappe_of)
     table["porteur"] = [
         "oui" if g and porteur_of.get(g) == ej else ""
         for g, ej in zip(table["grappe"], text_column(table, "finess_ej"), strict=True)
     ]
-    table["type_projet"] = _map_text(et, types)
+    table["type_projet"] = map_text(et, types)
     reason = pd.Series("", index=table.index, dtype="string")
     near = pd.Series("", index=table.index, dtype="string")
     if data.unplaced is not None and len(data.unplaced):
         un = data.unplaced.drop_duplicates("finess_et").set_index("finess_et")
         if "reason" in un.columns:
-            reason = _map_text(et, un["reason"].astype("string").fillna("").to_dict())
+            reason = map_text(et, un["reason"].astype("string").fillna("").to_dict())
         if "near_miss" in un.columns:
-            near = _map_text(et, un["near_miss"].astype("string").fillna("").to_dict())
+            near = map_text(et, un["near_miss"].astype("string").fillna("").to_dict())
     table["raison"] = reason.where(table["grappe"] == "", "")
     table["quasi_grappe"] = near.where(table["grappe"] == "", "")
     return table.reset_index(drop=True)

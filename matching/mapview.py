@@ -2,7 +2,10 @@
 
 No tile server is reachable offline, so the deck has no base map at all
 (``map_provider=None``): the bundled département boundaries (``geo.territories``) drawn as a
-GeoJsonLayer give the reader their bearings. Everything here is plain data (lists of dicts
+GeoJsonLayer give the reader their bearings. Streamlit's frontend puts a Carto base map
+under any deck without a map style; the map style ``NO_BASE_MAP`` is the marker its
+frontend (1.4x-1.6x) reads as "no style", so the page never calls a tile server (the
+browser test checks that no request leaves localhost). Everything here is plain data (lists of dicts
 with Python types), so the deck can be tested and serialised without Streamlit.
 
 Layers, bottom to top: ``departements`` (boundaries), ``non_places`` (ESMS in no grappe,
@@ -42,6 +45,9 @@ POINT_FIELDS: tuple[str, ...] = (
     "finess_et", "nom", "categorie", "champ", "og", "commune", "grappe", "role", "lon", "lat",
     "color",
 )  # fmt: skip
+
+#: Streamlit's frontend marker for "no map style": with it, no Carto base map is added
+NO_BASE_MAP = "__MAP_STYLE__"
 
 TOOLTIP_HTML = (
     "<b>{nom}</b><br/>FINESS ET {finess_et} · {categorie}<br/>OG : {og}<br/>"
@@ -189,20 +195,28 @@ def _records(points: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
-def view_state(lon: np.ndarray, lat: np.ndarray) -> pdk.ViewState:
-    """Centre and zoom that fit the points (France as a whole when there are none)."""
+def view_state(lon: np.ndarray, lat: np.ndarray, width_px: int = 900,
+               height_px: int = 560) -> pdk.ViewState:
+    """Centre and zoom (Web Mercator) that fit the points in a map of about this size.
+
+    France as a whole when there are no points.
+    """
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
     ok = ~(np.isnan(lon) | np.isnan(lat))
     if not ok.any():
         return pdk.ViewState(longitude=2.5, latitude=46.6, zoom=4.8)
-    lo, la = lon[ok], lat[ok]
-    span = max(float(lo.max() - lo.min()), 1.6 * float(la.max() - la.min()), 0.05)
-    zoom = max(3.0, min(12.0, math.log2(360.0 / span) - 0.6))
+    lo, la = lon[ok], np.clip(lat[ok], -85.0, 85.0)
+    y = np.log(np.tan(np.pi / 4 + np.radians(la) / 2))
+    # share of the world's width (512 px at zoom 0) the points span, both ways
+    span_x = max(float(lo.max() - lo.min()) / 360.0, 1e-4)
+    span_y = max(float(y.max() - y.min()) / (2 * np.pi), 1e-4)
+    zoom = math.log2(min(0.85 * width_px / (512 * span_x), 0.85 * height_px / (512 * span_y)))
+    centre_y = (y.max() + y.min()) / 2
     return pdk.ViewState(
         longitude=float((lo.max() + lo.min()) / 2),
-        latitude=float((la.max() + la.min()) / 2),
-        zoom=round(zoom, 2),
+        latitude=float(np.degrees(2 * np.arctan(np.exp(centre_y)) - np.pi / 2)),
+        zoom=round(max(3.0, min(12.0, zoom)), 2),
     )
 
 
@@ -235,7 +249,8 @@ def build_deck(
         departements = sorted(set(text_column(etab, "departement")[
             text_column(etab, "finess_et").isin(list(points["finess_et"]))
         ]) - {""})
-    common = {"get_position": ["lon", "lat"], "pickable": True, "radius_units": "pixels"}
+    # strings are accessor expressions for deck.gl's JSON converter: quote the constant
+    common = {"get_position": ["lon", "lat"], "pickable": True, "radius_units": "'pixels'"}
     layers = [
         pdk.Layer(
             "GeoJsonLayer",
@@ -253,7 +268,7 @@ def build_deck(
             id="non_places",
             data=_records(points[points["kind"] == "non_place"]),
             get_fill_color="color",
-            get_radius=3,
+            get_radius=2.5,
             **common,
         ),
         pdk.Layer(
@@ -261,7 +276,7 @@ def build_deck(
             id="grappes",
             data=_records(points[points["kind"] == "grappe"]),
             get_fill_color="color",
-            get_radius=5,
+            get_radius=4,
             **common,
         ),
         pdk.Layer(
@@ -272,8 +287,8 @@ def build_deck(
             get_line_color=list(ISOLE_COLOUR),
             stroked=True,
             filled=True,
-            line_width_min_pixels=2.5,
-            get_radius=7,
+            line_width_min_pixels=1.5,
+            get_radius=6,
             **common,
         ),
         pdk.Layer(
@@ -284,16 +299,17 @@ def build_deck(
             get_line_color=list(PORTEUR_LINE),
             stroked=True,
             filled=True,
-            line_width_min_pixels=3,
-            get_radius=9,
+            line_width_min_pixels=2,
+            get_radius=6,
             **common,
         ),
     ]
     return pdk.Deck(
         layers=layers,
-        initial_view_state=view_state(points["lon"].to_numpy(), points["lat"].to_numpy()),
+        initial_view_state=view_state(points["lon"].to_numpy(), points["lat"].to_numpy(),
+                                      height_px=height),
         map_provider=None,
-        map_style=None,
+        map_style=NO_BASE_MAP,
         tooltip={
             "html": TOOLTIP_HTML,
             "style": {"backgroundColor": "white", "color": "#222", "fontSize": "12px"},

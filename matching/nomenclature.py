@@ -139,8 +139,17 @@ def medicalise_from_mft(libmft: pd.Series) -> pd.Series:
     A label naming only a département, the State or the PJJ gives False. An empty or
     unrecognised label gives NA, so that the category default applies.
     """
-    text = libmft.astype("string").fillna("").str.upper()
-    result = pd.Series(pd.NA, index=libmft.index, dtype="boolean")
-    result[text.str.contains(_NOT_AM_RE.pattern, regex=True)] = False
-    result[text.str.contains(_ARS_RE.pattern, regex=True)] = True
-    return result
+    codes, labels = pd.factorize(libmft.astype("string").fillna(""))
+    # a national file has a few dozen distinct labels: decide once per label
+    decided = [_medicalise_label(str(label)) for label in labels]
+    values = pd.array([*decided, pd.NA], dtype="boolean")
+    return pd.Series(values[codes], index=libmft.index, dtype="boolean")
+
+
+def _medicalise_label(label: str) -> bool | None:
+    text = label.upper()
+    if _ARS_RE.search(text):
+        return True
+    if _NOT_AM_RE.search(text):
+        return False
+    return None

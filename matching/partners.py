@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.distances import haversine_km
+from geo.distances import centre, haversine_km
 from matching.costing import common_vendor, cost_grappe
 from matching.model import CHAMPS
 from matching.solver.explain import STATUT_LABELS
@@ -40,7 +40,8 @@ SEARCH_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 OPTION_COLUMNS: tuple[str, ...] = (
-    "rang", "type", "cible", "libelle", "distance_km", "editeur", "editeur_compatible", "champ",
+    "rang", "type", "cible", "libelle", "distance_km", "distance_centre_km", "editeur",
+    "editeur_compatible", "champ",
     "statut", "valide_avant", "valide_apres", "regles_enfreintes", "n_esms_apres", "n_og_apres",
     "points_avant", "points_apres", "financement_avant", "financement_apres",
 )  # fmt: skip
@@ -78,7 +79,8 @@ def search_esms(etab: pd.DataFrame, query: str, assignment: dict[str, str] | Non
         for w in words:
             mask &= haystack.str.contains(w, regex=False)
     found = table[mask.to_numpy()].copy()
-    found["grappe"] = text_column(found, "finess_et").map(assignment or {}).fillna("")
+    lookup = pd.Series(dict(assignment or {}), dtype="string")
+    found["grappe"] = text_column(found, "finess_et").map(lookup).astype("string").fillna("")
     found["autonome"] = found["autonome"].astype("boolean").fillna(False)
     found = found.sort_values(["autonome", "raison_sociale", "finess_et"],
                               ascending=[False, True, True])
@@ -92,7 +94,10 @@ class PartnerOption:
     type: str
     cible: str
     libelle: str
+    #: to the target's nearest ESMS
     distance_km: float
+    #: to the centre of the target's ESMS (spherical mean)
+    distance_centre_km: float
     editeur: str
     editeur_compatible: bool
     champ: str
@@ -237,7 +242,7 @@ def find_partners(
         valid_before = not now.violations.get(gid)
         after_et = sorted(set(members) | set(unit_et))
         porteur = scenario.porteurs.get(gid) or before.porteur
-        options.append(_evaluate(scenario, "grappe", gid, f"grappe {gid}", float(km), unit,
+        options.append(_evaluate(scenario, key, "grappe", gid, f"grappe {gid}", float(km), unit,
                                  scenario._rows(members), after_et, champ, porteur,
                                  valid_before, before.score.total, before.total))
     # --- OGs of the field in no grappe
@@ -251,7 +256,7 @@ def find_partners(
         rows = scenario._rows(their_et)
         name = str(text_column(rows, "raison_sociale_ej").iloc[0]) or str(other)
         after_et = sorted(set(their_et) | set(unit_et))
-        options.append(_evaluate(scenario, "og", str(other), f"OG {name} ({other})", float(km),
+        options.append(_evaluate(scenario, key, "og", str(other), f"OG {name} ({other})", float(km),
                                  unit, rows, after_et, champ, None, None, 0, 0.0))
 
     options.sort(key=PartnerOption.rank_key)
@@ -305,6 +310,7 @@ def _violations(scenario: WhatIf, rows: pd.DataFrame, champ: str) -> list:
 
 def _evaluate(
     scenario: WhatIf,
+    key: str,
     kind: str,
     target: str,
     label: str,
@@ -319,6 +325,10 @@ def _evaluate(
     funding_before: float,
 ) -> PartnerOption:
     rows = scenario._rows(after_et)
+    centre_lon, centre_lat = centre(target_rows["lon"].to_numpy(float),
+                                    target_rows["lat"].to_numpy(float))
+    row = unit[text_column(unit, "finess_et") == key].iloc[0]
+    to_centre = float(haversine_km(float(row["lon"]), float(row["lat"]), centre_lon, centre_lat))
     vs = _violations(scenario, rows, champ)
     cost = cost_grappe(rows, scenario.rules, porteur=porteur)
     vendor, ok = _vendor_text(unit, target_rows)
@@ -327,6 +337,7 @@ def _evaluate(
         cible=target,
         libelle=label,
         distance_km=round(km, 2),
+        distance_centre_km=round(to_centre, 2),
         editeur=vendor,
         editeur_compatible=ok,
         champ=champ,

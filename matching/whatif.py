@@ -500,6 +500,27 @@ class WhatIf:
                 self._costs[_key(members, self._costs[key].porteur, declared)] = self._costs[key]
         return self._costs[key]
 
+    def cost_detail(self, gid: str) -> GrappeCost:
+        """The cost of one grappe with its per-ESMS project types (``esms_types``).
+
+        Costs taken from a ``propose`` report lack them (its dicts do not carry them): the
+        grappe is then re-costed once and the cache updated.
+        """
+        gid = self._check_grappe(gid)
+        cost = self.cost(gid)
+        if cost.esms_types or not self.members(gid):
+            return cost
+        members = self.members(gid)
+        porteur = self.porteurs.get(gid, "")
+        declared = self.declared.get(gid, {})
+        fresh = cost_grappe(self._rows(members), self.rules, porteur=cost.porteur or None,
+                            declared=declared or None)
+        self._costs[_key(members, porteur, declared)] = fresh
+        self._costs[_key(members, fresh.porteur, declared)] = fresh
+        if self.current is not None and gid in self.current.costs:
+            self.current.costs[gid] = fresh
+        return fresh
+
     def _check_table(self) -> pd.DataFrame:
         et = text_column(self.etab, "finess_et")
         out = et.isin(list(self.set_aside)) | et.isin(list(self.constraints.excluded_esms))
@@ -554,8 +575,10 @@ class WhatIf:
             if base is None:
                 changed = False
             else:
-                changed = not known or (
-                    base.members[gid] != tuple(members) or base.costs[gid] is not cost
+                old = base.costs[gid] if known else None
+                changed = old is None or base.members[gid] != tuple(members) or (
+                    (old.total, old.score.total, old.porteur)
+                    != (cost.total, cost.score.total, cost.porteur)
                 )
             before_pts = int(base_rows.at[gid, "points"]) if known else 0
             before_eur = float(base_rows.at[gid, "financement"]) if known else 0.0

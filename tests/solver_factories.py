@@ -65,7 +65,12 @@ def og_rows(
     for k in range(n):
         lon, lat = km_to_lonlat(x + spread * (k % 5), y + spread * (k // 5))
         rows.append(
-            {"finess_ej": ej, "finess_et": f"{ej[:4]}{start + k:05d}", "lon": lon, "lat": lat}
+            {
+                "finess_ej": ej,
+                "finess_et": f"{ej[:2]}{ej[-4:]}{start + k:03d}",
+                "lon": lon,
+                "lat": lat,
+            }
             | fields
         )
     return rows

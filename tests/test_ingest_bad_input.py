@@ -11,7 +11,7 @@ import pytest
 from matching.ingest import IngestError, load
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
-import builders as b  # noqa: E402
+import builders as b
 
 EJ = b.finess("45000100")
 
@@ -40,9 +40,14 @@ def test_empty_file(content: bytes) -> None:
 
 @pytest.mark.parametrize(
     ("content", "words"),
-    [(b"finess;etalab\x00\x00\x01", "binaire"), (b"PK\x03\x04rest", "Excel"),
-     (b"%PDF-1.7 ...", "PDF"), (b"\x1f\x8b\x08\x00", "compressé"),
-     (b"\xff\xfef\x00i\x00", "UTF-16"), (bytes(range(1, 32)) * 20, "binaire")],
+    [
+        (b"finess;etalab\x00\x00\x01", "binaire"),
+        (b"PK\x03\x04rest", "Excel"),
+        (b"%PDF-1.7 ...", "PDF"),
+        (b"\x1f\x8b\x08\x00", "compressé"),
+        (b"\xff\xfef\x00i\x00", "UTF-16"),
+        (bytes(range(1, 32)) * 20, "binaire"),
+    ],
 )
 def test_binary_files(content: bytes, words: str) -> None:
     with pytest.raises(IngestError, match=words):
@@ -64,8 +69,8 @@ def test_wrong_separator_after_a_correct_first_line() -> None:
 
 
 def test_unknown_format_and_json() -> None:
-    with pytest.raises(IngestError, match="format non reconnu.*ligne 1"):
-        load("nom,prenom\nDupont,Jean\n".encode())
+    with pytest.raises(IngestError, match=r"format non reconnu.*ligne 1"):
+        load(b"nom,prenom\nDupont,Jean\n")
     with pytest.raises(IngestError, match="JSON"):
         load(b'{"structures": []}')
 
@@ -79,9 +84,11 @@ def test_huge_file_is_refused_before_reading(tmp_path: Path) -> None:
     class Stream(io.BytesIO):
         """Reads at most what is asked: a refused stream is not read to its end."""
 
-        asked: list[int] = []
+        def __init__(self, data: bytes) -> None:
+            super().__init__(data)
+            self.asked: list[int] = []
 
-        def read(self, size: int = -1) -> bytes:
+        def read(self, size: int | None = -1) -> bytes:
             self.asked.append(size)
             return super().read(size)
 
@@ -188,8 +195,13 @@ def test_duplicate_names_the_first_line() -> None:
 
 def test_coordinates_out_of_france_use_the_centroid() -> None:
     et = _et(1)
-    result = _load(et, geo=[f"geolocalisation;{et.et};100.0;200.0;1,ATLASANTE,96,BAN,"
-                            "EPSG:2154 RGF93 / Lambert-93 (Métropole);2026-01-01"])
+    result = _load(
+        et,
+        geo=[
+            f"geolocalisation;{et.et};100.0;200.0;1,ATLASANTE,96,BAN,"
+            "EPSG:2154 RGF93 / Lambert-93 (Métropole);2026-01-01"
+        ],
+    )
     row = result.etablissements.iloc[0]
     assert row["coord_source"] == "centroide_commune"
     assert any("hors de France" in w and "ligne 2" in w for w in result.warnings)
@@ -213,8 +225,11 @@ def test_geolocalisation_for_an_unknown_establishment() -> None:
 
 def test_geolocalisation_of_a_rejected_establishment_and_duplicates() -> None:
     ok, bad = _et(1), _et(2, cat="XX")
-    geo = [b.geoloc_line(ok.et, 1.9, 47.9), b.geoloc_line(bad.et, 1.9, 47.9),
-           b.geoloc_line(ok.et, 1.91, 47.9)]
+    geo = [
+        b.geoloc_line(ok.et, 1.9, 47.9),
+        b.geoloc_line(bad.et, 1.9, 47.9),
+        b.geoloc_line(ok.et, 1.91, 47.9),
+    ]
     result = _load(ok, bad, geo=geo)
     rejects = {r.line: r for r in result.rejets}
     assert set(rejects) == {3, 5, 6}
@@ -234,8 +249,7 @@ def test_unclosed_quote_only_costs_its_own_line() -> None:
 
 def test_template_row_of_the_wrong_width() -> None:
     et1, et2, ej = b.finess("45000001"), b.finess("45000002"), b.finess("45000100")
-    text = (f"finess_et;finess_ej;categorie;commune\n{et1};{ej};500;45234\n"
-            f"{et2};{ej};500\n")
+    text = f"finess_et;finess_ej;categorie;commune\n{et1};{ej};500;45234\n{et2};{ej};500\n"
     result = load(text.encode())
     reason = _only_reject(result, 3, "ligne")
     assert "3 champs au lieu de 4" in reason

@@ -11,30 +11,35 @@ import pytest
 from matching.ingest import IngestError, load
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
-import builders as b  # noqa: E402
+import builders as b
 
-EJ_ASSO, EJ_CH, EJ_SAS, EJ_ABSENT = (b.finess(p) for p in ("45000100", "45000200", "37000300",
-                                                           "18000400"))
+EJ_ASSO, EJ_CH, EJ_SAS, EJ_ABSENT = (
+    b.finess(p) for p in ("45000100", "45000200", "37000300", "18000400")
+)
 ET = [b.finess(p) for p in ("45000001", "45000002", "45000003", "37000004", "18000005")]
 
 
 def _main() -> bytes:
-    f = b.EtalabFile(ets=[
-        b.Et(ET[0], EJ_ASSO, "500", "45", "234"),
-        b.Et(ET[1], EJ_CH, "355", "45", "234"),
-        b.Et(ET[2], EJ_CH, "500", "45", "234"),
-        b.Et(ET[3], EJ_SAS, "500", "37", "261"),
-        b.Et(ET[4], EJ_ABSENT, "183", "18", "033"),
-    ])
+    f = b.EtalabFile(
+        ets=[
+            b.Et(ET[0], EJ_ASSO, "500", "45", "234"),
+            b.Et(ET[1], EJ_CH, "355", "45", "234"),
+            b.Et(ET[2], EJ_CH, "500", "45", "234"),
+            b.Et(ET[3], EJ_SAS, "500", "37", "261"),
+            b.Et(ET[4], EJ_ABSENT, "183", "18", "033"),
+        ]
+    )
     return f.bytes()
 
 
 def _ej_file() -> bytes:
-    lines = ["finess;etalab;96;2026-03-11",
-             b.ej_line(EJ_ASSO, "ASSOCIATION FICTIVE DES TILLEULS", "60"),
-             b.ej_line(EJ_CH, "CENTRE HOSPITALIER FICTIF", "13"),
-             b.ej_line(EJ_SAS, "SAS FICTIVE SENIORS", "95"),
-             b.ej_line(b.finess("75000999"), "EJ D'UNE AUTRE RÉGION", "61")]
+    lines = [
+        "finess;etalab;96;2026-03-11",
+        b.ej_line(EJ_ASSO, "ASSOCIATION FICTIVE DES TILLEULS", "60"),
+        b.ej_line(EJ_CH, "CENTRE HOSPITALIER FICTIF", "13"),
+        b.ej_line(EJ_SAS, "SAS FICTIVE SENIORS", "95"),
+        b.ej_line(b.finess("75000999"), "EJ D'UNE AUTRE RÉGION", "61"),
+    ]
     return ("\n".join(lines) + "\n").encode("utf-8-sig")
 
 
@@ -69,11 +74,13 @@ def test_ej_csv_form_is_accepted() -> None:
 
 
 def test_bad_ej_lines_are_rejected_with_source_ej() -> None:
-    lines = ["finess;etalab;96;2026-03-11",
-             b.ej_line(EJ_ASSO, "ASSO", "60"),
-             b.ej_line(b.bad_key(EJ_CH), "MAUVAISE CLÉ", "13"),
-             b.ej_line(EJ_ASSO, "DOUBLON", "60"),
-             "structureej;" + EJ_SAS + ";TRONQUÉE"]
+    lines = [
+        "finess;etalab;96;2026-03-11",
+        b.ej_line(EJ_ASSO, "ASSO", "60"),
+        b.ej_line(b.bad_key(EJ_CH), "MAUVAISE CLÉ", "13"),
+        b.ej_line(EJ_ASSO, "DOUBLON", "60"),
+        "structureej;" + EJ_SAS + ";TRONQUÉE",
+    ]
     result = load(_main(), ej=("\n".join(lines) + "\n").encode())
     rejects = {(r.line, r.field) for r in result.rejets if r.source == "ej"}
     assert rejects == {(3, "finess_ej"), (4, "finess_ej"), (5, "ligne")}
@@ -91,15 +98,20 @@ def test_ej_file_given_as_main_file_is_refused() -> None:
         load(_ej_file())
 
 
-def _dui(rows: list[str], header: str = "finess_et;dui_editeur;dui_statut;editeur_segur;"
-         "deja_finance") -> bytes:
+def _dui(
+    rows: list[str], header: str = "finess_et;dui_editeur;dui_statut;editeur_segur;deja_finance"
+) -> bytes:
     return ("\r\n".join([header, *rows]) + "\r\n").encode("utf-8-sig")
 
 
 def test_dui_side_file_is_joined() -> None:
-    dui = _dui([f"{ET[0]};Éditeur Fictif Alpha;conforme;oui;non",
-                f"{ET[2]};Éditeur Fictif Bêta;a_mettre_a_niveau;non;oui",
-                f"{ET[3]};;aucun;;"])
+    dui = _dui(
+        [
+            f"{ET[0]};Éditeur Fictif Alpha;conforme;oui;non",
+            f"{ET[2]};Éditeur Fictif Bêta;a_mettre_a_niveau;non;oui",
+            f"{ET[3]};;aucun;;",
+        ]
+    )
     result = load(_main(), dui=dui)
     table = result.etablissements.set_index("finess_et")
     assert table.loc[ET[0], "dui_editeur"] == "Éditeur Fictif Alpha"
@@ -111,18 +123,25 @@ def test_dui_side_file_is_joined() -> None:
     assert table.loc[ET[4], "dui_statut"] == "inconnu"
     assert not bool(table.loc[ET[4], "deja_finance"])
     assert not result.rejets
-    assert any("sans ligne dans le fichier DUI" in w for w in result.warnings)
+    missing = [w for w in result.warnings if "sans ligne dans le fichier DUI" in w]
+    # only ET[4] is reported: the hospital ET[1] needs no DUI
+    assert len(missing) == 1 and missing[0].startswith("1 ESMS")
     assert not any("Pas de données DUI" in w for w in result.warnings)
 
 
 def test_dui_rows_for_unknown_establishments_are_rejected_with_source_dui() -> None:
     stranger = b.finess("75000001")
-    dui = _dui([f"{ET[0]};Alpha;conforme;oui;non", f"{stranger};Alpha;conforme;oui;non",
-                f"{b.bad_key(ET[1])};Alpha;aucun;non;non", f"{ET[0]};Bêta;aucun;non;non"])
+    dui = _dui(
+        [
+            f"{ET[0]};Alpha;conforme;oui;non",
+            f"{stranger};Alpha;conforme;oui;non",
+            f"{b.bad_key(ET[1])};Alpha;aucun;non;non",
+            f"{ET[0]};Bêta;aucun;non;non",
+        ]
+    )
     result = load(_main(), dui=dui)
     rejects = sorted((r.line, r.field, r.source) for r in result.rejets)
-    assert rejects == [(3, "finess_et", "dui"), (4, "finess_et", "dui"),
-                       (5, "finess_et", "dui")]
+    assert rejects == [(3, "finess_et", "dui"), (4, "finess_et", "dui"), (5, "finess_et", "dui")]
     reasons = {r.line: r.reason for r in result.rejets}
     assert "absent du fichier principal" in reasons[3]
     assert "clé de contrôle" in reasons[4]

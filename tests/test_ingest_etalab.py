@@ -13,7 +13,7 @@ from matching.ingest import load
 from matching.model import ETAB_COLUMNS
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
-import builders as b  # noqa: E402
+import builders as b
 
 EJ_A = b.finess("45000100")
 EJ_B = b.finess("45000200")
@@ -30,8 +30,9 @@ def _one(place: tuple, n: str, cat: str = "500", ej: str = EJ_A, **kw) -> b.Et:
     return b.Et(number, ej, cat, dep, com, **kw)
 
 
-def _file(*pairs: tuple[b.Et, tuple | None], geo_form: str = "current", epsg: int = 2154
-          ) -> b.EtalabFile:
+def _file(
+    *pairs: tuple[b.Et, tuple | None], geo_form: str = "current", epsg: int = 2154
+) -> b.EtalabFile:
     f = b.EtalabFile()
     for et, point in pairs:
         f.ets.append(et)
@@ -54,9 +55,14 @@ def test_table_has_exactly_the_shared_columns_and_dtypes() -> None:
 
 def test_fleyriat_lambert93_to_wgs84() -> None:
     et = b.Et(b.finess("01000002"), b.finess("01078005"), "355", "01", "451")
-    f = b.EtalabFile(ets=[et], geo=[f"geolocalisation;{et.et};870262.2;6571540.8;"
-                                    "1,ATLASANTE,96,BAN,EPSG:2154 RGF93 / Lambert-93 "
-                                    "(Métropole);2026-01-01"])
+    f = b.EtalabFile(
+        ets=[et],
+        geo=[
+            f"geolocalisation;{et.et};870262.2;6571540.8;"
+            "1,ATLASANTE,96,BAN,EPSG:2154 RGF93 / Lambert-93 "
+            "(Métropole);2026-01-01"
+        ],
+    )
     row = load(f.bytes()).etablissements.iloc[0]
     assert row["lon"] == pytest.approx(5.20918, abs=1e-4)
     assert row["lat"] == pytest.approx(46.22229, abs=1e-4)
@@ -70,8 +76,12 @@ def test_encodings(encoding: str) -> None:
     et = _one(b.ORLEANS, "1", nom="EHPAD FICTIF LES TILLEULS D'ÉTÉ")
     result = load(_file((et, None)).bytes(encoding))
     assert result.etablissements["raison_sociale"].iloc[0] == "EHPAD FICTIF LES TILLEULS D'ÉTÉ"
-    expected = {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "latin-1": "cp1252",
-                "cp1252": "cp1252"}[encoding]
+    expected = {
+        "utf-8": "utf-8",
+        "utf-8-sig": "utf-8-sig",
+        "latin-1": "cp1252",
+        "cp1252": "cp1252",
+    }[encoding]
     assert result.encoding == expected
 
 
@@ -92,11 +102,15 @@ def test_corsica_2a_2b() -> None:
 def test_overseas_reunion_and_guadeloupe(form: str) -> None:
     reunion = b.Et(b.finess("97040001"), b.finess("97040011"), "500", "9D", "411")
     guad = b.Et(b.finess("97010001"), b.finess("97010011"), "255", "9A", "120")
-    f = b.EtalabFile(ets=[reunion, guad], geo=[
-        b.geoloc_line(reunion.et, b.SAINT_DENIS_REUNION[3], b.SAINT_DENIS_REUNION[4], 2975,
-                      form),
-        b.geoloc_line(guad.et, b.POINTE_A_PITRE[3], b.POINTE_A_PITRE[4], 5490, form),
-    ])
+    f = b.EtalabFile(
+        ets=[reunion, guad],
+        geo=[
+            b.geoloc_line(
+                reunion.et, b.SAINT_DENIS_REUNION[3], b.SAINT_DENIS_REUNION[4], 2975, form
+            ),
+            b.geoloc_line(guad.et, b.POINTE_A_PITRE[3], b.POINTE_A_PITRE[4], 5490, form),
+        ],
+    )
     table = load(f.bytes()).etablissements.set_index("finess_et")
     r, g = table.loc[reunion.et], table.loc[guad.et]
     assert (r["commune"], r["departement"], r["region"]) == ("97411", "974", "04")
@@ -121,8 +135,14 @@ def test_saint_martin_old_code_is_remapped() -> None:
 
 def test_sourcecoordet_without_crs_uses_the_departement_default() -> None:
     reunion = b.Et(b.finess("97040001"), b.finess("97040011"), "500", "9D", "411")
-    f = b.EtalabFile(ets=[reunion], geo=[b.geoloc_line(
-        reunion.et, b.SAINT_DENIS_REUNION[3], b.SAINT_DENIS_REUNION[4], 2975, "none")])
+    f = b.EtalabFile(
+        ets=[reunion],
+        geo=[
+            b.geoloc_line(
+                reunion.et, b.SAINT_DENIS_REUNION[3], b.SAINT_DENIS_REUNION[4], 2975, "none"
+            )
+        ],
+    )
     row = load(f.bytes()).etablissements.iloc[0]
     assert row["coord_source"] == "fichier"
     assert row["lat"] == pytest.approx(b.SAINT_DENIS_REUNION[4], abs=1e-3)
@@ -180,8 +200,9 @@ def test_og_typology_thresholds() -> None:
     by_og = table.groupby("finess_ej")["og_typologie"].first()
     assert by_og[EJ_A] == "moyen" and by_og[EJ_B] == "petit"
     assert (table.groupby("finess_ej")["og_nb_esms"].first() == [15, 14]).all()
-    assert any("fichier chargé" in w for w in load(_file(*((e, None) for e in ets)).bytes())
-               .warnings)
+    assert any(
+        "fichier chargé" in w for w in load(_file(*((e, None) for e in ets)).bytes()).warnings
+    )
 
 
 def test_medicalise_follows_libmft_where_the_category_is_unverified() -> None:
@@ -198,8 +219,11 @@ def test_quoted_names_and_a_value_spanning_two_lines() -> None:
     et3 = _one(b.BOURGES, "3")
     result = load(_file((et1, None), (et2, None), (et3, None)).bytes())
     table = result.etablissements
-    assert table["raison_sociale"].tolist() == ['LIEU DE VIE "MAVOUNA MEMA 1"',
-                                                "FOYER; AVEC\nRETOUR", "ETABLISSEMENT FICTIF"]
+    assert table["raison_sociale"].tolist() == [
+        'LIEU DE VIE "MAVOUNA MEMA 1"',
+        "FOYER; AVEC\nRETOUR",
+        "ETABLISSEMENT FICTIF",
+    ]
     # the name is written twice (rs and rslongue): the record spans lines 3 to 5
     assert table["ligne"].tolist() == [2, 3, 6]
     assert result.meta["lignes_continuation"] == [4, 5]

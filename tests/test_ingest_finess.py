@@ -16,8 +16,8 @@ from matching.finess import (
 )
 from matching.model import CHAMPS, HORS_CHAMP
 from matching.nomenclature import (
-    categories,
     categorie_info,
+    categories,
     medicalise_from_mft,
     statut_agrege,
     statut_libelle,
@@ -25,8 +25,16 @@ from matching.nomenclature import (
 )
 
 # Real numbers quoted in the project reference (finess.md, section 3): all pass Luhn.
-REAL = ["010000024", "010780054", "750100125", "750712184", "970102018", "970400024",
-        "980501506", "980600027"]
+REAL = [
+    "010000024",
+    "010780054",
+    "750100125",
+    "750712184",
+    "970102018",
+    "970400024",
+    "980501506",
+    "980600027",
+]
 
 
 @pytest.mark.parametrize("number", REAL)
@@ -56,16 +64,22 @@ def test_corsican_numbers_are_checked_for_format_only(number: str) -> None:
 
 @pytest.mark.parametrize(
     ("number", "reason"),
-    [("", REASON_MISSING), ("01000002", REASON_FORMAT), ("0100000245", REASON_FORMAT),
-     ("A10000024", REASON_FORMAT), ("01000002X", REASON_FORMAT), ("2AA000015", REASON_FORMAT),
-     ("01 000002", REASON_FORMAT)],
+    [
+        ("", REASON_MISSING),
+        ("01000002", REASON_FORMAT),
+        ("0100000245", REASON_FORMAT),
+        ("A10000024", REASON_FORMAT),
+        ("01000002X", REASON_FORMAT),
+        ("2AA000015", REASON_FORMAT),
+        ("01 000002", REASON_FORMAT),
+    ],
 )
 def test_malformed_numbers(number: str, reason: str) -> None:
     assert check_finess(number) == reason
 
 
 def test_vectorised_check_agrees_with_the_scalar_one() -> None:
-    values = pd.Series(REAL + ["010000025", "2A0000015", "x", "", "1000002"], dtype="string")
+    values = pd.Series([*REAL, "010000025", "2A0000015", "x", "", "1000002"], dtype="string")
     reasons = check_finess_series(values)
     expected = [check_finess(v) or "" for v in values]
     assert reasons.tolist() == expected
@@ -79,13 +93,80 @@ def test_normalise_trims_and_uppercases() -> None:
 def test_category_table_covers_the_reference_codes() -> None:
     table = categories()
     # every social and medico-social code of finess.md section 5, and key health codes
-    social = ["500", "501", "502", "202", "207", "381", "183", "188", "186", "192", "194",
-              "195", "196", "390", "396", "238", "182", "189", "190", "221", "377", "255",
-              "437", "448", "449", "395", "370", "246", "247", "198", "249", "445", "446",
-              "464", "354", "209", "460", "462", "177", "175", "176", "172", "166", "236",
-              "411", "241", "441", "286", "295", "344", "643", "644", "378", "440", "214",
-              "443", "442", "219", "216", "256", "257", "258", "259", "197", "178", "180",
-              "213", "165", "608", "340", "341", "342"]
+    social = [
+        "500",
+        "501",
+        "502",
+        "202",
+        "207",
+        "381",
+        "183",
+        "188",
+        "186",
+        "192",
+        "194",
+        "195",
+        "196",
+        "390",
+        "396",
+        "238",
+        "182",
+        "189",
+        "190",
+        "221",
+        "377",
+        "255",
+        "437",
+        "448",
+        "449",
+        "395",
+        "370",
+        "246",
+        "247",
+        "198",
+        "249",
+        "445",
+        "446",
+        "464",
+        "354",
+        "209",
+        "460",
+        "462",
+        "177",
+        "175",
+        "176",
+        "172",
+        "166",
+        "236",
+        "411",
+        "241",
+        "441",
+        "286",
+        "295",
+        "344",
+        "643",
+        "644",
+        "378",
+        "440",
+        "214",
+        "443",
+        "442",
+        "219",
+        "216",
+        "256",
+        "257",
+        "258",
+        "259",
+        "197",
+        "178",
+        "180",
+        "213",
+        "165",
+        "608",
+        "340",
+        "341",
+        "342",
+    ]
     health = ["101", "106", "109", "122", "127", "128", "129", "355", "362", "365", "292"]
     assert set(social + health) <= set(table.index)
     assert table["champ"].isin([*CHAMPS, HORS_CHAMP]).all()
@@ -94,12 +175,22 @@ def test_category_table_covers_the_reference_codes() -> None:
 
 @pytest.mark.parametrize(
     ("code", "champ", "medicalise", "sanitaire"),
-    [("500", "PA", True, False), ("502", "PA", False, False), ("255", "PH", True, False),
-     ("449", "PH", False, False), ("354", "DOM", True, False), ("460", "DOM", False, False),
-     ("177", "PDE", False, False), ("214", "AHI", False, False), ("197", "PDS", True, False),
-     ("340", "PJM", False, False), ("355", "hors_champ", False, True),
-     ("101", "hors_champ", False, True), ("620", "hors_champ", False, True),
-     ("167", "hors_champ", False, False)],
+    [
+        ("500", "PA", True, False),
+        ("502", "PA", False, False),
+        ("255", "PH", True, False),
+        ("449", "PH", False, False),
+        ("354", "DOM", True, False),
+        ("460", "DOM", False, False),
+        ("177", "PDE", False, False),
+        ("214", "AHI", False, False),
+        ("197", "PDS", True, False),
+        ("340", "PJM", False, False),
+        ("355", "hors_champ", False, True),
+        ("101", "hors_champ", False, True),
+        ("620", "hors_champ", False, True),
+        ("167", "hors_champ", False, False),
+    ],
 )
 def test_categorie_info(code: str, champ: str, medicalise: bool, sanitaire: bool) -> None:
     info = categorie_info(code)
@@ -115,10 +206,21 @@ def test_unknown_category_is_none() -> None:
 
 @pytest.mark.parametrize(
     ("code", "agrege"),
-    [("01", "public"), ("17", "public"), ("21", "public"), ("60", "prive_non_lucratif"),
-     ("63", "prive_non_lucratif"), ("89", "prive_non_lucratif"), ("73", "prive_commercial"),
-     ("95", "prive_commercial"), ("90", "etranger"), ("", "inconnu"), ("zz", "inconnu"),
-     ("09", "public"), ("99", "inconnu")],
+    [
+        ("01", "public"),
+        ("17", "public"),
+        ("21", "public"),
+        ("60", "prive_non_lucratif"),
+        ("63", "prive_non_lucratif"),
+        ("89", "prive_non_lucratif"),
+        ("73", "prive_commercial"),
+        ("95", "prive_commercial"),
+        ("90", "etranger"),
+        ("", "inconnu"),
+        ("zz", "inconnu"),
+        ("09", "public"),
+        ("99", "inconnu"),
+    ],
 )
 def test_statut_agrege(code: str, agrege: str) -> None:
     assert statut_agrege(code) == agrege
@@ -131,8 +233,15 @@ def test_statut_table_and_labels() -> None:
 
 
 def test_medicalise_from_libmft() -> None:
-    labels = pd.Series(["ARS/PCD, Tarif global, habilité aide sociale",
-                        "ARS établissements Publics de santé dotation globale",
-                        "Président du Conseil Départemental", "PJJ", "", None, "Autre"])
-    assert medicalise_from_mft(labels).tolist() == [True, True, False, False, pd.NA, pd.NA,
-                                                    pd.NA]
+    labels = pd.Series(
+        [
+            "ARS/PCD, Tarif global, habilité aide sociale",
+            "ARS établissements Publics de santé dotation globale",
+            "Président du Conseil Départemental",
+            "PJJ",
+            "",
+            None,
+            "Autre",
+        ]
+    )
+    assert medicalise_from_mft(labels).tolist() == [True, True, False, False, pd.NA, pd.NA, pd.NA]

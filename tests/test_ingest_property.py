@@ -13,12 +13,11 @@ from matching.ingest.base import decode
 from matching.model import ETAB_COLUMNS, LoadResult
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
-import builders as b  # noqa: E402
+import builders as b
 
 # modest example counts: each load takes about 0.1 s and the machine is shared
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
-FEW = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEW = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _valid_etalab() -> str:
@@ -27,8 +26,11 @@ def _valid_etalab() -> str:
     f = b.EtalabFile()
     for i, (_, dep, com, lon, lat) in enumerate(places * 2):
         prefix = {"9D": "9704"}.get(dep, dep)
-        number = (prefix + str(i).zfill(6) + "5" if prefix in ("2A", "2B")
-                  else b.finess(prefix + str(i).zfill(8 - len(prefix))))
+        number = (
+            prefix + str(i).zfill(6) + "5"
+            if prefix in ("2A", "2B")
+            else b.finess(prefix + str(i).zfill(8 - len(prefix)))
+        )
         cat = ["500", "183", "355", "999", "354"][i % 5]
         et = b.Et(number, ej1 if i % 2 else ej2, cat, dep, com, nom=f'NOM "{i}" FICTIF')
         f.ets.append(et)
@@ -41,13 +43,28 @@ def _valid_etalab() -> str:
 def _valid_template() -> str:
     rows = []
     for i, (code, _, _, lon, lat) in enumerate([b.ORLEANS, b.TOURS, b.BOURGES] * 2):
-        rows.append({"finess_et": b.finess("45" + str(i).zfill(6)),
-                     "finess_ej": b.finess("45" + str(100 + i % 2).zfill(6)),
-                     "categorie": ["500", "183", "355"][i % 3], "commune": code,
-                     "lon": str(lon).replace(".", ","), "lat": str(lat).replace(".", ","),
-                     "dui_statut": "conforme", "deja_finance": "non"})
-    cols = ["finess_et", "finess_ej", "categorie", "commune", "lon", "lat", "dui_statut",
-            "deja_finance"]
+        rows.append(
+            {
+                "finess_et": b.finess("45" + str(i).zfill(6)),
+                "finess_ej": b.finess("45" + str(100 + i % 2).zfill(6)),
+                "categorie": ["500", "183", "355"][i % 3],
+                "commune": code,
+                "lon": str(lon).replace(".", ","),
+                "lat": str(lat).replace(".", ","),
+                "dui_statut": "conforme",
+                "deja_finance": "non",
+            }
+        )
+    cols = [
+        "finess_et",
+        "finess_ej",
+        "categorie",
+        "commune",
+        "lon",
+        "lat",
+        "dui_statut",
+        "deja_finance",
+    ]
     return b.template(rows, cols)
 
 
@@ -65,8 +82,9 @@ def _check_result(result: LoadResult, data: bytes) -> None:
     lines = text.replace("\r\n", "\n").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    content = {i + 1 for i, line in enumerate(lines)
-               if line.replace(";", "").replace(",", "").strip()}
+    content = {
+        i + 1 for i, line in enumerate(lines) if line.replace(";", "").replace(",", "").strip()
+    }
     meta = result.meta
     skipped = set(meta.get("lignes_continuation", []))
     for key in ("ligne_meta", "ligne_entete"):
@@ -113,20 +131,28 @@ def test_arbitrary_bytes_after_a_valid_start_never_crash(data: bytes) -> None:
 @FEW
 @given(st.binary(max_size=300), st.binary(max_size=300))
 def test_arbitrary_side_files_never_crash(ej: bytes, dui: bytes) -> None:
-    for kwargs in ({"ej": ej}, {"dui": dui}):
+    ej_start = (
+        "finess;etalab;96;2026-03-11\n" + b.ej_line(b.finess("45000100"), "A", "60") + "\n"
+    ).encode()
+    dui_start = ("finess_et;dui_statut;deja_finance\r\n" + b.finess("45000000")).encode()
+    main = VALID_ETALAB.encode()
+    for kwargs in ({"ej": ej}, {"dui": dui}, {"ej": ej_start + ej}, {"dui": dui_start + dui}):
         try:
-            result = load(VALID_ETALAB.encode(), **kwargs)
+            result = load(main, **kwargs)
         except IngestError:
             continue
-        _check_result(result, VALID_ETALAB.encode())
+        _check_result(result, main)
+        side = "ej" if "ej" in kwargs else "dui"
+        assert all(r.source in ("", side) for r in result.rejets)
 
 
 _EDIT = st.tuples(
     st.sampled_from(["drop", "duplicate", "truncate", "insert", "swap"]),
     st.integers(min_value=0, max_value=10_000),
     st.integers(min_value=0, max_value=10_000),
-    st.text(alphabet=st.sampled_from(list(';"\n\r,\t xé9A-')) | st.characters(),
-            min_size=1, max_size=5),
+    st.text(
+        alphabet=st.sampled_from(list(';"\n\r,\t xé9A-')) | st.characters(), min_size=1, max_size=5
+    ),
 )
 
 

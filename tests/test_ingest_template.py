@@ -12,7 +12,7 @@ from matching.ingest import IngestError, load
 from matching.model import ETAB_COLUMNS
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
-import builders as b  # noqa: E402
+import builders as b
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 REQUIRED = ["finess_et", "finess_ej", "categorie", "commune"]
@@ -22,22 +22,60 @@ EJ1, EJ2 = b.finess("45000100"), b.finess("37000200")
 
 def _rows() -> list[dict[str, str]]:
     return [
-        {"finess_et": ET1, "finess_ej": EJ1, "categorie": "500", "commune": "45234",
-         "raison_sociale": "EHPAD FICTIF LES TILLEULS", "raison_sociale_ej": "ASSO FICTIVE",
-         "statut_juridique": "60", "lon": "1,9092", "lat": "47,9025", "capacite": "84,5",
-         "dui_editeur": "Éditeur Fictif Alpha", "dui_statut": "conforme",
-         "editeur_segur": "oui", "deja_finance": "non"},
-        {"finess_et": ET2, "finess_ej": EJ2, "categorie": "183", "commune": "37261",
-         "raison_sociale": "IME FICTIF", "statut_juridique": "95", "lon": "", "lat": "",
-         "capacite": "1 200", "dui_statut": "À mettre à niveau", "editeur_segur": "NON",
-         "deja_finance": "oui"},
-        {"finess_et": ET3, "finess_ej": EJ2, "categorie": "355", "commune": "18033",
-         "raison_sociale": "CH FICTIF", "statut_juridique": "13"},
+        {
+            "finess_et": ET1,
+            "finess_ej": EJ1,
+            "categorie": "500",
+            "commune": "45234",
+            "raison_sociale": "EHPAD FICTIF LES TILLEULS",
+            "raison_sociale_ej": "ASSO FICTIVE",
+            "statut_juridique": "60",
+            "lon": "1,9092",
+            "lat": "47,9025",
+            "capacite": "84,5",
+            "dui_editeur": "Éditeur Fictif Alpha",
+            "dui_statut": "conforme",
+            "editeur_segur": "oui",
+            "deja_finance": "non",
+        },
+        {
+            "finess_et": ET2,
+            "finess_ej": EJ2,
+            "categorie": "183",
+            "commune": "37261",
+            "raison_sociale": "IME FICTIF",
+            "statut_juridique": "95",
+            "lon": "",
+            "lat": "",
+            "capacite": "1 200",
+            "dui_statut": "À mettre à niveau",
+            "editeur_segur": "NON",
+            "deja_finance": "oui",
+        },
+        {
+            "finess_et": ET3,
+            "finess_ej": EJ2,
+            "categorie": "355",
+            "commune": "18033",
+            "raison_sociale": "CH FICTIF",
+            "statut_juridique": "13",
+        },
     ]
 
 
-ALL = REQUIRED + ["raison_sociale", "raison_sociale_ej", "statut_juridique", "lon", "lat",
-                  "capacite", "dui_editeur", "dui_statut", "editeur_segur", "deja_finance"]
+ALL = [
+    *REQUIRED,
+    "raison_sociale",
+    "raison_sociale_ej",
+    "statut_juridique",
+    "lon",
+    "lat",
+    "capacite",
+    "dui_editeur",
+    "dui_statut",
+    "editeur_segur",
+    "deja_finance",
+]
 
 
 def test_semicolon_bom_and_decimal_commas() -> None:
@@ -86,9 +124,16 @@ def test_fixture_file_as_excel_saves_it() -> None:
 
 
 def test_header_is_case_and_space_tolerant_and_extra_columns_are_ignored() -> None:
-    rows = [{"finess_et": ET1, "finess_ej": EJ1, "categorie": "500", "commune": "45234",
-             "commentaire": "à rappeler"}]
-    text = b.template(rows, REQUIRED + ["commentaire"]).replace("finess_et", " FINESS_ET ")
+    rows = [
+        {
+            "finess_et": ET1,
+            "finess_ej": EJ1,
+            "categorie": "500",
+            "commune": "45234",
+            "commentaire": "à rappeler",
+        }
+    ]
+    text = b.template(rows, [*REQUIRED, "commentaire"]).replace("finess_et", " FINESS_ET ")
     result = load(text.encode())
     assert len(result.etablissements) == 1
     assert any("commentaire" in w and "ignorée" in w for w in result.warnings)
@@ -106,19 +151,36 @@ def test_minimal_template_warns_once_for_status_and_dui() -> None:
 
 def test_leading_zeros_eaten_by_excel_are_restored() -> None:
     et, ej = b.finess("01000002"), b.finess("01078005")
-    rows = [{"finess_et": et.lstrip("0"), "finess_ej": ej.lstrip("0"), "categorie": "500",
-             "commune": "1451", "statut_juridique": "3"}]
-    result = load(b.template(rows, REQUIRED + ["statut_juridique"]).encode())
+    rows = [
+        {
+            "finess_et": et.lstrip("0"),
+            "finess_ej": ej.lstrip("0"),
+            "categorie": "500",
+            "commune": "1451",
+            "statut_juridique": "3",
+        }
+    ]
+    result = load(b.template(rows, [*REQUIRED, "statut_juridique"]).encode())
     row = result.etablissements.iloc[0]
     assert (row["finess_et"], row["finess_ej"], row["commune"]) == (et, ej, "01451")
     assert row["statut_juridique"] == "03" and row["statut_agrege"] == "public"
 
 
 def test_invalid_optional_values_are_ignored_with_a_warning_naming_the_line() -> None:
-    rows = [{"finess_et": ET1, "finess_ej": EJ1, "categorie": "500", "commune": "45234",
-             "dui_statut": "peut-être", "editeur_segur": "bof", "capacite": "beaucoup",
-             "lon": "abc", "lat": "47.9"}]
-    cols = REQUIRED + ["dui_statut", "editeur_segur", "capacite", "lon", "lat"]
+    rows = [
+        {
+            "finess_et": ET1,
+            "finess_ej": EJ1,
+            "categorie": "500",
+            "commune": "45234",
+            "dui_statut": "peut-être",
+            "editeur_segur": "bof",
+            "capacite": "beaucoup",
+            "lon": "abc",
+            "lat": "47.9",
+        }
+    ]
+    cols = [*REQUIRED, "dui_statut", "editeur_segur", "capacite", "lon", "lat"]
     result = load(b.template(rows, cols).encode())
     row = result.etablissements.iloc[0]
     assert row["dui_statut"] == "inconnu" and pd.isna(row["editeur_segur"])
@@ -130,9 +192,17 @@ def test_invalid_optional_values_are_ignored_with_a_warning_naming_the_line() ->
 
 
 def test_lambert_coordinates_given_as_lon_lat_are_not_used() -> None:
-    rows = [{"finess_et": ET1, "finess_ej": EJ1, "categorie": "500", "commune": "45234",
-             "lon": "619000", "lat": "6754000"}]
-    result = load(b.template(rows, REQUIRED + ["lon", "lat"]).encode())
+    rows = [
+        {
+            "finess_et": ET1,
+            "finess_ej": EJ1,
+            "categorie": "500",
+            "commune": "45234",
+            "lon": "619000",
+            "lat": "6754000",
+        }
+    ]
+    result = load(b.template(rows, [*REQUIRED, "lon", "lat"]).encode())
     row = result.etablissements.iloc[0]
     assert row["coord_source"] == "centroide_commune"
     assert any("hors de France" in w for w in result.warnings)
@@ -140,8 +210,7 @@ def test_lambert_coordinates_given_as_lon_lat_are_not_used() -> None:
 
 @pytest.mark.parametrize("missing", REQUIRED)
 def test_missing_required_column_is_an_ingest_error(missing: str) -> None:
-    cols = [c for c in REQUIRED if c != missing] + (["finess_et"] if missing != "finess_et"
-                                                    else [])
+    cols = [c for c in REQUIRED if c != missing] + (["finess_et"] if missing != "finess_et" else [])
     cols = list(dict.fromkeys(cols))
     rows = [{"finess_et": ET1, "finess_ej": EJ1, "categorie": "500", "commune": "45234"}]
     if missing == "finess_et":

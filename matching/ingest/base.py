@@ -90,20 +90,13 @@ class Reader(Protocol):
         ...
 
 
-def empty_raw() -> pd.DataFrame:
-    """An empty raw table with the right columns."""
-    data: dict[str, pd.Series] = {"ligne": pd.Series(dtype="int64")}
-    data.update({c: pd.Series(dtype="string") for c in RAW_STRING_COLUMNS})
-    data.update({c: pd.Series(dtype="float64") for c in RAW_FLOAT_COLUMNS})
-    return pd.DataFrame(data)
-
-
 def raw_frame(columns: dict[str, Any], n: int) -> pd.DataFrame:
     """A raw table from column lists, arrays or Series; missing columns get '' / NaN.
 
     Series of the string dtype are taken as they are (no round trip through Python objects,
     which costs about 0.1 s per column of a national file).
     """
+
     def as_strings(values: Any) -> Any:
         if values is None:
             return pd.array([""] * n, dtype="string")
@@ -227,11 +220,6 @@ def head_lines(text: str, n: int = 5) -> list[str]:
     return lines
 
 
-def count_lines(text: str) -> int:
-    """Number of physical lines (for progress totals)."""
-    return text.count("\n") + (0 if text.endswith("\n") else 1)
-
-
 def format_lines(lines: list[int] | np.ndarray | pd.Series, limit: int = 10) -> str:
     """'lignes 3, 8, 12' or 'lignes 3, 8, ... (et 40 autres)' for warnings."""
     values = [int(v) for v in lines]
@@ -258,21 +246,27 @@ class SplitText:
     are split by Arrow in C++, so a national file never becomes millions of Python strings.
     """
 
-    lines: list[str]
+    lines: Any  # pyarrow array of the physical lines (read one by one with ``line``)
     fields: Any  # pyarrow ListArray of the cells of every line (wrong for quoted lines)
     count: np.ndarray
     section: np.ndarray  # lower-cased, trimmed first cell (object array)
     blank: np.ndarray
     keep: np.ndarray
     quoted: dict[int, list[str]]
-
     delimiter: str = ";"
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def line(self, i: int) -> str:
+        """Physical line ``i`` (0-based) as a Python string."""
+        return str(self.lines[i].as_py())
 
     def cells(self, i: int) -> list[str]:
         """The cells of line index ``i`` as Python strings (for messages and rare lines)."""
         if i in self.quoted:
             return self.quoted[i]
-        return self.lines[i].split(self.delimiter)
+        return self.line(i).split(self.delimiter)
 
     def columns(self, mask: np.ndarray, positions: dict[str, int]) -> dict[str, pd.Series]:
         """Cells at ``positions`` of the lines where ``mask`` holds, as string Series indexed
@@ -288,8 +282,7 @@ class SplitText:
         out: dict[str, pd.Series] = {}
         for key, position in positions.items():
             arrow = pc.list_element(selected, position)
-            column = pd.Series(pd.arrays.ArrowStringArray(arrow), index=plain + 1,
-                               dtype="string")
+            column = pd.Series(pd.arrays.ArrowStringArray(arrow), index=plain + 1, dtype="string")
             if len(rare):
                 values = [self.quoted[int(i)][position] for i in rare]
                 extra = pd.Series(values, index=rare + 1, dtype="string")
@@ -298,19 +291,20 @@ class SplitText:
         return out
 
 
-def split_text(text: str, rejets: list[Rejet], meta: dict, delimiter: str = ";",
-               source: str = "") -> SplitText:
+def split_text(
+    text: str, rejets: list[Rejet], meta: dict, delimiter: str = ";", source: str = ""
+) -> SplitText:
     """Cut a delimited text into records (see :class:`SplitText`)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if "\r" in text:
         text = text.replace("\r\n", "\n")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    total = len(lines)
-    arr = pa.array(lines, pa.string())
+    # split in Arrow (C++): no Python string per line for a national file
+    arr = pc.split_pattern(pa.array([text], pa.large_string()), "\n").flatten()
+    if len(arr) and arr[len(arr) - 1].as_py() == "":
+        arr = arr.slice(0, len(arr) - 1)
+    total = len(arr)
     fields = pc.split_pattern(arr, delimiter)
     count = pc.list_value_length(fields).to_numpy(zero_copy_only=False).astype("int64")
     first = pc.utf8_lower(pc.utf8_trim_whitespace(pc.list_element(fields, 0)))
@@ -325,22 +319,29 @@ def split_text(text: str, rejets: list[Rejet], meta: dict, delimiter: str = ";",
     for i in (int(v) for v in has_quote):
         if i <= skip_until:
             continue
-        joined = lines[i]
+        first_line = str(arr[i].as_py())
+        joined = first_line
         used = 0
         while joined.count('"') % 2 and used < MAX_RECORD_LINES - 1 and i + used + 1 < total:
             used += 1
-            joined += "\n" + lines[i + used]
+            joined += "\n" + str(arr[i + used].as_py())
         problem = ""
         if joined.count('"') % 2:
             problem = "guillemet non fermé : ligne illisible"
         else:
             try:
-                record = next(csv.reader(io.StringIO(joined, newline=""), delimiter=delimiter,
-                                         quotechar='"', strict=False))
+                record = next(
+                    csv.reader(
+                        io.StringIO(joined, newline=""),
+                        delimiter=delimiter,
+                        quotechar='"',
+                        strict=False,
+                    )
+                )
             except (csv.Error, StopIteration) as exc:
                 problem = f"ligne illisible ({exc})"
         if problem:
-            rejets.append(Rejet(i + 1, "ligne", problem, lines[i][:60], source))
+            rejets.append(Rejet(i + 1, "ligne", problem, first_line[:60], source))
             keep[i] = False
             continue
         quoted[i] = record
@@ -351,8 +352,16 @@ def split_text(text: str, rejets: list[Rejet], meta: dict, delimiter: str = ";",
             keep[j] = False
             continuation.append(j + 1)
         skip_until = i + used
-    return SplitText(lines=lines, fields=fields, count=count, section=section, blank=blank,
-                     keep=keep, quoted=quoted, delimiter=delimiter)
+    return SplitText(
+        lines=arr,
+        fields=fields,
+        count=count,
+        section=section,
+        blank=blank,
+        keep=keep,
+        quoted=quoted,
+        delimiter=delimiter,
+    )
 
 
 def iter_records(
@@ -381,13 +390,20 @@ def lookup(keys: pd.Series, table_keys: pd.Series | pd.Index) -> np.ndarray:
     100,000 numbers into Python objects (about 1 s); factorizing both columns together stays
     in Arrow and numpy (a few ms).
     """
-    table = pd.Series(np.asarray(table_keys) if isinstance(table_keys, pd.Index)
-                      else table_keys.to_numpy(), dtype="string") \
-        if not isinstance(table_keys, pd.Series) else table_keys.astype("string")
-    both = pd.concat([keys.astype("string").reset_index(drop=True),
-                      table.reset_index(drop=True)], ignore_index=True)
+    table = (
+        pd.Series(
+            np.asarray(table_keys) if isinstance(table_keys, pd.Index) else table_keys.to_numpy(),
+            dtype="string",
+        )
+        if not isinstance(table_keys, pd.Series)
+        else table_keys.astype("string")
+    )
+    both = pd.concat(
+        [keys.astype("string").reset_index(drop=True), table.reset_index(drop=True)],
+        ignore_index=True,
+    )
     codes, uniques = pd.factorize(both, use_na_sentinel=True)
-    key_codes, table_codes = codes[: len(keys)], codes[len(keys):]
+    key_codes, table_codes = codes[: len(keys)], codes[len(keys) :]
     position = np.full(len(uniques) + 1, -1, dtype="int64")
     order = np.arange(len(table_codes), dtype="int64")
     valid = table_codes >= 0
@@ -399,6 +415,7 @@ def lookup(keys: pd.Series, table_keys: pd.Series | pd.Index) -> np.ndarray:
 
 def isin(values: pd.Series, other: pd.Series | pd.Index | list) -> pd.Series:
     """``values.isin(other)`` for large string columns (see :func:`lookup`)."""
-    other_series = other if isinstance(other, pd.Series) else pd.Series(np.asarray(other,
-                                                                                    dtype=object))
+    other_series = (
+        other if isinstance(other, pd.Series) else pd.Series(np.asarray(other, dtype=object))
+    )
     return pd.Series(lookup(values, other_series) >= 0, index=values.index)

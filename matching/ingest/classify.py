@@ -103,10 +103,7 @@ def _resolve_codes(codes: pd.Series) -> pd.DataFrame:
     key = id(terr)
     cached = _RESOLVED.get(str(key))
     wanted = pd.Series(pd.unique(codes.astype("string").fillna("")), dtype="string")
-    if cached is not None:
-        new = wanted[lookup(wanted, cached.index.to_series()) < 0]
-    else:
-        new = wanted
+    new = wanted[lookup(wanted, cached.index.to_series()) < 0] if cached is not None else wanted
     if len(new) or cached is None:
         fresh = terr.resolve_communes(new.reset_index(drop=True))
         fresh.index = pd.Index(new.to_numpy(dtype=object), dtype="string")
@@ -131,8 +128,12 @@ def resolve_territory(communes: pd.Series, file_departement: pd.Series) -> pd.Da
     from geo.territories import get_territoires, is_derogatoire
 
     terr = get_territoires()
-    pairs = pd.DataFrame({"commune": communes.astype("string").fillna("").to_numpy(),
-                          "dep": file_departement.astype("string").fillna("").to_numpy()})
+    pairs = pd.DataFrame(
+        {
+            "commune": communes.astype("string").fillna("").to_numpy(),
+            "dep": file_departement.astype("string").fillna("").to_numpy(),
+        }
+    )
     codes, _ = pd.factorize(pairs["commune"] + "|" + pairs["dep"])
     first = np.unique(codes, return_index=True)[1] if len(codes) else np.array([], "int64")
     distinct = pairs.iloc[first].reset_index(drop=True)
@@ -208,8 +209,9 @@ def choose_coordinates(
     return out
 
 
-def _approx_km(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
-               ) -> np.ndarray:
+def _approx_km(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
     """Equirectangular distance in km, enough to compare with a 40 km threshold.
 
     Why not ``geo.distances.haversine_km``: importing that module loads scikit-learn (about

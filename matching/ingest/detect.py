@@ -44,17 +44,23 @@ def detect(text: str) -> Reader:
         raise IngestError(msg)
     first = lines[0].lstrip("\ufeff")
     if first.lstrip().startswith(("{", "[")):
-        msg = ("fichier JSON : le flux quotidien JSON du répertoire FINESS n'est pas encore pris "
-               f"en charge ; {EXPECTED}")
+        msg = (
+            "fichier JSON : le flux quotidien JSON du répertoire FINESS n'est pas encore pris "
+            f"en charge ; {EXPECTED}"
+        )
         raise IngestError(msg)
     if _is_ej_file(lines):
-        msg = ("ce fichier est l'extrait des entités juridiques (lignes structureej) : donnez-le "
-               "avec --ej, et l'extrait des établissements en premier argument")
+        msg = (
+            "ce fichier est l'extrait des entités juridiques (lignes structureej) : donnez-le "
+            "avec --ej, et l'extrait des établissements en premier argument"
+        )
         raise IngestError(msg)
     sep = wrong_separator(first)
     if sep is not None:
-        msg = (f"séparateur incorrect ligne 1 : {sep} au lieu de « ; » ; les extraits FINESS "
-               "utilisent le point-virgule (ne pas ré-enregistrer le fichier avec un tableur)")
+        msg = (
+            f"séparateur incorrect ligne 1 : {sep} au lieu de « ; » ; les extraits FINESS "
+            "utilisent le point-virgule (ne pas ré-enregistrer le fichier avec un tableur)"
+        )
         raise IngestError(msg)
     for reader in READERS:
         if reader.sniff(text):
@@ -70,6 +76,8 @@ def _check_etalab_body(lines: list[str]) -> None:
     body = [line for line in lines[1:] if line.strip()]
     seps = [wrong_separator(line) for line in body]
     if body and all(seps):
-        msg = (f"séparateur incorrect à partir de la ligne 2 : {seps[0]} au lieu de « ; » "
-               "(les extraits FINESS utilisent le point-virgule)")
+        msg = (
+            f"séparateur incorrect à partir de la ligne 2 : {seps[0]} au lieu de « ; » "
+            "(les extraits FINESS utilisent le point-virgule)"
+        )
         raise IngestError(msg)

@@ -20,7 +20,7 @@ from matching.ingest.template import (
     read_table,
     restore_zeros,
 )
-from matching.model import DUI_INCONNU, LoadResult, Rejet
+from matching.model import CHAMPS, DUI_INCONNU, LoadResult, Rejet
 
 SOURCE = "dui"
 ROLE = "fichier DUI (--dui)"
@@ -32,14 +32,19 @@ def read_dui(src: Source, max_bytes: int) -> tuple[pd.DataFrame, list[Rejet], li
     table = read_table(text, ("finess_et",), DUI_COLUMNS, source=SOURCE, role=ROLE)
     given = [c for c in DUI_COLUMNS if c in table.data]
     if not given:
-        msg = (f"{ROLE} : aucune colonne DUI dans l'en-tête (attendu au moins une de "
-               f"{', '.join(DUI_COLUMNS)})")
+        msg = (
+            f"{ROLE} : aucune colonne DUI dans l'en-tête (attendu au moins une de "
+            f"{', '.join(DUI_COLUMNS)})"
+        )
         raise IngestError(msg)
     warnings = [f"{ROLE} : {w}" for w in table.warnings]
     lines = pd.Series(table.lines, dtype="int64")
     frame = pd.DataFrame({c: pd.Series(table.data[c], dtype="string") for c in given})
     frame["finess_et"] = restore_zeros(
-        pd.Series(table.data["finess_et"], dtype="string").str.upper(), 9, lines, "finess_et",
+        pd.Series(table.data["finess_et"], dtype="string").str.upper(),
+        9,
+        lines,
+        "finess_et",
         warnings,
     )
     frame["ligne"] = lines
@@ -49,25 +54,33 @@ def read_dui(src: Source, max_bytes: int) -> tuple[pd.DataFrame, list[Rejet], li
     bad = reasons != ""
     rejets.extend(
         Rejet(int(line), "finess_et", str(r), str(v), SOURCE)
-        for line, r, v in zip(frame["ligne"][bad], reasons[bad], frame["finess_et"][bad],
-                              strict=True)
+        for line, r, v in zip(
+            frame["ligne"][bad], reasons[bad], frame["finess_et"][bad], strict=True
+        )
     )
     frame = frame[~bad]
     dup = frame.duplicated("finess_et", keep="first")
     if dup.any():
         first = frame.groupby("finess_et")["ligne"].transform("first")
         rejets.extend(
-            Rejet(int(line), "finess_et", f"doublon : {v} figure déjà ligne {int(f)} du fichier "
-                  "DUI", str(v), SOURCE)
-            for line, v, f in zip(frame["ligne"][dup], frame["finess_et"][dup], first[dup],
-                                  strict=True)
+            Rejet(
+                int(line),
+                "finess_et",
+                f"doublon : {v} figure déjà ligne {int(f)} du fichier DUI",
+                str(v),
+                SOURCE,
+            )
+            for line, v, f in zip(
+                frame["ligne"][dup], frame["finess_et"][dup], first[dup], strict=True
+            )
         )
         frame = frame[~dup]
     return frame.reset_index(drop=True), rejets, warnings
 
 
-def apply_dui(result: LoadResult, dui: pd.DataFrame, dui_rejets: list[Rejet],
-              dui_warnings: list[str]) -> None:
+def apply_dui(
+    result: LoadResult, dui: pd.DataFrame, dui_rejets: list[Rejet], dui_warnings: list[str]
+) -> None:
     """Join the DUI rows onto the loaded establishments (in place)."""
     table = result.etablissements
     result.warnings.extend(dui_warnings)
@@ -75,8 +88,11 @@ def apply_dui(result: LoadResult, dui: pd.DataFrame, dui_rejets: list[Rejet],
     rejected_main = {r.value for r in result.rejets if r.source == "" and r.field == "finess_et"}
     orphan = dui[~known]
     for line, value in zip(orphan["ligne"], orphan["finess_et"], strict=True):
-        reason = ("établissement absent du fichier principal" if value not in rejected_main
-                  else "établissement rejeté dans le fichier principal")
+        reason = (
+            "établissement absent du fichier principal"
+            if value not in rejected_main
+            else "établissement rejeté dans le fichier principal"
+        )
         dui_rejets.append(Rejet(int(line), "finess_et", reason, str(value), SOURCE))
     result.rejets.extend(sorted(dui_rejets, key=lambda r: r.line))
     dui = dui[known].set_index("finess_et")
@@ -87,18 +103,17 @@ def apply_dui(result: LoadResult, dui: pd.DataFrame, dui_rejets: list[Rejet],
             continue
         values = table["finess_et"].map(dui[col]).astype("string")
         given = values.notna() & (values != "")
-        if col == "dui_editeur":
-            table[col] = table[col].where(~given, values)
-        elif col == "dui_statut":
+        if col == "dui_editeur" or col == "dui_statut":
             table[col] = table[col].where(~given, values)
         else:
             as_bool = values.map({"oui": True, "non": False}).astype("boolean")
             table[col] = table[col].where(~given, as_bool)
     table["deja_finance"] = table["deja_finance"].fillna(False)
-    missing = ~isin(table["finess_et"], dui.index)
+    # only ESMS of the programme need a DUI: hospitals and other rows are not reported
+    missing = ~isin(table["finess_et"], dui.index) & table["champ"].isin(CHAMPS)
     result.meta["dui_lignes_utilisees"] = int(known.sum())
     if missing.any():
         result.warnings.append(
-            f"{int(missing.sum())} établissement(s) sans ligne dans le fichier DUI : statut DUI "
+            f"{int(missing.sum())} ESMS sans ligne dans le fichier DUI : statut DUI "
             f"{DUI_INCONNU} ({format_lines(np.sort(table.loc[missing, 'ligne'].to_numpy()))})"
         )

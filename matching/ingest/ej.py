@@ -48,12 +48,16 @@ def read_ej(src: Source, max_bytes: int) -> tuple[pd.DataFrame, list[Rejet], lis
     if not is_etalab:
         sep = wrong_separator(first)
         hint = f"séparateur {sep} au lieu de « ; »" if sep else f"ligne 1 : « {first[:80]} »"
-        msg = (f"{ROLE} non reconnu ({hint}) ; attendu l'extrait etalab cs1100501 (lignes "
-               "structureej) ou un CSV finess_ej;raison_sociale_ej;statut_juridique")
+        msg = (
+            f"{ROLE} non reconnu ({hint}) ; attendu l'extrait etalab cs1100501 (lignes "
+            "structureej) ou un CSV finess_ej;raison_sociale_ej;statut_juridique"
+        )
         raise IngestError(msg)
     if any(first_cells(line)[0] == "structureet" for line in lines[:3]):
-        msg = (f"{ROLE} : ce fichier contient des établissements (structureet) ; donnez ici "
-               "l'extrait des entités juridiques (cs1100501)")
+        msg = (
+            f"{ROLE} : ce fichier contient des établissements (structureet) ; donnez ici "
+            "l'extrait des entités juridiques (cs1100501)"
+        )
         raise IngestError(msg)
     return _read_etalab(text)
 
@@ -73,8 +77,10 @@ def _read_etalab(text: str) -> tuple[pd.DataFrame, list[Rejet], list[str]]:
     for i in np.flatnonzero(record & ~ok):
         cells = split.cells(int(i))
         if is_ej[i]:
-            reason = (f"ligne structureej tronquée ou mal formée : {len(cells)} champs au lieu "
-                      f"de {EJ_ITEMS}")
+            reason = (
+                f"ligne structureej tronquée ou mal formée : {len(cells)} champs au lieu "
+                f"de {EJ_ITEMS}"
+            )
             value = cells[1].strip() if len(cells) > 1 else ""
             rejets.append(Rejet(int(i) + 1, "ligne", reason, value, SOURCE))
             continue
@@ -83,8 +89,7 @@ def _read_etalab(text: str) -> tuple[pd.DataFrame, list[Rejet], list[str]]:
         if sep:
             reason = f"séparateur incorrect : {sep} au lieu de « ; »"
         rejets.append(Rejet(int(i) + 1, "section", reason, cells[0][:60], SOURCE))
-    cols = split.columns(ok, {"ej": _NOFINESS, "rs": _RS, "rsl": _RSLONGUE,
-                              "statut": _STATUT})
+    cols = split.columns(ok, {"ej": _NOFINESS, "rs": _RS, "rsl": _RSLONGUE, "statut": _STATUT})
     rs = cols["rs"].str.strip()
     rsl = cols["rsl"].str.strip()
     frame = pd.DataFrame(
@@ -99,45 +104,58 @@ def _read_etalab(text: str) -> tuple[pd.DataFrame, list[Rejet], list[str]]:
 
 
 def _read_csv(text: str) -> tuple[pd.DataFrame, list[Rejet], list[str]]:
-    table = read_table(text, ("finess_ej",), ("raison_sociale_ej", "statut_juridique"),
-                       source=SOURCE, role=ROLE)
+    table = read_table(
+        text, ("finess_ej",), ("raison_sociale_ej", "statut_juridique"), source=SOURCE, role=ROLE
+    )
     warnings = [f"{ROLE} : {w}" for w in table.warnings]
     lines = pd.Series(table.lines, dtype="int64")
     n = len(lines)
+
     def column(name: str) -> pd.Series:
         values = table.data.get(name, [""] * n)
         return pd.Series(values, dtype="string")
+
     frame = pd.DataFrame(
         {
-            "finess_ej": restore_zeros(column("finess_ej").str.upper(), 9, lines, "finess_ej",
-                                       warnings),
+            "finess_ej": restore_zeros(
+                column("finess_ej").str.upper(), 9, lines, "finess_ej", warnings
+            ),
             "raison_sociale_ej": column("raison_sociale_ej"),
-            "statut_juridique": restore_zeros(column("statut_juridique"), 2, lines,
-                                              "statut_juridique", warnings),
+            "statut_juridique": restore_zeros(
+                column("statut_juridique"), 2, lines, "statut_juridique", warnings
+            ),
             "ligne": lines,
         }
     )
     return _validate(frame, table.rejets, warnings)
 
 
-def _validate(frame: pd.DataFrame, rejets: list[Rejet], warnings: list[str]
-              ) -> tuple[pd.DataFrame, list[Rejet], list[str]]:
+def _validate(
+    frame: pd.DataFrame, rejets: list[Rejet], warnings: list[str]
+) -> tuple[pd.DataFrame, list[Rejet], list[str]]:
     reasons = check_finess_series(frame["finess_ej"])
     bad = reasons != ""
     rejets.extend(
         Rejet(int(line), "finess_ej", str(r), str(v), SOURCE)
-        for line, r, v in zip(frame["ligne"][bad], reasons[bad], frame["finess_ej"][bad],
-                              strict=True)
+        for line, r, v in zip(
+            frame["ligne"][bad], reasons[bad], frame["finess_ej"][bad], strict=True
+        )
     )
     frame = frame[~bad]
     dup = frame.duplicated("finess_ej", keep="first")
     if dup.any():
         first = frame.groupby("finess_ej")["ligne"].transform("first")
         rejets.extend(
-            Rejet(int(line), "finess_ej", f"doublon : l'entité juridique {v} figure déjà ligne "
-                  f"{int(f)}", str(v), SOURCE)
-            for line, v, f in zip(frame["ligne"][dup], frame["finess_ej"][dup], first[dup],
-                                  strict=True)
+            Rejet(
+                int(line),
+                "finess_ej",
+                f"doublon : l'entité juridique {v} figure déjà ligne {int(f)}",
+                str(v),
+                SOURCE,
+            )
+            for line, v, f in zip(
+                frame["ligne"][dup], frame["finess_ej"][dup], first[dup], strict=True
+            )
         )
         frame = frame[~dup]
     statut = frame["statut_juridique"].fillna("")
@@ -151,8 +169,9 @@ def _validate(frame: pd.DataFrame, rejets: list[Rejet], warnings: list[str]
     return frame.reset_index(drop=True), rejets, warnings
 
 
-def apply_ej(result: LoadResult, ej: pd.DataFrame, ej_rejets: list[Rejet],
-             ej_warnings: list[str]) -> None:
+def apply_ej(
+    result: LoadResult, ej: pd.DataFrame, ej_rejets: list[Rejet], ej_warnings: list[str]
+) -> None:
     """Fill OG name and legal status from the EJ table (in place); the file's values win
     only where the main file left them empty."""
     table = result.etablissements
@@ -163,10 +182,24 @@ def apply_ej(result: LoadResult, ej: pd.DataFrame, ej_rejets: list[Rejet],
     position = lookup(table["finess_ej"], ej["finess_ej"])
     matched = pd.Series(position >= 0, index=table.index)
     take = np.where(matched, position, 0)
-    name = pd.Series(ej["raison_sociale_ej"].to_numpy()[take] if len(ej) else "",
-                     index=table.index, dtype="string").where(matched, "").fillna("")
-    statut = pd.Series(ej["statut_juridique"].to_numpy()[take] if len(ej) else "",
-                       index=table.index, dtype="string").where(matched, "").fillna("")
+    name = (
+        pd.Series(
+            ej["raison_sociale_ej"].to_numpy()[take] if len(ej) else "",
+            index=table.index,
+            dtype="string",
+        )
+        .where(matched, "")
+        .fillna("")
+    )
+    statut = (
+        pd.Series(
+            ej["statut_juridique"].to_numpy()[take] if len(ej) else "",
+            index=table.index,
+            dtype="string",
+        )
+        .where(matched, "")
+        .fillna("")
+    )
     table["raison_sociale_ej"] = table["raison_sociale_ej"].where(
         table["raison_sociale_ej"] != "", name
     )

@@ -32,11 +32,18 @@ GEO_ITEMS = 6
 
 # positions (0-based) in a structureet record
 _ET, _EJ, _RS, _RSLONGUE, _COMMUNE, _DEP, _CATEG, _LIBCATEG, _LIBMFT = (
-    1, 2, 3, 4, 12, 13, 18, 19, 25
+    1,
+    2,
+    3,
+    4,
+    12,
+    13,
+    18,
+    19,
+    25,
 )
 # positions in a geolocalisation record
 _GX, _GY, _GSOURCE = 2, 3, 4
-
 
 
 def first_cells(line: str) -> list[str]:
@@ -73,7 +80,9 @@ class EtalabReader:
         lines = head_lines(head_text, 2)
         return bool(lines) and is_etalab_head(lines[0])
 
-    def read(self, text: str, *, encoding: str = "", progress: Progress | None = None) -> LoadResult:
+    def read(
+        self, text: str, *, encoding: str = "", progress: Progress | None = None
+    ) -> LoadResult:
         from matching.ingest.pipeline import normalise
 
         parsed = self.parse(text, progress=progress)
@@ -93,8 +102,7 @@ class EtalabReader:
         if len(starts):
             first = int(starts[0])
             cells = split.cells(first)
-            if split.section[first] == "finess" and len(cells) > 1 \
-                    and cells[1].strip() == "etalab":
+            if split.section[first] == "finess" and len(cells) > 1 and cells[1].strip() == "etalab":
                 meta["etalab"] = [c.strip() for c in cells[1:]]
                 meta["ligne_meta"] = first + 1
                 record[first] = False
@@ -111,17 +119,34 @@ class EtalabReader:
             else:
                 rejets.append(_bad_section(int(i) + 1, cells))
         old_form = int((et_ok & (split.count == 31)).sum())
-        et = split.columns(et_ok, {
-            "et": _ET, "ej": _EJ, "rs": _RS, "rsl": _RSLONGUE, "commune": _COMMUNE, "dep": _DEP,
-            "categ": _CATEG, "libcateg": _LIBCATEG, "libmft": _LIBMFT})
+        et = split.columns(
+            et_ok,
+            {
+                "et": _ET,
+                "ej": _EJ,
+                "rs": _RS,
+                "rsl": _RSLONGUE,
+                "commune": _COMMUNE,
+                "dep": _DEP,
+                "categ": _CATEG,
+                "libcateg": _LIBCATEG,
+                "libmft": _LIBMFT,
+            },
+        )
         geo = split.columns(geo_ok, {"et": 1, "x": _GX, "y": _GY, "source": _GSOURCE})
         parsed = self._build(et, geo, rejets, meta, old_form)
         if progress is not None:
             progress(total, total)
         return parsed
 
-    def _build(self, et: dict[str, pd.Series], geo: dict[str, pd.Series], rejets: list[Rejet],
-               meta: dict, old_form: int) -> Parsed:
+    def _build(
+        self,
+        et: dict[str, pd.Series],
+        geo: dict[str, pd.Series],
+        rejets: list[Rejet],
+        meta: dict,
+        old_form: int,
+    ) -> Parsed:
         from geo.territories import finess_communes_to_insee, finess_departement_to_insee
 
         n = len(et["et"])
@@ -170,8 +195,14 @@ class EtalabReader:
                 f"{old_form} lignes structureet à 31 champs (ancien format, sans numuai) : "
                 "lues normalement."
             )
-        return Parsed(rows=rows, rejets=rejets, warnings=warnings, meta=meta,
-                      geoloc=geoloc if has_geo else None, has_coordinates=has_geo)
+        return Parsed(
+            rows=rows,
+            rejets=rejets,
+            warnings=warnings,
+            meta=meta,
+            geoloc=geoloc if has_geo else None,
+            has_coordinates=has_geo,
+        )
 
 
 def _bad_count(line: int, n: int, expected: str, record: list[str]) -> Rejet:

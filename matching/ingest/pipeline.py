@@ -35,14 +35,23 @@ class _Rejects:
         self.rejets = rejets
         self.source = source
 
-    def drop(self, frame: pd.DataFrame, mask: pd.Series, field: str,
-             reasons: pd.Series | str, values: pd.Series) -> pd.DataFrame:
+    def drop(
+        self,
+        frame: pd.DataFrame,
+        mask: pd.Series,
+        field: str,
+        reasons: pd.Series | str,
+        values: pd.Series,
+    ) -> pd.DataFrame:
         """Reject the rows of ``frame`` where ``mask`` is True; return the others."""
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return frame
         bad = frame[mask]
-        texts = reasons.reindex(bad.index) if isinstance(reasons, pd.Series) else [reasons] * len(bad)
+        if isinstance(reasons, pd.Series):
+            texts = reasons.reindex(bad.index)
+        else:
+            texts = [reasons] * len(bad)
         vals = values[mask].astype("string").fillna("")
         self.rejets.extend(
             Rejet(int(line), field, str(reason), str(value), self.source)
@@ -59,7 +68,9 @@ def validate_numbers(rows: pd.DataFrame, rejects: _Rejects) -> pd.DataFrame:
     if dup.any():
         first = rows.groupby("finess_et")["ligne"].transform("first")
         dup_reason = (
-            "doublon : le numéro FINESS " + rows["finess_et"] + " figure déjà ligne "
+            "doublon : le numéro FINESS "
+            + rows["finess_et"]
+            + " figure déjà ligne "
             + first.astype("string")
         )
         rows = rejects.drop(rows, dup, "finess_et", dup_reason, rows["finess_et"])
@@ -72,15 +83,19 @@ def validate_categories(rows: pd.DataFrame, rejects: _Rejects) -> pd.DataFrame:
     cat = rows["categorie"]
     bad = ~cat.str.fullmatch(_CATEGORIE_RE).fillna(False).astype(bool)
     reason = pd.Series(
-        np.where(cat == "", "code catégorie manquant",
-                 "code catégorie mal formé (3 chiffres attendus, ex. 500)"),
+        np.where(
+            cat == "",
+            "code catégorie manquant",
+            "code catégorie mal formé (3 chiffres attendus, ex. 500)",
+        ),
         index=rows.index,
     )
     return rejects.drop(rows, bad, "categorie", reason, cat)
 
 
-def geoloc_coordinates(rows: pd.DataFrame, geoloc: pd.DataFrame, departement: pd.Series
-                       ) -> tuple[pd.Series, pd.Series, pd.Series]:
+def geoloc_coordinates(
+    rows: pd.DataFrame, geoloc: pd.DataFrame, departement: pd.Series
+) -> tuple[pd.Series, pd.Series, pd.Series]:
     """WGS84 lon/lat of each row from its ``geolocalisation`` record (NaN when none).
 
     The CRS is read from ``sourcecoordet`` of each record, or taken from the département
@@ -107,22 +122,31 @@ def geoloc_coordinates(rows: pd.DataFrame, geoloc: pd.DataFrame, departement: pd
     return pd.Series(lon, index=rows.index), pd.Series(lat, index=rows.index), has_line
 
 
-def account_geoloc(geoloc: pd.DataFrame, all_rows: pd.DataFrame, loaded: pd.DataFrame,
-                   rejects: _Rejects) -> list[int]:
+def account_geoloc(
+    geoloc: pd.DataFrame, all_rows: pd.DataFrame, loaded: pd.DataFrame, rejects: _Rejects
+) -> list[int]:
     """Reject geolocalisation lines that join nothing; return the lines that were used."""
     dup = geoloc.duplicated("finess_et", keep="first")
     if dup.any():
         first = geoloc.groupby("finess_et")["ligne"].transform("first")
-        reason = ("géolocalisation en double pour " + geoloc["finess_et"]
-                  + " (déjà ligne " + first.astype("string") + ")")
+        reason = (
+            "géolocalisation en double pour "
+            + geoloc["finess_et"]
+            + " (déjà ligne "
+            + first.astype("string")
+            + ")"
+        )
         geoloc = rejects.drop(geoloc, dup, "nofinesset", reason, geoloc["finess_et"])
     firsts = all_rows.drop_duplicates("finess_et")
-    first_line = pd.Series(firsts["ligne"].to_numpy(),
-                           index=pd.Index(firsts["finess_et"].to_numpy(dtype=object)))
+    first_line = pd.Series(
+        firsts["ligne"].to_numpy(), index=pd.Index(firsts["finess_et"].to_numpy(dtype=object))
+    )
     in_file = isin(geoloc["finess_et"], first_line.index)
     reason = pd.Series(
         "géolocalisation d'un établissement absent du fichier (aucune ligne structureet "
-        "pour ce numéro)", index=geoloc.index, dtype="string"
+        "pour ce numéro)",
+        index=geoloc.index,
+        dtype="string",
     )
     geoloc = rejects.drop(geoloc, ~in_file, "nofinesset", reason, geoloc["finess_et"])
     used = isin(geoloc["finess_et"], loaded["finess_et"])
@@ -133,14 +157,18 @@ def account_geoloc(geoloc: pd.DataFrame, all_rows: pd.DataFrame, loaded: pd.Data
     return [int(v) for v in geoloc["ligne"]]
 
 
-def _territory_and_position(rows: pd.DataFrame, parsed: Parsed, rejects: _Rejects,
-                            warnings: list[str]) -> pd.DataFrame:
+def _territory_and_position(
+    rows: pd.DataFrame, parsed: Parsed, rejects: _Rejects, warnings: list[str]
+) -> pd.DataFrame:
     """Resolve communes and pick coordinates; reject rows that cannot be located."""
     commune = rows["commune"].astype("string").fillna("").str.strip().str.upper()
     malformed = ~commune.str.fullmatch(_COMMUNE_RE).fillna(False).astype(bool)
     reason = pd.Series(
-        np.where(commune == "", "code commune manquant",
-                 "code commune mal formé (code INSEE à 5 caractères attendu, ex. 45234)"),
+        np.where(
+            commune == "",
+            "code commune manquant",
+            "code commune mal formé (code INSEE à 5 caractères attendu, ex. 45234)",
+        ),
         index=rows.index,
     )
     rows = rejects.drop(rows, malformed, "commune", reason, commune)
@@ -234,8 +262,14 @@ def normalise(parsed: Parsed, kind: str, encoding: str = "", source: str = "") -
         warnings.append(WARN_OG_SCOPE)
     rejets.sort(key=lambda r: (r.source, r.line))
     meta["lignes_chargees"] = len(table)
-    return LoadResult(etablissements=table, rejets=rejets, warnings=warnings, kind=kind,
-                      encoding=encoding, meta=meta)
+    return LoadResult(
+        etablissements=table,
+        rejets=rejets,
+        warnings=warnings,
+        kind=kind,
+        encoding=encoding,
+        meta=meta,
+    )
 
 
 def _build_table(rows: pd.DataFrame, cats: pd.DataFrame) -> pd.DataFrame:

@@ -80,9 +80,14 @@ class Table:
     meta: dict = field(default_factory=dict)
 
 
-def read_table(text: str, required: tuple[str, ...], optional: tuple[str, ...],
-               source: str = "", progress: Progress | None = None,
-               role: str = "fichier") -> Table:
+def read_table(
+    text: str,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    source: str = "",
+    progress: Progress | None = None,
+    role: str = "fichier",
+) -> Table:
     """Cut a header-led CSV into columns; rows of the wrong width are rejected.
 
     Raises ``IngestError`` when the header lacks a required column, names one twice, or
@@ -93,12 +98,16 @@ def read_table(text: str, required: tuple[str, ...], optional: tuple[str, ...],
     sep = find_separator(header_line, required[:1])
     if sep is None:
         keys = ", ".join(required)
-        msg = (f"{role} : ligne d'en-tête non reconnue (ligne 1 : « {header_line[:80]} ») ; "
-               f"colonnes obligatoires : {keys}, séparées par « ; » ou « , »")
+        msg = (
+            f"{role} : ligne d'en-tête non reconnue (ligne 1 : « {header_line[:80]} ») ; "
+            f"colonnes obligatoires : {keys}, séparées par « ; » ou « , »"
+        )
         raise IngestError(msg)
     if sep == "\t":
-        msg = (f"{role} : séparateur tabulation non pris en charge ; enregistrez le fichier en "
-               "« CSV (séparateur : point-virgule) »")
+        msg = (
+            f"{role} : séparateur tabulation non pris en charge ; enregistrez le fichier en "
+            "« CSV (séparateur : point-virgule) »"
+        )
         raise IngestError(msg)
     rejets: list[Rejet] = []
     meta: dict = {"lignes_vides": 0, "lignes_continuation": []}
@@ -121,8 +130,10 @@ def read_table(text: str, required: tuple[str, ...], optional: tuple[str, ...],
         header.pop()
     missing = [c for c in required if c not in header]
     if missing:
-        msg = (f"{role} : colonne(s) obligatoire(s) absente(s) de l'en-tête (ligne "
-               f"{header_line_no}) : {', '.join(missing)}")
+        msg = (
+            f"{role} : colonne(s) obligatoire(s) absente(s) de l'en-tête (ligne "
+            f"{header_line_no}) : {', '.join(missing)}"
+        )
         raise IngestError(msg)
     doubles = sorted({c for c in header if c and header.count(c) > 1})
     if doubles:
@@ -144,10 +155,11 @@ def read_table(text: str, required: tuple[str, ...], optional: tuple[str, ...],
             n = width
         if n != width:
             sep_name = dict(_SEPARATORS)[sep]
-            reason = (f"ligne tronquée ou mal formée : {n} champs au lieu de {width} "
-                      f"(séparateur {sep_name})")
-            rejets.append(Rejet(number, "ligne", reason, record[0][:40] if record else "",
-                                source))
+            reason = (
+                f"ligne tronquée ou mal formée : {n} champs au lieu de {width} "
+                f"(séparateur {sep_name})"
+            )
+            rejets.append(Rejet(number, "ligne", reason, record[0][:40] if record else "", source))
             continue
         kept_lines.append(number)
         for i, col in positions:
@@ -158,13 +170,22 @@ def read_table(text: str, required: tuple[str, ...], optional: tuple[str, ...],
         names = ", ".join(c or "(sans nom)" for c in extra)
         warnings.append(f"colonne(s) inconnue(s) ignorée(s) : {names}")
     meta["colonnes"] = header
+    meta["colonnes_ignorees"] = extra
     meta["ligne_entete"] = header_line_no
-    return Table(columns=header, data=data, lines=kept_lines, separator=sep, rejets=rejets,
-                 warnings=warnings, meta=meta)
+    return Table(
+        columns=header,
+        data=data,
+        lines=kept_lines,
+        separator=sep,
+        rejets=rejets,
+        warnings=warnings,
+        meta=meta,
+    )
 
 
-def restore_zeros(values: pd.Series, width: int, lines: pd.Series, label: str,
-                  warnings: list[str]) -> pd.Series:
+def restore_zeros(
+    values: pd.Series, width: int, lines: pd.Series, label: str, warnings: list[str]
+) -> pd.Series:
     """Pad all-digit values one character short with the leading zero Excel removed."""
     short = values.str.fullmatch(rf"[0-9]{{{width - 1}}}").fillna(False).astype(bool)
     if short.any():
@@ -175,8 +196,9 @@ def restore_zeros(values: pd.Series, width: int, lines: pd.Series, label: str,
     return values.where(~short, "0" + values)
 
 
-def parse_numbers(values: pd.Series, lines: pd.Series, label: str,
-                  warnings: list[str]) -> pd.Series:
+def parse_numbers(
+    values: pd.Series, lines: pd.Series, label: str, warnings: list[str]
+) -> pd.Series:
     """Numbers with a decimal comma or point, spaces as thousands separators; bad ones NaN."""
     text = values.str.replace("\u00a0", "", regex=False).str.replace("\u202f", "", regex=False)
     text = text.str.replace(" ", "", regex=False).str.replace(",", ".", regex=False)
@@ -192,6 +214,7 @@ def parse_numbers(values: pd.Series, lines: pd.Series, label: str,
 
 def _plain(text: pd.Series) -> pd.Series:
     """Lower case, no accents, spaces and hyphens as underscores (for enumerations)."""
+
     def fold(value: str) -> str:
         decomposed = unicodedata.normalize("NFKD", value)
         return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -200,8 +223,9 @@ def _plain(text: pd.Series) -> pd.Series:
     return folded.str.replace(r"[\s'\-]+", "_", regex=True)
 
 
-def normalise_dui_columns(frame: pd.DataFrame, lines: pd.Series, warnings: list[str],
-                          role: str = "") -> pd.DataFrame:
+def normalise_dui_columns(
+    frame: pd.DataFrame, lines: pd.Series, warnings: list[str], role: str = ""
+) -> pd.DataFrame:
     """Check and normalise the DUI columns in place of a raw frame.
 
     ``dui_statut`` must be one of aucun, non_conforme, a_mettre_a_niveau, conforme (accents,
@@ -231,8 +255,9 @@ def normalise_dui_columns(frame: pd.DataFrame, lines: pd.Series, warnings: list[
                 f"{prefix}{col} invalide pour {int(bad.sum())} ligne(s) (oui ou non attendu), "
                 f"valeur ignorée ({format_lines(lines[bad])})"
             )
-        frame[col] = pd.Series(np.where(yes, "oui", np.where(no, "non", "")),
-                               index=frame.index, dtype="string")
+        frame[col] = pd.Series(
+            np.where(yes, "oui", np.where(no, "non", "")), index=frame.index, dtype="string"
+        )
     return frame
 
 
@@ -245,7 +270,9 @@ class TemplateReader:
         lines = head_lines(head_text, 1)
         return bool(lines) and find_separator(lines[0], ("finess_et",)) is not None
 
-    def read(self, text: str, *, encoding: str = "", progress: Progress | None = None) -> LoadResult:
+    def read(
+        self, text: str, *, encoding: str = "", progress: Progress | None = None
+    ) -> LoadResult:
         from matching.ingest.pipeline import normalise
 
         return normalise(self.parse(text, progress=progress), kind=self.kind, encoding=encoding)
@@ -258,11 +285,9 @@ class TemplateReader:
         lines = pd.Series(table.lines, dtype="int64")
         for col in ("finess_et", "finess_ej"):
             cols[col] = restore_zeros(cols[col].str.upper(), 9, lines, col, warnings)
-        cols["commune"] = restore_zeros(cols["commune"].str.upper(), 5, lines, "commune",
-                                        warnings)
+        cols["commune"] = restore_zeros(cols["commune"].str.upper(), 5, lines, "commune", warnings)
         if "statut_juridique" in cols:
-            statut = restore_zeros(cols["statut_juridique"], 2, lines, "statut_juridique",
-                                   warnings)
+            statut = restore_zeros(cols["statut_juridique"], 2, lines, "statut_juridique", warnings)
             bad = (statut != "") & ~statut.str.fullmatch(r"[0-9]{2}").fillna(False)
             if bad.any():
                 warnings.append(
@@ -292,5 +317,6 @@ class TemplateReader:
         meta["separateur"] = table.separator
         meta["colonnes_dui"] = [c for c in DUI_COLUMNS if c in table.data]
         meta["statut_fourni"] = "statut_juridique" in table.data
-        return Parsed(rows=rows, rejets=table.rejets, warnings=warnings, meta=meta,
-                      has_coordinates=has_coords)
+        return Parsed(
+            rows=rows, rejets=table.rejets, warnings=warnings, meta=meta, has_coordinates=has_coords
+        )

@@ -137,6 +137,7 @@ class _Sub:
     greedy: list[list[int]] = field(default_factory=list)
     grappes: list[list[int]] = field(default_factory=list)
     bound_small: int = 0
+    level1_done: bool = False
     candidate_bound: int = 0
     optimal: int = 0
     groups: int = 0
@@ -167,8 +168,8 @@ def check_table(etab: pd.DataFrame) -> None:
         raise ValueError(msg)
 
 
-def neighbourhood_bound(ev: Evaluator, neighbours: list[np.ndarray]) -> int:
-    """An upper bound on the ESMS of small OGs any valid grouping can place.
+def neighbourhood_bound(ev: Evaluator, neighbours: list[np.ndarray]) -> tuple[int, int]:
+    """Upper bounds on the ESMS of small OGs, and on all ESMS, any valid grouping can place.
 
     A unit can only be placed when the compatible units within reach (``2 * max_km``, the
     diameter of a grappe) hold enough ESMS, and, for a small OG, when at least one other
@@ -177,7 +178,7 @@ def neighbourhood_bound(ev: Evaluator, neighbours: list[np.ndarray]) -> int:
     units = ev.units
     n_units = len(units)
     if n_units == 0:
-        return 0
+        return 0, 0
     rows, cols = [], []
     for u, nb in enumerate(neighbours):
         ok = nb[compatible_with(ev, u, nb)]
@@ -199,7 +200,7 @@ def neighbourhood_bound(ev: Evaluator, neighbours: list[np.ndarray]) -> int:
         if (keep == alive).all():
             break
         alive = keep
-    return int(units.n_small[alive].sum())
+    return int(units.n_small[alive].sum()), int(units.n[alive].sum())
 
 
 class GrappeSolver:
@@ -360,7 +361,10 @@ class GrappeSolver:
                     sub.candidates.append(tuple(g))
                     known.add(tuple(g))
             sub.candidates.sort()
-            sub.bound_small = neighbourhood_bound(sub.ev, sub.neighbours)
+            sub.bound_small, bound_placed = neighbourhood_bound(sub.ev, sub.neighbours)
+            warm = sub.ev.total(sub.greedy)
+            # the warm start already places every ESMS the bound allows: level 1 is solved
+            sub.level1_done = (warm.small, warm.placed) == (sub.bound_small, bound_placed)
             done += len(sub.units)
 
         timings["candidats"] = time.perf_counter() - mark
@@ -391,6 +395,7 @@ class GrappeSolver:
                 time_limit=budget,
                 seed=self.seed,
                 workers=self.workers,
+                hint_level1_optimal=sub.level1_done,
             )
             warnings.extend(sel.warnings)
             remaining = max(remaining - sel.dtime, 0.0)
@@ -488,11 +493,9 @@ def build_proposal(
     for sub in subs:
         units = sub.units
         ev = sub.ev
+        et_all = units.esms["finess_et"].astype("string").to_numpy(dtype=object)
         ordered = sorted(
-            sub.grappes,
-            key=lambda g: min(
-                str(units.esms["finess_et"].iloc[r]) for m in g for r in units.rows[m]
-            ),
+            sub.grappes, key=lambda g: min(et_all[np.concatenate([units.rows[m] for m in g])])
         )
         label = "multi" if sub.region == "*" else sub.region
         gids = [f"{sub.champ}-{label}-{k + 1:03d}" for k in range(len(ordered))]
@@ -503,11 +506,12 @@ def build_proposal(
             placed[g] = True
         et = units.esms["finess_et"].astype("string").to_numpy(dtype=object)
         ej = units.esms["finess_ej"].astype("string").to_numpy(dtype=object)
+        centres = np.array([ev.centre(g) for g in ordered]) if ordered else None
         for u in np.flatnonzero(~placed):
             nb = sub.neighbours[u]
             compat = compatible_with(ev, int(u), nb)
             code, reason = explain_unit(ev, int(u), nb, compat)
-            miss, miss_km = near_miss(ev, int(u), ordered, gids, nb, sub.km[u])
+            miss, miss_km = near_miss(ev, int(u), ordered, gids, nb, sub.km[u], centres)
             for r in units.rows[u]:
                 unplaced_rows.append(
                     {
@@ -590,5 +594,5 @@ def greedy_baseline(
     subs = solver._subproblems(esms, champs, None)
     for sub in subs:
         sub.grappes = greedy_grappes(sub.ev, sub.neighbours)
-        sub.bound_small = neighbourhood_bound(sub.ev, sub.neighbours)
+        sub.bound_small, _ = neighbourhood_bound(sub.ev, sub.neighbours)
     return build_proposal(solver.rules, etab, set_aside, subs, champs, start, [], {})

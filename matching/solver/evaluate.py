@@ -147,6 +147,13 @@ class Evaluator:
         self.cap = rules.max_esms if rules.max_esms is not None else 49
         self._values: dict[tuple[int, ...], Value] = {}
         self.n_og = np.array([len(o) for o in units.ogs], dtype="int64")
+        # plain lists: summing a few Python ints beats numpy fancy indexing on tiny sets
+        self._n = units.n.tolist()
+        self._og = self.n_og.tolist()
+        self._med = units.n_med.tolist()
+        self._big = units.big.tolist()
+        self._derog = units.derog.tolist()
+        self._vendor = units.vendor.tolist()
 
     # ------------------------------------------------------------------ rules
 
@@ -194,22 +201,33 @@ class Evaluator:
         """The first hard rule the set breaks (a code of ``CHECK_CODES``), None when valid."""
         if not len(members):
             return "vide"
-        idx = list(members)
-        u = self.units
-        n = int(u.n[idx].sum())
-        if n < self.minimum(idx):
+        n = n_og = med = 0
+        big, derog, vendor_bad, seen = False, True, False, NO_VENDOR
+        for m in members:
+            n += self._n[m]
+            n_og += self._og[m]
+            med += self._med[m]
+            big = big or self._big[m]
+            derog = derog and self._derog[m]
+            v = self._vendor[m]
+            if v == VENDOR_CONFLICT or (v >= 0 and seen >= 0 and v != seen):
+                vendor_bad = True
+            elif v >= 0:
+                seen = v
+        rules = self.rules
+        if n < (rules.min_esms_derogatoire if derog else rules.min_esms):
             return "trop_peu_esms"
-        if self.rules.max_esms is not None and n > self.rules.max_esms:
+        if rules.max_esms is not None and n > rules.max_esms:
             return "trop_esms"
-        if int(self.n_og[idx].sum()) < self.rules.min_og and not u.big[idx].any():
+        if n_og < rules.min_og and not big:
             return "trop_peu_og"
-        if self.rules.medicalise_majority and 2 * int(u.n_med[idx].sum()) <= n:
+        if rules.medicalise_majority and 2 * med <= n:
             return "medicalise_minoritaire"
-        if not self.vendor_ok(idx):
+        if vendor_bad:
             return "dui_multiple"
-        if not self.within_reach(idx):
+        if not self.within_reach(members):
             return "distance"
-        if not self.apart_ok(idx):
+        if not self.apart_ok(members):
             return "separes"
         return None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+import pandas as pd
 
 from geo.distances import EARTH_RADIUS_KM, haversine_km
 from matching.model import Grappe
@@ -52,14 +53,31 @@ def _names(ev: Evaluator, ids) -> str:
 # --------------------------------------------------------------------------- grappes
 
 
+def esms_arrays(ev: Evaluator) -> dict[str, np.ndarray]:
+    """Columns of the sub-problem's ESMS as numpy arrays (computed once per evaluator)."""
+    cached = getattr(ev, "_esms_arrays", None)
+    if cached is not None:
+        return cached
+    esms = ev.units.esms
+    arrays = {
+        col: text(esms, col).to_numpy(dtype=object)
+        for col in ("finess_et", "finess_ej", "departement", "region")
+    }
+    arrays["lon"] = pd.to_numeric(esms["lon"], errors="coerce").to_numpy(dtype="float64")
+    arrays["lat"] = pd.to_numeric(esms["lat"], errors="coerce").to_numpy(dtype="float64")
+    arrays["bound"] = esms["_bound"].to_numpy(dtype=bool)
+    ev._esms_arrays = arrays
+    return arrays
+
+
 def porteur_of(ev: Evaluator, members: list[int]) -> str:
     """OG with the most ESMS in the grappe; ties: the most central, then the lowest FINESS."""
     units = ev.units
-    esms = units.esms
+    arrays = esms_arrays(ev)
     rows = np.concatenate([units.rows[m] for m in members])
-    ej = text(esms.iloc[rows], "finess_ej").to_numpy(dtype=object)
-    lon = esms["lon"].to_numpy(dtype="float64")[rows]
-    lat = esms["lat"].to_numpy(dtype="float64")[rows]
+    ej = arrays["finess_ej"][rows]
+    lon = arrays["lon"][rows]
+    lat = arrays["lat"][rows]
     counts = Counter(ej)
     best = max(counts.values())
     tied = sorted(og for og, c in counts.items() if c == best)
@@ -82,11 +100,11 @@ def describe_grappe(ev: Evaluator, members: list[int], gid: str) -> Grappe:
     units = ev.units
     weights = ev.weights
     rows = np.concatenate([units.rows[m] for m in members])
-    esms = units.esms.iloc[rows]
-    et = sorted(text(esms, "finess_et"))
+    arrays = esms_arrays(ev)
+    et = sorted(arrays["finess_et"][rows])
     ogs = sorted({og for m in members for og in units.ogs[m]})
-    deps = sorted(set(text(esms, "departement")) - {""})
-    regions = sorted(set(text(esms, "region")) - {""})
+    deps = sorted(set(arrays["departement"][rows]) - {""})
+    regions = sorted(set(arrays["region"][rows]) - {""})
     km = ev.distances_km(members)
     detail = ev.details(members)
     points = {k: int(detail[k]) for k in ("isole", "multi_og", "multi_departement")}
@@ -98,7 +116,7 @@ def describe_grappe(ev: Evaluator, members: list[int], gid: str) -> Grappe:
         f"{n} ESMS du champ {units.champ}, {len(ogs)} OG ; distance au centre : moyenne "
         f"{km_text(float(km.mean()))}, au plus {km_text(float(km.max()))}."
     ]
-    in_place = int(esms["_bound"].sum())
+    in_place = int(arrays["bound"][rows].sum())
     if vendor >= 0 and in_place:
         reasons.append(
             f"Solution DUI commune : {units.vendor_names[vendor]} (déjà en place dans "
@@ -278,11 +296,16 @@ def near_miss(
     gids: list[str],
     neighbours: np.ndarray,
     neighbour_km: np.ndarray,
+    centres: np.ndarray | None = None,
 ) -> tuple[str, float]:
-    """The closest grappe (else OG) unit u could almost join, what blocks it, and its distance."""
+    """The closest grappe (else OG) unit u could almost join, what blocks it, and its distance.
+
+    ``centres``: the grappes' centre vectors, when the caller computed them once for all.
+    """
     units = ev.units
     if grappes:
-        centres = np.array([ev.centre(g) for g in grappes])
+        if centres is None:
+            centres = np.array([ev.centre(g) for g in grappes])
         dots = np.clip(centres @ units.pos[u], -1, 1)
         g = int(np.argmax(dots))
         d = float(EARTH_RADIUS_KM * np.arccos(dots[g]))

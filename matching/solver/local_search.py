@@ -34,12 +34,17 @@ class LocalSearch:
         neighbours: list[np.ndarray],
         points_weight: float | None = None,
         swap_neighbours: int = 12,
+        move_neighbours: int = 30,
     ) -> None:
         self.ev = ev
         self.neighbours = neighbours
         self.points_weight = points_weight
         self.swap_neighbours = swap_neighbours
-        self.compat = [nb[compatible_with(ev, u, nb)] for u, nb in enumerate(neighbours)]
+        # nearest compatible units only: in a dense city every OG is within reach of all
+        # others, and looking at the 30 nearest keeps a round linear in the number of OGs
+        self.compat = [
+            nb[compatible_with(ev, u, nb)][:move_neighbours] for u, nb in enumerate(neighbours)
+        ]
         self.moves: dict[str, int] = {"attach": 0, "form": 0, "split": 0, "move": 0, "swap": 0}
         #: grappes changed in the previous round (None: all), and in the current one
         self.dirty: set[int] | None = None

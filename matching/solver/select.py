@@ -24,6 +24,13 @@ from matching.solver.evaluate import Value
 #: Cost (kilometre equivalents) is multiplied by this before rounding for CP-SAT.
 COST_SCALE = 100
 
+#: Groups with more candidates than this are re-optimised window by window (see
+#: :func:`_solve_windows`); measured: CP-SAT proves the points stage on ~3,000 candidates in
+#: about a second, but stalls for minutes on the 20,000 of a dense région.
+WINDOW_CANDIDATES = 3000
+#: Grappes of the current solution re-optimised together in one window.
+WINDOW_GRAPPES = 12
+
 
 @dataclass
 class Selection:
@@ -91,6 +98,7 @@ def _solve_group(
     limit: float,
     seed: int,
     workers: int,
+    hint_level1_optimal: bool = False,
 ) -> tuple[list[int], bool, int, bool, float]:
     """Solve one group: (chosen, proven optimal, bound on small ESMS, forced kept, dtime)."""
     model = cp_model.CpModel()
@@ -146,27 +154,118 @@ def _solve_group(
             model.Add(expr <= best)
         return chosen, best, solver
 
+    def finish(chosen: list[int], bound_small: int):
+        """Stages 2 and 3 from a level-1 optimal solution."""
+        if points_weight is None:
+            chosen2, _, _ = run(points, True, shares[1], 1)
+            chosen = chosen2 or chosen
+            chosen3, _, _ = run(costs, False, shares[2], 2)
+            chosen = chosen3 or chosen
+        else:
+            merged = [
+                round(points_weight * p * COST_SCALE) - c
+                for p, c in zip(points, costs, strict=True)
+            ]
+            chosen2, _, _ = run(merged, True, shares[1], 1)
+            chosen = chosen2 or chosen
+        picked = [idx[k] for k, s in enumerate(chosen) if s]
+        return picked, optimal, bound_small, True, used
+
+    if hint_level1_optimal and hint and not forced_units:
+        chosen = [1 if i in hint else 0 for i in idx]
+        best1 = sum(c * v for c, v in zip(stage1, chosen, strict=True))
+        model.Add(sum(c * v for c, v in zip(stage1, x, strict=True)) >= best1)
+        return finish(chosen, sum(values[i].small for i in idx if i in hint))
     chosen, _best, solver = run(stage1, True, shares[0], 0)
+    cap = int(sum(small_sizes[u] for u in by_unit))
     if chosen is None:
         if solver.StatusName() == "INFEASIBLE" or not hint:
             return [], False, 0, not forced_units, used
         # no solution within the limit: keep the warm start (valid and disjoint)
         fallback = [i for i in idx if i in hint]
-        return fallback, False, int(sum(small_sizes[u] for u in by_unit)), True, used
-    bound_small = math.floor(solver.BestObjectiveBound() / (total + 1) + 1e-9)
-    if points_weight is None:
-        chosen2, _, _ = run(points, True, shares[1], 1)
-        chosen = chosen2 or chosen
-        chosen3, _, _ = run(costs, False, shares[2], 2)
-        chosen = chosen3 or chosen
-    else:
-        merged = [
-            round((points_weight * p) * COST_SCALE) - c for p, c in zip(points, costs, strict=True)
-        ]
-        chosen2, _, _ = run(merged, True, shares[1], 1)
-        chosen = chosen2 or chosen
-    picked = [idx[k] for k, s in enumerate(chosen) if s]
-    return picked, optimal, bound_small, True, used
+        return fallback, False, cap, True, used
+    bound_small = min(math.floor(solver.BestObjectiveBound() / (total + 1) + 1e-9), cap)
+    return finish(chosen, bound_small)
+
+
+def _solve_windows(
+    idx: list[int],
+    candidates: Sequence[tuple[int, ...]],
+    values: Sequence[Value],
+    forced: np.ndarray,
+    unit_sizes: np.ndarray,
+    small_sizes: np.ndarray,
+    points_weight: float | None,
+    hint: set[int],
+    limit: float,
+    seed: int,
+    workers: int,
+    hint_level1_optimal: bool = False,
+) -> tuple[list[int], bool, int, bool, float]:
+    """Exact re-optimisation of a large group, a window of neighbouring grappes at a time.
+
+    A large neighbourhood search whose neighbourhoods are solved exactly: starting from the
+    hint (the warm start, a valid packing), take a grappe not yet revisited and the grappes
+    most entangled with it (sharing the most candidates), free their units and the free
+    units next to them, and solve the set packing on the candidates lying entirely inside
+    that window. The rest stays fixed, so each window can only improve the objective.
+    """
+    current = sorted(i for i in idx if i in hint)
+    by_unit: dict[int, list[int]] = {}
+    for i in idx:
+        for u in candidates[i]:
+            by_unit.setdefault(u, []).append(i)
+    done: set[int] = set()
+    used_total = 0.0
+    remaining = float(limit)
+    while True:
+        owner = {u: i for i in current for u in candidates[i]}
+        seeds = [i for i in current if not set(candidates[i]) <= done]
+        if not seeds:
+            break
+        window = {seeds[0]}
+        while len(window) < WINDOW_GRAPPES:
+            score: dict[int, int] = {}
+            for w in window:
+                for u in candidates[w]:
+                    for k in by_unit.get(u, ()):
+                        for v in candidates[k]:
+                            o = owner.get(v)
+                            if o is not None and o not in window:
+                                score[o] = score.get(o, 0) + 1
+            if not score:
+                break
+            ranked = sorted(score, key=lambda o: (-score[o], o))
+            window.update(ranked[: max(1, (WINDOW_GRAPPES - len(window)) // 2)])
+        inside = {u for w in window for u in candidates[w]}
+        free = {
+            v for u in inside for k in by_unit.get(u, ()) for v in candidates[k] if v not in owner
+        }
+        area = inside | free
+        local = sorted({k for u in area for k in by_unit.get(u, ()) if set(candidates[k]) <= area})
+        windows_left = max(1, -(-len(seeds) // WINDOW_GRAPPES))
+        budget = remaining / windows_left
+        picked, _, _, ok, used = _solve_group(
+            local,
+            candidates,
+            values,
+            forced,
+            unit_sizes,
+            small_sizes,
+            points_weight,
+            set(window),
+            budget,
+            seed,
+            workers,
+            hint_level1_optimal,
+        )
+        if ok and picked:
+            current = sorted([i for i in current if i not in window] + picked)
+        used_total += used
+        remaining = max(remaining - used, 0.0)
+        done |= inside
+    cap = int(sum(small_sizes[u] for u in by_unit))
+    return current, False, cap, True, used_total
 
 
 def select(
@@ -180,6 +279,7 @@ def select(
     time_limit: float = 10.0,
     seed: int = 0,
     workers: int = 2,
+    hint_level1_optimal: bool = False,
 ) -> Selection:
     """The best set of disjoint candidates.
 
@@ -202,6 +302,9 @@ def select(
         Candidate indices of a known solution (greedy), used as CP-SAT hints.
     time_limit
         Deterministic time budget shared by the groups, in proportion to their size.
+    hint_level1_optimal
+        The hint is known to reach the best level 1 (it meets an upper bound): stage 1 is
+        not solved, its value is imposed directly.
     """
     n_units = len(unit_sizes)
     small_sizes = unit_sizes if small_sizes is None else small_sizes
@@ -229,7 +332,9 @@ def select(
             continue
         limit = max(remaining * len(g) / max(n_left, 1), 0.2)
         n_left -= len(g)
-        picked, optimal, bound, forced_ok, used = _solve_group(
+        large = len(g) > WINDOW_CANDIDATES and hint_set & set(g) and not forced.any()
+        solve = _solve_windows if large else _solve_group
+        picked, optimal, bound, forced_ok, used = solve(
             g,
             candidates,
             values,
@@ -241,6 +346,7 @@ def select(
             limit,
             seed,
             workers,
+            hint_level1_optimal,
         )
         if not forced_ok:
             out.warnings.append(

@@ -1,0 +1,137 @@
+"""``grappes partenaires``: rank the grappes and OGs an ESMS could join (rich table or JSON)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from matching.ingest import IngestError, load
+from matching.partners import DEFAULT_MAX_KM, PartnerReport, find_partners
+from matching.validate import text_column
+
+
+def _euros(value: float) -> str:
+    return f"{value:,.0f} €".replace(",", " ")
+
+
+def print_report(console: Console, report: PartnerReport) -> None:
+    """The French report: the ESMS, where it stands, the ranked options."""
+    e = report.esms
+    console.print(
+        f"[bold]{e['raison_sociale']}[/bold] ({e['finess_et']}), {e['categorie']}, "
+        f"{e['commune']} ({e['departement']}) — OG {e['raison_sociale_ej'] or e['finess_ej']}"
+        + (" — ESMS autonome" if e["autonome"] else "")
+        + f" — DUI : {e['dui_statut']} {e['dui_editeur']}".rstrip(),
+        highlight=False,
+    )
+    if report.grappe_actuelle:
+        d = report.depart or {}
+        state = "reste valide" if d.get("valide_apres") else "deviendrait invalide"
+        console.print(
+            f"Actuellement dans la grappe {report.grappe_actuelle} : en la quittant, elle "
+            f"{state} ({_euros(d.get('financement_avant', 0))} → "
+            f"{_euros(d.get('financement_apres', 0))}).",
+            highlight=False,
+        )
+    else:
+        console.print("Actuellement dans aucune grappe.")
+    if not report.options:
+        console.print("[yellow]Aucune grappe ni OG du même champ à proximité.[/yellow]")
+        return
+    table = Table(title="Partenaires possibles (les mieux classés d'abord)", title_justify="left")
+    for col, right in (("Rang", True), ("Cible", False), ("Distance", True), ("Éditeur DUI", False),
+                       ("Statuts", False), ("Valide après", False), ("Points", True),
+                       ("Financement", True), ("Règles enfreintes après", False)):
+        table.add_column(col, justify="right" if right else "left")
+    for o in report.options:
+        table.add_row(
+            str(o.rang),
+            o.libelle,
+            f"{o.distance_km:.1f} km".replace(".", ","),
+            o.editeur,
+            o.statut,
+            "oui" if o.valide_apres else "non",
+            f"{o.points_avant} → {o.points_apres}",
+            f"{_euros(o.financement_avant)} → {_euros(o.financement_apres)}",
+            " | ".join(o.regles_enfreintes),
+        )
+    console.print(table)
+
+
+def partenaires(
+    finess_et: Annotated[str, typer.Argument(help="FINESS ET de l'ESMS à rapprocher.")],
+    file: Annotated[
+        Path | None, typer.Argument(help="Extrait FINESS etalab ou modèle CSV.")
+    ] = None,
+    sample: Annotated[
+        bool, typer.Option("--sample", help="Utiliser la région exemple intégrée.")
+    ] = False,
+    ej: Annotated[
+        Path | None, typer.Option("--ej", help="Extrait des entités juridiques (cs1100501).")
+    ] = None,
+    dui: Annotated[Path | None, typer.Option("--dui", help="Fichier DUI.")] = None,
+    rules: Annotated[
+        str | None, typer.Option("--rules", help="Jeu de règles (appel à projets).")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", min=1, max=50, help="Nombre de propositions.")] = 5,
+    max_km: Annotated[
+        float, typer.Option("--max-km", help="Distance maximale d'une cible (km).")
+    ] = DEFAULT_MAX_KM,
+    seed: Annotated[int, typer.Option("--seed", help="Graine du solveur.")] = 0,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", help="Temps de sélection exacte du solveur (s).")
+    ] = 5.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON (un objet).")] = False,
+) -> None:
+    """Classer les grappes et OG qu'un ESMS (souvent isolé) pourrait rejoindre.
+
+    La proposition est calculée pour la région et le champ de l'ESMS, puis chaque cible
+    proche est revalidée et rechiffrée avec l'ESMS (et son OG) en plus.
+    """
+    from matching.propose import propose
+    from matching.whatif import WhatIf
+
+    console = Console(stderr=as_json)
+    try:
+        if file is None:
+            if not sample:
+                msg = "indiquez un fichier d'établissements, ou --sample pour la région exemple"
+                raise IngestError(msg)
+            from matching.sample import sample_paths
+
+            file, sample_ej, sample_dui = sample_paths()
+            ej = ej if ej is not None else sample_ej
+            dui = dui if dui is not None else sample_dui
+        result = load(file, ej=ej, dui=dui)
+        etab = result.etablissements
+        key = finess_et.strip()
+        row = etab[(text_column(etab, "finess_et") == key).to_numpy()]
+        if row.empty:
+            msg = f"ESMS (FINESS ET) introuvable dans le fichier : {key}"
+            raise ValueError(msg)
+        region = str(row["region"].iloc[0]) or None
+        champ = str(row["champ"].iloc[0])
+        with console.status("Calcul de la proposition de la région…"):
+            report = propose(result, rules, region=region, champ=champ, seed=seed,
+                             time_limit=time_limit)
+            scenario = WhatIf.from_report(report)
+            found = find_partners(scenario, key, top=top, max_km=max_km)
+    except (IngestError, ValueError, FileNotFoundError) as exc:
+        if as_json:
+            typer.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
+        console.print(f"[red]Erreur :[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_report(console, found)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``partenaires`` to the ``grappes`` command line."""
+    app.command("partenaires")(partenaires)

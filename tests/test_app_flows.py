@@ -1,0 +1,155 @@
+"""The Streamlit app's main flows with ``streamlit.testing.v1.AppTest`` (no browser).
+
+The sample region's proposal is computed once per process (the app caches it), so the
+first test pays for the solver and the others reuse it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from streamlit.testing.v1 import AppTest
+
+import app as grappes_app
+from matching.costing import cost_grappe
+from matching.dossier import csv_files, workbook_bytes
+from matching.ingest import IngestError
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TIMEOUT = 300
+
+
+@pytest.fixture(scope="module")
+def at():
+    test = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    test.run()
+    assert not test.exception, test.exception
+    return test
+
+
+def frame_with(at: AppTest, column: str) -> pd.DataFrame:
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert found, f"aucun tableau avec la colonne {column}"
+    return found[0]
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_sample_opens_with_a_proposal(at):
+    assert not at.error
+    n = int(metric(at, "Grappes"))
+    assert n > 0
+    table = frame_with(at, "détail des points")
+    assert len(table) == n
+    charts = at.get("deck_gl_json_chart")
+    assert len(charts) == 1
+    spec = json.loads(charts[0].proto.json)
+    assert [layer["id"] for layer in spec["layers"]][:3] == ["departements", "non_places",
+                                                           "grappes"]
+    scenario = at.session_state["scenario"]
+    assert sorted(table["grappe"]) == scenario.grappe_ids
+    unplaced = frame_with(at, "quasi-grappe")
+    assert (unplaced["raison"].astype(str) != "").all()
+
+
+def test_partner_finder_ranks(at):
+    scenario = at.session_state["scenario"]
+    etab = scenario.etab
+    alone = etab[(etab["champ"] == "PA") & etab["autonome"].astype(bool)]
+    target = sorted(set(alone["finess_et"]) - set(scenario.assignment) - scenario.set_aside)[0]
+    at.text_input(key="partner_query").input(target).run()
+    assert not at.exception
+    ranked = frame_with(at, "rang")
+    assert list(ranked["rang"]) == list(range(1, len(ranked) + 1))
+    assert (ranked["distance (km)"] <= 100).all()
+    valid = ranked["valide après"].astype(bool).tolist()
+    assert valid == sorted(valid, reverse=True)  # valid targets first
+
+
+def test_whatif_lock_recosts(at):
+    scenario = at.session_state["scenario"]
+    g1, g2 = scenario.grappe_ids[:2]
+    ogs = [scenario.ogs(g1)[0], scenario.ogs(g2)[0]]
+    at.multiselect(key="lock_ogs").set_value(ogs)
+    next(b for b in at.button if "lock_form" in (b.key or "")).click().run()
+    assert not at.exception
+    scenario = at.session_state["scenario"]
+    assert scenario.history[-1].startswith("OG verrouillés ensemble")
+    changed = frame_with(at, "delta_financement")
+    assert set(changed["grappe"]) == {g1, g2}
+    for row in changed.itertuples():
+        rows = scenario._rows(scenario.members(row.grappe))
+        expected = cost_grappe(rows, scenario.rules, porteur=scenario.porteurs.get(row.grappe)
+                               or None, declared=scenario.declared.get(row.grappe))
+        assert row.financement == pytest.approx(expected.total)
+    total = scenario.current.totals["financement"]
+    assert metric(at, "Financement") == grappes_app.euros(total)
+    # undo restores the proposal
+    at.button(key="undo_btn").click().run()
+    assert at.session_state["scenario"].history == []
+
+
+def test_exports_parse_back(at):
+    scenario = at.session_state["scenario"]
+    files = csv_files(scenario)
+    grappes = pd.read_csv(io.BytesIO(files["grappes.csv"]), sep=";", encoding="utf-8-sig",
+                          dtype=str)
+    assert sorted(grappes["grappe"]) == scenario.grappe_ids
+    etab = pd.read_csv(io.BytesIO(files["etablissements.csv"]), sep=";", encoding="utf-8-sig",
+                       dtype=str, keep_default_na=False)
+    assert len(etab) == len(scenario.etab)
+    assert (etab["finess_et"].str.len() == 9).all()
+    wb = load_workbook(io.BytesIO(workbook_bytes(scenario)))
+    assert len([n for n in wb.sheetnames if n.startswith("dossier ")]) == len(grappes)
+
+
+BAD_TEMPLATE = (
+    b"finess_et;finess_ej;categorie;commune;raison_sociale\r\n"
+    b"370000010;370009011;500;37261;EHPAD FICTIF BON\r\n"
+    b"370000018;370009011;500;37261;EHPAD FICTIF MAUVAISE CLE\r\n"
+    b"370000028;370009011;;37261;EHPAD FICTIF SANS CATEGORIE\r\n"
+)
+
+
+def test_bad_upload_shows_the_rejects():
+    upload = io.BytesIO(BAD_TEMPLATE)
+    upload.name = "etablissements.csv"
+    result = grappes_app.read_upload(upload)
+    assert len(result.rejets) == 2
+    assert {r.line for r in result.rejets} == {3, 4}
+
+    def page(result):
+        import app as grappes_app
+
+        grappes_app.check_panel(result, expanded=True)
+
+    test = AppTest.from_function(page, args=(result,), default_timeout=60).run()
+    assert not test.exception
+    assert metric(test, "Lignes rejetées") == "2"
+    rejects = frame_with(test, "raison")
+    assert sorted(rejects["ligne"].tolist()) == [3, 4]
+    assert set(rejects["champ_fautif"]) == {"finess_et", "categorie"}
+
+
+def test_upload_limit_and_unusable_files():
+    class Huge(io.BytesIO):
+        name = "national.csv"
+        size = 250_000_000
+
+        def read(self, *args):  # never read: refused on its stated size
+            raise AssertionError
+
+    with pytest.raises(IngestError, match=r"trop volumineux.*200 Mo"):
+        grappes_app.read_upload(Huge())
+    binary = io.BytesIO(b"\x00\x01\x02\x03" * 100)
+    binary.name = "image.png"
+    with pytest.raises(IngestError):
+        grappes_app.read_upload(binary)
+    assert grappes_app.files_key(io.BytesIO(b"a")) != grappes_app.files_key(io.BytesIO(b"b"))

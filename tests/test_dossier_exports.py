@@ -1,0 +1,148 @@
+"""Exports: the CSV set reads back in French Excel form, the XLSX holds one dossier per grappe."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from test_app_factory import members, region
+
+from matching.costing import cost_grappe
+from matching.dossier import (
+    CSV_FILES,
+    EURO_FORMAT,
+    GRAPPE_COLUMNS,
+    XLSX_FILE,
+    ExportSet,
+    csv_files,
+    export_set,
+    workbook_bytes,
+    write_exports,
+)
+from matching.model import LoadResult
+from matching.whatif import WhatIf
+
+
+def read_csv(data: bytes) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(data), sep=";", encoding="utf-8-sig", dtype=str,
+                       keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def data():
+    r = region()
+    etab = r.etab.copy()
+    # a name that a spreadsheet would run as a formula
+    etab.loc[etab["finess_ej"] == "370000013", "raison_sociale_ej"] = "=HYPERLINK(\"x\")"
+    costs = {g.id: cost_grappe(members(etab, g.esms), r.rules, porteur=g.porteur)
+             for g in r.grappes}
+    unplaced = pd.DataFrame({"finess_et": [r.isolated], "reason": ["aucun partenaire"],
+                             "near_miss": ["grappe PA-24-001 à 3 km"]})
+    return r, ExportSet(etab, r.grappes, costs, r.rules, unplaced)
+
+
+def test_csv_set_reads_back(data):
+    r, export = data
+    files = csv_files(export)
+    assert list(files) == list(CSV_FILES)
+    assert all(content.startswith(b"\xef\xbb\xbf") for content in files.values())
+    grappes = read_csv(files["grappes.csv"])
+    assert list(grappes.columns) == list(GRAPPE_COLUMNS)
+    assert list(grappes["grappe"]) == ["PA-24-001", "PA-24-002"]
+    for g in r.grappes:
+        row = grappes.set_index("grappe").loc[g.id]
+        assert float(row["total"]) == pytest.approx(export.costs[g.id].total)
+        assert int(row["n_esms"]) == len(g.esms) and row["valide"] == "oui"
+        assert row["porteur"] == g.porteur
+    etab = read_csv(files["etablissements.csv"])
+    assert len(etab) == len(r.etab)
+    assert set(etab["finess_et"]) == set(r.etab["finess_et"])  # codes stay text
+    placed = etab[etab["grappe"] != ""]
+    assert set(placed["finess_et"]) == {e for g in r.grappes for e in g.esms}
+    porteur_rows = etab[etab["porteur"] == "oui"]
+    assert set(porteur_rows["finess_ej"]) == {"370000011", "450000020"}
+    isolated = etab.set_index("finess_et").loc[r.isolated]
+    assert isolated["raison"] == "aucun partenaire" and isolated["grappe"] == ""
+    assert isolated["quasi_grappe"].startswith("grappe PA-24-001")
+    lines = read_csv(files["financements.csv"])
+    lines["montant"] = lines["montant"].astype(float)
+    grant = lines[lines["levier"] == "ESMS numérique"].groupby("grappe")["montant"].sum()
+    for g in r.grappes:
+        assert grant[g.id] == pytest.approx(export.costs[g.id].total)
+
+
+def test_formula_names_are_neutralised(data):
+    _, export = data
+    etab = read_csv(csv_files(export)["etablissements.csv"])
+    names = set(etab.loc[etab["finess_ej"] == "370000013", "raison_sociale_ej"])
+    assert names == {"'=HYPERLINK(\"x\")"}
+    wb = load_workbook(io.BytesIO(workbook_bytes(export)))
+    ws = wb["dossier PA-24-001"]
+    values = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "'=HYPERLINK(\"x\")" in values and "=HYPERLINK(\"x\")" not in values
+
+
+def test_workbook_has_one_dossier_per_grappe(data):
+    r, export = data
+    wb = load_workbook(io.BytesIO(workbook_bytes(export)))
+    assert wb.sheetnames == ["grappes", "etablissements", "financements",
+                             "dossier PA-24-001", "dossier PA-24-002"]
+    assert wb["etablissements"].max_row == len(r.etab) + 1
+    for g in r.grappes:
+        ws = wb[f"dossier {g.id}"]
+        cells = [[c.value for c in row] for row in ws.iter_rows()]
+        flat = [v for row in cells for v in row if v is not None]
+        assert cells[0][0] == f"Dossier de candidature — grappe {g.id}"
+        assert ws.cell(1, 1).font.bold
+        assert g.porteur in flat
+        assert all(e in flat for e in g.esms)
+        assert all(og in flat for og in g.og)
+        cost = export.costs[g.id]
+        total_row = next(i for i, row in enumerate(cells, 1) if row[0] == "Total ESMS numérique")
+        assert ws.cell(total_row, 5).value == pytest.approx(cost.total)
+        assert ws.cell(total_row, 5).number_format == EURO_FORMAT
+        start = next(i for i, row in enumerate(cells) if row[0] == "Échéancier de versement")
+        amounts = [row[2] for row in cells[start + 2: start + 2 + len(cost.schedule)]]
+        assert sum(amounts) == pytest.approx(cost.total)
+        assert "Typologie de projet" in flat and "Grappe de petites structures" in flat
+
+
+def test_write_exports_from_an_edited_scenario(tmp_path):
+    r = region()
+    scenario = WhatIf.from_grappes(r.etab, r.rules, r.grappes, champ="PA")
+    scenario.move_og("370000013", "")
+    paths = write_exports(scenario, tmp_path / "sortie", xlsx=False)
+    assert [p.name for p in paths] == list(CSV_FILES)
+    grappes = read_csv((tmp_path / "sortie" / "grappes.csv").read_bytes()).set_index("grappe")
+    assert grappes.loc["PA-24-001", "n_esms"] == "10"
+    assert grappes.loc["PA-24-001", "valide"] == "non"
+    assert "10 ESMS comptés" in grappes.loc["PA-24-001", "regles_enfreintes"]
+    etab = read_csv((tmp_path / "sortie" / "etablissements.csv").read_bytes())
+    moved = etab[etab["finess_ej"] == "370000013"]
+    assert (moved["grappe"] == "").all()
+    assert moved["raison"].str.contains("modification").all()
+    assert not (tmp_path / "sortie" / XLSX_FILE).exists()
+
+
+def test_exports_of_a_propose_report(tmp_path):
+    from matching.propose import propose
+
+    r = region()
+    report = propose(LoadResult(etablissements=r.etab), "amorcage-t2-2021", champ="PA",
+                     time_limit=1.0)
+    export = export_set(report)
+    assert [g.id for g in export.grappes] == [g.id for g in report.grappes]
+    paths = write_exports(report, tmp_path, xlsx=True)
+    assert [p.name for p in paths] == [*CSV_FILES, XLSX_FILE]
+    grappes = read_csv((tmp_path / "grappes.csv").read_bytes())
+    assert len(grappes) == len(report.grappes)
+    totals = dict(zip(grappes["grappe"], grappes["total"].astype(float), strict=True))
+    for gid, cost in report.costs.items():
+        assert totals[gid] == pytest.approx(cost["total"])
+    wb = load_workbook(tmp_path / XLSX_FILE)
+    assert [n for n in wb.sheetnames if n.startswith("dossier")] == [
+        f"dossier {g.id}" for g in report.grappes]
+    with pytest.raises(ValueError, match="dossier de sortie"):
+        write_exports(report, tmp_path / "grappes.csv" / "x", xlsx=False)
