@@ -24,7 +24,7 @@ from matching.ingest import IngestError, load
 from matching.model import CHAMPS, LoadResult
 
 #: uploads above this size are refused with a French message (the national etalab
-#: establishments file is about 45 MB; ``.streamlit/config.toml`` lets up to 300 MB through)
+#: establishments file is about 45 MB; ``.streamlit/config.toml`` lets up to 250 MB through)
 MAX_UPLOAD_MB = 200
 #: CP-SAT budget of the first proposal (seconds): a quick answer first, more on demand
 DEFAULT_TIME_LIMIT = 2.0
@@ -111,6 +111,14 @@ def territory_choices(result: LoadResult) -> tuple[list[str], dict[str, list[str
     return regions, deps
 
 
+def region_label(code: str) -> str:
+    """'24 — Centre-Val de Loire' (the code alone when the name is unknown)."""
+    from geo.territories import get_territoires
+
+    name = get_territoires().region_nom(code)
+    return f"{code} — {name}" if name else str(code)
+
+
 def champ_choices(result: LoadResult, rules_name: str) -> list[str]:
     """Fields present in the file and eligible under the rule set (programme order)."""
     from matching.rules import load_rules
@@ -143,6 +151,20 @@ def cached(key: str, compute: Callable[[], Any], max_items: int = 12) -> Any:
         while len(store["items"]) > max_items:
             store["items"].popitem(last=False)
     return value
+
+
+def session_memo(name: str, key: Any, compute: Callable[[], Any]) -> Any:
+    """Keep the last value of ``compute()`` per name in the session while ``key`` is unchanged
+    (the map and the partner list are rebuilt only when the grouping or the query changes)."""
+    memo = st.session_state.setdefault("_memo", {})
+    if name not in memo or memo[name][0] != key:
+        memo[name] = (key, compute())
+    return memo[name][1]
+
+
+def grouping_version(scenario: Any) -> tuple[int, int]:
+    """Changes whenever the scenario object or its edits change."""
+    return id(scenario), len(scenario.history)
 
 
 def sample_result() -> LoadResult:
@@ -178,8 +200,10 @@ def scenario_for(report_key: str, report: Any):
 # --------------------------------------------------------------------------- formatting
 
 
-def euros(value: float) -> str:
-    return f"{value:,.0f} €".replace(",", " ")
+def euros(value: float, signed: bool = False) -> str:
+    """'12 450 000 €' (French thousands separator); '+30 000 €' when ``signed``."""
+    text = f"{value:+,.0f} €" if signed else f"{value:,.0f} €"
+    return text.replace(",", " ")
 
 
 def og_label(etab: pd.DataFrame) -> dict[str, str]:
@@ -214,7 +238,7 @@ def sidebar() -> dict[str, Any]:
                                     type=["csv", "txt"], key="dui_file", help=help_size)
         choice["files"] = (etab_file, ej_file, dui_file)
     rules = available_rules()
-    sb.header("2. Règles et champ")
+    sb.header("2. Appel à projets")
     choice["rules"] = sb.selectbox("Appel à projets (jeu de règles)", rules,
                                    index=rules.index(DEFAULT_RULES) if DEFAULT_RULES in rules
                                    else 0, key="rules")
@@ -283,13 +307,13 @@ def check_panel(result: LoadResult, expanded: bool) -> None:
 def territory_and_field(result: LoadResult, rules_name: str) -> dict[str, Any]:
     regions, deps = territory_choices(result)
     sb = st.sidebar
-    sb.header("3. Territoire")
+    sb.header("3. Territoire et champ")
     if not regions:
         st.error("Aucun ESMS d'un champ du programme dans le fichier.")
         st.stop()
-    region = sb.selectbox("Région (code INSEE)", regions, key="region")
+    region = sb.selectbox("Région", regions, key="region", format_func=region_label)
     chosen = sb.multiselect("Départements (vide : toute la région)", deps[region],
-                            key="departements", placeholder="toute la région")
+                            key=f"departements_{region}", placeholder="toute la région")
     champs = champ_choices(result, rules_name)
     if not champs:
         st.error("Aucun champ éligible à cet appel dans le fichier.")
@@ -323,32 +347,33 @@ def proposal_tab(scenario: Any, report: Any) -> None:
                    delta=_delta(totals, "esms_places"))
     cols[3].metric("Points (grille)", int(totals["points"]), delta=_delta(totals, "points"))
     cols[4].metric("Financement", euros(totals["financement"]),
-                   delta=euros(totals["delta_financement"])
+                   delta=euros(totals["delta_financement"], signed=True)
                    if totals.get("delta_financement") else None)
     if scenario.history:
         st.info(f"Proposition modifiée ({len(scenario.history)} modification(s), onglet "
                 "« Et si… »).")
     porteurs = {gid: c.porteur for gid, c in evaluation.costs.items()}
     champs = [report.champ] if report.champ else None
-    deck = build_deck(scenario.etab[~scenario.etab["finess_et"].isin(
-        list(scenario.out_of_scope)).to_numpy()], scenario.assignment, porteurs, champs)
+    deck = session_memo("deck", grouping_version(scenario), lambda: build_deck(
+        scenario.etab[~scenario.etab["finess_et"].isin(list(scenario.out_of_scope)).to_numpy()],
+        scenario.assignment, porteurs, champs, height=560))
     st.pydeck_chart(deck, height=560, key="carte")
     st.caption(LEGEND_MARKDOWN)
 
     st.subheader("Grappes")
     table = grappes_frame(data)
-    shown = table[["grappe", "champ", "n_esms", "n_og", "departements", "valide", "points",
-                   "points_detail", "total", "porteur_nom", "vendor", "warnings",
-                   "regles_enfreintes"]].rename(columns={
-        "n_esms": "ESMS", "n_og": "OG", "departements": "départements", "points_detail":
-        "détail des points", "total": "financement (€)", "porteur_nom": "porteur",
-        "vendor": "éditeur DUI", "warnings": "avertissements",
+    shown = table[["grappe", "champ", "n_esms", "n_og", "departements", "valide",
+                   "points_grille", "total", "porteur_nom", "vendor", "points_detail",
+                   "warnings", "regles_enfreintes"]].rename(columns={
+        "n_esms": "ESMS", "n_og": "OG", "departements": "départements", "points_grille":
+        "points", "points_detail": "détail des points", "total": "financement (€)",
+        "porteur_nom": "porteur", "vendor": "éditeur DUI", "warnings": "avertissements",
         "regles_enfreintes": "règles enfreintes"})
     st.dataframe(shown, hide_index=True, key="grappes_table")
     if len(table):
         grappe_detail(data, scenario)
     st.subheader("ESMS sans grappe")
-    unplaced_view(data, report)
+    unplaced_view(data, scenario)
 
 
 def _delta(totals: dict[str, float], key: str) -> int | None:
@@ -364,7 +389,7 @@ def grappe_detail(data: Any, scenario: Any) -> None:
     gid = st.selectbox("Détail d'une grappe", ids, key="detail_grappe")
     grappe = next(g for g in data.grappes if g.id == gid)
     cost = scenario.cost_detail(gid)
-    rows = scenario._rows(grappe.esms)
+    rows = scenario.rows_of(grappe.esms)
     names = og_label(scenario.etab)
     left, right = st.columns([3, 2])
     with left:
@@ -400,20 +425,21 @@ def grappe_detail(data: Any, scenario: Any) -> None:
             st.markdown(f"- {text}")
 
 
-def unplaced_view(data: Any, report: Any) -> None:
+def unplaced_view(data: Any, scenario: Any) -> None:
     etab = data.etablissements
     un = data.unplaced if data.unplaced is not None else pd.DataFrame(columns=["finess_et"])
-    if "code" in un.columns:
-        un = un[un["code"].astype("string") != "hors_region"]
-    if report.champ and len(un):
-        champ_of = dict(zip(etab["finess_et"], etab["champ"], strict=True))
-        un = un[un["finess_et"].map(champ_of) == report.champ]
+    champs = [scenario.champ] if scenario.champ else list(
+        scenario.rules.grouping.eligible_champs)
+    champ_of = dict(zip(etab["finess_et"], etab["champ"], strict=True))
+    keep = un["finess_et"].map(champ_of).isin(champs) & ~un["finess_et"].isin(
+        list(scenario.out_of_scope))
+    un = un[keep.to_numpy()]
     names = dict(zip(etab["finess_et"], etab["raison_sociale"], strict=True))
     view = pd.DataFrame({
         "FINESS ET": un["finess_et"],
         "établissement": un["finess_et"].map(names),
-        "raison": un.get("reason", ""),
-        "quasi-grappe": un.get("near_miss", ""),
+        "raison": un["reason"] if "reason" in un.columns else "",
+        "quasi-grappe": un["near_miss"] if "near_miss" in un.columns else "",
     })
     st.caption(f"{len(view)} ESMS du champ sans grappe, avec la raison et la grappe la plus "
                "proche qu'ils auraient presque pu rejoindre.")
@@ -440,7 +466,8 @@ def partners_tab(scenario: Any) -> None:
     top = st.slider("Nombre de propositions", 3, 15, 5, key="partner_top")
     try:
         with st.spinner("Évaluation des partenaires…"):
-            result = find_partners(scenario, et, top=top)
+            result = session_memo("partners", (grouping_version(scenario), et, top),
+                                  lambda: find_partners(scenario, et, top=top))
     except ValueError as exc:
         st.error(str(exc))
         return
@@ -459,50 +486,69 @@ def partners_tab(scenario: Any) -> None:
     if frame.empty:
         st.warning("Aucune grappe ni OG du même champ à proximité.")
         return
-    st.dataframe(frame.rename(columns={
-        "libelle": "cible", "cible": "identifiant", "distance_km": "distance (km)",
-        "editeur": "éditeur DUI", "valide_apres": "valide après", "valide_avant":
-        "valide avant", "regles_enfreintes": "règles enfreintes après", "points_avant":
-        "points avant", "points_apres": "points après", "financement_avant":
-        "financement avant (€)", "financement_apres": "financement après (€)"}),
-        hide_index=True, key="partners_table")
+    shown = {
+        "rang": "rang", "libelle": "cible", "distance_km": "distance (km)",
+        "distance_centre_km": "distance au centre (km)", "champ": "champ",
+        "editeur": "éditeur DUI",
+        "statut": "statuts des OG", "valide_avant": "valide avant",
+        "valide_apres": "valide après", "regles_enfreintes": "règles enfreintes après",
+        "n_esms_apres": "ESMS après", "points_avant": "points avant",
+        "points_apres": "points après", "financement_avant": "financement avant (€)",
+        "financement_apres": "financement après (€)"}
+    st.dataframe(frame[list(shown)].rename(columns=shown), hide_index=True,
+                 key="partners_table")
+
+
+def scope_ogs(scenario: Any) -> list[str]:
+    """OGs with ESMS that can take part (field studied, in scope, not set aside)."""
+    etab = scenario.etab
+    et = etab["finess_et"].astype("string")
+    ok = ~et.isin(list(scenario.set_aside | set(scenario.constraints.excluded_esms)))
+    if scenario.champ:
+        ok &= etab["champ"].astype("string") == scenario.champ
+    else:
+        ok &= etab["champ"].isin(list(scenario.rules.grouping.eligible_champs))
+    return sorted(set(etab.loc[ok.to_numpy(), "finess_ej"].astype("string")) - {""})
 
 
 def whatif_tab(scenario: Any) -> None:
     state = st.session_state
     etab = scenario.etab
     names = og_label(etab)
-    placed_ogs = sorted({scenario._ej[e] for e in scenario.assignment} - {""})
-    all_ogs = sorted(names)
+    placed_ogs = sorted({scenario.og_of(e) for e in scenario.assignment} - {""})
+    field_ogs = scope_ogs(scenario)
     grappes = scenario.grappe_ids
     st.markdown("Chaque modification est revalidée et rechiffrée tout de suite ; le solveur "
                 "peut ensuite chercher à nouveau en respectant les verrous.")
+    results = st.container()
 
     def apply(action: Callable[[], Any]) -> None:
         before = scenario.copy()
         try:
             action()
         except ValueError as exc:
-            st.error(str(exc))
+            results.error(str(exc))
             return
         state["undo"].append(before)
 
     c1, c2 = st.columns(2)
     with c1.form("lock_form"):
         st.markdown("**Verrouiller des OG ensemble** (partenariat existant)")
-        ogs = st.multiselect("OG", all_ogs, format_func=names.get, key="lock_ogs")
+        ogs = st.multiselect("OG", field_ogs, format_func=names.get, key="lock_ogs",
+                             placeholder="choisir au moins deux OG")
         if st.form_submit_button("Verrouiller"):
             apply(lambda: scenario.lock_together(ogs))
     with c2.form("apart_form"):
         st.markdown("**Séparer deux OG**")
         a = st.selectbox("OG A", placed_ogs, format_func=names.get, key="apart_a")
-        b = st.selectbox("OG B", placed_ogs, format_func=names.get, key="apart_b")
+        b = st.selectbox("OG B", placed_ogs, format_func=names.get, key="apart_b",
+                         index=min(1, max(len(placed_ogs) - 1, 0)))
         if st.form_submit_button("Séparer"):
             apply(lambda: scenario.keep_apart(a, b))
     c3, c4 = st.columns(2)
     with c3.form("move_form"):
         st.markdown("**Déplacer un OG**")
-        og = st.selectbox("OG", all_ogs, format_func=names.get, key="move_og")
+        og = st.selectbox("OG", field_ogs, format_func=names.get, key="move_og")
         targets = [*grappes, "nouvelle", ""]
         to = st.selectbox("Vers", targets, key="move_to", format_func=lambda t: {
             "nouvelle": "une nouvelle grappe", "": "hors de toute grappe"}.get(t, t))
@@ -548,33 +594,45 @@ def whatif_tab(scenario: Any) -> None:
         state["scenario_key"] = None
         st.rerun()
     if b3.button("Relancer le solveur avec les verrous", key="rerun_btn"):
-        before = scenario.copy()
         with st.spinner("Nouvelle recherche sous contraintes…"):
-            scenario.rerun(seed=int(state.get("seed", 0)),
-                           time_limit=float(state.get("time_limit", DEFAULT_TIME_LIMIT)))
-        state["undo"].append(before)
+            apply(lambda: scenario.rerun(
+                seed=int(state.get("seed", 0)),
+                time_limit=float(state.get("time_limit", DEFAULT_TIME_LIMIT))))
 
     evaluation = scenario.current
     if evaluation is None:
         return
-    st.caption(f"Revalidation et rechiffrage : {evaluation.elapsed_s:.2f} s.")
-    for text in scenario.history:
-        st.markdown(f"- {text}")
-    for issue in evaluation.lock_issues:
-        st.warning(issue)
-    for gid, message in evaluation.new_violations:
-        st.error(f"{gid} : {message}")
-    changed = evaluation.grappes[evaluation.grappes["modifiee"]]
-    if len(changed):
-        st.markdown("**Grappes modifiées**")
-        st.dataframe(changed, hide_index=True, key="whatif_table")
+    with results:
+        if not scenario.history:
+            st.caption("Aucune modification pour l'instant.")
+            return
+        totals = evaluation.totals
+        st.markdown(
+            f"**Après {len(scenario.history)} modification(s)** : "
+            f"{int(totals['valides'])}/{int(totals['grappes'])} grappes valides "
+            f"({int(totals.get('delta_valides', 0)):+d}), points "
+            f"{int(totals['points'])} ({int(totals.get('delta_points', 0)):+d}), financement "
+            f"{euros(totals['financement'])} "
+            f"({euros(totals.get('delta_financement', 0.0), signed=True)}) — "
+            f"revalidé et rechiffré en {evaluation.elapsed_s:.2f} s.")
+        for text in scenario.history:
+            st.markdown(f"- {text}")
+        for issue in evaluation.lock_issues:
+            st.warning(issue)
+        for gid, message in evaluation.new_violations:
+            st.error(f"{gid} : {message}")
+        changed = evaluation.grappes[evaluation.grappes["modifiee"]]
+        if len(changed):
+            st.dataframe(changed, hide_index=True, key="whatif_table")
 
 
 def exports_tab(scenario: Any) -> None:
     from matching.dossier import CSV_FILES, csv_files, workbook_bytes
 
     st.markdown("Exports de la proposition telle qu'affichée (modifications comprises), pour "
-                "Excel en français (séparateur « ; »).")
+                "Excel en français (séparateur « ; »). Le classeur XLSX reprend les trois "
+                "tableaux et ajoute une feuille « dossier » par grappe : porteur, ESMS avec "
+                "FINESS, catégorie et typologie, OG, plan de financement et échéancier.")
     labels = {"grappes.csv": "Grappes (CSV)", "etablissements.csv": "Établissements (CSV)",
               "financements.csv": "Lignes de financement (CSV)"}
     cols = st.columns(len(CSV_FILES) + 1)
@@ -583,7 +641,7 @@ def exports_tab(scenario: Any) -> None:
         col.download_button(labels.get(name, name), lambda n=name: csv_files(scenario)[n],
                             file_name=name, mime="text/csv", key=f"dl_{name}")
     cols[-1].download_button(
-        "Classeur XLSX avec un dossier par grappe", lambda: workbook_bytes(scenario),
+        "Classeur XLSX (dossiers)", lambda: workbook_bytes(scenario),
         file_name="grappes.xlsx", key="dl_xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -23,7 +23,8 @@ def print_report(console: Console, report: PartnerReport) -> None:
     """The French report: the ESMS, where it stands, the ranked options."""
     e = report.esms
     console.print(
-        f"[bold]{e['raison_sociale']}[/bold] ({e['finess_et']}), {e['categorie']}, "
+        f"[bold]{e['raison_sociale']}[/bold] ({e['finess_et']}), {e['categorie']} "
+        f"(champ {e['champ']}), "
         f"{e['commune']} ({e['departement']}) — OG {e['raison_sociale_ej'] or e['finess_ej']}"
         + (" — ESMS autonome" if e["autonome"] else "")
         + f" — DUI : {e['dui_statut']} {e['dui_editeur']}".rstrip(),

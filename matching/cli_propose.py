@@ -99,6 +99,7 @@ def print_report(console: Console, report: ProposalReport) -> None:
     ):
         table.add_column(col, justify=justify)
     frame = report.grappes_frame()
+    n_warnings = {g.id: len(g.warnings) for g in report.grappes}
     for row in frame.itertuples(index=False):
         table.add_row(
             row.grappe,
@@ -110,9 +111,12 @@ def print_report(console: Console, report: ProposalReport) -> None:
             _euros(float(row.total)),
             row.porteur,
             f"{row.mean_km:.0f} / {row.max_km:.0f} km",
-            row.warnings[:80],
+            str(n_warnings.get(row.grappe, 0)) if n_warnings.get(row.grappe) else "",
         )
     console.print(table)
+    console.print(
+        "Détail de chaque grappe (raisons, alertes, membres) : --json ou --out.", style="dim"
+    )
     small = stats.get("esms_small_og", 0)
     placed_small = stats.get("esms_small_og_placed", 0)
     total = float(frame["total"].fillna(0).sum()) if len(frame) else 0.0

@@ -37,10 +37,13 @@ CSV_FILES: tuple[str, ...] = ("grappes.csv", "etablissements.csv", "financements
 XLSX_FILE = "grappes.xlsx"
 
 #: ``grappes.csv``: the columns of ``matching.propose.GRAPPES_COLUMNS`` (same names, same
-#: meaning) plus the porteur's name, validity after edits, the grid's maximum and SONS money
+#: meaning: ``points`` are the computed criteria) plus the grid score with declared and
+#: implied criteria (``points_grille`` out of ``points_max``), the porteur's name, SONS
+#: money, and the validity after what-if edits
 GRAPPE_COLUMNS: tuple[str, ...] = (
     "grappe", "champ", "n_esms", "n_og", "og", "departements", "regions", "statut", "points",
-    "points_max", "points_detail", "porteur", "porteur_nom", "total", "sons_editeur",
+    "points_grille", "points_max", "points_detail", "porteur", "porteur_nom", "total",
+    "sons_editeur",
     "project_type", "vendor", "mean_km", "max_km", "vendor_changes", "valide",
     "regles_enfreintes", "warnings",
 )  # fmt: skip
@@ -119,7 +122,7 @@ def _from_whatif(scenario: Any) -> ExportSet:
     grappes = []
     for gid in scenario.grappe_ids:
         members = scenario.members(gid)
-        rows = scenario._rows(members)
+        rows = scenario.rows_of(members)
         cost = evaluation.costs[gid]
         before = original.get(gid)
         same = before is not None and sorted(before.esms) == members
@@ -211,7 +214,9 @@ def grappes_frame(data: ExportSet) -> pd.DataFrame:
             "departements": _join(g.departements),
             "regions": _join(g.regions),
             "statut": main_statut,
-            "points": int(cost.score.total) if cost is not None else int(sum(g.points.values())),
+            "points": int(sum(cost.score.computed.values())) if cost is not None
+            else int(sum(g.points.values())),
+            "points_grille": int(cost.score.total) if cost is not None else None,
             "points_max": int(cost.score.max) if cost is not None else None,
             "points_detail": ", ".join(f"{k} {v}" for k, v in detail.items()),
             "porteur": porteur,

@@ -27,12 +27,13 @@ import pydeck as pdk
 
 from matching.validate import flag_column, text_column
 
-#: Qualitative palette (Tableau 20 reordered so that neighbours in the list contrast).
+#: Qualitative palette without reds and pinks (red marks isolated autonomous ESMS), ordered
+#: so that neighbours in the list contrast.
 PALETTE: tuple[tuple[int, int, int], ...] = (
-    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-    (140, 86, 75), (227, 119, 194), (188, 189, 34), (23, 190, 207), (174, 199, 232),
-    (255, 187, 120), (152, 223, 138), (255, 152, 150), (197, 176, 213), (196, 156, 148),
-    (247, 182, 210), (219, 219, 141), (158, 218, 229), (0, 90, 50), (120, 40, 0),
+    (31, 119, 180), (255, 127, 14), (44, 160, 44), (148, 103, 189), (140, 86, 75),
+    (188, 189, 34), (23, 190, 207), (0, 90, 50), (255, 187, 60), (120, 80, 160),
+    (174, 199, 232), (152, 223, 138), (197, 176, 213), (196, 156, 148), (0, 128, 128),
+    (219, 219, 141), (158, 218, 229), (90, 90, 200), (170, 110, 40), (70, 150, 90),
 )  # fmt: skip
 UNPLACED_COLOUR: tuple[int, int, int, int] = (150, 150, 150, 170)
 ISOLE_COLOUR: tuple[int, int, int, int] = (230, 0, 0, 255)

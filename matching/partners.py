@@ -214,7 +214,7 @@ def find_partners(
         msg = f"l'ESMS {key} n'a pas de coordonnées : distances impossibles à calculer"
         raise ValueError(msg)
     og = str(row["finess_ej"])
-    unit_et = sorted(set(scenario._og_esms(og, champ)) | {key})
+    unit_et = sorted(set(scenario.og_esms(og, champ)) | {key})
     unit = etab[et_col.isin(unit_et).to_numpy()]
     current = scenario.assignment.get(key, "")
 
@@ -243,17 +243,17 @@ def find_partners(
         after_et = sorted(set(members) | set(unit_et))
         porteur = scenario.porteurs.get(gid) or before.porteur
         options.append(_evaluate(scenario, key, "grappe", gid, f"grappe {gid}", float(km), unit,
-                                 scenario._rows(members), after_et, champ, porteur,
+                                 scenario.rows_of(members), after_et, champ, porteur,
                                  valid_before, before.score.total, before.total))
     # --- OGs of the field in no grappe
     free = (grappe_of == "") & (ej_of != og) & (ej_of != "")
     near_og = dist[free].groupby(ej_of[free]).min()
     near_og = near_og[near_og <= max_km].sort_values(kind="stable").head(top // 2 + 1)
     for other, km in near_og.items():
-        their_et = scenario._og_esms(str(other), champ)
+        their_et = scenario.og_esms(str(other), champ)
         if not their_et:
             continue
-        rows = scenario._rows(their_et)
+        rows = scenario.rows_of(their_et)
         name = str(text_column(rows, "raison_sociale_ej").iloc[0]) or str(other)
         after_et = sorted(set(their_et) | set(unit_et))
         options.append(_evaluate(scenario, key, "og", str(other), f"OG {name} ({other})", float(km),
@@ -269,9 +269,11 @@ def find_partners(
         rest = [e for e in scenario.members(current) if e not in set(unit_et)]
         before = scenario.cost(current)
         if rest:
-            rows = scenario._rows(rest)
+            rows = scenario.rows_of(rest)
             vs = _violations(scenario, rows, champ)
-            after = cost_grappe(rows, rules)
+            porteur = before.porteur if before.porteur in set(text_column(rows, "finess_ej")) \
+                else None
+            after = cost_grappe(rows, rules, porteur=porteur)
             leaving = {"grappe": current, "valide_apres": not vs,
                        "regles_enfreintes": [v.message for v in vs],
                        "points_avant": before.score.total, "points_apres": after.score.total,
@@ -324,7 +326,7 @@ def _evaluate(
     points_before: int,
     funding_before: float,
 ) -> PartnerOption:
-    rows = scenario._rows(after_et)
+    rows = scenario.rows_of(after_et)
     centre_lon, centre_lat = centre(target_rows["lon"].to_numpy(float),
                                     target_rows["lat"].to_numpy(float))
     row = unit[text_column(unit, "finess_et") == key].iloc[0]

@@ -278,15 +278,19 @@ class WhatIf:
         """FINESS ET of a grappe, sorted."""
         return sorted(e for e, g in self.assignment.items() if g == gid)
 
+    def og_of(self, finess_et: str) -> str:
+        """FINESS EJ of an ESMS ('' when unknown)."""
+        return self._ej.get(finess_et, "")
+
     def ogs(self, gid: str) -> list[str]:
         """FINESS EJ of a grappe's members, sorted."""
         return sorted({self._ej[e] for e in self.members(gid)} - {""})
 
-    def _rows(self, ets: Iterable[str]) -> pd.DataFrame:
+    def rows_of(self, ets: Iterable[str]) -> pd.DataFrame:
         """Rows of the table for these FINESS ET (unknown ones skipped), in table order."""
         return self.etab.iloc[sorted(self._pos[e] for e in set(ets) if e in self._pos)]
 
-    def _og_esms(self, og: str, champ: str) -> list[str]:
+    def og_esms(self, og: str, champ: str) -> list[str]:
         """ESMS of an OG in a field that can be grouped (not set aside, not excluded)."""
         ej = text_column(self.etab, "finess_ej")
         champs = text_column(self.etab, "champ")
@@ -357,7 +361,7 @@ class WhatIf:
             champs = [self._main_champ(ogs)]
         for c in champs:
             self._check_champ(c)
-            ets = {o: self._og_esms(o, c) for o in ogs}
+            ets = {o: self.og_esms(o, c) for o in ogs}
             counts: dict[str, int] = {}
             for o in ogs:
                 for e in ets[o]:
@@ -385,7 +389,7 @@ class WhatIf:
             msg = "séparer : deux OG différents sont attendus"
             raise ValueError(msg)
         for gid in self.grappe_ids:
-            rows = self._rows(self.members(gid))
+            rows = self.rows_of(self.members(gid))
             ej = text_column(rows, "finess_ej")
             na, nb = int((ej == a).sum()), int((ej == b).sum())
             if na and nb:
@@ -428,7 +432,7 @@ class WhatIf:
                 champs = [self._main_champ([og])]
         for c in champs:
             self._check_champ(c)
-            ets = self._og_esms(og, c)
+            ets = self.og_esms(og, c)
             if not ets:
                 msg = f"l'OG {og} n'a aucun ESMS du champ {c} pouvant entrer dans une grappe"
                 raise ValueError(msg)
@@ -493,7 +497,7 @@ class WhatIf:
         declared = self.declared.get(gid, {})
         key = _key(members, porteur, declared)
         if key not in self._costs:
-            rows = self._rows(members)
+            rows = self.rows_of(members)
             self._costs[key] = cost_grappe(rows, self.rules, porteur=porteur or None,
                                            declared=declared or None)
             if not porteur:
@@ -513,7 +517,7 @@ class WhatIf:
         members = self.members(gid)
         porteur = self.porteurs.get(gid, "")
         declared = self.declared.get(gid, {})
-        fresh = cost_grappe(self._rows(members), self.rules, porteur=cost.porteur or None,
+        fresh = cost_grappe(self.rows_of(members), self.rules, porteur=cost.porteur or None,
                             declared=declared or None)
         self._costs[_key(members, porteur, declared)] = fresh
         self._costs[_key(members, fresh.porteur, declared)] = fresh

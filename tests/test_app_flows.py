@@ -85,7 +85,7 @@ def test_whatif_lock_recosts(at):
     changed = frame_with(at, "delta_financement")
     assert set(changed["grappe"]) == {g1, g2}
     for row in changed.itertuples():
-        rows = scenario._rows(scenario.members(row.grappe))
+        rows = scenario.rows_of(scenario.members(row.grappe))
         expected = cost_grappe(rows, scenario.rules, porteur=scenario.porteurs.get(row.grappe)
                                or None, declared=scenario.declared.get(row.grappe))
         assert row.financement == pytest.approx(expected.total)

@@ -90,7 +90,7 @@ def test_member_of_a_grappe_sees_what_leaving_does(setting):
     assert report.depart["valide_apres"] is False
     rest = [e for e in r.grappes[0].esms if e not in set(report.unite)]
     assert report.depart["financement_apres"] == pytest.approx(
-        cost_grappe(members(etab, rest), r.rules).total)
+        cost_grappe(members(etab, rest), r.rules, porteur="370000011").total)
     assert "PA-24-001" not in {o.cible for o in report.options}
     orleans = next(o for o in report.options if o.cible == "PA-24-002")
     rows = members(etab, [*r.grappes[1].esms, *report.unite])

@@ -7,7 +7,7 @@ import pytest
 from solver_factories import make_etab, og_rows
 
 from matching.model import GroupingRules
-from matching.solver import Constraints, GrappeSolver, GraphWeights
+from matching.solver import Constraints, GraphWeights, GrappeSolver
 from matching.validate import grouping_violations
 
 RULES = GroupingRules()
@@ -224,10 +224,10 @@ def test_impossible_forced_lock_is_reported_not_raised() -> None:
 
 def test_bad_tables_raise_french_messages() -> None:
     etab = make_etab(small_ogs(2, 2))
-    with pytest.raises(ValueError, match="colonne\\(s\\) manquante\\(s\\).*lon"):
+    with pytest.raises(ValueError, match=r"colonne\(s\) manquante\(s\).*lon"):
         GrappeSolver().solve(etab.drop(columns=["lon"]))
     dup = pd.concat([etab, etab.iloc[[0]]], ignore_index=True)
-    with pytest.raises(ValueError, match="en double \\(lignes 1, 1\\)"):
+    with pytest.raises(ValueError, match=r"en double \(lignes 1, 1\)"):
         GrappeSolver().solve(dup)
     with pytest.raises(ValueError, match="champ inconnu"):
         GrappeSolver().solve(etab, champ="XX")

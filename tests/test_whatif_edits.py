@@ -172,7 +172,11 @@ def test_evaluation_matches_independent_checks(base, edits):
         gids = scenario.grappe_ids
         if kind == "move":
             targets = [*gids, "", "nouvelle"]
-            scenario.move_og(ogs[k % len(ogs)], targets[(k // 7) % len(targets)], champ="PA")
+            try:
+                scenario.move_og(ogs[k % len(ogs)], targets[(k // 7) % len(targets)],
+                                 champ="PA")
+            except ValueError as exc:  # every ESMS of that OG was excluded before
+                assert "aucun ESMS" in str(exc)
         elif kind == "exclude":
             placed = sorted(scenario.assignment)
             if placed:
@@ -191,3 +195,15 @@ def test_evaluation_matches_independent_checks(base, edits):
         assert row["financement"] == pytest.approx(independent_cost(r, scenario, gid).total)
         assert row["valide"] == (not expected[gid])
     assert ev.totals["esms_places"] == len(scenario.assignment)
+
+
+def test_rerun_keeps_a_valid_grappe_built_by_hand(base, scenario):
+    r, _ = base
+    scenario.move_og("370000099", "PA-24-001")
+    forced = scenario.solver_constraints().forced
+    assert forced["370000099"] == forced["370000011"] == "PA-24-001"
+    scenario.rerun(time_limit=1.0)
+    assert scenario.assignment.get(r.isolated)
+    together = scenario.assignment[r.isolated]
+    tours = r.etab.loc[r.etab["finess_ej"] == "370000011", "finess_et"]
+    assert all(scenario.assignment.get(e) == together for e in tours)

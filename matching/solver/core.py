@@ -333,7 +333,7 @@ class GrappeSolver:
         mark = time.perf_counter()
 
         # wall-clock safety net only (the descents normally stop by themselves, deterministically)
-        safety = start + 3.0 * self.time_limit + 10.0
+        safety = start + 10.0 * self.time_limit + 120.0
         # 1. candidates and greedy warm start
         total_units = max(sum(len(s.units) for s in subs), 1)
         done = 0
@@ -346,15 +346,20 @@ class GrappeSolver:
                     0.05 + 0.45 * (base + share * len(sub.units) / total_units),
                 )
 
+            t0 = time.perf_counter()
             weights = self._edge_weights(sub)
             sub.candidates = generate(
                 sub.ev, sub.neighbours, weights, self.candidate_params, self.seed, report
             )
+            t1 = time.perf_counter()
             # warm start: greedy grow-then-attach improved by local search; its grappes join
             # the pool, so the exact selection can only do better
             sub.greedy = LocalSearch(sub.ev, sub.neighbours, pw).run(
                 greedy_grappes(sub.ev, sub.neighbours, pw), deadline=safety
             )
+            t2 = time.perf_counter()
+            timings["generation"] = timings.get("generation", 0.0) + t1 - t0
+            timings["depart_glouton"] = timings.get("depart_glouton", 0.0) + t2 - t1
             known = set(sub.candidates)
             for g in sub.greedy:
                 if tuple(g) not in known:
@@ -396,6 +401,7 @@ class GrappeSolver:
                 seed=self.seed,
                 workers=self.workers,
                 hint_level1_optimal=sub.level1_done,
+                unit_pos=sub.units.pos,
             )
             warnings.extend(sel.warnings)
             remaining = max(remaining - sel.dtime, 0.0)

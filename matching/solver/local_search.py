@@ -33,7 +33,7 @@ class LocalSearch:
         ev: Evaluator,
         neighbours: list[np.ndarray],
         points_weight: float | None = None,
-        swap_neighbours: int = 12,
+        swap_neighbours: int = 6,
         move_neighbours: int = 30,
     ) -> None:
         self.ev = ev
@@ -206,7 +206,7 @@ class LocalSearch:
         return swapped
 
     def run(
-        self, grappes: list[list[int]], max_rounds: int = 20, deadline: float | None = None
+        self, grappes: list[list[int]], max_rounds: int = 10, deadline: float | None = None
     ) -> list[list[int]]:
         """Apply the moves until a round changes nothing (or the deadline passes)."""
         grappes = [sorted(g) for g in grappes]

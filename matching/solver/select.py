@@ -75,9 +75,12 @@ def _solver(limit: float, seed: int, workers: int) -> cp_model.CpSolver:
     p = solver.parameters
     p.random_seed = int(seed)
     p.num_workers = int(workers)
+    # parallel workers share solutions in whatever order the threads run: only the
+    # interleaved search is reproducible run to run (or-tools issue #4946)
+    p.interleave_search = int(workers) > 1
     p.max_deterministic_time = max(float(limit), 0.05)
     # wall-clock safety net only; the deterministic limit is the one meant to bind
-    p.max_time_in_seconds = max(3.0 * float(limit), 1.0)
+    p.max_time_in_seconds = 10.0 * float(limit) + 5.0
     p.log_search_progress = False
     # set packing needs no probing, and merging at-most-ones into cliques is expensive on
     # thousands of overlapping candidates: measured 10x faster to optimality without them
@@ -140,6 +143,7 @@ def _solve_group(
         status = solver.Solve(model)
         used += solver.response_proto.deterministic_time
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            optimal = False
             return None, None, solver
         if status != cp_model.OPTIMAL:
             optimal = False
@@ -201,49 +205,62 @@ def _solve_windows(
     seed: int,
     workers: int,
     hint_level1_optimal: bool = False,
+    unit_pos: np.ndarray | None = None,
 ) -> tuple[list[int], bool, int, bool, float]:
     """Exact re-optimisation of a large group, a window of neighbouring grappes at a time.
 
     A large neighbourhood search whose neighbourhoods are solved exactly: starting from the
-    hint (the warm start, a valid packing), take a grappe not yet revisited and the grappes
-    most entangled with it (sharing the most candidates), free their units and the free
-    units next to them, and solve the set packing on the candidates lying entirely inside
-    that window. The rest stays fixed, so each window can only improve the objective.
+    hint (the warm start, a valid packing), take the first grappe not yet revisited and its
+    ``WINDOW_GRAPPES - 1`` nearest grappes (by centre), free their units and the free units
+    closest to them, and solve the set packing on the candidates lying entirely inside that
+    window. Everything else stays fixed, so each window can only improve the objective.
     """
     current = sorted(i for i in idx if i in hint)
     by_unit: dict[int, list[int]] = {}
     for i in idx:
         for u in candidates[i]:
             by_unit.setdefault(u, []).append(i)
-    done: set[int] = set()
+    cap = int(sum(small_sizes[u] for u in by_unit))
+    if unit_pos is None or not current:
+        picked, optimal, bound, ok, used = _solve_group(
+            idx,
+            candidates,
+            values,
+            forced,
+            unit_sizes,
+            small_sizes,
+            points_weight,
+            hint,
+            limit,
+            seed,
+            workers,
+            hint_level1_optimal,
+        )
+        return picked, optimal, min(bound, cap), ok, used
+
+    def centre_of(i: int) -> np.ndarray:
+        s = (unit_pos[list(candidates[i])] * unit_sizes[list(candidates[i])][:, None]).sum(0)
+        return s / max(np.linalg.norm(s), 1e-300)
+
+    processed: set[tuple[int, ...]] = set()
     used_total = 0.0
     remaining = float(limit)
+    units_all = np.array(sorted(by_unit), dtype="int64")
     while True:
-        owner = {u: i for i in current for u in candidates[i]}
-        seeds = [i for i in current if not set(candidates[i]) <= done]
-        if not seeds:
+        todo = [i for i in current if candidates[i] not in processed]
+        if not todo:
             break
-        window = {seeds[0]}
-        while len(window) < WINDOW_GRAPPES:
-            score: dict[int, int] = {}
-            for w in window:
-                for u in candidates[w]:
-                    for k in by_unit.get(u, ()):
-                        for v in candidates[k]:
-                            o = owner.get(v)
-                            if o is not None and o not in window:
-                                score[o] = score.get(o, 0) + 1
-            if not score:
-                break
-            ranked = sorted(score, key=lambda o: (-score[o], o))
-            window.update(ranked[: max(1, (WINDOW_GRAPPES - len(window)) // 2)])
-        inside = {u for w in window for u in candidates[w]}
-        free = {
-            v for u in inside for k in by_unit.get(u, ()) for v in candidates[k] if v not in owner
-        }
-        area = inside | free
+        centres = np.array([centre_of(i) for i in current])
+        seed_c = todo[0]
+        near = np.argsort(-(centres @ centre_of(seed_c)), kind="stable")[:WINDOW_GRAPPES]
+        window = {current[int(j)] for j in near}
+        owner = {u: i for i in current for u in candidates[i]}
+        free = units_all[[int(u) not in owner for u in units_all]]
+        nearest = np.argmax(unit_pos[free] @ centres.T, axis=1) if len(free) else []
+        area = {u for w in window for u in candidates[w]}
+        area |= {int(u) for u, j in zip(free, nearest, strict=True) if current[int(j)] in window}
         local = sorted({k for u in area for k in by_unit.get(u, ()) if set(candidates[k]) <= area})
-        windows_left = max(1, -(-len(seeds) // WINDOW_GRAPPES))
+        windows_left = max(1, -(-len(todo) // WINDOW_GRAPPES))
         budget = remaining / windows_left
         picked, _, _, ok, used = _solve_group(
             local,
@@ -259,12 +276,12 @@ def _solve_windows(
             workers,
             hint_level1_optimal,
         )
+        processed.update(candidates[w] for w in window)
         if ok and picked:
             current = sorted([i for i in current if i not in window] + picked)
+            processed.update(candidates[i] for i in picked)
         used_total += used
         remaining = max(remaining - used, 0.0)
-        done |= inside
-    cap = int(sum(small_sizes[u] for u in by_unit))
     return current, False, cap, True, used_total
 
 
@@ -280,6 +297,7 @@ def select(
     seed: int = 0,
     workers: int = 2,
     hint_level1_optimal: bool = False,
+    unit_pos: np.ndarray | None = None,
 ) -> Selection:
     """The best set of disjoint candidates.
 
@@ -302,6 +320,8 @@ def select(
         Candidate indices of a known solution (greedy), used as CP-SAT hints.
     time_limit
         Deterministic time budget shared by the groups, in proportion to their size.
+    unit_pos
+        Unit position vectors (3-D), to cut large groups into windows of neighbours.
     hint_level1_optimal
         The hint is known to reach the best level 1 (it meets an upper bound): stage 1 is
         not solved, its value is imposed directly.
@@ -333,21 +353,15 @@ def select(
         limit = max(remaining * len(g) / max(n_left, 1), 0.2)
         n_left -= len(g)
         large = len(g) > WINDOW_CANDIDATES and hint_set & set(g) and not forced.any()
-        solve = _solve_windows if large else _solve_group
-        picked, optimal, bound, forced_ok, used = solve(
-            g,
-            candidates,
-            values,
-            forced,
-            unit_sizes,
-            small_sizes,
-            points_weight,
-            hint_set,
-            limit,
-            seed,
-            workers,
-            hint_level1_optimal,
-        )
+        args = (g, candidates, values, forced, unit_sizes, small_sizes, points_weight)
+        if large and unit_pos is not None:
+            picked, optimal, bound, forced_ok, used = _solve_windows(
+                *args, hint_set, limit, seed, workers, hint_level1_optimal, unit_pos
+            )
+        else:
+            picked, optimal, bound, forced_ok, used = _solve_group(
+                *args, hint_set, limit, seed, workers, hint_level1_optimal
+            )
         if not forced_ok:
             out.warnings.append(
                 "contrainte impossible : les OG imposés ne peuvent pas tous être placés "

@@ -1,0 +1,168 @@
+"""``propose()`` and ``grappes propose``: tables, JSON shape, CSV files, errors."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from solver_factories import km_to_lonlat, make_etab, og_rows
+from typer.testing import CliRunner
+
+from matching.cli import app
+from matching.model import LoadResult
+from matching.propose import GRAPPES_COLUMNS, propose
+
+runner = CliRunner()
+
+
+def luhn_number(body: str) -> str:
+    """A FINESS number: 8 digits + Luhn key (finess.md §3)."""
+    digits = [int(c) for c in body]
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 0:
+            d *= 2
+            d = d - 9 if d > 9 else d
+        total += d
+    return body + str((10 - total % 10) % 10)
+
+
+def small_table() -> pd.DataFrame:
+    rows = []
+    for k in range(8):
+        rows += og_rows(f"11000000{k}", 2, x=3.0 * k, y=0.0, region="24")
+    rows += og_rows("120000001", 3, x=0.0, y=300.0, region="28", departement="28")
+    return make_etab(rows)
+
+
+def test_propose_report_tables_and_json() -> None:
+    etab = small_table()
+    report = propose(LoadResult(etablissements=etab), "amorcage-t2-2021", seed=1, time_limit=2)
+    assert [g.n_esms for g in report.grappes] == [16]
+    grappes = report.grappes_frame()
+    assert list(grappes.columns) == list(GRAPPES_COLUMNS)
+    assert grappes.loc[0, "n_og"] == 8 and grappes.loc[0, "points"] == 2
+    assert grappes.loc[0, "total"] > 0
+    table = report.etablissements_frame()
+    assert len(table) == len(etab)
+    assert (table["grappe"] != "").sum() == 16
+    far = table[table["finess_ej"] == "120000001"]
+    assert (far["grappe"] == "").all() and (far["raison"] != "").all()
+    data = report.to_json()
+    json.dumps(data)  # serialisable
+    assert set(data) >= {"rules", "grappes", "unplaced", "stats"}
+    g = data["grappes"][0]
+    for key in (
+        "id",
+        "champ",
+        "og",
+        "esms",
+        "n_esms",
+        "departements",
+        "regions",
+        "points",
+        "warnings",
+        "funding",
+        "score",
+        "project_type",
+        "vendor",
+        "porteur",
+        "eligibility",
+    ):
+        assert key in g
+    assert g["points"]["detail"] == {"isole": 0, "multi_og": 2, "multi_departement": 0}
+    assert g["funding"]["total"] == grappes.loc[0, "total"]
+    assert {u["finess_et"] for u in data["unplaced"]} == set(far["finess_et"])
+    assert data["stats"]["esms_placed"] == 16
+    assert data["rules"]["name"] == "amorcage-t2-2021" and data["rules"]["min_esms"] == 15
+
+
+def test_region_filter_reports_rows_out_of_scope() -> None:
+    etab = small_table()
+    report = propose(LoadResult(etablissements=etab), None, region="24", time_limit=1)
+    table = report.etablissements_frame()
+    out = table[table["region"] == "28"]
+    assert out["raison"].str.contains("hors de la région étudiée").all()
+    assert len(report.unplaced_frame()) == len(etab) - 16
+    with pytest.raises(ValueError, match="aucun établissement"):
+        propose(LoadResult(etablissements=etab), None, region="93")
+
+
+def template_csv(path) -> None:
+    """A user template file: 8 small OGs of 2 EHPAD around Tours."""
+    lines = ["finess_et;finess_ej;categorie;commune;lon;lat;dui_statut"]
+    for k in range(8):
+        ej = luhn_number(f"3709000{k}")
+        for j in range(2):
+            et = luhn_number(f"37000{k}{j}0")
+            lon, lat = km_to_lonlat(2.0 * k, 1.0 * j)
+            lines.append(f"{et};{ej};500;37261;{lon:.5f};{lat:.5f};aucun")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_cli_json_on_a_constructed_file(tmp_path) -> None:
+    src = tmp_path / "etablissements.csv"
+    template_csv(src)
+    result = runner.invoke(app, ["propose", str(src), "--json", "--time-limit", "2"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert len(data["grappes"]) == 1
+    assert data["grappes"][0]["n_esms"] == 16
+    assert data["stats"]["esms_eligible"] == 16
+
+
+def test_cli_writes_french_excel_csv(tmp_path) -> None:
+    src = tmp_path / "etablissements.csv"
+    template_csv(src)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["propose", str(src), "--out", str(out), "--time-limit", "2"])
+    assert result.exit_code == 0, result.output
+    assert "grappe(s)" in result.output
+    raw = (out / "grappes.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    grappes = pd.read_csv(out / "grappes.csv", sep=";", encoding="utf-8-sig", dtype=str)
+    assert list(grappes.columns) == list(GRAPPES_COLUMNS)
+    table = pd.read_csv(
+        out / "etablissements.csv", sep=";", encoding="utf-8-sig", dtype=str, keep_default_na=False
+    )
+    assert {"grappe", "raison", "quasi_grappe"} <= set(table.columns)
+    assert (table["grappe"] != "").sum() == 16
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["propose"], "fichier manquant"),
+        (["propose", "nulle-part.csv"], "Erreur"),
+        (["propose", "--sample", "--champ", "XX"], "--champ"),
+        (["propose", "--sample", "--time-limit", "0"], "--time-limit"),
+        (["propose", "--sample", "--xlsx"], "--xlsx demande --out"),
+        (["propose", "--sample", "--rules", "inexistant"], "Erreur"),
+    ],
+)
+def test_cli_errors_are_french_messages(args: list[str], message: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_bad_links_file(tmp_path) -> None:
+    src = tmp_path / "etablissements.csv"
+    template_csv(src)
+    links = tmp_path / "liens.csv"
+    links.write_text("finess_ej_a;finess_ej_b\n370900001;pas-un-finess\n", encoding="utf-8")
+    result = runner.invoke(app, ["propose", str(src), "--liens", str(links)])
+    assert result.exit_code == 1
+    assert "ligne 2, champ finess_ej_b" in result.output
+
+
+def test_cli_runs_on_the_sample_with_json() -> None:
+    result = runner.invoke(
+        app, ["propose", "--sample", "--champ", "PA", "--json", "--time-limit", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["grappes"]
+    assert data["stats"]["esms_placed"] > 0
