@@ -1,1 +1,1 @@
-"""Benchmarks of the grappe solver against peer methods (max-p, k-means-constrained, greedy)."""
+"""Benchmark scripts and their helpers (``python bench/<script>.py`` from the repository root)."""

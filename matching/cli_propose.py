@@ -61,21 +61,22 @@ def read_links_file(path: Path | None):
 
 
 def write_outputs(report: ProposalReport, out: Path, xlsx: bool = False) -> list[Path]:
-    """``grappes.csv`` and ``etablissements.csv`` (French Excel CSV) in ``out``."""
-    paths = [
-        write_csv(report.grappes_frame(), out / "grappes.csv"),
-        write_csv(report.etablissements_frame(), out / "etablissements.csv"),
-    ]
+    """``grappes.csv`` and ``etablissements.csv`` (French Excel CSV) in ``out``.
+
+    With ``xlsx``, the app's export set (``matching.dossier.write_exports``) is written
+    instead: the same two tables with more columns, ``financements.csv`` and the workbook.
+    """
     if xlsx:
         try:
             from matching.dossier import write_exports
         except ImportError as exc:
             msg = "export XLSX indisponible (module matching.dossier absent)"
             raise CommandError(msg) from exc
-        written = write_exports(report, out, xlsx=True)
-        if isinstance(written, list | tuple):
-            paths.extend(Path(p) for p in written)
-    return paths
+        return [Path(p) for p in write_exports(report, out, xlsx=True)]
+    return [
+        write_csv(report.grappes_frame(), out / "grappes.csv"),
+        write_csv(report.etablissements_frame(), out / "etablissements.csv"),
+    ]
 
 
 def print_report(console: Console, report: ProposalReport) -> None:

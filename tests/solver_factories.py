@@ -118,8 +118,12 @@ def random_region(
     champs: tuple[str, ...] = ("PA", "PH"),
     big_share: float = 0.05,
     vendor_share: float = 0.4,
+    mixed_share: float = 0.0,
 ) -> pd.DataFrame:
-    """A random région: OGs of 1-10 ESMS (a few of 15-30), vendors, statuses, départements."""
+    """A random région: OGs of 1-10 ESMS (a few of 15-30), vendors, statuses, départements.
+
+    ``mixed_share``: share of OGs whose last ESMS belongs to another field.
+    """
     rng = np.random.default_rng(seed)
     rows: list[dict[str, Any]] = []
     for k in range(n_og):
@@ -132,6 +136,7 @@ def random_region(
         has_vendor = rng.random() < vendor_share
         vendor = str(rng.choice(VENDORS)) if has_vendor else ""
         dui_statut = str(rng.choice(["conforme", "a_mettre_a_niveau"])) if has_vendor else "aucun"
+        mixed = n > 1 and rng.random() < mixed_share
         for j in range(n):
             dx, dy = rng.normal(0, 4, size=2) if n > 1 else (0.0, 0.0)
             lon, lat = km_to_lonlat(x + dx, y + dy)
@@ -140,7 +145,9 @@ def random_region(
                 {
                     "finess_et": f"{ej[:2]}{k:04d}{j:03d}",
                     "finess_ej": ej,
-                    "champ": champ,
+                    "champ": ([c for c in champs if c != champ] or [champ])[0]
+                    if mixed and j == n - 1
+                    else champ,
                     "statut_agrege": statut,
                     "dui_editeur": vendor,
                     "dui_statut": dui_statut,

@@ -129,7 +129,7 @@ def brute_force(etab: pd.DataFrame, ev: Evaluator) -> tuple[tuple[int, int, int]
 
 
 @settings(
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

@@ -242,3 +242,28 @@ def test_links_side_file_gives_a_bonus_and_a_reason() -> None:
     links = pd.DataFrame({"finess_ej_a": [ogs[0]], "finess_ej_b": [ogs[1]]})
     p = solve(etab, links=links)
     assert any("Partenariat connu" in r for g in p.grappes for r in g.reasons)
+
+
+def test_leftover_esms_of_another_field_join_their_og_grappe() -> None:
+    # OG A: 12 PA + 2 PH; OG B: 3 PA. The 2 PH cannot form a PH grappe: they join A's PA
+    # grappe (2 / 17 = 12 % of another field, at most 20 %)
+    rows = og_rows("110000001", 12) + og_rows("110000001", 2, start=12, champ="PH")
+    rows += og_rows("120000001", 3, x=4.0)
+    etab = make_etab(rows)
+    p = solve(etab)
+    assert len(p.grappes) == 1
+    g = p.grappes[0]
+    assert g.n_esms == 17 and g.champ == "PA"
+    assert any("2 ESMS du champ PH de ses OG rattachés" in r for r in g.reasons)
+    assert p.stats["esms_placed"] == 17
+    assert p.unplaced.empty or not p.unplaced["champ"].eq("PH").any()
+
+
+def test_other_field_share_is_capped() -> None:
+    # 4 PH next to 15 PA would be 21 % of another field: left out, with a reason
+    rows = og_rows("110000001", 12) + og_rows("110000001", 4, start=12, champ="PH")
+    rows += og_rows("120000001", 3, x=4.0)
+    p = solve(make_etab(rows))
+    assert [g.n_esms for g in p.grappes] == [15]
+    ph = p.unplaced[p.unplaced["champ"] == "PH"]
+    assert len(ph) == 4 and (ph["reason"].str.len() > 0).all()

@@ -64,12 +64,24 @@ def check_proposal(etab: pd.DataFrame, proposal, rules: GroupingRules, max_km: f
     size_km=st.floats(10, 150),
     rules_index=st.integers(0, len(RULE_SETS) - 1),
     vendor_share=st.floats(0, 0.8),
+    mixed_share=st.sampled_from([0.0, 0.3]),
 )
 def test_random_instances_respect_every_rule(
-    n_og: int, seed: int, size_km: float, rules_index: int, vendor_share: float
+    n_og: int,
+    seed: int,
+    size_km: float,
+    rules_index: int,
+    vendor_share: float,
+    mixed_share: float,
 ) -> None:
     rules = RULE_SETS[rules_index]
-    etab = random_region(n_og=n_og, seed=seed, size_km=size_km, vendor_share=vendor_share)
+    etab = random_region(
+        n_og=n_og,
+        seed=seed,
+        size_km=size_km,
+        vendor_share=vendor_share,
+        mixed_share=mixed_share,
+    )
     weights = GraphWeights(max_km=40.0)
     proposal = GrappeSolver(rules, graph_weights=weights, time_limit=1.0, seed=seed).solve(etab)
     check_proposal(etab, proposal, rules, 40.0)

@@ -22,6 +22,7 @@ from scipy.sparse import coo_matrix
 
 from matching.graph import GraphWeights, edge_weight, link_pairs, unit_neighbours
 from matching.model import CHAMPS, GroupingRules
+from matching.solver.attach import attach_other_fields, extend_grappe
 from matching.solver.candidates import CandidateParams, compatible_with, generate
 from matching.solver.evaluate import Evaluator
 from matching.solver.explain import (
@@ -137,6 +138,7 @@ class _Sub:
     greedy: list[list[int]] = field(default_factory=list)
     grappes: list[list[int]] = field(default_factory=list)
     bound_small: int = 0
+    alive: np.ndarray | None = None
     level1_done: bool = False
     candidate_bound: int = 0
     optimal: int = 0
@@ -168,17 +170,20 @@ def check_table(etab: pd.DataFrame) -> None:
         raise ValueError(msg)
 
 
-def neighbourhood_bound(ev: Evaluator, neighbours: list[np.ndarray]) -> tuple[int, int]:
+def neighbourhood_bound(ev: Evaluator, neighbours: list[np.ndarray]) -> tuple[int, int, np.ndarray]:
     """Upper bounds on the ESMS of small OGs, and on all ESMS, any valid grouping can place.
 
     A unit can only be placed when the compatible units within reach (``2 * max_km``, the
     diameter of a grappe) hold enough ESMS, and, for a small OG, when at least one other
-    OG is within reach. Units failing this are removed and the test repeated until stable.
+    OG is within reach. A grappe keeps one DUI solution: for a unit without one, only the
+    units without a DUI and those of a single solution count (the best one). Units failing
+    this are removed and the test repeated until stable. Also returns the mask of units
+    that pass.
     """
     units = ev.units
     n_units = len(units)
     if n_units == 0:
-        return 0, 0
+        return 0, 0, np.zeros(0, dtype=bool)
     rows, cols = [], []
     for u, nb in enumerate(neighbours):
         ok = nb[compatible_with(ev, u, nb)]
@@ -193,14 +198,46 @@ def neighbourhood_bound(ev: Evaluator, neighbours: list[np.ndarray]) -> tuple[in
         alive &= units.n <= rules.max_esms
     minimum = np.where(units.derog, rules.min_esms_derogatoire, rules.min_esms)
     alone_ok = units.big | (ev.n_og >= rules.min_og)
+    free = units.vendor == -1
+    bound = np.flatnonzero(units.vendor >= 0)
+    n_vendors = max(int(units.vendor.max()) + 1, 1) if len(units.vendor) else 1
+    own = np.maximum(units.vendor, 0)
     while True:
-        reach = units.n + adj @ (units.n * alive)
+        weight = units.n * alive
+        by_vendor = coo_matrix(
+            (weight[bound], (bound, units.vendor[bound])), shape=(n_units, n_vendors)
+        ).tocsr()
+        per_vendor = (adj @ by_vendor).toarray()
+        best_vendor = np.where(
+            units.vendor >= 0, per_vendor[np.arange(n_units), own], per_vendor.max(axis=1)
+        )
+        reach = units.n + adj @ (weight * free) + best_vendor
         partners = adj @ alive.astype(float)
         keep = alive & (reach >= minimum) & (alone_ok | (partners > 0))
         if (keep == alive).all():
             break
         alive = keep
-    return int(units.n_small[alive].sum()), int(units.n[alive].sum())
+    return int(units.n_small[alive].sum()), int(units.n[alive].sum()), alive
+
+
+def widen_bounds(subs: Sequence[_Sub]) -> None:
+    """Keep the upper bounds valid when leftovers may join another field's grappe.
+
+    A unit the neighbourhood test rules out can still be attached to its OG's grappe of
+    another field: its small-OG ESMS go back into the bound whenever its OG has units in
+    another sub-problem.
+    """
+    og_subs: dict[str, set[int]] = {}
+    for si, sub in enumerate(subs):
+        for ogs in sub.units.ogs:
+            for og in ogs:
+                og_subs.setdefault(og, set()).add(si)
+    for si, sub in enumerate(subs):
+        if sub.alive is None:
+            continue
+        for u in np.flatnonzero(~sub.alive):
+            if any(og_subs.get(og, set()) - {si} for og in sub.units.ogs[u]):
+                sub.bound_small += int(sub.units.n_small[u])
 
 
 class GrappeSolver:
@@ -226,7 +263,9 @@ class GrappeSolver:
     progress
         Called with a French message and the share done (0..1).
     workers
-        CP-SAT workers (fixed for determinism).
+        CP-SAT workers. 1 by default: measured twice as fast as 2 interleaved workers on
+        these set-packing models (same results), and deterministic; with more than one,
+        the interleaved (reproducible) parallel mode is used.
     candidate_params
         How many candidates to grow.
     """
@@ -241,7 +280,7 @@ class GrappeSolver:
         allow_multi_region: bool = False,
         links: pd.DataFrame | None = None,
         progress: Progress | None = None,
-        workers: int = 2,
+        workers: int = 1,
         candidate_params: CandidateParams | None = None,
     ) -> None:
         self.rules = rules or GroupingRules()
@@ -366,7 +405,7 @@ class GrappeSolver:
                     sub.candidates.append(tuple(g))
                     known.add(tuple(g))
             sub.candidates.sort()
-            sub.bound_small, bound_placed = neighbourhood_bound(sub.ev, sub.neighbours)
+            sub.bound_small, bound_placed, sub.alive = neighbourhood_bound(sub.ev, sub.neighbours)
             warm = sub.ev.total(sub.greedy)
             # the warm start already places every ESMS the bound allows: level 1 is solved
             sub.level1_done = (warm.small, warm.placed) == (sub.bound_small, bound_placed)
@@ -428,10 +467,18 @@ class GrappeSolver:
             for name, count in search.moves.items():
                 moves[name] = moves.get(name, 0) + count
 
+        # leftovers of a field join their OG's grappe of another field (at most 20 %)
+        apart = {frozenset(p) for p in locks.apart} if locks is not None else set()
+        attachments = attach_other_fields(subs, self.rules, apart) if len(champs) > 1 else {}
+        if len(champs) > 1:
+            widen_bounds(subs)
+        moves["rattachement_autre_champ"] = sum(len(v) for v in attachments.values())
         timings["recherche_locale"] = time.perf_counter() - mark
         mark = time.perf_counter()
         self._report("Explications", 0.95)
-        proposal = self._build(etab, esms, set_aside, subs, champs, start, warnings, moves)
+        proposal = self._build(
+            etab, esms, set_aside, subs, champs, start, warnings, moves, attachments
+        )
         timings["explications"] = time.perf_counter() - mark
         proposal.stats["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
         self._report("Terminé", 1.0)
@@ -450,6 +497,7 @@ class GrappeSolver:
         start: float,
         warnings: list[str],
         moves: dict[str, int],
+        attachments: dict[tuple[int, int], list[tuple[int, int]]] | None = None,
     ) -> Proposal:
         return build_proposal(
             self.rules,
@@ -461,6 +509,7 @@ class GrappeSolver:
             warnings,
             moves,
             multi_region=self.allow_multi_region,
+            attachments=attachments,
         )
 
 
@@ -474,8 +523,15 @@ def build_proposal(
     warnings: list[str],
     moves: dict[str, int],
     multi_region: bool = False,
+    attachments: dict[tuple[int, int], list[tuple[int, int]]] | None = None,
 ) -> Proposal:
-    """Grappes with ids and explanations, unplaced ESMS with reasons, statistics."""
+    """Grappes with ids and explanations, unplaced ESMS with reasons, statistics.
+
+    ``attachments``: leftover units of another field joined to a grappe of their OG
+    (``attach.attach_other_fields``), keyed by (sub-problem, grappe) positions.
+    """
+    attachments = attachments or {}
+    attached_units = {(si, u) for extra in attachments.values() for si, u in extra}
     grappes = []
     unplaced_rows: list[dict[str, Any]] = []
     champ_of = text(etab, "champ")
@@ -489,27 +545,40 @@ def build_proposal(
                 else "",
                 "champ": champ,
                 "code": str(code),
-                "reason": SET_ASIDE_TEXT.get(str(code), str(code)).format(champ=champ or "?"),
+                "reason": SET_ASIDE_TEXT.get(
+                    "hors_programme" if code == "hors_champ" and champ not in CHAMPS else code,
+                    str(code),
+                ).format(champ=champ or "?"),
                 "near_miss": "",
                 "near_miss_km": float("nan"),
             }
         )
     per_champ: dict[str, dict[str, int]] = {}
     bound = candidate_bound = optimal = groups = 0
-    for sub in subs:
+    for si, sub in enumerate(subs):
         units = sub.units
         ev = sub.ev
         et_all = units.esms["finess_et"].astype("string").to_numpy(dtype=object)
-        ordered = sorted(
-            sub.grappes, key=lambda g: min(et_all[np.concatenate([units.rows[m] for m in g])])
+        order = sorted(
+            range(len(sub.grappes)),
+            key=lambda i: min(et_all[np.concatenate([units.rows[m] for m in sub.grappes[i]])]),
         )
+        ordered = [sub.grappes[i] for i in order]
         label = "multi" if sub.region == "*" else sub.region
         gids = [f"{sub.champ}-{label}-{k + 1:03d}" for k in range(len(ordered))]
-        for g, gid in zip(ordered, gids, strict=True):
-            grappes.append(describe_grappe(ev, g, gid))
+        for i, g, gid in zip(order, ordered, gids, strict=True):
+            grappe = describe_grappe(ev, g, gid)
+            extra = attachments.get((si, i))
+            if extra:
+                rows = [subs[sj].units.esms["_row"].iloc[subs[sj].units.rows[u]] for sj, u in extra]
+                extend_grappe(grappe, etab, np.concatenate(rows), rules)
+            grappes.append(grappe)
         placed = np.zeros(len(units), dtype=bool)
         for g in ordered:
             placed[g] = True
+        for sj, u in attached_units:
+            if sj == si:
+                placed[u] = True
         et = units.esms["finess_et"].astype("string").to_numpy(dtype=object)
         ej = units.esms["finess_ej"].astype("string").to_numpy(dtype=object)
         centres = np.array([ev.centre(g) for g in ordered]) if ordered else None
@@ -600,5 +669,5 @@ def greedy_baseline(
     subs = solver._subproblems(esms, champs, None)
     for sub in subs:
         sub.grappes = greedy_grappes(sub.ev, sub.neighbours)
-        sub.bound_small, _ = neighbourhood_bound(sub.ev, sub.neighbours)
+        sub.bound_small, _, _ = neighbourhood_bound(sub.ev, sub.neighbours)
     return build_proposal(solver.rules, etab, set_aside, subs, champs, start, [], {})

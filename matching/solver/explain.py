@@ -31,6 +31,7 @@ STATUT_LABELS: dict[str, str] = {
 SET_ASIDE_TEXT: dict[str, str] = {
     "sanitaire": "établissement sanitaire : hors du champ médico-social du programme",
     "hors_champ": "champ {champ} non éligible à cet appel à projets",
+    "hors_programme": "hors du champ du programme (catégorie ni PA, PH, DOM, PDS, PDE, AHI, PJM)",
     "champ_non_traite": "champ {champ} non traité dans cette proposition",
     "deja_finance": "déjà financé (ESMS numérique ou SONS) : non compté",
     "exclu": "exclu par l'utilisateur",

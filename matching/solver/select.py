@@ -295,7 +295,7 @@ def select(
     hint: Sequence[int] = (),
     time_limit: float = 10.0,
     seed: int = 0,
-    workers: int = 2,
+    workers: int = 1,
     hint_level1_optimal: bool = False,
     unit_pos: np.ndarray | None = None,
 ) -> Selection:
