@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from matching.columns import count_column, flag_column, text_column
 from matching.model import CHAMPS, GroupingRules
 
 #: DUI statuses that tie an ESMS to its current vendor (the grappe must keep one solution).
@@ -51,33 +52,6 @@ class Violation:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def text_column(df: pd.DataFrame, col: str) -> pd.Series:
-    """A text column with NA as '' (missing column = all '')."""
-    if col not in df.columns:
-        return pd.Series("", index=df.index, dtype="string")
-    return df[col].astype("string").fillna("").str.strip()
-
-
-def flag_column(df: pd.DataFrame, col: str) -> pd.Series:
-    """A boolean column with NA (unknown) read as False."""
-    if col not in df.columns:
-        return pd.Series(False, index=df.index, dtype=bool)
-    s = df[col]
-    if s.dtype == bool:
-        return s
-    if pd.api.types.is_string_dtype(s) or s.dtype == object:
-        low = s.astype("string").str.strip().str.lower()
-        return low.isin(["true", "1", "oui", "vrai", "o", "yes"]).fillna(False).astype(bool)
-    return s.astype("boolean").fillna(False).astype(bool)
-
-
-def count_column(df: pd.DataFrame, col: str) -> pd.Series:
-    """An integer column with NA as 0."""
-    if col not in df.columns:
-        return pd.Series(0, index=df.index, dtype="int64")
-    return pd.to_numeric(df[col], errors="coerce").fillna(0).astype("int64")
 
 
 def normalise_vendor(vendors: pd.Series) -> pd.Series:

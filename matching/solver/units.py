@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from matching.columns import flag_column as flag
+from matching.columns import number_column as number
+from matching.columns import text_column as text
 from matching.model import GroupingRules
 from matching.validate import VENDOR_BOUND_STATUTS, normalise_vendor
 
@@ -64,33 +67,6 @@ SET_ASIDE_CODES: tuple[str, ...] = (
     "sans_og",
     "sans_coordonnees",
 )
-
-
-def text(df: pd.DataFrame, col: str) -> pd.Series:
-    """A text column with NA as '' (missing column = all '')."""
-    if col not in df.columns:
-        return pd.Series("", index=df.index, dtype="string")
-    return df[col].astype("string").fillna("").str.strip()
-
-
-def flag(df: pd.DataFrame, col: str) -> pd.Series:
-    """A boolean column with NA (unknown) read as False."""
-    if col not in df.columns:
-        return pd.Series(False, index=df.index, dtype=bool)
-    s = df[col]
-    if s.dtype == bool:
-        return s
-    if pd.api.types.is_string_dtype(s) or s.dtype == object:
-        low = s.astype("string").str.strip().str.lower()
-        return low.isin(["true", "1", "oui", "vrai", "o", "yes"]).fillna(False).astype(bool)
-    return s.astype("boolean").fillna(False).astype(bool)
-
-
-def number(df: pd.DataFrame, col: str) -> pd.Series:
-    """A float column with unparsable values as NaN."""
-    if col not in df.columns:
-        return pd.Series(np.nan, index=df.index, dtype="float64")
-    return pd.to_numeric(df[col], errors="coerce").astype("float64")
 
 
 def unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

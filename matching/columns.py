@@ -1,0 +1,45 @@
+"""Tolerant column accessors for tables that may come from a user's edited CSV.
+
+A grouping edited by hand in Excel (``grappes cost``) can miss columns or carry ``oui``/``non``
+instead of booleans: every rule check and the solver read columns through these helpers so
+that one place decides how text, flags and numbers are read.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def text_column(df: pd.DataFrame, col: str) -> pd.Series:
+    """A text column with NA as '' (missing column = all '')."""
+    if col not in df.columns:
+        return pd.Series("", index=df.index, dtype="string")
+    return df[col].astype("string").fillna("").str.strip()
+
+
+def flag_column(df: pd.DataFrame, col: str) -> pd.Series:
+    """A boolean column with NA (unknown) read as False."""
+    if col not in df.columns:
+        return pd.Series(False, index=df.index, dtype=bool)
+    s = df[col]
+    if s.dtype == bool:
+        return s
+    if pd.api.types.is_string_dtype(s) or s.dtype == object:
+        low = s.astype("string").str.strip().str.lower()
+        return low.isin(["true", "1", "oui", "vrai", "o", "yes"]).fillna(False).astype(bool)
+    return s.astype("boolean").fillna(False).astype(bool)
+
+
+def count_column(df: pd.DataFrame, col: str) -> pd.Series:
+    """An integer column with NA as 0."""
+    if col not in df.columns:
+        return pd.Series(0, index=df.index, dtype="int64")
+    return pd.to_numeric(df[col], errors="coerce").fillna(0).astype("int64")
+
+
+def number_column(df: pd.DataFrame, col: str) -> pd.Series:
+    """A float column with unparsable values as NaN."""
+    if col not in df.columns:
+        return pd.Series(np.nan, index=df.index, dtype="float64")
+    return pd.to_numeric(df[col], errors="coerce").astype("float64")
