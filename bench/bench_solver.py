@@ -82,9 +82,10 @@ class Outcome:
     champ: str
     evaluations: dict[str, Evaluation]
     budget_s: float
-    #: the solver's exact set-packing optimum over its own candidates (not a bound on
-    #: every grouping: local search may beat it), when reported
-    candidate_bound: float | None = None
+    #: what the solver's CP-SAT selection proved over its own candidates, e.g.
+    #: "borne CP-SAT (candidats) 346, optimum prouvé 0/1" (not a bound on every grouping:
+    #: the local search may form grappes no candidate had)
+    selection: str = ""
 
 
 # --------------------------------------------------------------------------- inputs
@@ -156,7 +157,7 @@ def run_instance(
     }
     evaluations: dict[str, Evaluation] = {}
     bound: float | None = None
-    candidate_bound: float | None = None
+    selection = ""
     for method in methods:
         start = time.perf_counter()
         try:
@@ -165,8 +166,8 @@ def run_instance(
             run = _failed(method, exc)
         if run.upper_bound is not None:
             bound = run.upper_bound if bound is None else min(bound, run.upper_bound)
-        if method == SOLVEUR and run.stats.get("candidate_bound") is not None:
-            candidate_bound = float(run.stats["candidate_bound"])
+        if method == SOLVEUR:
+            selection = selection_text(run.stats)
         evaluations[method] = evaluate(
             inst,
             run.assignment,
@@ -184,7 +185,20 @@ def run_instance(
         )
     for e in evaluations.values():
         e.upper_bound = bound
-    return Outcome(label, instance.name, champ, evaluations, instance.budget_s, candidate_bound)
+    return Outcome(label, instance.name, champ, evaluations, instance.budget_s, selection)
+
+
+def selection_text(stats: dict) -> str:
+    """What the solver's exact selection proved, from ``Proposal.stats`` ('' if unknown)."""
+    parts = []
+    if stats.get("candidate_bound") is not None:
+        parts.append(f"borne CP-SAT (candidats) {stats['candidate_bound']:g}")
+    if stats.get("selection_groups") is not None:
+        parts.append(
+            f"optimum prouvé {stats.get('selection_groups_optimal', 0)}"
+            f"/{stats['selection_groups']} groupes"
+        )
+    return ", ".join(parts)
 
 
 # --------------------------------------------------------------------------- tables
@@ -201,8 +215,7 @@ def result_rows(outcomes: list[Outcome]) -> list[list[str]]:
         cells = [""] * len(TABLE_COLUMNS)
         cells[0], cells[1] = outcome.instance, BOUND + " (solveur)"
         cells[4] = "non calculée" if bound is None else f"≤ {bound:g} / {total}"
-        if outcome.candidate_bound is not None:
-            cells[7] = f"optimum sur les candidats : {outcome.candidate_bound:g}"
+        cells[7] = outcome.selection
         rows.append(cells)
     return rows
 
@@ -347,10 +360,14 @@ def main(
     rules, rules_label = load_rules(rules_name)
 
     instances: list[Instance] = []
-    if not no_sample:
-        instances.append(sample_instance())
-    if size:
-        instances.append(national_instance(size, seed))
+    try:
+        if not no_sample:
+            instances.append(sample_instance())
+        if size:
+            instances.append(national_instance(size, seed))
+    except (OSError, ValueError, ImportError) as exc:
+        console.print(f"[red]Instance impossible à charger :[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
     outcomes = [
         run_instance(instance, champ, rules, chosen, seed, limit, recuits)
         for instance in instances

@@ -8,7 +8,7 @@ DUI vendor, field, legal status, and what joining would change for the grappe: v
 The unit that moves is the ESMS's OG with its ESMS of the field (the programme never splits
 an OG between grappes); for an autonomous ESMS that is the ESMS alone.
 
-Ranking (documented in ``docs/app.md``): targets that stay valid first, then a compatible
+Ranking (documented in ``README.md``): targets that stay valid first, then a compatible
 DUI vendor, then ``10 × points after joining − distance in km`` (one point is worth 10 km,
 as in the solver's default ``SolverWeights.km_per_point``), then the id.
 """

@@ -205,7 +205,7 @@ writes the three files and this README; running it twice gives byte-identical fi
 - **How many.** For each category, a national rate per 100 000 inhabitants (below) times the
   population of each département, rounded at random. The rates are round figures chosen so
   that a région of 2.6 million inhabitants gets about 300 EHPAD, 100 résidences autonomie and
-  1 300 PA/PH ESMS in all; they are orders of magnitude, not statistics (see `docs/sample.md`).
+  1 300 PA/PH ESMS in all; they are orders of magnitude, not statistics (see `README.md`).
 - **Where.** In communes drawn with weight `population ** alpha` (EHPAD alpha 0.55 from 300
   inhabitants, so also in small rural communes; IME, ESAT, MAS about 1 from 1 000-2 000
   inhabitants; hospitals and CSAPA above 1, in towns), then 100-700 m from the commune

@@ -17,7 +17,7 @@ Calibration: counts per category = a national rate per 100 000 inhabitants (tabl
 so Centre-Val de Loire gets about 1 300 PA/PH ESMS. Establishments are placed in communes drawn
 with weights ``population ** alpha`` (alpha < 1 spreads EHPAD into small rural communes, alpha
 > 1 keeps IME, ESAT, MAS and hospitals in towns), then jittered a few hundred metres around
-the commune centroid, inside the département. See ``docs/sample.md`` for the sources and
+the commune centroid, inside the département. See ``README.md`` for the sources and
 approximations.
 
 Everything is vectorised with numpy (no per-row pyproj call): 100 000 establishments are

@@ -6,7 +6,7 @@ Public API::
     proposal = GrappeSolver(rules, seed=0, time_limit=30).solve(etab, champ="PA")
     proposal.grappes, proposal.unplaced, proposal.stats, proposal.assignment()
 
-See ``docs/solver.md`` for the method and the weights.
+See ``README.md`` for the method and the weights.
 """
 
 from __future__ import annotations

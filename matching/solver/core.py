@@ -1,7 +1,7 @@
 """The grappe solver: candidates, exact set packing, local search, explanations.
 
 Method (measured on the bundled sample and on national-size synthetic data, see
-``docs/solver.md``): the table is cut into sub-problems, one per field and région (OGs
+``README.md``): the table is cut into sub-problems, one per field and région (OGs
 spanning régions go to the région holding most of their ESMS). In each, every OG seeds
 growths of candidate grappes along the compatibility graph (``candidates``), a greedy
 grow-then-attach grouping is added as a warm start (``greedy``), CP-SAT picks the best
@@ -103,7 +103,7 @@ class Proposal:
         ``code`` (stable reason code), ``reason`` (French), ``near_miss`` (French),
         ``near_miss_km``.
     stats
-        Counts, runtime, bounds (see ``docs/solver.md``).
+        Counts, runtime, bounds (see ``README.md``).
     """
 
     grappes: list[Any]
