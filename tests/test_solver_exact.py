@@ -182,3 +182,36 @@ def test_single_path_agrees_with_batch() -> None:
         for key, values in batch.items():
             # arccos near 1 loses ~1e-4 km between the two summation orders
             assert np.isclose(one[key], values[i], atol=1e-3), (key, s)
+
+
+def _no_time_solver(original):
+    """A CP-SAT factory whose solvers stop before finding anything (status UNKNOWN)."""
+
+    def make(limit: float, seed: int, workers: int):
+        solver = original(limit, seed, workers)
+        solver.parameters.max_time_in_seconds = 0.0
+        solver.parameters.max_deterministic_time = 0.0
+        return solver
+
+    return make
+
+
+def test_select_keeps_warm_start_when_cp_sat_finds_nothing(monkeypatch) -> None:
+    """With no solution in the time limit, the selection keeps the (valid) warm start.
+
+    This path used to raise a ``TypeError`` (``CpSolver.StatusName()`` on recent OR-Tools)
+    on national data with a small ``time_limit``.
+    """
+    from matching.solver import select as select_module
+    from matching.solver.evaluate import Value
+
+    monkeypatch.setattr(select_module, "_solver", _no_time_solver(select_module._solver))
+    candidates = [(0, 1), (1, 2), (2, 3), (0, 3)]
+    values = [Value(4, 4, 2, 10.0), Value(5, 5, 2, 10.0), Value(4, 4, 2, 10.0), Value(3, 3, 0, 1.0)]
+    sizes = np.array([2, 2, 3, 2])
+    out = select_module.select(candidates, values, sizes, hint=[0, 2], time_limit=1.0)
+    assert out.chosen == [0, 2]
+    assert out.optimal_groups == 0
+    # without a warm start nothing is chosen, and nothing breaks either
+    empty = select_module.select(candidates, values, sizes, time_limit=1.0)
+    assert empty.chosen == []

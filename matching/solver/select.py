@@ -130,6 +130,8 @@ def _solve_group(
     shares = (0.6, 0.8, 0.25) if points_weight is None else (0.6, 1.0, 0.0)
     optimal = True
     used = 0.0
+    # status of each stage run (the last one tells "infeasible" from "no solution in time")
+    statuses: list[cp_model.CpSolverStatus] = []
 
     def run(objective: list[int], maximise: bool, share: float, stage: int):
         nonlocal optimal, used
@@ -141,6 +143,7 @@ def _solve_group(
         budget = max(limit - used, 0.0) * share if stage < 2 else min(limit - used, share * limit)
         solver = _solver(max(budget, 0.0), seed + stage, workers)
         status = solver.Solve(model)
+        statuses.append(status)
         used += solver.response_proto.deterministic_time
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             optimal = False
@@ -183,7 +186,7 @@ def _solve_group(
     chosen, _best, solver = run(stage1, True, shares[0], 0)
     cap = int(sum(small_sizes[u] for u in by_unit))
     if chosen is None:
-        if solver.StatusName() == "INFEASIBLE" or not hint:
+        if statuses[-1] == cp_model.INFEASIBLE or not hint:
             return [], False, 0, not forced_units, used
         # no solution within the limit: keep the warm start (valid and disjoint)
         fallback = [i for i in idx if i in hint]
