@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from matching.costing import PROJECT_TYPE_LABELS, GrappeCost, cost_grappe
-from matching.exports import csv_bytes, neutralise_frame, write_csv
+from matching.exports import csv_bytes, neutralise_frame, sheet_name, write_csv
 from matching.model import Grappe
 from matching.rules import RuleSet
 from matching.solver.explain import STATUT_LABELS
@@ -442,17 +442,6 @@ def csv_files(source: Any) -> dict[str, bytes]:
     return {name: csv_bytes(df) for name, df in zip(CSV_FILES, frames, strict=True)}
 
 
-def _safe_sheet_name(name: str, used: set[str]) -> str:
-    """Excel sheet names: at most 31 characters, none of ``[]:*?/\\``, unique."""
-    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in name)[:31] or "feuille"
-    candidate, n = clean, 1
-    while candidate.lower() in used:
-        n += 1
-        candidate = f"{clean[: 31 - len(str(n)) - 1]}_{n}"
-    used.add(candidate.lower())
-    return candidate
-
-
 def workbook_bytes(source: Any) -> bytes:
     """The XLSX workbook: sheets ``grappes``, ``etablissements``, ``financements``, then one
     ``dossier <id>`` sheet per grappe, laid out for reading and printing.
@@ -475,7 +464,7 @@ def workbook_bytes(source: Any) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, df in tables.items():
-            sheet = _safe_sheet_name(name, used)
+            sheet = sheet_name(name, used)
             neutralise_frame(df).to_excel(writer, sheet_name=sheet, index=False)
             ws = writer.sheets[sheet]
             ws.freeze_panes = "A2"
@@ -486,7 +475,7 @@ def workbook_bytes(source: Any) -> bytes:
                 ws.cell(1, i).font = bold
         for g in data.grappes:
             frame, marks = dossier_frame(data, g)
-            sheet = _safe_sheet_name(dossier_sheet_name(g.id), used)
+            sheet = sheet_name(dossier_sheet_name(g.id), used)
             neutralise_frame(frame).to_excel(writer, sheet_name=sheet, index=False, header=False)
             ws = writer.sheets[sheet]
             for r in marks["title"]:

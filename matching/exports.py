@@ -55,7 +55,7 @@ def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         used: set[str] = set()
         for name, df in sheets.items():
-            sheet = _sheet_name(name, used)
+            sheet = sheet_name(name, used)
             neutralise_frame(df).to_excel(writer, sheet_name=sheet, index=False)
     return buffer.getvalue()
 
@@ -68,7 +68,7 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
     return path
 
 
-def _sheet_name(name: str, used: set[str]) -> str:
+def sheet_name(name: str, used: set[str]) -> str:
     """Excel sheet names: at most 31 characters, no ``[]:*?/\\``, unique."""
     clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in name)[:31] or "feuille"
     candidate, n = clean, 1
