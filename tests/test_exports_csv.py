@@ -1,0 +1,47 @@
+"""French-Excel exports: BOM, ';', formula neutralisation, XLSX sheet names."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pandas as pd
+
+from matching.exports import csv_bytes, neutralise, sheet_name, xlsx_bytes
+
+
+def test_every_formula_prefix_is_neutralised_and_numbers_are_not():
+    for prefix in ("=", "+", "-", "@", "\t", "\r"):
+        assert neutralise(f"{prefix}1+1") == f"'{prefix}1+1"
+    assert neutralise("EHPAD Les Tilleuls") == "EHPAD Les Tilleuls"
+    assert neutralise(-5) == -5
+    assert neutralise(2.5) == 2.5
+
+
+def test_csv_has_bom_semicolons_and_reads_back():
+    df = pd.DataFrame(
+        {"nom": ["=SOMME(A1:A2)", "Château d'Eau; annexe"], "montant": [-1500, 25000]}
+    )
+    raw = csv_bytes(df)
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert raw.splitlines()[0] == b"\xef\xbb\xbfnom;montant"
+    back = pd.read_csv(io.BytesIO(raw), sep=";", encoding="utf-8-sig")
+    assert back["nom"].tolist() == ["'=SOMME(A1:A2)", "Château d'Eau; annexe"]
+    assert back["montant"].tolist() == [-1500, 25000]
+
+
+def test_xlsx_sheets_are_valid_unique_and_neutralised():
+    df = pd.DataFrame({"nom": ["@cmd", "ok"]})
+    long = "Grappe PA-24-001 : dossier complet [v2]"
+    raw = xlsx_bytes({long: df, long + " bis": df})
+    book = openpyxl.load_workbook(io.BytesIO(raw))
+    names = book.sheetnames
+    assert len(names) == 2 and len({n.lower() for n in names}) == 2
+    assert all(len(n) <= 31 and not set(n) & set("[]:*?/\\") for n in names)
+    assert [c.value for c in book[names[0]]["A"]] == ["nom", "'@cmd", "ok"]
+
+
+def test_sheet_name_deduplicates_case_insensitively():
+    used: set[str] = set()
+    assert sheet_name("Grappes", used) == "Grappes"
+    assert sheet_name("grappes", used) == "grappes_2"
