@@ -39,6 +39,7 @@ from pyproj import Transformer
 
 from matching.exports import write_csv
 from matching.model import ETAB_COLUMNS
+from matching.nomenclature import statut_agrege
 
 # --------------------------------------------------------------------------------------------
 # File layout (finess.md §2)
@@ -533,23 +534,6 @@ _STATUT_FORME: dict[str, str] = {
     "70": "PHARMACIEN", "71": "SNC", "72": "SARL", "73": "SA", "78": "EURL",
     "85": "SELARL", "91": "SELAS", "95": "SAS",
 }  # fmt: skip
-
-
-def statut_agrege(code: str) -> str:
-    """Aggregate of a legal-status code (finess.md §6 three-way split), for the normalised
-    table. Public 01-30; non-profit 40-66 and 89; commercial 70-88, 91, 93, 95; foreign 90."""
-    if not code.isdigit():
-        return "inconnu"
-    n = int(code)
-    if 1 <= n <= 30:
-        return "public"
-    if 40 <= n <= 66 or n == 89:
-        return "prive_non_lucratif"
-    if 70 <= n <= 88 or n in (91, 93, 95):
-        return "prive_commercial"
-    if n == 90:
-        return "etranger"
-    return "inconnu"
 
 
 # --------------------------------------------------------------------------------------------
