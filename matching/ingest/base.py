@@ -419,3 +419,37 @@ def isin(values: pd.Series, other: pd.Series | pd.Index | list) -> pd.Series:
         other if isinstance(other, pd.Series) else pd.Series(np.asarray(other, dtype=object))
     )
     return pd.Series(lookup(values, other_series) >= 0, index=values.index)
+
+
+def reject_bad_keys(
+    frame: pd.DataFrame,
+    key: str,
+    source: str,
+    duplicate_reason: Callable[[str, int], str],
+) -> tuple[pd.DataFrame, list[Rejet]]:
+    """Drop the rows of a side file whose FINESS key is invalid or repeated.
+
+    Side files (EJ extract, DUI file) are keyed by one FINESS number: a row with a malformed
+    number or a wrong check key is rejected with the checker's reason, and a repeated key is
+    rejected naming the line that was kept (``duplicate_reason(value, first_line)``).
+    ``frame`` must carry the input line numbers in ``ligne``.
+    """
+    from matching.finess import check_finess_series
+
+    rejets: list[Rejet] = []
+    reasons = check_finess_series(frame[key])
+    bad = reasons != ""
+    rejets.extend(
+        Rejet(int(line), key, str(r), str(v), source)
+        for line, r, v in zip(frame["ligne"][bad], reasons[bad], frame[key][bad], strict=True)
+    )
+    frame = frame[~bad]
+    dup = frame.duplicated(key, keep="first")
+    if dup.any():
+        first = frame.groupby(key)["ligne"].transform("first")
+        rejets.extend(
+            Rejet(int(line), key, duplicate_reason(str(v), int(f)), str(v), source)
+            for line, v, f in zip(frame["ligne"][dup], frame[key][dup], first[dup], strict=True)
+        )
+        frame = frame[~dup]
+    return frame, rejets

@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from matching.finess import check_finess_series
-from matching.ingest.base import Source, decode, format_lines, isin, read_bytes
+from matching.ingest.base import Source, decode, format_lines, isin, read_bytes, reject_bad_keys
 from matching.ingest.errors import IngestError
 from matching.ingest.template import (
     DUI_COLUMNS,
@@ -50,31 +49,13 @@ def read_dui(src: Source, max_bytes: int) -> tuple[pd.DataFrame, list[Rejet], li
     frame["ligne"] = lines
     normalise_dui_columns(frame, lines, warnings, role=ROLE)
     rejets = list(table.rejets)
-    reasons = check_finess_series(frame["finess_et"])
-    bad = reasons != ""
-    rejets.extend(
-        Rejet(int(line), "finess_et", str(r), str(v), SOURCE)
-        for line, r, v in zip(
-            frame["ligne"][bad], reasons[bad], frame["finess_et"][bad], strict=True
-        )
+    frame, bad_keys = reject_bad_keys(
+        frame,
+        "finess_et",
+        SOURCE,
+        lambda v, first: f"doublon : {v} figure déjà ligne {first} du fichier DUI",
     )
-    frame = frame[~bad]
-    dup = frame.duplicated("finess_et", keep="first")
-    if dup.any():
-        first = frame.groupby("finess_et")["ligne"].transform("first")
-        rejets.extend(
-            Rejet(
-                int(line),
-                "finess_et",
-                f"doublon : {v} figure déjà ligne {int(f)} du fichier DUI",
-                str(v),
-                SOURCE,
-            )
-            for line, v, f in zip(
-                frame["ligne"][dup], frame["finess_et"][dup], first[dup], strict=True
-            )
-        )
-        frame = frame[~dup]
+    rejets.extend(bad_keys)
     return frame.reset_index(drop=True), rejets, warnings
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from matching.finess import check_finess_series
 from matching.ingest.base import (
     Source,
     decode,
@@ -21,6 +20,7 @@ from matching.ingest.base import (
     isin,
     lookup,
     read_bytes,
+    reject_bad_keys,
     split_text,
 )
 from matching.ingest.errors import IngestError
@@ -133,31 +133,13 @@ def _read_csv(text: str) -> tuple[pd.DataFrame, list[Rejet], list[str]]:
 def _validate(
     frame: pd.DataFrame, rejets: list[Rejet], warnings: list[str]
 ) -> tuple[pd.DataFrame, list[Rejet], list[str]]:
-    reasons = check_finess_series(frame["finess_ej"])
-    bad = reasons != ""
-    rejets.extend(
-        Rejet(int(line), "finess_ej", str(r), str(v), SOURCE)
-        for line, r, v in zip(
-            frame["ligne"][bad], reasons[bad], frame["finess_ej"][bad], strict=True
-        )
+    frame, bad_keys = reject_bad_keys(
+        frame,
+        "finess_ej",
+        SOURCE,
+        lambda v, first: f"doublon : l'entité juridique {v} figure déjà ligne {first}",
     )
-    frame = frame[~bad]
-    dup = frame.duplicated("finess_ej", keep="first")
-    if dup.any():
-        first = frame.groupby("finess_ej")["ligne"].transform("first")
-        rejets.extend(
-            Rejet(
-                int(line),
-                "finess_ej",
-                f"doublon : l'entité juridique {v} figure déjà ligne {int(f)}",
-                str(v),
-                SOURCE,
-            )
-            for line, v, f in zip(
-                frame["ligne"][dup], frame["finess_ej"][dup], first[dup], strict=True
-            )
-        )
-        frame = frame[~dup]
+    rejets.extend(bad_keys)
     statut = frame["statut_juridique"].fillna("")
     bad_statut = (statut != "") & ~statut.str.fullmatch(r"[0-9]{2}").fillna(False)
     if bad_statut.any():
