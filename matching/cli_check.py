@@ -15,6 +15,7 @@ from matching.check import summarise
 from matching.exports import write_csv
 from matching.ingest import DEFAULT_MAX_BYTES, IngestError, load
 from matching.model import LoadResult
+from matching.sample import resolve_input
 
 #: rejected rows shown in the terminal (all of them go to rejets.csv with --out)
 MAX_REJECTS_SHOWN = 50
@@ -29,20 +30,6 @@ CHAMP_LABELS: dict[str, str] = {
     "PJM": "PJM (protection juridique des majeurs)",
     "hors_champ": "hors champ (dont sanitaire)",
 }
-
-
-def _sample_paths() -> tuple[Path, Path | None, Path | None]:
-    """Bundled sample files, when the sample helper's module is installed."""
-    try:
-        from matching.sample import sample_paths
-    except ImportError as exc:
-        msg = "l'échantillon intégré n'est pas disponible (module matching.sample absent)"
-        raise IngestError(msg) from exc
-    try:
-        etab, ej, dui = sample_paths()
-    except FileNotFoundError as exc:
-        raise IngestError(str(exc)) from exc
-    return Path(etab), Path(ej) if ej else None, Path(dui) if dui else None
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
@@ -176,13 +163,7 @@ def check(
     """Vérifier et résumer un fichier d'établissements (FINESS etalab ou modèle CSV)."""
     console = Console(stderr=as_json)
     try:
-        if file is None:
-            if not sample:
-                msg = "indiquez un fichier à vérifier, ou --sample pour l'échantillon intégré"
-                raise IngestError(msg)
-            file, sample_ej, sample_dui = _sample_paths()
-            ej = ej if ej is not None else sample_ej
-            dui = dui if dui is not None else sample_dui
+        file, ej, dui = resolve_input(file, ej, dui, sample)
         result = _load_with_progress(console, file, ej, dui, max_mo * 1024 * 1024, as_json)
     except IngestError as exc:
         if as_json:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from matching.ingest import IngestError, load
 from matching.partners import DEFAULT_MAX_KM, PartnerReport, find_partners
+from matching.sample import resolve_input
 from matching.validate import text_column
 
 
@@ -99,15 +100,7 @@ def partenaires(
 
     console = Console(stderr=as_json)
     try:
-        if file is None:
-            if not sample:
-                msg = "indiquez un fichier d'établissements, ou --sample pour la région exemple"
-                raise IngestError(msg)
-            from matching.sample import sample_paths
-
-            file, sample_ej, sample_dui = sample_paths()
-            ej = ej if ej is not None else sample_ej
-            dui = dui if dui is not None else sample_dui
+        file, ej, dui = resolve_input(file, ej, dui, sample)
         result = load(file, ej=ej, dui=dui)
         etab = result.etablissements
         key = finess_et.strip()

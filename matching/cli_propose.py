@@ -30,19 +30,9 @@ def _euros(amount: float) -> str:
 
 def load_input(file: Path | None, ej: Path | None, dui: Path | None, sample: bool) -> LoadResult:
     """The table from a file (``matching.ingest.load``) or the bundled sample."""
-    if sample and file is not None:
-        msg = "donner soit un fichier, soit --sample, pas les deux"
-        raise CommandError(msg)
-    if sample:
-        try:
-            from matching.sample import load_sample
-        except ImportError as exc:
-            msg = "l'échantillon intégré n'est pas disponible (module matching.sample absent)"
-            raise CommandError(msg) from exc
-        return load_sample()
-    if file is None:
-        msg = "fichier manquant : donner un extrait FINESS / modèle CSV, ou --sample"
-        raise CommandError(msg)
+    from matching.sample import resolve_input
+
+    file, ej, dui = resolve_input(file, ej, dui, sample)
     from matching.ingest import load
 
     return load(file, ej=ej, dui=dui)

@@ -55,6 +55,41 @@ def sample_paths() -> tuple[Path, Path, Path]:
     return paths  # type: ignore[return-value]
 
 
+def resolve_input(
+    file: Path | None, ej: Path | None, dui: Path | None, sample: bool
+) -> tuple[Path, Path | None, Path | None]:
+    """The (establishments, EJ, DUI) files a command reads: the user's, or the bundled sample's.
+
+    Every command that takes ``FILE | --sample`` goes through here, so they all accept and
+    refuse the same combinations with the same message. With ``--sample``, ``--ej``/``--dui``
+    given by the user replace the sample's side files.
+
+    Raises
+    ------
+    matching.ingest.IngestError
+        When both or neither of ``file`` and ``sample`` are given, or a sample file is missing.
+    """
+    from matching.ingest.errors import IngestError
+
+    if sample and file is not None:
+        msg = "donner soit un fichier, soit --sample, pas les deux"
+        raise IngestError(msg)
+    if file is None:
+        if not sample:
+            msg = (
+                "fichier manquant : donner un extrait FINESS etalab ou un modèle CSV, "
+                "ou --sample pour la région exemple"
+            )
+            raise IngestError(msg)
+        try:
+            file, sample_ej, sample_dui = sample_paths()
+        except FileNotFoundError as exc:
+            raise IngestError(str(exc)) from exc
+        ej = ej if ej is not None else sample_ej
+        dui = dui if dui is not None else sample_dui
+    return file, ej, dui
+
+
 def load_sample() -> LoadResult:
     """The bundled sample read like any user input (``matching.ingest.load``)."""
     from matching.ingest import load
