@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-from test_rules_factory import make_etab, make_og
+from rules_factories import make_etab, make_og
 from typer.testing import CliRunner
 
 from matching.cli import app

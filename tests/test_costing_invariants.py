@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_rules_factory import make_etab
+from rules_factories import make_etab
 
 from matching.costing import cost_grappe
 from matching.rules import load_rules

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_rules_factory import make_etab, make_og
+from rules_factories import make_etab, make_og
 
 from matching.costing import cost_grappe, default_porteur
 from matching.rules import load_rules

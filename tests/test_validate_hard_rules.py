@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_rules_factory import make_etab, make_og
+from rules_factories import make_etab, make_og
 
 from matching.model import GroupingRules
 from matching.validate import grappe_violations, grouping_violations
