@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from matching.ingest.base import format_lines, lookup
+from geo.distances import haversine_km
+from matching.ingest.base import format_lines
 from matching.model import CHAMPS, HORS_CHAMP
 from matching.nomenclature import categories, medicalise_from_mft
 
@@ -89,32 +90,6 @@ def departement_from_commune_code(codes: pd.Series) -> pd.Series:
     return text.str[:3].where(overseas, text.str[:2]).where(text.str.len() == 5, "")
 
 
-#: Rows of ``Territoires.resolve_communes`` already computed in this process, by code.
-#: Why: that call costs about 0.5 s whatever the number of codes (pandas 3 Arrow-string
-#: ``isin`` against the 37,000 communes), and the geography never changes within a process.
-_RESOLVED: dict[str, pd.DataFrame] = {}
-
-
-def _resolve_codes(codes: pd.Series) -> pd.DataFrame:
-    """``resolve_communes`` for distinct codes, through the per-process cache."""
-    from geo.territories import get_territoires
-
-    terr = get_territoires()
-    key = id(terr)
-    cached = _RESOLVED.get(str(key))
-    wanted = pd.Series(pd.unique(codes.astype("string").fillna("")), dtype="string")
-    new = wanted[lookup(wanted, cached.index.to_series()) < 0] if cached is not None else wanted
-    if len(new) or cached is None:
-        fresh = terr.resolve_communes(new.reset_index(drop=True))
-        fresh.index = pd.Index(new.to_numpy(dtype=object), dtype="string")
-        cached = fresh if cached is None else pd.concat([cached, fresh])
-        _RESOLVED.clear()
-        _RESOLVED[str(key)] = cached
-    position = lookup(codes.astype("string").fillna(""), cached.index.to_series())
-    out = cached.iloc[position].reset_index(drop=True)
-    return out
-
-
 def resolve_territory(communes: pd.Series, file_departement: pd.Series) -> pd.DataFrame:
     """Commune, département, région and centroid of each row.
 
@@ -137,7 +112,7 @@ def resolve_territory(communes: pd.Series, file_departement: pd.Series) -> pd.Da
     codes, _ = pd.factorize(pairs["commune"] + "|" + pairs["dep"])
     first = np.unique(codes, return_index=True)[1] if len(codes) else np.array([], "int64")
     distinct = pairs.iloc[first].reset_index(drop=True)
-    res = _resolve_codes(distinct["commune"])
+    res = terr.resolve_communes(distinct["commune"].reset_index(drop=True))
     dep_guess = distinct["dep"].astype("string")
     dep_guess = dep_guess.where(dep_guess != "", departement_from_commune_code(distinct["commune"]))
     unknown = ~res["connue"]
@@ -192,7 +167,7 @@ def choose_coordinates(
         plausible[present] = plausible_for_departement(lon[present], lat[present], deps[present])
         check = present & has_centroid
         limit = np.where(deps == "973", MAX_KM_FROM_COMMUNE_GUYANE, MAX_KM_FROM_COMMUNE)
-        distance = _approx_km(lon[check], lat[check], c_lon[check], c_lat[check])
+        distance = haversine_km(lon[check], lat[check], c_lon[check], c_lat[check])
         near[check] = distance <= limit[check]
     use_file = present & france & plausible & near
     source = np.where(use_file, "fichier", np.where(has_centroid, "centroide_commune", "aucune"))
@@ -207,20 +182,6 @@ def choose_coordinates(
     out["coord_source"] = pd.array(source, dtype="string")
     out["motif"] = pd.array(motif, dtype="string")
     return out
-
-
-def _approx_km(
-    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
-) -> np.ndarray:
-    """Equirectangular distance in km, enough to compare with a 40 km threshold.
-
-    Why not ``geo.distances.haversine_km``: importing that module loads scikit-learn (about
-    2 s), which would double the load time of a national file for a plausibility check.
-    """
-    mean_lat = np.radians((lat1 + lat2) / 2.0)
-    dx = np.radians(lon1 - lon2) * np.cos(mean_lat)
-    dy = np.radians(lat1 - lat2)
-    return 6371.0088 * np.sqrt(dx * dx + dy * dy)
 
 
 MOTIFS_FR: dict[str, str] = {
