@@ -1,8 +1,9 @@
 """grappes — the Streamlit app: data, proposal map and table, partner finder, what-if, exports.
 
 Run with ``streamlit run app.py``. The page only lays things out and calls the library
-(``matching.ingest``, ``matching.propose``, ``matching.whatif``, ``matching.partners``,
-``matching.mapview``, ``matching.dossier``); it opens on the bundled synthetic sample
+(``matching.ingest``, ``matching.solver.propose``, ``matching.scenarios.whatif``,
+``matching.scenarios.partners``,
+``matching.ui.mapview``, ``matching.exports.dossier``); it opens on the bundled synthetic sample
 region with a proposal already computed. Expensive steps (reading files, solving) are
 cached across sessions in a store kept by ``st.cache_resource``.
 """
@@ -18,10 +19,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from matching.check import summarise
-from matching.exports import csv_bytes
+from matching.core.model import CHAMPS, LoadResult
+from matching.exports.french_excel import csv_bytes
 from matching.ingest import IngestError, load
-from matching.model import CHAMPS, LoadResult
+from matching.ingest.check import summarise
 
 #: uploads above this size are refused with a French message (the national etalab
 #: establishments file is about 45 MB; ``.streamlit/config.toml`` lets up to 250 MB through)
@@ -121,7 +122,7 @@ def region_label(code: str) -> str:
 
 def champ_choices(result: LoadResult, rules_name: str) -> list[str]:
     """Fields present in the file and eligible under the rule set (programme order)."""
-    from matching.rules import load_rules
+    from matching.programme.rules import load_rules
 
     eligible = load_rules(rules_name).grouping.eligible_champs
     present = set(result.etablissements["champ"].astype("string").fillna(""))
@@ -168,7 +169,7 @@ def grouping_version(scenario: Any) -> tuple[int, int]:
 
 
 def sample_result() -> LoadResult:
-    from matching.sample import load_sample
+    from matching.ingest.sample import load_sample
 
     return cached("sample", load_sample)
 
@@ -176,8 +177,8 @@ def sample_result() -> LoadResult:
 def compute_report(data_key: str, result: LoadResult, rules_name: str, region: str | None,
                    departements: tuple[str, ...], champ: str | None, seed: int,
                    time_limit: float, progress: Callable[[str, float], None] | None = None):
-    """The ``matching.propose`` report for these inputs (cached)."""
-    from matching.propose import propose
+    """The ``matching.solver.propose`` report for these inputs (cached)."""
+    from matching.solver.propose import propose
 
     key = f"report|{data_key}|{rules_name}|{region}|{departements}|{champ}|{seed}|{time_limit}"
     return cached(key, lambda: propose(
@@ -187,7 +188,7 @@ def compute_report(data_key: str, result: LoadResult, rules_name: str, region: s
 
 def scenario_for(report_key: str, report: Any):
     """The what-if scenario of the session for this report (rebuilt when the report changes)."""
-    from matching.whatif import WhatIf
+    from matching.scenarios.whatif import WhatIf
 
     state = st.session_state
     if state.get("scenario_key") != report_key:
@@ -220,7 +221,7 @@ def og_label(etab: pd.DataFrame) -> dict[str, str]:
 
 def sidebar() -> dict[str, Any]:
     """Data source, territory, field, rule set; returns the choices."""
-    from matching.rules import DEFAULT_RULES, available_rules
+    from matching.programme.rules import DEFAULT_RULES, available_rules
 
     sb = st.sidebar
     sb.header("1. Données")
@@ -333,8 +334,8 @@ def territory_and_field(result: LoadResult, rules_name: str) -> dict[str, Any]:
 
 
 def proposal_tab(scenario: Any, report: Any) -> None:
-    from matching.dossier import export_set, grappes_frame
-    from matching.mapview import LEGEND_MARKDOWN, build_deck
+    from matching.exports.dossier import export_set, grappes_frame
+    from matching.ui.mapview import LEGEND_MARKDOWN, build_deck
 
     data = export_set(scenario)
     evaluation = scenario.current
@@ -382,8 +383,8 @@ def _delta(totals: dict[str, float], key: str) -> int | None:
 
 
 def grappe_detail(data: Any, scenario: Any) -> None:
-    from matching.costing import PROJECT_TYPE_LABELS
-    from matching.dossier import funding_frame, map_text
+    from matching.exports.dossier import funding_frame, map_text
+    from matching.programme.costing import PROJECT_TYPE_LABELS
 
     ids = [g.id for g in data.grappes]
     gid = st.selectbox("Détail d'une grappe", ids, key="detail_grappe")
@@ -447,7 +448,7 @@ def unplaced_view(data: Any, scenario: Any) -> None:
 
 
 def partners_tab(scenario: Any) -> None:
-    from matching.partners import find_partners, search_esms
+    from matching.scenarios.partners import find_partners, search_esms
 
     st.markdown("Cherchez un ESMS (nom, FINESS ou commune) pour voir les grappes et OG qu'il "
                 "pourrait rejoindre, et ce que cela changerait.")
@@ -627,7 +628,7 @@ def whatif_tab(scenario: Any) -> None:
 
 
 def exports_tab(scenario: Any) -> None:
-    from matching.dossier import CSV_FILES, csv_files, workbook_bytes
+    from matching.exports.dossier import CSV_FILES, csv_files, workbook_bytes
 
     st.markdown("Exports de la proposition telle qu'affichée (modifications comprises), pour "
                 "Excel en français (séparateur « ; »). Le classeur XLSX reprend les trois "

@@ -93,10 +93,10 @@ def timed(fn: Callable[[], object]) -> float:
 def whatif_seconds(runs: int) -> tuple[dict[str, list[float]], dict[str, float]]:
     """Each what-if edit (on a fresh copy of the scenario) and the partner finder."""
     import app as grappes_app
-    from matching.partners import find_partners
-    from matching.propose import propose
-    from matching.sample import load_sample
-    from matching.whatif import WhatIf
+    from matching.ingest.sample import load_sample
+    from matching.scenarios.partners import find_partners
+    from matching.scenarios.whatif import WhatIf
+    from matching.solver.propose import propose
 
     setup: dict[str, float] = {}
     start = time.perf_counter()

@@ -45,7 +45,7 @@ from bench.peers import (
     run_maxp,
     run_solver,
 )
-from matching.model import GroupingRules
+from matching.core.model import GroupingRules
 
 RESULTS = Path(__file__).resolve().parent / "results" / "solver.md"
 CHAMPS_BENCH: tuple[str, ...] = ("PA", "PH")
@@ -94,13 +94,13 @@ class Outcome:
 def load_rules(name: str | None) -> tuple[GroupingRules, str]:
     """Grouping rules of the named rule set (default one when None) and its name."""
     try:
-        from matching.rules import DEFAULT_RULES
-        from matching.rules import load_rules as load
+        from matching.programme.rules import DEFAULT_RULES
+        from matching.programme.rules import load_rules as load
     except ImportError:
         if name:
-            msg = "le module matching.rules est absent : impossible de charger --rules"
+            msg = "le module matching.programme.rules est absent : impossible de charger --rules"
             raise typer.BadParameter(msg) from None
-        return GroupingRules(), "GroupingRules() par défaut (matching.rules absent)"
+        return GroupingRules(), "GroupingRules() par défaut (matching.programme.rules absent)"
     chosen = name or DEFAULT_RULES
     try:
         return load(chosen).grouping, chosen
@@ -110,7 +110,7 @@ def load_rules(name: str | None) -> tuple[GroupingRules, str]:
 
 def sample_instance() -> Instance:
     """The bundled sample région."""
-    from matching.sample import load_sample
+    from matching.ingest.sample import load_sample
 
     table = load_sample().etablissements
     regions = sorted(set(table["region"].astype("string").dropna()))

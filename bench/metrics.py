@@ -2,7 +2,8 @@
 
 The benchmark compares methods that know nothing of the programme (max-p, k-means) with the
 solver, so every grouping goes through one evaluation: a group counts as a grappe only when
-``matching.validate`` finds no broken rule in it, and the violations of the other groups are
+``matching.programme.validate`` finds no broken rule in it, and the violations of the other groups
+are
 reported by rule. Priority points are the solver's own (``matching.solver.evaluate``).
 Distances are member-to-centre great-circle kilometres, the centre being the spherical mean
 of the members (the same as ``geo.distances.centre``).
@@ -17,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from geo.distances import haversine_km
-from matching.model import GroupingRules
+from matching.core.model import GroupingRules
+from matching.programme.validate import CODES, grouping_violations
 from matching.solver.evaluate import grappe_points
-from matching.validate import CODES, grouping_violations
 
 #: Short French labels of the violation codes, for the table.
 CODE_LABELS: dict[str, str] = {
@@ -195,7 +196,7 @@ def evaluate(
     Parameters
     ----------
     etab
-        The instance: normalised establishments (``matching.model.ETAB_COLUMNS``), the same
+        The instance: normalised establishments (``matching.core.model.ETAB_COLUMNS``), the same
         eligible ESMS every method received.
     assignment
         Group label per ESMS, indexed like ``etab`` or by FINESS ET; '' or NA = no group.

@@ -32,7 +32,7 @@ import pandas as pd
 from pyproj import Transformer
 
 from bench.metrics import group_centres
-from matching.model import GroupingRules
+from matching.core.model import GroupingRules
 
 #: Method names as printed in the table.
 SOLVEUR = "solveur"

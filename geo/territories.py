@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from matching.paths import geo_dir
+from geo.paths import geo_dir
 
 COMMUNES_FILE = "communes.csv.gz"
 DEPARTEMENTS_FILE = "departements.csv"

@@ -1,5 +1,5 @@
 """Allow ``python -m matching`` as an alias of the ``grappes`` command."""
 
-from matching.cli import main
+from matching.cli.main import main
 
 main()

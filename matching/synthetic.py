@@ -37,9 +37,9 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from matching.exports import write_csv
-from matching.model import ETAB_COLUMNS
-from matching.nomenclature import statut_agrege
+from matching.core.model import ETAB_COLUMNS
+from matching.core.nomenclature import statut_agrege
+from matching.exports.french_excel import write_csv
 
 # --------------------------------------------------------------------------------------------
 # File layout (finess.md §2)
@@ -1741,7 +1741,8 @@ def write_etalab(data: SyntheticData, folder: str | Path) -> SyntheticPaths:
     """Write the establishments (cs1100507), legal entities (cs1100501) and DUI files.
 
     The etalab files are UTF-8 without BOM, ``;``-separated, RFC-4180 quoting, ``\\n`` line
-    ends, no header; the DUI file is French-Excel CSV (``;``, BOM) via ``matching.exports``.
+    ends, no header; the DUI file is French-Excel CSV (``;``, BOM) via
+    ``matching.exports.french_excel``.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -1777,7 +1778,7 @@ def write_national_etalab(folder: str | Path, n_et: int = 100_000, seed: int = 0
 
 
 # --------------------------------------------------------------------------------------------
-# Normalised table (matching.model.ETAB_COLUMNS)
+# Normalised table (matching.core.model.ETAB_COLUMNS)
 # --------------------------------------------------------------------------------------------
 
 

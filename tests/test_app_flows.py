@@ -16,9 +16,9 @@ from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
 import app as grappes_app
-from matching.costing import cost_grappe
-from matching.dossier import csv_files, workbook_bytes
+from matching.exports.dossier import csv_files, workbook_bytes
 from matching.ingest import IngestError
+from matching.programme.costing import cost_grappe
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 300

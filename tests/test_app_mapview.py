@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from test_app_factory import region
 
-from matching.mapview import (
+from matching.ui.mapview import (
     LAYER_IDS,
     NO_BASE_MAP,
     POINT_FIELDS,

@@ -19,7 +19,7 @@ from bench.metrics import (
 )
 from bench.peers import eligible_esms, kmeans_clusters, og_units
 from geo.distances import centre, haversine_km
-from matching.model import ETAB_COLUMNS, GroupingRules
+from matching.core.model import ETAB_COLUMNS, GroupingRules
 
 RULES = GroupingRules()  # 15 to 49 ESMS, at least 2 OGs of small OGs, points 3 / 2 / 2
 

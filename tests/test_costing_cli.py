@@ -8,9 +8,9 @@ import pandas as pd
 from rules_factories import make_etab, make_og
 from typer.testing import CliRunner
 
-from matching.cli import app
-from matching.cli_rules import read_grouping_csv
-from matching.exports import write_csv
+from matching.cli.main import app
+from matching.cli.rules import read_grouping_csv
+from matching.exports.french_excel import write_csv
 
 
 def grouping_file(tmp_path, edit=None):

@@ -9,8 +9,8 @@ import pytest
 from openpyxl import load_workbook
 from test_app_factory import members, region
 
-from matching.costing import cost_grappe
-from matching.dossier import (
+from matching.core.model import LoadResult
+from matching.exports.dossier import (
     CSV_FILES,
     EURO_FORMAT,
     GRAPPE_COLUMNS,
@@ -21,8 +21,8 @@ from matching.dossier import (
     workbook_bytes,
     write_exports,
 )
-from matching.model import LoadResult
-from matching.whatif import WhatIf
+from matching.programme.costing import cost_grappe
+from matching.scenarios.whatif import WhatIf
 
 
 def read_csv(data: bytes) -> pd.DataFrame:
@@ -127,7 +127,7 @@ def test_write_exports_from_an_edited_scenario(tmp_path):
 
 
 def test_exports_of_a_propose_report(tmp_path):
-    from matching.propose import propose
+    from matching.solver.propose import propose
 
     r = region()
     report = propose(LoadResult(etablissements=r.etab), "amorcage-t2-2021", champ="PA",

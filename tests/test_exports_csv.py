@@ -7,7 +7,7 @@ import io
 import openpyxl
 import pandas as pd
 
-from matching.exports import csv_bytes, neutralise, sheet_name, xlsx_bytes
+from matching.exports.french_excel import csv_bytes, neutralise, sheet_name, xlsx_bytes
 
 
 def test_every_formula_prefix_is_neutralised_and_numbers_are_not():

@@ -6,7 +6,7 @@ import pytest
 
 from geo.crs import plausible_for_departement
 from geo.territories import get_territoires
-from matching.paths import geo_dir
+from matching.core.paths import geo_dir
 
 
 @pytest.fixture(scope="module")

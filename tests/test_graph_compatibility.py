@@ -9,7 +9,8 @@ import pytest
 from solver_factories import make_etab, og_rows, random_region
 
 from geo.distances import pairwise_km
-from matching.graph import (
+from matching.core.model import GroupingRules
+from matching.solver.graph import (
     GraphWeights,
     build_graph,
     compatibility_graph,
@@ -17,7 +18,6 @@ from matching.graph import (
     unit_edges,
     vendor_relation,
 )
-from matching.model import GroupingRules
 from matching.solver.units import build_units, prepare_esms
 
 RULES = GroupingRules()

@@ -1,4 +1,4 @@
-"""``grappes check`` and ``matching.check.summarise``."""
+"""``grappes check`` and ``matching.ingest.check.summarise``."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from matching.check import summarise
-from matching.cli_check import MAX_REJECTS_SHOWN, register
+from matching.cli.check import MAX_REJECTS_SHOWN, register
 from matching.ingest import load
+from matching.ingest.check import summarise
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
 import builders as b
@@ -157,7 +157,7 @@ def test_cli_check_needs_a_file_or_sample() -> None:
 
 
 def test_cli_check_sample() -> None:
-    sample = pytest.importorskip("matching.sample")
+    sample = pytest.importorskip("matching.ingest.sample")
     try:
         sample.sample_paths()
     except FileNotFoundError:

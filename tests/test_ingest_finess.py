@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from matching.finess import (
+from matching.core.finess import (
     REASON_FORMAT,
     REASON_KEY,
     REASON_MISSING,
@@ -14,8 +14,8 @@ from matching.finess import (
     luhn_ok,
     normalise_finess,
 )
-from matching.model import CHAMPS, HORS_CHAMP
-from matching.nomenclature import (
+from matching.core.model import CHAMPS, HORS_CHAMP
+from matching.core.nomenclature import (
     categorie_info,
     categories,
     medicalise_from_mft,

@@ -8,9 +8,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from matching.core.model import ETAB_COLUMNS, LoadResult
 from matching.ingest import IngestError, load
 from matching.ingest.base import decode
-from matching.model import ETAB_COLUMNS, LoadResult
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
 import builders as b

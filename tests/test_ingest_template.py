@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from matching.core.model import ETAB_COLUMNS
 from matching.ingest import IngestError, load
-from matching.model import ETAB_COLUMNS
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
 import builders as b

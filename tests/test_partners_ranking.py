@@ -9,13 +9,13 @@ from test_app_factory import TOURS, members, region
 from typer.testing import CliRunner
 
 from geo.distances import haversine_km
-from matching.cli import app as cli_app
-from matching.costing import cost_grappe
-from matching.exports import write_csv
-from matching.partners import find_partners, search_esms
+from matching.cli.main import app as cli_app
+from matching.exports.french_excel import write_csv
+from matching.programme.costing import cost_grappe
+from matching.programme.validate import grappe_violations
+from matching.scenarios.partners import find_partners, search_esms
+from matching.scenarios.whatif import WhatIf
 from matching.synthetic import luhn_key
-from matching.validate import grappe_violations
-from matching.whatif import WhatIf
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ import pytest
 from solver_factories import km_to_lonlat, make_etab, og_rows
 from typer.testing import CliRunner
 
-from matching.cli import app
-from matching.model import LoadResult
-from matching.propose import GRAPPES_COLUMNS, propose
+from matching.cli.main import app
+from matching.core.model import LoadResult
+from matching.solver.propose import GRAPPES_COLUMNS, propose
 
 runner = CliRunner()
 

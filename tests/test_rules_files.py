@@ -8,10 +8,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from matching.cli import app
-from matching.model import GroupingRules
-from matching.paths import rules_dir
-from matching.rules import DEFAULT_RULES, RulesError, available_rules, load_all, load_rules
+from matching.cli.main import app
+from matching.core.model import GroupingRules
+from matching.core.paths import rules_dir
+from matching.programme.rules import (
+    DEFAULT_RULES,
+    RulesError,
+    available_rules,
+    load_all,
+    load_rules,
+)
 
 BUNDLED = ("amorcage-t1-2021", "amorcage-t2-2021", "generalisation-2022")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from solver_factories import random_region
 
-from matching.model import GroupingRules
+from matching.core.model import GroupingRules
+from matching.programme.validate import grouping_violations
 from matching.solver import GrappeSolver, SolverWeights, greedy_baseline
-from matching.validate import grouping_violations
 
 
 def snapshot(proposal) -> tuple:

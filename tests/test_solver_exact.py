@@ -1,7 +1,7 @@
 """The solver's optimum equals a brute force over every partition of tiny instances.
 
 The brute force knows nothing of the solver: a block of OGs is a valid grappe when
-``matching.validate`` finds no broken rule and every OG lies within ``max_km`` of the
+``matching.programme.validate`` finds no broken rule and every OG lies within ``max_km`` of the
 block's centre (``geo.distances``); the points are recomputed here from the rows. Only the
 level-3 cost (compactness) is taken from the solver's own evaluator, to check that the
 solver also reaches the cheapest of the lexicographically best groupings.
@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 from solver_factories import km_to_lonlat, make_etab, random_region
 
 from geo.distances import centre, haversine_km
-from matching.graph import GraphWeights
-from matching.model import GroupingRules
+from matching.core.model import GroupingRules
+from matching.programme.validate import grappe_violations
 from matching.solver import GrappeSolver
 from matching.solver.evaluate import Evaluator
+from matching.solver.graph import GraphWeights
 from matching.solver.units import build_units, prepare_esms
-from matching.validate import grappe_violations
 
 #: Small thresholds so that a handful of OGs can form grappes.
 RULES = GroupingRules(min_esms=6, min_esms_derogatoire=4, max_esms=12, min_og=2, petit_og_max=5)

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from solver_factories import make_etab, og_rows
 
-from matching.model import GroupingRules
+from matching.core.model import GroupingRules
+from matching.programme.validate import grouping_violations
 from matching.solver import Constraints, GraphWeights, GrappeSolver
-from matching.validate import grouping_violations
 
 RULES = GroupingRules()
 

@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 from solver_factories import random_region
 
 from geo.distances import centre, haversine_km
-from matching.graph import GraphWeights
-from matching.model import GroupingRules
+from matching.core.model import GroupingRules
+from matching.programme.validate import counted_mask, grouping_violations
 from matching.solver import GrappeSolver, greedy_baseline
-from matching.validate import counted_mask, grouping_violations
+from matching.solver.graph import GraphWeights
 
 RULE_SETS = [
     GroupingRules(),

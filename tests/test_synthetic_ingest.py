@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matching.sample import generate_sample, sample_paths
+from matching.ingest.sample import generate_sample, sample_paths
 from matching.synthetic import generate, normalise, write_etalab
 
 ingest = pytest.importorskip("matching.ingest")

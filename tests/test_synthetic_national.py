@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matching.model import ETAB_COLUMNS, OG_TYPOLOGIES
+from matching.core.model import ETAB_COLUMNS, OG_TYPOLOGIES
 from matching.synthetic import (
     CATEGORIES,
     expected_counts,

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from matching.paths import sample_dir
-from matching.sample import (
+from matching.core.paths import sample_dir
+from matching.ingest.sample import (
     SAMPLE_FILES,
     build_sample,
     generate_sample,
@@ -170,7 +170,7 @@ def test_readme_says_synthetic_and_gives_the_command(sample) -> None:
 def test_cli_sample_copies_the_bundled_files(tmp_path: Path) -> None:
     import typer
 
-    from matching.cli_sample import register
+    from matching.cli.sample import register
 
     app = typer.Typer()
     register(app)

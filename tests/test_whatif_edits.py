@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_app_factory import members, region
 
-from matching.costing import cost_grappe
-from matching.validate import grouping_violations
-from matching.whatif import WhatIf, cost_from_dict
+from matching.programme.costing import cost_grappe
+from matching.programme.validate import grouping_violations
+from matching.scenarios.whatif import WhatIf, cost_from_dict
 
 TOURS_OGS = ["370000011", "370000012", "370000013"]
 

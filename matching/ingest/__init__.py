@@ -2,19 +2,19 @@
 
 ``load`` is the single entry point: it tells the input kind apart by itself, joins the
 optional legal-entities extract (``ej``) and DUI side file (``dui``), and returns a
-``matching.model.LoadResult`` whose ``etablissements`` has exactly ``ETAB_COLUMNS``. A file
+``matching.core.model.LoadResult`` whose ``etablissements`` has exactly ``ETAB_COLUMNS``. A file
 that cannot be used at all raises ``IngestError`` (French message); every problem row of a
 usable file becomes a ``Rejet`` with its line number and field.
 """
 
 from __future__ import annotations
 
+from matching.core.model import DUI_INCONNU, LoadResult
 from matching.ingest.base import Progress, Source, decode, read_bytes, source_name
 from matching.ingest.detect import READERS, detect
 from matching.ingest.dui import apply_dui, read_dui
 from matching.ingest.ej import apply_ej, read_ej
 from matching.ingest.errors import IngestError
-from matching.model import DUI_INCONNU, LoadResult
 
 #: Inputs larger than this are refused before being read (the national etalab file is ~45 MB).
 DEFAULT_MAX_BYTES = 300 * 1024 * 1024

@@ -19,8 +19,8 @@ from typing import Any, BinaryIO, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from matching.core.model import LoadResult, Rejet
 from matching.ingest.errors import IngestError
-from matching.model import LoadResult, Rejet
 
 Source = str | Path | bytes | bytearray | BinaryIO
 Progress = Callable[[int, int], None]
@@ -434,7 +434,7 @@ def reject_bad_keys(
     rejected naming the line that was kept (``duplicate_reason(value, first_line)``).
     ``frame`` must carry the input line numbers in ``ligne``.
     """
-    from matching.finess import check_finess_series
+    from matching.core.finess import check_finess_series
 
     rejets: list[Rejet] = []
     reasons = check_finess_series(frame[key])

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from geo.distances import haversine_km
+from matching.core.model import CHAMPS, HORS_CHAMP
+from matching.core.nomenclature import categories, medicalise_from_mft
 from matching.ingest.base import format_lines
-from matching.model import CHAMPS, HORS_CHAMP
-from matching.nomenclature import categories, medicalise_from_mft
 
 #: OG typology thresholds (002 "Comment se regrouper"): petit < 15, moyen 15-49, gros >= 50
 MOYEN_MIN = 15

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from matching.core.model import CHAMPS, DUI_INCONNU, LoadResult, Rejet
 from matching.ingest.base import Source, decode, format_lines, isin, read_bytes, reject_bad_keys
 from matching.ingest.errors import IngestError
 from matching.ingest.template import (
@@ -19,7 +20,6 @@ from matching.ingest.template import (
     read_table,
     restore_zeros,
 )
-from matching.model import CHAMPS, DUI_INCONNU, LoadResult, Rejet
 
 SOURCE = "dui"
 ROLE = "fichier DUI (--dui)"

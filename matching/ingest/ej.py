@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from matching.core.model import LoadResult, Rejet
+from matching.core.nomenclature import statut_agrege_series
 from matching.ingest.base import (
     Source,
     decode,
@@ -26,8 +28,6 @@ from matching.ingest.base import (
 from matching.ingest.errors import IngestError
 from matching.ingest.etalab import SECTION_EJ, first_cells, wrong_separator
 from matching.ingest.template import find_separator, read_table, restore_zeros
-from matching.model import LoadResult, Rejet
-from matching.nomenclature import statut_agrege_series
 
 SOURCE = "ej"
 EJ_ITEMS = 23

@@ -7,7 +7,7 @@ class IngestError(ValueError):
     """A whole input file is unusable: empty, binary, wrong separator, too big, unknown format.
 
     The message is in French and meant for the user as is (CLI, app). Row-level problems are
-    never raised: they become ``matching.model.Rejet`` entries of the ``LoadResult``.
+    never raised: they become ``matching.core.model.Rejet`` entries of the ``LoadResult``.
     """
 
     def __init__(self, message_fr: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from matching.core.model import LoadResult, Rejet
 from matching.ingest.base import (
     Parsed,
     Progress,
@@ -19,7 +20,6 @@ from matching.ingest.base import (
     raw_frame,
     split_text,
 )
-from matching.model import LoadResult, Rejet
 
 KIND_GEO = "etalab_cs1100507"
 KIND_NOGEO = "etalab_cs1100502"

@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from matching.finess import check_finess_series
+from matching.core.finess import check_finess_series
+from matching.core.model import DUI_INCONNU, ETAB_COLUMNS, LoadResult, Rejet, empty_etablissements
+from matching.core.nomenclature import statut_agrege_series
 from matching.ingest.base import Parsed, format_lines, isin, lookup
 from matching.ingest.classify import (
     MOTIFS_FR,
@@ -21,8 +23,6 @@ from matching.ingest.classify import (
     og_profile,
     resolve_territory,
 )
-from matching.model import DUI_INCONNU, ETAB_COLUMNS, LoadResult, Rejet, empty_etablissements
-from matching.nomenclature import statut_agrege_series
 
 _CATEGORIE_RE = r"[0-9]{3}"
 _COMMUNE_RE = r"([0-9]{2}|2A|2B)[0-9]{3}"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from matching.core.model import DUI_STATUTS, LoadResult, Rejet
 from matching.ingest.base import (
     Parsed,
     Progress,
@@ -23,7 +24,6 @@ from matching.ingest.base import (
     raw_frame,
 )
 from matching.ingest.errors import IngestError
-from matching.model import DUI_STATUTS, LoadResult, Rejet
 
 KIND = "modele_csv"
 

@@ -11,10 +11,10 @@ See ``README.md`` for the method and the weights.
 
 from __future__ import annotations
 
-from matching.graph import GraphWeights
 from matching.solver.candidates import CandidateParams
 from matching.solver.core import GrappeSolver, Proposal, SolverWeights, greedy_baseline
 from matching.solver.evaluate import grappe_points
+from matching.solver.graph import GraphWeights
 from matching.solver.units import Constraints
 
 __all__ = [

@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 
 from geo.distances import centre, haversine_km
-from matching.model import Grappe, GroupingRules
+from matching.core.model import Grappe, GroupingRules
 from matching.solver.evaluate import grappe_points
 from matching.solver.units import VENDOR_CONFLICT, text
 
 if TYPE_CHECKING:
-    from matching.solver.core import _Sub
+    from matching.solver.subproblem import Subproblem
 
 
 @dataclass
@@ -41,14 +41,14 @@ class _Target:
     attached: list[tuple[int, int]] = field(default_factory=list)
 
 
-def _name(sub: _Sub, vendor: int) -> str | None:
+def _name(sub: Subproblem, vendor: int) -> str | None:
     """Normalised vendor name of a unit's vendor id (ids are per field), None if no DUI."""
     if vendor < 0:
         return None
     return " ".join(sub.units.vendor_names[vendor].split()).casefold()
 
 
-def _target(sub: _Sub, members: list[int]) -> _Target:
+def _target(sub: Subproblem, members: list[int]) -> _Target:
     units = sub.units
     vendor = None
     for m in members:
@@ -67,7 +67,7 @@ def _target(sub: _Sub, members: list[int]) -> _Target:
 
 
 def attach_other_fields(
-    subs: Sequence[_Sub],
+    subs: Sequence[Subproblem],
     rules: GroupingRules,
     apart: set[frozenset[str]] | None = None,
 ) -> dict[tuple[int, int], list[tuple[int, int]]]:

@@ -20,8 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import coo_matrix
 
-from matching.graph import GraphWeights, edge_weight, link_pairs, unit_neighbours
-from matching.model import CHAMPS, GroupingRules
+from matching.core.model import CHAMPS, GroupingRules
 from matching.solver.attach import attach_other_fields, extend_grappe
 from matching.solver.candidates import CandidateParams, compatible_with, generate
 from matching.solver.evaluate import Evaluator
@@ -31,12 +30,13 @@ from matching.solver.explain import (
     explain_unit,
     near_miss,
 )
+from matching.solver.graph import GraphWeights, edge_weight, link_pairs, unit_neighbours
 from matching.solver.greedy import greedy_grappes
 from matching.solver.local_search import LocalSearch
 from matching.solver.select import select
+from matching.solver.subproblem import Subproblem
 from matching.solver.units import (
     Constraints,
-    Units,
     build_units,
     flag,
     prepare_esms,
@@ -97,7 +97,7 @@ class Proposal:
     Attributes
     ----------
     grappes
-        The grappes (``matching.model.Grappe``), sorted by field, région and id.
+        The grappes (``matching.core.model.Grappe``), sorted by field, région and id.
     unplaced
         One row per input ESMS in no grappe: ``finess_et``, ``finess_ej``, ``champ``,
         ``code`` (stable reason code), ``reason`` (French), ``near_miss`` (French),
@@ -122,27 +122,6 @@ class Proposal:
             dtype="string",
             name="grappe",
         )
-
-
-@dataclass
-class _Sub:
-    """One sub-problem (field x région) during a solve."""
-
-    champ: str
-    region: str
-    units: Units
-    ev: Evaluator
-    neighbours: list[np.ndarray]
-    km: list[np.ndarray]
-    candidates: list[tuple[int, ...]] = field(default_factory=list)
-    greedy: list[list[int]] = field(default_factory=list)
-    grappes: list[list[int]] = field(default_factory=list)
-    bound_small: int = 0
-    alive: np.ndarray | None = None
-    level1_done: bool = False
-    candidate_bound: int = 0
-    optimal: int = 0
-    groups: int = 0
 
 
 def check_table(etab: pd.DataFrame) -> None:
@@ -220,7 +199,7 @@ def neighbourhood_bound(ev: Evaluator, neighbours: list[np.ndarray]) -> tuple[in
     return int(units.n_small[alive].sum()), int(units.n[alive].sum()), alive
 
 
-def widen_bounds(subs: Sequence[_Sub]) -> None:
+def widen_bounds(subs: Sequence[Subproblem]) -> None:
     """Keep the upper bounds valid when leftovers may join another field's grappe.
 
     A unit the neighbourhood test rules out can still be attached to its OG's grappe of
@@ -259,7 +238,8 @@ class GrappeSolver:
     allow_multi_region
         Build grappes across régions (one sub-problem per field for the whole table).
     links
-        Known partnerships (``finess_ej_a``, ``finess_ej_b``), see ``matching.graph.read_links``.
+        Known partnerships (``finess_ej_a``, ``finess_ej_b``), see
+        ``matching.solver.graph.read_links``.
     progress
         Called with a French message and the share done (0..1).
     workers
@@ -315,8 +295,8 @@ class GrappeSolver:
 
     def _subproblems(
         self, esms: pd.DataFrame, champs: Sequence[str], locks: Constraints | None
-    ) -> list[_Sub]:
-        subs: list[_Sub] = []
+    ) -> list[Subproblem]:
+        subs: list[Subproblem] = []
         champ_col = text(esms, "champ")
         for c in champs:
             part = esms[(champ_col == c).to_numpy()]
@@ -333,10 +313,10 @@ class GrappeSolver:
                 pairs = link_pairs(sub_units, self.links)
                 ev = Evaluator(sub_units, self.rules, self.graph_weights, pairs)
                 nb, km = unit_neighbours(sub_units, 2.0 * self.graph_weights.max_km)
-                subs.append(_Sub(c, region, sub_units, ev, nb, km))
+                subs.append(Subproblem(c, region, sub_units, ev, nb, km))
         return subs
 
-    def _edge_weights(self, sub: _Sub) -> list[np.ndarray]:
+    def _edge_weights(self, sub: Subproblem) -> list[np.ndarray]:
         counts = [len(nb) for nb in sub.neighbours]
         if not sum(counts):
             return [np.empty(0) for _ in counts]
@@ -354,7 +334,7 @@ class GrappeSolver:
         champ: str | None = None,
         locks: Constraints | None = None,
     ) -> Proposal:
-        """Propose grappes for ``etab`` (normalised table, ``matching.model.ETAB_COLUMNS``).
+        """Propose grappes for ``etab`` (normalised table, ``matching.core.model.ETAB_COLUMNS``).
 
         ``champ`` None solves every eligible field present, each separately. ``locks`` are
         the user's constraints (:class:`Constraints`).
@@ -379,7 +359,7 @@ class GrappeSolver:
         for sub in subs:
             base = done / total_units
 
-            def report(share: float, sub: _Sub = sub, base: float = base) -> None:
+            def report(share: float, sub: Subproblem = sub, base: float = base) -> None:
                 self._report(
                     f"Candidats {sub.champ} région {sub.region}",
                     0.05 + 0.45 * (base + share * len(sub.units) / total_units),
@@ -492,7 +472,7 @@ class GrappeSolver:
         etab: pd.DataFrame,
         esms: pd.DataFrame,
         set_aside: pd.Series,
-        subs: list[_Sub],
+        subs: list[Subproblem],
         champs: Sequence[str],
         start: float,
         warnings: list[str],
@@ -517,7 +497,7 @@ def build_proposal(
     rules: GroupingRules,
     etab: pd.DataFrame,
     set_aside: pd.Series,
-    subs: list[_Sub],
+    subs: list[Subproblem],
     champs: Sequence[str],
     start: float,
     warnings: list[str],

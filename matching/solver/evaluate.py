@@ -1,6 +1,6 @@
 """Hard rules and objective of a set of units: is it a valid grappe, and what is it worth.
 
-The checks mirror ``matching.validate`` (which stays the independent referee in the tests)
+The checks mirror ``matching.programme.validate`` (which stays the independent referee in the tests)
 plus the solver's own geographic rule: every OG within ``GraphWeights.max_km`` of the grappe's
 centre. The objective has three levels, compared lexicographically by default:
 
@@ -20,12 +20,13 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 
 from geo.distances import EARTH_RADIUS_KM
-from matching.graph import GraphWeights
-from matching.model import GroupingRules
+from matching.core.model import GroupingRules
+from matching.programme.validate import counted_mask
+from matching.solver.graph import GraphWeights
 from matching.solver.units import NO_VENDOR, VENDOR_CONFLICT, Units, flag, text
-from matching.validate import counted_mask
 
-#: Failure codes of :meth:`Evaluator.check` (the first five are ``matching.validate`` codes).
+#: Failure codes of :meth:`Evaluator.check` (the first five are ``matching.programme.validate``
+#: codes).
 CHECK_CODES: tuple[str, ...] = (
     "vide",
     "trop_peu_esms",

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from geo.distances import EARTH_RADIUS_KM, haversine_km
-from matching.model import Grappe
+from matching.core.model import Grappe
 from matching.solver.evaluate import Evaluator
 from matching.solver.units import text
 
@@ -97,7 +97,7 @@ def porteur_of(ev: Evaluator, members: list[int]) -> str:
 
 
 def describe_grappe(ev: Evaluator, members: list[int], gid: str) -> Grappe:
-    """A ``matching.model.Grappe`` with points, reasons, warnings and metrics."""
+    """A ``matching.core.model.Grappe`` with points, reasons, warnings and metrics."""
     units = ev.units
     weights = ev.weights
     rows = np.concatenate([units.rows[m] for m in members])

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from matching.columns import flag_column as flag
-from matching.columns import number_column as number
-from matching.columns import text_column as text
-from matching.model import GroupingRules
-from matching.validate import VENDOR_BOUND_STATUTS, normalise_vendor
+from matching.core.columns import flag_column as flag
+from matching.core.columns import number_column as number
+from matching.core.columns import text_column as text
+from matching.core.model import GroupingRules
+from matching.programme.validate import VENDOR_BOUND_STATUTS, normalise_vendor
 
 #: Vendor id of a unit with no DUI already in place (fits any vendor).
 NO_VENDOR = -1

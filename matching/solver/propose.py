@@ -2,7 +2,8 @@
 
 ``propose(result, rules_name, ...)`` takes what a reader returned (``LoadResult``), keeps the
 région / départements / field asked for, runs the solver, costs every grappe with the rule
-set's funding lines (``matching.costing``) and returns a :class:`ProposalReport` that knows
+set's funding lines (``matching.programme.costing``) and returns a :class:`ProposalReport` that
+knows
 how to become JSON, the ``grappes.csv`` table and the ``etablissements.csv`` table.
 """
 
@@ -15,10 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-from matching.graph import GraphWeights
-from matching.model import ETAB_COLUMNS, Grappe, GroupingRules, LoadResult
+from matching.core.model import ETAB_COLUMNS, Grappe, GroupingRules, LoadResult
 from matching.solver import Constraints, GrappeSolver, Proposal, SolverWeights
 from matching.solver.explain import SET_ASIDE_TEXT
+from matching.solver.graph import GraphWeights
 from matching.solver.units import text
 
 #: Default deterministic time budget of the exact selection, seconds.
@@ -48,9 +49,9 @@ GRAPPES_COLUMNS: tuple[str, ...] = (
 
 
 def _load_ruleset(rules_name: str | None):
-    """The rule set (``matching.rules.RuleSet``) or None when the module is missing."""
+    """The rule set (``matching.programme.rules.RuleSet``) or None when the module is missing."""
     try:
-        from matching.rules import DEFAULT_RULES, load_rules
+        from matching.programme.rules import DEFAULT_RULES, load_rules
     except ImportError:  # pragma: no cover - rules module not installed yet
         return None
     return load_rules(rules_name or DEFAULT_RULES)
@@ -299,9 +300,9 @@ def propose(
     Parameters
     ----------
     result
-        What ``matching.ingest.load`` (or ``matching.sample.load_sample``) returned.
+        What ``matching.ingest.load`` (or ``matching.ingest.sample.load_sample``) returned.
     rules_name
-        Rule set name or ``.toml`` path (default: ``matching.rules.DEFAULT_RULES``).
+        Rule set name or ``.toml`` path (default: ``matching.programme.rules.DEFAULT_RULES``).
     region, departements
         Keep only these (INSEE codes); the other rows are reported as out of scope.
     champ
@@ -354,9 +355,9 @@ def propose(
 def cost_all(
     report: ProposalReport, declared: dict[str, dict[str, bool]] | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Cost every grappe of a report (``matching.costing.cost_grappe``)."""
+    """Cost every grappe of a report (``matching.programme.costing.cost_grappe``)."""
     try:
-        from matching.costing import cost_grappe
+        from matching.programme.costing import cost_grappe
     except ImportError:  # pragma: no cover - costing module not installed yet
         return {}
     etab = report.etablissements

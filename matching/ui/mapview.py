@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import pydeck as pdk
 
-from matching.validate import flag_column, text_column
+from matching.programme.validate import flag_column, text_column
 
 #: Qualitative palette without reds and pinks (red marks isolated autonomous ESMS), ordered
 #: so that neighbours in the list contrast.
@@ -112,7 +112,7 @@ def map_points(
     Parameters
     ----------
     etab
-        The normalised establishments table (``matching.model.ETAB_COLUMNS``).
+        The normalised establishments table (``matching.core.model.ETAB_COLUMNS``).
     assignment
         FINESS ET -> grappe id ('' or missing: in no grappe).
     porteurs

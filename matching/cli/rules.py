@@ -18,12 +18,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from matching.costing import PROJECT_TYPE_LABELS, GrappeCost, cost_grappe
-from matching.exports import write_csv
-from matching.funding_select import BalanceLimits, Selection, select_funding
-from matching.model import ETAB_COLUMNS
-from matching.rules import DEFAULT_RULES, RulesError, RuleSet, load_all, load_rules
-from matching.validate import dominant_champ, grouping_violations, text_column
+from matching.core.model import ETAB_COLUMNS
+from matching.exports.french_excel import write_csv
+from matching.programme.costing import PROJECT_TYPE_LABELS, GrappeCost, cost_grappe
+from matching.programme.funding_select import BalanceLimits, Selection, select_funding
+from matching.programme.rules import DEFAULT_RULES, RulesError, RuleSet, load_all, load_rules
+from matching.programme.validate import dominant_champ, grouping_violations, text_column
 
 TRUE_WORDS = {"true", "vrai", "oui", "o", "1", "yes", "y"}
 FALSE_WORDS = {"false", "faux", "non", "n", "0", "no"}

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from matching.model import CHAMPS, COORD_SOURCES, OG_TYPOLOGIES, STATUTS_AGREGES, LoadResult
+from matching.core.model import CHAMPS, COORD_SOURCES, OG_TYPOLOGIES, STATUTS_AGREGES, LoadResult
 
 
 def _counts(values: pd.Series, order: tuple[str, ...] | None = None) -> dict[str, int]:

@@ -9,8 +9,8 @@ grouping immediately (so that its effect is visible) and records a solver constr
 the locks.
 
 Why it is fast (target < 1 s per edit): the hard rules are checked for the whole grouping
-with the vectorised ``matching.validate.grouping_violations``, and a grappe is re-costed
-(``matching.costing.cost_grappe``) only when its members, porteur or declared criteria
+with the vectorised ``matching.programme.validate.grouping_violations``, and a grappe is re-costed
+(``matching.programme.costing.cost_grappe``) only when its members, porteur or declared criteria
 changed; the costs of the proposal seed the cache.
 """
 
@@ -23,12 +23,12 @@ from typing import Any
 
 import pandas as pd
 
-from matching.costing import FundingLine, GrappeCost, Instalment, cost_grappe
-from matching.model import CHAMPS, Grappe
-from matching.rules import RuleSet
-from matching.scoring import Score
+from matching.core.model import CHAMPS, Grappe
+from matching.programme.costing import FundingLine, GrappeCost, Instalment, cost_grappe
+from matching.programme.rules import RuleSet
+from matching.programme.scoring import Score
+from matching.programme.validate import Violation, counted_mask, grouping_violations, text_column
 from matching.solver import Constraints, GrappeSolver
-from matching.validate import Violation, counted_mask, grouping_violations, text_column
 
 #: reason codes of ESMS the solver never considered (they take no part in the checks)
 SOLVER_SET_ASIDE: frozenset[str] = frozenset(
@@ -51,7 +51,7 @@ class Evaluation:
     grappes
         One row per grappe (``EVALUATION_COLUMNS``), deltas against the starting proposal.
     violations
-        Grappe id -> hard rules broken (``matching.validate.Violation``).
+        Grappe id -> hard rules broken (``matching.programme.validate.Violation``).
     costs
         Grappe id -> ``GrappeCost``.
     members
@@ -214,7 +214,8 @@ class WhatIf:
 
     @classmethod
     def from_report(cls, report: Any) -> WhatIf:
-        """Start from a ``matching.propose.ProposalReport`` (table, rule set, grappes, costs).
+        """Start from a ``matching.solver.propose.ProposalReport`` (table, rule set, grappes,
+        costs).
 
         The report's costs (``GrappeCost`` objects or their ``as_dict()``) seed the cache;
         the ESMS outside the report's région / départements stay out of every check and of

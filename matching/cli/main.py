@@ -15,11 +15,11 @@ app = typer.Typer(
 
 #: modules that each define ``register(app: typer.Typer) -> None``
 COMMAND_MODULES: tuple[str, ...] = (
-    "matching.cli_check",
-    "matching.cli_rules",
-    "matching.cli_sample",
-    "matching.cli_propose",
-    "matching.cli_partners",
+    "matching.cli.check",
+    "matching.cli.rules",
+    "matching.cli.sample",
+    "matching.cli.propose",
+    "matching.cli.partners",
 )
 
 

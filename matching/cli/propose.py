@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from matching.exports import write_csv
-from matching.model import CHAMPS, LoadResult
-from matching.propose import DEFAULT_TIME_LIMIT, ProposalReport, propose
+from matching.core.model import CHAMPS, LoadResult
+from matching.exports.french_excel import write_csv
+from matching.solver.propose import DEFAULT_TIME_LIMIT, ProposalReport, propose
 
 RULES_HELP = "Jeu de règles : nom (voir grappes rules) ou fichier .toml."
 
@@ -30,7 +30,7 @@ def _euros(amount: float) -> str:
 
 def load_input(file: Path | None, ej: Path | None, dui: Path | None, sample: bool) -> LoadResult:
     """The table from a file (``matching.ingest.load``) or the bundled sample."""
-    from matching.sample import resolve_input
+    from matching.ingest.sample import resolve_input
 
     file, ej, dui = resolve_input(file, ej, dui, sample)
     from matching.ingest import load
@@ -42,7 +42,7 @@ def read_links_file(path: Path | None):
     """Known partnerships (``finess_ej_a;finess_ej_b``) or None."""
     if path is None:
         return None
-    from matching.graph import read_links
+    from matching.solver.graph import read_links
 
     if not path.is_file():
         msg = f"{path} : fichier de liens introuvable"
@@ -53,14 +53,14 @@ def read_links_file(path: Path | None):
 def write_outputs(report: ProposalReport, out: Path, xlsx: bool = False) -> list[Path]:
     """``grappes.csv`` and ``etablissements.csv`` (French Excel CSV) in ``out``.
 
-    With ``xlsx``, the app's export set (``matching.dossier.write_exports``) is written
+    With ``xlsx``, the app's export set (``matching.exports.dossier.write_exports``) is written
     instead: the same two tables with more columns, ``financements.csv`` and the workbook.
     """
     if xlsx:
         try:
-            from matching.dossier import write_exports
+            from matching.exports.dossier import write_exports
         except ImportError as exc:
-            msg = "export XLSX indisponible (module matching.dossier absent)"
+            msg = "export XLSX indisponible (module matching.exports.dossier absent)"
             raise CommandError(msg) from exc
         return [Path(p) for p in write_exports(report, out, xlsx=True)]
     return [

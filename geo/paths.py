@@ -2,7 +2,8 @@
 
 The data folder is not a Python package: it holds CSV, GeoJSON and TOML files that
 are read at run time. ``GRAPPES_DATA`` overrides the location (for installs outside
-the source tree).
+the source tree). ``geo`` owns this lookup because it sits below ``matching``: the
+geography must find its files without importing anything from ``matching``.
 """
 
 from __future__ import annotations
@@ -19,16 +20,6 @@ def data_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "data"
 
 
-def rules_dir() -> Path:
-    """Folder of rule sets, one TOML file per call for projects."""
-    return data_dir() / "rules"
-
-
 def geo_dir() -> Path:
     """Folder of the bundled geography reference (communes, départements, régions)."""
     return data_dir() / "geo"
-
-
-def sample_dir() -> Path:
-    """Folder of the bundled synthetic sample region (Centre-Val de Loire)."""
-    return data_dir() / "sample"

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from matching.columns import count_column, flag_column, text_column
-from matching.model import CHAMPS, GroupingRules
+from matching.core.columns import count_column, flag_column, text_column
+from matching.core.model import CHAMPS, GroupingRules
 
 #: DUI statuses that tie an ESMS to its current vendor (the grappe must keep one solution).
 VENDOR_BOUND_STATUTS: tuple[str, ...] = ("conforme", "a_mettre_a_niveau")
@@ -298,7 +298,7 @@ def grappe_violations(
     Parameters
     ----------
     members
-        Rows of the normalised establishments table (``matching.model.ETAB_COLUMNS``) that
+        Rows of the normalised establishments table (``matching.core.model.ETAB_COLUMNS``) that
         form the grappe.
     rules
         The grouping rules of the call for projects.

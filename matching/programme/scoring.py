@@ -4,7 +4,8 @@ Some criteria are computed from the data (isolated autonomous ESMS, several OGs 
 region, several départements of the region); the others can only be declared by the
 applicants (SI roadmap, DPO, interoperability, self-funding...) and count as "not
 declared" until someone ticks them. A funded AMOA line implies "dedicated resources".
-Only the ESMS that count in the project (``matching.validate.counted_mask``) are looked at.
+Only the ESMS that count in the project (``matching.programme.validate.counted_mask``) are looked
+at.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from matching.rules import RuleSet
-from matching.validate import counted_mask, flag_column, text_column
+from matching.programme.rules import RuleSet
+from matching.programme.validate import counted_mask, flag_column, text_column
 
 
 @dataclass
@@ -124,7 +125,7 @@ def score_arrays(
     region_used: str | None = None,
 ) -> Score:
     """:func:`score_grappe` on the arrays of the counted ESMS (region, OG, département,
-    autonomous flag), for callers that already hold them (``matching.costing``)."""
+    autonomous flag), for callers that already hold them (``matching.programme.costing``)."""
     declared = dict(declared or {})
     known = {c.code: c for c in rules.grid.criteria}
     unknown = sorted(set(declared) - set(known))

@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from matching.model import DUI_INCONNU, DUI_STATUTS
-from matching.rules import FundingLineRule, RuleSet
-from matching.scoring import Score, score_arrays
-from matching.validate import (
+from matching.core.model import DUI_INCONNU, DUI_STATUTS
+from matching.programme.rules import FundingLineRule, RuleSet
+from matching.programme.scoring import Score, score_arrays
+from matching.programme.validate import (
     VENDOR_BOUND_STATUTS,
     count_column,
     counted_mask,
@@ -273,7 +273,7 @@ def cost_grappe(
         FINESS EJ of the OG carrying the project (or FINESS ET of one of its ESMS);
         default: the OG with the most ESMS, ties broken by centrality.
     declared
-        Declared criteria of the priority grid (code -> True), see ``matching.scoring``.
+        Declared criteria of the priority grid (code -> True), see ``matching.programme.scoring``.
     region
         The ARS's region for the "of the region" criteria; default: the main region.
 

@@ -348,7 +348,7 @@ def compatibility_graph(
     links: pd.DataFrame | None = None,
 ) -> nx.Graph:
     """Convenience: the graph of one field straight from the normalised table."""
-    from matching.model import GroupingRules
+    from matching.core.model import GroupingRules
     from matching.solver.units import build_units, prepare_esms
 
     rules = rules or GroupingRules()

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from matching.model import CHAMPS, DUI_INCONNU, DUI_STATUTS, GroupingRules
-from matching.paths import rules_dir
+from matching.core.model import CHAMPS, DUI_INCONNU, DUI_STATUTS, GroupingRules
+from matching.core.paths import rules_dir
 
 DEFAULT_RULES = "amorcage-t2-2021"
 SCHEMA_VERSION = 1
@@ -34,9 +34,9 @@ CONDITIONS: tuple[str, ...] = ("tous_petits_og", "porteur_petit_og", "un_petit_o
 #: who the money goes to / which budget pays it
 BENEFICIAIRES: tuple[str, ...] = ("porteur", "editeur")
 LEVIERS: tuple[str, ...] = ("esms_numerique", "sons")
-#: per-ESMS exclusions a rule set can switch on (their wording lives in matching.costing)
+#: per-ESMS exclusions a rule set can switch on (their wording lives in matching.programme.costing)
 ELIGIBILITY_CODES: tuple[str, ...] = ("deja_finance", "champ_non_eligible", "conformite_non_segur")
-#: criteria of the grid computable from the data (matching.scoring)
+#: criteria of the grid computable from the data (matching.programme.scoring)
 COMPUTED_CRITERIA: tuple[str, ...] = ("isole", "multi_og", "multi_departement")
 
 

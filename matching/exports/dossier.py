@@ -6,7 +6,7 @@ d'éligibilité » : « Fournir le nom de l'OG porteur du projet, sa typologie e
 typology of the project, the public, the funding plan and the payment schedule), so that a
 porteur starts from a filled-in draft.
 
-Every CSV goes through ``matching.exports`` (``;`` + BOM, formula neutralisation); the
+Every CSV goes through ``matching.exports.french_excel`` (``;`` + BOM, formula neutralisation); the
 workbook's cells are neutralised the same way (``exports.neutralise_frame``) and laid out
 (bold titles, euro format, widths) with openpyxl in the same pass.
 
@@ -25,18 +25,18 @@ from typing import Any
 
 import pandas as pd
 
-from matching.costing import PROJECT_TYPE_LABELS, GrappeCost, cost_grappe
-from matching.exports import csv_bytes, neutralise_frame, sheet_name, write_csv
-from matching.model import Grappe
-from matching.rules import RuleSet
+from matching.core.model import Grappe
+from matching.exports.french_excel import csv_bytes, neutralise_frame, sheet_name, write_csv
+from matching.programme.costing import PROJECT_TYPE_LABELS, GrappeCost, cost_grappe
+from matching.programme.rules import RuleSet
+from matching.programme.validate import Violation, text_column
 from matching.solver.explain import STATUT_LABELS
-from matching.validate import Violation, text_column
 
 #: the CSV files of an export, in order (also the first sheets of the workbook)
 CSV_FILES: tuple[str, ...] = ("grappes.csv", "etablissements.csv", "financements.csv")
 XLSX_FILE = "grappes.xlsx"
 
-#: ``grappes.csv``: the columns of ``matching.propose.GRAPPES_COLUMNS`` (same names, same
+#: ``grappes.csv``: the columns of ``matching.solver.propose.GRAPPES_COLUMNS`` (same names, same
 #: meaning: ``points`` are the computed criteria) plus the grid score with declared and
 #: implied criteria (``points_grille`` out of ``points_max``), the porteur's name, SONS
 #: money, and the validity after what-if edits
@@ -85,13 +85,13 @@ class ExportSet:
 
 
 def export_set(source: Any) -> ExportSet:
-    """An :class:`ExportSet` from a ``propose`` report or a ``matching.whatif.WhatIf``.
+    """An :class:`ExportSet` from a ``propose`` report or a ``matching.scenarios.whatif.WhatIf``.
 
     A what-if scenario is exported as it stands after the edits (its grappes are rebuilt
     from the current members, porteurs and costs; the solver's explanations are kept for
     the grappes the user did not change).
     """
-    from matching.whatif import WhatIf, cost_from_dict
+    from matching.scenarios.whatif import WhatIf, cost_from_dict
 
     if isinstance(source, ExportSet):
         return source
@@ -447,7 +447,8 @@ def workbook_bytes(source: Any) -> bytes:
     ``dossier <id>`` sheet per grappe, laid out for reading and printing.
 
     Written in one pass (pandas + openpyxl, text cells neutralised by
-    ``matching.exports.neutralise_frame``) and styled before saving: re-opening a workbook
+    ``matching.exports.french_excel.neutralise_frame``) and styled before saving: re-opening a
+    workbook
     with openpyxl to style it would triple the time on a région's establishments sheet.
     """
     from openpyxl.styles import Font, PatternFill
@@ -504,7 +505,7 @@ def _letter(index: int) -> str:
 def write_exports(report: Any, out_dir: str | Path, xlsx: bool = True) -> list[Path]:
     """Write the CSV set (and the XLSX workbook when ``xlsx``) into ``out_dir``.
 
-    ``report`` is a ``matching.propose`` report, a ``matching.whatif.WhatIf`` or an
+    ``report`` is a ``matching.solver.propose`` report, a ``matching.scenarios.whatif.WhatIf`` or an
     :class:`ExportSet`. Returns the written paths, in order.
     """
     folder = Path(out_dir)

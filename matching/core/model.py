@@ -112,7 +112,7 @@ class LoadResult:
 class GroupingRules:
     """The hard rules and computable points the solver needs from a rule set.
 
-    ``matching.rules.RuleSet.grouping`` builds one from a rule file; the defaults are
+    ``matching.programme.rules.RuleSet.grouping`` builds one from a rule file; the defaults are
     those of the amorçage temps 2 call (000) so tests can build instances without files.
     """
 

@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from matching.ingest import IngestError, load
-from matching.partners import DEFAULT_MAX_KM, PartnerReport, find_partners
-from matching.sample import resolve_input
-from matching.validate import text_column
+from matching.ingest.sample import resolve_input
+from matching.programme.validate import text_column
+from matching.scenarios.partners import DEFAULT_MAX_KM, PartnerReport, find_partners
 
 
 def _euros(value: float) -> str:
@@ -95,8 +95,8 @@ def partenaires(
     La proposition est calculée pour la région et le champ de l'ESMS, puis chaque cible
     proche est revalidée et rechiffrée avec l'ESMS (et son OG) en plus.
     """
-    from matching.propose import propose
-    from matching.whatif import WhatIf
+    from matching.scenarios.whatif import WhatIf
+    from matching.solver.propose import propose
 
     console = Console(stderr=as_json)
     try:

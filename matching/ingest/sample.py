@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from matching.paths import sample_dir
+from matching.core.paths import sample_dir
 from matching.synthetic import (
     CATEGORIES,
     EDITEURS,
@@ -26,7 +26,7 @@ from matching.synthetic import (
 )
 
 if TYPE_CHECKING:
-    from matching.model import LoadResult
+    from matching.core.model import LoadResult
 
 #: INSEE code of the sample région (Centre-Val de Loire) and the generator seed.
 SAMPLE_REGION = "24"

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from matching.sample import SAMPLE_REGION, sample_paths
+from matching.ingest.sample import SAMPLE_REGION, sample_paths
 
 _KIND = (
     "établissements (extrait FINESS etalab cs1100507, avec géolocalisation)",

@@ -11,11 +11,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from matching.check import summarise
-from matching.exports import write_csv
+from matching.core.model import LoadResult
+from matching.exports.french_excel import write_csv
 from matching.ingest import DEFAULT_MAX_BYTES, IngestError, load
-from matching.model import LoadResult
-from matching.sample import resolve_input
+from matching.ingest.check import summarise
+from matching.ingest.sample import resolve_input
 
 #: rejected rows shown in the terminal (all of them go to rejets.csv with --out)
 MAX_REJECTS_SHOWN = 50

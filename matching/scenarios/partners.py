@@ -3,7 +3,7 @@
 An ARS that wants to bring an isolated autonomous ESMS into the programme needs, for that
 ESMS, the nearby grappes and OGs ranked by how well the move would work: distance, shared
 DUI vendor, field, legal status, and what joining would change for the grappe: validity
-(``matching.validate``), points and funding (``matching.costing``).
+(``matching.programme.validate``), points and funding (``matching.programme.costing``).
 
 The unit that moves is the ESMS's OG with its ESMS of the field (the programme never splits
 an OG between grappes); for an autonomous ESMS that is the ESMS alone.
@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 
 from geo.distances import centre, haversine_km
-from matching.costing import common_vendor, cost_grappe
-from matching.model import CHAMPS
+from matching.core.model import CHAMPS
+from matching.programme.costing import common_vendor, cost_grappe
+from matching.programme.validate import grappe_violations, text_column
+from matching.scenarios.whatif import WhatIf
 from matching.solver.explain import STATUT_LABELS
-from matching.validate import grappe_violations, text_column
-from matching.whatif import WhatIf
 
 #: One point of the grid is worth this many kilometres in the ranking.
 KM_PER_POINT = 10.0
@@ -187,7 +187,7 @@ def find_partners(
     Parameters
     ----------
     scenario
-        The current grouping (a :class:`matching.whatif.WhatIf`, whose cached costs are
+        The current grouping (a :class:`matching.scenarios.whatif.WhatIf`, whose cached costs are
         reused for the "before" figures).
     top
         Options returned, at most.

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from matching.model import CHAMPS, HORS_CHAMP, STATUTS_AGREGES
-from matching.paths import data_dir
+from matching.core.model import CHAMPS, HORS_CHAMP, STATUTS_AGREGES
+from matching.core.paths import data_dir
 
 STATUT_INCONNU = "inconnu"
 _TRUE = "oui"
