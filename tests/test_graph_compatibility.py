@@ -10,11 +10,11 @@ from solver_factories import make_etab, og_rows, random_region
 
 from geo.distances import pairwise_km
 from matching.core.model import GroupingRules
+from matching.ingest.links import read_links
 from matching.solver.graph import (
     GraphWeights,
     build_graph,
     compatibility_graph,
-    read_links,
     unit_edges,
     vendor_relation,
 )

@@ -10,14 +10,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from matching.core.formatting import euros
 from matching.ingest import IngestError, load
 from matching.ingest.sample import resolve_input
 from matching.programme.validate import text_column
 from matching.scenarios.partners import DEFAULT_MAX_KM, PartnerReport, find_partners
-
-
-def _euros(value: float) -> str:
-    return f"{value:,.0f} €".replace(",", " ")
 
 
 def print_report(console: Console, report: PartnerReport) -> None:
@@ -36,8 +33,8 @@ def print_report(console: Console, report: PartnerReport) -> None:
         state = "reste valide" if d.get("valide_apres") else "deviendrait invalide"
         console.print(
             f"Actuellement dans la grappe {report.grappe_actuelle} : en la quittant, elle "
-            f"{state} ({_euros(d.get('financement_avant', 0))} → "
-            f"{_euros(d.get('financement_apres', 0))}).",
+            f"{state} ({euros(d.get('financement_avant', 0))} → "
+            f"{euros(d.get('financement_apres', 0))}).",
             highlight=False,
         )
     else:
@@ -59,7 +56,7 @@ def print_report(console: Console, report: PartnerReport) -> None:
             o.statut,
             "oui" if o.valide_apres else "non",
             f"{o.points_avant} → {o.points_apres}",
-            f"{_euros(o.financement_avant)} → {_euros(o.financement_apres)}",
+            f"{euros(o.financement_avant)} → {euros(o.financement_apres)}",
             " | ".join(o.regles_enfreintes),
         )
     console.print(table)

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from matching.core.formatting import euros
 from matching.core.model import CHAMPS, LoadResult
 from matching.exports.french_excel import write_csv
 from matching.solver.propose import DEFAULT_TIME_LIMIT, ProposalReport, propose
@@ -20,12 +21,6 @@ RULES_HELP = "Jeu de règles : nom (voir grappes rules) ou fichier .toml."
 
 class CommandError(ValueError):
     """A user input the command cannot use (French message)."""
-
-
-def _euros(amount: float) -> str:
-    if amount != amount:  # NaN
-        return "—"
-    return f"{amount:,.0f} €".replace(",", " ")
 
 
 def load_input(file: Path | None, ej: Path | None, dui: Path | None, sample: bool) -> LoadResult:
@@ -42,7 +37,7 @@ def read_links_file(path: Path | None):
     """Known partnerships (``finess_ej_a;finess_ej_b``) or None."""
     if path is None:
         return None
-    from matching.solver.graph import read_links
+    from matching.ingest.links import read_links
 
     if not path.is_file():
         msg = f"{path} : fichier de liens introuvable"
@@ -99,7 +94,7 @@ def print_report(console: Console, report: ProposalReport) -> None:
             str(row.n_og),
             row.departements,
             str(row.points),
-            _euros(float(row.total)),
+            euros(float(row.total)),
             row.porteur,
             f"{row.mean_km:.0f} / {row.max_km:.0f} km",
             str(n_warnings.get(row.grappe, 0)) if n_warnings.get(row.grappe) else "",
@@ -116,7 +111,7 @@ def print_report(console: Console, report: ProposalReport) -> None:
         f"[bold]{stats.get('esms_placed', 0)}[/bold] ESMS placés sur "
         f"{stats.get('esms_eligible', 0)} éligibles ; ESMS de petits OG placés : "
         f"{placed_small} / {small} (borne supérieure {stats.get('upper_bound', '?')}) ; "
-        f"points : {stats.get('points', 0)} ; financement total : {_euros(total)} ; "
+        f"points : {stats.get('points', 0)} ; financement total : {euros(total)} ; "
         f"calcul : {stats.get('runtime_s', 0):.1f} s.",
         highlight=False,
     )

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from matching.core.formatting import euros
 from matching.core.model import ETAB_COLUMNS
 from matching.exports.french_excel import write_csv
 from matching.programme.costing import PROJECT_TYPE_LABELS, GrappeCost, cost_grappe
@@ -34,10 +35,6 @@ RULES_HELP = "Jeu de règles : nom (grappes rules) ou fichier .toml."
 
 class InputError(ValueError):
     """A user file cannot be used; the message names the line and the field."""
-
-
-def _euros(amount: float) -> str:
-    return f"{amount:,.0f} €".replace(",", " ")
 
 
 # --------------------------------------------------------------------------- reading
@@ -341,7 +338,7 @@ def show_rules(console: Console, r: RuleSet) -> None:
         cond = f" ; {ln.condition}" if ln.condition else ""
         cap = f" ; plafond {ln.cap}" if ln.cap is not None else ""
         t.add_row(ln.label + extra, ln.basis + cond + cap, ", ".join(ln.types), size, segur,
-                  _euros(ln.amount), ln.source)
+                  euros(ln.amount), ln.source)
     console.print(t)
     cap = "aucun" if r.max_funded_esms is None else f"{r.max_funded_esms} ESMS"
     console.print(f"Plafond d'ESMS financés par projet : {cap}. Type de projet par statut DUI : "
@@ -379,12 +376,12 @@ def _print_costs(console: Console, rows: list[dict[str, Any]], warnings: list[st
     for g in rows:
         t.add_row(g["id"], g["champ"], str(g["n_esms"]), str(g["n_funded"]),
                   PROJECT_TYPE_LABELS.get(g["project_type"], g["project_type"]),
-                  g["vendor"] or "—", g["porteur"], _euros(g["total"]),
-                  _euros(g["sons_vendor"]), f"{g['score']['total']}/{g['score']['max']}",
+                  g["vendor"] or "—", g["porteur"], euros(g["total"]),
+                  euros(g["sons_vendor"]), f"{g['score']['total']}/{g['score']['max']}",
                   str(len(g["violations"])) if g["violations"] else "aucune")
     console.print(t)
     total = sum(g["total"] for g in rows)
-    console.print(f"Total ESMS numérique : [bold]{_euros(total)}[/bold].")
+    console.print(f"Total ESMS numérique : [bold]{euros(total)}[/bold].")
     for w in warnings:
         console.print(f"[yellow]{w}[/yellow]")
     for g in rows:
@@ -430,27 +427,27 @@ def _write_cost_outputs(out: Path, rows: list[dict[str, Any]]) -> list[Path]:
 
 
 def _print_selection(console: Console, sel: Selection) -> None:
-    t = Table(title=f"Fenêtres (enveloppe {_euros(sel.envelope)}, mode {sel.mode})",
+    t = Table(title=f"Fenêtres (enveloppe {euros(sel.envelope)}, mode {sel.mode})",
               title_justify="left")
     for col in ("Fenêtre", "Plafond cumulé", "Dépensé", "Cumulé", "Report", "Grappes"):
         t.add_column(col, justify="left" if col == "Fenêtre" else "right")
     for w in sel.windows:
-        t.add_row(w["libelle"], _euros(w["plafond_cumule"]), _euros(w["depense"]),
-                  _euros(w["depense_cumulee"]), _euros(w["report"]), str(w["grappes"]))
+        t.add_row(w["libelle"], euros(w["plafond_cumule"]), euros(w["depense"]),
+                  euros(w["depense_cumulee"]), euros(w["report"]), str(w["grappes"]))
     console.print(t)
     t = Table(title="Grappes financées", title_justify="left")
     for col in ("Grappe", "Fenêtre", "Coût", "Points", "Départements", "Champ", "Statut"):
         t.add_column(col, justify="right" if col in ("Coût", "Points") else "left")
     for r in sel.funded.itertuples(index=False):
-        t.add_row(r.grappe, r.libelle_fenetre, _euros(r.cout), str(r.points), r.departements,
+        t.add_row(r.grappe, r.libelle_fenetre, euros(r.cout), str(r.points), r.departements,
                   r.champ, r.statut)
     console.print(t)
-    console.print(f"{len(sel.funded)} grappe(s) financée(s) pour {_euros(sel.total_cost)}, "
+    console.print(f"{len(sel.funded)} grappe(s) financée(s) pour {euros(sel.total_cost)}, "
                   f"[bold]{sel.total_points}[/bold] points"
                   + ("" if sel.optimal else " (limite de temps atteinte : optimum non prouvé)")
                   + ".")
     for r in sel.not_funded.itertuples(index=False):
-        console.print(f"  non financée : {r.grappe} ({_euros(r.cout)}, {r.points} points) — "
+        console.print(f"  non financée : {r.grappe} ({euros(r.cout)}, {r.points} points) — "
                       f"{r.raison}")
     for note in sel.notes:
         console.print(f"[yellow]{note}[/yellow]")

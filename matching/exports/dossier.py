@@ -26,11 +26,11 @@ from typing import Any
 import pandas as pd
 
 from matching.core.model import Grappe
+from matching.core.vocabulary import STATUT_LABELS, TYPOLOGIE_LABELS
 from matching.exports.french_excel import csv_bytes, neutralise_frame, sheet_name, write_csv
 from matching.programme.costing import PROJECT_TYPE_LABELS, GrappeCost, cost_grappe
 from matching.programme.rules import RuleSet
 from matching.programme.validate import Violation, text_column
-from matching.solver.explain import STATUT_LABELS
 
 #: the CSV files of an export, in order (also the first sheets of the workbook)
 CSV_FILES: tuple[str, ...] = ("grappes.csv", "etablissements.csv", "financements.csv")
@@ -60,7 +60,6 @@ LEVER_LABELS: dict[str, str] = {
     "esms_numerique": "ESMS numérique",
     "sons": "SONS (versé à l'éditeur, hors total)",
 }
-TYPOLOGIE_LABELS: dict[str, str] = {"petit": "petit OG", "moyen": "OG moyen", "gros": "gros OG"}
 EURO_FORMAT = '#,##0 "€"'
 #: dossier sheet: number of columns of the layout and their widths
 DOSSIER_WIDTH = 8

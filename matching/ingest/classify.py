@@ -12,11 +12,8 @@ import pandas as pd
 from geo.distances import haversine_km
 from matching.core.model import CHAMPS, HORS_CHAMP
 from matching.core.nomenclature import categories, medicalise_from_mft
+from matching.core.vocabulary import OG_GROS_MIN, OG_MOYEN_MIN
 from matching.ingest.base import format_lines
-
-#: OG typology thresholds (002 "Comment se regrouper"): petit < 15, moyen 15-49, gros >= 50
-MOYEN_MIN = 15
-GROS_MIN = 50
 
 WARN_OG_SCOPE = (
     "Les nombres d'ESMS par OG (typologie petit / moyen / gros, autonomie) sont comptés dans "
@@ -76,7 +73,7 @@ def og_profile(finess_ej: pd.Series, champ: pd.Series, sanitaire: pd.Series) -> 
     og_san = np.bincount(codes, weights=san, minlength=len(uniques))[codes] > 0
     out = pd.DataFrame(index=finess_ej.index)
     out["og_nb_esms"] = nb
-    typologie = np.where(nb >= GROS_MIN, "gros", np.where(nb >= MOYEN_MIN, "moyen", "petit"))
+    typologie = np.where(nb >= OG_GROS_MIN, "gros", np.where(nb >= OG_MOYEN_MIN, "moyen", "petit"))
     out["og_typologie"] = pd.array(typologie, dtype="string")
     out["og_sanitaire"] = pd.array(og_san, dtype="boolean")
     out["autonome"] = pd.array((nb == 1) & ~og_san, dtype="boolean")

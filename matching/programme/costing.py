@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matching.core.formatting import euros
 from matching.core.model import DUI_INCONNU, DUI_STATUTS
 from matching.programme.rules import FundingLineRule, RuleSet
 from matching.programme.scoring import Score, score_arrays
@@ -135,10 +136,6 @@ def _list(values: list[str], limit: int = 10) -> str:
     values = sorted(values)
     shown = ", ".join(values[:limit])
     return shown + (f" … (+{len(values) - limit})" if len(values) > limit else "")
-
-
-def _euros(amount: float) -> str:
-    return f"{amount:,.0f} €".replace(",", " ")
 
 
 def _common_vendor_arrays(statut: np.ndarray, key: np.ndarray, raw: np.ndarray,
@@ -471,5 +468,5 @@ def cost_grappe(
 
 def describe(cost: GrappeCost) -> str:
     """A short French summary line, for the CLI."""
-    return (f"{_euros(cost.total)} ({PROJECT_TYPE_LABELS.get(cost.project_type, cost.project_type)}"
+    return (f"{euros(cost.total)} ({PROJECT_TYPE_LABELS.get(cost.project_type, cost.project_type)}"
             f", {cost.n_funded} ESMS financés, {cost.score.total}/{cost.score.max} points)")

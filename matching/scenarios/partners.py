@@ -24,10 +24,10 @@ import pandas as pd
 
 from geo.distances import centre, haversine_km
 from matching.core.model import CHAMPS
+from matching.core.vocabulary import STATUT_LABELS
 from matching.programme.costing import common_vendor, cost_grappe
 from matching.programme.validate import grappe_violations, text_column
 from matching.scenarios.whatif import WhatIf
-from matching.solver.explain import STATUT_LABELS
 
 #: One point of the grid is worth this many kilometres in the ranking.
 KM_PER_POINT = 10.0

@@ -24,17 +24,12 @@ from typing import Any
 import pandas as pd
 
 from matching.core.model import CHAMPS, Grappe
+from matching.core.vocabulary import SOLVER_SET_ASIDE
 from matching.programme.costing import FundingLine, GrappeCost, Instalment, cost_grappe
 from matching.programme.rules import RuleSet
 from matching.programme.scoring import Score
 from matching.programme.validate import Violation, counted_mask, grouping_violations, text_column
 from matching.solver import Constraints, GrappeSolver
-
-#: reason codes of ESMS the solver never considered (they take no part in the checks)
-SOLVER_SET_ASIDE: frozenset[str] = frozenset(
-    {"sanitaire", "hors_champ", "champ_non_traite", "deja_finance", "exclu", "sans_og",
-     "sans_coordonnees", "hors_region"}
-)  # fmt: skip
 
 EVALUATION_COLUMNS: tuple[str, ...] = (
     "grappe", "champ", "n_esms", "n_og", "porteur", "valide", "regles_enfreintes", "points",

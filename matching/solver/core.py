@@ -21,11 +21,11 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 
 from matching.core.model import CHAMPS, GroupingRules
+from matching.core.vocabulary import SET_ASIDE_TEXT
 from matching.solver.attach import attach_other_fields, extend_grappe
 from matching.solver.candidates import CandidateParams, compatible_with, generate
 from matching.solver.evaluate import Evaluator
 from matching.solver.explain import (
-    SET_ASIDE_TEXT,
     describe_grappe,
     explain_unit,
     near_miss,
@@ -239,7 +239,7 @@ class GrappeSolver:
         Build grappes across régions (one sub-problem per field for the whole table).
     links
         Known partnerships (``finess_ej_a``, ``finess_ej_b``), see
-        ``matching.solver.graph.read_links``.
+        ``matching.ingest.links.read_links``.
     progress
         Called with a French message and the share done (0..1).
     workers

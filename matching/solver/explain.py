@@ -14,36 +14,11 @@ import numpy as np
 import pandas as pd
 
 from geo.distances import EARTH_RADIUS_KM, haversine_km
+from matching.core.formatting import km_text
 from matching.core.model import Grappe
+from matching.core.vocabulary import STATUT_LABELS
 from matching.solver.evaluate import Evaluator
 from matching.solver.units import text
-
-STATUT_LABELS: dict[str, str] = {
-    "public": "public",
-    "prive_non_lucratif": "privé non lucratif",
-    "prive_commercial": "privé commercial",
-    "etranger": "étranger",
-    "inconnu": "statut inconnu",
-    "": "statut inconnu",
-}
-
-#: French sentence per reason code of ESMS set aside before grouping.
-SET_ASIDE_TEXT: dict[str, str] = {
-    "sanitaire": "établissement sanitaire : hors du champ médico-social du programme",
-    "hors_champ": "champ {champ} non éligible à cet appel à projets",
-    "hors_programme": "hors du champ du programme (catégorie ni PA, PH, DOM, PDS, PDE, AHI, PJM)",
-    "champ_non_traite": "champ {champ} non traité dans cette proposition",
-    "deja_finance": "déjà financé (ESMS numérique ou SONS) : non compté",
-    "exclu": "exclu par l'utilisateur",
-    "sans_og": "OG (FINESS EJ) manquant : rattachement impossible",
-    "sans_coordonnees": "coordonnées manquantes : distances impossibles à calculer",
-    "hors_region": "hors de la région étudiée",
-}
-
-
-def km_text(value: float) -> str:
-    """'12,3 km' (French decimal comma)."""
-    return f"{value:.1f}".replace(".", ",") + " km"
 
 
 def _names(ev: Evaluator, ids) -> str:

@@ -17,11 +17,7 @@ exploration, the app and explanations.
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import networkx as nx
@@ -32,9 +28,6 @@ from geo.distances import neighbours_within
 
 if TYPE_CHECKING:
     from matching.solver.units import Units
-
-#: FINESS number pattern (finess.md §3).
-FINESS_RE = re.compile(r"^[0-9][0-9A-Z][0-9]{7}$")
 
 #: How two OGs' DUI situations relate.
 VENDOR_RELATIONS: tuple[str, ...] = ("meme", "libre", "changement", "conflit")
@@ -82,65 +75,6 @@ class GraphWeights:
         if self.max_km <= 0:
             msg = "GraphWeights.max_km : une distance strictement positive est attendue"
             raise ValueError(msg)
-
-
-# --------------------------------------------------------------------------- known links
-
-
-def read_links(source: str | Path | bytes | pd.DataFrame) -> pd.DataFrame:
-    """Known partnerships between OGs from a CSV ``finess_ej_a;finess_ej_b``.
-
-    Accepts ``;`` or ``,``, UTF-8 (with or without BOM) or latin-1. Returns a frame with the
-    two columns, each pair once (sorted). Raises ``ValueError`` with a French message naming
-    the line and the field for a malformed file.
-    """
-    if isinstance(source, pd.DataFrame):
-        frame = source.copy()
-        lines = list(range(2, len(frame) + 2))
-    else:
-        raw = source if isinstance(source, bytes) else Path(source).read_bytes()
-        try:
-            content = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            content = raw.decode("latin-1")
-        first = content.splitlines()[0] if content.strip() else ""
-        sep = ";" if first.count(";") >= first.count(",") else ","
-        reader = csv.reader(io.StringIO(content), delimiter=sep)
-        rows = [r for r in reader]
-        if not rows:
-            msg = "fichier de liens vide : en-tête finess_ej_a;finess_ej_b attendu"
-            raise ValueError(msg)
-        header = [h.strip().lower() for h in rows[0]]
-        for col in ("finess_ej_a", "finess_ej_b"):
-            if col not in header:
-                msg = f"fichier de liens, ligne 1 : colonne {col} manquante"
-                raise ValueError(msg)
-        ia, ib = header.index("finess_ej_a"), header.index("finess_ej_b")
-        data, lines = [], []
-        for number, row in enumerate(rows[1:], start=2):
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) <= max(ia, ib):
-                msg = f"fichier de liens, ligne {number} : colonne finess_ej_b manquante"
-                raise ValueError(msg)
-            data.append((row[ia].strip(), row[ib].strip()))
-            lines.append(number)
-        frame = pd.DataFrame(data, columns=["finess_ej_a", "finess_ej_b"])
-    for col in ("finess_ej_a", "finess_ej_b"):
-        if col not in frame.columns:
-            msg = f"liens : colonne {col} manquante"
-            raise ValueError(msg)
-        values = frame[col].astype("string").fillna("").str.strip()
-        for line, value in zip(lines, values, strict=True):
-            if not FINESS_RE.match(value):
-                msg = f"fichier de liens, ligne {line}, champ {col} : FINESS invalide {value!r}"
-                raise ValueError(msg)
-        frame[col] = values
-    a = frame[["finess_ej_a", "finess_ej_b"]].min(axis=1)
-    b = frame[["finess_ej_a", "finess_ej_b"]].max(axis=1)
-    out = pd.DataFrame({"finess_ej_a": a, "finess_ej_b": b}).astype("string")
-    out = out[out["finess_ej_a"] != out["finess_ej_b"]]
-    return out.drop_duplicates().sort_values(["finess_ej_a", "finess_ej_b"]).reset_index(drop=True)
 
 
 def link_pairs(units: Units, links: pd.DataFrame | None) -> set[frozenset[int]]:

@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 
 from matching.core.model import ETAB_COLUMNS, Grappe, GroupingRules, LoadResult
+from matching.core.vocabulary import SET_ASIDE_TEXT
 from matching.solver import Constraints, GrappeSolver, Proposal, SolverWeights
-from matching.solver.explain import SET_ASIDE_TEXT
 from matching.solver.graph import GraphWeights
 from matching.solver.units import text
 

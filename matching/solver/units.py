@@ -57,16 +57,6 @@ class Constraints:
         return not (self.together or self.apart or self.excluded_esms or self.forced)
 
 
-#: Reason codes for ESMS set aside before grouping (French words in ``explain``).
-SET_ASIDE_CODES: tuple[str, ...] = (
-    "sanitaire",
-    "hors_champ",
-    "champ_non_traite",
-    "deja_finance",
-    "exclu",
-    "sans_og",
-    "sans_coordonnees",
-)
 
 
 def unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

@@ -1,0 +1,77 @@
+"""The programme's shared words: reason codes, labels and default thresholds, one home each.
+
+Every layer (ingest, solver, programme rules, scenarios, exports, app) names the same things;
+keeping the codes and their French labels here is what makes "hors_region" mean the same
+sentence in the CLI, the app and the files. Codes are stable identifiers for programs; labels
+are what a user reads.
+"""
+
+from __future__ import annotations
+
+#: French label of each aggregated legal status (``statut_agrege``).
+STATUT_LABELS: dict[str, str] = {
+    "public": "public",
+    "prive_non_lucratif": "privé non lucratif",
+    "prive_commercial": "privé commercial",
+    "etranger": "étranger",
+    "inconnu": "statut inconnu",
+    "": "statut inconnu",
+}
+
+#: French label of each DUI status (``dui_statut``).
+DUI_STATUT_LABELS: dict[str, str] = {
+    "aucun": "aucun DUI",
+    "non_conforme": "non conforme",
+    "a_mettre_a_niveau": "à mettre à niveau",
+    "conforme": "conforme",
+    "inconnu": "inconnu",
+    "": "inconnu",
+}
+
+#: French label of each field (``champ``).
+CHAMP_LABELS: dict[str, str] = {
+    "PA": "personnes âgées",
+    "PH": "personnes handicapées",
+    "DOM": "domicile",
+    "PDS": "publics en difficulté spécifique",
+    "PDE": "protection de l'enfance",
+    "AHI": "accueil, hébergement, insertion",
+    "PJM": "protection juridique des majeurs",
+    "hors_champ": "hors champ",
+}
+
+#: French label of each OG typology (size in the loaded file).
+TYPOLOGIE_LABELS: dict[str, str] = {"petit": "petit OG", "moyen": "OG moyen", "gros": "gros OG"}
+
+#: French sentence per reason code of ESMS set aside before grouping.
+SET_ASIDE_TEXT: dict[str, str] = {
+    "sanitaire": "établissement sanitaire : hors du champ médico-social du programme",
+    "hors_champ": "champ {champ} non éligible à cet appel à projets",
+    "hors_programme": "hors du champ du programme (catégorie ni PA, PH, DOM, PDS, PDE, AHI, PJM)",
+    "champ_non_traite": "champ {champ} non traité dans cette proposition",
+    "deja_finance": "déjà financé (ESMS numérique ou SONS) : non compté",
+    "exclu": "exclu par l'utilisateur",
+    "sans_og": "OG (FINESS EJ) manquant : rattachement impossible",
+    "sans_coordonnees": "coordonnées manquantes : distances impossibles à calculer",
+    "hors_region": "hors de la région étudiée",
+}
+
+#: Codes of ESMS the solver sets aside before grouping, in the order they are tested.
+SET_ASIDE_CODES: tuple[str, ...] = (
+    "sanitaire",
+    "hors_champ",
+    "champ_non_traite",
+    "deja_finance",
+    "exclu",
+    "sans_og",
+    "sans_coordonnees",
+)
+
+#: Set-aside codes, with the scope filter's "hors_region": ESMS that take no part in the checks.
+SOLVER_SET_ASIDE: frozenset[str] = frozenset((*SET_ASIDE_CODES, "hors_region"))
+
+#: Default OG typology of a loaded file (000: "petites structures" < 15 ESMS, "gros OG" ≥ 50).
+#: Descriptive only (``grappes check``): grouping and costing read the thresholds of the rule set
+#: (``regroupement.petit_og``, ``regroupement.gros_og``).
+OG_MOYEN_MIN = 15
+OG_GROS_MIN = 50
