@@ -144,7 +144,9 @@ def write_outputs(result: LoadResult, out: Path) -> tuple[Path, Path]:
 
 def check(
     file: Annotated[
-        Path | None, typer.Argument(help="Flux FINESS+ (.json.gz), extrait FINESS etalab ou modèle CSV.")
+        Path | None, typer.Argument(
+            help="Flux FINESS+ (.json.gz), extrait FINESS etalab ou modèle CSV."
+        )
     ] = None,
     ej: Annotated[
         Path | None, typer.Option("--ej", help="Extrait des entités juridiques (cs1100501).")

@@ -335,7 +335,7 @@ def propose(
     )
     proposal = solver.solve(scoped, champ=champ, locks=constraints)
     if links_note:
-        proposal.stats["liens_fichier"] = int(len(result.liens)) if result.liens is not None else 0
+        proposal.stats["liens_fichier"] = len(result.liens) if result.liens is not None else 0
         proposal.stats.setdefault("warnings", []).append(links_note)
     report = ProposalReport(
         proposal=proposal,

@@ -1,6 +1,7 @@
 """Write a synthetic register in the FINESS+ open-data JSON flow (``finess-structures``).
 
-Why: since 2026 the register is published as a daily ``finess-structures-journalier-AAAAMMJJ.json.gz``
+Why: since 2026 the register is published as a daily
+``finess-structures-journalier-AAAAMMJJ.json.gz``
 (project reference ``finess-plus.md``); the sample, the tests and the benchmark need files in that
 format with the same establishments as the etalab CSV written by ``matching.synthetic``, so
 that both readers can be checked against each other.
@@ -114,8 +115,9 @@ def _ege(row: dict[str, Any], ege_id: int) -> dict[str, Any]:
         address["coordonneesGeographique"] = coords
     addresses = [address]
     if row["reception_first"]:
-        addresses.insert(0, {"usageAdresse": "06", "cogCommune": row["ej_commune"],
-                             "codePostal": str(row["ej_commune"])[:5]})  # fmt: skip
+        commune = row["ej_commune"]
+        reception = {"usageAdresse": "06", "cogCommune": commune, "codePostal": commune[:5]}
+        addresses.insert(0, reception)
     phones = row["telephone"]
     if row["two_phones"]:
         phones = f"{row['telephone']}/{row['telecopie']}"
@@ -149,10 +151,10 @@ def _pmej(ej: dict[str, Any], pm_id: int, eges: list[dict[str, Any]]) -> dict[st
     }
     if ej.get("datefermeture"):
         infos["dateFermeture"] = ej["datefermeture"]
+    seat = str(ej["commune_insee"])
     return {
         "informationsGeneralesPMEJ": infos,
-        "adresse": [{"usageAdresse": "02", "cogCommune": ej["commune_insee"],
-                     "codePostal": str(ej["commune_insee"])[:5]}],  # fmt: skip
+        "adresse": [{"usageAdresse": "02", "cogCommune": seat, "codePostal": seat[:5]}],
         "contact": [],
         "engagement": [],
         "evenement": [],
@@ -163,10 +165,10 @@ def _pmej(ej: dict[str, Any], pm_id: int, eges: list[dict[str, Any]]) -> dict[st
 
 
 def _closed_rows(et: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """Closed establishments (copies of real rows under new FINESS numbers), set aside by readers."""
+    """Closed establishments (copies of rows under new FINESS numbers), set aside by readers."""
     from matching.synthetic import luhn_key
 
-    n = max(1, int(round(len(et) * SHARE_CLOSED)))
+    n = max(1, round(len(et) * SHARE_CLOSED))
     picked = et.iloc[np.sort(rng.choice(len(et), size=min(n, len(et)), replace=False))].copy()
     used = set(et["nofinesset"])
     numbers = []

@@ -89,11 +89,11 @@ def sniff_bytes(head: bytes) -> bool:
     """
     if head.startswith(GZIP_MAGIC):
         inner = _json_head(gunzip_head(head))
-        if inner.startswith(b"{"):
+        # JSON of any shape, or a head too damaged to tell: the stream reader says what is wrong
+        if not inner or inner[:1] in b'{["-0123456789' or inner.startswith((b"true", b"null")):
             return True
-        what = "du JSON qui n'est pas un objet" if inner.startswith(b"[") else "autre chose"
         msg = (
-            f"fichier compressé gzip contenant {what} : attendu le flux FINESS+ "
+            "fichier compressé gzip qui ne contient pas de JSON : attendu le flux FINESS+ "
             "« finess-structures-journalier-AAAAMMJJ.json.gz » (un objet JSON avec pmej), "
             "ou un extrait etalab CSV décompressé"
         )
@@ -362,6 +362,7 @@ class _State:
     groups: list[tuple[str, str, list[str], list[str]]] = field(default_factory=list)
     pmej: int = 0
     pmej_fermes: int = 0
+    counter: Any = None  # the _Counted view of the JSON text (bytes read so far)
     top: dict[str, Any] = field(default_factory=dict)
 
 
@@ -386,10 +387,8 @@ def _take_pmej(pm: Any, index: int, state: _State, mft: dict[str, str]) -> None:
     state.pmej += 1
     where = f"pmej[{index}]"
     if not isinstance(pm, dict):
-        state.rejets.append(
-            Rejet(0, "pmej", "élément qui n'est pas un objet JSON : ignoré", str(pm)[:60], "",
-                  path=where)  # fmt: skip
-        )
+        reason = "élément qui n'est pas un objet JSON : ignoré"
+        state.rejets.append(Rejet(0, "pmej", reason, str(pm)[:60], "", path=where))
         return
     infos = pm.get("informationsgeneralespmej")
     infos = infos if isinstance(infos, dict) else {}
@@ -513,10 +512,11 @@ def _stream(raw: Any, state: _State, progress: Progress | None, total: int, coun
                     msg += f" pour {key}, un tableau [...] est attendu"
                     raise IngestError(msg)
                 seen_pmej = seen_pmej or key == "pmej"
-                index = 0
+                index = -1
                 for ev, val in events:
                     if ev == "end_array":
                         break
+                    index += 1  # not enumerate: the events iterator is shared with _build
                     item = _build(events, ev, val)
                     if key == "pmej":
                         _take_pmej(item, index, state, mft)
@@ -524,7 +524,6 @@ def _stream(raw: Any, state: _State, progress: Progress | None, total: int, coun
                             progress(_position(counted, total), total)
                     else:
                         _take_group(key, item, index, state)
-                    index += 1
             elif ev in ("start_map", "start_array"):
                 _skip(events, ev)
             else:
@@ -542,7 +541,8 @@ def _stream(raw: Any, state: _State, progress: Progress | None, total: int, coun
     except (_Broken, StopIteration) as exc:
         raise IngestError(_broken_message(state, "fin de fichier prématurée")) from exc
     except ijson.JSONError as exc:
-        raise IngestError(_broken_message(state, str(exc).strip()[:120])) from exc
+        detail = " ".join(str(exc).split())[:160]
+        raise IngestError(_broken_message(state, f"JSON invalide ({detail})")) from exc
     except EOFError as exc:
         raise IngestError(_broken_message(state, "archive gzip tronquée")) from exc
     except (gzip.BadGzipFile, zlib.error) as exc:
@@ -563,6 +563,8 @@ def _broken_message(state: _State, detail: str) -> str:
     done = state.pmej
     where = f"pendant pmej[{done}]" if done or state.paths else "avant le premier pmej"
     last = f", dernier établissement lu : {state.paths[-1]}" if state.paths else ""
+    if state.counter is not None:
+        last += ", vers l'octet " + f"{state.counter.count:,}".replace(",", " ") + " du JSON"
     return (
         f"flux FINESS+ illisible {where} ({done} entité(s) juridique(s) lue(s){last}) : "
         f"{detail}. Rien n'a été chargé : retéléchargez le fichier."
@@ -663,7 +665,8 @@ def group_links(state: _State) -> tuple[pd.DataFrame, dict[str, int]]:
         {"finess_ej_a": [a for a, _ in ordered], "finess_ej_b": [b for _, b in ordered]},
         dtype="string",
     )
-    return frame, {"groupes": len(state.groups), "groupes_utiles": used, "membres_inconnus": unknown}
+    stats = {"groupes": len(state.groups), "groupes_utiles": used, "membres_inconnus": unknown}
+    return frame, stats
 
 
 # --------------------------------------------------------------------------- reader
@@ -710,6 +713,7 @@ class FinessPlusReader:
             inner: Any = gzip.GzipFile(fileobj=opened.raw, mode="rb") if opened.gz else opened.raw
             what = "flux FINESS+" if opened.gz else "fichier JSON"
             counted = _Counted(inner, max_json_bytes, what)
+            state.counter = counted
             _stream(io.BufferedReader(counted, 1 << 16), state, progress, opened.size, opened.raw)
         finally:
             if opened.close:
@@ -754,9 +758,14 @@ class FinessPlusReader:
             n,
         )
         warnings: list[str] = []
-        meta: dict[str, Any] = {k: v for k, v in state.top.items() if isinstance(v, str)}
-        parsed = Parsed(rows=rows, rejets=[], warnings=warnings, meta=meta,
-                        has_coordinates=bool(given.any()) or n == 0)  # fmt: skip
+        names = {"schemaversion": "version_schema", "generatedat": "genere_le"}
+        meta: dict[str, Any] = {
+            names.get(k, k): v for k, v in state.top.items() if isinstance(v, str)
+        }
+        # coordinates are per record here: missing ones are warned row by row, never as a
+        # "file without geolocation"
+        parsed = Parsed(rows=rows, rejets=[], warnings=warnings, meta=meta, has_coordinates=True)
+        meta["ege_sans_coordonnees"] = int((~given).sum())
         result = normalise(parsed, kind=KIND, encoding="utf-8")
         self._flag_ban_centres(result, cols)
         paths = state.paths
