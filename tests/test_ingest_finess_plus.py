@@ -345,7 +345,7 @@ def test_truncated_gzip_names_where_it_broke_and_loads_nothing() -> None:
     with pytest.raises(IngestError) as err:
         load(data[: len(data) * 2 // 3])
     message = str(err.value)
-    assert "gzip tronquée" in message or "fin de fichier" in message
+    assert "gzip tronqué" in message or "fin de fichier" in message
     assert "pmej[" in message and "Rien n'a été chargé" in message
 
 

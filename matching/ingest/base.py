@@ -135,6 +135,8 @@ def peek(src: Source, n: int = 4096) -> bytes:
                 return fh.read(n)
         except OSError:
             return b""
+    if isinstance(src, io.BytesIO):  # in-memory uploads: no read call at all
+        return bytes(src.getbuffer()[src.tell() : src.tell() + n])
     if hasattr(src, "read") and hasattr(src, "seek"):
         try:
             start = src.tell()

@@ -544,9 +544,9 @@ def _stream(raw: Any, state: _State, progress: Progress | None, total: int, coun
         detail = " ".join(str(exc).split())[:160]
         raise IngestError(_broken_message(state, f"JSON invalide ({detail})")) from exc
     except EOFError as exc:
-        raise IngestError(_broken_message(state, "archive gzip tronquée")) from exc
+        raise IngestError(_broken_message(state, "fichier compressé gzip tronqué")) from exc
     except (gzip.BadGzipFile, zlib.error) as exc:
-        raise IngestError(_broken_message(state, f"archive gzip corrompue ({exc})")) from exc
+        raise IngestError(_broken_message(state, f"fichier compressé gzip corrompu ({exc})")) from exc
     except OSError as exc:
         raise IngestError(_broken_message(state, f"lecture impossible ({exc})")) from exc
 
