@@ -546,7 +546,8 @@ def _stream(raw: Any, state: _State, progress: Progress | None, total: int, coun
     except EOFError as exc:
         raise IngestError(_broken_message(state, "fichier compressé gzip tronqué")) from exc
     except (gzip.BadGzipFile, zlib.error) as exc:
-        raise IngestError(_broken_message(state, f"fichier compressé gzip corrompu ({exc})")) from exc
+        detail = f"fichier compressé gzip corrompu ({exc})"
+        raise IngestError(_broken_message(state, detail)) from exc
     except OSError as exc:
         raise IngestError(_broken_message(state, f"lecture impossible ({exc})")) from exc
 
