@@ -95,9 +95,12 @@ def files_key(*files: Any) -> str:
 
 def rejects_frame(result: LoadResult) -> pd.DataFrame:
     """Rejected rows with their reason, for display and download."""
+    has_path = any(getattr(r, "path", "") for r in result.rejets)  # FINESS+ JSON path
     frame = pd.DataFrame([r.as_dict() for r in result.rejets],
-                         columns=["line", "field", "reason", "value", "source"])
-    return frame.rename(columns={"line": "ligne", "field": "champ_fautif", "reason": "raison",
+                         columns=["line", *(["path"] if has_path else []), "field", "reason",
+                                  "value", "source"])
+    return frame.rename(columns={"line": "ligne", "path": "chemin_json",
+                                 "field": "champ_fautif", "reason": "raison",
                                  "value": "valeur", "source": "fichier"})
 
 
@@ -231,8 +234,9 @@ def sidebar() -> dict[str, Any]:
     if source == UPLOAD_LABEL:
         help_size = f"Au plus {MAX_UPLOAD_MB} Mo par fichier."
         etab_file = sb.file_uploader(
-            "Établissements : extrait FINESS etalab (cs1100507 / cs1100502) ou modèle CSV",
-            type=["csv", "txt"], key="etab_file", help=help_size)
+            "Établissements : flux FINESS+ (finess-structures-…json.gz), extrait FINESS "
+            "etalab (cs1100507 / cs1100502) ou modèle CSV",
+            type=["gz", "json", "csv", "txt"], key="etab_file", help=help_size)
         ej_file = sb.file_uploader("Entités juridiques (cs1100501), facultatif",
                                    type=["csv", "txt"], key="ej_file", help=help_size)
         dui_file = sb.file_uploader("Fichier DUI (finess_et;dui_editeur;…), facultatif",

@@ -107,7 +107,9 @@ def print_summary(console: Console, summary: dict[str, Any], result: LoadResult)
     if rejets:
         shown = rejets[:MAX_REJECTS_SHOWN]
         title = f"Lignes rejetées ({len(shown)} sur {len(rejets)})"
-        rows = [[r.source or "principal", r.line, r.field, r.reason, r.value] for r in shown]
+        rows = [
+            [r.source or "principal", r.path or r.line, r.field, r.reason, r.value] for r in shown
+        ]
         console.print(_table(title, ["Fichier", "Ligne", "Champ", "Motif", "Valeur"], rows))
         if len(rejets) > MAX_REJECTS_SHOWN:
             console.print(
@@ -122,12 +124,15 @@ def write_outputs(result: LoadResult, out: Path) -> tuple[Path, Path]:
     import pandas as pd
 
     etab = write_csv(result.etablissements, out / "etablissements.csv")
-    columns = ["source", "line", "field", "reason", "value"]
+    # JSON path column only for a FINESS+ file (its rejects say where in the JSON)
+    has_path = any(r.path for r in result.rejets)
+    columns = ["source", "line", *(["path"] if has_path else []), "field", "reason", "value"]
     rejets = pd.DataFrame([r.as_dict() for r in result.rejets], columns=columns)
     rejets = rejets.rename(
         columns={
             "source": "fichier",
             "line": "ligne",
+            "path": "chemin_json",
             "field": "champ",
             "reason": "motif",
             "value": "valeur",
@@ -139,7 +144,9 @@ def write_outputs(result: LoadResult, out: Path) -> tuple[Path, Path]:
 
 def check(
     file: Annotated[
-        Path | None, typer.Argument(help="Extrait FINESS etalab ou modèle CSV.")
+        Path | None, typer.Argument(
+            help="Flux FINESS+ (.json.gz), extrait FINESS etalab ou modèle CSV."
+        )
     ] = None,
     ej: Annotated[
         Path | None, typer.Option("--ej", help="Extrait des entités juridiques (cs1100501).")

@@ -65,7 +65,9 @@ def print_report(console: Console, report: PartnerReport) -> None:
 def partenaires(
     finess_et: Annotated[str, typer.Argument(help="FINESS ET de l'ESMS à rapprocher.")],
     file: Annotated[
-        Path | None, typer.Argument(help="Extrait FINESS etalab ou modèle CSV.")
+        Path | None, typer.Argument(
+            help="Flux FINESS+ (.json.gz), extrait FINESS etalab ou modèle CSV."
+        )
     ] = None,
     sample: Annotated[
         bool, typer.Option("--sample", help="Utiliser la région exemple intégrée.")

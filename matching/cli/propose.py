@@ -133,7 +133,9 @@ def print_report(console: Console, report: ProposalReport) -> None:
 
 def propose_command(
     file: Annotated[
-        Path | None, typer.Argument(help="Extrait FINESS etalab ou modèle CSV.")
+        Path | None, typer.Argument(
+            help="Flux FINESS+ (.json.gz), extrait FINESS etalab ou modèle CSV."
+        )
     ] = None,
     sample: Annotated[
         bool, typer.Option("--sample", help="Utiliser la région exemple intégrée.")

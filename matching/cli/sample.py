@@ -1,4 +1,8 @@
-"""``grappes sample --out DIR``: copy the bundled synthetic files so users see the formats."""
+"""``grappes sample --out DIR``: copy the bundled synthetic files so users see the formats.
+
+The sample is given in both formats of the register: the etalab CSV extracts and the FINESS+
+JSON flow (``finess-structures-…json.gz``).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from matching.ingest.sample import SAMPLE_REGION, sample_paths
+from matching.ingest.sample import SAMPLE_REGION, finess_plus_sample_path, sample_paths
 
 _KIND = (
     "établissements (extrait FINESS etalab cs1100507, avec géolocalisation)",
@@ -36,6 +40,7 @@ def copy_sample(out: Path) -> list[Path]:
     readme = sources[0].parent / "README.md"
     if readme.is_file():
         sources.append(readme)
+    sources.append(finess_plus_sample_path())
     out.mkdir(parents=True, exist_ok=True)
     copies = []
     for src in sources:
@@ -70,7 +75,12 @@ def register(app: typer.Typer) -> None:
         table.add_column("fichier")
         table.add_column("contenu")
         table.add_column("taille", justify="right")
-        kinds = (*_KIND, "description et calibrage (tout est fictif)")
+        kinds = (
+            *_KIND,
+            "description et calibrage (tout est fictif)",
+            "les mêmes établissements au format FINESS+ (flux JSON finess-structures, un seul "
+            "fichier suffit)",
+        )
         for path, kind in zip(copies, kinds, strict=False):
             size = f"{path.stat().st_size / 1024:,.0f} Ko".replace(",", " ")
             table.add_row(str(path), kind, size)
@@ -82,4 +92,5 @@ def register(app: typer.Typer) -> None:
         etab, ej, dui = copies[:3]
         console.print("\nPour essayer ensuite :")
         console.print(f"  grappes check {etab} --ej {ej} --dui {dui}", markup=False)
+        console.print(f"  grappes check {copies[-1]} --dui {dui}", markup=False)
         console.print("  grappes propose --sample --out resultats", markup=False)

@@ -85,6 +85,8 @@ class Rejet:
     value: str = ""
     #: which input file the line belongs to ('' = the main file; 'ej', 'dui' or a file name)
     source: str = ""
+    #: where in a JSON file (FINESS+ flow), e.g. ``pmej[812].ege[3]``; '' for CSV files
+    path: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +95,7 @@ class Rejet:
             "reason": self.reason,
             "value": self.value,
             "source": self.source,
+            "path": self.path,
         }
 
 
@@ -106,6 +109,9 @@ class LoadResult:
     kind: str = ""
     encoding: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    #: known partnerships between OGs given by the file itself (FINESS+ groups gco/gcc):
+    #: ``finess_ej_a``, ``finess_ej_b`` like a ``--liens`` file; None when the file has none
+    liens: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)

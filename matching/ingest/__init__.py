@@ -1,4 +1,4 @@
-"""Read establishments from a FINESS etalab extract or the user CSV template.
+"""Read establishments from the FINESS+ JSON flow, a FINESS etalab extract or the CSV template.
 
 ``load`` is the single entry point: it tells the input kind apart by itself, joins the
 optional legal-entities extract (``ej``) and DUI side file (``dui``), and returns a
@@ -10,8 +10,8 @@ usable file becomes a ``Rejet`` with its line number and field.
 from __future__ import annotations
 
 from matching.core.model import DUI_INCONNU, LoadResult
-from matching.ingest.base import Progress, Source, decode, read_bytes, source_name
-from matching.ingest.detect import READERS, detect
+from matching.ingest.base import Progress, Source, decode, peek, read_bytes, source_name
+from matching.ingest.detect import READERS, detect, detect_source
 from matching.ingest.dui import apply_dui, read_dui
 from matching.ingest.ej import apply_ej, read_ej
 from matching.ingest.errors import IngestError
@@ -43,8 +43,8 @@ def load(
     Parameters
     ----------
     path
-        The establishments: etalab cs1100507 / cs1100502 extract or user CSV template
-        (path, bytes or binary stream).
+        The establishments: FINESS+ flow (``.json.gz`` or ``.json``, streamed), etalab
+        cs1100507 / cs1100502 extract or user CSV template (path, bytes or binary stream).
     ej
         Optional FINESS legal-entities extract (cs1100501, ``structureej``): OG names and
         legal statuses.
@@ -59,7 +59,8 @@ def load(
     Returns
     -------
     LoadResult
-        ``kind`` is ``etalab_cs1100507``, ``etalab_cs1100502`` or ``modele_csv``.
+        ``kind`` is ``finess_plus``, ``etalab_cs1100507``, ``etalab_cs1100502`` or
+        ``modele_csv``.
 
     Raises
     ------
@@ -67,12 +68,17 @@ def load(
         A file that cannot be used at all: missing, empty, binary, too big, wrong separator,
         unknown format, template without its required columns.
     """
-    data = read_bytes(path, max_bytes, "fichier")
-    text, encoding = decode(data)
-    reader = detect(text)
+    streamed = detect_source(peek(path))
+    if streamed is None:
+        data = read_bytes(path, max_bytes, "fichier")
+        text, encoding = decode(data)
+        reader = detect(text)
     ej_data = read_ej(ej, max_bytes) if ej is not None else None
     dui_data = read_dui(dui, max_bytes) if dui is not None else None
-    result = reader.read(text, encoding=encoding, progress=progress)
+    if streamed is not None:
+        result = streamed.read_source(path, max_bytes=max_bytes, progress=progress)
+    else:
+        result = reader.read(text, encoding=encoding, progress=progress)
     result.meta["fichier"] = source_name(path)
     table = result.etablissements
     if ej_data is not None:

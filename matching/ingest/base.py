@@ -121,6 +121,33 @@ def source_name(src: Source | None) -> str:
     return Path(name).name if isinstance(name, str) else ""
 
 
+def peek(src: Source, n: int = 4096) -> bytes:
+    """The first ``n`` bytes of ``src`` without consuming it ('' when it cannot be read).
+
+    Streams are rewound after reading (the app's uploads are seekable); a missing path gives
+    '' so that the usual "introuvable" message comes from :func:`read_bytes`.
+    """
+    if isinstance(src, bytes | bytearray):
+        return bytes(src[:n])
+    if isinstance(src, str | Path):
+        try:
+            with Path(src).open("rb") as fh:
+                return fh.read(n)
+        except OSError:
+            return b""
+    if isinstance(src, io.BytesIO):  # in-memory uploads: no read call at all
+        return bytes(src.getbuffer()[src.tell() : src.tell() + n])
+    if hasattr(src, "read") and hasattr(src, "seek"):
+        try:
+            start = src.tell()
+            head = src.read(n)
+            src.seek(start)
+        except (OSError, ValueError):
+            return b""
+        return head.encode("utf-8") if isinstance(head, str) else bytes(head)
+    return b""
+
+
 def read_bytes(src: Source, max_bytes: int, role: str = "fichier") -> bytes:
     """The whole content of ``src``, refusing anything larger than ``max_bytes`` first.
 

@@ -15,15 +15,27 @@ from matching.ingest.etalab import (
     first_cells,
     wrong_separator,
 )
+from matching.ingest.finess_plus import FinessPlusReader, sniff_bytes
 from matching.ingest.template import TemplateReader
 
-READERS: tuple[Reader, ...] = (EtalabReader(), TemplateReader())
+FINESS_PLUS = FinessPlusReader()
+READERS: tuple[Reader, ...] = (EtalabReader(), TemplateReader(), FINESS_PLUS)
 
 EXPECTED = (
-    "attendu : un extrait FINESS etalab des établissements (etalab-cs1100507 ou cs1100502, "
+    "attendu : le flux FINESS+ finess-structures-journalier-AAAAMMJJ.json.gz, un extrait "
+    "FINESS etalab des établissements (etalab-cs1100507 ou cs1100502, "
     "première ligne « finess;etalab;… ») ou le modèle CSV avec l'en-tête "
     "« finess_et;finess_ej;categorie;commune;… »"
 )
+
+
+def detect_source(head: bytes) -> FinessPlusReader | None:
+    """The streaming reader when the first bytes are a FINESS+ flow (gzip or JSON object).
+
+    Checked on the raw bytes, before any decoding, so that a file of several hundred MB is
+    never read whole (``matching.ingest.load``).
+    """
+    return FINESS_PLUS if sniff_bytes(head) else None
 
 
 def _is_ej_file(lines: list[str]) -> bool:
@@ -43,10 +55,12 @@ def detect(text: str) -> Reader:
         msg = "fichier vide : aucune ligne à lire."
         raise IngestError(msg)
     first = lines[0].lstrip("\ufeff")
-    if first.lstrip().startswith(("{", "[")):
+    if FINESS_PLUS.sniff(text):
+        return FINESS_PLUS
+    if first.lstrip().startswith("["):
         msg = (
-            "fichier JSON : le flux quotidien JSON du répertoire FINESS n'est pas encore pris "
-            f"en charge ; {EXPECTED}"
+            "fichier JSON qui n'est pas un objet : le flux FINESS+ des structures est un objet "
+            f"{{…}} avec le tableau pmej ; {EXPECTED}"
         )
         raise IngestError(msg)
     if _is_ej_file(lines):

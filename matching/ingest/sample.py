@@ -33,6 +33,20 @@ SAMPLE_REGION = "24"
 SAMPLE_SEED = 24
 
 SAMPLE_FILES: tuple[str, str, str] = etalab_names(EXTRACTION_DATE)
+#: The same establishments in the FINESS+ JSON flow (one file: OG names and statuses inside).
+SAMPLE_FINESS_PLUS = f"finess-structures-journalier-{EXTRACTION_DATE.replace('-', '')}.json.gz"
+
+
+def finess_plus_sample_path() -> Path:
+    """Path of the bundled sample in the FINESS+ format (``FileNotFoundError`` if missing)."""
+    path = sample_dir() / SAMPLE_FINESS_PLUS
+    if not path.is_file():
+        msg = (
+            f"fichier de la région exemple introuvable : {path} "
+            "(le régénérer avec python data/build/make_sample.py)"
+        )
+        raise FileNotFoundError(msg)
+    return path
 
 
 def sample_paths() -> tuple[Path, Path, Path]:
@@ -105,9 +119,12 @@ def generate_sample() -> SyntheticData:
 
 def build_sample(folder: str | Path) -> SyntheticPaths:
     """Write the sample files and their README into ``folder`` (deterministic)."""
+    from matching.synthetic_finess_plus import write_finess_plus
+
     folder = Path(folder)
     data = generate_sample()
     paths = write_etalab(data, folder)
+    write_finess_plus(data, folder / SAMPLE_FINESS_PLUS)
     (folder / "README.md").write_text(sample_readme(data), encoding="utf-8", newline="\n")
     return paths
 
@@ -184,6 +201,14 @@ def sample_readme(data: SyntheticData) -> str:
                     f"`{ej_name}`",
                     f"legal entities (OG), etalab cs1100501: {len(data.entites)} `structureej` "
                     "lines (23 items, legal status at item 17)",
+                ),
+                (
+                    f"`{SAMPLE_FINESS_PLUS}`",
+                    "the same establishments in the FINESS+ open-data JSON flow "
+                    "(`finess-structures`, gzip): one `pmej` per OG with its `ege`, groups "
+                    "`gcc`/`gco`, a few closed establishments set aside by the reader; one "
+                    "file is enough (OG names and legal statuses inside), see "
+                    "`docs/finess-plus.md`",
                 ),
                 (
                     f"`{dui_name}`",
@@ -273,9 +298,11 @@ def _hospital_ehpad(data: SyntheticData) -> int:
 __all__ = [
     "EDITEURS",
     "SAMPLE_FILES",
+    "SAMPLE_FINESS_PLUS",
     "SAMPLE_REGION",
     "SAMPLE_SEED",
     "build_sample",
+    "finess_plus_sample_path",
     "generate_sample",
     "load_sample",
     "sample_counts",

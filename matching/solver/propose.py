@@ -323,6 +323,7 @@ def propose(
         msg = f"table des établissements incomplète : colonne(s) {', '.join(missing)}"
         raise ValueError(msg)
     scoped, out_of_scope = filter_scope(etab, region, departements)
+    links, links_note = with_file_links(links, result)
     solver = GrappeSolver(
         grouping,
         weights=weights,
@@ -334,6 +335,9 @@ def propose(
         progress=progress,
     )
     proposal = solver.solve(scoped, champ=champ, locks=constraints)
+    if links_note:
+        proposal.stats["liens_fichier"] = len(result.liens) if result.liens is not None else 0
+        proposal.stats.setdefault("warnings", []).append(links_note)
     report = ProposalReport(
         proposal=proposal,
         etablissements=etab,
@@ -350,6 +354,27 @@ def propose(
     if ruleset is not None:
         report.costs = cost_all(report, declared)
     return report
+
+
+def with_file_links(
+    links: pd.DataFrame | None, result: LoadResult
+) -> tuple[pd.DataFrame | None, str]:
+    """The known partnerships to use: the user's (``--liens``) plus the file's own groups.
+
+    A FINESS+ file lists groups of OGs (``gcc``/``gco``, ``LoadResult.liens``): members of an
+    existing group fit together, so they are added to the links without any option. The
+    second value is the sentence that says so in the output ('' when the file has none).
+    """
+    own = getattr(result, "liens", None)
+    if own is None or not len(own):
+        return links, ""
+    merged = own if links is None else pd.concat([links, own], ignore_index=True)
+    merged = merged.astype("string").drop_duplicates().reset_index(drop=True)
+    note = (
+        f"{len(own)} partenariat(s) connu(s) entre OG tiré(s) des groupes FINESS+ (gcc/gco) du "
+        "fichier, pris en compte automatiquement (comme --liens)."
+    )
+    return merged, note
 
 
 def cost_all(

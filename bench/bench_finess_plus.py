@@ -1,0 +1,145 @@
+"""Benchmark the streaming FINESS+ reader against ``json.load`` on a national-size file.
+
+Writes a synthetic national register (~100,000 establishments of all kinds, health ones
+included, as in the real register) in the FINESS+ JSON flow with
+``matching.synthetic_finess_plus.write_national_finess_plus``, then times, each in a fresh
+Python process (so that peak memory is the reader's own):
+
+- ``stream``: ``matching.ingest.load`` of the ``.json.gz`` (ijson over gzip, one ``pmej`` at a
+  time, then validation and classification: the whole reader);
+- ``json.load``: ``json.load(gzip.open(...))`` of the same file, which only builds the
+  document in memory (no validation at all): the reference the issue asks for.
+
+Reports wall and CPU time, peak resident memory, and the ratios stream / json.load. Goal of
+issue 15: under 30 s and under 1 GB for the streaming reader.
+
+Run: ``python bench/bench_finess_plus.py`` (options: ``--n 100000 --seed 0 --keep DIR``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+GOAL_SECONDS = 30.0
+GOAL_MB = 1000.0
+
+#: run in a child process; prints one JSON object
+CHILD = r"""
+import json, sys, time
+sys.path.insert(0, {root!r})
+
+
+def peak_mb():
+    # VmHWM of this process image: ru_maxrss would include the parent's peak (inherited at fork)
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+mode, path = sys.argv[1], sys.argv[2]
+if mode == "json.load":
+    import gzip
+    wall, cpu = time.perf_counter(), time.process_time()
+    with gzip.open(path, "rb") as fh:
+        doc = json.load(fh)
+    rows = sum(len(pm.get("ege", [])) for pm in doc["pmej"])
+    loaded = rows
+else:
+    from matching.ingest import load
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = load(path)
+    rows = result.meta["ege_total"]
+    loaded = len(result.etablissements)
+wall = time.perf_counter() - wall
+cpu = time.process_time() - cpu
+print(json.dumps({{"wall": wall, "cpu": cpu, "peak_mb": peak_mb(), "rows": rows,
+                   "loaded": loaded}}))
+"""
+
+
+def _baseline_mb() -> float:
+    """Peak memory of a child that only imports the reader's libraries (interpreter + pandas)."""
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); import matching.ingest, ijson; "
+        "print([int(x.split()[1]) / 1024 for x in open('/proc/self/status') "
+        "if x.startswith('VmHWM:')][0])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def run_child(mode: str, path: Path) -> dict[str, float]:
+    code = CHILD.format(root=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, "-c", code, mode, str(path)], capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"{mode} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000, help="establishments (about)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep", type=Path, default=None, help="keep the file in this folder")
+    args = parser.parse_args()
+    console = Console(width=120)
+    from matching.synthetic_finess_plus import write_national_finess_plus
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.keep or Path(tmp)
+        path = folder / "finess-structures-journalier-20260512.json.gz"
+        start = time.perf_counter()
+        write_national_finess_plus(path, n_et=args.n, seed=args.seed)
+        written = time.perf_counter() - start
+        import gzip
+
+        with gzip.open(path, "rb") as fh:
+            json_bytes = sum(len(chunk) for chunk in iter(lambda: fh.read(1 << 20), b""))
+        console.print(
+            f"Fichier : {path.stat().st_size / 1e6:.1f} Mo compressé, {json_bytes / 1e6:.0f} Mo "
+            f"de JSON, écrit en {written:.1f} s"
+        )
+        results = {mode: run_child(mode, path) for mode in ("stream", "json.load")}
+        base = _baseline_mb()
+    stream, ref = results["stream"], results["json.load"]
+    table = Table(title=f"Lecture FINESS+ ({stream['rows']:,} ege)".replace(",", " "))
+    for col in ("lecture", "ege", "chargés", "temps (s)", "CPU (s)", "pic mémoire (Mo)",
+                "dont imports (Mo)"):  # fmt: skip
+        table.add_column(col, justify="left" if col == "lecture" else "right")
+    labels = {"stream": "load (flux ijson + validation)", "json.load": "json.load (document seul)"}
+    for mode, r in results.items():
+        table.add_row(labels[mode], f"{r['rows']:,.0f}", f"{r['loaded']:,.0f}",
+                      f"{r['wall']:.1f}", f"{r['cpu']:.1f}", f"{r['peak_mb']:.0f}",
+                      f"{base:.0f}" if mode == "stream" else "")  # fmt: skip
+    table.add_row("rapport flux / json.load", "", "", f"{stream['wall'] / ref['wall']:.2f}",
+                  f"{stream['cpu'] / ref['cpu']:.2f}", f"{stream['peak_mb'] / ref['peak_mb']:.2f}",
+                  "")  # fmt: skip
+    console.print(table)
+    ok_time = stream["wall"] < GOAL_SECONDS
+    ok_mem = stream["peak_mb"] < GOAL_MB
+    console.print(
+        f"Objectif < {GOAL_SECONDS:.0f} s : {'atteint' if ok_time else 'MANQUÉ'} ; "
+        f"< {GOAL_MB:.0f} Mo : {'atteint' if ok_mem else 'MANQUÉ'}."
+    )
+    if not (ok_time and ok_mem):
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
