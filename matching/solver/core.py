@@ -38,11 +38,11 @@ from matching.solver.units import (
     Constraints,
     Units,
     build_units,
-    flag,
     prepare_esms,
     subset_units,
     text,
 )
+from matching.validate import counted_mask
 
 #: Columns the solver cannot work without.
 REQUIRED_COLUMNS: tuple[str, ...] = ("finess_et", "finess_ej", "champ", "lon", "lat", "og_nb_esms")
@@ -194,10 +194,12 @@ def neighbourhood_bound(ev: Evaluator, neighbours: list[np.ndarray]) -> tuple[in
     adj = coo_matrix((np.ones(len(r)), (r, c)), shape=(n_units, n_units)).tocsr()
     rules = ev.rules
     alive = units.vendor != -2
-    if rules.max_esms is not None:
-        alive &= units.n <= rules.max_esms
     minimum = np.where(units.derog, rules.min_esms_derogatoire, rules.min_esms)
     alone_ok = units.big | (ev.n_og >= rules.min_og)
+    if rules.max_esms is not None:
+        # above the nominal size a unit can only stand alone (the documents cap the funding,
+        # not the project: 000 « dans la limite de 49 ESMS par projet »)
+        alive &= (units.n <= rules.max_esms) | alone_ok
     free = units.vendor == -1
     bound = np.flatnonzero(units.vendor >= 0)
     n_vendors = max(int(units.vendor.max()) + 1, 1) if len(units.vendor) else 1
@@ -311,7 +313,7 @@ class GrappeSolver:
                 raise ValueError(msg)
             return (champ,)
         present = set(text(etab, "champ"))
-        return tuple(c for c in CHAMPS if c in present and c in self.rules.eligible_champs)
+        return tuple(c for c in CHAMPS if c in present and c in self.rules.grappe_champs)
 
     def _subproblems(
         self, esms: pd.DataFrame, champs: Sequence[str], locks: Constraints | None
@@ -622,9 +624,7 @@ def build_proposal(
     ).reset_index(drop=True)
 
     counted = etab.loc[~etab.index.isin(set_aside.index)]
-    eligible_mask = champ_of.isin(list(champs)) & champ_of.isin(list(rules.eligible_champs))
-    if rules.exclude_deja_finance:
-        eligible_mask &= ~flag(etab, "deja_finance")
+    eligible_mask = champ_of.isin(list(champs)) & counted_mask(etab, rules)
     eligible = etab[eligible_mask.to_numpy()]
     size = pd.to_numeric(eligible["og_nb_esms"], errors="coerce").fillna(0)
     small = eligible[(size <= rules.petit_og_max).to_numpy()]

@@ -34,6 +34,8 @@ SET_ASIDE_TEXT: dict[str, str] = {
     "hors_programme": "hors du champ du programme (catégorie ni PA, PH, DOM, PDS, PDE, AHI, PJM)",
     "champ_non_traite": "champ {champ} non traité dans cette proposition",
     "deja_finance": "déjà financé (ESMS numérique ou SONS) : non compté",
+    "non_segur": "montée de version avec un éditeur non référencé Ségur : non éligible, "
+    "non compté",
     "exclu": "exclu par l'utilisateur",
     "sans_og": "OG (FINESS EJ) manquant : rattachement impossible",
     "sans_coordonnees": "coordonnées manquantes : distances impossibles à calculer",
@@ -259,7 +261,7 @@ def explain_unit(
             "les ESMS de l'OG utilisent déjà plusieurs solutions DUI "
             f"({' / '.join(names)}) : un OG n'est pas réparti entre grappes",
         )
-    if rules.max_esms is not None and units.n[u] > rules.max_esms:
+    if rules.max_esms is not None and units.n[u] > rules.max_esms and not units.big[u]:
         return (
             "og_trop_grand",
             f"l'OG compte {int(units.n[u])} ESMS du champ {champ}, au-delà du maximum de "
