@@ -340,3 +340,31 @@ def test_fifty_or_more_cites_both_sentences_of_000():
     assert "50 ESMS ou plus" in source and "plus de 50 ESMS" in source
     assert T2.grouping and T2.gros_og_min == 50
     assert T2.line("deploiement").size_min == 50
+
+
+# ------------------------------------------------- docs/rules.md lists every choice
+
+
+def test_docs_rules_md_lists_every_ambiguity_choice():
+    """Every ``choix`` of the three rule files is named in docs/rules.md (by its key, or for
+    an array of tables by its table and the entry's code)."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text("utf-8")
+    missing = []
+    for rules in (T1, T2, G22):
+        for key in rules.choices:
+            table, _, rest = key.partition("[")
+            if not rest:
+                token = f"`{key}`"
+            else:
+                index = int(rest.split("]")[0]) - 1
+                if table == "financement.lignes":
+                    token = f"`{table}` `{rules.lines[index].code}`"
+                elif table == "eligibilite":
+                    token = f"`{table}` `{rules.eligibility[index].code}`"
+                else:
+                    token = f"`{table}`"
+            if token not in doc:
+                missing.append(f"{rules.name}: {key} ({token})")
+    assert missing == []
