@@ -86,8 +86,10 @@ def instance() -> tuple[pd.DataFrame, pd.Series]:
         + _esms("F", 5, lon=2.0, lat=48.0)
         + _esms("H", 1, lon=2.0, lat=48.1)
         + _esms("G", 4, lon=2.1, lat=48.0)
-        # g4: too big: one medium OG of 50 ESMS
-        + _esms("M", 50, lon=1.0, lat=46.0)
+        # g4: too big for the nominal size: two medium OGs, 30 + 20 = 50 ESMS (one OG of 50
+        # alone would be valid: the documents cap the funding, not the project)
+        + _esms("M", 30, lon=1.0, lat=46.0)
+        + _esms("N", 20, lon=1.0, lat=46.0)
         # g5: valid, a small OG of 14 ESMS + an autonomous ESMS (15 ESMS, 2 OGs)
         + _esms("P", 14, lon=1.5, lat=46.5)
         + _esms("Q", 1, lon=1.5, lat=46.6)
@@ -95,7 +97,7 @@ def instance() -> tuple[pd.DataFrame, pd.Series]:
         + _esms("Z", 3, lon=0.0, lat=44.0)
     )
     etab = _table(rows)
-    group = {"A": "g1", "B": "g1", "C": "g2", "D": "g2", "F": "g3", "H": "g3", "M": "g4"}
+    group = {"A": "g1", "B": "g1", "C": "g2", "D": "g2", "F": "g3", "H": "g3", "M": "g4", "N": "g4"}
     group |= {"P": "g5", "Q": "g5"}
     labels = etab["finess_ej"].map(group).fillna("")
     labels[etab["finess_et"].isin(["G000", "G001"])] = "g3"

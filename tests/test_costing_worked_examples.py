@@ -139,12 +139,13 @@ def test_t2_already_funded_and_conformant_esms_bring_nothing():
     rows[1]["deja_finance"] = True
     rows[2].update(dui_statut="conforme", dui_editeur="Alpha")
     cost = cost_grappe(make_etab(rows), T2)
-    # 15 counted; the conformant one has no line under 50 ESMS: 14 funded
-    # 14 × 25 000 + 14 × 20 000 + 115 000 = 745 000
-    assert cost.n_esms == 15 and cost.n_funded == 14
-    assert cost.total == 745_000
+    # 000 3): the two already-funded ESMS belong to small OGs, so they stay in the project
+    # (17 counted) with the small-OG lines only; the conformant one has no line under 50:
+    # 14 × 25 000 + (14 + 2) × 20 000 + 115 000 = 785 000
+    assert cost.n_esms == 17 and cost.n_funded == 16
+    assert cost.total == 785_000
     text = " ".join(cost.eligibility)
-    assert "Déjà financés" in text and "Rien à financer" in text
+    assert "Déjà financés, d'un petit OG" in text and "Rien à financer" in text
 
 
 def test_t2_porteur_override_and_centrality_tie_break():
@@ -178,14 +179,16 @@ def test_t1_cap_of_30_structures():
     assert cost.n_funded == 30 and cost.total == 1_350_000
 
 
-def test_t1_upgrade_capped_and_non_eligible_field():
+def test_t1_upgrade_with_two_esms_of_another_field():
     rows = small_ogs(6, 6, 5, dui_statut="a_mettre_a_niveau", dui_editeur="Alpha")
     rows += make_og("370000009", 2, champ="DOM")
     cost = cost_grappe(make_etab(rows), T1)
-    # DOM is not eligible in t1: 17 × 10 000 + 17 × 20 000 = 510 000
-    assert cost.total == 510_000
-    assert cost.project_type == "conformite"
-    assert any("Champ non éligible" in f for f in cost.eligibility)
+    # 003 Q1 « dont quelques-uns peuvent déroger à la règle »: the 2 DOM ESMS (2 / 19 ≤ 20 %)
+    # count and are funded, as acquisitions (no DUI):
+    # 17 × 10 000 + 2 × 25 000 + 19 × 20 000 = 170 000 + 50 000 + 380 000 = 600 000
+    assert cost.total == 600_000
+    assert cost.project_type == "mixte"
+    assert not any("Champ non éligible" in f for f in cost.eligibility)
 
 
 # ---------------------------------------------------------------- généralisation 2022 (004)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,11 @@ def test_every_figure_cites_a_source_document(name):
 
 def test_t2_figures_match_the_call_000():
     r = load_rules("amorcage-t2-2021")
-    assert r.grouping == GroupingRules()  # the model's defaults are the t2 call
+    # the model's defaults are the t2 call, except keeping the already-funded ESMS of small
+    # OGs (000 3) « pourront également bénéficier »), off by default for the other calls
+    assert r.grouping == replace(GroupingRules(), deja_finance_small_og_counts=True)
+    assert r.capped_types == ("acquisition", "conformite")  # not the déploiement of 000 4)
+    assert r.switch_type == "acquisition"
     assert r.max_funded_esms == 49
     amounts = {ln.code: ln.amount for ln in r.lines}
     assert amounts == {"acquisition": 25000, "conformite": 10000, "deploiement": 5000,
@@ -60,7 +65,11 @@ def test_t1_figures_match_002_003():
     r = load_rules("amorcage-t1-2021")
     g = r.grouping
     assert (g.min_esms, g.min_esms_derogatoire, g.max_esms, g.min_og) == (15, 8, 30, 3)
-    assert g.eligible_champs == ("PA", "PH") and g.medicalise_majority
+    # 003 Q1 « dont quelques-uns peuvent déroger à la règle »: any field as a minority
+    assert g.dominant_champs == ("PA", "PH") and g.grappe_champs == ("PA", "PH")
+    assert "DOM" in g.eligible_champs and g.medicalise_majority
+    assert r.type_by_statut["non_conforme"] == "conformite"  # 002 « déjà équipés »
+    assert r.switch_type == "conformite"  # 002 « (ou le changement de solution) »
     assert g.petit_og_max == 14  # "moins de 15"
     assert r.max_funded_esms == 30
     assert r.line("conformite").cap == 30

@@ -83,7 +83,9 @@ def partitions(items: list[str]) -> Iterator[list[list[str]]]:
 
 def block_ok(etab: pd.DataFrame, ogs: list[str]) -> bool:
     members = etab[etab["finess_ej"].isin(ogs)]
-    if grappe_violations(members, RULES, champ="PA", all_esms=etab):
+    # nominal=True: the solver keeps its nominal size for grappes of several OGs (the
+    # documents themselves accept larger projects, with funding capped)
+    if grappe_violations(members, RULES, champ="PA", all_esms=etab, nominal=True):
         return False
     c_lon, c_lat = centre(members["lon"], members["lat"])
     for _, rows in members.groupby("finess_ej"):

@@ -137,11 +137,13 @@ def test_medium_og_alone_when_nobody_is_near() -> None:
     assert any("OG seul" in w for w in p.grappes[0].warnings)
 
 
-def test_og_larger_than_the_ceiling_is_explained() -> None:
+def test_og_larger_than_the_nominal_size_stands_alone() -> None:
+    # 000 caps the funding at 49 ESMS, not the project: the OG of 52 is its own grappe
     rows = og_rows("400000001", 52)
     p = solve(make_etab(rows))
-    assert p.grappes == []
-    assert set(p.unplaced["code"]) == {"og_trop_grand"}
+    assert [g.og for g in p.grappes] == [["400000001"]]
+    assert p.grappes[0].n_esms == 52
+    assert p.unplaced.empty
 
 
 def test_og_with_two_vendors_of_its_own_is_explained() -> None:

@@ -65,13 +65,18 @@ def test_corsica_threshold_does_not_apply_to_a_mixed_grappe():
     assert codes(grappe_violations(make_etab(rows), T2)) == ["trop_peu_esms"]
 
 
-def test_max_esms():
+def test_max_esms_is_a_nominal_size_not_a_rule():
     ok = make_etab(make_og("370000001", 14) + make_og("370000002", 14) + make_og("370000003", 14)
                    + make_og("370000004", 7))  # 49
     assert grappe_violations(ok, T2) == []
+    assert grappe_violations(ok, T2, nominal=True) == []
     too_many = make_etab(make_og("370000001", 14) + make_og("370000002", 14)
                          + make_og("370000003", 14) + make_og("370000004", 8))  # 50
-    assert codes(grappe_violations(too_many, T2)) == ["trop_esms"]
+    # 000 caps the funding (« dans la limite de 49 ESMS par projet »), not the project
+    assert grappe_violations(too_many, T2) == []
+    assert codes(grappe_violations(too_many, T2, nominal=True)) == ["trop_esms"]
+    # one OG above the nominal size stands alone even for the solver
+    assert grappe_violations(make_etab(make_og("370000001", 55)), T2, nominal=True) == []
 
 
 def test_no_ceiling_when_max_esms_is_none():
@@ -84,10 +89,13 @@ def test_no_ceiling_when_max_esms_is_none():
 
 
 def test_single_small_og_fails_min_og():
-    # an OG can only hold 14 ESMS to be small; make the grappe big enough by count:
-    rules = GroupingRules(min_esms=5)
+    # alone, an OG below the minimum fails both the size and the number of OGs
     etab = make_etab(make_og("370000001", 10))
-    assert codes(grappe_violations(etab, rules)) == ["trop_peu_og"]
+    assert codes(grappe_violations(etab, T2)) == ["trop_peu_esms", "trop_peu_og"]
+    # two small OGs below the minimum each, 16 together: fine with min_og 2, not with 3
+    two = make_etab(make_og("370000001", 8) + make_og("370000002", 8))
+    assert grappe_violations(two, T2) == []
+    assert codes(grappe_violations(two, GroupingRules(min_og=3))) == ["trop_peu_og"]
 
 
 def test_medium_og_may_stand_alone():
@@ -95,10 +103,12 @@ def test_medium_og_may_stand_alone():
     assert grappe_violations(etab, T2) == []
 
 
-def test_petit_og_max_15_makes_an_og_of_15_small():
+def test_an_og_of_15_stands_alone_even_where_it_is_small():
+    # 2022: an OG of 15 is small for the funding (« OG < = 15 ESMS ») but reaches the
+    # minimum of 15 alone (003 Q21 « au minimum 15 … n'est pas obligée de se regrouper »)
     rules_2022 = GroupingRules(petit_og_max=15, max_esms=None)
     etab = make_etab(make_og("370000001", 15))
-    assert codes(grappe_violations(etab, rules_2022)) == ["trop_peu_og"]
+    assert grappe_violations(etab, rules_2022) == []
     assert grappe_violations(etab, T2) == []  # "< 15": an OG of 15 is medium
 
 

@@ -277,7 +277,8 @@ def candidates_from_file(path: str | Path, rules: RuleSet) -> pd.DataFrame:
 def _rules_table(loaded: list[RuleSet]) -> Table:
     table = Table(title="Jeux de règles installés", title_justify="left")
     table.add_column("Nom", no_wrap=True)
-    for col in ("Titre", "Sources", "ESMS min (Corse/OM)", "ESMS max", "OG min", "Petit OG"):
+    for col in ("Titre", "Sources", "ESMS min (Corse/OM)", "Taille nominale", "OG min",
+                "Petit OG"):
         table.add_column(col)
     for r in loaded:
         g = r.grouping
@@ -306,8 +307,8 @@ def show_rules(console: Console, r: RuleSet) -> None:
         ("ESMS minimum", str(g.min_esms), "regroupement.min_esms"),
         ("ESMS minimum, Corse et outre-mer", str(g.min_esms_derogatoire),
          "regroupement.min_esms_derogatoire"),
-        ("ESMS maximum", "aucun" if g.max_esms is None else str(g.max_esms),
-         "regroupement.max_esms"),
+        ("Taille nominale du solveur (pas une limite de la grappe)",
+         "aucune" if g.max_esms is None else str(g.max_esms), "regroupement.max_esms"),
         ("OG minimum (grappe de petits OG)", str(g.min_og), "regroupement.min_og"),
         ("Petit OG : au plus", f"{g.petit_og_max} ESMS", "regroupement.petit_og"),
         ("Gros OG : au moins", f"{r.gros_og_min} ESMS", "regroupement.gros_og"),
@@ -319,6 +320,12 @@ def show_rules(console: Console, r: RuleSet) -> None:
         ("ESMS déjà financés exclus", "oui" if g.exclude_deja_finance else "non",
          "regroupement.exclure_deja_finances"),
     ]
+    if g.dominant_champs is not None:
+        rows.insert(8, ("Champ dominant de la grappe", " ou ".join(g.dominant_champs),
+                        "regroupement.champs_dominants"))
+    if g.deja_finance_small_og_counts:
+        rows.append(("ESMS déjà financés des petits OG : comptés (équipement, AMOA)", "oui",
+                     "regroupement.compter_deja_finances_petits_og"))
     if r.petit_og_max_derogatoire is not None:
         rows.insert(5, ("Petit OG en Corse et outre-mer : au plus",
                         f"{r.petit_og_max_derogatoire} ESMS", "regroupement.petit_og_derogatoire"))

@@ -124,21 +124,51 @@ class GroupingRules:
 
     min_esms: int = 15
     min_esms_derogatoire: int = 8
-    #: most ESMS funded per project; None = no ceiling in the rule set (2022: tiers only)
+    #: the solver's NOMINAL size: it proposes no grappe of several OGs above it. The documents
+    #: cap the *funded* ESMS (000: « dans la limite de 49 ESMS par projet », 002: « Un
+    #: financement limité à 30 structures par projet »), not who may group, so
+    #: ``matching.programme.validate`` only reports it when asked (``nominal=True``). None = no
+    #: size.
     max_esms: int | None = 49
-    #: applies to grappes made only of small OGs; a medium or large OG may stand alone
+    #: applies to grappes made only of small OGs; an OG that reaches the grappe's minimum
+    #: alone (15, or 8 in Corsica / overseas, 003 Q6 and Q21) may stand alone
     min_og: int = 2
     #: an OG is "petit" when it runs at most this many ESMS (14 for "< 15", 15 for "<= 15")
     petit_og_max: int = 14
+    #: the same in Corsica / overseas when the rule set says so (2022: « 8 pour les Outre-Mer
+    #: et la Corse »); None = the mainland threshold everywhere
+    petit_og_max_derogatoire: int | None = None
     max_other_field_share: float = 0.2
     exclude_deja_finance: bool = True
-    #: fields whose ESMS are eligible under the call (amorçage t1: PA and PH only)
+    #: amorçage t2 (000): an already-funded ESMS of a small OG stays in the project (it
+    #: counts toward the minimum and gets the small-OG lines), see ``matching.programme.validate``
+    deja_finance_small_og_counts: bool = False
+    #: 2022 (004): an upgrade with a vendor not referenced Ségur is « Non éligible »: not
+    #: funded, and not counted toward the minimum nor the size tier
+    exclude_upgrade_non_segur: bool = False
+    #: fields whose ESMS may be in a grappe under the call (within the share rule)
     eligible_champs: tuple[str, ...] = ("PA", "PH", "DOM", "PDS", "PDE", "AHI", "PJM")
+    #: fields a grappe may be built around (its dominant field); None = any eligible field.
+    #: Amorçage t1: PA or PH, the others only as « quelques-uns » (003 Q1, Q5)
+    dominant_champs: tuple[str, ...] | None = None
     #: amorçage t1: the grappe must be mostly ESMS financed by Assurance maladie (003 Q1-2)
     medicalise_majority: bool = False
     points_isole: int = 3
     points_multi_og: int = 2
     points_multi_departement: int = 2
+
+    @property
+    def grappe_champs(self) -> tuple[str, ...]:
+        """The fields a grappe may be built around (its dominant field)."""
+        if self.dominant_champs is None:
+            return self.eligible_champs
+        return tuple(c for c in self.dominant_champs if c in self.eligible_champs)
+
+    def alone_min(self, derogatoire: bool) -> int:
+        """Size from which an OG may stand alone: the grappe's minimum (15, or 8 in Corsica /
+        overseas). 003 Q6: « Nous ne finançons pas de DUI pour un OG qui a moins de 15
+        structures en métropole et 8 structures en territoires ultramarins »."""
+        return self.min_esms_derogatoire if derogatoire else self.min_esms
 
 
 @dataclass

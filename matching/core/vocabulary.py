@@ -50,6 +50,8 @@ SET_ASIDE_TEXT: dict[str, str] = {
     "hors_programme": "hors du champ du programme (catégorie ni PA, PH, DOM, PDS, PDE, AHI, PJM)",
     "champ_non_traite": "champ {champ} non traité dans cette proposition",
     "deja_finance": "déjà financé (ESMS numérique ou SONS) : non compté",
+    "non_segur": "montée de version avec un éditeur non référencé Ségur : non éligible, "
+    "non compté",
     "exclu": "exclu par l'utilisateur",
     "sans_og": "OG (FINESS EJ) manquant : rattachement impossible",
     "sans_coordonnees": "coordonnées manquantes : distances impossibles à calculer",
@@ -62,6 +64,7 @@ SET_ASIDE_CODES: tuple[str, ...] = (
     "hors_champ",
     "champ_non_traite",
     "deja_finance",
+    "non_segur",
     "exclu",
     "sans_og",
     "sans_coordonnees",

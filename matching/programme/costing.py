@@ -4,15 +4,21 @@ The amounts are data (``RuleSet.lines``): this module only decides, for each ESM
 project type (from its DUI status), whether it is funded, and which lines apply, then adds
 up. The order of the steps follows the documents:
 
-1. the ESMS that count (eligible field, not already funded) and the exclusions of the
-   rule set (e.g. an upgrade with a vendor not referenced Ségur in 2022);
+1. the ESMS that count (eligible field, not already funded; under amorçage t2 the
+   already-funded ESMS of small OGs stay, for the small-OG lines only) and the exclusions of
+   the rule set (e.g. an upgrade with a vendor not referenced Ségur in 2022, which counts
+   neither toward the minimum nor toward the size tier);
 2. the common vendor (the one most members already use) and whether it is referenced
-   Ségur; a member tied to another vendor changes software, costed as an acquisition;
+   Ségur; a member tied to another vendor changes software, costed as the rule set says
+   (t2 and 2022: an acquisition; t1: a mise en conformité, 002 « montée en version (ou le
+   changement de solution) »);
 3. the size tier (number of counted ESMS), then each ESMS's per-ESMS lines; an ESMS is
    *funded* when at least one per-ESMS line pays for it (the small-OG equipment only comes
    with a DUI project, 000 « Le financement des équipements … doit être concomitant »);
-4. the cap on funded ESMS per project (49 in 2021 t2, 30 in t1): the ESMS bringing the
-   most are kept, then by FINESS number;
+4. the cap on funded ESMS per project (49 in 2021 t2 for acquisition and conformité, 30 in
+   t1): a project above it stays valid, and the ESMS kept are those that bring the most
+   funding (per-ESMS lines and small-OG equipment), so the porteur gets the most funding
+   the cap allows; ties by FINESS number;
 5. per-project lines (AMOA) under their condition, the total (ESMS numérique only; the
    SONS money goes to the vendor and is shown apart), the split between régions pro rata
    of their funded ESMS (000 Nota bene), the payment schedule.
@@ -34,10 +40,11 @@ from matching.programme.rules import FundingLineRule, RuleSet
 from matching.programme.scoring import Score, score_arrays
 from matching.programme.validate import (
     VENDOR_BOUND_STATUTS,
-    count_column,
+    carried_mask,
     counted_mask,
     flag_column,
     normalise_vendor,
+    small_og_mask,
     text_column,
 )
 
@@ -46,6 +53,7 @@ PROJECT_TYPE_LABELS: dict[str, str] = {
     "conformite": "mise en conformité / montée de version",
     "deploiement": "déploiement",
     "mixte": "mixte (acquisition et mise en conformité)",
+    "deja_finance": "déjà financé au temps 1 (prestations « petits OG » seulement)",
     "aucun": "rien à financer",
 }
 
@@ -286,17 +294,18 @@ def cost_grappe(
     statut = text_column(members, "dui_statut").to_numpy(dtype=object)
     raw_vendor = text_column(members, "dui_editeur").to_numpy(dtype=object)
     key = normalise_vendor(text_column(members, "dui_editeur")).to_numpy(dtype=object)
-    counted = counted_mask(members, grouping).to_numpy(dtype=bool)
+    counted = counted_mask(members, grouping, segur_rule=False).to_numpy(dtype=bool)
     deja = flag_column(members, "deja_finance").to_numpy(dtype=bool)
+    carried = carried_mask(members, grouping).to_numpy(dtype=bool) & counted
     derog = flag_column(members, "derogatoire").to_numpy(dtype=bool)
-    og_size = count_column(members, "og_nb_esms").to_numpy()
+    small = small_og_mask(members, grouping).to_numpy(dtype=bool)
     findings: list[str] = []
 
     # 1. who counts, who is excluded and why
     bad_field = ~np.isin(champ, grouping.eligible_champs)
     excluded = ~counted
     if "deja_finance" in codes:
-        excluded = excluded | deja
+        excluded = excluded | (deja & ~carried)
     if bad_field.any():
         findings.append(f"Champ non éligible à cet appel, ESMS non financés ni comptés : "
                         f"{_list(list(et[bad_field]))}.")
@@ -304,7 +313,10 @@ def cost_grappe(
     if already.any():
         findings.append("Déjà financés (ESMS numérique, ou SONS pour un autre logiciel), "
                         f"non financés ni comptés : {_list(list(et[already]))}.")
-    n_esms = int(counted.sum())
+    if carried.any():
+        findings.append("Déjà financés, d'un petit OG : comptés dans la grappe, sans acquisition "
+                        "ni mise en conformité, mais avec les prestations « petits OG » "
+                        f"(équipement, AMOA) : {_list(list(et[carried]))}.")
 
     # 2. porteur
     if porteur:
@@ -336,26 +348,27 @@ def cost_grappe(
     # 4. project type of each ESMS
     statut = np.where(np.isin(statut, [*DUI_STATUTS, DUI_INCONNU]), statut, DUI_INCONNU)
     ptype = np.array([rules.type_by_statut[s] for s in statut], dtype=object)
-    switch = ~excluded & np.isin(statut, VENDOR_BOUND_STATUTS) & (key != "")
+    switch = ~excluded & ~carried & np.isin(statut, VENDOR_BOUND_STATUTS) & (key != "")
     switch &= (key != vendor_key) if vendor_key is not None else False
     if switch.any():
-        ptype[switch] = "acquisition"
-        findings.append(f"Changement d'éditeur vers {vendor_name}, chiffré comme une acquisition : "
+        ptype[switch] = rules.switch_type
+        how = PROJECT_TYPE_LABELS.get(rules.switch_type, rules.switch_type)
+        findings.append(f"Changement d'éditeur vers {vendor_name}, chiffré comme une {how} : "
                         f"{_list(list(et[switch]))}.")
+    ptype[carried] = "deja_finance"
     if "conformite_non_segur" in codes and segur is False:
         non_segur = ~excluded & (ptype == "conformite")
         if non_segur.any():
             excluded = excluded | non_segur
             findings.append(f"Montée de version avec un éditeur non référencé Ségur "
-                            f"({vendor_name or 'éditeur inconnu'}) : non éligible "
+                            f"({vendor_name or 'éditeur inconnu'}) : non éligible, ni financée "
+                            f"ni comptée dans le seuil ni dans le palier "
                             f"({_list(list(et[non_segur]))}).")
     ptype[excluded] = "exclu"
+    # the size of the grouping (threshold, tier): after every exclusion (004 « Non éligible »)
+    n_esms = int((~excluded).sum())
 
     # 5. per-ESMS lines and funded ESMS
-    small = og_size <= grouping.petit_og_max
-    if rules.petit_og_max_derogatoire is not None:
-        small = np.where(derog, og_size <= rules.petit_og_max_derogatoire, small)
-
     def applies(line: FundingLineRule) -> np.ndarray:
         if not line.fits_size(n_esms) or (line.segur is not None and line.segur != segur):
             return np.zeros(n_rows, dtype=bool)
@@ -372,27 +385,37 @@ def cost_grappe(
     for ln in rules.lines:
         if ln.basis == "per_esms_small_og" and ln.lever == "esms_numerique":
             unit_value += (applies(ln) & funded & small) * ln.amount
-    nothing = ~excluded & ~funded
+    nothing = ~excluded & ~funded & ~carried
     if nothing.any():
         kinds = sorted({PROJECT_TYPE_LABELS.get(str(t), str(t)) for t in ptype[nothing]})
         findings.append(f"Rien à financer pour ces ESMS ({', '.join(kinds)} : aucune ligne "
                         f"de cet appel) : {_list(list(et[nothing]))}.")
 
-    if rules.max_funded_esms is not None and int(funded.sum()) > rules.max_funded_esms:
-        candidates = np.flatnonzero(funded)
-        ranked = sorted(candidates, key=lambda i: (-unit_value[i], et[i]))
+    capped = funded & np.isin(ptype, rules.capped_types)
+    if rules.max_funded_esms is not None and int(capped.sum()) > rules.max_funded_esms:
+        # the most funding within the cap: per-ESMS amounts add up, so keeping the ESMS
+        # worth the most (their line plus the small-OG equipment) maximises the total
+        ranked = sorted(np.flatnonzero(capped), key=lambda i: (-unit_value[i], et[i]))
         beyond = np.zeros(n_rows, dtype=bool)
         beyond[ranked[rules.max_funded_esms:]] = True
         funded &= ~beyond
         findings.append(f"{int(beyond.sum())} ESMS au-delà du plafond de {rules.max_funded_esms} "
-                        f"ESMS financés par projet : {_list(list(et[beyond]))}.")
-    n_funded = int(funded.sum())
+                        f"ESMS financés par projet (projet recevable, financement limité au "
+                        f"plafond ; ESMS retenus : ceux qui apportent le plus) : "
+                        f"{_list(list(et[beyond]))}.")
+    # already-funded ESMS of small OGs: the lines that name them (equipment, AMOA)
+    carried_paid = np.zeros(n_rows, dtype=bool)
+    for ln in rules.lines:
+        if "deja_finance" in ln.types and ln.basis == "per_esms_small_og":
+            carried_paid |= applies(ln) & carried & small
+    paid = funded | carried_paid
 
     # 6. lines
     lines: list[FundingLine] = []
-    funded_types = set(ptype[funded])
+    funded_types = set(ptype[paid])
     porteur_small = bool(small[ej == porteur].any()) if porteur else False
-    all_small = bool(small[counted].all()) if counted.any() else False
+    kept = ~excluded
+    all_small = bool(small[kept].all()) if kept.any() else False
     for ln in rules.lines:
         if ln.basis == "per_project":
             ok = bool(funded_types & set(ln.types)) and ln.fits_size(n_esms)
@@ -403,12 +426,12 @@ def cost_grappe(
             elif ln.condition == "porteur_petit_og":
                 ok &= porteur_small
             elif ln.condition == "un_petit_og":
-                ok &= bool(small[funded].any())
+                ok &= bool(small[paid].any())
             qty = int(ok)
         else:
             mask = applies(ln) & funded
             if ln.basis == "per_esms_small_og":
-                mask &= small
+                mask = applies(ln) & paid & small
             qty = int(mask.sum())
         if ln.cap is not None:
             qty = min(qty, ln.cap)
@@ -426,22 +449,27 @@ def cost_grappe(
         status = "référencé" if rules.segur_default else "non référencé"
         findings.append(f"Référencement Ségur inconnu ({what}) : montants calculés pour un éditeur "
                         f"{status} Ségur.")
-    minimum = rules.grouping.min_esms_derogatoire if (n_rows and derog.all()) else grouping.min_esms
+    minimum = grouping.min_esms_derogatoire if (n_rows and derog.all()) else grouping.min_esms
     if n_esms < minimum:
         findings.append(f"Grappe : {n_esms} ESMS comptés après exclusions, il en faut au moins "
                         f"{minimum} pour être éligible.")
 
-    weights = Counter(str(r) for r in region_col[funded])
+    n_funded = int(paid.sum())
+    weights = Counter(str(r) for r in region_col[paid])
     by_region = _split_cents(total, {k: float(v) for k, v in weights.items()})
 
     kinds = funded_types - {"exclu"}
+    main = kinds - {"deja_finance"}  # the t1 ESMS carried over do not change the project type
     if not kinds:
         project_type = "aucun"
-    elif len(kinds) == 1:
-        project_type = next(iter(kinds))
+    elif not main:
+        project_type = "deja_finance"
+    elif len(main) == 1:
+        project_type = next(iter(main))
     else:
         project_type = "mixte"
 
+    counted = ~excluded
     score = score_arrays(
         region_col[counted], ej[counted], text_column(members, "departement").to_numpy(
             dtype=object)[counted], flag_column(members, "autonome").to_numpy(dtype=bool)[counted],

@@ -27,6 +27,11 @@ SCHEMA_VERSION = 1
 
 #: project types an ESMS can fall in, from its DUI status (``aucun`` = nothing to fund)
 PROJECT_TYPES: tuple[str, ...] = ("acquisition", "conformite", "deploiement", "aucun")
+#: what a funding line may pay for: the funded project types, and ``deja_finance``, an ESMS
+#: already funded for its DUI that stays in the project (amorçage t2, small OGs of temps 1)
+LINE_TYPES: tuple[str, ...] = ("acquisition", "conformite", "deploiement", "deja_finance")
+#: how an ESMS leaving its vendor for the grappe's solution is costed
+SWITCH_TYPES: tuple[str, ...] = ("acquisition", "conformite")
 #: how a funding line counts: per funded ESMS, per funded ESMS of a small OG, once per project
 BASES: tuple[str, ...] = ("per_esms", "per_esms_small_og", "per_project")
 #: when a per-project line applies (absent: always)
@@ -161,6 +166,11 @@ class RuleSet:
     #: dotted key -> the choice made where a document is ambiguous
     choices: dict[str, str] = field(default_factory=dict)
     parent: str | None = None
+    #: project types whose ESMS the cap ``max_funded_esms`` limits (000: acquisition and
+    #: conformité, « dans la limite de 49 ESMS par projet »; not the déploiement of 4))
+    capped_types: tuple[str, ...] = ("acquisition", "conformite", "deploiement")
+    #: project type of an ESMS that changes vendor to join the grappe's solution
+    switch_type: str = "acquisition"
 
     @property
     def eligibility_codes(self) -> tuple[str, ...]:
@@ -369,6 +379,10 @@ def _convert(reader: _Reader, name: str, kind: str) -> Any:
         return reader.boolean(name)
     if kind == "champs":
         return reader.strings(name, allowed=CHAMPS)
+    if kind == "types":
+        return reader.strings(name, allowed=PROJECT_TYPES[:-1])
+    if kind == "switch":
+        return reader.choice(name, SWITCH_TYPES)
     if kind in ("small", "large"):
         value = reader.raw(name)
         match = _THRESHOLD.match(value) if isinstance(value, str) else None
@@ -514,6 +528,9 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
     gros_min = fig("gros_og", "large")
     other_share = fig("part_autre_champ_max", "share")
     champs = fig("champs_eligibles", "champs")
+    dominants = fig("champs_dominants", "champs") if reg.has("champs_dominants") else None
+    carried = (fig("compter_deja_finances_petits_og", "bool")
+               if reg.has("compter_deja_finances_petits_og") else False)
     med_majority = fig("majorite_medicalises", "bool")
     exclude = fig("exclure_deja_finances", "bool")
     reg.finish()
@@ -525,6 +542,10 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
         choices["financement"] = fin.text("choix")
     max_funded = fin.figure("plafond_esms", "int_or_none", citations, choices, fin_source)
     segur_default = fin.figure("editeur_segur_par_defaut", "bool", citations, choices, fin_source)
+    capped_types = (fin.figure("plafond_types", "types", citations, choices, fin_source)
+                    if fin.has("plafond_types") else PROJECT_TYPES[:-1])
+    switch_type = (fin.figure("changement_editeur", "switch", citations, choices, fin_source)
+                   if fin.has("changement_editeur") else "acquisition")
     tps = fin.table("type_par_statut")
     citations["financement.type_par_statut"] = tps.text("source")
     if tps.has("choix"):
@@ -550,7 +571,7 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
             label=ln.text("libelle"),
             basis=ln.choice("base", BASES) or "per_esms",
             amount=ln.number("montant"),
-            types=ln.strings("types", allowed=PROJECT_TYPES[:-1]),
+            types=ln.strings("types", allowed=LINE_TYPES),
             size_min=size_min,
             size_max=size_max,
             segur=ln.boolean("segur", required=False),
@@ -588,6 +609,8 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
     for e in top.tables("eligibilite", required=False):
         code = e.choice("code", ELIGIBILITY_CODES) or ""
         eligibility.append(EligibilityRule(code, e.text("source")))
+        if e.has("choix"):
+            choices[e.path] = e.text("choix")
         e.finish()
 
     # -- grid
@@ -648,9 +671,13 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
         max_esms=max_esms,
         min_og=min_og,
         petit_og_max=petit_max,
+        petit_og_max_derogatoire=petit_derog,
         max_other_field_share=other_share,
         exclude_deja_finance=exclude,
+        deja_finance_small_og_counts=bool(carried),
+        exclude_upgrade_non_segur="conformite_non_segur" in {e.code for e in eligibility},
         eligible_champs=tuple(champs),
+        dominant_champs=tuple(dominants) if dominants is not None else None,
         medicalise_majority=med_majority,
         points_isole=grid.points_of("isole"),
         points_multi_og=grid.points_of("multi_og"),
@@ -677,6 +704,8 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
         citations=citations,
         choices=choices,
         parent=parent,
+        capped_types=tuple(capped_types or ()),
+        switch_type=switch_type or "acquisition",
     )
 
 

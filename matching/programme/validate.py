@@ -5,9 +5,16 @@ functions as the one independent checker, so they never raise on odd data: every
 comes back as a :class:`Violation` with a French message a user can act on.
 
 Which ESMS count ("the project"): those of an eligible field (``GroupingRules.eligible_champs``)
-and, when ``exclude_deja_finance``, not already funded. Every count and share below is taken
-over the counted ESMS only; the others stay in the grappe (they belong to its OGs) but
-neither help nor hinder, except an ESMS of a non-eligible field, which should not be there.
+and, when ``exclude_deja_finance``, not already funded (amorçage t2 keeps the already-funded
+ESMS of small OGs, 000 « pourront également bénéficier de ces financements »); in 2022, not an
+upgrade with a vendor explicitly not referenced Ségur (004 « Non éligible »). Every count and
+share below is taken over the counted ESMS only; the others stay in the grappe (they belong
+to its OGs) but neither help nor hinder, except an ESMS of a non-eligible field, which should
+not be there.
+
+What the documents accept is accepted: a project above the funding cap is valid (the cap
+limits the *funded* ESMS, ``matching.programme.costing``); the solver's nominal size is only checked
+when asked (``nominal=True``, used to compare groupings with the solver's own).
 """
 
 from __future__ import annotations
@@ -60,11 +67,49 @@ def normalise_vendor(vendors: pd.Series) -> pd.Series:
     return s.str.replace(r"\s+", " ", regex=True)
 
 
-def counted_mask(members: pd.DataFrame, rules: GroupingRules) -> pd.Series:
-    """True for the ESMS that count in the project (eligible field, not already funded)."""
+def small_og_mask(members: pd.DataFrame, rules: GroupingRules) -> pd.Series:
+    """True for the ESMS of a small OG (``petit_og_max``; in Corsica / overseas the rule
+    set's ``petit_og_max_derogatoire`` when it has one)."""
+    size = count_column(members, "og_nb_esms")
+    small = size <= rules.petit_og_max
+    if rules.petit_og_max_derogatoire is not None:
+        derog = flag_column(members, "derogatoire")
+        small = small.where(~derog, size <= rules.petit_og_max_derogatoire)
+    return small.astype(bool)
+
+
+def carried_mask(members: pd.DataFrame, rules: GroupingRules) -> pd.Series:
+    """Already-funded ESMS that stay in the project: small OGs, when the rule set says so
+    (amorçage t2, 000 « Les projets portés par des grappes de petites structures retenus dans
+    le cadre du temps 1 de la phase d'amorçage pourront également bénéficier de ces
+    financements »)."""
+    deja = flag_column(members, "deja_finance")
+    if not rules.deja_finance_small_og_counts:
+        return pd.Series(False, index=members.index, dtype=bool)
+    return (deja & small_og_mask(members, rules)).astype(bool)
+
+
+def non_segur_upgrade_mask(members: pd.DataFrame) -> pd.Series:
+    """Upgrades (``a_mettre_a_niveau``) whose vendor is explicitly not referenced Ségur."""
+    statut = text_column(members, "dui_statut") == "a_mettre_a_niveau"
+    if "editeur_segur" not in members.columns:
+        return pd.Series(False, index=members.index, dtype=bool)
+    flags = members["editeur_segur"].astype("boolean")
+    return (statut & (flags == False).fillna(False)).astype(bool)  # noqa: E712
+
+
+def counted_mask(members: pd.DataFrame, rules: GroupingRules, segur_rule: bool = True) -> pd.Series:
+    """True for the ESMS that count in the project (see the module docstring).
+
+    ``segur_rule=False`` leaves the 2022 non-Ségur upgrades in (``matching.programme.costing``
+    decides
+    them from the grappe's common vendor).
+    """
     mask = text_column(members, "champ").isin(list(rules.eligible_champs))
     if rules.exclude_deja_finance:
-        mask &= ~flag_column(members, "deja_finance")
+        mask &= ~flag_column(members, "deja_finance") | carried_mask(members, rules)
+    if segur_rule and rules.exclude_upgrade_non_segur:
+        mask &= ~non_segur_upgrade_mask(members)
     return mask.astype(bool)
 
 
@@ -110,6 +155,7 @@ def _rule_violations(
     grappe: pd.Series,
     rules: GroupingRules,
     champ: str | None,
+    nominal: bool = False,
 ) -> tuple[dict[str, list[Violation]], dict[str, str | None]]:
     """Every rule except the OG split, for all grappes at once.
 
@@ -117,6 +163,7 @@ def _rule_violations(
     once into numpy arrays and the rows sorted by grappe, so each grappe costs a few
     operations on its own small slice (30 000 ESMS in 2 000 grappes: well under a second).
     Returns the violations and the field of each grappe (``champ`` or its dominant field).
+    ``nominal``: also report a grappe of several OGs above the solver's nominal size.
     """
     g = grappe.astype("string").fillna("").to_numpy(dtype=object)
     ids, inverse = np.unique(g, return_inverse=True)
@@ -129,7 +176,8 @@ def _rule_violations(
     counted = counted_mask(etab, rules).to_numpy(dtype=bool)
     bad_champ = ~text_column(etab, "champ").isin(list(rules.eligible_champs)).to_numpy(dtype=bool)
     derog = flag_column(etab, "derogatoire").to_numpy(dtype=bool)
-    big = (count_column(etab, "og_nb_esms") > rules.petit_og_max).to_numpy(dtype=bool)
+    og_size = count_column(etab, "og_nb_esms").to_numpy()
+    big = og_size > rules.petit_og_max
     med = flag_column(etab, "medicalise").to_numpy(dtype=bool)
     vendor = normalise_vendor(text_column(etab, "dui_editeur")).to_numpy(dtype=object)
     raw_vendor = text_column(etab, "dui_editeur").to_numpy(dtype=object)
@@ -166,7 +214,7 @@ def _rule_violations(
                     tuple(sorted(et[bad])),
                 )
             )
-        if champ is not None and champ not in rules.eligible_champs:
+        if champ is not None and champ not in rules.grappe_champs:
             vs.append(
                 Violation(
                     "non_eligible", f"Le champ {champ} n'est pas éligible à cet appel à projets."
@@ -186,17 +234,30 @@ def _rule_violations(
                     f"{n} ESMS comptés, il en faut au moins {minimum}{where}{detail}.",
                 )
             )
-        if rules.max_esms is not None and n > rules.max_esms:
-            vs.append(
-                Violation("trop_esms", f"{n} ESMS comptés, au plus {rules.max_esms} par projet.")
-            )
         ogs = len({x for x in ej[proj] if x})
-        if n and ogs < rules.min_og and not bool(big[proj].any()):
+        if nominal and rules.max_esms is not None and n > rules.max_esms and ogs > 1:
+            vs.append(
+                Violation("trop_esms", f"{n} ESMS comptés, taille nominale de {rules.max_esms} "
+                          "ESMS dépassée par un regroupement de plusieurs OG.")
+            )
+        alone = rules.alone_min(is_derog)
+        if n and ogs < rules.min_og and not bool(
+            (big[proj] | (og_size[proj] >= alone)).any()
+        ):
             vs.append(
                 Violation(
                     "trop_peu_og",
                     f"{ogs} OG, il en faut au moins {rules.min_og} quand aucun OG ne compte "
-                    f"plus de {rules.petit_og_max} ESMS.",
+                    f"à lui seul {alone} ESMS{' (Corse / outre-mer)' if is_derog else ''}.",
+                )
+            )
+        if (n and champ is None and field_champ is not None
+                and field_champ not in rules.grappe_champs):
+            vs.append(
+                Violation(
+                    "non_eligible",
+                    f"Champ dominant {field_champ} : une grappe de cet appel est à dominante "
+                    f"{' ou '.join(rules.grappe_champs)} (quelques ESMS d'un autre champ au plus).",
                 )
             )
         if n and field_champ is not None:
@@ -292,6 +353,7 @@ def grappe_violations(
     rules: GroupingRules,
     champ: str | None = None,
     all_esms: pd.DataFrame | None = None,
+    nominal: bool = False,
 ) -> list[Violation]:
     """The hard rules broken by one grappe (empty list: the grappe is acceptable).
 
@@ -307,12 +369,15 @@ def grappe_violations(
     all_esms
         The whole establishments table; when given, an OG of the grappe whose counted ESMS
         of the grappe's field are not all in the grappe is reported (``og_scinde``).
+    nominal
+        Also report ``trop_esms``: several OGs above the solver's nominal size (the
+        documents themselves accept such a project, with funding limited to the cap).
     """
     if members is None or len(members) == 0:
         return [Violation("vide", "La grappe ne contient aucun ESMS.")]
     members = members.reset_index(drop=True)
     label = pd.Series("grappe", index=members.index, dtype="string")
-    found, fields = _rule_violations(members, label, rules, champ)
+    found, fields = _rule_violations(members, label, rules, champ, nominal)
     out = found["grappe"]
     if all_esms is not None and fields["grappe"] is not None:
         # members missing from all_esms still define the grappe's OGs
@@ -345,6 +410,7 @@ def grouping_violations(
     assignment: pd.Series,
     rules: GroupingRules,
     champ: str | None = None,
+    nominal: bool = False,
 ) -> dict[str, list[Violation]]:
     """The hard rules broken by each grappe of a whole grouping.
 
@@ -359,7 +425,7 @@ def grouping_violations(
     placed = grappe != ""
     if not placed.any():
         return {}
-    result, fields = _rule_violations(etab[placed], grappe[placed], rules, champ)
+    result, fields = _rule_violations(etab[placed], grappe[placed], rules, champ, nominal)
     for gid, vs in _split_violations(etab, grappe, rules, fields).items():
         result[gid].extend(vs)
     return result

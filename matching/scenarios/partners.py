@@ -206,7 +206,7 @@ def find_partners(
         raise ValueError(msg)
     row = etab[(et_col == key).to_numpy()].iloc[0]
     champ = str(row["champ"])
-    if champ not in CHAMPS or champ not in rules.grouping.eligible_champs:
+    if champ not in CHAMPS or champ not in rules.grouping.grappe_champs:
         msg = f"l'ESMS {key} est hors des champs de l'appel {rules.name} (champ {champ})"
         raise ValueError(msg)
     lon, lat = float(row["lon"]), float(row["lat"])

@@ -480,7 +480,7 @@ class WhatIf:
         return min(counts.index, key=lambda c: (-counts[c], CHAMPS.index(c) if c in CHAMPS else 99))
 
     def _check_champ(self, champ: str) -> None:
-        if champ not in self.rules.grouping.eligible_champs:
+        if champ not in self.rules.grouping.grappe_champs:
             msg = f"champ {champ} non éligible à l'appel {self.rules.name}"
             raise ValueError(msg)
 

@@ -104,10 +104,11 @@ class Grower:
         self.min_og = rules.min_og
         self.med_rule = rules.medicalise_majority
 
-    def _valid(self, n: int, n_og: int, big: bool, med: int, derog: bool) -> bool:
+    def _valid(self, n: int, n_og: int, big: bool, med: int, derog: bool,
+               alone: bool = False) -> bool:
         if n < (self.min_derog if derog else self.min_esms):
             return False
-        if self.max_esms is not None and n > self.max_esms:
+        if self.max_esms is not None and n > self.max_esms and not alone:
             return False
         if n_og < self.min_og and not big:
             return False
@@ -131,7 +132,7 @@ class Grower:
         mpos = np.empty((cap + 1, 3))
         mpos[0] = units.pos[seed]
         recorded = 0
-        if self._valid(n, n_og, big, med, derog) and ev.valid(members):
+        if self._valid(n, n_og, big, med, derog, alone=True) and ev.valid(members):
             self.found.add((seed,))
             recorded += 1
         if len(pool) == 0:

@@ -22,6 +22,7 @@ from scipy.sparse import coo_matrix
 
 from matching.core.model import CHAMPS, GroupingRules
 from matching.core.vocabulary import SET_ASIDE_TEXT
+from matching.programme.validate import counted_mask
 from matching.solver.attach import attach_other_fields, extend_grappe
 from matching.solver.candidates import CandidateParams, compatible_with, generate
 from matching.solver.evaluate import Evaluator
@@ -38,7 +39,6 @@ from matching.solver.subproblem import Subproblem
 from matching.solver.units import (
     Constraints,
     build_units,
-    flag,
     prepare_esms,
     subset_units,
     text,
@@ -173,10 +173,12 @@ def neighbourhood_bound(ev: Evaluator, neighbours: list[np.ndarray]) -> tuple[in
     adj = coo_matrix((np.ones(len(r)), (r, c)), shape=(n_units, n_units)).tocsr()
     rules = ev.rules
     alive = units.vendor != -2
-    if rules.max_esms is not None:
-        alive &= units.n <= rules.max_esms
     minimum = np.where(units.derog, rules.min_esms_derogatoire, rules.min_esms)
     alone_ok = units.big | (ev.n_og >= rules.min_og)
+    if rules.max_esms is not None:
+        # above the nominal size a unit can only stand alone (the documents cap the funding,
+        # not the project: 000 « dans la limite de 49 ESMS par projet »)
+        alive &= (units.n <= rules.max_esms) | alone_ok
     free = units.vendor == -1
     bound = np.flatnonzero(units.vendor >= 0)
     n_vendors = max(int(units.vendor.max()) + 1, 1) if len(units.vendor) else 1
@@ -291,7 +293,7 @@ class GrappeSolver:
                 raise ValueError(msg)
             return (champ,)
         present = set(text(etab, "champ"))
-        return tuple(c for c in CHAMPS if c in present and c in self.rules.eligible_champs)
+        return tuple(c for c in CHAMPS if c in present and c in self.rules.grappe_champs)
 
     def _subproblems(
         self, esms: pd.DataFrame, champs: Sequence[str], locks: Constraints | None
@@ -602,9 +604,7 @@ def build_proposal(
     ).reset_index(drop=True)
 
     counted = etab.loc[~etab.index.isin(set_aside.index)]
-    eligible_mask = champ_of.isin(list(champs)) & champ_of.isin(list(rules.eligible_champs))
-    if rules.exclude_deja_finance:
-        eligible_mask &= ~flag(etab, "deja_finance")
+    eligible_mask = champ_of.isin(list(champs)) & counted_mask(etab, rules)
     eligible = etab[eligible_mask.to_numpy()]
     size = pd.to_numeric(eligible["og_nb_esms"], errors="coerce").fillna(0)
     small = eligible[(size <= rules.petit_og_max).to_numpy()]

@@ -218,7 +218,8 @@ class Evaluator:
         rules = self.rules
         if n < (rules.min_esms_derogatoire if derog else rules.min_esms):
             return "trop_peu_esms"
-        if rules.max_esms is not None and n > rules.max_esms:
+        if rules.max_esms is not None and n > rules.max_esms and len(members) > 1:
+            # nominal size: a unit above it may still stand alone (funding is capped instead)
             return "trop_esms"
         if n_og < rules.min_og and not big:
             return "trop_peu_og"

@@ -234,7 +234,7 @@ def explain_unit(
             "les ESMS de l'OG utilisent déjà plusieurs solutions DUI "
             f"({' / '.join(names)}) : un OG n'est pas réparti entre grappes",
         )
-    if rules.max_esms is not None and units.n[u] > rules.max_esms:
+    if rules.max_esms is not None and units.n[u] > rules.max_esms and not units.big[u]:
         return (
             "og_trop_grand",
             f"l'OG compte {int(units.n[u])} ESMS du champ {champ}, au-delà du maximum de "

@@ -22,7 +22,12 @@ from matching.core.columns import flag_column as flag
 from matching.core.columns import number_column as number
 from matching.core.columns import text_column as text
 from matching.core.model import GroupingRules
-from matching.programme.validate import VENDOR_BOUND_STATUTS, normalise_vendor
+from matching.programme.validate import (
+    VENDOR_BOUND_STATUTS,
+    carried_mask,
+    non_segur_upgrade_mask,
+    normalise_vendor,
+)
 
 #: Vendor id of a unit with no DUI already in place (fits any vendor).
 NO_VENDOR = -1
@@ -55,8 +60,6 @@ class Constraints:
 
     def is_empty(self) -> bool:
         return not (self.together or self.apart or self.excluded_esms or self.forced)
-
-
 
 
 def unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -99,7 +102,9 @@ def prepare_esms(
     mark(~champ.isin(list(rules.eligible_champs)), "hors_champ")
     mark(~champ.isin(list(champs)), "champ_non_traite")
     if rules.exclude_deja_finance:
-        mark(flag(etab, "deja_finance"), "deja_finance")
+        mark(flag(etab, "deja_finance") & ~carried_mask(etab, rules), "deja_finance")
+    if rules.exclude_upgrade_non_segur:
+        mark(non_segur_upgrade_mask(etab), "non_segur")
     if locks is not None and locks.excluded_esms:
         mark(text(etab, "finess_et").isin([str(x) for x in locks.excluded_esms]), "exclu")
     mark(text(etab, "finess_ej") == "", "sans_og")
@@ -223,7 +228,10 @@ def build_units(
     n_small = np.bincount(unit_id, weights=small.astype(float), minlength=n_units).astype("int64")
     n_med = np.bincount(unit_id, weights=med.astype(float), minlength=n_units).astype("int64")
     n_auto = np.bincount(unit_id, weights=auto.astype(float), minlength=n_units).astype("int64")
-    big = np.bincount(unit_id, weights=(~small).astype(float), minlength=n_units) > 0
+    # "big": may stand alone, as a medium or large OG, or as an OG reaching the grappe's
+    # minimum by itself (15, or 8 in Corsica / overseas: 003 Q6, Q21)
+    alone = ~small | (og_size >= np.where(derog, rules.min_esms_derogatoire, rules.min_esms))
+    big = np.bincount(unit_id, weights=alone.astype(float), minlength=n_units) > 0
     derog_all = np.bincount(unit_id, weights=derog.astype(float), minlength=n_units) == n
     vec_sum = np.column_stack(
         [np.bincount(unit_id, weights=vec[:, k], minlength=n_units) for k in range(3)]
