@@ -139,7 +139,11 @@ def arrows() -> tuple[Arrow, ...]:
                     target = _owner(base, modules)
                     if target and target != source:
                         found.append(Arrow(source, target, node.lineno, (alias.name,)))
-    return tuple(found)
+    merged: dict[tuple[str, str, int], tuple[str, ...]] = {}
+    for arrow in found:  # one arrow per import statement, with every name it takes
+        key = (arrow.source, arrow.target, arrow.line)
+        merged[key] = (*merged.get(key, ()), *arrow.names)
+    return tuple(Arrow(*key, names) for key, names in merged.items())
 
 
 def package_of(module: str) -> str:
