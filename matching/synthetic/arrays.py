@@ -22,6 +22,7 @@ def draw(options: Sequence[tuple[str, float]], n: int, rng: np.random.Generator)
 
 
 def dates(start: str, end: str, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` ISO dates drawn uniformly between ``start`` and ``end`` (both included)."""
     lo = np.datetime64(start, "D").astype(np.int64)
     hi = np.datetime64(end, "D").astype(np.int64)
     days = rng.integers(lo, hi + 1, size=n).astype("datetime64[D]")
@@ -29,10 +30,12 @@ def dates(start: str, end: str, n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def pick(words: Sequence[str], n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` words drawn uniformly, with replacement."""
     return np.array(words, dtype=object)[rng.integers(0, len(words), size=n)]
 
 
 def cut(values: np.ndarray, width: int) -> np.ndarray:
+    """Texts cut to the ``width`` characters a FINESS item holds (trailing spaces dropped)."""
     return np.array([v[:width].rstrip() for v in values], dtype=object)
 
 

@@ -336,5 +336,6 @@ HOSPITAL_CODES = frozenset(
 
 
 def category_table(autres_sanitaires: bool) -> pd.DataFrame:
+    """The categories generated, one row each (``AUTRES_SANITAIRES`` for national files)."""
     cats = CATEGORIES + (AUTRES_SANITAIRES if autres_sanitaires else ())
     return pd.DataFrame([c._asdict() for c in cats])
