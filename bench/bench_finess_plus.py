@@ -2,7 +2,7 @@
 
 Writes a synthetic national register (~100,000 establishments of all kinds, health ones
 included, as in the real register) in the FINESS+ JSON flow with
-``matching.synthetic_finess_plus.write_national_finess_plus``, then times, each in a fresh
+``matching.synthetic.write_finess_plus.write_national_finess_plus``, then times, each in a fresh
 Python process (so that peak memory is the reader's own):
 
 - ``stream``: ``matching.ingest.load`` of the ``.json.gz`` (ijson over gzip, one ``pmej`` at a
@@ -99,7 +99,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="keep the file in this folder")
     args = parser.parse_args()
     console = Console(width=120)
-    from matching.synthetic_finess_plus import write_national_finess_plus
+    from matching.synthetic.write_finess_plus import write_national_finess_plus
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)

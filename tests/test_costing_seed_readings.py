@@ -346,7 +346,8 @@ def test_fifty_or_more_cites_both_sentences_of_000():
 
 
 def test_docs_rules_md_lists_every_ambiguity_choice():
-    """Every ``choix`` of the three rule files is named in docs/choix-ambiguites.md (by its key, or for
+    """Every ``choix`` of the three rule files is named in docs/choix-ambiguites.md (by its key, or
+    for
     an array of tables by its table and the entry's code)."""
     from pathlib import Path
 

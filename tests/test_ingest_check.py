@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -157,11 +156,6 @@ def test_cli_check_needs_a_file_or_sample() -> None:
 
 
 def test_cli_check_sample() -> None:
-    sample = pytest.importorskip("matching.ingest.sample")
-    try:
-        sample.sample_paths()
-    except FileNotFoundError:
-        pytest.skip("échantillon non construit")
     result = CliRunner().invoke(_app(), ["check", "--sample", "--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from matching.core.finess import (
     REASON_FORMAT,
@@ -11,6 +13,8 @@ from matching.core.finess import (
     REASON_MISSING,
     check_finess,
     check_finess_series,
+    luhn_key,
+    luhn_keys,
     luhn_ok,
     normalise_finess,
 )
@@ -35,6 +39,57 @@ REAL = [
     "980501506",
     "980600027",
 ]
+
+
+def _reference_key(body: str) -> str:
+    """Textbook Luhn key, written independently of the module (a letter counts as 0)."""
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch) if ch.isdigit() else 0
+        if i % 2 == 0:  # the rightmost digit of the body is doubled
+            d = d * 2 - 9 if d * 2 > 9 else d * 2
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+@pytest.mark.parametrize("number", REAL)
+def test_luhn_key_completes_real_numbers(number: str) -> None:
+    assert luhn_key(number[:-1]) == number[-1]
+    assert luhn_keys([number[:-1]]).tolist() == [number[-1]]
+
+
+@given(st.lists(st.text("0123456789", min_size=13, max_size=13), min_size=1, max_size=30))
+def test_luhn_keys_for_siret_bodies_match_the_reference(bodies: list[str]) -> None:
+    assert luhn_keys(bodies).tolist() == [_reference_key(b) for b in bodies]
+
+
+@pytest.mark.parametrize("width", [1, 2, 8, 9, 13, 20])
+def test_luhn_keys_any_width_agree_with_the_scalar_key(width: int) -> None:
+    bodies = [f"{(7919 * i + 13) % 10**width:0{width}d}" for i in range(300)]
+    keys = luhn_keys(bodies)
+    assert keys.tolist() == [luhn_key(b) for b in bodies] == [_reference_key(b) for b in bodies]
+
+
+def test_made_keys_pass_the_readers_check() -> None:
+    """The generator's keys (luhn_keys) and the readers' check (luhn_ok) agree on FINESS."""
+    bodies = [f"{i * 104_729 % 10**8:08d}" for i in range(500)]
+    numbers = [b + k for b, k in zip(bodies, luhn_keys(bodies), strict=True)]
+    assert all(luhn_ok(n) for n in numbers)
+    assert (check_finess_series(pd.Series(numbers, dtype="string")) == "").all()
+
+
+def test_corsican_letters_count_as_zero() -> None:
+    """The generator's documented choice for 2A/2B numbers (the register's rule is unknown)."""
+    assert luhn_key("2A000001") == luhn_key("20000001") == _reference_key("2A000001")
+    assert luhn_key("2B123456") == luhn_key("20123456")
+
+
+def test_luhn_keys_refuses_mixed_widths_and_accepts_nothing() -> None:
+    with pytest.raises(ValueError, match="même longueur"):
+        luhn_keys(["12345678", "1234567"])
+    with pytest.raises(ValueError, match="même longueur"):
+        luhn_keys(["1234", "12", "123456"])  # same total length, other widths
+    assert len(luhn_keys([])) == 0
 
 
 @pytest.mark.parametrize("number", REAL)

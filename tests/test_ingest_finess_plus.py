@@ -440,9 +440,9 @@ def test_groups_become_known_links_used_by_propose() -> None:
 
 
 def test_sample_in_both_formats_loads_into_the_same_table(tmp_path: Path) -> None:
-    from matching.ingest.sample import generate_sample
     from matching.synthetic import write_etalab
-    from matching.synthetic_finess_plus import write_finess_plus
+    from matching.synthetic.sample import generate_sample
+    from matching.synthetic.write_finess_plus import write_finess_plus
 
     data = generate_sample()
     et, ej, _ = write_etalab(data, tmp_path)
@@ -460,7 +460,8 @@ def test_sample_in_both_formats_loads_into_the_same_table(tmp_path: Path) -> Non
 
 def test_committed_finess_plus_sample_is_up_to_date(tmp_path: Path) -> None:
     from matching.core.paths import sample_dir
-    from matching.ingest.sample import SAMPLE_FINESS_PLUS, build_sample
+    from matching.ingest.sample import SAMPLE_FINESS_PLUS
+    from matching.synthetic.sample import build_sample
 
     build_sample(tmp_path)
     assert filecmp.cmp(tmp_path / SAMPLE_FINESS_PLUS, sample_dir() / SAMPLE_FINESS_PLUS,

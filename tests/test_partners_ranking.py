@@ -10,12 +10,12 @@ from typer.testing import CliRunner
 
 from geo.distances import haversine_km
 from matching.cli.main import app as cli_app
+from matching.core.finess import luhn_key
 from matching.exports.french_excel import write_csv
 from matching.programme.costing import cost_grappe
 from matching.programme.validate import grappe_violations
 from matching.scenarios.partners import find_partners, search_esms
 from matching.scenarios.whatif import WhatIf
-from matching.synthetic import luhn_key
 
 
 @pytest.fixture(scope="module")

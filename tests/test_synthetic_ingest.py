@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matching.ingest.sample import generate_sample, sample_paths
+from matching.ingest.sample import sample_paths
 from matching.synthetic import generate, normalise, write_etalab
+from matching.synthetic.sample import generate_sample
 
 ingest = pytest.importorskip("matching.ingest")
 

@@ -11,14 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from matching.core.paths import sample_dir
-from matching.ingest.sample import (
-    SAMPLE_FILES,
-    build_sample,
-    generate_sample,
-    sample_paths,
-    sample_readme,
-)
-from matching.synthetic import generate, write_etalab
+from matching.ingest.sample import SAMPLE_FILES, sample_paths
+from matching.synthetic import EXTRACTION_DATE, etalab_names, generate, write_etalab
+from matching.synthetic.sample import build_sample, generate_sample, sample_readme
 
 CVL_DEPARTEMENTS = {"18", "28", "36", "37", "41", "45"}
 
@@ -62,6 +57,11 @@ def test_committed_sample_is_up_to_date(tmp_path: Path) -> None:
         assert filecmp.cmp(tmp_path / name, sample_dir() / name, shallow=False), (
             f"data/sample/{name} is stale: run python data/build/make_sample.py"
         )
+
+
+def test_bundled_file_names_are_the_generators() -> None:
+    """``matching.ingest.sample`` names the files as plain constants: they must not drift."""
+    assert etalab_names(EXTRACTION_DATE) == SAMPLE_FILES
 
 
 def test_sample_paths_point_at_the_bundled_files() -> None:

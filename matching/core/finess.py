@@ -5,11 +5,16 @@ the first two name the département of registration (``2A``/``2B`` in Corsica), 
 check key. For all-digit numbers the key makes the Luhn (mod 10) sum of the 9 digits a multiple
 of 10; how the key of a Corsican number is computed is not documented, so those are checked
 for their format only (see the project reference finess.md, section 3).
+
+This module is the one home of the Luhn sum: readers check keys with :func:`luhn_ok` /
+:func:`check_finess_series`; the synthetic generator makes them with :func:`luhn_key` /
+:func:`luhn_keys` (FINESS, SIREN and SIRET numbers alike).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -24,9 +29,6 @@ REASON_FORMAT = (
 )
 REASON_KEY = "clé de contrôle invalide (le 9e chiffre ne correspond pas au numéro)"
 
-#: weights of the Luhn sum from the left for 9 digits: the 2nd, 4th, 6th and 8th are doubled
-_DOUBLED = np.array([False, True, False, True, False, True, False, True, False])
-
 
 def luhn_ok(number: str) -> bool:
     """True when ``number`` is 9 digits whose Luhn (mod 10) sum is a multiple of 10.
@@ -36,7 +38,39 @@ def luhn_ok(number: str) -> bool:
     if not isinstance(number, str) or not _DIGITS_RE.match(number):
         return False
     digits = np.frombuffer(number.encode("ascii"), dtype=np.uint8) - ord("0")
-    return int(_luhn_sums(digits.reshape(1, 9))[0]) % 10 == 0
+    return int(_luhn_sums(digits.reshape(1, 9), has_key=True)[0]) % 10 == 0
+
+
+def luhn_key(body: str) -> str:
+    """The Luhn check digit to append to ``body`` (digits; a letter counts as 0).
+
+    How the key of a Corsican FINESS number (``2A``/``2B``) is computed is not documented:
+    counting the letter as 0 is the synthetic generator's arbitrary but fixed choice (readers
+    check those numbers' format only, see :func:`check_finess`).
+    """
+    return str(luhn_keys([body])[0])
+
+
+def luhn_keys(bodies: Sequence[str] | np.ndarray) -> np.ndarray:
+    """Vectorised :func:`luhn_key` over equal-length bodies of any width (object array of keys).
+
+    FINESS bodies have 8 characters, SIREN bodies 8 digits, SIRET bodies 13; letters count as 0.
+
+    Raises
+    ------
+    ValueError
+        When the bodies do not all have the same length or are not ASCII.
+    """
+    if len(bodies) == 0:
+        return np.array([], dtype=object)
+    width = len(bodies[0])
+    if width == 0 or any(len(body) != width for body in bodies):
+        msg = "clés de Luhn : les numéros doivent tous avoir la même longueur"
+        raise ValueError(msg)
+    raw = np.frombuffer("".join(bodies).encode("ascii"), dtype=np.uint8).reshape(-1, width)
+    digits = np.where((raw >= ord("0")) & (raw <= ord("9")), raw - ord("0"), 0)
+    keys = (10 - _luhn_sums(digits, has_key=False) % 10) % 10
+    return keys.astype(str).astype(object)
 
 
 def check_finess(number: str) -> str | None:
@@ -74,15 +108,23 @@ def check_finess_series(values: pd.Series) -> pd.Series:
     if digits_only.any():
         joined = "".join(text[digits_only].tolist()).encode("ascii")
         digits = (np.frombuffer(joined, dtype=np.uint8) - ord("0")).reshape(-1, 9)
-        bad_key = (_luhn_sums(digits) % 10) != 0
+        bad_key = (_luhn_sums(digits, has_key=True) % 10) != 0
         bad_index = text[digits_only].index[bad_key]
         reasons[bad_index] = REASON_KEY
     return reasons
 
 
-def _luhn_sums(digits: np.ndarray) -> np.ndarray:
-    """Luhn sums of an n x 9 array of digits (doubled digits above 9 lose 9)."""
+def _luhn_sums(digits: np.ndarray, has_key: bool) -> np.ndarray:
+    """Luhn sums of an n x width array of digits (doubled digits above 9 lose 9).
+
+    Every second digit counting from the right of the full number is doubled, the key not: in
+    a number with its key the doubled digits are the 2nd, 4th... from the right; in a body
+    without it, the 1st, 3rd...
+    """
     values = digits.astype(np.int64)
-    doubled = values[:, _DOUBLED] * 2
-    doubled = np.where(doubled > 9, doubled - 9, doubled)
-    return values[:, ~_DOUBLED].sum(axis=1) + doubled.sum(axis=1)
+    width = values.shape[1]
+    from_right = np.arange(width)[::-1] + (0 if has_key else 1)
+    doubled = from_right % 2 == 1
+    twice = values[:, doubled] * 2
+    twice = np.where(twice > 9, twice - 9, twice)
+    return values[:, ~doubled].sum(axis=1) + twice.sum(axis=1)

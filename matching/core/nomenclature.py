@@ -25,6 +25,38 @@ _ARS_RE = re.compile(r"\bARS\b")
 _NOT_AM_RE = re.compile(r"PCD|CONSEIL|D[EÉ]PARTEMENT|\bETAT\b|\bÉTAT\b|PJJ|PR[EÉ]FET|DDETS|DRJSCS")
 
 
+#: Tariff-setting modes by ``codemft`` (ANS TRE_R74, with the wording of the etalab files where
+#: seen). The médicalisé ones name the ARS, the others the département (PCD), the State or
+#: nobody, so that :func:`medicalise_from_mft` reads them as the categories' defaults say.
+#: Readers that get only the code (FINESS+) and the synthetic generator take labels here.
+MFT_LIBELLES: dict[str, str] = {
+    "01": "Etablissement Tarif Libre",
+    "03": "ARS établissements Publics de santé dotation globale",
+    "04": "ARS établissements PSPH dotation globale",
+    "07": "ARS établissements de santé non financés dotation globale",
+    "08": "Président du Conseil Départemental",
+    "09": "ARS/PCD mixte (2 arrêtés), habilité aide sociale",
+    "21": "ARS/PCD mixte, Accueil de jour PA, HAS",
+    "30": "Préfet de région établissements et services sociaux",
+    "34": "ARS - DG dotation globale",
+    "35": "Préfet de département Subvention",
+    "36": "Tarifs conventionnels assurance maladie",
+    "40": "ARS/PCD, Tarif global, habilité aide sociale, recours PUI",
+    "41": "ARS/PCD, Tarif global, habilité aide sociale sans PUI",
+    "42": "ARS/PCD, Tarif global, non habilité aide sociale, recours PUI",
+    "43": "ARS/PCD, Tarif global, non habilité aide sociale sans PUI",
+    "44": "ARS/PCD, Tarif partiel, habilité aide sociale, recours PUI",
+    "45": "ARS/PCD, Tarif partiel, habilité aide sociale sans PUI",
+    "46": "ARS/PCD, Tarif partiel, non habilité aide sociale, recours PUI",
+    "47": "ARS/PCD, Tarif partiel, non habilité aide sociale sans PUI",
+    "48": "ARS/PCD, EHPA, dotation globale de soins, habilité aide sociale",
+    "54": "Tarif AM - Services de Soins Infirmiers A Domicile",
+    "57": "DGS ARS & hébergement PCD - sous CPOM",
+    "58": "ARS dotation forfait ou prix de journée globalisé hors CPOM",
+    "99": "Indéterminé",
+}
+
+
 @dataclass(frozen=True)
 class CategorieInfo:
     """What grappes needs to know about one FINESS category code."""

@@ -368,9 +368,9 @@ class _State:
 
 def _mft_labels() -> dict[str, str]:
     """Tariff-setting mode labels by code (TRE_R74, wording of the etalab files)."""
-    from matching.synthetic import MFT
+    from matching.core.nomenclature import MFT_LIBELLES
 
-    return dict(MFT)
+    return dict(MFT_LIBELLES)
 
 
 def _closed(obj: dict[str, Any], infos: dict[str, Any]) -> str:

@@ -41,7 +41,8 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
-from matching.synthetic import SyntheticData, expected_counts, generate
+from matching.core.finess import luhn_key
+from matching.synthetic.generate import SyntheticData, expected_counts, generate
 
 SCHEMA_VERSION = "1.0.0"
 SYSTEM_STATUT = "https://smt.esante.gouv.fr/fhir/CodeSystem/tre-r400-finess-statut-juridique"
@@ -166,7 +167,6 @@ def _pmej(ej: dict[str, Any], pm_id: int, eges: list[dict[str, Any]]) -> dict[st
 
 def _closed_rows(et: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Closed establishments (copies of rows under new FINESS numbers), set aside by readers."""
-    from matching.synthetic import luhn_key
 
     n = max(1, round(len(et) * SHARE_CLOSED))
     picked = et.iloc[np.sort(rng.choice(len(et), size=min(n, len(et)), replace=False))].copy()
@@ -263,7 +263,6 @@ def _prepare(data: SyntheticData) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _unused_number(seed_number: str, used: set[str], rng: np.random.Generator) -> str:
-    from matching.synthetic import luhn_key
 
     while True:
         body = seed_number[:2] + f"{int(rng.integers(0, 1_000_000)):06d}"
