@@ -277,6 +277,7 @@ def candidates_from_file(path: str | Path, rules: RuleSet) -> pd.DataFrame:
             msg = f"{path.name} : JSON illisible ({exc})."
             raise InputError(msg) from exc
         items = data.get("grappes") if isinstance(data, dict) else data
+        skipped: list[str] = []
         if not isinstance(items, list):
             msg = f"{path.name} : liste « grappes » attendue (sortie de grappes propose --json)."
             raise InputError(msg)
@@ -286,6 +287,7 @@ def candidates_from_file(path: str | Path, rules: RuleSet) -> pd.DataFrame:
                 msg = f"{path.name} : grappes[{i}] : objet attendu."
                 raise InputError(msg)
             if g.get("valide") is False:
+                skipped.append(str(g.get("id", g.get("grappe"))))
                 continue  # only a valid grappe can be funded
             funding = g.get("funding") if isinstance(g.get("funding"), dict) else g
             score = g.get("score") if isinstance(g.get("score"), dict) else None
@@ -296,15 +298,17 @@ def candidates_from_file(path: str | Path, rules: RuleSet) -> pd.DataFrame:
                          "points": points, "departements": g.get("departements", []),
                          "champ": g.get("champ", ""), "statut": g.get("statut", ""),
                          "fenetre": g.get("fenetre", 1)})
-        return pd.DataFrame(rows)
+        return _with_skipped(pd.DataFrame(rows), skipped)
     raw = _read_csv(path)
     raw.columns = [c.strip().lstrip("'") for c in raw.columns]
     if "finess_et" in raw.columns and "grappe" in raw.columns:
         etab = read_grouping_csv(path)
         etab = etab[text_column(etab, "grappe") != ""]
         rows = []
+        skipped = []
         for g in cost_grouping(etab, rules)[0]:
             if g["violations"]:
+                skipped.append(g["id"])
                 continue  # only a valid grappe can be funded
             cost: GrappeCost = g["_cost"]
             members = g["_members"]
@@ -314,14 +318,19 @@ def candidates_from_file(path: str | Path, rules: RuleSet) -> pd.DataFrame:
                          "departements": sorted(set(deps)),
                          "poids_departements": {str(k): float(v)
                                                 for k, v in deps.value_counts().items()}})
-        return pd.DataFrame(rows)
+        return _with_skipped(pd.DataFrame(rows, columns=["grappe", "total", "points", "champ",
+                                                         "statut", "departements",
+                                                         "poids_departements"]), skipped)
     aliases = {"grappe": ("grappe", "id"),
                "total": ("financement", "total", "funding_total", "financement_total", "montant"),
                "points": ("points_grille", "points", "score", "points_total"),
                "statut": ("statut_code", "statut", "statut_agrege")}
+    skipped = []
     if "valide" in raw.columns:
         # only a valid grappe can be funded: the others are left out of the candidates
-        raw = raw[~raw["valide"].astype(str).str.strip().str.lower().isin(FALSE_WORDS)]
+        bad = raw["valide"].astype(str).str.strip().str.lower().isin(FALSE_WORDS)
+        skipped = [str(x) for x in raw.loc[bad, "grappe"]] if "grappe" in raw.columns else []
+        raw = raw[~bad]
     out = pd.DataFrame(index=raw.index)
     for target, names in aliases.items():
         for name in names:
@@ -336,7 +345,13 @@ def candidates_from_file(path: str | Path, rules: RuleSet) -> pd.DataFrame:
             out[col] = pd.to_numeric(out[col].astype(str).str.strip().str.replace(
                 "\u202f", "").str.replace(" ", "").str.replace(",", ".", regex=False),
                 errors="coerce")
-    return out
+    return _with_skipped(out, skipped)
+
+
+def _with_skipped(frame: pd.DataFrame, skipped: list[str]) -> pd.DataFrame:
+    """Remember the invalid grappes left out of the candidates (printed by ``select``)."""
+    frame.attrs["invalides"] = list(skipped)
+    return frame
 
 
 # --------------------------------------------------------------------------- printing
@@ -637,6 +652,7 @@ def register(app: typer.Typer) -> None:
             else:
                 shares, labels = [1.0], ["Fenêtre unique"]
             cands = candidates_from_file(file, rule_set)
+            skipped = list(cands.attrs.get("invalides", []))
             limits = BalanceLimits(max_share_departement, max_share_champ, max_share_statut)
             for name, v in (("--max-share-departement", max_share_departement),
                             ("--max-share-champ", max_share_champ),
@@ -650,9 +666,13 @@ def register(app: typer.Typer) -> None:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from exc
         if as_json:
-            print(json.dumps(sel.as_dict(), ensure_ascii=False, indent=2))
+            print(json.dumps(sel.as_dict() | {"invalides_non_candidates": skipped},
+                             ensure_ascii=False, indent=2))
         else:
             _print_selection(console, sel)
+            if skipped:
+                console.print(f"[yellow]Grappes invalides, non candidates : "
+                              f"{', '.join(skipped)}.[/yellow]", highlight=False)
         if out:
             for name, df in (("selection.csv", sel.funded), ("non_retenues.csv", sel.not_funded),
                              ("fenetres.csv", pd.DataFrame(sel.windows))):
