@@ -31,11 +31,9 @@ from matching.exports.tables import (
     TYPE_LABELS,
     TYPOLOGIE_LABELS,
     kinds,
-    og_names,
     tables,
 )
 from matching.programme.rules import RuleSet
-from matching.programme.validate import text_column
 from matching.scenarios.scenario import Scenario
 from matching.solver.explain import STATUT_LABELS
 
@@ -68,13 +66,11 @@ def dossier_rows(data: Scenario, grappe: Grappe) -> tuple[list[list[Any]], dict[
     Returns ``(rows, marks)`` where ``marks`` has ``title``, ``section``, ``header`` (row
     indexes, 0-based) and ``euro`` (``(row, column)`` pairs, 0-based) for the layout pass.
     """
-    etab = data.etablissements
-    et = text_column(etab, "finess_et")
-    members = etab[et.isin(list(grappe.esms)).to_numpy()]
+    members = data.members(grappe.id)
     members = members.sort_values(["finess_ej", "finess_et"])
     cost = data.costs.get(grappe.id)
     rules = data.rules
-    names = og_names(etab)
+    names = data.og_names()
     porteur = (cost.porteur if cost is not None else "") or (grappe.porteur or "")
     rows: list[list[Any]] = []
     marks: dict[str, list[Any]] = {"title": [], "section": [], "header": [], "euro": []}
@@ -105,7 +101,7 @@ def dossier_rows(data: Scenario, grappe: Grappe) -> tuple[list[list[Any]], dict[
     add("OG porteur", mark="section")
     add("FINESS EJ", "Raison sociale", "Typologie", "ESMS gérés", "Statut juridique",
         mark="header")
-    prow = etab[(text_column(etab, "finess_ej") == porteur).to_numpy()].head(1)
+    prow = data.og_rows(porteur).head(1)
     if len(prow):
         p = prow.iloc[0]
         add(porteur, names.get(porteur, ""),
@@ -131,7 +127,7 @@ def dossier_rows(data: Scenario, grappe: Grappe) -> tuple[list[list[Any]], dict[
     add("FINESS ET", "Raison sociale", "Catégorie", "Typologie (catégorie)", "FINESS EJ (OG)",
         "Commune", "Statut DUI / éditeur", "Type de projet", mark="header")
     types = cost.esms_types if cost is not None else {}
-    for _, r in members.iterrows():
+    for r in members.astype(object).to_dict("records"):
         dui = str(r["dui_statut"]) + (f" / {r['dui_editeur']}" if str(r["dui_editeur"]) else "")
         add(str(r["finess_et"]), str(r["raison_sociale"]), str(r["categorie"]),
             str(r["categorie_libelle"]), str(r["finess_ej"]),

@@ -223,7 +223,7 @@ def og_names(etab: pd.DataFrame) -> dict[str, str]:
 
 def grappes_table(s: Scenario) -> pd.DataFrame:
     """``grappes.csv``: one row per grappe (``GRAPPES_COLUMNS``)."""
-    names = og_names(s.etablissements)
+    names = s.og_names()
     rows = []
     for g in s.grappes:
         members = s.members(g.id)

@@ -102,6 +102,7 @@ class Scenario:
     out_of_scope: frozenset[str] = frozenset()
     stats: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    _index: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     # ------------------------------------------------------------------ construction
 
@@ -222,13 +223,41 @@ class Scenario:
         )
 
     def members(self, gid: str) -> pd.DataFrame:
-        """Rows of the establishments table belonging to one grappe."""
+        """Rows of the establishments table belonging to one grappe (table order)."""
         grappe = next((g for g in self.grappes if g.id == gid), None)
         if grappe is None:
             msg = f"grappe inconnue : {gid}"
             raise KeyError(msg)
-        et = text_column(self.etablissements, "finess_et")
-        return self.etablissements[et.isin(list(grappe.esms)).to_numpy()]
+        look = self._lookup()
+        pos = look["et"]
+        return look["plain"].iloc[sorted(pos[e] for e in grappe.esms if e in pos)]
+
+    def og_rows(self, og: str) -> pd.DataFrame:
+        """Rows of the establishments table of one OG (FINESS EJ)."""
+        look = self._lookup()
+        return look["plain"].iloc[look["ej"].get(og, [])]
+
+    def og_names(self) -> dict[str, str]:
+        """FINESS EJ -> OG name (first non-empty in the table)."""
+        return self._lookup()["names"]
+
+    def _lookup(self) -> dict[str, Any]:
+        """Positions by FINESS ET / EJ and OG names, computed once (the exports ask often)."""
+        if self._index is None:
+            et = text_column(self.etablissements, "finess_et").tolist()
+            ej = text_column(self.etablissements, "finess_ej").tolist()
+            names = text_column(self.etablissements, "raison_sociale_ej").tolist()
+            by_ej: dict[str, list[int]] = {}
+            og_name: dict[str, str] = {}
+            for i, (o, n) in enumerate(zip(ej, names, strict=True)):
+                by_ej.setdefault(o, []).append(i)
+                if n and o not in og_name:
+                    og_name[o] = n
+            # plain object columns: taking a few rows of Arrow-backed text is slow, and the
+            # exports take rows once per grappe
+            self._index = {"et": {e: i for i, e in enumerate(et)}, "ej": by_ej,
+                           "names": og_name, "plain": self.etablissements.astype(object)}
+        return self._index
 
     # ------------------------------------------------------------------ JSON (the edge)
 
