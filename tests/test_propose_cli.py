@@ -53,7 +53,7 @@ def test_propose_report_tables_and_json() -> None:
     assert (table["grappe"] != "").sum() == 16
     far = table[table["finess_ej"] == "120000001"]
     assert (far["grappe"] == "").all() and (far["raison"] != "").all()
-    data = report.to_json()
+    data = scenario.to_json()
     json.dumps(data)  # serialisable
     assert set(data) >= {"rules", "grappes", "unplaced", "stats"}
     g = data["grappes"][0]
@@ -91,7 +91,7 @@ def test_propose_report_tables_and_json() -> None:
 def test_region_filter_reports_rows_out_of_scope() -> None:
     etab = small_table()
     report = propose(LoadResult(etablissements=etab), None, region="24", time_limit=1)
-    table = report.etablissements_frame()
+    table = etablissements_table(Scenario.from_report(report))
     out = table[table["region"] == "28"]
     assert out["raison"].str.contains("hors de la région étudiée").all()
     assert len(report.unplaced_frame()) == len(etab) - 16
