@@ -191,14 +191,27 @@ def compute_report(data_key: str, result: LoadResult, rules_name: str, region: s
 
 def scenario_for(report_key: str, report: Any):
     """The what-if scenario of the session for this report (rebuilt when the report changes)."""
+    from matching.scenarios.scenario import Scenario
     from matching.scenarios.whatif import WhatIf
 
     state = st.session_state
     if state.get("scenario_key") != report_key:
         state["scenario"] = WhatIf.from_report(report)
         state["scenario_key"] = report_key
+        start = Scenario.from_report(report)
+        state["scenario_meta"] = (start.scope, start.settings)
         state["undo"] = []
     return state["scenario"]
+
+
+def shown_scenario(whatif: Any):
+    """The typed ``Scenario`` of the grouping as displayed (edits included): what the
+    tables, totals and downloads read."""
+    from matching.scenarios.scenario import Scenario
+
+    scope, settings = st.session_state.get("scenario_meta", (None, None))
+    return session_memo("shown", grouping_version(whatif),
+                        lambda: Scenario.from_whatif(whatif, scope, settings))
 
 
 # --------------------------------------------------------------------------- formatting
@@ -338,10 +351,10 @@ def territory_and_field(result: LoadResult, rules_name: str) -> dict[str, Any]:
 
 
 def proposal_tab(scenario: Any, report: Any) -> None:
-    from matching.exports.dossier import export_set, grappes_frame
+    from matching.exports.tables import grappes_table
     from matching.ui.mapview import LEGEND_MARKDOWN, build_deck
 
-    data = export_set(scenario)
+    data = shown_scenario(scenario)
     evaluation = scenario.current
     totals = evaluation.totals
     stats = report.stats
@@ -350,10 +363,14 @@ def proposal_tab(scenario: Any, report: Any) -> None:
     cols[1].metric("Grappes valides", int(totals["valides"]), delta=_delta(totals, "valides"))
     cols[2].metric("ESMS placés", f"{int(totals['esms_places'])} / {stats['esms_groupable']}",
                    delta=_delta(totals, "esms_places"))
-    cols[3].metric("Points (grille)", int(totals["points"]), delta=_delta(totals, "points"))
-    cols[4].metric("Financement", euros(totals["financement"]),
+    cols[3].metric("Points grille (grappes valides)", int(totals["points_grille"]),
+                   delta=_delta(totals, "points_grille"))
+    cols[4].metric("Financement (grappes valides)", euros(totals["financement"]),
                    delta=euros(totals["delta_financement"], signed=True)
                    if totals.get("delta_financement") else None)
+    if totals.get("financement_invalides"):
+        st.warning(f"Grappes invalides, hors total : "
+                   f"{euros(totals['financement_invalides'])} (détail dans le tableau).")
     if scenario.history:
         st.info(f"Proposition modifiée ({len(scenario.history)} modification(s), onglet "
                 "« Et si… »).")
@@ -366,13 +383,14 @@ def proposal_tab(scenario: Any, report: Any) -> None:
     st.caption(LEGEND_MARKDOWN)
 
     st.subheader("Grappes")
-    table = grappes_frame(data)
-    shown = table[["grappe", "champ", "n_esms", "n_og", "departements", "valide",
-                   "points_grille", "total", "porteur_nom", "vendor", "points_detail",
-                   "warnings", "regles_enfreintes"]].rename(columns={
-        "n_esms": "ESMS", "n_og": "OG", "departements": "départements", "points_grille":
-        "points", "points_detail": "détail des points", "total": "financement (€)",
-        "porteur_nom": "porteur", "vendor": "éditeur DUI", "warnings": "avertissements",
+    table = grappes_table(data)
+    shown = table[["grappe", "champ", "nb_esms", "nb_og", "departements", "valide",
+                   "criteres_calcules", "points_grille", "financement", "porteur_nom",
+                   "editeur", "detail_points", "alertes", "regles_enfreintes"]].rename(columns={
+        "nb_esms": "ESMS", "nb_og": "OG", "departements": "départements",
+        "criteres_calcules": "critères calculés", "points_grille": "points grille",
+        "detail_points": "détail des points", "financement": "financement (€)",
+        "porteur_nom": "porteur", "editeur": "éditeur DUI", "alertes": "avertissements",
         "regles_enfreintes": "règles enfreintes"})
     st.dataframe(shown, hide_index=True, key="grappes_table")
     if len(table):
@@ -387,8 +405,7 @@ def _delta(totals: dict[str, float], key: str) -> int | None:
 
 
 def grappe_detail(data: Any, scenario: Any) -> None:
-    from matching.exports.dossier import funding_frame, map_text
-    from matching.programme.costing import PROJECT_TYPE_LABELS
+    from matching.exports.tables import TYPE_LABELS, financements_table
 
     ids = [g.id for g in data.grappes]
     gid = st.selectbox("Détail d'une grappe", ids, key="detail_grappe")
@@ -399,7 +416,7 @@ def grappe_detail(data: Any, scenario: Any) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.markdown(f"**Porteur** : {names.get(cost.porteur, cost.porteur)} · "
-                    f"**type de projet** : {PROJECT_TYPE_LABELS.get(cost.project_type, '')} · "
+                    f"**type de projet** : {TYPE_LABELS.get(cost.project_type, '')} · "
                     f"**éditeur** : {cost.vendor or 'à choisir'}")
         members = pd.DataFrame({
             "FINESS ET": rows["finess_et"], "établissement": rows["raison_sociale"],
@@ -407,20 +424,21 @@ def grappe_detail(data: Any, scenario: Any) -> None:
             "typologie OG": rows["og_typologie"], "statut": rows["statut_agrege"],
             "DUI": rows["dui_statut"].astype("string") + " " + rows["dui_editeur"].astype(
                 "string"), "commune": rows["commune_nom"],
-            "type de projet": map_text(rows["finess_et"], {
-                e: PROJECT_TYPE_LABELS.get(t, t) for e, t in cost.esms_types.items()}),
+            "type de projet": rows["finess_et"].astype("string").map(
+                {e: TYPE_LABELS.get(t, t) for e, t in cost.esms_types.items()}).fillna(""),
         })
         st.dataframe(members, hide_index=True, key="members_table")
     with right:
-        lines = funding_frame(data)
+        lines = financements_table(data)
         lines = lines[lines["grappe"] == gid][["ligne", "quantite", "montant_unitaire",
                                                "montant", "levier"]]
         st.markdown(f"**Plan de financement** — total {euros(cost.total)}")
         st.dataframe(lines, hide_index=True, key="funding_table")
         st.markdown("**Échéancier** : " + " ; ".join(
             f"{i.share:.0%} {euros(i.amount)} ({i.label})" for i in cost.schedule))
-        st.markdown(f"**Points** : {cost.score.total} / {cost.score.max}")
-    violations = (data.violations or {}).get(gid, [])
+        st.markdown(f"**Points grille** : {cost.score.total} / {cost.score.max} · "
+                    f"**critères calculés** : {sum(grappe.points.values())}")
+    violations = data.violations.get(gid, [])
     for v in violations:
         st.error(v.message)
     with st.expander("Éligibilité, avertissements et pourquoi ces membres", expanded=False):
@@ -492,13 +510,13 @@ def partners_tab(scenario: Any) -> None:
         st.warning("Aucune grappe ni OG du même champ à proximité.")
         return
     shown = {
-        "rang": "rang", "libelle": "cible", "distance_km": "distance (km)",
-        "distance_centre_km": "distance au centre (km)", "champ": "champ",
+        "rang": "rang", "libelle": "cible", "distance_km": "distance au centre (km)",
+        "champ": "champ",
         "editeur": "éditeur DUI",
         "statut": "statuts des OG", "valide_avant": "valide avant",
         "valide_apres": "valide après", "regles_enfreintes": "règles enfreintes après",
-        "n_esms_apres": "ESMS après", "points_avant": "points avant",
-        "points_apres": "points après", "financement_avant": "financement avant (€)",
+        "n_esms_apres": "ESMS après", "points_avant": "points grille avant",
+        "points_apres": "points grille après", "financement_avant": "financement avant (€)",
         "financement_apres": "financement après (€)"}
     st.dataframe(frame[list(shown)].rename(columns=shown), hide_index=True,
                  key="partners_table")
@@ -615,8 +633,9 @@ def whatif_tab(scenario: Any) -> None:
         st.markdown(
             f"**Après {len(scenario.history)} modification(s)** : "
             f"{int(totals['valides'])}/{int(totals['grappes'])} grappes valides "
-            f"({int(totals.get('delta_valides', 0)):+d}), points "
-            f"{int(totals['points'])} ({int(totals.get('delta_points', 0)):+d}), financement "
+            f"({int(totals.get('delta_valides', 0)):+d}), points grille "
+            f"{int(totals['points_grille'])} ({int(totals.get('delta_points_grille', 0)):+d}), "
+            "financement des grappes valides "
             f"{euros(totals['financement'])} "
             f"({euros(totals.get('delta_financement', 0.0), signed=True)}) — "
             f"revalidé et rechiffré en {evaluation.elapsed_s:.2f} s.")
@@ -643,10 +662,11 @@ def exports_tab(scenario: Any) -> None:
     cols = st.columns(len(CSV_FILES) + 1)
     for col, name in zip(cols, CSV_FILES, strict=False):
         # built on click: the page stays fast while the user edits the grouping
-        col.download_button(labels.get(name, name), lambda n=name: csv_files(scenario)[n],
+        col.download_button(labels.get(name, name),
+                            lambda n=name: csv_files(shown_scenario(scenario))[n],
                             file_name=name, mime="text/csv", key=f"dl_{name}")
     cols[-1].download_button(
-        "Classeur XLSX (dossiers)", lambda: workbook_bytes(scenario),
+        "Classeur XLSX (dossiers)", lambda: workbook_bytes(shown_scenario(scenario)),
         file_name="grappes.xlsx", key="dl_xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -1,7 +1,8 @@
 """The Streamlit app's main flows with ``streamlit.testing.v1.AppTest`` (no browser).
 
-The sample region's proposal is computed once per process (the app caches it), so the
-first test pays for the solver and the others reuse it.
+Each test runs its own fresh ``AppTest`` (no shared mutable page, so any order works); the
+sample region's proposal is cached by the app per process, so only the first run pays for
+the solver.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ import app as grappes_app
 from matching.exports.dossier import csv_files, workbook_bytes
 from matching.ingest import IngestError
 from matching.programme.costing import cost_grappe
+from matching.scenarios.scenario import Scenario
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 300
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def at():
+    """A fresh app page for each test (its own session state)."""
     test = AppTest.from_file(APP, default_timeout=TIMEOUT)
     test.run()
     assert not test.exception, test.exception
@@ -68,7 +71,7 @@ def test_partner_finder_ranks(at):
     assert not at.exception
     ranked = frame_with(at, "rang")
     assert list(ranked["rang"]) == list(range(1, len(ranked) + 1))
-    assert (ranked["distance (km)"] <= 100).all()
+    assert (ranked["distance au centre (km)"] <= 100).all()
     valid = ranked["valide après"].astype(bool).tolist()
     assert valid == sorted(valid, reverse=True)  # valid targets first
 
@@ -89,8 +92,11 @@ def test_whatif_lock_recosts(at):
         expected = cost_grappe(rows, scenario.rules, porteur=scenario.porteurs.get(row.grappe)
                                or None, declared=scenario.declared.get(row.grappe))
         assert row.financement == pytest.approx(expected.total)
-    total = scenario.current.totals["financement"]
-    assert metric(at, "Financement") == grappes_app.euros(total)
+    evaluation = scenario.current
+    valid = evaluation.grappes[evaluation.grappes["valide"]]
+    assert evaluation.totals["financement"] == pytest.approx(valid["financement"].sum())
+    assert metric(at, "Financement (grappes valides)") == grappes_app.euros(
+        evaluation.totals["financement"])
     # undo restores the proposal
     at.button(key="undo_btn").click().run()
     assert at.session_state["scenario"].history == []
@@ -98,7 +104,7 @@ def test_whatif_lock_recosts(at):
 
 def test_exports_parse_back(at):
     scenario = at.session_state["scenario"]
-    files = csv_files(scenario)
+    files = csv_files(Scenario.from_whatif(scenario))
     grappes = pd.read_csv(io.BytesIO(files["grappes.csv"]), sep=";", encoding="utf-8-sig",
                           dtype=str)
     assert sorted(grappes["grappe"]) == scenario.grappe_ids
@@ -106,7 +112,7 @@ def test_exports_parse_back(at):
                        dtype=str, keep_default_na=False)
     assert len(etab) == len(scenario.etab)
     assert (etab["finess_et"].str.len() == 9).all()
-    wb = load_workbook(io.BytesIO(workbook_bytes(scenario)))
+    wb = load_workbook(io.BytesIO(workbook_bytes(Scenario.from_whatif(scenario))))
     assert len([n for n in wb.sheetnames if n.startswith("dossier ")]) == len(grappes)
 
 

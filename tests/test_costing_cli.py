@@ -108,14 +108,17 @@ def test_declarations_and_porteur_column(tmp_path):
 
 
 def test_select_reads_an_etablissements_file(tmp_path):
-    path = grouping_file(tmp_path)
-    result = CliRunner().invoke(app, ["select", str(path), "--envelope", "1000000",
+    def keep_og_5_in_b(etab):
+        etab.loc[etab.index[-1], "grappe"] = "B"
+
+    path = grouping_file(tmp_path, keep_og_5_in_b)
+    result = CliRunner().invoke(app, ["select", str(path), "--envelope", "10000000",
                                       "--windows", "1.0", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    # A costs 880 000 for 5 points (2 OGs, 2 départements, AMOA -> dedicated resources 1).
-    # B keeps Alpha (8 users); Beta's 7 ESMS switch, costed as acquisitions; Alpha's 8
-    # conformant ESMS bring nothing under 50 ESMS: 7 × 25 000 + 7 × 20 000 + 115 000
-    # = 430 000 for 3 points. Both together (1 310 000) exceed 1 000 000: A is chosen.
+    # A (17 ESMS of 3 small OGs, valid): 17 × 25 000 + 17 × 20 000 + AMOA 115 000 = 880 000.
+    # B breaks a hard rule (two DUI solutions in place): it is no candidate, even though the
+    # envelope would pay for both, and is reported apart.
     assert [g["grappe"] for g in data["funded"]] == ["A"]
     assert data["total_cost"] == 880_000
+    assert data["invalides_non_candidates"] == ["B"]

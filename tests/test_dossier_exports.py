@@ -10,19 +10,13 @@ from openpyxl import load_workbook
 from test_app_factory import members, region
 
 from matching.core.model import LoadResult
-from matching.exports.dossier import (
-    CSV_FILES,
-    EURO_FORMAT,
-    GRAPPE_COLUMNS,
-    XLSX_FILE,
-    ExportSet,
-    csv_files,
-    export_set,
-    workbook_bytes,
-    write_exports,
-)
+from matching.exports.dossier import CSV_FILES, XLSX_FILE, csv_files, workbook_bytes, write_exports
+from matching.exports.french_excel import EURO_FORMAT
 from matching.programme.costing import cost_grappe
+from matching.programme.validate import check_grouping
+from matching.scenarios.scenario import Scenario, Scope
 from matching.scenarios.whatif import WhatIf
+from matching.solver.settings import SolverSettings
 
 
 def read_csv(data: bytes) -> pd.DataFrame:
@@ -38,9 +32,13 @@ def data():
     etab.loc[etab["finess_ej"] == "370000013", "raison_sociale_ej"] = "=HYPERLINK(\"x\")"
     costs = {g.id: cost_grappe(members(etab, g.esms), r.rules, porteur=g.porteur)
              for g in r.grappes}
-    unplaced = pd.DataFrame({"finess_et": [r.isolated], "reason": ["aucun partenaire"],
-                             "near_miss": ["grappe PA-24-001 à 3 km"]})
-    return r, ExportSet(etab, r.grappes, costs, r.rules, unplaced)
+    unplaced = pd.DataFrame({"finess_et": [r.isolated], "code": ["aucun_partenaire"],
+                             "reason": ["aucun partenaire"],
+                             "near_miss": ["grappe PA-24-001 à 3 km"], "near_miss_km": [3.04]})
+    violations = check_grouping(etab, {e: g.id for g in r.grappes for e in g.esms},
+                                {g.id: g.champ for g in r.grappes}, r.rules.grouping)
+    return r, Scenario(etab, r.rules, Scope(champs=("PA",)), SolverSettings(), r.grappes, costs,
+                       violations, unplaced)
 
 
 def test_csv_set_reads_back(data):
@@ -49,23 +47,31 @@ def test_csv_set_reads_back(data):
     assert list(files) == list(CSV_FILES)
     assert all(content.startswith(b"\xef\xbb\xbf") for content in files.values())
     grappes = read_csv(files["grappes.csv"])
-    assert list(grappes.columns) == list(GRAPPE_COLUMNS)
     assert list(grappes["grappe"]) == ["PA-24-001", "PA-24-002"]
     for g in r.grappes:
         row = grappes.set_index("grappe").loc[g.id]
-        assert float(row["total"]) == pytest.approx(export.costs[g.id].total)
-        assert int(row["n_esms"]) == len(g.esms) and row["valide"] == "oui"
+        # whole euros, no ".0"
+        assert row["financement"] == str(int(export.costs[g.id].total))
+        assert int(row["nb_esms"]) == len(g.esms) and row["valide"] == "oui"
         assert row["porteur"] == g.porteur
     etab = read_csv(files["etablissements.csv"])
     assert len(etab) == len(r.etab)
     assert set(etab["finess_et"]) == set(r.etab["finess_et"])  # codes stay text
     placed = etab[etab["grappe"] != ""]
     assert set(placed["finess_et"]) == {e for g in r.grappes for e in g.esms}
-    porteur_rows = etab[etab["porteur"] == "oui"]
+    porteur_rows = etab[etab["og_porteur"] == "oui"]
     assert set(porteur_rows["finess_ej"]) == {"370000011", "450000020"}
+    assert set(etab.loc[etab["grappe"] != "", "porteur"]) == {"370000011", "450000020"}
+    assert set(etab["og_porteur"]) == {"oui", "non"}
     isolated = etab.set_index("finess_et").loc[r.isolated]
     assert isolated["raison"] == "aucun partenaire" and isolated["grappe"] == ""
+    assert isolated["raison_code"] == "aucun_partenaire"
     assert isolated["quasi_grappe"].startswith("grappe PA-24-001")
+    assert isolated["quasi_grappe_km"] == "3"  # one decimal, decimal comma, no ",0"
+    # labels in text columns, codes in their own column
+    assert "à mettre à niveau" in set(etab["dui_statut"]) or "conforme" in set(etab["dui_statut"])
+    assert set(etab["dui_statut_code"]) <= {"aucun", "non_conforme", "a_mettre_a_niveau",
+                                            "conforme", "inconnu"}
     lines = read_csv(files["financements.csv"])
     lines["montant"] = lines["montant"].astype(float)
     grant = lines[lines["levier"] == "ESMS numérique"].groupby("grappe")["montant"].sum()
@@ -93,6 +99,8 @@ def test_workbook_has_one_dossier_per_grappe(data):
     for g in r.grappes:
         ws = wb[f"dossier {g.id}"]
         cells = [[c.value for c in row] for row in ws.iter_rows()]
+        width = max(len(row) for row in cells)
+        cells = [row + [None] * (width - len(row)) for row in cells]
         flat = [v for row in cells for v in row if v is not None]
         assert cells[0][0] == f"Dossier de candidature — grappe {g.id}"
         assert ws.cell(1, 1).font.bold
@@ -111,12 +119,13 @@ def test_workbook_has_one_dossier_per_grappe(data):
 
 def test_write_exports_from_an_edited_scenario(tmp_path):
     r = region()
-    scenario = WhatIf.from_grappes(r.etab, r.rules, r.grappes, champ="PA")
-    scenario.move_og("370000013", "")
+    whatif = WhatIf.from_grappes(r.etab, r.rules, r.grappes, champ="PA")
+    whatif.move_og("370000013", "")
+    scenario = Scenario.from_whatif(whatif)
     paths = write_exports(scenario, tmp_path / "sortie", xlsx=False)
     assert [p.name for p in paths] == list(CSV_FILES)
     grappes = read_csv((tmp_path / "sortie" / "grappes.csv").read_bytes()).set_index("grappe")
-    assert grappes.loc["PA-24-001", "n_esms"] == "10"
+    assert grappes.loc["PA-24-001", "nb_esms"] == "10"
     assert grappes.loc["PA-24-001", "valide"] == "non"
     assert "10 ESMS comptés" in grappes.loc["PA-24-001", "regles_enfreintes"]
     etab = read_csv((tmp_path / "sortie" / "etablissements.csv").read_bytes())
@@ -132,17 +141,17 @@ def test_exports_of_a_propose_report(tmp_path):
     r = region()
     report = propose(LoadResult(etablissements=r.etab), "amorcage-t2-2021", champ="PA",
                      time_limit=1.0)
-    export = export_set(report)
-    assert [g.id for g in export.grappes] == [g.id for g in report.grappes]
-    paths = write_exports(report, tmp_path, xlsx=True)
+    scenario = Scenario.from_report(report)
+    assert [g.id for g in scenario.grappes] == [g.id for g in report.grappes]
+    paths = write_exports(scenario, tmp_path, xlsx=True)
     assert [p.name for p in paths] == [*CSV_FILES, XLSX_FILE]
     grappes = read_csv((tmp_path / "grappes.csv").read_bytes())
     assert len(grappes) == len(report.grappes)
-    totals = dict(zip(grappes["grappe"], grappes["total"].astype(float), strict=True))
+    totals = dict(zip(grappes["grappe"], grappes["financement"].astype(float), strict=True))
     for gid, cost in report.costs.items():
-        assert totals[gid] == pytest.approx(cost["total"])
+        assert totals[gid] == pytest.approx(cost.total)
     wb = load_workbook(tmp_path / XLSX_FILE)
     assert [n for n in wb.sheetnames if n.startswith("dossier")] == [
         f"dossier {g.id}" for g in report.grappes]
     with pytest.raises(ValueError, match="dossier de sortie"):
-        write_exports(report, tmp_path / "grappes.csv" / "x", xlsx=False)
+        write_exports(scenario, tmp_path / "grappes.csv" / "x", xlsx=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -11,7 +12,9 @@ from typer.testing import CliRunner
 
 from matching.cli.main import app
 from matching.core.model import LoadResult
-from matching.solver.propose import GRAPPES_COLUMNS, propose
+from matching.exports.tables import etablissements_table, grappes_table
+from matching.scenarios.scenario import Scenario
+from matching.solver.propose import propose
 
 runner = CliRunner()
 
@@ -40,16 +43,17 @@ def test_propose_report_tables_and_json() -> None:
     etab = small_table()
     report = propose(LoadResult(etablissements=etab), "amorcage-t2-2021", seed=1, time_limit=2)
     assert [g.n_esms for g in report.grappes] == [16]
-    grappes = report.grappes_frame()
-    assert list(grappes.columns) == list(GRAPPES_COLUMNS)
-    assert grappes.loc[0, "n_og"] == 8 and grappes.loc[0, "points"] == 2
-    assert grappes.loc[0, "total"] > 0
-    table = report.etablissements_frame()
+    scenario = Scenario.from_report(report)
+    grappes = grappes_table(scenario)
+    assert grappes.loc[0, "nb_og"] == 8 and grappes.loc[0, "criteres_calcules"] == 2
+    assert grappes.loc[0, "points_grille"] >= grappes.loc[0, "criteres_calcules"]
+    assert grappes.loc[0, "financement"] > 0 and bool(grappes.loc[0, "valide"])
+    table = etablissements_table(scenario)
     assert len(table) == len(etab)
     assert (table["grappe"] != "").sum() == 16
     far = table[table["finess_ej"] == "120000001"]
     assert (far["grappe"] == "").all() and (far["raison"] != "").all()
-    data = report.to_json()
+    data = scenario.to_json()
     json.dumps(data)  # serialisable
     assert set(data) >= {"rules", "grappes", "unplaced", "stats"}
     g = data["grappes"][0]
@@ -61,7 +65,11 @@ def test_propose_report_tables_and_json() -> None:
         "n_esms",
         "departements",
         "regions",
-        "points",
+        "criteres_calcules",
+        "points_grille",
+        "points_max",
+        "valide",
+        "distance_moyenne_km",
         "warnings",
         "funding",
         "score",
@@ -71,8 +79,10 @@ def test_propose_report_tables_and_json() -> None:
         "eligibility",
     ):
         assert key in g
-    assert g["points"]["detail"] == {"isole": 0, "multi_og": 2, "multi_departement": 0}
-    assert g["funding"]["total"] == grappes.loc[0, "total"]
+    assert g["criteres_calcules"]["detail"] == {"isole": 0, "multi_og": 2,
+                                                "multi_departement": 0}
+    assert g["funding"]["total"] == grappes.loc[0, "financement"]
+    assert data["totals"]["financement"] == grappes.loc[0, "financement"]
     assert {u["finess_et"] for u in data["unplaced"]} == set(far["finess_et"])
     assert data["stats"]["esms_placed"] == 16
     assert data["rules"]["name"] == "amorcage-t2-2021" and data["rules"]["min_esms"] == 15
@@ -81,7 +91,7 @@ def test_propose_report_tables_and_json() -> None:
 def test_region_filter_reports_rows_out_of_scope() -> None:
     etab = small_table()
     report = propose(LoadResult(etablissements=etab), None, region="24", time_limit=1)
-    table = report.etablissements_frame()
+    table = etablissements_table(Scenario.from_report(report))
     out = table[table["region"] == "28"]
     assert out["raison"].str.contains("hors de la région étudiée").all()
     assert len(report.unplaced_frame()) == len(etab) - 16
@@ -122,7 +132,11 @@ def test_cli_writes_french_excel_csv(tmp_path) -> None:
     raw = (out / "grappes.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     grappes = pd.read_csv(out / "grappes.csv", sep=";", encoding="utf-8-sig", dtype=str)
-    assert list(grappes.columns) == list(GRAPPES_COLUMNS)
+    documented = (Path(__file__).resolve().parents[1] / "docs" / "formats-sorties.md").read_text(
+        encoding="utf-8")
+    assert all(f"`{c}`" in documented for c in grappes.columns)
+    assert set(grappes["valide"]) == {"oui"}
+    assert (out / "financements.csv").is_file()
     table = pd.read_csv(
         out / "etablissements.csv", sep=";", encoding="utf-8-sig", dtype=str, keep_default_na=False
     )

@@ -10,7 +10,7 @@ from test_app_factory import members, region
 
 from matching.programme.costing import cost_grappe
 from matching.programme.validate import grouping_violations
-from matching.scenarios.whatif import WhatIf, cost_from_dict
+from matching.scenarios.whatif import WhatIf
 
 TOURS_OGS = ["370000011", "370000012", "370000013"]
 
@@ -59,12 +59,13 @@ def test_moving_an_og_out_breaks_the_minimum_and_recosts(base, scenario):
 
 def test_adding_the_isolated_esms_earns_the_isolated_points(base, scenario):
     r, _ = base
-    before = scenario.baseline.grappes.set_index("grappe").loc["PA-24-001", "points"]
+    before = scenario.baseline.grappes.set_index("grappe").loc["PA-24-001", "points_grille"]
     ev = scenario.move_og("370000099", "PA-24-001")
     row = ev.grappes.set_index("grappe").loc["PA-24-001"]
     assert row["valide"] and row["n_esms"] == 16
-    assert row["points"] == independent_cost(r, scenario, "PA-24-001").score.total
-    assert row["delta_points"] == row["points"] - before == r.rules.grid.points_of("isole")
+    assert row["points_grille"] == independent_cost(r, scenario, "PA-24-001").score.total
+    assert row["delta_points_grille"] == row["points_grille"] - before
+    assert row["delta_points_grille"] == r.rules.grid.points_of("isole")
 
 
 def test_lock_together_joins_the_grappe_holding_most_and_recosts(base, scenario):
@@ -114,10 +115,10 @@ def test_porteur_and_declared_criteria(base, scenario):
     assert ev.costs["PA-24-001"].porteur == "370000013"
     with pytest.raises(ValueError, match="n'est pas un OG de la grappe"):
         scenario.set_porteur("PA-24-001", "450000020")
-    before = ev.grappes.set_index("grappe").loc["PA-24-001", "points"]
+    before = ev.grappes.set_index("grappe").loc["PA-24-001", "points_grille"]
     dpo = next(c for c in r.rules.grid.criteria if not c.computed)
     ev = scenario.declare("PA-24-001", {dpo.code: True})
-    after = ev.grappes.set_index("grappe").loc["PA-24-001", "points"]
+    after = ev.grappes.set_index("grappe").loc["PA-24-001", "points_grille"]
     assert after - before == dpo.points
     computed = next(c for c in r.rules.grid.criteria if c.computed)
     with pytest.raises(ValueError, match="non déclarable"):
@@ -148,11 +149,21 @@ def test_rerun_honours_the_locks(base, scenario):
     assert all(not vs for vs in independent.values())
 
 
-def test_cost_round_trip_through_a_report_dict(base):
-    r, _ = base
-    cost = cost_grappe(members(r.etab, r.grappes[0].esms), r.rules)
-    back = cost_from_dict(cost.as_dict())
-    assert back.as_dict() == cost.as_dict()
+def test_typed_costs_and_invalid_grappes_totalled_apart(base):
+    r, start = base
+    scenario = start.copy()
+    cost = scenario.cost("PA-24-001")
+    # typed costs carry the per-ESMS project types, for exactly the members
+    assert set(cost.esms_types) == set(scenario.members("PA-24-001"))
+    assert cost.total == cost_grappe(members(r.etab, scenario.members("PA-24-001")),
+                                     r.rules, porteur=cost.porteur).total
+    ev = scenario.move_og("370000013", "")  # leaves PA-24-001 below the minimum
+    frame = ev.grappes.set_index("grappe")
+    assert not frame.at["PA-24-001", "valide"] and frame.at["PA-24-001", "financement"] > 0
+    valid = frame[frame["valide"]]
+    assert ev.totals["financement"] == pytest.approx(valid["financement"].sum())
+    assert ev.totals["financement_invalides"] == pytest.approx(
+        frame.at["PA-24-001", "financement"])
 
 
 EDITS = st.lists(

@@ -15,6 +15,7 @@ from matching.ingest import IngestError, load
 from matching.ingest.sample import resolve_input
 from matching.programme.validate import text_column
 from matching.scenarios.partners import DEFAULT_MAX_KM, PartnerReport, find_partners
+from matching.solver.settings import DEFAULT_TIME_LIMIT
 
 
 def print_report(console: Console, report: PartnerReport) -> None:
@@ -42,9 +43,10 @@ def print_report(console: Console, report: PartnerReport) -> None:
     if not report.options:
         console.print("[yellow]Aucune grappe ni OG du même champ à proximité.[/yellow]")
         return
-    table = Table(title="Partenaires possibles (les mieux classés d'abord)", title_justify="left")
+    table = Table(title="Partenaires possibles (les mieux classés d'abord ; distance : de l'OG "
+                        "au centre de la cible)", title_justify="left")
     for col, right in (("Rang", True), ("Cible", False), ("Distance", True), ("Éditeur DUI", False),
-                       ("Statuts", False), ("Valide après", False), ("Points", True),
+                       ("Statuts", False), ("Valide après", False), ("Points grille", True),
                        ("Financement", True), ("Règles enfreintes après", False)):
         table.add_column(col, justify="right" if right else "left")
     for o in report.options:
@@ -86,7 +88,7 @@ def partenaires(
     seed: Annotated[int, typer.Option("--seed", help="Graine du solveur.")] = 0,
     time_limit: Annotated[
         float, typer.Option("--time-limit", help="Temps de sélection exacte du solveur (s).")
-    ] = 5.0,
+    ] = DEFAULT_TIME_LIMIT,
     as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON (un objet).")] = False,
 ) -> None:
     """Classer les grappes et OG qu'un ESMS (souvent isolé) pourrait rejoindre.

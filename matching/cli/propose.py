@@ -13,8 +13,9 @@ from rich.table import Table
 
 from matching.core.formatting import euros
 from matching.core.model import CHAMPS, LoadResult
-from matching.exports.french_excel import write_csv
-from matching.solver.propose import DEFAULT_TIME_LIMIT, ProposalReport, propose
+from matching.scenarios.scenario import Scenario
+from matching.solver.propose import propose
+from matching.solver.settings import DEFAULT_TIME_LIMIT
 
 RULES_HELP = "Jeu de règles : nom (voir grappes rules) ou fichier .toml."
 
@@ -45,30 +46,24 @@ def read_links_file(path: Path | None):
     return read_links(path)
 
 
-def write_outputs(report: ProposalReport, out: Path, xlsx: bool = False) -> list[Path]:
-    """``grappes.csv`` and ``etablissements.csv`` (French Excel CSV) in ``out``.
+def write_outputs(scenario: Scenario, out: Path, xlsx: bool = False) -> list[Path]:
+    """``grappes.csv``, ``etablissements.csv`` and ``financements.csv`` (French Excel CSV) in
+    ``out``, and the workbook ``grappes.xlsx`` with ``xlsx``: the same builders as the app's
+    downloads (``matching.exports.dossier``), so the CSV files are the same either way."""
+    from matching.exports.dossier import write_exports
 
-    With ``xlsx``, the app's export set (``matching.exports.dossier.write_exports``) is written
-    instead: the same two tables with more columns, ``financements.csv`` and the workbook.
-    """
-    if xlsx:
-        try:
-            from matching.exports.dossier import write_exports
-        except ImportError as exc:
-            msg = "export XLSX indisponible (module matching.exports.dossier absent)"
-            raise CommandError(msg) from exc
-        return [Path(p) for p in write_exports(report, out, xlsx=True)]
-    return [
-        write_csv(report.grappes_frame(), out / "grappes.csv"),
-        write_csv(report.etablissements_frame(), out / "etablissements.csv"),
-    ]
+    return write_exports(scenario, out, xlsx=xlsx)
 
 
-def print_report(console: Console, report: ProposalReport) -> None:
-    """The French summary: one line per grappe, totals, reasons of the unplaced ESMS."""
-    stats = report.stats
+def print_report(console: Console, scenario: Scenario) -> None:
+    """The French summary: one line per grappe, totals (valid grappes only), invalid grappes
+    apart with their breaks, reasons of the unplaced ESMS."""
+    from matching.exports.tables import grappes_table
+
+    stats = scenario.stats
     table = Table(
-        title=f"Grappes proposées ({report.rules_title or report.rules_name})",
+        title=f"Grappes proposées ({scenario.rules.title or scenario.rules.name} ; "
+              f"{scenario.scope.text()})",
         title_justify="left",
     )
     for col, justify in (
@@ -77,45 +72,58 @@ def print_report(console: Console, report: ProposalReport) -> None:
         ("ESMS", "right"),
         ("OG", "right"),
         ("Départements", "left"),
-        ("Points", "right"),
+        ("Critères calculés", "right"),
+        ("Points grille", "right"),
         ("Financement", "right"),
         ("Porteur", "left"),
         ("Dist. moy./max", "right"),
+        ("Valide", "left"),
         ("Alertes", "left"),
     ):
         table.add_column(col, justify=justify)
-    frame = report.grappes_frame()
-    n_warnings = {g.id: len(g.warnings) for g in report.grappes}
+    frame = grappes_table(scenario)
     for row in frame.itertuples(index=False):
+        n_warn = len(row.alertes.split(" | ")) if row.alertes else 0
         table.add_row(
             row.grappe,
             row.champ,
-            str(row.n_esms),
-            str(row.n_og),
+            str(row.nb_esms),
+            str(row.nb_og),
             row.departements,
-            str(row.points),
-            euros(float(row.total)),
+            str(row.criteres_calcules),
+            f"{row.points_grille}/{row.points_max}",
+            euros(float(row.financement)),
             row.porteur,
-            f"{row.mean_km:.0f} / {row.max_km:.0f} km",
-            str(n_warnings.get(row.grappe, 0)) if n_warnings.get(row.grappe) else "",
+            f"{_km(row.distance_moyenne_km)} / {_km(row.distance_max_km)} km",
+            "oui" if row.valide else "[red]non[/red]",
+            str(n_warn) if n_warn else "",
         )
     console.print(table)
     console.print(
         "Détail de chaque grappe (raisons, alertes, membres) : --json ou --out.", style="dim"
     )
+    totals = scenario.totals()
     small = stats.get("esms_small_og", 0)
     placed_small = stats.get("esms_small_og_placed", 0)
-    total = float(frame["total"].fillna(0).sum()) if len(frame) else 0.0
     console.print(
-        f"[bold]{stats.get('grappes', 0)}[/bold] grappe(s) ; "
+        f"[bold]{totals.grappes}[/bold] grappe(s) dont {totals.valides} valide(s) ; "
         f"[bold]{stats.get('esms_placed', 0)}[/bold] ESMS placés sur "
         f"{stats.get('esms_eligible', 0)} éligibles ; ESMS de petits OG placés : "
         f"{placed_small} / {small} (borne supérieure {stats.get('upper_bound', '?')}) ; "
-        f"points : {stats.get('points', 0)} ; financement total : {euros(total)} ; "
-        f"calcul : {stats.get('runtime_s', 0):.1f} s.",
+        f"critères calculés : {stats.get('points', 0)} ; points grille (grappes valides) : "
+        f"{totals.points_grille} ; financement des grappes valides : "
+        f"{euros(totals.financement)} ; calcul : {stats.get('runtime_s', 0):.1f} s.",
         highlight=False,
     )
-    unplaced = report.unplaced_frame()
+    for gid in totals.invalides:
+        breaks = " ; ".join(v.message for v in scenario.violations.get(gid, []))
+        cost = scenario.costs.get(gid)
+        console.print(
+            f"[red]Grappe invalide, hors total :[/red] {gid} "
+            f"({euros(cost.total) if cost else '—'}) — {breaks}",
+            highlight=False,
+        )
+    unplaced = scenario.unplaced
     if len(unplaced):
         counts = unplaced.groupby("code", sort=True).agg(
             n=("finess_et", "size"), reason=("reason", "first")
@@ -129,6 +137,12 @@ def print_report(console: Console, report: ProposalReport) -> None:
         console.print(t)
     for warning in stats.get("warnings", []):
         console.print(f"[yellow]Attention :[/yellow] {warning}", highlight=False)
+
+
+def _km(value: float | None) -> str:
+    if value is None or value != value:
+        return "—"
+    return f"{value:.1f}".replace(".", ",")
 
 
 def propose_command(
@@ -155,7 +169,8 @@ def propose_command(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Dossier où écrire grappes.csv et etablissements.csv."),
+        typer.Option("--out", help="Dossier où écrire grappes.csv, etablissements.csv et "
+                                   "financements.csv."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON (un objet).")] = False,
     seed: Annotated[int, typer.Option("--seed", help="Graine (même graine, même résultat).")] = 0,
@@ -223,7 +238,8 @@ def propose_command(
                     allow_multi_region=multi_region,
                     progress=progress,
                 )
-        paths = write_outputs(report, out, xlsx) if out is not None else []
+        scenario = Scenario.from_report(report)
+        paths = write_outputs(scenario, out, xlsx) if out is not None else []
     except ValueError as exc:  # IngestError, RulesError, CommandError are ValueErrors
         console.print(f"[red]Erreur :[/red] {exc}", highlight=False)
         raise typer.Exit(1) from exc
@@ -231,10 +247,10 @@ def propose_command(
         console.print(f"[red]Erreur de fichier :[/red] {exc}", highlight=False)
         raise typer.Exit(1) from exc
     if as_json:
-        data: dict[str, Any] = report.to_json()
+        data: dict[str, Any] = scenario.to_json()
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        print_report(console, report)
+        print_report(console, scenario)
     for p in paths:
         console.print(f"Écrit : {p}", highlight=False)
 

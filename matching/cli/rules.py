@@ -64,6 +64,7 @@ def read_grouping_csv(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     raw = _read_csv(path)
     raw.columns = [c.strip().lstrip("'") for c in raw.columns]
+    raw = _codes_back(raw)
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
         msg = (f"{path.name} : colonne(s) manquante(s) : {', '.join(missing)} "
@@ -128,9 +129,61 @@ def read_grouping_csv(path: str | Path) -> pd.DataFrame:
         raise InputError(msg)
     table = table[list(ETAB_COLUMNS)]
     table["grappe"] = raw["grappe"].astype(str).str.strip().str.lstrip("'").astype("string")
-    if "porteur" in raw.columns:
-        table["porteur"] = raw["porteur"].astype(str).str.strip().astype("string")
+    porteur = _porteur_column(raw, table)
+    if porteur is not None:
+        table["porteur"] = porteur
     return table.reset_index(drop=True)
+
+
+def _codes_back(raw: pd.DataFrame) -> pd.DataFrame:
+    """Columns written for people back to the codes the library reads.
+
+    ``etablissements.csv`` carries labels ("à mettre à niveau") with the code in
+    ``<name>_code``: the code wins when present, else a known label is mapped back; a column
+    renamed for the file (``source_coordonnees``) gets its library name back.
+    """
+    from matching.exports.tables import LABELLED, RENAMED
+
+    raw = raw.copy()
+    for col, labels in LABELLED.items():
+        code_col = f"{col}_code"
+        if code_col in raw.columns:
+            raw[col] = raw[code_col]
+        elif col in raw.columns:
+            back = {label.casefold(): code for code, label in labels.items()}
+            raw[col] = raw[col].map(lambda v, back=back: back.get(str(v).strip().casefold(), v))
+    for library, written in RENAMED.items():
+        if written in raw.columns and library not in raw.columns:
+            raw[library] = raw[written]
+    return raw
+
+
+def _porteur_column(raw: pd.DataFrame, table: pd.DataFrame) -> pd.Series | None:
+    """The porteur (FINESS EJ) of each row's grappe, from ``porteur`` and/or ``og_porteur``.
+
+    ``porteur`` holds a FINESS EJ (or ET); older files wrote ``oui`` on the rows of the
+    porteur's ESMS instead: both are read, as is ``og_porteur`` (oui/non, True/False).
+    """
+    flag = None
+    for col in ("og_porteur", "porteur"):
+        if col in raw.columns:
+            low = raw[col].astype(str).str.strip().str.lower()
+            if low.isin(TRUE_WORDS | FALSE_WORDS | {""}).all():
+                flag = low.isin(TRUE_WORDS) if flag is None else (flag | low.isin(TRUE_WORDS))
+    given = None
+    if "porteur" in raw.columns:
+        values = raw["porteur"].astype(str).str.strip().str.lstrip("'")
+        if not values.str.lower().isin(TRUE_WORDS | FALSE_WORDS | {""}).all():
+            given = values.where(~values.str.lower().isin(TRUE_WORDS | FALSE_WORDS), "")
+    if given is None and flag is None:
+        return None
+    if given is None:
+        given = pd.Series("", index=raw.index)
+        grappe = table["grappe"].astype(str)
+        ej = table["finess_ej"].astype(str)
+        chosen = pd.DataFrame({"g": grappe[flag], "ej": ej[flag]}).drop_duplicates("g")
+        given = grappe.map(dict(zip(chosen["g"], chosen["ej"], strict=True))).fillna("")
+    return given.astype("string")
 
 
 def read_declarations(path: str | Path) -> dict[str, dict[str, bool]]:
@@ -221,6 +274,7 @@ def candidates_from_file(path: str | Path, rules: RuleSet) -> pd.DataFrame:
             msg = f"{path.name} : JSON illisible ({exc})."
             raise InputError(msg) from exc
         items = data.get("grappes") if isinstance(data, dict) else data
+        skipped: list[str] = []
         if not isinstance(items, list):
             msg = f"{path.name} : liste « grappes » attendue (sortie de grappes propose --json)."
             raise InputError(msg)
@@ -229,23 +283,30 @@ def candidates_from_file(path: str | Path, rules: RuleSet) -> pd.DataFrame:
             if not isinstance(g, dict):
                 msg = f"{path.name} : grappes[{i}] : objet attendu."
                 raise InputError(msg)
+            if g.get("valide") is False:
+                skipped.append(str(g.get("id", g.get("grappe"))))
+                continue  # only a valid grappe can be funded
             funding = g.get("funding") if isinstance(g.get("funding"), dict) else g
             score = g.get("score") if isinstance(g.get("score"), dict) else None
-            points = score.get("total") if score else g.get("points")
+            points = g.get("points_grille", score.get("total") if score else g.get("points"))
             if isinstance(points, dict):
                 points = sum(v for v in points.values() if isinstance(v, int | float))
             rows.append({"grappe": g.get("id", g.get("grappe")), "total": funding.get("total"),
                          "points": points, "departements": g.get("departements", []),
                          "champ": g.get("champ", ""), "statut": g.get("statut", ""),
                          "fenetre": g.get("fenetre", 1)})
-        return pd.DataFrame(rows)
+        return _with_skipped(pd.DataFrame(rows), skipped)
     raw = _read_csv(path)
     raw.columns = [c.strip().lstrip("'") for c in raw.columns]
     if "finess_et" in raw.columns and "grappe" in raw.columns:
         etab = read_grouping_csv(path)
         etab = etab[text_column(etab, "grappe") != ""]
         rows = []
+        skipped = []
         for g in cost_grouping(etab, rules)[0]:
+            if g["violations"]:
+                skipped.append(g["id"])
+                continue  # only a valid grappe can be funded
             cost: GrappeCost = g["_cost"]
             members = g["_members"]
             deps = text_column(members, "departement")[text_column(members, "departement") != ""]
@@ -254,11 +315,19 @@ def candidates_from_file(path: str | Path, rules: RuleSet) -> pd.DataFrame:
                          "departements": sorted(set(deps)),
                          "poids_departements": {str(k): float(v)
                                                 for k, v in deps.value_counts().items()}})
-        return pd.DataFrame(rows)
+        return _with_skipped(pd.DataFrame(rows, columns=["grappe", "total", "points", "champ",
+                                                         "statut", "departements",
+                                                         "poids_departements"]), skipped)
     aliases = {"grappe": ("grappe", "id"),
-               "total": ("total", "financement", "funding_total", "financement_total", "montant"),
-               "points": ("points", "score", "points_total"),
-               "statut": ("statut", "statut_agrege")}
+               "total": ("financement", "total", "funding_total", "financement_total", "montant"),
+               "points": ("points_grille", "points", "score", "points_total"),
+               "statut": ("statut_code", "statut", "statut_agrege")}
+    skipped = []
+    if "valide" in raw.columns:
+        # only a valid grappe can be funded: the others are left out of the candidates
+        bad = raw["valide"].astype(str).str.strip().str.lower().isin(FALSE_WORDS)
+        skipped = [str(x) for x in raw.loc[bad, "grappe"]] if "grappe" in raw.columns else []
+        raw = raw[~bad]
     out = pd.DataFrame(index=raw.index)
     for target, names in aliases.items():
         for name in names:
@@ -268,7 +337,18 @@ def candidates_from_file(path: str | Path, rules: RuleSet) -> pd.DataFrame:
     for col in ("departements", "champ", "fenetre"):
         if col in raw.columns:
             out[col] = raw[col]
-    return out
+    for col in ("total", "points"):
+        if col in out.columns:
+            out[col] = pd.to_numeric(out[col].astype(str).str.strip().str.replace(
+                "\u202f", "").str.replace(" ", "").str.replace(",", ".", regex=False),
+                errors="coerce")
+    return _with_skipped(out, skipped)
+
+
+def _with_skipped(frame: pd.DataFrame, skipped: list[str]) -> pd.DataFrame:
+    """Remember the invalid grappes left out of the candidates (printed by ``select``)."""
+    frame.attrs["invalides"] = list(skipped)
+    return frame
 
 
 # --------------------------------------------------------------------------- printing
@@ -377,9 +457,10 @@ def _print_costs(console: Console, rows: list[dict[str, Any]], warnings: list[st
                  rules: RuleSet) -> None:
     t = Table(title=f"Coût des grappes ({rules.name})", title_justify="left")
     for col in ("Grappe", "Champ", "ESMS comptés", "Financés", "Type", "Éditeur", "Porteur",
-                "Total", "SONS éditeur", "Points", "Règles enfreintes"):
-        t.add_column(col, justify="right" if col in ("ESMS comptés", "Financés", "Total",
-                                                     "SONS éditeur", "Points") else "left")
+                "Financement", "SONS éditeur", "Points grille", "Règles enfreintes"):
+        t.add_column(col, justify="right" if col in ("ESMS comptés", "Financés", "Financement",
+                                                     "SONS éditeur", "Points grille")
+                     else "left")
     for g in rows:
         t.add_row(g["id"], g["champ"], str(g["n_esms"]), str(g["n_funded"]),
                   PROJECT_TYPE_LABELS.get(g["project_type"], g["project_type"]),
@@ -387,8 +468,12 @@ def _print_costs(console: Console, rows: list[dict[str, Any]], warnings: list[st
                   euros(g["sons_vendor"]), f"{g['score']['total']}/{g['score']['max']}",
                   str(len(g["violations"])) if g["violations"] else "aucune")
     console.print(t)
-    total = sum(g["total"] for g in rows)
-    console.print(f"Total ESMS numérique : [bold]{euros(total)}[/bold].")
+    total = sum(g["total"] for g in rows if not g["violations"])
+    invalid = [g for g in rows if g["violations"]]
+    console.print(f"Total ESMS numérique des grappes valides : [bold]{euros(total)}[/bold].")
+    if invalid:
+        console.print(f"Grappes invalides, hors total : {', '.join(g['id'] for g in invalid)} "
+                      f"({euros(sum(g['total'] for g in invalid))}).")
     for w in warnings:
         console.print(f"[yellow]{w}[/yellow]")
     for g in rows:
@@ -402,30 +487,38 @@ def _write_cost_outputs(out: Path, rows: list[dict[str, Any]]) -> list[Path]:
     grappes, lines, schedule, violations, findings = [], [], [], [], []
     for g in rows:
         grappes.append({
-            "grappe": g["id"], "champ": g["champ"], "n_membres": g["n_membres"],
-            "n_esms": g["n_esms"], "n_finances": g["n_funded"],
-            "type_projet": g["project_type"], "editeur": g["vendor"] or "",
-            "editeur_segur": "" if g["vendor_segur"] is None else
-            ("oui" if g["vendor_segur"] else "non"),
-            "porteur": g["porteur"], "total": g["total"], "sons_editeur": g["sons_vendor"],
-            "points": g["score"]["total"], "points_max": g["score"]["max"],
-            "departements": ",".join(g["departements"]),
-            "par_region": ", ".join(f"{k}: {v:.2f}" for k, v in g["by_region"].items()),
-            "violations": len(g["violations"]),
+            "grappe": g["id"], "champ": g["champ"], "valide": not g["violations"],
+            "nb_membres": g["n_membres"], "nb_esms_comptes": g["n_esms"],
+            "nb_finances": g["n_funded"],
+            "type_projet": PROJECT_TYPE_LABELS.get(g["project_type"], g["project_type"]),
+            "type_projet_code": g["project_type"], "editeur": g["vendor"] or "",
+            "editeur_segur": g["vendor_segur"],
+            "porteur": g["porteur"], "financement": g["total"], "sons_editeur": g["sons_vendor"],
+            "points_grille": g["score"]["total"], "points_max": g["score"]["max"],
+            "departements": ", ".join(g["departements"]),
+            "par_region": ", ".join(f"{k} : {v:,.2f}".replace(",", " ").replace(".", ",")
+                                    for k, v in g["by_region"].items()),
+            "nb_regles_enfreintes": len(g["violations"]),
         })
         for ln in g["lines"]:
-            lines.append({"grappe": g["id"], **ln})
+            lines.append({"grappe": g["id"], "code": ln["code"], "ligne": ln["label"],
+                          "base_code": ln["basis"], "quantite": ln["quantity"],
+                          "montant_unitaire": ln["unit_amount"], "montant": ln["amount"],
+                          "levier_code": ln["lever"], "beneficiaire": ln["beneficiary"]})
         for inst in g["schedule"]:
-            schedule.append({"grappe": g["id"], **inst})
+            schedule.append({"grappe": g["id"], "versement": inst["label"],
+                             "part": inst["share"], "montant": inst["amount"]})
         for v in g["violations"]:
             violations.append({"grappe": g["id"], "code": v["code"], "message": v["message"],
                                "esms": ",".join(v["esms"])})
         for f in g["eligibility"]:
             findings.append({"grappe": g["id"], "constat": f})
+    euros = {"financement": "euros", "sons_editeur": "euros", "montant": "euros",
+             "montant_unitaire": "euros"}
     written = [
-        write_csv(pd.DataFrame(grappes), out / "couts.csv"),
-        write_csv(pd.DataFrame(lines), out / "lignes_financement.csv"),
-        write_csv(pd.DataFrame(schedule), out / "versements.csv"),
+        write_csv(pd.DataFrame(grappes), out / "couts.csv", euros),
+        write_csv(pd.DataFrame(lines), out / "lignes_financement.csv", euros),
+        write_csv(pd.DataFrame(schedule), out / "versements.csv", euros),
         write_csv(pd.DataFrame(violations, columns=["grappe", "code", "message", "esms"]),
                   out / "violations.csv"),
         write_csv(pd.DataFrame(findings, columns=["grappe", "constat"]), out / "eligibilite.csv"),
@@ -563,6 +656,7 @@ def register(app: typer.Typer) -> None:
             else:
                 shares, labels = [1.0], ["Fenêtre unique"]
             cands = candidates_from_file(file, rule_set)
+            skipped = list(cands.attrs.get("invalides", []))
             limits = BalanceLimits(max_share_departement, max_share_champ, max_share_statut)
             for name, v in (("--max-share-departement", max_share_departement),
                             ("--max-share-champ", max_share_champ),
@@ -576,9 +670,13 @@ def register(app: typer.Typer) -> None:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from exc
         if as_json:
-            print(json.dumps(sel.as_dict(), ensure_ascii=False, indent=2))
+            print(json.dumps(sel.as_dict() | {"invalides_non_candidates": skipped},
+                             ensure_ascii=False, indent=2))
         else:
             _print_selection(console, sel)
+            if skipped:
+                console.print(f"[yellow]Grappes invalides, non candidates : "
+                              f"{', '.join(skipped)}.[/yellow]", highlight=False)
         if out:
             for name, df in (("selection.csv", sel.funded), ("non_retenues.csv", sel.not_funded),
                              ("fenetres.csv", pd.DataFrame(sel.windows))):

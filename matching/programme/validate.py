@@ -20,13 +20,15 @@ when asked (``nominal=True``, used to compare groupings with the solver's own).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from matching.core.columns import count_column, flag_column, text_column
+from matching.core.columns import count_column, flag_column, number_column, text_column
 from matching.core.model import CHAMPS, GroupingRules
+from matching.programme.reach import DEFAULT_MAX_KM, km_between, unit_vectors
 
 #: DUI statuses that tie an ESMS to its current vendor (the grappe must keep one solution).
 VENDOR_BOUND_STATUTS: tuple[str, ...] = ("conforme", "a_mettre_a_niveau")
@@ -41,6 +43,7 @@ CODES: tuple[str, ...] = (
     "champ_mixte",
     "medicalise_minoritaire",
     "dui_multiple",
+    "trop_loin",
     "og_scinde",
 )
 
@@ -150,12 +153,45 @@ def _list(ids: pd.Series | list[str], limit: int = 5) -> str:
 # --------------------------------------------------------------------------- per-grappe rules
 
 
+def _reach_violation(
+    vec: np.ndarray, unit: np.ndarray, names: np.ndarray, max_km: float
+) -> Violation | None:
+    """``trop_loin`` when a unit (OG and field) lies beyond ``max_km`` of the grappe's centre.
+
+    The rule of ``matching.programme.reach`` (the solver's), on one grappe's geolocated
+    counted ESMS: ``vec`` their unit vectors, ``unit`` their unit number, ``names`` the
+    unit names (FINESS EJ, or FINESS ET for an ESMS without OG).
+    """
+    if not len(vec):
+        return None
+    s = vec.sum(axis=0)
+    norm = float(np.linalg.norm(s))
+    if norm <= 0:
+        return None
+    keys, inv = np.unique(unit, return_inverse=True)
+    sums = np.zeros((len(keys), 3))
+    np.add.at(sums, inv, vec)
+    pos = sums / np.linalg.norm(sums, axis=1, keepdims=True)
+    km = km_between(pos, s / norm)
+    worst = int(np.argmax(km))
+    if float(km[worst]) <= max_km + 1e-6:
+        return None
+    far = sorted({str(names[inv == k][0]) for k in np.flatnonzero(km > max_km + 1e-6)})
+    km_text = f"{float(km[worst]):.1f}".replace(".", ",")
+    return Violation(
+        "trop_loin",
+        f"OG {_list(far)} à {km_text} km du centre de la grappe, au plus {max_km:g} km "
+        "(règle de distance du solveur).",
+    )
+
+
 def _rule_violations(
     etab: pd.DataFrame,
     grappe: pd.Series,
     rules: GroupingRules,
     champ: str | None,
     nominal: bool = False,
+    max_km: float | None = DEFAULT_MAX_KM,
 ) -> tuple[dict[str, list[Violation]], dict[str, str | None]]:
     """Every rule except the OG split, for all grappes at once.
 
@@ -184,6 +220,10 @@ def _rule_violations(
     bound = (text_column(etab, "dui_statut").isin(list(VENDOR_BOUND_STATUTS)).to_numpy(dtype=bool)
              & (vendor != "") & counted)
     rank = {c: i for i, c in enumerate(CHAMPS)}
+    vec = unit_vectors(number_column(etab, "lon").to_numpy(), number_column(etab, "lat").to_numpy())
+    located = np.isfinite(vec).all(axis=1) & counted
+    owner = np.where(ej == "", et, ej)
+    unit_key = np.array([f"{o}\x1f{c}" for o, c in zip(owner, champs, strict=True)], dtype=object)
 
     out: dict[str, list[Violation]] = {}
     fields: dict[str, str | None] = {}
@@ -293,6 +333,11 @@ def _rule_violations(
                     tuple(sorted(et[tied])),
                 )
             )
+        if max_km is not None:
+            geo = idx[located[idx]]
+            far = _reach_violation(vec[geo], unit_key[geo], owner[geo], max_km)
+            if far is not None:
+                vs.append(far)
         out[gid] = vs
     return out, fields
 
@@ -354,6 +399,7 @@ def grappe_violations(
     champ: str | None = None,
     all_esms: pd.DataFrame | None = None,
     nominal: bool = False,
+    max_km: float | None = DEFAULT_MAX_KM,
 ) -> list[Violation]:
     """The hard rules broken by one grappe (empty list: the grappe is acceptable).
 
@@ -372,12 +418,17 @@ def grappe_violations(
     nominal
         Also report ``trop_esms``: several OGs above the solver's nominal size (the
         documents themselves accept such a project, with funding limited to the cap).
+    max_km
+        The reach rule (``matching.programme.reach``): every OG within this distance of the
+        grappe's centre (``trop_loin``); None leaves distances unchecked.
     """
     if members is None or len(members) == 0:
         return [Violation("vide", "La grappe ne contient aucun ESMS.")]
     members = members.reset_index(drop=True)
     label = pd.Series("grappe", index=members.index, dtype="string")
-    found, fields = _rule_violations(members, label, rules, champ, nominal)
+    found, fields = _rule_violations(
+        members, label, rules, champ, nominal=nominal, max_km=max_km
+    )
     out = found["grappe"]
     if all_esms is not None and fields["grappe"] is not None:
         # members missing from all_esms still define the grappe's OGs
@@ -411,8 +462,10 @@ def grouping_violations(
     rules: GroupingRules,
     champ: str | None = None,
     nominal: bool = False,
+    max_km: float | None = DEFAULT_MAX_KM,
 ) -> dict[str, list[Violation]]:
-    """The hard rules broken by each grappe of a whole grouping.
+    """The hard rules broken by each grappe of a whole grouping (the reach rule included,
+    ``max_km``: see :func:`grappe_violations`).
 
     ``assignment`` gives the grappe id of each ESMS ('' or NA: in no grappe), indexed either
     like ``etab`` or by FINESS ET (as ``Proposal.assignment()``). Returns one entry per grappe
@@ -425,7 +478,41 @@ def grouping_violations(
     placed = grappe != ""
     if not placed.any():
         return {}
-    result, fields = _rule_violations(etab[placed], grappe[placed], rules, champ, nominal)
+    result, fields = _rule_violations(
+        etab[placed], grappe[placed], rules, champ, nominal=nominal, max_km=max_km
+    )
     for gid, vs in _split_violations(etab, grappe, rules, fields).items():
         result[gid].extend(vs)
     return result
+
+
+def check_grouping(
+    etab: pd.DataFrame,
+    assignment: Mapping[str, str],
+    champ_of: Mapping[str, str],
+    rules: GroupingRules,
+    max_km: float | None = DEFAULT_MAX_KM,
+    set_aside: Iterable[str] = (),
+) -> dict[str, list[Violation]]:
+    """The hard rules broken by each grappe of a grouping whose grappes each have a field.
+
+    The one check behind "valide" in ``propose``, what-if, the partner finder and the app:
+    ``assignment`` is FINESS ET -> grappe id, ``champ_of`` grappe id -> field. Each field is
+    checked on its ESMS plus the grappes' members of other fields (attached leftovers);
+    ``set_aside`` ESMS (those the solver never considered: already funded, no coordinates,
+    out of scope, excluded by the user) take no part, as in the solver.
+    """
+    if not len(assignment):
+        return {}
+    et = text_column(etab, "finess_et")
+    table = etab[~et.isin(list(set(set_aside))).to_numpy()]
+    table_et = text_column(table, "finess_et")
+    table_champ = text_column(table, "champ")
+    series = pd.Series(dict(assignment), dtype="string")
+    out: dict[str, list[Violation]] = {}
+    for champ in sorted(set(champ_of.values())):
+        ids = [g for g, c in champ_of.items() if c == champ]
+        part = series[series.isin(ids)]
+        rows = table[((table_champ == champ) | table_et.isin(list(part.index))).to_numpy()]
+        out.update(grouping_violations(rows, part, rules, champ=champ, max_km=max_km))
+    return out

@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.distances import centre, haversine_km
 from matching.core.model import CHAMPS
 from matching.core.vocabulary import STATUT_LABELS
 from matching.programme.costing import common_vendor, cost_grappe
+from matching.programme.reach import distance_to_grappe_km
 from matching.programme.validate import grappe_violations, text_column
 from matching.scenarios.whatif import WhatIf
 
@@ -40,7 +40,7 @@ SEARCH_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 OPTION_COLUMNS: tuple[str, ...] = (
-    "rang", "type", "cible", "libelle", "distance_km", "distance_centre_km", "editeur",
+    "rang", "type", "cible", "libelle", "distance_km", "editeur",
     "editeur_compatible", "champ",
     "statut", "valide_avant", "valide_apres", "regles_enfreintes", "n_esms_apres", "n_og_apres",
     "points_avant", "points_apres", "financement_avant", "financement_apres",
@@ -94,10 +94,8 @@ class PartnerOption:
     type: str
     cible: str
     libelle: str
-    #: to the target's nearest ESMS
+    #: from the unit's centre to the target's centre (``matching.programme.reach``), km
     distance_km: float
-    #: to the centre of the target's ESMS (spherical mean)
-    distance_centre_km: float
     editeur: str
     editeur_compatible: bool
     champ: str
@@ -221,43 +219,45 @@ def find_partners(
     in_champ = etab[(text_column(etab, "champ") == champ).to_numpy()]
     in_champ = in_champ[~text_column(in_champ, "finess_et").isin(
         list(scenario.set_aside | set(scenario.constraints.excluded_esms))).to_numpy()]
-    dist = pd.Series(
-        haversine_km(lon, lat, in_champ["lon"].to_numpy(float), in_champ["lat"].to_numpy(float)),
-        index=text_column(in_champ, "finess_et").to_numpy(),
-    )
-    grappe_of = pd.Series(dist.index.map(lambda e: scenario.assignment.get(e, "")),
-                          index=dist.index)
-    ej_of = pd.Series(text_column(in_champ, "finess_ej").to_numpy(), index=dist.index)
+    now = scenario.current or scenario.evaluate()
 
     options: list[PartnerOption] = []
-    # --- proposed grappes of the field
-    near_g = dist[(grappe_of != "") & (grappe_of != current)].groupby(grappe_of).min()
-    near_g = near_g[near_g <= max_km].sort_values(kind="stable").head(top + 2)
-    now = scenario.current or scenario.evaluate()
-    for gid, km in near_g.items():
-        if scenario.champ_of.get(gid) != champ:
+    # --- proposed grappes of the field, by the one distance (unit to grappe centre)
+    near_g: list[tuple[float, str]] = []
+    for gid in scenario.grappe_ids:
+        if gid == current or scenario.champ_of.get(gid) != champ:
             continue
+        km = distance_to_grappe_km(unit, scenario.rows_of(scenario.members(gid)))
+        if km <= max_km:
+            near_g.append((km, gid))
+    for km, gid in sorted(near_g)[: top + 2]:
         members = scenario.members(gid)
         before = scenario.cost(gid)
         valid_before = not now.violations.get(gid)
         after_et = sorted(set(members) | set(unit_et))
         porteur = scenario.porteurs.get(gid) or before.porteur
-        options.append(_evaluate(scenario, key, "grappe", gid, f"grappe {gid}", float(km), unit,
+        options.append(_evaluate(scenario, "grappe", gid, f"grappe {gid}", km, unit,
                                  scenario.rows_of(members), after_et, champ, porteur,
                                  valid_before, before.score.total, before.total))
     # --- OGs of the field in no grappe
-    free = (grappe_of == "") & (ej_of != og) & (ej_of != "")
-    near_og = dist[free].groupby(ej_of[free]).min()
-    near_og = near_og[near_og <= max_km].sort_values(kind="stable").head(top // 2 + 1)
-    for other, km in near_og.items():
+    ej_free = text_column(in_champ, "finess_ej")
+    free = ~text_column(in_champ, "finess_et").isin(list(scenario.assignment))
+    free &= (ej_free != og) & (ej_free != "")
+    near_og: list[tuple[float, str]] = []
+    for other in sorted(set(ej_free[free])):
         their_et = scenario.og_esms(str(other), champ)
         if not their_et:
             continue
+        km = distance_to_grappe_km(unit, scenario.rows_of(their_et))
+        if km <= max_km:
+            near_og.append((km, str(other)))
+    for km, other in sorted(near_og)[: top // 2 + 1]:
+        their_et = scenario.og_esms(other, champ)
         rows = scenario.rows_of(their_et)
-        name = str(text_column(rows, "raison_sociale_ej").iloc[0]) or str(other)
+        name = str(text_column(rows, "raison_sociale_ej").iloc[0]) or other
         after_et = sorted(set(their_et) | set(unit_et))
-        options.append(_evaluate(scenario, key, "og", str(other), f"OG {name} ({other})", float(km),
-                                 unit, rows, after_et, champ, None, None, 0, 0.0))
+        options.append(_evaluate(scenario, "og", other, f"OG {name} ({other})", km, unit,
+                                 rows, after_et, champ, None, None, 0, 0.0))
 
     options.sort(key=PartnerOption.rank_key)
     options = options[:top]
@@ -301,18 +301,19 @@ def find_partners(
 
 
 def _violations(scenario: WhatIf, rows: pd.DataFrame, champ: str) -> list:
-    """Hard rules broken by ``rows``, the OG split checked against their OGs' ESMS only."""
+    """Hard rules broken by ``rows`` (the reach included, at the scenario's ``max_km``), the
+    OG split checked against their OGs' ESMS only."""
     ogs = set(text_column(rows, "finess_ej"))
     etab = scenario.etab
     mask = text_column(etab, "finess_ej").isin(list(ogs)) & (text_column(etab, "champ") == champ)
     mask &= ~text_column(etab, "finess_et").isin(
         list(scenario.set_aside | set(scenario.constraints.excluded_esms)))
-    return grappe_violations(rows, scenario.rules.grouping, champ, all_esms=etab[mask.to_numpy()])
+    return grappe_violations(rows, scenario.rules.grouping, champ, all_esms=etab[mask.to_numpy()],
+                             max_km=scenario.max_km)
 
 
 def _evaluate(
     scenario: WhatIf,
-    key: str,
     kind: str,
     target: str,
     label: str,
@@ -326,11 +327,9 @@ def _evaluate(
     points_before: int,
     funding_before: float,
 ) -> PartnerOption:
+    """One option: the target with the unit in it, re-validated (every hard rule of
+    ``matching.programme.validate``, the reach included) and re-costed."""
     rows = scenario.rows_of(after_et)
-    centre_lon, centre_lat = centre(target_rows["lon"].to_numpy(float),
-                                    target_rows["lat"].to_numpy(float))
-    row = unit[text_column(unit, "finess_et") == key].iloc[0]
-    to_centre = float(haversine_km(float(row["lon"]), float(row["lat"]), centre_lon, centre_lat))
     vs = _violations(scenario, rows, champ)
     cost = cost_grappe(rows, scenario.rules, porteur=porteur)
     vendor, ok = _vendor_text(unit, target_rows)
@@ -338,8 +337,7 @@ def _evaluate(
         type=kind,
         cible=target,
         libelle=label,
-        distance_km=round(km, 2),
-        distance_centre_km=round(to_centre, 2),
+        distance_km=round(km, 1),
         editeur=vendor,
         editeur_compatible=ok,
         champ=champ,
@@ -354,4 +352,3 @@ def _evaluate(
         financement_avant=float(funding_before),
         financement_apres=float(cost.total),
     )
-

@@ -25,15 +25,17 @@ import pandas as pd
 
 from matching.core.model import CHAMPS, Grappe
 from matching.core.vocabulary import SOLVER_SET_ASIDE
-from matching.programme.costing import FundingLine, GrappeCost, Instalment, cost_grappe
+from matching.programme.costing import GrappeCost, cost_grappe
+from matching.programme.reach import DEFAULT_MAX_KM
 from matching.programme.rules import RuleSet
-from matching.programme.scoring import Score
-from matching.programme.validate import Violation, counted_mask, grouping_violations, text_column
+from matching.programme.validate import Violation, check_grouping, counted_mask, text_column
 from matching.solver import Constraints, GrappeSolver
+from matching.solver.graph import GraphWeights
 
 EVALUATION_COLUMNS: tuple[str, ...] = (
-    "grappe", "champ", "n_esms", "n_og", "porteur", "valide", "regles_enfreintes", "points",
-    "points_max", "financement", "delta_points", "delta_financement", "modifiee",
+    "grappe", "champ", "n_esms", "n_og", "porteur", "valide", "regles_enfreintes",
+    "points_grille", "points_max", "financement", "delta_points_grille", "delta_financement",
+    "modifiee",
 )  # fmt: skip
 
 
@@ -57,8 +59,9 @@ class Evaluation:
         Locks the current grouping does not honour (French), e.g. two OGs locked together
         sitting in different grappes after a later move.
     totals
-        ``grappes``, ``valides``, ``esms_places``, ``points``, ``financement`` and their
-        ``delta_*`` against the starting proposal.
+        ``grappes``, ``valides``, ``esms_places``, ``points_grille`` and ``financement``
+        (valid grappes only: what would be funded), ``financement_invalides`` (shown apart)
+        and their ``delta_*`` against the starting proposal.
     elapsed_s
         Time taken by the evaluation, seconds.
     """
@@ -81,33 +84,6 @@ class Evaluation:
             "totals": dict(self.totals),
             "elapsed_s": self.elapsed_s,
         }
-
-
-def cost_from_dict(cost: GrappeCost | Mapping[str, Any]) -> GrappeCost:
-    """A ``GrappeCost`` back from its ``as_dict()`` (``propose`` reports keep dicts).
-
-    ``esms_types`` (project type per ESMS) is restored when the dict carries it.
-    """
-    if isinstance(cost, GrappeCost):
-        return cost
-    score = cost["score"]
-    return GrappeCost(
-        total=float(cost["total"]),
-        lines=[FundingLine(**ln) for ln in cost.get("lines", [])],
-        by_region=dict(cost.get("by_region", {})),
-        schedule=[Instalment(**i) for i in cost.get("schedule", [])],
-        sons_vendor=float(cost.get("sons_vendor", 0.0)),
-        project_type=str(cost.get("project_type", "")),
-        vendor=cost.get("vendor"),
-        vendor_segur=cost.get("vendor_segur"),
-        porteur=str(cost.get("porteur", "")),
-        eligibility=list(cost.get("eligibility", [])),
-        score=Score(**score) if isinstance(score, Mapping) else score,
-        rules=str(cost.get("rules", "")),
-        n_esms=int(cost.get("n_esms", 0)),
-        n_funded=int(cost.get("n_funded", 0)),
-        esms_types=dict(cost.get("esms_types", {})),
-    )
 
 
 def _key(members: Iterable[str], porteur: str, declared: Mapping[str, bool]) -> tuple:
@@ -147,6 +123,8 @@ class WhatIf:
     unplaced: pd.DataFrame | None = field(default=None, repr=False)
     #: FINESS ET outside the région / départements studied (never re-solved)
     out_of_scope: frozenset[str] = frozenset()
+    #: the reach rule (km from the grappe's centre), as the solver was run with
+    max_km: float = DEFAULT_MAX_KM
     _ej: dict[str, str] = field(default_factory=dict, repr=False)
     _pos: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -168,6 +146,7 @@ class WhatIf:
         costs: Mapping[str, GrappeCost] | None = None,
         unplaced: pd.DataFrame | None = None,
         champ: str | None = None,
+        max_km: float = DEFAULT_MAX_KM,
     ) -> WhatIf:
         """Start from a proposal: its grappes, their costs (reused) and its unplaced ESMS.
 
@@ -197,6 +176,7 @@ class WhatIf:
             set_aside=frozenset(set_aside),
             origin={g.id: g for g in grappes},
             unplaced=unplaced,
+            max_km=max_km,
         )
         for g in grappes:
             cost = (costs or {}).get(g.id)
@@ -212,15 +192,14 @@ class WhatIf:
         """Start from a ``matching.solver.propose.ProposalReport`` (table, rule set, grappes,
         costs).
 
-        The report's costs (``GrappeCost`` objects or their ``as_dict()``) seed the cache;
-        the ESMS outside the report's région / départements stay out of every check and of
-        :meth:`rerun`.
+        The report's typed costs (``GrappeCost``) seed the cache; the ESMS outside the
+        report's région / départements stay out of every check and of :meth:`rerun`.
         """
         rules = getattr(report, "ruleset", None) or getattr(report, "rules", None)
         if not isinstance(rules, RuleSet):
             msg = "rapport sans jeu de règles : chiffrage impossible"
             raise ValueError(msg)
-        costs = {gid: cost_from_dict(c) for gid, c in (getattr(report, "costs", {}) or {}).items()}
+        costs = dict(getattr(report, "costs", {}) or {})
         unplaced = (report.unplaced_frame() if hasattr(report, "unplaced_frame")
                     else getattr(report, "unplaced", None))
         scenario = cls.from_grappes(
@@ -230,6 +209,7 @@ class WhatIf:
             costs=costs,
             unplaced=unplaced,
             champ=getattr(report, "champ", None),
+            max_km=float(getattr(report, "max_km", DEFAULT_MAX_KM)),
         )
         scenario.out_of_scope = frozenset(getattr(report, "out_of_scope", {}) or {})
         return scenario
@@ -260,6 +240,7 @@ class WhatIf:
             origin=self.origin,
             unplaced=self.unplaced,
             out_of_scope=self.out_of_scope,
+            max_km=self.max_km,
             _ej=self._ej,
             _pos=self._pos,
         )
@@ -501,25 +482,8 @@ class WhatIf:
         return self._costs[key]
 
     def cost_detail(self, gid: str) -> GrappeCost:
-        """The cost of one grappe with its per-ESMS project types (``esms_types``).
-
-        Costs taken from a ``propose`` report lack them (its dicts do not carry them): the
-        grappe is then re-costed once and the cache updated.
-        """
-        gid = self._check_grappe(gid)
-        cost = self.cost(gid)
-        if cost.esms_types or not self.members(gid):
-            return cost
-        members = self.members(gid)
-        porteur = self.porteurs.get(gid, "")
-        declared = self.declared.get(gid, {})
-        fresh = cost_grappe(self.rows_of(members), self.rules, porteur=cost.porteur or None,
-                            declared=declared or None)
-        self._costs[_key(members, porteur, declared)] = fresh
-        self._costs[_key(members, fresh.porteur, declared)] = fresh
-        if self.current is not None and gid in self.current.costs:
-            self.current.costs[gid] = fresh
-        return fresh
+        """The cost of one grappe (with its per-ESMS project types), for detail views."""
+        return self.cost(self._check_grappe(gid))
 
     def _check_table(self) -> pd.DataFrame:
         et = text_column(self.etab, "finess_et")
@@ -551,14 +515,9 @@ class WhatIf:
     def evaluate(self) -> Evaluation:
         """Re-validate the whole grouping and re-cost the grappes that changed."""
         start = time.perf_counter()
-        table = self._check_table()
-        assignment = pd.Series(self.assignment, dtype="string")
-        violations: dict[str, list[Violation]] = {}
-        for c in sorted(set(self.champ_of.values())):
-            ids = {g for g, cc in self.champ_of.items() if cc == c}
-            part = assignment[assignment.isin(list(ids))]
-            rows = table[text_column(table, "champ").to_numpy() == c]
-            violations.update(grouping_violations(rows, part, self.rules.grouping, champ=c))
+        violations = check_grouping(
+            self.etab, self.assignment, self.champ_of, self.rules.grouping, self.max_km,
+            self.set_aside | set(self.constraints.excluded_esms) | self.out_of_scope)
         costs = {gid: self.cost(gid) for gid in self.grappe_ids}
         base = self.baseline
         base_rows = base.grappes.set_index("grappe") if base is not None else None
@@ -580,7 +539,7 @@ class WhatIf:
                     (old.total, old.score.total, old.porteur)
                     != (cost.total, cost.score.total, cost.porteur)
                 )
-            before_pts = int(base_rows.at[gid, "points"]) if known else 0
+            before_pts = int(base_rows.at[gid, "points_grille"]) if known else 0
             before_eur = float(base_rows.at[gid, "financement"]) if known else 0.0
             if base is None:
                 before_pts, before_eur = int(cost.score.total), float(cost.total)
@@ -592,25 +551,31 @@ class WhatIf:
                 "porteur": cost.porteur,
                 "valide": not vs,
                 "regles_enfreintes": " | ".join(v.message for v in vs),
-                "points": int(cost.score.total),
+                "points_grille": int(cost.score.total),
                 "points_max": int(cost.score.max),
                 "financement": float(cost.total),
-                "delta_points": int(cost.score.total) - before_pts,
+                "delta_points_grille": int(cost.score.total) - before_pts,
                 "delta_financement": float(cost.total) - before_eur,
                 "modifiee": bool(changed),
             })
         frame = pd.DataFrame(records, columns=list(EVALUATION_COLUMNS))
         new = [(g, v.message) for g, vs in violations.items() for v in vs
                if (g, v.message) not in base_msgs]
+        # only what would be funded counts: the invalid grappes are totalled apart
+        valid = frame[frame["valide"].astype(bool)] if len(frame) else frame
+        invalid = frame[~frame["valide"].astype(bool)] if len(frame) else frame
         totals: dict[str, float] = {
             "grappes": len(frame),
-            "valides": int(frame["valide"].sum()) if len(frame) else 0,
+            "valides": len(valid),
             "esms_places": len(self.assignment),
-            "points": int(frame["points"].sum()) if len(frame) else 0,
-            "financement": float(frame["financement"].sum()) if len(frame) else 0.0,
+            "points_grille": int(valid["points_grille"].sum()) if len(valid) else 0,
+            "financement": float(valid["financement"].sum()) if len(valid) else 0.0,
+            "financement_invalides": float(invalid["financement"].sum()) if len(invalid)
+            else 0.0,
         }
         if base is not None:
-            for k in ("grappes", "valides", "esms_places", "points", "financement"):
+            for k in ("grappes", "valides", "esms_places", "points_grille", "financement",
+                      "financement_invalides"):
                 totals[f"delta_{k}"] = totals[k] - base.totals[k]
         self.current = Evaluation(
             grappes=frame,
@@ -653,7 +618,7 @@ class WhatIf:
         grappes whose id is unchanged, porteurs go back to the solver's choice."""
         locks = self.solver_constraints()
         solver = GrappeSolver(self.rules.grouping, seed=seed, time_limit=time_limit,
-                              progress=progress)
+                              graph_weights=GraphWeights(max_km=self.max_km), progress=progress)
         scoped = self.etab[~text_column(self.etab, "finess_et").isin(
             list(self.out_of_scope)).to_numpy()]
         proposal = solver.solve(scoped, champ=self.champ, locks=locks)

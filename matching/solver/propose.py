@@ -2,50 +2,28 @@
 
 ``propose(result, rules_name, ...)`` takes what a reader returned (``LoadResult``), keeps the
 région / départements / field asked for, runs the solver, costs every grappe with the rule
-set's funding lines (``matching.programme.costing``) and returns a :class:`ProposalReport` that
-knows
-how to become JSON, the ``grappes.csv`` table and the ``etablissements.csv`` table.
+set's funding lines (``matching.programme.costing``, typed ``GrappeCost``), checks them with
+``matching.programme.validate`` and returns a :class:`ProposalReport`. The report becomes a
+``matching.scenarios.scenario.Scenario`` (``Scenario.from_report``), the one object the
+exports, the CLI and the app read.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from matching.core.model import ETAB_COLUMNS, Grappe, GroupingRules, LoadResult
-from matching.core.vocabulary import SET_ASIDE_TEXT
+from matching.core.vocabulary import SET_ASIDE_TEXT, SOLVER_SET_ASIDE
+from matching.programme.costing import GrappeCost, cost_grappe
+from matching.programme.validate import Violation, check_grouping
 from matching.solver import Constraints, GrappeSolver, Proposal, SolverWeights
 from matching.solver.graph import GraphWeights
+from matching.solver.settings import DEFAULT_TIME_LIMIT, SolverSettings
 from matching.solver.units import text
-
-#: Default deterministic time budget of the exact selection, seconds.
-DEFAULT_TIME_LIMIT = 20.0
-
-#: Columns of ``grappes.csv``, in order.
-GRAPPES_COLUMNS: tuple[str, ...] = (
-    "grappe",
-    "champ",
-    "n_esms",
-    "n_og",
-    "og",
-    "departements",
-    "regions",
-    "statut",
-    "points",
-    "points_detail",
-    "porteur",
-    "total",
-    "project_type",
-    "vendor",
-    "mean_km",
-    "max_km",
-    "vendor_changes",
-    "warnings",
-)
 
 
 def _load_ruleset(rules_name: str | None):
@@ -55,22 +33,6 @@ def _load_ruleset(rules_name: str | None):
     except ImportError:  # pragma: no cover - rules module not installed yet
         return None
     return load_rules(rules_name or DEFAULT_RULES)
-
-
-def _clean(value: Any) -> Any:
-    """JSON-friendly value: NaN -> None, numpy scalars -> Python."""
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        try:
-            return _clean(value.item())
-        except (ValueError, AttributeError):
-            return value
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
 
 
 @dataclass
@@ -88,7 +50,11 @@ class ProposalReport:
     grouping
         Its grouping rules.
     costs
-        Grappe id -> ``GrappeCost.as_dict()`` (empty when costing is unavailable).
+        Grappe id -> ``GrappeCost`` (typed; serialised only at the JSON edge).
+    violations
+        Grappe id -> hard rules broken (``validate.check_grouping``, reach included).
+    settings
+        The solver settings used (seed, time limit, multi-région, reach).
     out_of_scope
         FINESS ET -> reason for rows left out by the région / département filter.
     """
@@ -98,13 +64,15 @@ class ProposalReport:
     rules_name: str
     rules_title: str
     grouping: GroupingRules
-    costs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    costs: dict[str, GrappeCost] = field(default_factory=dict)
     out_of_scope: dict[str, str] = field(default_factory=dict)
     region: str | None = None
     departements: tuple[str, ...] = ()
     champ: str | None = None
     load_warnings: list[str] = field(default_factory=list)
     ruleset: Any = None
+    violations: dict[str, list[Violation]] = field(default_factory=dict)
+    settings: SolverSettings = field(default_factory=SolverSettings)
 
     @property
     def grappes(self) -> list[Grappe]:
@@ -122,59 +90,6 @@ class ProposalReport:
             raise KeyError(msg)
         et = set(ids[grappe_id].esms)
         return self.etablissements[text(self.etablissements, "finess_et").isin(et).to_numpy()]
-
-    # ------------------------------------------------------------------ tables
-
-    def grappes_frame(self) -> pd.DataFrame:
-        """One row per grappe (the ``grappes.csv`` table)."""
-        rows = []
-        statut = text(self.etablissements, "statut_agrege")
-        et_col = text(self.etablissements, "finess_et")
-        for g in self.grappes:
-            cost = self.costs.get(g.id, {})
-            mine = statut[et_col.isin(set(g.esms)).to_numpy()]
-            counts = mine.value_counts()
-            main_statut = (
-                min(str(s) for s in counts.index if counts[s] == counts.max()) if len(mine) else ""
-            )
-            rows.append(
-                {
-                    "grappe": g.id,
-                    "champ": g.champ,
-                    "n_esms": g.n_esms,
-                    "n_og": len(g.og),
-                    "og": ", ".join(g.og),
-                    "departements": ", ".join(g.departements),
-                    "regions": ", ".join(g.regions),
-                    "statut": main_statut,
-                    "points": int(sum(g.points.values())),
-                    "points_detail": ", ".join(f"{k} {v}" for k, v in g.points.items()),
-                    "porteur": cost.get("porteur") or g.porteur or "",
-                    "total": float(cost.get("total", float("nan"))),
-                    "project_type": cost.get("project_type", ""),
-                    "vendor": cost.get("vendor") or "",
-                    "mean_km": g.metrics.get("mean_km"),
-                    "max_km": g.metrics.get("max_km"),
-                    "vendor_changes": int(g.metrics.get("vendor_changes", 0)),
-                    "warnings": " | ".join(g.warnings),
-                }
-            )
-        return pd.DataFrame(rows, columns=list(GRAPPES_COLUMNS))
-
-    def etablissements_frame(self) -> pd.DataFrame:
-        """Every loaded ESMS with its grappe ('' if none), reason and near miss."""
-        table = self.etablissements.copy()
-        et = text(table, "finess_et")
-        assignment = self.proposal.assignment()
-        grappe = et.map(assignment).fillna("").astype("string")
-        unplaced = self.proposal.unplaced.set_index("finess_et")
-        reason = et.map(unplaced["reason"]).astype("string")
-        miss = et.map(unplaced["near_miss"]).astype("string")
-        scope = et.map(pd.Series(self.out_of_scope, dtype="string")).astype("string")
-        table["grappe"] = grappe
-        table["raison"] = reason.fillna(scope).fillna("")
-        table["quasi_grappe"] = miss.fillna("")
-        return table
 
     def unplaced_frame(self) -> pd.DataFrame:
         """The ESMS without a grappe with their reason (rows outside the filter included)."""
@@ -196,65 +111,6 @@ class ProposalReport:
             }
         )
         return pd.concat([frame, rows.astype(frame.dtypes.to_dict())], ignore_index=True)
-
-    # ------------------------------------------------------------------ JSON
-
-    def to_json(self) -> dict[str, Any]:
-        """One JSON-ready object: rules, grappes (with costing), unplaced ESMS, statistics."""
-        grappes = []
-        for g in self.grappes:
-            cost = self.costs.get(g.id, {})
-            item: dict[str, Any] = {
-                "id": g.id,
-                "champ": g.champ,
-                "og": list(g.og),
-                "esms": list(g.esms),
-                "n_esms": g.n_esms,
-                "departements": list(g.departements),
-                "regions": list(g.regions),
-                "points": {"total": int(sum(g.points.values())), "detail": dict(g.points)},
-                "warnings": list(g.warnings),
-                "reasons": list(g.reasons),
-                "metrics": dict(g.metrics),
-                "porteur": cost.get("porteur") or g.porteur,
-                "funding": {
-                    k: cost[k]
-                    for k in ("total", "lines", "by_region", "schedule", "sons_vendor", "n_funded")
-                    if k in cost
-                },
-                "score": cost.get("score"),
-                "project_type": cost.get("project_type"),
-                "vendor": cost.get("vendor"),
-                "eligibility": cost.get("eligibility", []),
-            }
-            grappes.append(item)
-        unplaced = [
-            {
-                "finess_et": r.finess_et,
-                "finess_ej": r.finess_ej,
-                "champ": r.champ,
-                "code": r.code,
-                "reason": r.reason,
-                "near_miss": r.near_miss,
-                "near_miss_km": r.near_miss_km,
-            }
-            for r in self.unplaced_frame().itertuples(index=False)
-        ]
-        stats = dict(self.stats)
-        stats["funding_total"] = float(sum(c.get("total", 0.0) for c in self.costs.values()))
-        return _clean(
-            {
-                "rules": {"name": self.rules_name, "title": self.rules_title}
-                | asdict(self.grouping),
-                "region": self.region,
-                "departements": list(self.departements),
-                "champ": self.champ,
-                "grappes": grappes,
-                "unplaced": unplaced,
-                "stats": stats,
-                "warnings": list(self.load_warnings),
-            }
-        )
 
 
 def filter_scope(
@@ -324,6 +180,7 @@ def propose(
         raise ValueError(msg)
     scoped, out_of_scope = filter_scope(etab, region, departements)
     links, links_note = with_file_links(links, result)
+    graph_weights = graph_weights or GraphWeights()
     solver = GrappeSolver(
         grouping,
         weights=weights,
@@ -350,9 +207,17 @@ def propose(
         champ=champ,
         load_warnings=list(result.warnings),
         ruleset=ruleset,
+        settings=SolverSettings(seed=int(seed), time_limit=float(time_limit),
+                                allow_multi_region=bool(allow_multi_region),
+                                max_km=float(graph_weights.max_km)),
     )
     if ruleset is not None:
         report.costs = cost_all(report, declared)
+    unplaced = report.unplaced_frame()
+    set_aside = set(unplaced.loc[unplaced["code"].isin(list(SOLVER_SET_ASIDE)), "finess_et"])
+    report.violations = check_grouping(
+        etab, {e: g.id for g in proposal.grappes for e in g.esms},
+        {g.id: g.champ for g in proposal.grappes}, grouping, graph_weights.max_km, set_aside)
     return report
 
 
@@ -379,23 +244,18 @@ def with_file_links(
 
 def cost_all(
     report: ProposalReport, declared: dict[str, dict[str, bool]] | None = None
-) -> dict[str, dict[str, Any]]:
-    """Cost every grappe of a report (``matching.programme.costing.cost_grappe``)."""
-    try:
-        from matching.programme.costing import cost_grappe
-    except ImportError:  # pragma: no cover - costing module not installed yet
-        return {}
+) -> dict[str, GrappeCost]:
+    """Cost every grappe of a report (``matching.programme.costing.cost_grappe``), typed."""
     etab = report.etablissements
     et = text(etab, "finess_et")
     position = pd.Series(range(len(etab)), index=pd.Index(et))
-    costs: dict[str, dict[str, Any]] = {}
+    costs: dict[str, GrappeCost] = {}
     for g in report.grappes:
         members = etab.iloc[position.loc[g.esms].to_numpy()]
-        cost = cost_grappe(
+        costs[g.id] = cost_grappe(
             members,
             report.ruleset,
             porteur=g.porteur,
             declared=(declared or {}).get(g.id),
         )
-        costs[g.id] = cost.as_dict()
     return costs

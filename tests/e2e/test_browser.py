@@ -114,5 +114,5 @@ def test_page_map_table_and_csv_download(server):
             browser.close()
     assert data.startswith(b"\xef\xbb\xbf")
     table = pd.read_csv(io.BytesIO(data), sep=";", encoding="utf-8-sig", dtype=str)
-    assert len(table) > 0 and {"grappe", "n_esms", "total"} <= set(table.columns)
+    assert len(table) > 0 and {"grappe", "nb_esms", "financement"} <= set(table.columns)
     assert outside == [], f"requêtes hors de localhost : {outside[:5]}"

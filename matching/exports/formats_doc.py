@@ -1,0 +1,96 @@
+"""The text of ``docs/formats-sorties.md``, made from the column declarations.
+
+``python -m matching.exports.formats_doc > docs/formats-sorties.md`` rewrites it; a test
+checks that the file in ``docs/`` is up to date, so the documentation of every column of
+every file the tool writes can never drift from the code.
+"""
+
+from __future__ import annotations
+
+from matching.exports.tables import FILES
+
+KIND_TEXT: dict[str, str] = {
+    "texte": "texte (libellé)",
+    "code": "code (texte)",
+    "entier": "nombre entier",
+    "euros": "montant en euros (entier si rond, sinon virgule décimale)",
+    "km": "kilomètres, une décimale",
+    "decimal": "nombre à virgule décimale",
+    "oui_non": "oui / non (vide : inconnu)",
+}
+
+INTRO = """# Fichiers écrits par grappes (formats de sortie)
+
+Ce document est produit à partir du code (`python -m matching.exports.formats_doc`) : il
+liste chaque colonne de chaque fichier, dans l'ordre.
+
+## Règles communes (pour Excel en français)
+
+- CSV : séparateur `;`, encodage UTF-8 avec BOM, virgule décimale (`27,1`), montants ronds
+  sans décimale (`700000`, jamais `700000.0`), `oui` / `non` pour les booléens, cellule vide
+  pour une valeur inconnue ;
+- en-têtes en français, en minuscules sans accents (noms stables pour les programmes) ;
+- les colonnes de texte portent des libellés (« à mettre à niveau ») ; quand un programme a
+  besoin du code, il est dans sa propre colonne `*_code` (lue en priorité par `grappes cost`) ;
+- une cellule de texte qui commence par `=`, `+`, `-` ou `@` est précédée d'une apostrophe
+  (elle ne peut pas s'exécuter comme une formule) ;
+- XLSX (`grappes.xlsx`, écrit avec xlsxwriter) : les feuilles `grappes`, `etablissements`,
+  `financements` reprennent les trois tableaux CSV (mêmes colonnes), montants en nombres au
+  format euro (`#,##0 "€"`, affiché `1 030 000 €`), distances avec une décimale, filtres
+  d'en-tête et première ligne figée ; puis une feuille `dossier <grappe>` par grappe ;
+- `grappes propose --out`, `grappes propose --out --xlsx` et les téléchargements de
+  l'application écrivent les mêmes fichiers CSV pour un même scénario ;
+- relecture tolérante : `grappes cost` et `grappes select` acceptent la virgule et le point
+  décimaux, `oui`/`non`, `True`/`False`, `vrai`/`faux`, `1`/`0`.
+
+## Vocabulaire
+
+- **valide** : la grappe respecte toutes les règles dures de l'appel (seuils, OG, champ,
+  DUI unique, OG non scindé) **et** la règle de distance du solveur : chaque OG à au plus
+  50 km du centre de la grappe. Les totaux (financement, points) ne comptent que les
+  grappes valides ; les autres sont listées à part avec leurs règles enfreintes.
+- **criteres_calcules** : points des critères de la grille que les données permettent de
+  calculer (ESMS isolé, plusieurs OG, plusieurs départements) : ce que le solveur maximise.
+- **points_grille** / **points_max** : le score sur la grille de priorisation (20 points
+  en 2021), critères déclarés et impliqués par le financement compris.
+- **distance** : toujours la distance à vol d'oiseau jusqu'au **centre** de la grappe
+  (moyenne sphérique de ses ESMS) ; pour un OG ou un ESMS qui pourrait rejoindre une
+  grappe (`partenaires`, quasi-grappe), du centre de ses ESMS au centre de la grappe.
+- **identifiant de grappe** : `champ-région-numéro`, numérotées par le plus petit FINESS ET
+  de leurs ESMS du champ ; stable pour une même entrée, un même jeu de règles, un même
+  périmètre et les mêmes réglages du solveur, quels que soient les autres champs résolus.
+"""
+
+COST_FILES = """
+## Fichiers de `grappes cost --out`
+
+- `couts.csv` : `grappe`, `champ`, `valide` (oui/non), `nb_membres`, `nb_esms_comptes`,
+  `nb_finances`, `type_projet`, `type_projet_code`, `editeur`, `editeur_segur` (oui/non),
+  `porteur`, `financement` (euros), `sons_editeur` (euros), `points_grille`, `points_max`,
+  `departements`, `par_region`, `nb_regles_enfreintes` ;
+- `lignes_financement.csv` : `grappe`, `code`, `ligne`, `base_code`, `quantite`,
+  `montant_unitaire` (euros), `montant` (euros), `levier_code`, `beneficiaire` ;
+- `versements.csv` : `grappe`, `versement`, `part` (décimal), `montant` (euros) ;
+- `violations.csv` : `grappe`, `code`, `message`, `esms` ;
+- `eligibilite.csv` : `grappe`, `constat`.
+
+## Fichiers de `grappes select --out`
+
+`selection.csv`, `non_retenues.csv`, `fenetres.csv` : mêmes règles d'écriture ; les grappes
+invalides ne sont pas candidates (elles sont citées à part).
+"""
+
+
+def render() -> str:
+    """The whole Markdown document."""
+    parts = [INTRO]
+    for name, columns in FILES.items():
+        parts.append(f"\n## `{name}`\n\n| colonne | type | signification |\n|---|---|---|")
+        for c in columns:
+            parts.append(f"| `{c.name}` | {KIND_TEXT.get(c.kind, c.kind)} | {c.meaning} |")
+    parts.append(COST_FILES)
+    return "\n".join(parts).rstrip() + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(render(), end="")
