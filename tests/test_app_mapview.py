@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from test_app_factory import esms_rows, make_etab, region
 
-from matching.ui.mapcolours import colour_graph, css
+from matching.ui.mapcolours import FIELD_COLOURS, colour_graph, css
 from matching.ui.mapshapes import departement_labels, town_labels
 from matching.ui.mapview import (
     FONT_FAMILY,
@@ -217,6 +217,8 @@ def test_more_neighbours_than_colours_spreads_the_repeats():
     colours = colour_graph(graph)
     used = pd.Series([colours[g] for g in graph.nodes]).value_counts()
     assert len(used) == len(PALETTE) and used.max() == 2
+    apart = nx.empty_graph([f"G{i:02d}" for i in range(len(PALETTE))])
+    assert len(set(colour_graph(apart).values())) == len(PALETTE)  # few grappes: all differ
 
 
 def test_highlight_fits_and_outlines_one_grappe():
@@ -265,19 +267,29 @@ def test_legend_has_a_swatch_per_grappe_and_the_markers():
     assert "rouge" not in m.legend and "rouge" not in LEGEND_MARKDOWN
 
 
-def test_all_fields_read_as_labelled_areas():
+def test_all_fields_colour_by_field_and_single_field_by_grappe():
     r, etab, assignment, porteurs = setting()
     ph = make_etab(esms_rows("370000077", 3, (0.75, 47.35), 5000, champ="PH"))
     both = pd.concat([etab, ph], ignore_index=True)
-    single = json.loads(build_deck(etab, assignment, porteurs, champs=["PA"]).to_json())
-    several = json.loads(build_deck(both, assignment, porteurs).to_json())
-    one = {layer["id"]: layer for layer in single["layers"]}
-    many = {layer["id"]: layer for layer in several["layers"]}
-    assert one["noms_grappes"]["data"] == []
-    assert {rec["nom"] for rec in many["noms_grappes"]["data"]} == {g.id for g in r.grappes}
+    assignment = {**assignment, **{e: "PH-24-001" for e in ph["finess_et"]}}
+    single = build_map(etab, assignment, porteurs, champs=["PA"])
+    several = build_map(both, assignment, porteurs, highlight="PH-24-001")
+    one = {layer["id"]: layer for layer in json.loads(single.deck.to_json())["layers"]}
+    many = {layer["id"]: layer for layer in json.loads(several.deck.to_json())["layers"]}
+    by_grappe = {rec["finess_et"]: rec["color"][:3] for rec in one["grappes"]["data"]}
+    assert {tuple(by_grappe[e]) for e in r.grappes[0].esms} == {single.colours["PA-24-001"]}
+    by_field = {rec["finess_et"]: (rec["champ"], tuple(rec["color"][:3]))
+                for rec in many["grappes"]["data"]}
+    assert {v for v in by_field.values()} == {("PA", FIELD_COLOURS["PA"]),
+                                              ("PH", FIELD_COLOURS["PH"])}
+    assert "personnes handicapées" in several.legend and "PA-24-001" not in several.legend
     assert many["grappes"]["getRadius"] < one["grappes"]["getRadius"]
     assert many["non_places"]["getRadius"] < one["non_places"]["getRadius"]
-    assert (many["enveloppes"]["data"][0]["fill"][3] > one["enveloppes"]["data"][0]["fill"][3])
+    assert [rec["nom"] for rec in many["noms_grappes"]["data"]] == ["PH-24-001"]
+    assert one["noms_grappes"]["data"] == [] and one["enveloppes"]["data"] == []
+    drawn = build_map(etab, assignment, porteurs, champs=["PA"], outlines=True)
+    outlines = json.loads(drawn.deck.to_json())["layers"][LAYER_IDS.index("enveloppes")]
+    assert [rec["grappe"] for rec in outlines["data"]] == ["PA-24-001", "PA-24-002"]
 
 
 def test_view_fits_the_points():

@@ -30,6 +30,11 @@ PALETTE: tuple[Colour, ...] = (
     (166, 216, 84), (123, 65, 115), (127, 201, 127), (140, 109, 49), (156, 158, 222),
     (252, 141, 98), (173, 73, 74), (188, 189, 34), (206, 109, 189),
 )  # fmt: skip
+#: Colour of each programme field when several fields are drawn ("tous les champs").
+FIELD_COLOURS: dict[str, Colour] = {
+    "PA": PALETTE[0], "PH": PALETTE[2], "DOM": PALETTE[3], "PDS": PALETTE[4],
+    "PDE": PALETTE[7], "AHI": PALETTE[10], "PJM": PALETTE[9],
+}  # fmt: skip
 UNPLACED_COLOUR: tuple[int, int, int, int] = (150, 150, 150, 170)
 #: The isolated autonomous ESMS marker: a black ring on a white halo, visible on any colour.
 ISOLE_RING: tuple[int, int, int, int] = (0, 0, 0, 255)
@@ -123,8 +128,9 @@ def colour_graph(graph: nx.Graph) -> dict[str, Colour]:
     """One palette colour per node, different from every neighbour's when the palette allows.
 
     Nodes are taken in DSATUR order (networkx, on a graph built in sorted order, so the
-    result does not depend on the caller's order) and each gets the first palette colour
-    that no coloured neighbour has. When every colour is taken (a city where 30 grappes of
+    result does not depend on the caller's order) and each gets, among the palette colours
+    no coloured neighbour has, the one used least so far (so up to 24 grappes all differ,
+    and beyond that the repeats are spread). When every colour is taken (a city where 30 grappes of
     every field overlap), the node gets the colour that costs least: the one whose
     neighbours holding it weigh least (distant centres before close members, before touching
     outlines), ties by palette order.
@@ -138,12 +144,16 @@ def colour_graph(graph: nx.Graph) -> dict[str, Colour]:
     )
     order = list(nx.greedy_color(ordered, strategy="DSATUR"))
     index: dict[str, int] = {}
+    used = np.zeros(len(PALETTE))
     for node in order:
         cost = np.zeros(len(PALETTE))
         for other, data in ordered[node].items():
             if other in index:
                 cost[index[other]] += data["weight"]
-        index[node] = int(np.argmin(cost))
+        # least conflict first, then the colour used least so far, then palette order
+        best = int(np.lexsort((np.arange(len(PALETTE)), used, cost))[0])
+        index[node] = best
+        used[best] += 1
     return {g: PALETTE[index[g]] for g in sorted(index)}
 
 
@@ -179,14 +189,18 @@ def legend_html(
     labels: Mapping[str, str] | None = None,
     highlight: str | None = None,
     max_grappes: int = 40,
+    fields: Mapping[str, Iterable[int]] | None = None,
 ) -> str:
     """The map legend as a small HTML block (``st.markdown(..., unsafe_allow_html=True)``).
 
     First the markers (porteur, isolated autonomous ESMS, ESMS in no grappe, boundaries,
     names), then one swatch per grappe with its id (``labels`` may add a short text, e.g.
     the porteur's name). Beyond ``max_grappes`` grappes the list is cut with a count, since
-    the colours repeat anyway and the tooltip names every point's grappe.
+    the colours repeat anyway and the tooltip names every point's grappe. With ``fields``
+    (field -> colour, the "tous les champs" reading) the swatches are the fields instead.
     """
+    from matching.core.vocabulary import CHAMP_LABELS
+
     labels = dict(labels or {})
     markers = [
         _ITEM.format(
@@ -225,6 +239,23 @@ def legend_html(
         if items
         else ""
     )
+    if fields:
+        swatches = "".join(
+            _ITEM.format(
+                _swatch(css(list(colour)[:3])),
+                html.escape(f"{champ} · {CHAMP_LABELS.get(champ, champ)}"),
+            )
+            for champ, colour in fields.items()
+        )
+        chosen = f" ; grappe sélectionnée : <b>{html.escape(highlight)}</b>" if highlight else ""
+        grappes = (
+            '<div style="margin-top:2px"><b>Champs</b> (tous les champs : une couleur par '
+            "champ ; la grappe de chaque ESMS s'affiche au survol"
+            + chosen
+            + ") : "
+            + swatches
+            + "</div>"
+        )
     return (
         '<div class="grappes-legende" style="font-size:0.85rem;line-height:1.6">'
         "<b>Légende</b> : " + "".join(markers) + grappes + "</div>"

@@ -10,22 +10,23 @@ leaves localhost). Labels use a local font family and deck.gl's ``characterSet: 
 (accents), so no font is fetched either. Everything here is plain data (lists of dicts with
 Python types), so the deck can be tested and serialised without Streamlit.
 
-Layers, bottom to top (``LAYER_IDS``): ``departements`` (boundaries), ``enveloppes`` (one
-translucent outline per grappe), ``non_places`` (ESMS in no grappe, grey), ``grappes`` (one
-colour per grappe, neighbours differ: ``matching.ui.mapcolours``), ``porteurs`` (the
-porteur's ESMS, larger with a dark outline), ``autonomes_isoles_halo`` and
-``autonomes_isoles`` (a black ring on a white halo around isolated autonomous ESMS: it
-contrasts with every palette colour, unlike a red ring on an orange dot), ``selection``
-(the outline of the grappe picked in "Détail"), then the labels ``noms_departements``,
-``villes`` and ``noms_grappes``. Hovering any point shows the ESMS, its OG and its grappe.
+Layers, bottom to top (``LAYER_IDS``): ``departements`` (boundaries), ``enveloppes`` (grappe
+outlines, empty unless asked: grappes of one field interleave, and a dozen crossing hulls
+muddy the map), ``non_places`` (ESMS in no grappe, grey), ``grappes`` (one colour per
+grappe, neighbours differ: ``matching.ui.mapcolours``), ``porteurs`` (the porteur's ESMS,
+larger with a dark outline), ``autonomes_isoles_halo`` and ``autonomes_isoles`` (a black ring
+on a white halo around isolated autonomous ESMS: it contrasts with every palette colour,
+unlike a red ring on an orange dot), ``selection`` (the outline of the grappe picked in
+"Détail"), then the labels ``noms_departements``, ``villes`` and ``noms_grappes`` (the
+picked grappe's id). Hovering any point shows the ESMS, its OG and its grappe.
 
-"Tous les champs" (several fields drawn at once) would pile thousands of same-sized dots;
-instead the map switches to an area reading: each grappe's outline is filled more strongly
-and labelled with its id at its centre, its members become small dots, and the ESMS in no
-grappe shrink to faint 1.5 px points. A reader sees one shape per grappe at regional zoom and
-the individual ESMS when zooming in, without a clustering step that would hide members or
-depend on the zoom (deck.gl layers in Streamlit cannot change with the zoom without custom
-JavaScript).
+"Tous les champs" (several fields drawn at once, 60+ grappes whose members interleave)
+cannot be read by grappe colour: colours repeat and hulls pile up. That reading colours
+each ESMS by its field instead (7 colours, legend by field), draws them smaller, and fades
+the ESMS in no grappe to faint 1.5 px points; the grappe of a point is in its tooltip, and
+picking a grappe still outlines it, labels it and zooms to it. One field at a time keeps
+the colour-per-grappe reading. (Clustering by zoom level was ruled out: deck.gl layers in
+Streamlit cannot change with the zoom without custom JavaScript.)
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from matching.ui.mapcolours import (
     BOUNDARY_FILL,
     BOUNDARY_LINE,
     DEPARTEMENT_TEXT,
+    FIELD_COLOURS,
     HIGHLIGHT_LINE,
     ISOLE_HALO,
     ISOLE_RING,
@@ -105,13 +107,15 @@ class MapStyle:
     unplaced_radius: float
     unplaced_alpha: int
     outline_alpha: int
-    grappe_labels: bool
+    colour_by_field: bool
 
 
-#: One field: every ESMS readable as a dot, outlines faint.
-SINGLE_FIELD = MapStyle(4.0, 230, 2.5, 170, 35, grappe_labels=False)
-#: Several fields ("tous les champs"): grappes read as labelled areas, dots small.
-ALL_FIELDS = MapStyle(2.5, 200, 1.5, 110, 80, grappe_labels=True)
+#: One field: every ESMS readable as a dot in its grappe's colour.
+SINGLE_FIELD = MapStyle(4.0, 230, 2.5, 170, 35, colour_by_field=False)
+#: Several fields ("tous les champs"): dots in their field's colour, smaller.
+ALL_FIELDS = MapStyle(3.0, 220, 1.5, 110, 35, colour_by_field=True)
+#: Ring around isolated autonomous ESMS: pixels beyond the dot's radius.
+RING_GAP = 3.0
 
 
 def _colours(points: pd.DataFrame) -> dict[str, tuple[int, int, int]]:
@@ -351,6 +355,7 @@ def build_map(
     highlight: str | None = None,
     grappe_labels: Mapping[str, str] | None = None,
     towns: int = 10,
+    outlines: bool = False,
 ) -> ProposalMap:
     """The proposal map (no base map, works offline), its legend and its view.
 
@@ -366,6 +371,8 @@ def build_map(
         view fitted to it.
     grappe_labels
         Grappe id -> short text for the legend (e.g. the porteur's name).
+    outlines
+        Draw every grappe's outline (a convex hull widened by 1.5 km), faint.
     """
     points = map_points(etab, assignment, porteurs, champs)
     if departements is None:
@@ -375,7 +382,7 @@ def build_map(
     departements = sorted({str(d) for d in departements})
     style = ALL_FIELDS if points["champ"].nunique() > 1 else SINGLE_FIELD
     placed = points[points["kind"] == "grappe"]
-    outlines = grappe_outlines(placed)
+    shapes = grappe_outlines(placed)
     colours = {g: tuple(c[:3]) for g, c in zip(placed["grappe_id"], placed["color"],
                                                strict=True)}
     colours = {g: colours[g] for g in sorted(colours)}
@@ -387,14 +394,18 @@ def build_map(
         np.where((drawn["grappe_id"] == highlight) | (highlight is None), style.point_alpha, 70),
         style.unplaced_alpha,
     )
-    drawn["color"] = [[*c[:3], int(a)] for c, a in zip(drawn["color"], point_alpha, strict=True)]
+    base = drawn["color"]
+    if style.colour_by_field:
+        base = [list(FIELD_COLOURS.get(c, UNPLACED_COLOUR[:3])) if k == "grappe" else col
+                for c, k, col in zip(drawn["champ"], drawn["kind"], drawn["color"], strict=True)]
+    drawn["color"] = [[*c[:3], int(a)] for c, a in zip(base, point_alpha, strict=True)]
     outline_alpha = style.outline_alpha if highlight is None else max(15, style.outline_alpha // 3)
     common = {"get_position": ["lon", "lat"], "pickable": True, "radius_units": "'pixels'"}
     # the rings only frame the dot drawn below them (which carries the tooltip)
     isoles = [{"lon": round(float(x), 6), "lat": round(float(y), 6)}
               for x, y in zip(drawn.loc[drawn["isole"], "lon"], drawn.loc[drawn["isole"], "lat"],
                               strict=True)]
-    selected = {highlight: outlines[highlight]} if highlight in outlines else {}
+    selected = {highlight: shapes[highlight]} if highlight in shapes else {}
     layers = [
         pdk.Layer(
             "GeoJsonLayer",
@@ -410,7 +421,7 @@ def build_map(
         pdk.Layer(
             "PolygonLayer",
             id="enveloppes",
-            data=outline_records(outlines, colours, outline_alpha),
+            data=outline_records(shapes if outlines else {}, colours, outline_alpha),
             get_polygon="polygon",
             get_fill_color="fill",
             get_line_color="line",
@@ -456,8 +467,8 @@ def build_map(
             get_line_color=list(ISOLE_HALO),
             stroked=True,
             filled=False,
-            line_width_min_pixels=4,
-            get_radius=style.point_radius + 5,
+            line_width_min_pixels=3.5,
+            get_radius=style.point_radius + RING_GAP,
             get_position=["lon", "lat"],
             radius_units="'pixels'",
             pickable=False,
@@ -469,8 +480,8 @@ def build_map(
             get_line_color=list(ISOLE_RING),
             stroked=True,
             filled=False,
-            line_width_min_pixels=2,
-            get_radius=style.point_radius + 5,
+            line_width_min_pixels=1.5,
+            get_radius=style.point_radius + RING_GAP,
             get_position=["lon", "lat"],
             radius_units="'pixels'",
             pickable=False,
@@ -490,9 +501,8 @@ def build_map(
                     DEPARTEMENT_TEXT, bold=True),
         _text_layer("villes", town_labels(departements, count=towns), "nom", 12, TOWN_TEXT,
                     offset=(0, -12)),
-        _text_layer("noms_grappes",
-                    _grappe_label_records(outlines) if style.grappe_labels else [],
-                    "nom", 11, (0, 0, 0, 255), bold=True),
+        _text_layer("noms_grappes", _grappe_label_records(selected), "nom", 13,
+                    (0, 0, 0, 255), bold=True),
     ]
     view = (grappe_view(points, highlight, width, height) if highlight is not None
             else view_state(points["lon"].to_numpy(), points["lat"].to_numpy(), width, height))
@@ -507,7 +517,10 @@ def build_map(
         },
         height=height,
     )
-    legend = legend_html(colours, grappe_labels, highlight=highlight)
+    fields = None
+    if style.colour_by_field:
+        fields = {c: FIELD_COLOURS[c] for c in FIELD_COLOURS if c in set(placed["champ"])}
+    legend = legend_html(colours, grappe_labels, highlight=highlight, fields=fields)
     return ProposalMap(deck=deck, legend=legend, points=points, colours=colours, view=view)
 
 
