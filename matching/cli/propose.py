@@ -188,6 +188,9 @@ def propose_command(
     xlsx: Annotated[
         bool, typer.Option("--xlsx", help="Écrire aussi le classeur XLSX (avec --out).")
     ] = False,
+    gpkg: Annotated[
+        bool, typer.Option("--gpkg", help="Écrire aussi grappes.gpkg pour QGIS (avec --out).")
+    ] = False,
 ) -> None:
     """Proposer des grappes qui respectent les règles de l'appel et rapportent le plus de points."""
     console = Console(stderr=as_json)
@@ -198,8 +201,8 @@ def propose_command(
         if time_limit <= 0:
             msg = "--time-limit : nombre de secondes positif attendu"
             raise CommandError(msg)
-        if xlsx and out is None:
-            msg = "--xlsx demande --out DOSSIER"
+        if (xlsx or gpkg) and out is None:
+            msg = f"{'--xlsx' if xlsx else '--gpkg'} demande --out DOSSIER"
             raise CommandError(msg)
         result = load_input(file, ej, dui, sample)
         links = read_links_file(liens)
@@ -240,6 +243,10 @@ def propose_command(
                 )
         scenario = Scenario.from_report(report)
         paths = write_outputs(scenario, out, xlsx) if out is not None else []
+        if gpkg and out is not None:
+            from matching.exports.gis import gpkg_inputs, write_gpkg
+
+            paths.append(write_gpkg(out / "grappes.gpkg", *gpkg_inputs(scenario)))
     except ValueError as exc:  # IngestError, RulesError, CommandError are ValueErrors
         console.print(f"[red]Erreur :[/red] {exc}", highlight=False)
         raise typer.Exit(1) from exc

@@ -22,22 +22,14 @@ from typing import Any
 import pandas as pd
 
 from matching.core.model import ETAB_COLUMNS
+from matching.core.vocabulary import DUI_STATUT_LABELS, STATUT_LABELS, TYPOLOGIE_LABELS
 from matching.programme.costing import PROJECT_TYPE_LABELS
 from matching.programme.reach import grappe_distances
 from matching.programme.validate import text_column
 from matching.scenarios.scenario import Scenario
-from matching.solver.explain import STATUT_LABELS
 
 # --------------------------------------------------------------------------- labels
 
-DUI_STATUT_LABELS: dict[str, str] = {
-    "aucun": "aucun DUI",
-    "non_conforme": "non conforme",
-    "a_mettre_a_niveau": "à mettre à niveau",
-    "conforme": "conforme",
-    "inconnu": "inconnu",
-}
-TYPOLOGIE_LABELS: dict[str, str] = {"petit": "petit OG", "moyen": "OG moyen", "gros": "gros OG"}
 COORD_LABELS: dict[str, str] = {
     "fichier": "coordonnées du fichier",
     "centroide_commune": "centroïde de la commune",

@@ -1,45 +1,76 @@
-"""Build the proposal map (pydeck): grappes in colour, porteurs, isolated ESMS, boundaries.
+"""Build the proposal map (pydeck): grappes in colour, porteurs, isolated ESMS, names.
 
 No tile server is reachable offline, so the deck has no base map at all
-(``map_provider=None``): the bundled département boundaries (``geo.territories``) drawn as a
-GeoJsonLayer give the reader their bearings. Streamlit's frontend puts a Carto base map
-under any deck without a map style; the map style ``NO_BASE_MAP`` is the marker its
-frontend (1.4x-1.6x) reads as "no style", so the page never calls a tile server (the
-browser test checks that no request leaves localhost). Everything here is plain data (lists of dicts
-with Python types), so the deck can be tested and serialised without Streamlit.
+(``map_provider=None``): the bundled département boundaries with their names and the names
+of the largest towns (``geo.territories`` via ``matching.ui.mapshapes``) give the reader
+their bearings. Streamlit's frontend puts a Carto base map under any deck without a map
+style; the map style ``NO_BASE_MAP`` is the marker its frontend (1.4x-1.6x) reads as "no
+style", so the page never calls a tile server (the browser test checks that no request
+leaves localhost). Labels use a local font family and deck.gl's ``characterSet: auto``
+(accents), so no font is fetched either. Everything here is plain data (lists of dicts with
+Python types), so the deck can be tested and serialised without Streamlit.
 
-Layers, bottom to top: ``departements`` (boundaries), ``non_places`` (ESMS in no grappe,
-grey), ``grappes`` (one colour per grappe), ``autonomes_isoles`` (a ring around isolated
-autonomous ESMS), ``porteurs`` (the porteur's ESMS, larger with a dark outline). Hovering any
-point shows the ESMS, its OG and its grappe.
+Layers, bottom to top (``LAYER_IDS``): ``departements`` (boundaries), ``enveloppes`` (grappe
+outlines, empty unless asked: grappes of one field interleave, and a dozen crossing hulls
+muddy the map), ``non_places`` (ESMS in no grappe, grey), ``grappes`` (one colour per
+grappe, neighbours differ: ``matching.ui.mapcolours``), ``porteurs`` (the porteur's ESMS,
+larger with a dark outline), ``autonomes_isoles_halo`` and ``autonomes_isoles`` (a black ring
+on a white halo around isolated autonomous ESMS: it contrasts with every palette colour,
+unlike a red ring on an orange dot), ``selection`` (the outline of the grappe picked in
+"Détail"), then the labels ``noms_departements``, ``villes`` and ``noms_grappes`` (the
+picked grappe's id). Hovering any point shows the ESMS, its OG and its grappe.
+
+"Tous les champs" (several fields drawn at once, 60+ grappes whose members interleave)
+cannot be read by grappe colour: colours repeat and hulls pile up. That reading colours
+each ESMS by its field instead (7 colours, legend by field), draws them smaller, and fades
+the ESMS in no grappe to faint 1.5 px points; the grappe of a point is in its tooltip, and
+picking a grappe still outlines it, labels it and zooms to it. One field at a time keeps
+the colour-per-grappe reading. (Clustering by zoom level was ruled out: deck.gl layers in
+Streamlit cannot change with the zoom without custom JavaScript.)
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pydeck as pdk
 
 from matching.programme.validate import flag_column, text_column
+from matching.ui.mapcolours import (
+    BOUNDARY_FILL,
+    BOUNDARY_LINE,
+    DEPARTEMENT_TEXT,
+    FIELD_COLOURS,
+    HIGHLIGHT_LINE,
+    ISOLE_HALO,
+    ISOLE_RING,
+    PALETTE,
+    PORTEUR_LINE,
+    TOWN_TEXT,
+    UNPLACED_COLOUR,
+    adjacency,
+    colour_graph,
+    grappe_colours,
+    legend_html,
+)
+from matching.ui.mapshapes import (
+    departement_labels,
+    grappe_outlines,
+    outline_records,
+    touching,
+    town_labels,
+)
 
-#: Qualitative palette without reds and pinks (red marks isolated autonomous ESMS), ordered
-#: so that neighbours in the list contrast.
-PALETTE: tuple[tuple[int, int, int], ...] = (
-    (31, 119, 180), (255, 127, 14), (44, 160, 44), (148, 103, 189), (140, 86, 75),
-    (188, 189, 34), (23, 190, 207), (0, 90, 50), (255, 187, 60), (120, 80, 160),
-    (174, 199, 232), (152, 223, 138), (197, 176, 213), (196, 156, 148), (0, 128, 128),
-    (219, 219, 141), (158, 218, 229), (90, 90, 200), (170, 110, 40), (70, 150, 90),
-)  # fmt: skip
-UNPLACED_COLOUR: tuple[int, int, int, int] = (150, 150, 150, 170)
-ISOLE_COLOUR: tuple[int, int, int, int] = (230, 0, 0, 255)
-PORTEUR_LINE: tuple[int, int, int, int] = (20, 20, 20, 255)
-BOUNDARY_LINE: tuple[int, int, int, int] = (90, 90, 110, 200)
-BOUNDARY_FILL: tuple[int, int, int, int] = (235, 238, 245, 60)
+__all__ = [
+    "LAYER_IDS", "NO_BASE_MAP", "PALETTE", "POINT_FIELDS", "UNPLACED_COLOUR", "ProposalMap",
+    "build_deck", "build_map", "grappe_colours", "grappe_view", "legend_html", "map_points",
+    "view_state",
+]  # fmt: skip
 
 #: Fields of every point record (the tooltip reads them; all point layers share them).
 POINT_FIELDS: tuple[str, ...] = (
@@ -50,6 +81,9 @@ POINT_FIELDS: tuple[str, ...] = (
 #: Streamlit's frontend marker for "no map style": with it, no Carto base map is added
 NO_BASE_MAP = "__MAP_STYLE__"
 
+#: Local fonts only (no web font is fetched); deck.gl draws them through its own atlas.
+FONT_FAMILY = "Arial, Helvetica, sans-serif"
+
 TOOLTIP_HTML = (
     "<b>{nom}</b><br/>FINESS ET {finess_et} · {categorie}<br/>OG : {og}<br/>"
     "{commune} · champ {champ}<br/><b>{grappe}</b> {role}"
@@ -57,48 +91,43 @@ TOOLTIP_HTML = (
 
 #: Layer ids, in drawing order.
 LAYER_IDS: tuple[str, ...] = (
-    "departements", "non_places", "grappes", "autonomes_isoles", "porteurs",
+    "departements", "enveloppes", "non_places", "grappes", "porteurs", "autonomes_isoles_halo",
+    "autonomes_isoles", "selection", "noms_departements", "villes", "noms_grappes",
 )  # fmt: skip
+#: Point layers (records with ``POINT_FIELDS``, tooltips; the rings above are not pickable).
+POINT_LAYERS: tuple[str, ...] = ("non_places", "grappes", "porteurs")
 
 
-def grappe_colours(
-    centres: Mapping[str, tuple[float, float]], neighbours: int = 6
-) -> dict[str, tuple[int, int, int]]:
-    """One palette colour per grappe, different from its nearest grappes' colours.
+@dataclass(frozen=True)
+class MapStyle:
+    """Sizes (pixels) and opacities (0-255) of one reading of the map."""
 
-    Why: with dozens of grappes a colour cannot be unique and still readable, so the
-    grappes whose centres are among each other's ``neighbours`` nearest get different
-    colours (greedy graph colouring, deterministic: ties by grappe id).
-
-    Parameters
-    ----------
-    centres
-        Grappe id -> (lon, lat) of its centre, degrees.
-    """
-    ids = sorted(centres)
-    if not ids:
-        return {}
-    lon = np.array([centres[g][0] for g in ids], dtype=float)
-    lat = np.array([centres[g][1] for g in ids], dtype=float)
-    graph = nx.Graph()
-    graph.add_nodes_from(range(len(ids)))
-    if len(ids) > 1:
-        # equirectangular kilometres are enough to rank neighbours at a regional scale
-        x = np.radians(lon) * np.cos(np.radians(np.nanmean(lat)))
-        y = np.radians(lat)
-        d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
-        np.fill_diagonal(d, np.inf)
-        k = min(neighbours, len(ids) - 1)
-        nearest = np.argsort(d, axis=1, kind="stable")[:, :k]
-        graph.add_edges_from((i, int(j)) for i in range(len(ids)) for j in nearest[i])
-    colouring = nx.greedy_color(graph, strategy="largest_first")
-    return {g: PALETTE[colouring[i] % len(PALETTE)] for i, g in enumerate(ids)}
+    point_radius: float
+    point_alpha: int
+    unplaced_radius: float
+    unplaced_alpha: int
+    outline_alpha: int
+    colour_by_field: bool
 
 
-def _centres(points: pd.DataFrame) -> dict[str, tuple[float, float]]:
+#: One field: every ESMS readable as a dot in its grappe's colour.
+SINGLE_FIELD = MapStyle(4.0, 230, 2.5, 170, 35, colour_by_field=False)
+#: Several fields ("tous les champs"): dots in their field's colour, smaller.
+ALL_FIELDS = MapStyle(3.0, 220, 1.5, 110, 35, colour_by_field=True)
+#: Ring around isolated autonomous ESMS: pixels beyond the dot's radius.
+RING_GAP = 3.0
+
+
+def _colours(points: pd.DataFrame) -> dict[str, tuple[int, int, int]]:
+    """Palette colour of each drawn grappe: neighbours (close members, touching outlines,
+    nearest centres) differ (``matching.ui.mapcolours``)."""
     placed = points[points["grappe_id"] != ""]
-    grouped = placed.groupby("grappe_id")[["lon", "lat"]].mean()
-    return {str(g): (float(r["lon"]), float(r["lat"])) for g, r in grouped.iterrows()}
+    members = {
+        str(g): (rows["lon"].to_numpy(dtype=float), rows["lat"].to_numpy(dtype=float))
+        for g, rows in placed.groupby("grappe_id", sort=True)
+    }
+    pairs = touching(grappe_outlines(placed))
+    return colour_graph(adjacency(members, touching=pairs))
 
 
 def map_points(
@@ -174,7 +203,7 @@ def map_points(
     out["role"] = pd.Series(role, dtype="string").str.strip(" ·").map(
         lambda r: f"({r})" if r else ""
     )
-    colours = grappe_colours(_centres(out))
+    colours = _colours(out)
     out["color"] = [
         [*colours[g], 230] if g else list(UNPLACED_COLOUR) for g in out["grappe_id"]
     ]
@@ -197,7 +226,8 @@ def _records(points: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def view_state(lon: np.ndarray, lat: np.ndarray, width_px: int = 900,
-               height_px: int = 560) -> pdk.ViewState:
+               height_px: int = 560, fill: float = 0.85,
+               max_zoom: float = 12.0) -> pdk.ViewState:
     """Centre and zoom (Web Mercator) that fit the points in a map of about this size.
 
     France as a whole when there are no points.
@@ -212,12 +242,13 @@ def view_state(lon: np.ndarray, lat: np.ndarray, width_px: int = 900,
     # share of the world's width (512 px at zoom 0) the points span, both ways
     span_x = max(float(lo.max() - lo.min()) / 360.0, 1e-4)
     span_y = max(float(y.max() - y.min()) / (2 * np.pi), 1e-4)
-    zoom = math.log2(min(0.85 * width_px / (512 * span_x), 0.85 * height_px / (512 * span_y)))
+    zoom = math.log2(min(fill * width_px / (512 * span_x), fill * height_px / (512 * span_y)))
     centre_y = (y.max() + y.min()) / 2
     return pdk.ViewState(
         longitude=float((lo.max() + lo.min()) / 2),
         latitude=float(np.degrees(2 * np.arctan(np.exp(centre_y)) - np.pi / 2)),
-        zoom=round(max(3.0, min(12.0, zoom)), 2),
+        # rounded down, so the rounding never pushes a point off the edge
+        zoom=math.floor(max(3.0, min(max_zoom, zoom)) * 100) / 100,
     )
 
 
@@ -232,26 +263,149 @@ def boundaries_for(departements: Iterable[str]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def build_deck(
+
+
+def grappe_view(points: pd.DataFrame, grappe_id: str, width_px: int = 900,
+                height_px: int = 560) -> pdk.ViewState:
+    """The view centred on one grappe, zoomed so that all its drawn members are on screen.
+
+    Why: picking a grappe in "Détail" must show it, not the whole région. The fit leaves a
+    margin (70 % of the map) so the outline and the neighbouring grappes stay in sight;
+    a one-member grappe gets a town-scale zoom (at most 12). The whole map's view when the
+    grappe has no drawn member.
+    """
+    mine = points[points["grappe_id"] == grappe_id]
+    if mine.empty:
+        return view_state(points["lon"].to_numpy(), points["lat"].to_numpy(), width_px,
+                          height_px)
+    return view_state(mine["lon"].to_numpy(), mine["lat"].to_numpy(), width_px, height_px,
+                      fill=0.7, max_zoom=12.0)
+
+
+@dataclass(frozen=True)
+class ProposalMap:
+    """The deck and what the page shows beside it.
+
+    Attributes
+    ----------
+    deck
+        The pydeck Deck (``st.pydeck_chart(m.deck)``).
+    legend
+        HTML legend with colour swatches (``st.markdown(m.legend, unsafe_allow_html=True)``).
+    points
+        The drawn ESMS (:func:`map_points`).
+    colours
+        Grappe id -> palette colour.
+    view
+        The initial view (fitted to the highlighted grappe when there is one).
+    """
+
+    deck: pdk.Deck
+    legend: str
+    points: pd.DataFrame
+    colours: dict[str, tuple[int, int, int]]
+    view: pdk.ViewState
+
+
+def _text_layer(layer_id: str, records: list[dict[str, Any]], text: str, size: int,
+                colour: Iterable[int], offset: tuple[int, int] = (0, 0),
+                bold: bool = False) -> pdk.Layer:
+    """Labels with a white outline (readable on any fill), local font, accents included."""
+    # strings are accessor expressions for deck.gl's JSON converter: quote constants
+    return pdk.Layer(
+        "TextLayer",
+        id=layer_id,
+        data=records,
+        get_position=["lon", "lat"],
+        get_text=text,
+        get_size=size,
+        size_units="'pixels'",
+        get_color=list(colour),
+        get_pixel_offset=list(offset),
+        get_text_anchor="'middle'",
+        get_alignment_baseline="'center'",
+        font_family=f'"{FONT_FAMILY}"',
+        font_weight="'bold'" if bold else "'normal'",
+        character_set="'auto'",
+        font_settings={"sdf": True},
+        outline_width=3,
+        outline_color=[255, 255, 255, 230],
+        pickable=False,
+    )
+
+
+def _grappe_label_records(outlines: dict[str, Any]) -> list[dict[str, Any]]:
+    from shapely.ops import polylabel
+
+    records = []
+    for gid in sorted(outlines):
+        point = polylabel(outlines[gid], tolerance=0.001)
+        records.append({"nom": gid, "lon": round(point.x, 5), "lat": round(point.y, 5)})
+    return records
+
+
+def build_map(
     etab: pd.DataFrame,
     assignment: pd.Series | Mapping[str, str],
     porteurs: Mapping[str, str] | None = None,
     champs: Iterable[str] | None = None,
     departements: Iterable[str] | None = None,
     height: int = 620,
-) -> pdk.Deck:
-    """The proposal map as a pydeck Deck with no base map (works offline).
+    width: int = 900,
+    highlight: str | None = None,
+    grappe_labels: Mapping[str, str] | None = None,
+    towns: int = 10,
+    outlines: bool = False,
+) -> ProposalMap:
+    """The proposal map (no base map, works offline), its legend and its view.
 
-    Parameters are those of :func:`map_points`; ``departements`` are the boundaries to draw
-    (default: the départements of the drawn ESMS).
+    Parameters
+    ----------
+    etab, assignment, porteurs, champs
+        As for :func:`map_points`.
+    departements
+        Boundaries and names to draw (default: the départements of the drawn ESMS); the
+        ``towns`` largest communes among them are named.
+    highlight
+        Grappe id picked by the user ("Détail"): outlined in black, others dimmed, and the
+        view fitted to it.
+    grappe_labels
+        Grappe id -> short text for the legend (e.g. the porteur's name).
+    outlines
+        Draw every grappe's outline (a convex hull widened by 1.5 km), faint.
     """
     points = map_points(etab, assignment, porteurs, champs)
     if departements is None:
         departements = sorted(set(text_column(etab, "departement")[
             text_column(etab, "finess_et").isin(list(points["finess_et"]))
         ]) - {""})
-    # strings are accessor expressions for deck.gl's JSON converter: quote the constant
+    departements = sorted({str(d) for d in departements})
+    style = ALL_FIELDS if points["champ"].nunique() > 1 else SINGLE_FIELD
+    placed = points[points["kind"] == "grappe"]
+    shapes = grappe_outlines(placed)
+    colours = {g: tuple(c[:3]) for g, c in zip(placed["grappe_id"], placed["color"],
+                                               strict=True)}
+    colours = {g: colours[g] for g in sorted(colours)}
+    if highlight is not None and highlight not in colours:
+        highlight = None
+    drawn = points.copy()
+    point_alpha = np.where(
+        drawn["kind"] == "grappe",
+        np.where((drawn["grappe_id"] == highlight) | (highlight is None), style.point_alpha, 70),
+        style.unplaced_alpha,
+    )
+    base = drawn["color"]
+    if style.colour_by_field:
+        base = [list(FIELD_COLOURS.get(c, UNPLACED_COLOUR[:3])) if k == "grappe" else col
+                for c, k, col in zip(drawn["champ"], drawn["kind"], drawn["color"], strict=True)]
+    drawn["color"] = [[*c[:3], int(a)] for c, a in zip(base, point_alpha, strict=True)]
+    outline_alpha = style.outline_alpha if highlight is None else max(15, style.outline_alpha // 3)
     common = {"get_position": ["lon", "lat"], "pickable": True, "radius_units": "'pixels'"}
+    # the rings only frame the dot drawn below them (which carries the tooltip)
+    isoles = [{"lon": round(float(x), 6), "lat": round(float(y), 6)}
+              for x, y in zip(drawn.loc[drawn["isole"], "lon"], drawn.loc[drawn["isole"], "lat"],
+                              strict=True)]
+    selected = {highlight: shapes[highlight]} if highlight in shapes else {}
     layers = [
         pdk.Layer(
             "GeoJsonLayer",
@@ -265,50 +419,96 @@ def build_deck(
             pickable=False,
         ),
         pdk.Layer(
+            "PolygonLayer",
+            id="enveloppes",
+            data=outline_records(shapes if outlines else {}, colours, outline_alpha),
+            get_polygon="polygon",
+            get_fill_color="fill",
+            get_line_color="line",
+            line_width_min_pixels=1,
+            stroked=True,
+            filled=True,
+            pickable=False,
+        ),
+        pdk.Layer(
             "ScatterplotLayer",
             id="non_places",
-            data=_records(points[points["kind"] == "non_place"]),
+            data=_records(drawn[drawn["kind"] == "non_place"]),
             get_fill_color="color",
-            get_radius=2.5,
+            get_radius=style.unplaced_radius,
             **common,
         ),
         pdk.Layer(
             "ScatterplotLayer",
             id="grappes",
-            data=_records(points[points["kind"] == "grappe"]),
+            data=_records(drawn[drawn["kind"] == "grappe"]),
             get_fill_color="color",
-            get_radius=4,
-            **common,
-        ),
-        pdk.Layer(
-            "ScatterplotLayer",
-            id="autonomes_isoles",
-            data=_records(points[points["isole"]]),
-            get_fill_color="color",
-            get_line_color=list(ISOLE_COLOUR),
-            stroked=True,
-            filled=True,
-            line_width_min_pixels=1.5,
-            get_radius=6,
+            get_radius=style.point_radius,
             **common,
         ),
         pdk.Layer(
             "ScatterplotLayer",
             id="porteurs",
-            data=_records(points[points["porteur"]]),
+            data=_records(drawn[drawn["porteur"]]),
             get_fill_color="color",
             get_line_color=list(PORTEUR_LINE),
             stroked=True,
             filled=True,
             line_width_min_pixels=2,
-            get_radius=6,
+            get_radius=style.point_radius + 2,
             **common,
         ),
+        # a hollow ring around the dot (its own colour stays visible inside): white halo
+        # under a black ring, distinct from the porteur's filled, outlined dot
+        pdk.Layer(
+            "ScatterplotLayer",
+            id="autonomes_isoles_halo",
+            data=isoles,
+            get_line_color=list(ISOLE_HALO),
+            stroked=True,
+            filled=False,
+            line_width_min_pixels=3.5,
+            get_radius=style.point_radius + RING_GAP,
+            get_position=["lon", "lat"],
+            radius_units="'pixels'",
+            pickable=False,
+        ),
+        pdk.Layer(
+            "ScatterplotLayer",
+            id="autonomes_isoles",
+            data=isoles,
+            get_line_color=list(ISOLE_RING),
+            stroked=True,
+            filled=False,
+            line_width_min_pixels=1.5,
+            get_radius=style.point_radius + RING_GAP,
+            get_position=["lon", "lat"],
+            radius_units="'pixels'",
+            pickable=False,
+        ),
+        pdk.Layer(
+            "PolygonLayer",
+            id="selection",
+            data=outline_records(selected, colours, 0),
+            get_polygon="polygon",
+            get_line_color=list(HIGHLIGHT_LINE),
+            line_width_min_pixels=3,
+            stroked=True,
+            filled=False,
+            pickable=False,
+        ),
+        _text_layer("noms_departements", departement_labels(departements), "nom", 15,
+                    DEPARTEMENT_TEXT, bold=True),
+        _text_layer("villes", town_labels(departements, count=towns), "nom", 12, TOWN_TEXT,
+                    offset=(0, -12)),
+        _text_layer("noms_grappes", _grappe_label_records(selected), "nom", 13,
+                    (0, 0, 0, 255), bold=True),
     ]
-    return pdk.Deck(
+    view = (grappe_view(points, highlight, width, height) if highlight is not None
+            else view_state(points["lon"].to_numpy(), points["lat"].to_numpy(), width, height))
+    deck = pdk.Deck(
         layers=layers,
-        initial_view_state=view_state(points["lon"].to_numpy(), points["lat"].to_numpy(),
-                                      height_px=height),
+        initial_view_state=view,
         map_provider=None,
         map_style=NO_BASE_MAP,
         tooltip={
@@ -317,10 +517,31 @@ def build_deck(
         },
         height=height,
     )
+    fields = None
+    if style.colour_by_field:
+        fields = {c: FIELD_COLOURS[c] for c in FIELD_COLOURS if c in set(placed["champ"])}
+    legend = legend_html(colours, grappe_labels, highlight=highlight, fields=fields)
+    return ProposalMap(deck=deck, legend=legend, points=points, colours=colours, view=view)
 
 
+def build_deck(
+    etab: pd.DataFrame,
+    assignment: pd.Series | Mapping[str, str],
+    porteurs: Mapping[str, str] | None = None,
+    champs: Iterable[str] | None = None,
+    departements: Iterable[str] | None = None,
+    height: int = 620,
+    highlight: str | None = None,
+) -> pdk.Deck:
+    """The deck of :func:`build_map` alone (kept for callers that draw no legend)."""
+    return build_map(etab, assignment, porteurs, champs, departements, height=height,
+                     highlight=highlight).deck
+
+
+#: Text legend for places that cannot render HTML (the app should show ``build_map().legend``).
 LEGEND_MARKDOWN = (
-    "**Légende** — une couleur par grappe (les grappes voisines ont des couleurs différentes) · "
-    "gros point cerclé de noir : ESMS du porteur · cercle rouge : ESMS autonome isolé · "
-    "petit point gris : ESMS sans grappe · traits : limites des départements."
+    "**Légende** — une couleur par grappe (deux grappes voisines n'ont jamais la même "
+    "couleur) · gros point cerclé de noir : ESMS du porteur · anneau noir sur fond blanc : "
+    "ESMS autonome isolé · petit point gris : ESMS sans grappe · traits et noms : "
+    "départements ; noms en noir : villes principales."
 )
