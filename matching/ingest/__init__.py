@@ -9,7 +9,7 @@ usable file becomes a ``Rejet`` with its line number and field.
 
 from __future__ import annotations
 
-from matching.ingest.base import Progress, Source, decode, read_bytes, source_name
+from matching.ingest.base import Progress, Source, decode_text, read_bytes, source_name
 from matching.ingest.detect import READERS, detect
 from matching.ingest.dui import apply_dui, read_dui
 from matching.ingest.ej import apply_ej, read_ej
@@ -68,12 +68,14 @@ def load(
         unknown format, template without its required columns.
     """
     data = read_bytes(path, max_bytes, "fichier")
-    text, encoding = decode(data)
+    decoded = decode_text(data)
+    text, encoding = decoded.text, decoded.encoding
     reader = detect(text)
     ej_data = read_ej(ej, max_bytes) if ej is not None else None
     dui_data = read_dui(dui, max_bytes) if dui is not None else None
     result = reader.read(text, encoding=encoding, progress=progress)
     result.meta["fichier"] = source_name(path)
+    result.warnings[:0] = decoded.warnings
     table = result.etablissements
     if ej_data is not None:
         apply_ej(result, *ej_data)

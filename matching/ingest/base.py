@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,12 +169,46 @@ def read_bytes(src: Source, max_bytes: int, role: str = "fichier") -> bytes:
     raise IngestError(msg)
 
 
-def decode(data: bytes, role: str = "fichier") -> tuple[str, str]:
-    """Decode a text file: strict UTF-8 (BOM allowed) first, then cp1252, then latin-1.
+@dataclass
+class Decoded:
+    """A decoded text file and what decoding had to change (French warnings).
 
-    Returns ``(text, encoding)``. Raises ``IngestError`` for an empty file and for anything
-    that is not text (NUL bytes, known binary signatures, many control characters).
+    ``text`` has ``\n`` line ends only (CR-LF and old-Mac CR are both line ends), no BOM,
+    and no control characters (replaced by a space, counted in ``warnings``).
     """
+
+    text: str
+    encoding: str
+    warnings: list[str] = field(default_factory=list)
+
+
+#: C0 controls except tab and LF (CR is a line end), DEL and the C1 controls: never text
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: a well-formed multi-byte UTF-8 sequence: its presence in a non-UTF-8 file means mixed lines
+_UTF8_SEQ_RE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+_BOM = b"\xef\xbb\xbf"
+
+
+def decode(data: bytes, role: str = "fichier") -> tuple[str, str]:
+    """``(text, encoding)`` of :func:`decode_text` (its warnings are dropped)."""
+    decoded = decode_text(data, role)
+    return decoded.text, decoded.encoding
+
+
+def decode_text(data: bytes, role: str = "fichier") -> Decoded:
+    """Decode a text file: strict UTF-8 (BOM allowed), else line by line.
+
+    Why line by line: a file re-encoded half-way (one line in seven in latin-1) used to be
+    decoded wholly as cp1252, which garbled every UTF-8 accent of the other lines without a
+    word. Now each line that is not UTF-8 is read as cp1252 (latin-1 for the bytes cp1252
+    lacks), the others stay UTF-8, and a warning gives the count and the first lines.
+    Line ends are unified (CR-LF, LF and old-Mac CR, mixed or not), leading BOMs (even
+    doubled) are dropped, and control characters become spaces with a warning.
+
+    Raises ``IngestError`` for an empty file and for anything that is not text (NUL bytes,
+    known binary signatures, many control characters).
+    """
+    prefix = "" if role == "fichier" else f"{role} : "
     for magic, what in _MAGIC:
         if data.startswith(magic):
             msg = f"{role} illisible : c'est {what}, pas un fichier texte CSV. "
@@ -186,17 +221,26 @@ def decode(data: bytes, role: str = "fichier") -> tuple[str, str]:
     if b"\x00" in data:
         msg = f"{role} binaire (octets nuls) : ce n'est pas un fichier texte CSV."
         raise IngestError(msg)
-    if data.startswith(b"\xef\xbb\xbf"):
-        body, encoding = data[3:], "utf-8-sig"
-    else:
-        body, encoding = data, "utf-8"
+    body, encoding = data, "utf-8"
+    if body.startswith(_BOM):
+        encoding = "utf-8-sig"
+        while body.startswith(_BOM):
+            body = body[len(_BOM) :]
+    # CR, LF and CR-LF are all line ends (ASCII bytes: safe before decoding)
+    if b"\r" in body:
+        body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    warnings: list[str] = []
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        try:
-            text, encoding = body.decode("cp1252"), "cp1252"
-        except UnicodeDecodeError:
-            text, encoding = body.decode("latin-1"), "latin-1"
+        text, encoding, mixed = _decode_lines(body)
+        if mixed:
+            warnings.append(
+                f"{prefix}encodage mixte : {len(mixed)} ligne(s) ne sont pas en UTF-8 comme le "
+                f"reste du fichier ; lues en Windows-1252 ({format_lines(mixed)}) : vérifiez "
+                "les accents de ces lignes"
+            )
+    text = text.lstrip("\ufeff")
     if not text.strip():
         msg = f"{role} vide : aucune ligne à lire."
         raise IngestError(msg)
@@ -205,7 +249,60 @@ def decode(data: bytes, role: str = "fichier") -> tuple[str, str]:
         msg = f"{role} binaire ou corrompu : {control} caractères de contrôle, "
         msg += "ce n'est pas un fichier texte CSV."
         raise IngestError(msg)
-    return text, encoding
+    text, found = _replace_controls(text)
+    if found:
+        warnings.append(
+            f"{prefix}{found[0]} caractère(s) de contrôle (invisibles) remplacé(s) par une "
+            f"espace ({format_lines(found[1])})"
+        )
+    return Decoded(text, encoding, warnings)
+
+
+def _decode_lines(body: bytes) -> tuple[str, str, list[int]]:
+    """Decode a body that is not valid UTF-8 as a whole.
+
+    Returns the text, the encoding label and the (1-based) lines read as cp1252 inside a
+    file whose other non-ASCII lines are UTF-8 (empty when the whole file is cp1252).
+    """
+    if _UTF8_SEQ_RE.search(body) is None:
+        try:
+            return body.decode("cp1252"), "cp1252", []
+        except UnicodeDecodeError:
+            return body.decode("latin-1"), "latin-1", []
+    parts: list[str] = []
+    legacy: list[int] = []
+    utf8_lines = 0
+    for number, line in enumerate(body.split(b"\n"), start=1):
+        try:
+            parts.append(line.decode("utf-8"))
+            utf8_lines += not line.isascii()
+        except UnicodeDecodeError:
+            legacy.append(number)
+            try:
+                parts.append(line.decode("cp1252"))
+            except UnicodeDecodeError:
+                parts.append(line.decode("latin-1"))
+    text = "\n".join(parts)
+    if not utf8_lines:
+        return text, "cp1252", []
+    return text, "utf-8 + cp1252", legacy
+
+
+def _replace_controls(text: str) -> tuple[str, tuple[int, list[int]] | None]:
+    """Control characters replaced by spaces; (count, first lines) when there were some."""
+    positions = [m.start() for m in _CONTROL_RE.finditer(text)]
+    if not positions:
+        return text, None
+    lines: list[int] = []
+    line, last = 1, 0
+    for pos in positions:  # incremental count: linear in the text length
+        line += text.count("\n", last, pos)
+        last = pos
+        if not lines or lines[-1] != line:
+            lines.append(line)
+        if len(lines) >= 10:
+            break
+    return _CONTROL_RE.sub(" ", text), (len(positions), lines)
 
 
 def head_lines(text: str, n: int = 5) -> list[str]:
@@ -231,8 +328,17 @@ def format_lines(lines: list[int] | np.ndarray | pd.Series, limit: int = 10) -> 
     return f"{word} {shown}" + (f" (et {rest} autres)" if rest > 0 else "")
 
 
-#: a quoted value may span lines (RFC 4180); past this many lines the quote is taken as unclosed
-MAX_RECORD_LINES = 5
+#: csv's own limit (128 KiB a cell) is raised so a long cell is a reject, not an exception
+csv.field_size_limit(16 * 1024 * 1024)
+
+REASON_UNCLOSED = (
+    "guillemet non fermé : une valeur ne peut pas continuer sur la ligne suivante "
+    "(ligne coupée ou guillemet en trop) ; ligne illisible"
+)
+REASON_QUOTES = (
+    "guillemets mal placés (un « \" » doit fermer la valeur juste avant le « ; ») ; "
+    "ligne illisible"
+)
 
 
 @dataclass
@@ -240,10 +346,12 @@ class SplitText:
     """A delimited text cut into records, with the cells kept in Arrow (no Python strings).
 
     Arrays are indexed by physical line (0-based; line number = index + 1). ``keep`` is False
-    for lines that are not records of their own: continuation lines of a quoted value
-    spanning lines, and lines rejected for an unclosed quote. Records containing a double
-    quote are parsed by the csv module (RFC 4180) and stored in ``quoted``; all the others
-    are split by Arrow in C++, so a national file never becomes millions of Python strings.
+    for lines rejected for their quotes. A record never spans lines: a FINESS extract has
+    none, and joining lines up to a closing quote once merged three establishments into one
+    (the rows in between vanished); a line whose quote is not closed is rejected on its own
+    and the next line is read as a record. Records containing a double quote are parsed by
+    the csv module (RFC 4180, strict) and stored in ``quoted``; all the others are split by
+    Arrow in C++, so a national file never becomes millions of Python strings.
     """
 
     lines: Any  # pyarrow array of the physical lines (read one by one with ``line``)
@@ -298,8 +406,8 @@ def split_text(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")
+    if "\r" in text:  # decode() already unified line ends; bytes given directly may not be
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     # split in Arrow (C++): no Python string per line for a national file
     arr = pc.split_pattern(pa.array([text], pa.large_string()), "\n").flatten()
     if len(arr) and arr[len(arr) - 1].as_py() == "":
@@ -314,44 +422,31 @@ def split_text(
     keep = np.ones(total, dtype=bool)
     has_quote = np.flatnonzero(pc.match_substring(arr, '"').to_numpy(zero_copy_only=False))
     quoted: dict[int, list[str]] = {}
-    continuation: list[int] = meta.setdefault("lignes_continuation", [])
-    skip_until = -1
+    meta.setdefault("lignes_continuation", [])
     for i in (int(v) for v in has_quote):
-        if i <= skip_until:
-            continue
-        first_line = str(arr[i].as_py())
-        joined = first_line
-        used = 0
-        while joined.count('"') % 2 and used < MAX_RECORD_LINES - 1 and i + used + 1 < total:
-            used += 1
-            joined += "\n" + str(arr[i + used].as_py())
-        problem = ""
-        if joined.count('"') % 2:
-            problem = "guillemet non fermé : ligne illisible"
-        else:
-            try:
-                record = next(
-                    csv.reader(
-                        io.StringIO(joined, newline=""),
-                        delimiter=delimiter,
-                        quotechar='"',
-                        strict=False,
-                    )
+        line = str(arr[i].as_py())
+        try:
+            record = next(
+                csv.reader(
+                    io.StringIO(line, newline=""),
+                    delimiter=delimiter,
+                    quotechar='"',
+                    strict=True,
                 )
-            except (csv.Error, StopIteration) as exc:
-                problem = f"ligne illisible ({exc})"
+            )
+            problem = ""
+        except csv.Error as exc:
+            problem = REASON_UNCLOSED if "end of data" in str(exc) else REASON_QUOTES
+        except StopIteration:
+            record, problem = [""], ""
         if problem:
-            rejets.append(Rejet(i + 1, "ligne", problem, first_line[:60], source))
+            rejets.append(Rejet(i + 1, "ligne", problem, line[:60], source))
             keep[i] = False
             continue
         quoted[i] = record
         count[i] = len(record)
         section[i] = record[0].strip().lower() if record else ""
         blank[i] = not "".join(record).strip()
-        for j in range(i + 1, i + used + 1):
-            keep[j] = False
-            continuation.append(j + 1)
-        skip_until = i + used
     return SplitText(
         lines=arr,
         fields=fields,
@@ -380,7 +475,7 @@ def iter_records(
     split = split_text(text, rejets, meta, delimiter, source)
     if progress is not None:
         progress(len(split.lines), len(split.lines))
-    return [(i + 1, split.cells(i)) for i in np.flatnonzero(split.keep)]
+    return [(int(i) + 1, split.cells(int(i))) for i in np.flatnonzero(split.keep)]
 
 
 def lookup(keys: pd.Series, table_keys: pd.Series | pd.Index) -> np.ndarray:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from matching.ingest.base import (
     Source,
-    decode,
+    decode_text,
     format_lines,
     head_lines,
     isin,
@@ -38,7 +38,12 @@ ROLE = "fichier des entités juridiques (--ej)"
 
 def read_ej(src: Source, max_bytes: int) -> tuple[pd.DataFrame, list[Rejet], list[str]]:
     """The EJ table (finess_ej, raison_sociale_ej, statut_juridique, ligne), rejects, warnings."""
-    text, _ = decode(read_bytes(src, max_bytes, ROLE), ROLE)
+    decoded = decode_text(read_bytes(src, max_bytes, ROLE), ROLE)
+    frame, rejets, warnings = _read_text(decoded.text)
+    return frame, rejets, decoded.warnings + warnings
+
+
+def _read_text(text: str) -> tuple[pd.DataFrame, list[Rejet], list[str]]:
     lines = head_lines(text, 3)
     first = lines[0]
     if find_separator(first, ("finess_ej",)) is not None:
