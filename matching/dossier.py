@@ -26,7 +26,13 @@ from typing import Any
 import pandas as pd
 
 from matching.costing import PROJECT_TYPE_LABELS, GrappeCost, cost_grappe
-from matching.exports import csv_bytes, neutralise_frame, sheet_name, write_csv
+from matching.exports import (
+    csv_bytes,
+    neutralise_frame,
+    sheet_name,
+    write_bytes_safely,
+    write_csv,
+)
 from matching.model import Grappe
 from matching.rules import RuleSet
 from matching.solver.explain import STATUT_LABELS
@@ -520,6 +526,6 @@ def write_exports(report: Any, out_dir: str | Path, xlsx: bool = True) -> list[P
         written.append(write_csv(df, folder / name))
     if xlsx:
         path = folder / XLSX_FILE
-        path.write_bytes(workbook_bytes(data))
+        write_bytes_safely(path, workbook_bytes(data))
         written.append(path)
     return written

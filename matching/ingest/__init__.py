@@ -17,7 +17,9 @@ from matching.ingest.errors import IngestError
 from matching.model import DUI_INCONNU, LoadResult
 
 #: Inputs larger than this are refused before being read (the national etalab file is ~45 MB).
-DEFAULT_MAX_BYTES = 300 * 1024 * 1024
+#: One unit everywhere: 1 Mo = 10^6 octets (CLI ``--max-mo``, the app, the messages, the docs).
+DEFAULT_MAX_MO = 300
+DEFAULT_MAX_BYTES = DEFAULT_MAX_MO * 1_000_000
 
 WARN_NO_EJ = (
     "Pas de fichier des entités juridiques (--ej) : statut juridique des OG inconnu et "
@@ -28,7 +30,7 @@ WARN_NO_DUI = (
     "vide, éditeur Ségur inconnu, déjà financé = non."
 )
 
-__all__ = ["DEFAULT_MAX_BYTES", "READERS", "IngestError", "Source", "load"]
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_MO", "READERS", "IngestError", "Source", "load"]
 
 
 def load(

@@ -122,37 +122,72 @@ def source_name(src: Source | None) -> str:
     return Path(name).name if isinstance(name, str) else ""
 
 
+def _mo(n_bytes: float) -> str:
+    """A size in Mo (10^6 octets, the unit of every limit and message), 1 decimal if < 10."""
+    value = n_bytes / 1_000_000
+    text = f"{value:,.1f}" if value < 10 or value != int(value) else f"{value:,.0f}"
+    return text.replace(",", " ").replace(".", ",") + " Mo"
+
+
+def os_reason(exc: OSError) -> str:
+    """The French reason of a file-system error (the system's text is English)."""
+    import errno
+
+    reasons = {
+        errno.EACCES: "accès refusé",
+        errno.EPERM: "opération non permise",
+        errno.ENOENT: "introuvable",
+        errno.EISDIR: "c'est un dossier",
+        errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+        errno.ENOSPC: "disque plein",
+        errno.EROFS: "support en lecture seule",
+        errno.ELOOP: "trop de liens symboliques",
+        errno.ENAMETOOLONG: "nom trop long",
+    }
+    return reasons.get(exc.errno or 0, exc.strerror or str(exc))
+
+
 def read_bytes(src: Source, max_bytes: int, role: str = "fichier") -> bytes:
     """The whole content of ``src``, refusing anything larger than ``max_bytes`` first.
 
     For a path the size is checked with ``stat`` before opening, for a stream at most
-    ``max_bytes + 1`` bytes are read, so a huge input never lands in memory.
+    ``max_bytes + 1`` bytes are read, so a huge input never lands in memory. Sizes are in
+    Mo of 10^6 octets everywhere (limit and file size in the same unit).
     """
-    limit_mb = max_bytes / 1_000_000
+    limit = _mo(max_bytes)
     if isinstance(src, bytes | bytearray):
         data = bytes(src)
         if len(data) > max_bytes:
-            msg = f"{role} trop volumineux : {len(data):,} octets (limite {limit_mb:,.0f} Mo)"
-            raise IngestError(msg.replace(",", " "))
+            msg = f"{role} trop volumineux : {_mo(len(data))} (limite {limit})"
+            raise IngestError(msg)
         return data
     if isinstance(src, str | Path):
         path = Path(src)
-        if not path.exists():
-            msg = f"{role} introuvable : {path}"
-            raise IngestError(msg)
-        if path.is_dir():
-            msg = f"{role} attendu, mais {path} est un dossier"
-            raise IngestError(msg)
-        size = os.stat(path).st_size
-        if size > max_bytes:
-            msg = f"{role} trop volumineux : {path.name} fait {size / 1_000_000:,.0f} Mo "
-            msg += f"(limite {limit_mb:,.0f} Mo)"
-            raise IngestError(msg.replace(",", " "))
         try:
-            return path.read_bytes()
+            exists, is_dir = path.exists(), path.is_dir()
         except OSError as exc:
-            msg = f"{role} illisible : {path} ({exc.strerror or exc})"
+            msg = f"{role} illisible : {path} ({os_reason(exc)})"
+            raise IngestError(msg, exit_code=2) from exc
+        if not exists:
+            msg = f"{role} introuvable : {path}"
+            raise IngestError(msg, exit_code=2)
+        if is_dir:
+            msg = f"{role} attendu, mais {path} est un dossier"
+            raise IngestError(msg, exit_code=2)
+        try:
+            size = os.stat(path).st_size
+            if size > max_bytes:
+                msg = f"{role} trop volumineux : {path.name} fait {_mo(size)} (limite {limit})"
+                raise IngestError(msg)
+            with path.open("rb") as handle:
+                data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            msg = f"{role} illisible : {path} ({os_reason(exc)})"
             raise IngestError(msg) from exc
+        if len(data) > max_bytes:  # grew while being read, or a special file
+            msg = f"{role} trop volumineux : {path.name} fait plus de {limit}"
+            raise IngestError(msg)
+        return data
     if hasattr(src, "read"):
         try:
             data = src.read(max_bytes + 1)
@@ -162,8 +197,8 @@ def read_bytes(src: Source, max_bytes: int, role: str = "fichier") -> bytes:
         if isinstance(data, str):
             data = data.encode("utf-8")
         if len(data) > max_bytes:
-            msg = f"{role} trop volumineux : plus de {limit_mb:,.0f} Mo"
-            raise IngestError(msg.replace(",", " "))
+            msg = f"{role} trop volumineux : plus de {limit}"
+            raise IngestError(msg)
         return bytes(data)
     msg = f"{role} : type d'entrée non pris en charge ({type(src).__name__})"
     raise IngestError(msg)

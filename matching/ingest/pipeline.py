@@ -195,7 +195,10 @@ def _territory_and_position(
         index=rows.index,
     )
     bad_dep = ~terr["connue"] & ~terr["departement_connu"]
-    why[bad_dep] = "code commune inconnu (département inconnu) : établissement non localisable"
+    why[bad_dep] = (
+        "code commune inconnu du référentiel géographique : département, région et seuil ne "
+        "peuvent pas en être déduits (corrigez le code commune)"
+    )
     keep_mask = ~(no_position | bad_dep)
     rows = rejects.drop(rows, ~keep_mask, "commune", why, commune)
     terr, pos, motif = terr[keep_mask], pos[keep_mask], motif[keep_mask]
