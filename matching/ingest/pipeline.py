@@ -195,6 +195,22 @@ def _territory_and_position(
         index=rows.index,
     )
     bad_dep = ~terr["connue"] & ~terr["departement_connu"]
+    from matching.ingest.position import outside_departement
+
+    unknown = (~terr["connue"] & terr["departement_connu"]).to_numpy(dtype=bool)
+    outside = np.zeros(len(rows), dtype=bool)
+    if unknown.any():
+        outside[unknown] = outside_departement(
+            pos["lon"].to_numpy()[unknown],
+            pos["lat"].to_numpy()[unknown],
+            terr["departement"].astype("string").fillna("").to_numpy(dtype=object)[unknown],
+        )
+    outside_s = pd.Series(outside, index=rows.index)
+    why[outside_s] = (
+        "code commune inconnu et coordonnées hors du département déclaré : territoire "
+        "impossible à établir (corrigez le code commune)"
+    )
+    bad_dep = bad_dep | outside_s
     why[bad_dep] = (
         "code commune inconnu du référentiel géographique : département, région et seuil ne "
         "peuvent pas en être déduits (corrigez le code commune)"
