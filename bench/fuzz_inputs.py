@@ -350,8 +350,13 @@ class Baseline:
             assert not r.rejets, (k, r.rejets[:3])
 
 
-def run_one(baseline: Baseline, m: Mutated, propose_time: float = 1.0) -> Outcome:
-    """load -> check -> propose -> exports for one mutated input, classified."""
+def run_one(
+    baseline: Baseline, m: Mutated, propose_time: float = 1.0, with_propose: bool = True
+) -> Outcome:
+    """load -> check -> propose -> exports for one mutated input, classified.
+
+    ``with_propose=False`` (the quick property test of the suite) stops after the exports of
+    the loaded table and the rejects."""
     import json
 
     from matching.check import summarise
@@ -384,7 +389,7 @@ def run_one(baseline: Baseline, m: Mutated, propose_time: float = 1.0) -> Outcom
         xlsx_bytes({"etablissements": result.etablissements, "rejets": rejets_frame(result)})
         problem = check_accounting(baseline, m, result, main_kind)
         report = None
-        if summary["usable"]:
+        if summary["usable"] and with_propose:
             try:
                 report = propose(result, None, seed=0, time_limit=propose_time)
             except IngestError:

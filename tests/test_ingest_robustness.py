@@ -168,7 +168,7 @@ def test_a_doubled_bom_is_not_an_unknown_format() -> None:
 
 def test_duplicate_columns_are_named_and_a_huge_header_is_refused() -> None:
     header = "finess_et;finess_ej;categorie;commune;commune;nom;nom"
-    with pytest.raises(IngestError, match="en double.*commune, nom"):
+    with pytest.raises(IngestError, match=r"en double.*commune, nom"):
         load((header + "\n").encode())
     wide = "finess_et;finess_ej;categorie;commune;" + ";".join(f"c{i}" for i in range(100_000))
     with pytest.raises(IngestError, match="100 004 colonnes"):
@@ -224,3 +224,11 @@ def test_disguised_formulas_are_neutralised(value: str) -> None:
 @pytest.mark.parametrize("value", ["FOYER", "12 rue", "ÉCOLE", "", "a=b"])
 def test_plain_text_is_left_alone(value: str) -> None:
     assert neutralise(value) == value
+
+
+def test_a_blown_up_line_is_rejected_not_cut_by_the_xlsx_export() -> None:
+    ets = [_et(1), _et(2, nom="X" * 40_000), _et(3)]
+    result = load(_file(*ets).bytes())
+    assert result.etablissements["ligne"].tolist() == [2, 4]
+    reject = next(r for r in result.rejets if r.line == 3)
+    assert "trop longue" in reject.reason

@@ -363,6 +363,10 @@ def format_lines(lines: list[int] | np.ndarray | pd.Series, limit: int = 10) -> 
     return f"{word} {shown}" + (f" (et {rest} autres)" if rest > 0 else "")
 
 
+#: a FINESS record is about 400 characters, a template row far less: a longer line is a
+#: broken file (and its cells would be cut by Excel's 32,767-character limit on export)
+MAX_LINE_CHARS = 20_000
+
 #: csv's own limit (128 KiB a cell) is raised so a long cell is a reject, not an exception
 csv.field_size_limit(16 * 1024 * 1024)
 
@@ -455,7 +459,20 @@ def split_text(
     stripped = pc.utf8_trim_whitespace(pc.replace_substring(arr, delimiter, ""))
     blank = pc.equal(stripped, "").to_numpy(zero_copy_only=False).astype(bool)
     keep = np.ones(total, dtype=bool)
+    lengths = pc.utf8_length(arr).to_numpy(zero_copy_only=False)
+    not_blank = np.flatnonzero(~blank)
+    first_line = int(not_blank[0]) if len(not_blank) else -1
+    for i in np.flatnonzero(lengths > MAX_LINE_CHARS):
+        if int(i) == first_line:  # the header: its own checks say what is wrong with it
+            continue
+        keep[i] = False
+        reason = (
+            f"ligne trop longue : {int(lengths[i]):,} caractères (au plus {MAX_LINE_CHARS:,}) ; "
+            "ligne illisible"
+        ).replace(",", " ")
+        rejets.append(Rejet(int(i) + 1, "ligne", reason, str(arr[int(i)].as_py())[:60], source))
     has_quote = np.flatnonzero(pc.match_substring(arr, '"').to_numpy(zero_copy_only=False))
+    has_quote = has_quote[keep[has_quote]]
     quoted: dict[int, list[str]] = {}
     meta.setdefault("lignes_continuation", [])
     for i in (int(v) for v in has_quote):

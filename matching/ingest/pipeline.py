@@ -143,8 +143,8 @@ def account_geoloc(
     )
     in_file = isin(geoloc["finess_et"], first_line.index)
     reason = pd.Series(
-        "géolocalisation d'un établissement absent du fichier (aucune ligne structureet "
-        "pour ce numéro)",
+        "géolocalisation sans établissement lisible : aucune ligne structureet lue pour ce "
+        "numéro (absente, ou rejetée comme illisible : voir les autres rejets)",
         index=geoloc.index,
         dtype="string",
     )
