@@ -540,10 +540,23 @@ class Pool:
 
 def run_campaign(
     n: int, seed: int, timeout: float = 30.0, n_rows: int = 120, propose_time: float = 1.0,
-    only: int | None = None, workers: int = 1,
+    only: int | None = None, workers: int = 1, log: Path | None = None,
 ) -> list[Outcome]:
-    """Run inputs ``0..n-1`` (or only one) on ``workers`` processes; outcomes by index."""
+    """Run inputs ``0..n-1`` (or only one) on ``workers`` processes; outcomes by index.
+
+    With ``log``, each outcome is appended to that JSON-lines file as it arrives (a long
+    campaign can be followed, and summarised with ``--summarise LOG`` if interrupted)."""
+    import json
+    import threading
     from concurrent.futures import ThreadPoolExecutor
+
+    lock = threading.Lock()
+
+    def record(o: Outcome) -> Outcome:
+        if log is not None:
+            with lock, log.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(o.__dict__, ensure_ascii=False) + "\n")
+        return o
 
     indices = [only] if only is not None else list(range(n))
     workers = max(1, min(workers, len(indices)))
@@ -551,7 +564,7 @@ def run_campaign(
     def drive(chunk: list[int]) -> list[Outcome]:
         pool = Pool(seed, n_rows, propose_time)
         try:
-            return [pool.run(i, timeout) for i in chunk]
+            return [record(pool.run(i, timeout)) for i in chunk]
         finally:
             pool.close()
 
@@ -594,12 +607,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", type=int, default=None, help="replay one input")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--show", type=int, default=20, help="problems listed after the table")
+    parser.add_argument("--log", type=Path, default=None, help="JSON-lines file of outcomes")
+    parser.add_argument("--summarise", type=Path, default=None,
+                        help="print the table of a (possibly partial) --log file and stop")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
-    start = time.perf_counter()
-    outcomes = run_campaign(args.n, args.seed, args.timeout, args.rows, args.propose_time,
-                            args.only, args.workers)
-    seconds = time.perf_counter() - start
+    if args.summarise is not None:
+        import json
+
+        rows = [json.loads(ln) for ln in args.summarise.read_text(encoding="utf-8").splitlines()]
+        outcomes = [Outcome(**r) for r in rows]
+        seconds = 0.0
+    else:
+        start = time.perf_counter()
+        outcomes = run_campaign(args.n, args.seed, args.timeout, args.rows, args.propose_time,
+                                args.only, args.workers, args.log)
+        seconds = time.perf_counter() - start
     print(table(outcomes, args.seed, seconds))
     bad = [o for o in outcomes if o.outcome in ("crash", "hang", "silent")]
     if bad:
