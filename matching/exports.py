@@ -55,13 +55,15 @@ def is_formula_like(text: str) -> bool:
 def neutralise(value: object) -> object:
     """Prefix text cells that a spreadsheet would read as a formula with ``'``; control
     characters (which also break XLSX files) become spaces."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not value:
         return value
-    if _ILLEGAL_RE.search(value):
+    if not value.isprintable() and _ILLEGAL_RE.search(value):
         value = _ILLEGAL_RE.sub(" ", value)
-    if value and (value.startswith(FORMULA_PREFIXES) or is_formula_like(value)):
-        return "'" + value
-    return value
+    first = value[0]
+    # fast path: a plain ASCII first character is judged by itself (no Unicode folding)
+    if first.isascii() and first != " ":
+        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+    return "'" + value if is_formula_like(value) else value
 
 
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
