@@ -276,15 +276,15 @@ def decode_text(data: bytes, role: str = "fichier") -> Decoded:
                 "les accents de ces lignes"
             )
     text = text.lstrip("\ufeff")
-    if not text.strip():
-        msg = f"{role} vide : aucune ligne à lire."
-        raise IngestError(msg)
     control = len(body) - len(body.translate(None, _CONTROL_BYTES))
-    if control > max(3, len(body) // 200):
+    if text.strip() and control > max(3, len(body) // 200):
         msg = f"{role} binaire ou corrompu : {control} caractères de contrôle, "
         msg += "ce n'est pas un fichier texte CSV."
         raise IngestError(msg)
     text, found = _replace_controls(text)
+    if not text.strip():  # after the controls became spaces: nothing but blanks is empty
+        msg = f"{role} vide : aucune ligne à lire."
+        raise IngestError(msg)
     if found:
         warnings.append(
             f"{prefix}{found[0]} caractère(s) de contrôle (invisibles) remplacé(s) par une "

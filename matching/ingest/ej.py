@@ -45,6 +45,9 @@ def read_ej(src: Source, max_bytes: int) -> tuple[pd.DataFrame, list[Rejet], lis
 
 def _read_text(text: str) -> tuple[pd.DataFrame, list[Rejet], list[str]]:
     lines = head_lines(text, 3)
+    if not lines:  # only blank lines in the first 64 KB
+        msg = f"{ROLE} vide : aucune ligne à lire au début du fichier."
+        raise IngestError(msg)
     first = lines[0]
     if find_separator(first, ("finess_ej",)) is not None:
         return _read_csv(text)
