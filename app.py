@@ -21,12 +21,13 @@ import streamlit as st
 
 from matching.core.model import CHAMPS, LoadResult
 from matching.exports.french_excel import csv_bytes
-from matching.ingest import IngestError, load
+from matching.ingest import DEFAULT_MAX_MO, IngestError, load
 from matching.ingest.check import summarise
 
 #: uploads above this size are refused with a French message (the national etalab
-#: establishments file is about 45 MB; ``.streamlit/config.toml`` lets up to 250 MB through)
-MAX_UPLOAD_MB = 200
+#: establishments file is about 45 Mo). The same limit as the command line (``--max-mo``),
+#: in the same unit: 1 Mo = 10^6 octets. ``.streamlit/config.toml`` lets 300 MiB through.
+MAX_UPLOAD_MB = DEFAULT_MAX_MO
 #: CP-SAT budget of the first proposal (seconds): a quick answer first, more on demand
 DEFAULT_TIME_LIMIT = 2.0
 DEFAULT_CHAMP = "PA"

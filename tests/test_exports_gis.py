@@ -175,4 +175,4 @@ def test_cli_propose_writes_the_geopackage(tmp_path):
     assert len(gpd.read_file(path, layer="esms")) == 16
     assert len(gpd.read_file(path, layer="esms_sans_grappe")) == 0
     refused = CliRunner().invoke(app, ["propose", str(src), "--gpkg"])
-    assert refused.exit_code == 1 and "--gpkg demande --out" in refused.output
+    assert refused.exit_code == 2 and "--gpkg demande --out" in refused.output

@@ -219,7 +219,7 @@ def test_geolocalisation_for_an_unknown_establishment() -> None:
     stranger = b.finess("45999999")
     result = _load(et, geo=[b.geoloc_line(stranger, 1.9, 47.9)])
     reason = _only_reject(result, 3, "nofinesset")
-    assert "absent du fichier" in reason
+    assert "aucune ligne structureet lue pour ce numéro" in reason
     assert result.rejets[0].value == stranger
 
 

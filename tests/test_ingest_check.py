@@ -151,7 +151,7 @@ def test_cli_check_no_programme_esms_exits_1(tmp_path: Path) -> None:
 
 def test_cli_check_needs_a_file_or_sample() -> None:
     result = CliRunner().invoke(_app(), ["check"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad usage (issue 11)
     assert "--sample" in result.output
 
 

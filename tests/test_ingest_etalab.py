@@ -213,7 +213,9 @@ def test_medicalise_follows_libmft_where_the_category_is_unverified() -> None:
     assert table["medicalise"].tolist() == [True, False, False]
 
 
-def test_quoted_names_and_a_value_spanning_two_lines() -> None:
+def test_quoted_names_load_and_a_value_spanning_lines_is_rejected_line_by_line() -> None:
+    """A FINESS record never spans lines (issue 11, item 1): the broken lines are rejected
+    one by one and every other line is read as its own record."""
     et1 = _one(b.ORLEANS, "1", nom='LIEU DE VIE "MAVOUNA MEMA 1"')
     et2 = _one(b.TOURS, "2", nom="FOYER; AVEC\nRETOUR")
     et3 = _one(b.BOURGES, "3")
@@ -221,13 +223,12 @@ def test_quoted_names_and_a_value_spanning_two_lines() -> None:
     table = result.etablissements
     assert table["raison_sociale"].tolist() == [
         'LIEU DE VIE "MAVOUNA MEMA 1"',
-        "FOYER; AVEC\nRETOUR",
         "ETABLISSEMENT FICTIF",
     ]
-    # the name is written twice (rs and rslongue): the record spans lines 3 to 5
-    assert table["ligne"].tolist() == [2, 3, 6]
-    assert result.meta["lignes_continuation"] == [4, 5]
-    assert not result.rejets
+    # the name is written twice (rs and rslongue): the broken record covers lines 3 to 5
+    assert table["ligne"].tolist() == [2, 6]
+    assert [r.line for r in result.rejets] == [3, 4, 5]
+    assert "guillemet non fermé" in result.rejets[0].reason
 
 
 def test_bytes_path_and_stream_give_the_same_table(tmp_path: Path) -> None:

@@ -72,7 +72,7 @@ def test_luhn_keys_any_width_agree_with_the_scalar_key(width: int) -> None:
 
 def test_made_keys_pass_the_readers_check() -> None:
     """The generator's keys (luhn_keys) and the readers' check (luhn_ok) agree on FINESS."""
-    bodies = [f"{i * 104_729 % 10**8:08d}" for i in range(500)]
+    bodies = [f"45{i * 104_729 % 10**6:06d}" for i in range(500)]
     numbers = [b + k for b, k in zip(bodies, luhn_keys(bodies), strict=True)]
     assert all(luhn_ok(n) for n in numbers)
     assert (check_finess_series(pd.Series(numbers, dtype="string")) == "").all()

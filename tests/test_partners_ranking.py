@@ -141,10 +141,10 @@ def test_cli_partenaires_json_and_errors(tmp_path):
     assert [o["rang"] for o in data["options"]] == list(range(1, len(data["options"]) + 1))
     assert all(o["distance_km"] <= 100 for o in data["options"])
     bad = runner.invoke(cli_app, ["partenaires", "999999999", str(path)])
-    assert bad.exit_code == 1 and "introuvable" in bad.output
+    assert bad.exit_code == 2 and "introuvable" in bad.output  # bad usage (issue 11)
     assert "Traceback" not in bad.output
     nothing = runner.invoke(cli_app, ["partenaires", isolated])
-    assert nothing.exit_code == 1 and "--sample" in nothing.output
+    assert nothing.exit_code == 2 and "--sample" in nothing.output
 
 
 def test_template_round_trip_keeps_the_isolated_esms(tmp_path):

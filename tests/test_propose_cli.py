@@ -145,19 +145,20 @@ def test_cli_writes_french_excel_csv(tmp_path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "message", "code"),
     [
-        (["propose"], "fichier manquant"),
-        (["propose", "nulle-part.csv"], "Erreur"),
-        (["propose", "--sample", "--champ", "XX"], "--champ"),
-        (["propose", "--sample", "--time-limit", "0"], "--time-limit"),
-        (["propose", "--sample", "--xlsx"], "--xlsx demande --out"),
-        (["propose", "--sample", "--rules", "inexistant"], "Erreur"),
+        (["propose"], "fichier manquant", 2),
+        (["propose", "nulle-part.csv"], "introuvable", 2),
+        (["propose", "--sample", "--champ", "XX"], "--champ", 2),
+        (["propose", "--sample", "--time-limit", "0"], "--time-limit", 2),
+        (["propose", "--sample", "--xlsx"], "--xlsx demande --out", 2),
+        (["propose", "--sample", "--rules", "inexistant"], "Erreur", 1),
     ],
 )
-def test_cli_errors_are_french_messages(args: list[str], message: str) -> None:
+def test_cli_errors_are_french_messages(args: list[str], message: str, code: int) -> None:
+    """Exit codes (issue 11): 1 bad data, 2 bad usage."""
     result = runner.invoke(app, args)
-    assert result.exit_code == 1
+    assert result.exit_code == code
     assert message in result.output
     assert "Traceback" not in result.output
 

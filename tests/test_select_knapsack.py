@@ -188,4 +188,4 @@ def test_cli_select_on_grappes_csv(tmp_path):
     assert (tmp_path / "out" / "selection.csv").exists()
     bad = CliRunner().invoke(app, ["select", str(path), "--envelope", "1000",
                                    "--windows", "0.5,x"])
-    assert bad.exit_code == 1 and "--windows" in bad.output
+    assert bad.exit_code == 2 and "--windows" in bad.output  # bad usage (issue 11)

@@ -8,12 +8,21 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from matching.cli.support import (
+    UsageError,
+    check_number,
+    fail,
+    json_default,
+    prepare_out,
+    print_written,
+)
 from matching.core.model import LoadResult
 from matching.exports.french_excel import write_csv
-from matching.ingest import DEFAULT_MAX_BYTES, IngestError, load
+from matching.ingest import DEFAULT_MAX_MO, IngestError, load
 from matching.ingest.check import summarise
 from matching.ingest.sample import resolve_input
 
@@ -38,7 +47,7 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
         numeric = bool(rows) and all(isinstance(row[i], int) for row in rows)
         table.add_column(col, justify="right" if numeric else "left")
     for row in rows:
-        table.add_row(*[str(v) for v in row])
+        table.add_row(*[escape(str(v)) for v in row])
     return table
 
 
@@ -46,7 +55,7 @@ def print_summary(console: Console, summary: dict[str, Any], result: LoadResult)
     """The French report of ``grappes check``."""
     meta = summary["meta"]
     console.print(
-        f"[bold]Fichier[/bold] {meta.get('fichier', '')} : {summary['kind']} "
+        f"[bold]Fichier[/bold] {escape(str(meta.get('fichier', '')))} : {summary['kind']} "
         f"({summary['encoding']}), {summary['lignes_chargees']} établissement(s) chargé(s), "
         f"{len(summary['rejected'])} ligne(s) rejetée(s)."
     )
@@ -116,14 +125,13 @@ def print_summary(console: Console, summary: dict[str, Any], result: LoadResult)
                 f"… et {len(rejets) - MAX_REJECTS_SHOWN} autres : voir rejets.csv (option --out)."
             )
     for warning in summary["warnings"]:
-        console.print(f"[yellow]Attention :[/yellow] {warning}", highlight=False)
+        console.print(f"[yellow]Attention :[/yellow] {escape(warning)}", highlight=False)
 
 
-def write_outputs(result: LoadResult, out: Path) -> tuple[Path, Path]:
-    """etablissements.csv (normalised table) and rejets.csv in ``out``."""
+def rejets_frame(result: LoadResult):  # -> pd.DataFrame
+    """The rejected rows with French headers (fichier, ligne, champ, motif, valeur)."""
     import pandas as pd
 
-    etab = write_csv(result.etablissements, out / "etablissements.csv")
     # JSON path column only for a FINESS+ file (its rejects say where in the JSON)
     has_path = any(r.path for r in result.rejets)
     columns = ["source", "line", *(["path"] if has_path else []), "field", "reason", "value"]
@@ -139,7 +147,13 @@ def write_outputs(result: LoadResult, out: Path) -> tuple[Path, Path]:
         }
     )
     rejets["fichier"] = rejets["fichier"].replace("", "principal")
-    return etab, write_csv(rejets, out / "rejets.csv")
+    return rejets
+
+
+def write_outputs(result: LoadResult, out: Path) -> tuple[Path, Path]:
+    """etablissements.csv (normalised table) and rejets.csv in ``out``."""
+    etab = write_csv(result.etablissements, out / "etablissements.csv")
+    return etab, write_csv(rejets_frame(result), out / "rejets.csv")
 
 
 def check(
@@ -164,25 +178,28 @@ def check(
         bool, typer.Option("--sample", help="Vérifier l'échantillon intégré.")
     ] = False,
     max_mo: Annotated[
-        int, typer.Option("--max-mo", help="Taille maximale d'un fichier (Mo).")
-    ] = DEFAULT_MAX_BYTES // (1024 * 1024),
+        int, typer.Option("--max-mo", help="Taille maximale d'un fichier, en Mo (10^6 octets).")
+    ] = DEFAULT_MAX_MO,
+    system_out: Annotated[
+        bool,
+        typer.Option("--dossier-systeme", help="Autoriser --out dans / ou un dossier système."),
+    ] = False,
 ) -> None:
     """Vérifier et résumer un fichier d'établissements (FINESS etalab ou modèle CSV)."""
     console = Console(stderr=as_json)
     try:
+        check_number("--max-mo", max_mo, above=0)
+        before = prepare_out(out, system_out) if out is not None else set()
         file, ej, dui = resolve_input(file, ej, dui, sample)
-        result = _load_with_progress(console, file, ej, dui, max_mo * 1024 * 1024, as_json)
-    except IngestError as exc:
-        if as_json:
-            typer.echo(json.dumps({"usable": False, "error": str(exc)}, ensure_ascii=False))
-        console.print(f"[red]Fichier inutilisable :[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
-    summary = summarise(result)
-    if out is not None:
-        etab, rej = write_outputs(result, out)
-        console.print(f"Écrit : {etab} et {rej}")
+        result = _load_with_progress(console, file, ej, dui, max_mo * 1_000_000, as_json)
+        summary = summarise(result)
+        written = list(write_outputs(result, out)) if out is not None else []
+    except (IngestError, UsageError, ValueError) as exc:  # OutputError is a ValueError
+        fail(console, exc, as_json=as_json)
+    if written:
+        print_written(console, written, before)
     if as_json:
-        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=json_default))
     else:
         print_summary(console, summary, result)
     if not summary["usable"]:

@@ -10,6 +10,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from matching.cli.support import (
+    UsageError,
+    check_number,
+    check_seed,
+    fail,
+    json_default,
+    reject_notice,
+)
 from matching.core.formatting import euros
 from matching.ingest import IngestError, load
 from matching.ingest.sample import resolve_input
@@ -101,6 +109,9 @@ def partenaires(
 
     console = Console(stderr=as_json)
     try:
+        check_number("--max-km", max_km, above=0, maximum=2_000)
+        check_number("--time-limit", time_limit, above=0, maximum=86_400)
+        check_seed(seed)
         file, ej, dui = resolve_input(file, ej, dui, sample)
         result = load(file, ej=ej, dui=dui)
         etab = result.etablissements
@@ -108,7 +119,7 @@ def partenaires(
         row = etab[(text_column(etab, "finess_et") == key).to_numpy()]
         if row.empty:
             msg = f"ESMS (FINESS ET) introuvable dans le fichier : {key}"
-            raise ValueError(msg)
+            raise UsageError(msg)
         region = str(row["region"].iloc[0]) or None
         champ = str(row["champ"].iloc[0])
         with console.status("Calcul de la proposition de la région…"):
@@ -117,14 +128,19 @@ def partenaires(
             scenario = WhatIf.from_report(report)
             found = find_partners(scenario, key, top=top, max_km=max_km)
     except (IngestError, ValueError, FileNotFoundError) as exc:
-        if as_json:
-            typer.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
-        console.print(f"[red]Erreur :[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+        fail(console, exc, as_json=as_json)
     if as_json:
-        typer.echo(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
+        data = found.as_dict()
+        data["lecture"] = {
+            "lignes_chargees": len(result.etablissements),
+            "lignes_rejetees": len(result.rejets),
+            "detail_rejets": "grappes check FICHIER --out DOSSIER (rejets.csv)",
+        }
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=json_default))
     else:
         print_report(console, found)
+        console.print(reject_notice(len(result.rejets)), style="yellow" if result.rejets else "dim",
+                      highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

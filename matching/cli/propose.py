@@ -11,8 +11,19 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from matching.cli.support import (
+    UsageError,
+    check_number,
+    check_seed,
+    fail,
+    json_default,
+    prepare_out,
+    print_written,
+    reject_notice,
+)
 from matching.core.formatting import euros
 from matching.core.model import CHAMPS, LoadResult
+from matching.exports.french_excel import write_csv
 from matching.scenarios.scenario import Scenario
 from matching.solver.propose import propose
 from matching.solver.settings import DEFAULT_TIME_LIMIT
@@ -20,8 +31,8 @@ from matching.solver.settings import DEFAULT_TIME_LIMIT
 RULES_HELP = "Jeu de règles : nom (voir grappes rules) ou fichier .toml."
 
 
-class CommandError(ValueError):
-    """A user input the command cannot use (French message)."""
+class CommandError(UsageError):
+    """A user input the command cannot use (French message, exit code 2)."""
 
 
 def load_input(file: Path | None, ej: Path | None, dui: Path | None, sample: bool) -> LoadResult:
@@ -38,12 +49,22 @@ def read_links_file(path: Path | None):
     """Known partnerships (``finess_ej_a;finess_ej_b``) or None."""
     if path is None:
         return None
+    import csv
+
+    from matching.ingest.base import decode_text, read_bytes
     from matching.ingest.links import read_links
 
     if not path.is_file():
         msg = f"{path} : fichier de liens introuvable"
         raise CommandError(msg)
-    return read_links(path)
+    role = "fichier de liens (--liens)"
+    # decode_text refuses binary files with a French message (csv used to raise _csv.Error)
+    text = decode_text(read_bytes(path, 50_000_000, role), role).text
+    try:
+        return read_links(text.encode("utf-8"))
+    except csv.Error as exc:
+        msg = f"{role} illisible : {path} n'est pas un CSV finess_ej_a;finess_ej_b"
+        raise ValueError(msg) from exc
 
 
 def write_outputs(scenario: Scenario, out: Path, xlsx: bool = False) -> list[Path]:
@@ -53,6 +74,25 @@ def write_outputs(scenario: Scenario, out: Path, xlsx: bool = False) -> list[Pat
     from matching.exports.dossier import write_exports
 
     return write_exports(scenario, out, xlsx=xlsx)
+
+
+def write_rejects(result: LoadResult, out: Path) -> list[Path]:
+    """``rejets.csv`` in ``out`` when input rows were rejected (same file as ``check``)."""
+    if not result.rejets:
+        return []
+    from matching.cli.check import rejets_frame
+
+    return [write_csv(rejets_frame(result), out / "rejets.csv")]
+
+
+def reading_summary(result: LoadResult) -> dict[str, Any]:
+    """What reading the input did, for the JSON output: nothing lost without a word."""
+    return {
+        "lignes_chargees": len(result.etablissements),
+        "lignes_rejetees": len(result.rejets),
+        "avertissements": list(result.warnings),
+        "detail_rejets": "rejets.csv (--out) ou grappes check FICHIER --out DOSSIER",
+    }
 
 
 def print_report(console: Console, scenario: Scenario) -> None:
@@ -191,6 +231,10 @@ def propose_command(
     gpkg: Annotated[
         bool, typer.Option("--gpkg", help="Écrire aussi grappes.gpkg pour QGIS (avec --out).")
     ] = False,
+    system_out: Annotated[
+        bool,
+        typer.Option("--dossier-systeme", help="Autoriser --out dans / ou un dossier système."),
+    ] = False,
 ) -> None:
     """Proposer des grappes qui respectent les règles de l'appel et rapportent le plus de points."""
     console = Console(stderr=as_json)
@@ -198,12 +242,12 @@ def propose_command(
         if champ is not None and champ not in CHAMPS:
             msg = f"--champ : {champ!r} inconnu (attendu : {', '.join(CHAMPS)})"
             raise CommandError(msg)
-        if time_limit <= 0:
-            msg = "--time-limit : nombre de secondes positif attendu"
-            raise CommandError(msg)
+        check_number("--time-limit", time_limit, above=0, maximum=86_400)
+        check_seed(seed)
         if (xlsx or gpkg) and out is None:
             msg = f"{'--xlsx' if xlsx else '--gpkg'} demande --out DOSSIER"
             raise CommandError(msg)
+        before = prepare_out(out, system_out) if out is not None else set()
         result = load_input(file, ej, dui, sample)
         links = read_links_file(liens)
         if as_json:
@@ -247,19 +291,28 @@ def propose_command(
             from matching.exports.gis import gpkg_inputs, write_gpkg
 
             paths.append(write_gpkg(out / "grappes.gpkg", *gpkg_inputs(scenario)))
-    except ValueError as exc:  # IngestError, RulesError, CommandError are ValueErrors
-        console.print(f"[red]Erreur :[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from exc
+        if out is not None:
+            paths += write_rejects(result, out)
+    except ValueError as exc:  # IngestError, RulesError, CommandError, OutputError
+        fail(console, exc, as_json=as_json)
     except OSError as exc:
-        console.print(f"[red]Erreur de fichier :[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from exc
+        from matching.ingest.base import os_reason
+
+        fail(console, f"fichier : {exc.filename or ''} ({os_reason(exc)})", as_json=as_json)
     if as_json:
         data: dict[str, Any] = scenario.to_json()
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        data["lecture"] = reading_summary(result)
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=json_default))
     else:
         print_report(console, scenario)
-    for p in paths:
-        console.print(f"Écrit : {p}", highlight=False)
+        where = "" if out is None else f" ; voir {out / 'rejets.csv'}"
+        notice = reject_notice(len(result.rejets)) if not where else (
+            f"{len(result.rejets)} ligne(s) rejetée(s) à la lecture, absentes du résultat{where}."
+        )
+        style = "yellow" if result.rejets else "dim"
+        console.print(notice if result.rejets or out is None else reject_notice(0),
+                      style=style, highlight=False, markup=False)
+    print_written(console, paths, before)
 
 
 def register(app: typer.Typer) -> None:

@@ -18,9 +18,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from matching.cli.support import (
+    UsageError,
+    check_number,
+    fail,
+    json_default,
+    prepare_out,
+    print_written,
+)
 from matching.core.formatting import euros
 from matching.core.model import ETAB_COLUMNS
 from matching.exports.french_excel import write_csv
+from matching.ingest.grouping import candidate_problems, grouping_problems, problems_message
 from matching.programme.costing import PROJECT_TYPE_LABELS, GrappeCost, cost_grappe
 from matching.programme.funding_select import BalanceLimits, Selection, select_funding
 from matching.programme.rules import DEFAULT_RULES, RulesError, RuleSet, load_all, load_rules
@@ -34,22 +43,34 @@ RULES_HELP = "Jeu de règles : nom (grappes rules) ou fichier .toml."
 
 
 class InputError(ValueError):
-    """A user file cannot be used; the message names the line and the field."""
+    """A user file cannot be used; the message names the line and the field (exit code 1,
+    2 for a missing file)."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 # --------------------------------------------------------------------------- reading
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
+    import csv
+    import io
+
+    from matching.ingest.base import decode_text, read_bytes
+    from matching.ingest.errors import IngestError
+
     if not path.is_file():
         msg = f"{path} : fichier introuvable."
-        raise InputError(msg)
+        raise InputError(msg, exit_code=2)
     try:
-        return pd.read_csv(path, sep=";", encoding="utf-8-sig", dtype=str,
-                           keep_default_na=False)
-    except UnicodeDecodeError:
-        return pd.read_csv(path, sep=";", encoding="cp1252", dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        # French refusal of binary, empty or mixed-up files (line ends, encodings, BOM)
+        text = decode_text(read_bytes(path, 300_000_000, path.name), path.name).text
+        return pd.read_csv(io.StringIO(text), sep=";", dtype=str, keep_default_na=False)
+    except IngestError as exc:
+        raise InputError(str(exc)) from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as exc:
         msg = f"{path} : CSV illisible (séparateur « ; » attendu) : {exc}"
         raise InputError(msg) from exc
 
@@ -99,6 +120,9 @@ def read_grouping_csv(path: str | Path) -> pd.DataFrame:
                 raise InputError(msg)
             out[col] = num.astype("float64")
     table = pd.DataFrame(out, index=raw.index)
+    problems = grouping_problems(table)
+    if problems:
+        raise InputError(problems_message(path.name, problems))
     for col, (dtype, _) in ETAB_COLUMNS.items():
         if col in table.columns and dtype != "int64":
             continue
@@ -595,26 +619,28 @@ def register(app: typer.Typer) -> None:
             "--declarations", help="CSV grappe;critere[;valeur] des critères déclarés.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
         out: Annotated[Path | None, typer.Option("--out", help="Dossier des fichiers CSV.")] = None,
+        system_out: Annotated[bool, typer.Option(
+            "--dossier-systeme", help="Autoriser --out dans / ou un dossier système.")] = False,
     ) -> None:
         """Recalculer le coût et vérifier les règles d'un regroupement modifié à la main."""
         console = Console(stderr=as_json)
         try:
+            before = prepare_out(out, system_out) if out is not None else set()
             rule_set = load_rules(rules)
             etab = read_grouping_csv(file)
             decl = read_declarations(declarations) if declarations else None
             etab = etab[text_column(etab, "grappe") != ""]
             rows, warnings = cost_grouping(etab, rule_set, decl)
+            written = _write_cost_outputs(out, rows) if out is not None else []
         except (RulesError, InputError, ValueError) as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from exc
+            fail(console, exc, as_json=as_json)
         if as_json:
             print(json.dumps({"rules": rule_set.name, "grappes": [_public(g) for g in rows],
-                              "warnings": warnings}, ensure_ascii=False, indent=2))
+                              "warnings": warnings}, ensure_ascii=False, indent=2,
+                             default=json_default))
         else:
             _print_costs(console, rows, warnings, rule_set)
-        if out:
-            for p in _write_cost_outputs(out, rows):
-                console.print(f"Écrit : {p}")
+        print_written(console, written, before)
 
     @app.command("select")
     def select_cmd(
@@ -638,17 +664,34 @@ def register(app: typer.Typer) -> None:
         time_limit: Annotated[float, typer.Option("--time-limit", help="Secondes.")] = 30.0,
         as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
         out: Annotated[Path | None, typer.Option("--out", help="Dossier des fichiers CSV.")] = None,
+        system_out: Annotated[bool, typer.Option(
+            "--dossier-systeme", help="Autoriser --out dans / ou un dossier système.")] = False,
     ) -> None:
         """Choisir les grappes à financer dans l'enveloppe, fenêtre par fenêtre (optimum exact)."""
         console = Console(stderr=as_json)
         try:
+            check_number("--envelope", envelope, above=0, maximum=1e11)
+            check_number("--time-limit", time_limit, above=0, maximum=86_400)
+            for name, v in (("--max-share-departement", max_share_departement),
+                            ("--max-share-champ", max_share_champ),
+                            ("--max-share-statut", max_share_statut)):
+                check_number(name, v, above=0, maximum=1)
+            if mode not in ("global", "sequentiel"):
+                msg = f"--mode : global ou sequentiel attendu (reçu {mode!r})"
+                raise UsageError(msg)
+            before = prepare_out(out, system_out) if out is not None else set()
             rule_set = load_rules(rules)
             if windows:
                 try:
                     shares = [float(s) for s in windows.split(",") if s.strip()]
                 except ValueError as exc:
                     msg = "--windows : nombres séparés par des virgules attendus (0.5,0.7,1.0)."
-                    raise InputError(msg) from exc
+                    raise UsageError(msg) from exc
+                for share in shares:
+                    check_number("--windows", share, above=0, maximum=1)
+                if not shares:
+                    msg = "--windows : au moins une part attendue (ex. 0.5,0.7,1.0)."
+                    raise UsageError(msg)
                 labels = None
             elif rule_set.windows:
                 shares = [w.share for w in rule_set.windows]
@@ -657,6 +700,9 @@ def register(app: typer.Typer) -> None:
                 shares, labels = [1.0], ["Fenêtre unique"]
             cands = candidates_from_file(file, rule_set)
             skipped = list(cands.attrs.get("invalides", []))
+            problems = candidate_problems(cands)
+            if problems:
+                raise InputError(problems_message(Path(file).name, problems))
             limits = BalanceLimits(max_share_departement, max_share_champ, max_share_statut)
             for name, v in (("--max-share-departement", max_share_departement),
                             ("--max-share-champ", max_share_champ),
@@ -666,21 +712,20 @@ def register(app: typer.Typer) -> None:
                     raise InputError(msg)
             sel = select_funding(cands, envelope, shares, limits, mode=mode,
                                  window_labels=labels, time_limit=time_limit)
+            written = [write_csv(df, out / name) for name, df in (
+                ("selection.csv", sel.funded), ("non_retenues.csv", sel.not_funded),
+                ("fenetres.csv", pd.DataFrame(sel.windows)))] if out is not None else []
         except (RulesError, InputError, ValueError) as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from exc
+            fail(console, exc, as_json=as_json)
         if as_json:
             print(json.dumps(sel.as_dict() | {"invalides_non_candidates": skipped},
-                             ensure_ascii=False, indent=2))
+                             ensure_ascii=False, indent=2, default=json_default))
         else:
             _print_selection(console, sel)
             if skipped:
                 console.print(f"[yellow]Grappes invalides, non candidates : "
                               f"{', '.join(skipped)}.[/yellow]", highlight=False)
-        if out:
-            for name, df in (("selection.csv", sel.funded), ("non_retenues.csv", sel.not_funded),
-                             ("fenetres.csv", pd.DataFrame(sel.windows))):
-                console.print(f"Écrit : {write_csv(df, out / name)}")
+        print_written(console, written, before)
 
 
 def _rules_json(r: RuleSet, brief: bool = False) -> dict[str, Any]:

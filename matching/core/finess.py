@@ -28,6 +28,18 @@ REASON_FORMAT = (
     "(ex. 010000024)"
 )
 REASON_KEY = "clé de contrôle invalide (le 9e chiffre ne correspond pas au numéro)"
+REASON_DEPARTEMENT = (
+    "numéro FINESS impossible : les 2 premiers caractères ne sont pas un département "
+    "(01 à 95, 2A, 2B, 97 ou 98)"
+)
+REASON_ZERO = "numéro FINESS impossible : que des zéros entre le département et la clé"
+
+#: first two characters of an allotted number: a département of registration (20 is not
+#: one since 1976: Corsica is 2A/2B), or 97/98 overseas (project reference finess.md, §3)
+_DEPARTEMENT_RE = re.compile(r"^(0[1-9]|1[0-9]|[3-8][0-9]|9[0-5]|2[1-9]|2A|2B|97|98)")
+#: a Corsican number has no check key we can verify, so a placeholder such as 2A0000001
+#: (all zeros between the département and the key) would pass the format alone: refused
+_ZERO_BODY_RE = re.compile(r"^2[AB]0{6}.$")
 
 
 def luhn_ok(number: str) -> bool:
@@ -83,6 +95,10 @@ def check_finess(number: str) -> str | None:
         return REASON_MISSING
     if not FINESS_RE.match(number):
         return REASON_FORMAT
+    if not _DEPARTEMENT_RE.match(number):
+        return REASON_DEPARTEMENT
+    if _ZERO_BODY_RE.match(number):
+        return REASON_ZERO
     if _DIGITS_RE.match(number) and not luhn_ok(number):
         return REASON_KEY
     return None
@@ -104,6 +120,12 @@ def check_finess_series(values: pd.Series) -> pd.Series:
     reasons[text == ""] = REASON_MISSING
     well_formed = text.str.fullmatch(FINESS_RE.pattern).fillna(False).astype(bool)
     reasons[(text != "") & ~well_formed] = REASON_FORMAT
+    bad_dep = well_formed & ~text.str.match(_DEPARTEMENT_RE.pattern).fillna(False).astype(bool)
+    reasons[bad_dep] = REASON_DEPARTEMENT
+    zero = well_formed & ~bad_dep & text.str.match(_ZERO_BODY_RE.pattern).fillna(False)
+    zero = zero.astype(bool)
+    reasons[zero] = REASON_ZERO
+    well_formed = well_formed & ~bad_dep & ~zero
     digits_only = well_formed & text.str.fullmatch(_DIGITS_RE.pattern).fillna(False).astype(bool)
     if digits_only.any():
         joined = "".join(text[digits_only].tolist()).encode("ascii")

@@ -25,6 +25,7 @@ import pandas as pd
 from matching.core.model import Grappe
 from matching.core.vocabulary import STATUT_LABELS
 from matching.exports.french_excel import WorkbookWriter, csv_bytes, write_csv
+from matching.exports.safe_write import write_bytes_safely
 from matching.exports.tables import (
     BASIS_LABELS,
     FILES,
@@ -221,6 +222,6 @@ def write_exports(scenario: Scenario, out_dir: str | Path, xlsx: bool = True) ->
                for name, df in tables(scenario).items()]
     if xlsx:
         path = folder / XLSX_FILE
-        path.write_bytes(workbook_bytes(scenario))
+        write_bytes_safely(path, workbook_bytes(scenario))
         written.append(path)
     return written

@@ -8,8 +8,9 @@ What French Excel reads as numbers and words:
   French Excel), distances with one decimal, whole numbers as integers, ``oui``/``non``,
   header filters and the header row frozen on every table sheet.
 
-Cells that start with ``= + - @`` (or a tab / carriage return) are neutralised with a
-leading apostrophe so that a name coming from an input file can never run as a formula
+Cells that start with ``= + - @ |`` (or a tab / carriage return), also behind invisible
+characters or in their fullwidth forms (``＝``), are neutralised with a leading apostrophe
+so that a name coming from an input file can never run as a formula
 (CSV injection). Numbers are left as numbers, so negative amounts are not mangled.
 
 Column kinds (``matching.exports.tables.Column``) decide the formats; without them they are
@@ -19,22 +20,53 @@ inferred from the dtypes.
 from __future__ import annotations
 
 import io
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+from matching.exports.safe_write import write_bytes_safely
+
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "|", "\t", "\r", "\n")
 CSV_SEPARATOR = ";"
 CSV_ENCODING = "utf-8-sig"
 
 
+#: characters a spreadsheet ignores before a formula sign (zero-width, BOM, soft hyphen)
+_INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff\u00ad\u180e"
+#: control characters XLSX cannot hold (openpyxl raises on them): replaced by a space
+_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def is_formula_like(text: str) -> bool:
+    """True when a spreadsheet could read ``text`` as a formula.
+
+    The first visible character counts: invisible characters and spaces before it are
+    skipped, and fullwidth or small forms (``＝``, ``﹢``) are folded to ASCII (NFKC).
+    """
+    head = text.lstrip(_INVISIBLE + " \u00a0\u202f")
+    if not head:
+        return False
+    if head[0] in "\t\r\n":
+        return True
+    return unicodedata.normalize("NFKC", head[0]).startswith(FORMULA_PREFIXES)
+
+
 def neutralise(value: object) -> object:
-    """Prefix text cells that a spreadsheet would read as a formula with ``'``."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    """Prefix text cells that a spreadsheet would read as a formula with ``'``; control
+    characters (which also break XLSX files) become spaces."""
+    if not isinstance(value, str) or not value:
+        return value
+    if not value.isprintable() and _ILLEGAL_RE.search(value):
+        value = _ILLEGAL_RE.sub(" ", value)
+    first = value[0]
+    # fast path: a plain ASCII first character is judged by itself (no Unicode folding)
+    if first.isascii() and first != " ":
+        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+    return "'" + value if is_formula_like(value) else value
 
 
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -126,8 +158,7 @@ def csv_bytes(df: pd.DataFrame, kinds: Mapping[str, str] | None = None) -> bytes
 def write_csv(df: pd.DataFrame, path: str | Path, kinds: Mapping[str, str] | None = None) -> Path:
     """Write ``df`` as a French-Excel CSV file and return its path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(csv_bytes(df, kinds))
+    write_bytes_safely(path, csv_bytes(df, kinds))
     return path
 
 
@@ -235,8 +266,7 @@ def xlsx_bytes(sheets: Mapping[str, pd.DataFrame],
 def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
     """Write an XLSX workbook and return its path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(xlsx_bytes(sheets))
+    write_bytes_safely(path, xlsx_bytes(sheets))
     return path
 
 

@@ -10,14 +10,16 @@ usable file becomes a ``Rejet`` with its line number and field.
 from __future__ import annotations
 
 from matching.core.model import DUI_INCONNU, LoadResult
-from matching.ingest.base import Progress, Source, decode, peek, read_bytes, source_name
+from matching.ingest.base import Progress, Source, decode_text, peek, read_bytes, source_name
 from matching.ingest.detect import READERS, detect, detect_source
 from matching.ingest.dui import apply_dui, read_dui
 from matching.ingest.ej import apply_ej, read_ej
 from matching.ingest.errors import IngestError
 
 #: Inputs larger than this are refused before being read (the national etalab file is ~45 MB).
-DEFAULT_MAX_BYTES = 300 * 1024 * 1024
+#: One unit everywhere: 1 Mo = 10^6 octets (CLI ``--max-mo``, the app, the messages, the docs).
+DEFAULT_MAX_MO = 300
+DEFAULT_MAX_BYTES = DEFAULT_MAX_MO * 1_000_000
 
 WARN_NO_EJ = (
     "Pas de fichier des entités juridiques (--ej) : statut juridique des OG inconnu et "
@@ -28,7 +30,7 @@ WARN_NO_DUI = (
     "vide, éditeur Ségur inconnu, déjà financé = non."
 )
 
-__all__ = ["DEFAULT_MAX_BYTES", "READERS", "IngestError", "Source", "load"]
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_MO", "READERS", "IngestError", "Source", "load"]
 
 
 def load(
@@ -69,9 +71,11 @@ def load(
         unknown format, template without its required columns.
     """
     streamed = detect_source(peek(path))
+    decoded = None
     if streamed is None:
         data = read_bytes(path, max_bytes, "fichier")
-        text, encoding = decode(data)
+        decoded = decode_text(data)
+        text, encoding = decoded.text, decoded.encoding
         reader = detect(text)
     ej_data = read_ej(ej, max_bytes) if ej is not None else None
     dui_data = read_dui(dui, max_bytes) if dui is not None else None
@@ -80,6 +84,8 @@ def load(
     else:
         result = reader.read(text, encoding=encoding, progress=progress)
     result.meta["fichier"] = source_name(path)
+    if decoded is not None:
+        result.warnings[:0] = decoded.warnings
     table = result.etablissements
     if ej_data is not None:
         apply_ej(result, *ej_data)

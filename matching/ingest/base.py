@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,37 +149,72 @@ def peek(src: Source, n: int = 4096) -> bytes:
     return b""
 
 
+def _mo(n_bytes: float) -> str:
+    """A size in Mo (10^6 octets, the unit of every limit and message), 1 decimal if < 10."""
+    value = n_bytes / 1_000_000
+    text = f"{value:,.1f}" if value < 10 or value != int(value) else f"{value:,.0f}"
+    return text.replace(",", " ").replace(".", ",") + " Mo"
+
+
+def os_reason(exc: OSError) -> str:
+    """The French reason of a file-system error (the system's text is English)."""
+    import errno
+
+    reasons = {
+        errno.EACCES: "accès refusé",
+        errno.EPERM: "opération non permise",
+        errno.ENOENT: "introuvable",
+        errno.EISDIR: "c'est un dossier",
+        errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+        errno.ENOSPC: "disque plein",
+        errno.EROFS: "support en lecture seule",
+        errno.ELOOP: "trop de liens symboliques",
+        errno.ENAMETOOLONG: "nom trop long",
+    }
+    return reasons.get(exc.errno or 0, exc.strerror or str(exc))
+
+
 def read_bytes(src: Source, max_bytes: int, role: str = "fichier") -> bytes:
     """The whole content of ``src``, refusing anything larger than ``max_bytes`` first.
 
     For a path the size is checked with ``stat`` before opening, for a stream at most
-    ``max_bytes + 1`` bytes are read, so a huge input never lands in memory.
+    ``max_bytes + 1`` bytes are read, so a huge input never lands in memory. Sizes are in
+    Mo of 10^6 octets everywhere (limit and file size in the same unit).
     """
-    limit_mb = max_bytes / 1_000_000
+    limit = _mo(max_bytes)
     if isinstance(src, bytes | bytearray):
         data = bytes(src)
         if len(data) > max_bytes:
-            msg = f"{role} trop volumineux : {len(data):,} octets (limite {limit_mb:,.0f} Mo)"
-            raise IngestError(msg.replace(",", " "))
+            msg = f"{role} trop volumineux : {_mo(len(data))} (limite {limit})"
+            raise IngestError(msg)
         return data
     if isinstance(src, str | Path):
         path = Path(src)
-        if not path.exists():
-            msg = f"{role} introuvable : {path}"
-            raise IngestError(msg)
-        if path.is_dir():
-            msg = f"{role} attendu, mais {path} est un dossier"
-            raise IngestError(msg)
-        size = os.stat(path).st_size
-        if size > max_bytes:
-            msg = f"{role} trop volumineux : {path.name} fait {size / 1_000_000:,.0f} Mo "
-            msg += f"(limite {limit_mb:,.0f} Mo)"
-            raise IngestError(msg.replace(",", " "))
         try:
-            return path.read_bytes()
+            exists, is_dir = path.exists(), path.is_dir()
         except OSError as exc:
-            msg = f"{role} illisible : {path} ({exc.strerror or exc})"
+            msg = f"{role} illisible : {path} ({os_reason(exc)})"
+            raise IngestError(msg, exit_code=2) from exc
+        if not exists:
+            msg = f"{role} introuvable : {path}"
+            raise IngestError(msg, exit_code=2)
+        if is_dir:
+            msg = f"{role} attendu, mais {path} est un dossier"
+            raise IngestError(msg, exit_code=2)
+        try:
+            size = os.stat(path).st_size
+            if size > max_bytes:
+                msg = f"{role} trop volumineux : {path.name} fait {_mo(size)} (limite {limit})"
+                raise IngestError(msg)
+            with path.open("rb") as handle:
+                data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            msg = f"{role} illisible : {path} ({os_reason(exc)})"
             raise IngestError(msg) from exc
+        if len(data) > max_bytes:  # grew while being read, or a special file
+            msg = f"{role} trop volumineux : {path.name} fait plus de {limit}"
+            raise IngestError(msg)
+        return data
     if hasattr(src, "read"):
         try:
             data = src.read(max_bytes + 1)
@@ -188,19 +224,53 @@ def read_bytes(src: Source, max_bytes: int, role: str = "fichier") -> bytes:
         if isinstance(data, str):
             data = data.encode("utf-8")
         if len(data) > max_bytes:
-            msg = f"{role} trop volumineux : plus de {limit_mb:,.0f} Mo"
-            raise IngestError(msg.replace(",", " "))
+            msg = f"{role} trop volumineux : plus de {limit}"
+            raise IngestError(msg)
         return bytes(data)
     msg = f"{role} : type d'entrée non pris en charge ({type(src).__name__})"
     raise IngestError(msg)
 
 
-def decode(data: bytes, role: str = "fichier") -> tuple[str, str]:
-    """Decode a text file: strict UTF-8 (BOM allowed) first, then cp1252, then latin-1.
+@dataclass
+class Decoded:
+    """A decoded text file and what decoding had to change (French warnings).
 
-    Returns ``(text, encoding)``. Raises ``IngestError`` for an empty file and for anything
-    that is not text (NUL bytes, known binary signatures, many control characters).
+    ``text`` has ``\n`` line ends only (CR-LF and old-Mac CR are both line ends), no BOM,
+    and no control characters (replaced by a space, counted in ``warnings``).
     """
+
+    text: str
+    encoding: str
+    warnings: list[str] = field(default_factory=list)
+
+
+#: C0 controls except tab and LF (CR is a line end), DEL and the C1 controls: never text
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: a well-formed multi-byte UTF-8 sequence: its presence in a non-UTF-8 file means mixed lines
+_UTF8_SEQ_RE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+_BOM = b"\xef\xbb\xbf"
+
+
+def decode(data: bytes, role: str = "fichier") -> tuple[str, str]:
+    """``(text, encoding)`` of :func:`decode_text` (its warnings are dropped)."""
+    decoded = decode_text(data, role)
+    return decoded.text, decoded.encoding
+
+
+def decode_text(data: bytes, role: str = "fichier") -> Decoded:
+    """Decode a text file: strict UTF-8 (BOM allowed), else line by line.
+
+    Why line by line: a file re-encoded half-way (one line in seven in latin-1) used to be
+    decoded wholly as cp1252, which garbled every UTF-8 accent of the other lines without a
+    word. Now each line that is not UTF-8 is read as cp1252 (latin-1 for the bytes cp1252
+    lacks), the others stay UTF-8, and a warning gives the count and the first lines.
+    Line ends are unified (CR-LF, LF and old-Mac CR, mixed or not), leading BOMs (even
+    doubled) are dropped, and control characters become spaces with a warning.
+
+    Raises ``IngestError`` for an empty file and for anything that is not text (NUL bytes,
+    known binary signatures, many control characters).
+    """
+    prefix = "" if role == "fichier" else f"{role} : "
     for magic, what in _MAGIC:
         if data.startswith(magic):
             msg = f"{role} illisible : c'est {what}, pas un fichier texte CSV. "
@@ -213,26 +283,88 @@ def decode(data: bytes, role: str = "fichier") -> tuple[str, str]:
     if b"\x00" in data:
         msg = f"{role} binaire (octets nuls) : ce n'est pas un fichier texte CSV."
         raise IngestError(msg)
-    if data.startswith(b"\xef\xbb\xbf"):
-        body, encoding = data[3:], "utf-8-sig"
-    else:
-        body, encoding = data, "utf-8"
+    body, encoding = data, "utf-8"
+    if body.startswith(_BOM):
+        encoding = "utf-8-sig"
+        while body.startswith(_BOM):
+            body = body[len(_BOM) :]
+    # CR, LF and CR-LF are all line ends (ASCII bytes: safe before decoding)
+    if b"\r" in body:
+        body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    warnings: list[str] = []
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        try:
-            text, encoding = body.decode("cp1252"), "cp1252"
-        except UnicodeDecodeError:
-            text, encoding = body.decode("latin-1"), "latin-1"
-    if not text.strip():
-        msg = f"{role} vide : aucune ligne à lire."
-        raise IngestError(msg)
+        text, encoding, mixed = _decode_lines(body)
+        if mixed:
+            warnings.append(
+                f"{prefix}encodage mixte : {len(mixed)} ligne(s) ne sont pas en UTF-8 comme le "
+                f"reste du fichier ; lues en Windows-1252 ({format_lines(mixed)}) : vérifiez "
+                "les accents de ces lignes"
+            )
+    text = text.lstrip("\ufeff")
     control = len(body) - len(body.translate(None, _CONTROL_BYTES))
-    if control > max(3, len(body) // 200):
+    if text.strip() and control > max(3, len(body) // 200):
         msg = f"{role} binaire ou corrompu : {control} caractères de contrôle, "
         msg += "ce n'est pas un fichier texte CSV."
         raise IngestError(msg)
-    return text, encoding
+    text, found = _replace_controls(text)
+    if not text.strip():  # after the controls became spaces: nothing but blanks is empty
+        msg = f"{role} vide : aucune ligne à lire."
+        raise IngestError(msg)
+    if found:
+        warnings.append(
+            f"{prefix}{found[0]} caractère(s) de contrôle (invisibles) remplacé(s) par une "
+            f"espace ({format_lines(found[1])})"
+        )
+    return Decoded(text, encoding, warnings)
+
+
+def _decode_lines(body: bytes) -> tuple[str, str, list[int]]:
+    """Decode a body that is not valid UTF-8 as a whole.
+
+    Returns the text, the encoding label and the (1-based) lines read as cp1252 inside a
+    file whose other non-ASCII lines are UTF-8 (empty when the whole file is cp1252).
+    """
+    if _UTF8_SEQ_RE.search(body) is None:
+        try:
+            return body.decode("cp1252"), "cp1252", []
+        except UnicodeDecodeError:
+            return body.decode("latin-1"), "latin-1", []
+    parts: list[str] = []
+    legacy: list[int] = []
+    utf8_lines = 0
+    for number, line in enumerate(body.split(b"\n"), start=1):
+        try:
+            parts.append(line.decode("utf-8"))
+            utf8_lines += not line.isascii()
+        except UnicodeDecodeError:
+            legacy.append(number)
+            try:
+                parts.append(line.decode("cp1252"))
+            except UnicodeDecodeError:
+                parts.append(line.decode("latin-1"))
+    text = "\n".join(parts)
+    if not utf8_lines:
+        return text, "cp1252", []
+    return text, "utf-8 + cp1252", legacy
+
+
+def _replace_controls(text: str) -> tuple[str, tuple[int, list[int]] | None]:
+    """Control characters replaced by spaces; (count, first lines) when there were some."""
+    positions = [m.start() for m in _CONTROL_RE.finditer(text)]
+    if not positions:
+        return text, None
+    lines: list[int] = []
+    line, last = 1, 0
+    for pos in positions:  # incremental count: linear in the text length
+        line += text.count("\n", last, pos)
+        last = pos
+        if not lines or lines[-1] != line:
+            lines.append(line)
+        if len(lines) >= 10:
+            break
+    return _CONTROL_RE.sub(" ", text), (len(positions), lines)
 
 
 def head_lines(text: str, n: int = 5) -> list[str]:
@@ -258,8 +390,21 @@ def format_lines(lines: list[int] | np.ndarray | pd.Series, limit: int = 10) -> 
     return f"{word} {shown}" + (f" (et {rest} autres)" if rest > 0 else "")
 
 
-#: a quoted value may span lines (RFC 4180); past this many lines the quote is taken as unclosed
-MAX_RECORD_LINES = 5
+#: a FINESS record is about 400 characters, a template row far less: a longer line is a
+#: broken file (and its cells would be cut by Excel's 32,767-character limit on export)
+MAX_LINE_CHARS = 20_000
+
+#: csv's own limit (128 KiB a cell) is raised so a long cell is a reject, not an exception
+csv.field_size_limit(16 * 1024 * 1024)
+
+REASON_UNCLOSED = (
+    "guillemet non fermé : une valeur ne peut pas continuer sur la ligne suivante "
+    "(ligne coupée ou guillemet en trop) ; ligne illisible"
+)
+REASON_QUOTES = (
+    "guillemets mal placés (un « \" » doit fermer la valeur juste avant le « ; ») ; "
+    "ligne illisible"
+)
 
 
 @dataclass
@@ -267,10 +412,12 @@ class SplitText:
     """A delimited text cut into records, with the cells kept in Arrow (no Python strings).
 
     Arrays are indexed by physical line (0-based; line number = index + 1). ``keep`` is False
-    for lines that are not records of their own: continuation lines of a quoted value
-    spanning lines, and lines rejected for an unclosed quote. Records containing a double
-    quote are parsed by the csv module (RFC 4180) and stored in ``quoted``; all the others
-    are split by Arrow in C++, so a national file never becomes millions of Python strings.
+    for lines rejected for their quotes. A record never spans lines: a FINESS extract has
+    none, and joining lines up to a closing quote once merged three establishments into one
+    (the rows in between vanished); a line whose quote is not closed is rejected on its own
+    and the next line is read as a record. Records containing a double quote are parsed by
+    the csv module (RFC 4180, strict) and stored in ``quoted``; all the others are split by
+    Arrow in C++, so a national file never becomes millions of Python strings.
     """
 
     lines: Any  # pyarrow array of the physical lines (read one by one with ``line``)
@@ -325,8 +472,8 @@ def split_text(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")
+    if "\r" in text:  # decode() already unified line ends; bytes given directly may not be
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     # split in Arrow (C++): no Python string per line for a national file
     arr = pc.split_pattern(pa.array([text], pa.large_string()), "\n").flatten()
     if len(arr) and arr[len(arr) - 1].as_py() == "":
@@ -339,46 +486,46 @@ def split_text(
     stripped = pc.utf8_trim_whitespace(pc.replace_substring(arr, delimiter, ""))
     blank = pc.equal(stripped, "").to_numpy(zero_copy_only=False).astype(bool)
     keep = np.ones(total, dtype=bool)
-    has_quote = np.flatnonzero(pc.match_substring(arr, '"').to_numpy(zero_copy_only=False))
-    quoted: dict[int, list[str]] = {}
-    continuation: list[int] = meta.setdefault("lignes_continuation", [])
-    skip_until = -1
-    for i in (int(v) for v in has_quote):
-        if i <= skip_until:
+    lengths = pc.utf8_length(arr).to_numpy(zero_copy_only=False)
+    not_blank = np.flatnonzero(~blank)
+    first_line = int(not_blank[0]) if len(not_blank) else -1
+    for i in np.flatnonzero(lengths > MAX_LINE_CHARS):
+        if int(i) == first_line:  # the header: its own checks say what is wrong with it
             continue
-        first_line = str(arr[i].as_py())
-        joined = first_line
-        used = 0
-        while joined.count('"') % 2 and used < MAX_RECORD_LINES - 1 and i + used + 1 < total:
-            used += 1
-            joined += "\n" + str(arr[i + used].as_py())
-        problem = ""
-        if joined.count('"') % 2:
-            problem = "guillemet non fermé : ligne illisible"
-        else:
-            try:
-                record = next(
-                    csv.reader(
-                        io.StringIO(joined, newline=""),
-                        delimiter=delimiter,
-                        quotechar='"',
-                        strict=False,
-                    )
+        keep[i] = False
+        reason = (
+            f"ligne trop longue : {int(lengths[i]):,} caractères (au plus {MAX_LINE_CHARS:,}) ; "
+            "ligne illisible"
+        ).replace(",", " ")
+        rejets.append(Rejet(int(i) + 1, "ligne", reason, str(arr[int(i)].as_py())[:60], source))
+    has_quote = np.flatnonzero(pc.match_substring(arr, '"').to_numpy(zero_copy_only=False))
+    has_quote = has_quote[keep[has_quote]]
+    quoted: dict[int, list[str]] = {}
+    meta.setdefault("lignes_continuation", [])
+    for i in (int(v) for v in has_quote):
+        line = str(arr[i].as_py())
+        try:
+            record = next(
+                csv.reader(
+                    io.StringIO(line, newline=""),
+                    delimiter=delimiter,
+                    quotechar='"',
+                    strict=True,
                 )
-            except (csv.Error, StopIteration) as exc:
-                problem = f"ligne illisible ({exc})"
+            )
+            problem = ""
+        except csv.Error as exc:
+            problem = REASON_UNCLOSED if "end of data" in str(exc) else REASON_QUOTES
+        except StopIteration:
+            record, problem = [""], ""
         if problem:
-            rejets.append(Rejet(i + 1, "ligne", problem, first_line[:60], source))
+            rejets.append(Rejet(i + 1, "ligne", problem, line[:60], source))
             keep[i] = False
             continue
         quoted[i] = record
         count[i] = len(record)
         section[i] = record[0].strip().lower() if record else ""
         blank[i] = not "".join(record).strip()
-        for j in range(i + 1, i + used + 1):
-            keep[j] = False
-            continuation.append(j + 1)
-        skip_until = i + used
     return SplitText(
         lines=arr,
         fields=fields,
@@ -407,7 +554,7 @@ def iter_records(
     split = split_text(text, rejets, meta, delimiter, source)
     if progress is not None:
         progress(len(split.lines), len(split.lines))
-    return [(i + 1, split.cells(i)) for i in np.flatnonzero(split.keep)]
+    return [(int(i) + 1, split.cells(int(i))) for i in np.flatnonzero(split.keep)]
 
 
 def lookup(keys: pd.Series, table_keys: pd.Series | pd.Index) -> np.ndarray:

@@ -92,8 +92,10 @@ def resolve_territory(communes: pd.Series, file_departement: pd.Series) -> pd.Da
 
     Known codes (aliases included) resolve through the bundled geography. For a well-formed
     code the geography does not know (a commune merged after the file was made, a typo),
-    the département comes from the file or the code prefix and the région from the
-    département; the centroid stays NaN, so the row needs its own coordinates.
+    the département comes from the file's own département field only, never from the code
+    prefix: ``2A999`` with coordinates in the Cher once loaded as Corsica (threshold 8).
+    Without a département field (template) the row's département stays unknown and the
+    pipeline rejects it; the centroid stays NaN, so a kept row needs its own coordinates.
     Column ``connue`` tells the two apart; ``departement_connu`` that the département exists.
     The geography is queried once per distinct (commune, département) pair.
     """
@@ -111,7 +113,6 @@ def resolve_territory(communes: pd.Series, file_departement: pd.Series) -> pd.Da
     distinct = pairs.iloc[first].reset_index(drop=True)
     res = terr.resolve_communes(distinct["commune"].reset_index(drop=True))
     dep_guess = distinct["dep"].astype("string")
-    dep_guess = dep_guess.where(dep_guess != "", departement_from_commune_code(distinct["commune"]))
     unknown = ~res["connue"]
     res["commune"] = res["commune"].where(~unknown, distinct["commune"].astype("string"))
     res["departement"] = res["departement"].where(~unknown, dep_guess)

@@ -12,7 +12,14 @@ import numpy as np
 import pandas as pd
 
 from matching.core.model import CHAMPS, DUI_INCONNU, LoadResult, Rejet
-from matching.ingest.base import Source, decode, format_lines, isin, read_bytes, reject_bad_keys
+from matching.ingest.base import (
+    Source,
+    decode_text,
+    format_lines,
+    isin,
+    read_bytes,
+    reject_bad_keys,
+)
 from matching.ingest.errors import IngestError
 from matching.ingest.template import (
     DUI_COLUMNS,
@@ -27,8 +34,8 @@ ROLE = "fichier DUI (--dui)"
 
 def read_dui(src: Source, max_bytes: int) -> tuple[pd.DataFrame, list[Rejet], list[str]]:
     """The DUI rows (finess_et, the DUI columns given, ligne), rejects and warnings."""
-    text, _ = decode(read_bytes(src, max_bytes, ROLE), ROLE)
-    table = read_table(text, ("finess_et",), DUI_COLUMNS, source=SOURCE, role=ROLE)
+    decoded = decode_text(read_bytes(src, max_bytes, ROLE), ROLE)
+    table = read_table(decoded.text, ("finess_et",), DUI_COLUMNS, source=SOURCE, role=ROLE)
     given = [c for c in DUI_COLUMNS if c in table.data]
     if not given:
         msg = (
@@ -36,7 +43,7 @@ def read_dui(src: Source, max_bytes: int) -> tuple[pd.DataFrame, list[Rejet], li
             f"{', '.join(DUI_COLUMNS)})"
         )
         raise IngestError(msg)
-    warnings = [f"{ROLE} : {w}" for w in table.warnings]
+    warnings = decoded.warnings + [f"{ROLE} : {w}" for w in table.warnings]
     lines = pd.Series(table.lines, dtype="int64")
     frame = pd.DataFrame({c: pd.Series(table.data[c], dtype="string") for c in given})
     frame["finess_et"] = restore_zeros(

@@ -16,7 +16,7 @@ from matching.core.model import LoadResult, Rejet
 from matching.core.nomenclature import statut_agrege_series
 from matching.ingest.base import (
     Source,
-    decode,
+    decode_text,
     format_lines,
     head_lines,
     isin,
@@ -38,8 +38,16 @@ ROLE = "fichier des entités juridiques (--ej)"
 
 def read_ej(src: Source, max_bytes: int) -> tuple[pd.DataFrame, list[Rejet], list[str]]:
     """The EJ table (finess_ej, raison_sociale_ej, statut_juridique, ligne), rejects, warnings."""
-    text, _ = decode(read_bytes(src, max_bytes, ROLE), ROLE)
+    decoded = decode_text(read_bytes(src, max_bytes, ROLE), ROLE)
+    frame, rejets, warnings = _read_text(decoded.text)
+    return frame, rejets, decoded.warnings + warnings
+
+
+def _read_text(text: str) -> tuple[pd.DataFrame, list[Rejet], list[str]]:
     lines = head_lines(text, 3)
+    if not lines:  # only blank lines in the first 64 KB
+        msg = f"{ROLE} vide : aucune ligne à lire au début du fichier."
+        raise IngestError(msg)
     first = lines[0]
     if find_separator(first, ("finess_ej",)) is not None:
         return _read_csv(text)

@@ -10,9 +10,11 @@ class IngestError(ValueError):
     never raised: they become ``matching.core.model.Rejet`` entries of the ``LoadResult``.
     """
 
-    def __init__(self, message_fr: str) -> None:
+    def __init__(self, message_fr: str, exit_code: int = 1) -> None:
         super().__init__(message_fr)
         self.message_fr = message_fr
+        #: for the command line: 1 bad data (the default), 2 bad usage (missing file...)
+        self.exit_code = exit_code
 
     def __str__(self) -> str:
         return self.message_fr

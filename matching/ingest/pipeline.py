@@ -143,8 +143,8 @@ def account_geoloc(
     )
     in_file = isin(geoloc["finess_et"], first_line.index)
     reason = pd.Series(
-        "géolocalisation d'un établissement absent du fichier (aucune ligne structureet "
-        "pour ce numéro)",
+        "géolocalisation sans établissement lisible : aucune ligne structureet lue pour ce "
+        "numéro (absente, ou rejetée comme illisible : voir les autres rejets)",
         index=geoloc.index,
         dtype="string",
     )
@@ -195,7 +195,26 @@ def _territory_and_position(
         index=rows.index,
     )
     bad_dep = ~terr["connue"] & ~terr["departement_connu"]
-    why[bad_dep] = "code commune inconnu (département inconnu) : établissement non localisable"
+    from matching.ingest.position import outside_departement
+
+    unknown = (~terr["connue"] & terr["departement_connu"]).to_numpy(dtype=bool)
+    outside = np.zeros(len(rows), dtype=bool)
+    if unknown.any():
+        outside[unknown] = outside_departement(
+            pos["lon"].to_numpy()[unknown],
+            pos["lat"].to_numpy()[unknown],
+            terr["departement"].astype("string").fillna("").to_numpy(dtype=object)[unknown],
+        )
+    outside_s = pd.Series(outside, index=rows.index)
+    why[outside_s] = (
+        "code commune inconnu et coordonnées hors du département déclaré : territoire "
+        "impossible à établir (corrigez le code commune)"
+    )
+    bad_dep = bad_dep | outside_s
+    why[bad_dep] = (
+        "code commune inconnu du référentiel géographique : département, région et seuil ne "
+        "peuvent pas en être déduits (corrigez le code commune)"
+    )
     keep_mask = ~(no_position | bad_dep)
     rows = rejects.drop(rows, ~keep_mask, "commune", why, commune)
     terr, pos, motif = terr[keep_mask], pos[keep_mask], motif[keep_mask]

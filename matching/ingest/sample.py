@@ -84,14 +84,14 @@ def resolve_input(
 
     if sample and file is not None:
         msg = "donner soit un fichier, soit --sample, pas les deux"
-        raise IngestError(msg)
+        raise IngestError(msg, exit_code=2)
     if file is None:
         if not sample:
             msg = (
                 "fichier manquant : donner un extrait FINESS etalab ou un modèle CSV, "
                 "ou --sample pour la région exemple"
             )
-            raise IngestError(msg)
+            raise IngestError(msg, exit_code=2)
         try:
             file, sample_ej, sample_dui = sample_paths()
         except FileNotFoundError as exc:

@@ -1,0 +1,218 @@
+"""What every ``grappes`` command shares: exit codes, option checks and output folders.
+
+Exit codes: 0 success, 1 bad data (a file that cannot be used, rows that make the result
+meaningless), 2 bad usage (a wrong option value, a missing file, an output folder that
+cannot be used). Every failure prints one French message naming the file, the line and the
+field where one applies; no command answers with a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+EXIT_DATA = 1
+EXIT_USAGE = 2
+
+#: the CP-SAT solver takes a 32-bit seed
+MAX_SEED = 2**31 - 1
+
+#: folders a command never writes into unless ``--dossier-systeme`` is given (and ``/``)
+SYSTEM_FOLDERS: tuple[str, ...] = (
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/proc",
+    "/run",
+    "/sbin",
+    "/sys",
+    "/usr",
+    "/var/lib",
+    "/var/log",
+    "/System",
+    "/Library",
+    "C:/Windows",
+    "C:/Program Files",
+    "C:/Program Files (x86)",
+)
+
+
+class UsageError(ValueError):
+    """A command-line value the command cannot use (French message, exit code 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit code for an error: its ``exit_code`` attribute, else 1 (bad data)."""
+    code = getattr(exc, "exit_code", EXIT_DATA)
+    return code if isinstance(code, int) and code in (EXIT_DATA, EXIT_USAGE) else EXIT_DATA
+
+
+def fail(
+    console: Console, exc: BaseException | str, *, as_json: bool = False, code: int | None = None
+) -> NoReturn:
+    """Print the French message (and a JSON error object with ``--json``) and exit."""
+    message = str(exc)
+    if code is None:
+        code = exit_code(exc) if isinstance(exc, BaseException) else EXIT_DATA
+    if as_json:
+        typer.echo(json.dumps({"usable": False, "error": message, "code": code},
+                              ensure_ascii=False))
+    label = "Usage incorrect" if code == EXIT_USAGE else "Erreur"
+    console.print(f"[red]{label} :[/red] {escape(message)}", highlight=False)
+    raise typer.Exit(code)
+
+
+def json_default(value: Any) -> Any:
+    """``json.dumps(default=...)``: numpy scalars and arrays, paths; anything else as text."""
+    import numpy as np
+
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
+# --------------------------------------------------------------------------- option checks
+
+
+def check_number(
+    option: str,
+    value: float | None,
+    *,
+    minimum: float | None = None,
+    above: float | None = None,
+    maximum: float | None = None,
+) -> float | None:
+    """A finite number within bounds (``above``: strictly greater), else :class:`UsageError`.
+
+    ``nan`` and ``inf`` reach the commands through Click's float parsing; they are refused
+    here instead of failing later with an English message.
+    """
+    if value is None:
+        return None
+    if not math.isfinite(value):
+        msg = f"{option} : nombre fini attendu (reçu {value})"
+        raise UsageError(msg)
+    if above is not None and not value > above:
+        msg = f"{option} : nombre strictement supérieur à {_fr(above)} attendu (reçu {_fr(value)})"
+        raise UsageError(msg)
+    if minimum is not None and value < minimum:
+        msg = f"{option} : nombre supérieur ou égal à {_fr(minimum)} attendu (reçu {_fr(value)})"
+        raise UsageError(msg)
+    if maximum is not None and value > maximum:
+        msg = f"{option} : au plus {_fr(maximum)} (reçu {_fr(value)})"
+        raise UsageError(msg)
+    return value
+
+
+def check_seed(seed: int) -> int:
+    """A seed the solver accepts (0 to 2 147 483 647)."""
+    if not 0 <= seed <= MAX_SEED:
+        msg = f"--seed : entier entre 0 et {MAX_SEED:,} attendu (reçu {seed})".replace(",", " ")
+        raise UsageError(msg)
+    return seed
+
+
+def _fr(value: float) -> str:
+    text = f"{value:g}"
+    return text.replace(".", ",")
+
+
+# --------------------------------------------------------------------------- output folders
+
+
+def is_system_folder(folder: Path) -> bool:
+    """True for ``/`` and the operating system's own folders (and anything inside them)."""
+    resolved = Path(os.path.abspath(folder))
+    with contextlib.suppress(OSError):
+        resolved = resolved.resolve()
+    if resolved == Path(resolved.anchor):
+        return True
+    text = resolved.as_posix()
+    for system in SYSTEM_FOLDERS:
+        if text.lower() == system.lower() or text.lower().startswith(system.lower() + "/"):
+            return True
+    return False
+
+
+def prepare_out(out: Path, allow_system: bool = False) -> set[str]:
+    """Check an ``--out`` folder before any work; the names already in it.
+
+    Refused (exit 2): ``/`` and system folders unless ``allow_system``, an existing file,
+    a folder that cannot be created or written. The returned names let the command say
+    which files it overwrote.
+    """
+    if not allow_system and is_system_folder(out):
+        msg = (
+            f"--out : refus d'écrire dans {out} (racine ou dossier du système) ; choisissez "
+            "un dossier à vous, ou ajoutez --dossier-systeme si c'est vraiment voulu"
+        )
+        raise UsageError(msg)
+    if out.exists() and not out.is_dir():
+        msg = f"--out : {out} est un fichier, pas un dossier"
+        raise UsageError(msg)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"--out : dossier impossible à créer : {out} ({exc.strerror or exc})"
+        raise UsageError(msg) from exc
+    if not os.access(out, os.W_OK | os.X_OK):
+        msg = f"--out : pas le droit d'écrire dans le dossier {out}"
+        raise UsageError(msg)
+    return {p.name for p in out.iterdir()}
+
+
+def written_lines(paths: Iterable[Path], before: set[str]) -> list[str]:
+    """``Écrit : …`` lines, saying which files replaced an existing one."""
+    lines = []
+    for path in paths:
+        replaced = " (remplace le fichier existant)" if Path(path).name in before else ""
+        lines.append(f"Écrit : {path}{replaced}")
+    return lines
+
+
+def print_written(console: Console, paths: Iterable[Path], before: set[str]) -> None:
+    """Print :func:`written_lines` and a summary of the overwritten files."""
+    paths = list(paths)
+    for line in written_lines(paths, before):
+        console.print(escape(line), highlight=False)
+    replaced = [Path(p).name for p in paths if Path(p).name in before]
+    if replaced:
+        console.print(
+            f"[yellow]Attention :[/yellow] {len(replaced)} fichier(s) existant(s) remplacé(s) : "
+            + escape(", ".join(replaced)),
+            highlight=False,
+        )
+
+
+def reject_notice(n_rejets: int, command: str = "grappes check FICHIER --out DOSSIER") -> str:
+    """The line every command prints about rejected input rows (never silent)."""
+    if not n_rejets:
+        return "Aucune ligne rejetée à la lecture."
+    return (
+        f"{n_rejets} ligne(s) rejetée(s) à la lecture, absentes du résultat : détail ligne par "
+        f"ligne dans rejets.csv ({command})."
+    )

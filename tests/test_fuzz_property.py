@@ -1,0 +1,47 @@
+"""Issue 11: a quick run of the input fuzz harness (``bench/fuzz_inputs.py``) in the suite.
+
+About 200 seeded mutations of a slice of the sample (etalab, template, EJ, DUI) go through
+load -> check (summary + JSON) -> exports of the table and the rejects (CSV and XLSX); the
+slow ``propose`` stage is left to the full campaign (``python bench/fuzz_inputs.py``).
+Every input must be clean: loaded with exact accounting and no silent change, or refused
+with a French message.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+fuzz = pytest.importorskip("bench.fuzz_inputs")
+
+N_INPUTS = 200
+SEED = 11
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    try:
+        base = fuzz.build_base(n_rows=40)
+    except FileNotFoundError:
+        pytest.skip("échantillon non construit")
+    return fuzz.Baseline(base)
+
+
+def test_mutated_inputs_are_loaded_exactly_or_refused_clearly(baseline) -> None:
+    outcomes = [
+        fuzz.run_one(baseline, fuzz.mutate(baseline.base, SEED, i), with_propose=False)
+        for i in range(N_INPUTS)
+    ]
+    bad = [o for o in outcomes if o.outcome not in ("clean_loaded", "clean_refused")]
+    assert not bad, "\n".join(f"#{o.index} {o.kind} {o.mutations}: {o.detail}" for o in bad[:5])
+    kinds = {o.kind for o in outcomes}
+    assert kinds == set(fuzz.KINDS)  # every input kind was exercised
+    assert any(o.outcome == "clean_refused" for o in outcomes)
+    assert sum(o.outcome == "clean_loaded" for o in outcomes) > N_INPUTS // 2
+
+
+def test_the_same_seed_gives_the_same_inputs(baseline) -> None:
+    first = fuzz.mutate(baseline.base, SEED, 17)
+    again = fuzz.mutate(baseline.base, SEED, 17)
+    assert first.data == again.data and first.mutations == again.mutations
+    other = [fuzz.mutate(baseline.base, SEED + 1, i).data for i in range(5)]
+    assert other != [fuzz.mutate(baseline.base, SEED, i).data for i in range(5)]
