@@ -360,9 +360,8 @@ def run_one(
     the loaded table and the rejects."""
     import json
 
-    from matching.cli.support import json_default
-
     from matching.cli.check import rejets_frame
+    from matching.cli.support import json_default
     from matching.exports.dossier import csv_files, workbook_bytes
     from matching.exports.french_excel import csv_bytes, xlsx_bytes
     from matching.ingest import IngestError, load

@@ -21,7 +21,7 @@ from matching.cli.support import (
     print_written,
     reject_notice,
 )
-from matching.core.formatting import euros
+from matching.core.formatting import decimal_fr, euros
 from matching.core.model import CHAMPS, LoadResult
 from matching.exports.french_excel import write_csv
 from matching.scenarios.scenario import Scenario
@@ -106,25 +106,30 @@ def print_report(console: Console, scenario: Scenario) -> None:
               f"{scenario.scope.text()})",
         title_justify="left",
     )
-    for col, justify in (
-        ("Grappe", "left"),
-        ("Champ", "left"),
-        ("ESMS", "right"),
-        ("OG", "right"),
-        ("Départements", "left"),
-        ("Critères calculés", "right"),
-        ("Points grille", "right"),
-        ("Financement", "right"),
-        ("Porteur", "left"),
-        ("Dist. moy./max", "right"),
-        ("Valide", "left"),
-        ("Alertes", "left"),
-    ):
-        table.add_column(col, justify=justify)
+    # an 80-column terminal gets the decisive columns only; --out / --json carry everything
+    wide = console.width >= 140
+    columns = (
+        ("Grappe", "left", True),
+        ("Champ", "left", wide),
+        ("ESMS", "right", True),
+        ("OG", "right", True),
+        ("Départements", "left", wide),
+        ("Critères calculés", "right", wide),
+        ("Points grille", "right", True),
+        ("Financement", "right", True),
+        ("Porteur", "left", wide),
+        ("Dist. moy./max", "right", wide),
+        ("Valide", "left", True),
+        ("Alertes", "right", True),
+    )
+    shown = [c[2] for c in columns]
+    for col, justify, show in columns:
+        if show:
+            table.add_column(col, justify=justify, no_wrap=col != "Départements")
     frame = grappes_table(scenario)
     for row in frame.itertuples(index=False):
         n_warn = len(row.alertes.split(" | ")) if row.alertes else 0
-        table.add_row(
+        cells = (
             row.grappe,
             row.champ,
             str(row.nb_esms),
@@ -138,6 +143,7 @@ def print_report(console: Console, scenario: Scenario) -> None:
             "oui" if row.valide else "[red]non[/red]",
             str(n_warn) if n_warn else "",
         )
+        table.add_row(*(c for c, show in zip(cells, shown, strict=True) if show))
     console.print(table)
     console.print(
         "Détail de chaque grappe (raisons, alertes, membres) : --json ou --out.", style="dim"
@@ -152,7 +158,7 @@ def print_report(console: Console, scenario: Scenario) -> None:
         f"{placed_small} / {small} (borne supérieure {stats.get('upper_bound', '?')}) ; "
         f"critères calculés : {stats.get('points', 0)} ; points grille (grappes valides) : "
         f"{totals.points_grille} ; financement des grappes valides : "
-        f"{euros(totals.financement)} ; calcul : {stats.get('runtime_s', 0):.1f} s.",
+        f"{euros(totals.financement)} ; calcul : {decimal_fr(stats.get('runtime_s', 0))} s.",
         highlight=False,
     )
     for gid in totals.invalides:

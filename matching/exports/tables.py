@@ -89,7 +89,8 @@ GRAPPES_COLUMNS: tuple[Column, ...] = _cols(
     ("points_grille", "entier", "score sur la grille de priorisation : critères calculés, "
      "déclarés et impliqués par le financement"),
     ("points_max", "entier", "maximum de la grille (20 pour 2021)"),
-    ("detail_points", "texte", "points obtenus par critère de la grille"),
+    ("detail_points", "texte",
+     "points obtenus par critère (libellé de la grille : points), séparés par « | »"),
     ("porteur", "code", "FINESS EJ de l'OG porteur du projet"),
     ("porteur_nom", "texte", "raison sociale de l'OG porteur"),
     ("financement", "euros", "financement ESMS numérique de la grappe (hors SONS)"),
@@ -215,6 +216,9 @@ def og_names(etab: pd.DataFrame) -> dict[str, str]:
 
 def grappes_table(s: Scenario) -> pd.DataFrame:
     """``grappes.csv``: one row per grappe (``GRAPPES_COLUMNS``)."""
+    # criteria read by people: the grid's own wording, not the code
+    criterion_labels = {c.code: c.label for c in s.rules.grid.criteria}
+    criterion_labels.update({c.computed: c.label for c in s.rules.grid.criteria if c.computed})
     names = s.og_names()
     rows = []
     for g in s.grappes:
@@ -243,7 +247,9 @@ def grappes_table(s: Scenario) -> pd.DataFrame:
             "criteres_calcules": int(sum(g.points.values())),
             "points_grille": int(cost.score.total) if cost is not None else None,
             "points_max": int(cost.score.max) if cost is not None else None,
-            "detail_points": ", ".join(f"{k} {v}" for k, v in detail.items()),
+            "detail_points": " | ".join(
+                f"{criterion_labels.get(k, k).rstrip('. ')} : {v}" for k, v in detail.items()
+            ),
             "porteur": porteur,
             "porteur_nom": names.get(porteur, ""),
             "financement": float(cost.total) if cost is not None else None,
