@@ -97,12 +97,15 @@ class Counts:
     @property
     def definition(self) -> str:
         """The sentence shown under the headline figures."""
-        return (f"ESMS du champ : {self.champ:,} ESMS du champ étudié et du territoire qui "
-                f"peuvent entrer dans une grappe ; {self.places:,} sont placés, "
-                f"{self.sans_grappe:,} sont sans grappe (placés + sans grappe = ESMS du champ). "
-                f"{self.ecartes:,} autres ESMS du champ sont écartés avant le calcul (déjà "
-                "financés, éditeur non Ségur, sans coordonnées, sans OG, exclus) et ne "
-                "comptent dans aucun de ces nombres.").replace(",", " ")
+        def n(value: int) -> str:
+            return f"{value:,}".replace(",", " ")
+
+        return (f"ESMS du champ : les {n(self.champ)} ESMS du champ étudié et du territoire "
+                f"qui peuvent entrer dans une grappe ; {n(self.places)} sont placés, "
+                f"{n(self.sans_grappe)} sont sans grappe (placés + sans grappe = ESMS du "
+                f"champ). {n(self.ecartes)} autres ESMS du champ sont écartés avant le calcul "
+                "(déjà financés, éditeur non Ségur, sans coordonnées, sans OG, exclus) et ne "
+                "comptent dans aucun de ces nombres.")
 
 
 def field_mask(scenario: Any) -> pd.Series:
