@@ -322,7 +322,7 @@ def proposal_map(scenario: Any, report: Any, highlight: str | None, key: str,
     pmap = session_memo(f"map_{key}", (grouping_version(scenario), highlight), lambda: build_map(
         drawn, scenario.assignment, porteurs, champs, height=height, highlight=highlight,
         grappe_labels=labels))
-    left, right = st.columns([4, 1])
+    left, right = st.columns([3, 1])
     left.pydeck_chart(pmap.deck, height=height, key=key)
     right.markdown(pmap.legend, unsafe_allow_html=True)
 

@@ -44,12 +44,12 @@ class TableView:
                      column_order=list(self.frame.columns), key=key, **kwargs)
 
 
-def euros(label: str, help: str | None = None, width: str | int = "small") -> Any:
+def euros(label: str, help: str | None = None, width: str | int | None = None) -> Any:
     """Whole euros, French grouping: '700 000 €'."""
     return st.column_config.NumberColumn(label, help=help, format="euro", step=1, width=width)
 
 
-def integer(label: str, help: str | None = None, width: str | int = "small") -> Any:
+def integer(label: str, help: str | None = None, width: str | int | None = None) -> Any:
     return st.column_config.NumberColumn(label, help=help, format="localized", step=1,
                                          width=width)
 

@@ -38,6 +38,8 @@ PAGE_CSS = f"""
   content: "Déposez le fichier ici (au plus {MAX_UPLOAD_MB} Mo)"; font-size: 0.8rem;
   margin-right: 0.5rem; }}
 [data-testid="stElementToolbar"] {{ display: none; }}
+.grappes-legende {{ max-height: 520px; overflow-y: auto; }}
+.grappes-legende * {{ white-space: normal !important; }}
 [data-testid="stMetricValue"] > div {{ overflow: visible; text-overflow: clip; }}
 </style>
 """
