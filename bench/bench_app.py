@@ -72,12 +72,19 @@ def first_proposal_seconds() -> dict[str, float]:
                 "--disable-background-networking"])
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(url, timeout=60_000)
-            page.get_by_text("Grappes valides").first.wait_for(timeout=300_000)
+            page.get_by_text("Grappes valides", exact=True).first.wait_for(timeout=300_000)
             page.locator("[data-testid='stDataFrame']:visible").first.wait_for(timeout=60_000)
             out["première proposition affichée (tableau)"] = time.perf_counter() - start
             page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.wait_for(
                 timeout=60_000)
             out["carte affichée"] = time.perf_counter() - start
+            # warm server: a second visitor (proposal cached by the server)
+            again = time.perf_counter()
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url, timeout=60_000)
+            page.get_by_text("Grappes valides", exact=True).first.wait_for(timeout=300_000)
+            page.locator("[data-testid='stDataFrame']:visible").first.wait_for(timeout=60_000)
+            out["serveur chaud : proposition affichée (tableau)"] = time.perf_counter() - again
             browser.close()
     finally:
         proc.terminate()
@@ -197,8 +204,7 @@ def main() -> None:
     for row in list(rows):
         if "tableau" in row[0]:
             value = float(row[1].split()[0])
-            rows.append(("  rapport app / CLI (première proposition)", f"{value / cli:.2f}",
-                         "", ""))
+            rows.append((f"  rapport app / CLI ({row[0]})", f"{value / cli:.2f}", "", ""))
     for name, value in app_steps_seconds().items():
         ref = cli_xlsx - cli if "XLSX" in name else cli
         rows.append((name, f"{value:.2f} s (x{value / ref:.2f} CLI)", "", ""))
