@@ -160,3 +160,30 @@ def test_upload_limit_and_unusable_files():
     with pytest.raises(IngestError):
         ui_upload.read_upload(binary)
     assert ui_upload.files_key(io.BytesIO(b"a")) != ui_upload.files_key(io.BytesIO(b"b"))
+
+
+def test_partner_search_stays_in_the_field_and_offers_a_switch(at):
+    scenario = at.session_state["scenario"]
+    etab = scenario.etab
+    dom = etab[(etab["champ"] == "DOM") & ~etab["finess_et"].isin(list(scenario.out_of_scope))]
+    target = str(dom["finess_et"].iloc[0])
+    at.text_input(key="partner_query").input(target).run()
+    assert not at.exception
+    assert any("Aucun ESMS du champ étudié" in w.value for w in at.warning)
+    switch = at.button(key="switch_DOM")
+    switch.click().run()
+    assert not at.exception
+    assert at.session_state["champ"] == "DOM"
+
+
+def test_envelope_in_the_page(at):
+    scenario = at.session_state["scenario"]
+    total = scenario.current.totals["financement"]
+    at.number_input(key="env_amount").set_value(round(total / 2, -3))
+    next(b for b in at.button if "envelope_form" in (b.key or "")).click().run()
+    assert not at.exception
+    summary = next(s.value for s in at.success if "financée(s) sur" in s.value)
+    assert "€ engagés" in summary
+    funded = next(d.value for d in at.dataframe
+                  if {"fenetre", "financement"} <= set(d.value.columns))
+    assert 0 < funded["financement"].sum() <= round(total / 2, -3)
