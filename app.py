@@ -1,33 +1,55 @@
-"""grappes — the Streamlit app: data, proposal map and table, partner finder, what-if, exports.
+"""grappes — the Streamlit app: data, proposal map and table, partner finder, what-if, the ARS
+envelope, a comparison of the calls, exports.
 
-Run with ``streamlit run app.py``. The page only lays things out and calls the library
-(``matching.ingest``, ``matching.solver.propose``, ``matching.scenarios.whatif``,
-``matching.scenarios.partners``,
-``matching.ui.mapview``, ``matching.exports.dossier``); it opens on the bundled synthetic sample
-region with a proposal already computed. Expensive steps (reading files, solving) are
-cached across sessions in a store kept by ``st.cache_resource``.
+Run with ``streamlit run app.py``. This file only lays the page out; what it shows is computed
+in ``matching.ui`` (``upload``: reading files and templates; ``views``: French tables, counts
+and headline figures; ``envelope``: the ARS envelope; ``compare``: the calls side by side;
+``edits``: the what-if log kept in the page address; ``store``: caching; ``page``: French
+texts and styles) and in the library (``matching.solver.propose``, ``matching.scenarios``,
+``matching.exports``). It opens on the bundled synthetic sample region.
 """
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
+from matching.core.formatting import decimal_fr, euros, euros_short, km_text
 from matching.core.model import CHAMPS, LoadResult
+from matching.core.vocabulary import CHAMP_LABELS as CHAMP_NAMES
+from matching.core.vocabulary import MODE_LABELS
 from matching.exports.french_excel import csv_bytes
-from matching.ingest import DEFAULT_MAX_MO, IngestError, load
+from matching.ingest import IngestError
 from matching.ingest.check import summarise
+from matching.ui import edits as edit_log
+from matching.ui.page import DATA_SOURCES, FRENCH_SCRIPT, HOW_IT_WORKS, PAGE_CSS
+from matching.ui.store import cached, grouping_version, session_memo
+from matching.ui.upload import (
+    MAX_UPLOAD_MB,
+    dui_template,
+    establishment_template,
+    files_key,
+    read_upload,
+    rejects_frame,
+)
+from matching.ui.views import (
+    changes_view,
+    count_view,
+    counts,
+    esms_labels,
+    funding_view,
+    grappes_view,
+    headline,
+    members_view,
+    og_labels,
+    partners_view,
+    points_text,
+    unplaced_view,
+    with_names,
+)
 
-#: uploads above this size are refused with a French message (the national etalab
-#: establishments file is about 45 Mo). The same limit as the command line (``--max-mo``),
-#: in the same unit: 1 Mo = 10^6 octets. ``.streamlit/config.toml`` lets 300 MiB through.
-MAX_UPLOAD_MB = DEFAULT_MAX_MO
 #: CP-SAT budget of the first proposal (seconds): a quick answer first, more on demand
 DEFAULT_TIME_LIMIT = 2.0
 DEFAULT_CHAMP = "PA"
@@ -35,85 +57,12 @@ SAMPLE_LABEL = "Région exemple (synthétique, Centre-Val de Loire)"
 UPLOAD_LABEL = "Mes fichiers FINESS"
 ALL_CHAMPS = "tous les champs"
 CHAMP_LABELS: dict[str, str] = {
-    "PA": "PA — personnes âgées",
-    "PH": "PH — personnes handicapées",
-    "DOM": "DOM — aide et soin à domicile",
-    "PDS": "PDS — difficultés spécifiques",
-    "PDE": "PDE — protection de l'enfance",
-    "AHI": "AHI — accueil, hébergement, insertion",
-    "PJM": "PJM — protection juridique des majeurs",
+    **{c: f"{c} — {CHAMP_NAMES[c]}" for c in CHAMPS},
     ALL_CHAMPS: "Tous les champs (plus long)",
 }
 
 
-# --------------------------------------------------------------------------- logic (no UI)
-
-
-def check_size(name: str, size: int, limit_mb: int = MAX_UPLOAD_MB) -> None:
-    """Refuse a file above the stated limit, before reading it."""
-    if size > limit_mb * 1_000_000:
-        msg = (f"Fichier {name} trop volumineux : {size / 1_000_000:.0f} Mo, au plus "
-               f"{limit_mb} Mo. Découpez l'extrait par région ou utilisez la ligne de "
-               "commande (grappes propose).")
-        raise IngestError(msg)
-
-
-def read_upload(
-    etab_file: Any,
-    ej_file: Any = None,
-    dui_file: Any = None,
-    progress: Callable[[int, int], None] | None = None,
-    limit_mb: int = MAX_UPLOAD_MB,
-) -> LoadResult:
-    """Read uploaded files (Streamlit ``UploadedFile`` or any binary stream with ``name``).
-
-    Raises ``IngestError`` (French message) for a file too big or unusable; rows with
-    problems come back as ``LoadResult.rejets``.
-    """
-    for f in (etab_file, ej_file, dui_file):
-        if f is not None:
-            size = getattr(f, "size", None)
-            if size is None:
-                size = len(f.getvalue()) if hasattr(f, "getvalue") else 0
-            check_size(getattr(f, "name", "?"), int(size), limit_mb)
-            if hasattr(f, "seek"):
-                f.seek(0)
-    return load(etab_file, ej=ej_file, dui=dui_file, progress=progress,
-                max_bytes=limit_mb * 1_000_000)
-
-
-def files_key(*files: Any) -> str:
-    """A content hash of the uploaded files, to cache what was read from them."""
-    digest = hashlib.sha1()
-    for f in files:
-        if f is None:
-            digest.update(b"-")
-            continue
-        digest.update(str(getattr(f, "name", "")).encode())
-        digest.update(f.getvalue() if hasattr(f, "getvalue") else bytes(f))
-    return digest.hexdigest()
-
-
-def rejects_frame(result: LoadResult) -> pd.DataFrame:
-    """Rejected rows with their reason, for display and download."""
-    has_path = any(getattr(r, "path", "") for r in result.rejets)  # FINESS+ JSON path
-    frame = pd.DataFrame([r.as_dict() for r in result.rejets],
-                         columns=["line", *(["path"] if has_path else []), "field", "reason",
-                                  "value", "source"])
-    return frame.rename(columns={"line": "ligne", "path": "chemin_json",
-                                 "field": "champ_fautif", "reason": "raison",
-                                 "value": "valeur", "source": "fichier"})
-
-
-def territory_choices(result: LoadResult) -> tuple[list[str], dict[str, list[str]]]:
-    """Régions present (most ESMS first) and their départements."""
-    table = result.etablissements
-    esms = table[table["champ"].isin(list(CHAMPS))]
-    counts = esms["region"].astype("string").fillna("").value_counts()
-    regions = [str(r) for r in counts.index if str(r)]
-    deps = {r: sorted({str(d) for d in esms.loc[esms["region"] == r, "departement"]})
-            for r in regions}
-    return regions, deps
+# --------------------------------------------------------------------------- data
 
 
 def region_label(code: str) -> str:
@@ -124,6 +73,17 @@ def region_label(code: str) -> str:
     return f"{code} — {name}" if name else str(code)
 
 
+def territory_choices(result: LoadResult) -> tuple[list[str], dict[str, list[str]]]:
+    """Régions present (most ESMS first) and their départements."""
+    table = result.etablissements
+    esms = table[table["champ"].isin(list(CHAMPS))]
+    counts_ = esms["region"].astype("string").fillna("").value_counts()
+    regions = [str(r) for r in counts_.index if str(r)]
+    deps = {r: sorted({str(d) for d in esms.loc[esms["region"] == r, "departement"]})
+            for r in regions}
+    return regions, deps
+
+
 def champ_choices(result: LoadResult, rules_name: str) -> list[str]:
     """Fields present in the file and eligible under the rule set (programme order)."""
     from matching.programme.rules import load_rules
@@ -131,45 +91,6 @@ def champ_choices(result: LoadResult, rules_name: str) -> list[str]:
     eligible = load_rules(rules_name).grouping.eligible_champs
     present = set(result.etablissements["champ"].astype("string").fillna(""))
     return [c for c in CHAMPS if c in present and c in eligible]
-
-
-# --------------------------------------------------------------------------- caching
-
-
-@st.cache_resource(show_spinner=False)
-def _store() -> dict[str, Any]:
-    """Process-wide store (shared by sessions): results keyed by their inputs."""
-    return {"lock": threading.Lock(), "items": OrderedDict()}
-
-
-def cached(key: str, compute: Callable[[], Any], max_items: int = 12) -> Any:
-    """``compute()`` once per key (a small LRU), without Streamlit's element replay, so the
-    computation may update a progress bar created by the page."""
-    store = _store()
-    with store["lock"]:
-        if key in store["items"]:
-            store["items"].move_to_end(key)
-            return store["items"][key]
-    value = compute()
-    with store["lock"]:
-        store["items"][key] = value
-        while len(store["items"]) > max_items:
-            store["items"].popitem(last=False)
-    return value
-
-
-def session_memo(name: str, key: Any, compute: Callable[[], Any]) -> Any:
-    """Keep the last value of ``compute()`` per name in the session while ``key`` is unchanged
-    (the map and the partner list are rebuilt only when the grouping or the query changes)."""
-    memo = st.session_state.setdefault("_memo", {})
-    if name not in memo or memo[name][0] != key:
-        memo[name] = (key, compute())
-    return memo[name][1]
-
-
-def grouping_version(scenario: Any) -> tuple[int, int]:
-    """Changes whenever the scenario object or its edits change."""
-    return id(scenario), len(scenario.history)
 
 
 def sample_result() -> LoadResult:
@@ -191,23 +112,39 @@ def compute_report(data_key: str, result: LoadResult, rules_name: str, region: s
 
 
 def scenario_for(report_key: str, report: Any):
-    """The what-if scenario of the session for this report (rebuilt when the report changes)."""
+    """The what-if scenario of the session for this report, with the edits kept in the page
+    address replayed (a reload keeps them; see ``matching.ui.edits``)."""
     from matching.scenarios.scenario import Scenario
     from matching.scenarios.whatif import WhatIf
 
     state = st.session_state
     if state.get("scenario_key") != report_key:
-        state["scenario"] = WhatIf.from_report(report)
+        scenario = WhatIf.from_report(report)
+        tag = edit_log.proposal_tag(report_key)
+        log = edit_log.decode(st.query_params.get("modifs"), tag)
+        kept, dropped = edit_log.replay(scenario, log) if log else ([], [])
+        state["scenario"] = scenario
         state["scenario_key"] = report_key
+        state["edit_tag"] = tag
+        state["edit_log"] = kept
+        state["replay_dropped"] = dropped
         start = Scenario.from_report(report)
         state["scenario_meta"] = (start.scope, start.settings)
         state["undo"] = []
+        save_log(kept)
     return state["scenario"]
 
 
+def save_log(log: list[dict[str, Any]]) -> None:
+    """Keep the edit log in the page address (or drop it when there is none)."""
+    if log:
+        st.query_params["modifs"] = edit_log.encode(log, st.session_state["edit_tag"])
+    elif "modifs" in st.query_params:
+        del st.query_params["modifs"]
+
+
 def shown_scenario(whatif: Any):
-    """The typed ``Scenario`` of the grouping as displayed (edits included): what the
-    tables, totals and downloads read."""
+    """The typed ``Scenario`` of the grouping as displayed (edits included)."""
     from matching.scenarios.scenario import Scenario
 
     scope, settings = st.session_state.get("scenario_meta", (None, None))
@@ -215,30 +152,28 @@ def shown_scenario(whatif: Any):
                         lambda: Scenario.from_whatif(whatif, scope, settings))
 
 
-# --------------------------------------------------------------------------- formatting
-
-
-def euros(value: float, signed: bool = False) -> str:
-    """'12 450 000 €' (French thousands separator); '+30 000 €' when ``signed``."""
-    text = f"{value:+,.0f} €" if signed else f"{value:,.0f} €"
-    return text.replace(",", " ")
-
-
-def og_label(etab: pd.DataFrame) -> dict[str, str]:
-    """FINESS EJ -> 'name (EJ)'."""
-    frame = etab[["finess_ej", "raison_sociale_ej"]].astype("string").fillna("")
-    frame = frame[frame["finess_ej"] != ""].drop_duplicates("finess_ej")
-    return {ej: f"{name or 'OG'} ({ej})" for ej, name in zip(frame["finess_ej"],
-                                                            frame["raison_sociale_ej"],
-                                                            strict=True)}
+def apply_edit(scenario: Any, edit: dict[str, Any], where: Any) -> bool:
+    """Apply one what-if edit, log it (address), keep an undo copy; False with a French
+    message when the edit is refused."""
+    state = st.session_state
+    before = scenario.copy()
+    try:
+        edit_log.apply(scenario, edit)
+    except ValueError as exc:
+        where.error(with_names(str(exc), og_labels(scenario.etab)))
+        return False
+    state["undo"].append((before, list(state["edit_log"])))
+    state["edit_log"] = [*state["edit_log"], edit]
+    save_log(state["edit_log"])
+    return True
 
 
 # --------------------------------------------------------------------------- page parts
 
 
 def sidebar() -> dict[str, Any]:
-    """Data source, territory, field, rule set; returns the choices."""
-    from matching.programme.rules import DEFAULT_RULES, available_rules
+    """Data source, call; returns the choices."""
+    from matching.programme.rules import DEFAULT_RULES, available_rules, load_rules
 
     sb = st.sidebar
     sb.header("1. Données")
@@ -248,20 +183,38 @@ def sidebar() -> dict[str, Any]:
     if source == UPLOAD_LABEL:
         help_size = f"Au plus {MAX_UPLOAD_MB} Mo par fichier."
         etab_file = sb.file_uploader(
-            "Établissements : flux FINESS+ (finess-structures-…json.gz), extrait FINESS "
-            "etalab (cs1100507 / cs1100502) ou modèle CSV",
-            type=["gz", "json", "csv", "txt"], key="etab_file", help=help_size)
+            "Établissements : FINESS+ (finess-structures-….json.gz), extrait FINESS "
+            "cs1100507 ou modèle CSV", type=["gz", "json", "csv", "txt"], key="etab_file",
+            help=help_size)
         ej_file = sb.file_uploader("Entités juridiques (cs1100501), facultatif",
                                    type=["csv", "txt"], key="ej_file", help=help_size)
-        dui_file = sb.file_uploader("Fichier DUI (finess_et;dui_editeur;…), facultatif",
+        dui_file = sb.file_uploader("Fichier DUI (éditeurs et statuts), facultatif",
                                     type=["csv", "txt"], key="dui_file", help=help_size)
+        sb.caption(f"Fichiers CSV, TXT, JSON ou JSON.GZ, au plus {MAX_UPLOAD_MB} Mo chacun.")
         choice["files"] = (etab_file, ej_file, dui_file)
     rules = available_rules()
     sb.header("2. Appel à projets")
-    choice["rules"] = sb.selectbox("Appel à projets (jeu de règles)", rules,
-                                   index=rules.index(DEFAULT_RULES) if DEFAULT_RULES in rules
-                                   else 0, key="rules")
+    choice["rules"] = sb.selectbox(
+        "Appel à projets (jeu de règles)", rules,
+        index=rules.index(DEFAULT_RULES) if DEFAULT_RULES in rules else 0, key="rules",
+        format_func=lambda n: load_rules(n).title or n)
     return choice
+
+
+def first_screen(expanded: bool) -> None:
+    """What a grappe is, where the files come from, the templates."""
+    with st.expander("Comment ça marche ? Grappe, porteur, points, fichiers à fournir",
+                     expanded=expanded):
+        left, right = st.columns([3, 2])
+        left.markdown(HOW_IT_WORKS)
+        with right:
+            st.markdown(DATA_SOURCES)
+            st.download_button("Modèle : liste des établissements (CSV)",
+                               establishment_template(), file_name="modele_etablissements.csv",
+                               mime="text/csv", key="dl_template_etab")
+            st.download_button("Modèle : fichier DUI (CSV)", dui_template(),
+                               file_name="modele_dui.csv", mime="text/csv",
+                               key="dl_template_dui")
 
 
 def load_data(choice: dict[str, Any]) -> tuple[str, LoadResult] | None:
@@ -292,13 +245,16 @@ def load_data(choice: dict[str, Any]) -> tuple[str, LoadResult] | None:
     return key, result
 
 
-def check_panel(result: LoadResult, expanded: bool) -> None:
-    """The ``check`` summary: counts, rejected rows with reasons (downloadable), warnings."""
+def check_panel(result: LoadResult) -> None:
+    """The file check, folded under one line so the proposal stays on the first screen."""
     summary = summarise(result)
     rejects = rejects_frame(result)
     title = (f"Contrôle du fichier : {summary['lignes_chargees']} établissements chargés, "
              f"{summary['esms']} ESMS, {summary['og']} OG, {len(rejects)} ligne(s) rejetée(s)")
-    with st.expander(title, expanded=expanded):
+    if len(rejects):
+        st.warning(f"{len(rejects)} ligne(s) du fichier rejetée(s) : détail et téléchargement "
+                   "dans « Contrôle du fichier » ci-dessous.")
+    with st.expander(title, expanded=False):
         cols = st.columns(5)
         cols[0].metric("Établissements", summary["lignes_chargees"])
         cols[1].metric("ESMS du programme", summary["esms"])
@@ -306,12 +262,11 @@ def check_panel(result: LoadResult, expanded: bool) -> None:
         cols[3].metric("ESMS autonomes", summary["autonomes"])
         cols[4].metric("Lignes rejetées", len(rejects))
         left, right = st.columns(2)
-        left.dataframe(pd.DataFrame({"champ": list(summary["by_field"]),
-                                     "établissements": list(summary["by_field"].values())}),
-                       hide_index=True)
-        right.dataframe(pd.DataFrame({"département": list(summary["by_departement"]),
-                                      "ESMS": list(summary["by_departement"].values())}),
-                        hide_index=True)
+        with left:
+            count_view(summary["by_field"], "champ", "établissements",
+                       CHAMP_NAMES).show("by_field_table")
+        with right:
+            count_view(summary["by_departement"], "département", "ESMS").show("by_dep_table")
         for w in summary["warnings"]:
             st.warning(w)
         if len(rejects):
@@ -338,168 +293,134 @@ def territory_and_field(result: LoadResult, rules_name: str) -> dict[str, Any]:
         st.error("Aucun champ éligible à cet appel dans le fichier.")
         st.stop()
     options = [*champs, ALL_CHAMPS]
-    default = options.index(DEFAULT_CHAMP) if DEFAULT_CHAMP in options else 0
-    champ = sb.selectbox("Champ", options, index=default, key="champ",
+    if st.session_state.get("champ") not in options:
+        st.session_state["champ"] = DEFAULT_CHAMP if DEFAULT_CHAMP in options else options[0]
+    champ = sb.selectbox("Champ", options, key="champ",
                          format_func=lambda c: CHAMP_LABELS.get(c, c))
     with sb.expander("Réglages du solveur"):
         seed = int(st.number_input("Graine", min_value=0, value=0, step=1, key="seed"))
         time_limit = float(st.number_input("Temps de sélection exacte (s)", min_value=0.5,
                                            max_value=120.0, value=DEFAULT_TIME_LIMIT,
-                                           step=0.5, key="time_limit"))
+                                           step=0.5, key="time_limit", format="%.1f"))
     return {"region": region, "departements": tuple(chosen),
             "champ": None if champ == ALL_CHAMPS else champ, "seed": seed,
-            "time_limit": time_limit}
+            "time_limit": time_limit, "champs": champs}
+
+
+def proposal_map(scenario: Any, report: Any, highlight: str | None, key: str,
+                 height: int = 520) -> None:
+    """The map (offline, swatch legend) with the picked grappe outlined and zoomed to."""
+    from matching.ui.mapview import build_map
+
+    evaluation = scenario.current
+    porteurs = {gid: c.porteur for gid, c in evaluation.costs.items()}
+    names = og_labels(scenario.etab)
+    labels = {gid: names.get(p, p) for gid, p in porteurs.items()}
+    champs = [report.champ] if report.champ else None
+    drawn = scenario.etab[~scenario.etab["finess_et"].isin(
+        list(scenario.out_of_scope)).to_numpy()]
+    pmap = session_memo(f"map_{key}", (grouping_version(scenario), highlight), lambda: build_map(
+        drawn, scenario.assignment, porteurs, champs, height=height, highlight=highlight,
+        grappe_labels=labels))
+    left, right = st.columns([3, 1])
+    left.pydeck_chart(pmap.deck, height=height, key=key)
+    right.markdown(pmap.legend, unsafe_allow_html=True)
 
 
 def proposal_tab(scenario: Any, report: Any) -> None:
-    from matching.exports.tables import grappes_table
-    from matching.ui.mapview import LEGEND_MARKDOWN, build_deck
-
     data = shown_scenario(scenario)
     evaluation = scenario.current
     totals = evaluation.totals
-    stats = report.stats
-    cols = st.columns(5)
-    cols[0].metric("Grappes", int(totals["grappes"]), delta=_delta(totals, "grappes"))
-    cols[1].metric("Grappes valides", int(totals["valides"]), delta=_delta(totals, "valides"))
-    cols[2].metric("ESMS placés", f"{int(totals['esms_places'])} / {stats['esms_groupable']}",
-                   delta=_delta(totals, "esms_places"))
-    cols[3].metric("Points grille (grappes valides)", int(totals["points_grille"]),
-                   delta=_delta(totals, "points_grille"))
-    cols[4].metric("Financement (grappes valides)", euros(totals["financement"]),
-                   delta=euros(totals["delta_financement"], signed=True)
-                   if totals.get("delta_financement") else None)
+    n = counts(scenario)
+    for column, m in zip(st.columns(5), headline(totals, n), strict=True):
+        column.metric(m.label, m.value, delta=m.delta, help=m.help)
+    st.caption(n.definition)
     if totals.get("financement_invalides"):
         st.warning(f"Grappes invalides, hors total : "
                    f"{euros(totals['financement_invalides'])} (détail dans le tableau).")
     if scenario.history:
         st.info(f"Proposition modifiée ({len(scenario.history)} modification(s), onglet "
-                "« Et si… »).")
-    porteurs = {gid: c.porteur for gid, c in evaluation.costs.items()}
-    champs = [report.champ] if report.champ else None
-    deck = session_memo("deck", grouping_version(scenario), lambda: build_deck(
-        scenario.etab[~scenario.etab["finess_et"].isin(list(scenario.out_of_scope)).to_numpy()],
-        scenario.assignment, porteurs, champs, height=560))
-    st.pydeck_chart(deck, height=560, key="carte")
-    st.caption(LEGEND_MARKDOWN)
+                "« Et si… ») ; les modifications sont gardées dans l'adresse de la page.")
+    for text in st.session_state.get("replay_dropped", []):
+        st.warning(text)
+    ids = [g.id for g in data.grappes]
+    gid = st.session_state.get("detail_grappe") if st.session_state.get(
+        "detail_grappe") in ids else None
+    proposal_map(scenario, report, gid, "carte")
 
     st.subheader("Grappes")
-    table = grappes_table(data)
-    shown = table[["grappe", "champ", "nb_esms", "nb_og", "departements", "valide",
-                   "criteres_calcules", "points_grille", "financement", "porteur_nom",
-                   "editeur", "detail_points", "alertes", "regles_enfreintes"]].rename(columns={
-        "nb_esms": "ESMS", "nb_og": "OG", "departements": "départements",
-        "criteres_calcules": "critères calculés", "points_grille": "points grille",
-        "detail_points": "détail des points", "financement": "financement (€)",
-        "porteur_nom": "porteur", "editeur": "éditeur DUI", "alertes": "avertissements",
-        "regles_enfreintes": "règles enfreintes"})
-    st.dataframe(shown, hide_index=True, key="grappes_table")
-    if len(table):
-        grappe_detail(data, scenario)
+    grappes_view(data).show("grappes_table")
+    if ids:
+        grappe_detail(data, scenario, ids)
     st.subheader("ESMS sans grappe")
-    unplaced_view(data, scenario)
+    unplaced_section(data, scenario, report)
 
 
-def _delta(totals: dict[str, float], key: str) -> int | None:
-    value = totals.get(f"delta_{key}")
-    return int(value) if value else None
+def grappe_detail(data: Any, scenario: Any, ids: list[str]) -> None:
+    from matching.exports.tables import TYPE_LABELS
 
-
-def grappe_detail(data: Any, scenario: Any) -> None:
-    from matching.exports.tables import TYPE_LABELS, financements_table
-
-    ids = [g.id for g in data.grappes]
-    gid = st.selectbox("Détail d'une grappe", ids, key="detail_grappe")
+    gid = st.selectbox("Détail d'une grappe (entourée et centrée sur la carte)", ids,
+                       key="detail_grappe")
     grappe = next(g for g in data.grappes if g.id == gid)
     cost = scenario.cost_detail(gid)
-    rows = scenario.rows_of(grappe.esms)
-    names = og_label(scenario.etab)
+    names = og_labels(scenario.etab)
+    st.markdown(f"**Porteur** : {names.get(cost.porteur, cost.porteur)} · "
+                f"**type de projet** : {TYPE_LABELS.get(cost.project_type, '')} · "
+                f"**éditeur** : {cost.vendor or 'à choisir'}")
     left, right = st.columns([3, 2])
     with left:
-        st.markdown(f"**Porteur** : {names.get(cost.porteur, cost.porteur)} · "
-                    f"**type de projet** : {TYPE_LABELS.get(cost.project_type, '')} · "
-                    f"**éditeur** : {cost.vendor or 'à choisir'}")
-        members = pd.DataFrame({
-            "FINESS ET": rows["finess_et"], "établissement": rows["raison_sociale"],
-            "catégorie": rows["categorie_libelle"], "OG": rows["finess_ej"].map(names),
-            "typologie OG": rows["og_typologie"], "statut": rows["statut_agrege"],
-            "DUI": rows["dui_statut"].astype("string") + " " + rows["dui_editeur"].astype(
-                "string"), "commune": rows["commune_nom"],
-            "type de projet": rows["finess_et"].astype("string").map(
-                {e: TYPE_LABELS.get(t, t) for e, t in cost.esms_types.items()}).fillna(""),
-        })
-        st.dataframe(members, hide_index=True, key="members_table")
+        members_view(scenario, gid).show("members_table")
     with right:
-        lines = financements_table(data)
-        lines = lines[lines["grappe"] == gid][["ligne", "quantite", "montant_unitaire",
-                                               "montant", "levier"]]
         st.markdown(f"**Plan de financement** — total {euros(cost.total)}")
-        st.dataframe(lines, hide_index=True, key="funding_table")
+        funding_view(data, gid).show("funding_table")
         st.markdown("**Échéancier** : " + " ; ".join(
-            f"{i.share:.0%} {euros(i.amount)} ({i.label})" for i in cost.schedule))
-        st.markdown(f"**Points grille** : {cost.score.total} / {cost.score.max} · "
-                    f"**critères calculés** : {sum(grappe.points.values())}")
-    violations = data.violations.get(gid, [])
-    for v in violations:
+            f"{decimal_fr(i.share * 100, 0)} % {euros(i.amount)} ({i.label})"
+            for i in cost.schedule))
+        st.markdown(f"**Points grille** : {cost.score.total} / {cost.score.max} — "
+                    + (points_text(cost.score.computed, cost.score.declared) or "aucun"))
+    for v in data.violations.get(gid, []):
         st.error(v.message)
     with st.expander("Éligibilité, avertissements et pourquoi ces membres", expanded=False):
-        for text in [*cost.eligibility, *grappe.warnings]:
-            st.markdown(f"- {text}")
-        for text in grappe.reasons:
-            st.markdown(f"- {text}")
+        for text in [*cost.eligibility, *grappe.warnings, *grappe.reasons]:
+            st.markdown(f"- {with_names(text, names)}")
 
 
-def unplaced_view(data: Any, scenario: Any) -> None:
-    etab = data.etablissements
-    un = data.unplaced if data.unplaced is not None else pd.DataFrame(columns=["finess_et"])
-    champs = [scenario.champ] if scenario.champ else list(
-        scenario.rules.grouping.eligible_champs)
-    champ_of = dict(zip(etab["finess_et"], etab["champ"], strict=True))
-    keep = un["finess_et"].map(champ_of).isin(champs) & ~un["finess_et"].isin(
-        list(scenario.out_of_scope))
-    un = un[keep.to_numpy()]
-    names = dict(zip(etab["finess_et"], etab["raison_sociale"], strict=True))
-    view = pd.DataFrame({
-        "FINESS ET": un["finess_et"],
-        "établissement": un["finess_et"].map(names),
-        "raison": un["reason"] if "reason" in un.columns else "",
-        "quasi-grappe": un["near_miss"] if "near_miss" in un.columns else "",
-    })
-    st.caption(f"{len(view)} ESMS du champ sans grappe, avec la raison et la grappe la plus "
-               "proche qu'ils auraient presque pu rejoindre.")
-    st.dataframe(view, hide_index=True, key="unplaced_table")
-
-
-def partners_tab(scenario: Any) -> None:
-    from matching.scenarios.partners import find_partners, search_esms
-
-    st.markdown("Cherchez un ESMS (nom, FINESS ou commune) pour voir les grappes et OG qu'il "
-                "pourrait rejoindre, et ce que cela changerait.")
-    query = st.text_input("ESMS recherché", key="partner_query",
-                          placeholder="ex. EHPAD Tours, 370012345, Vierzon")
-    if not query:
+def unplaced_section(data: Any, scenario: Any, report: Any) -> None:
+    """The ESMS of the field without a grappe; picking a row opens its partner finder here."""
+    view = unplaced_view(data, scenario)
+    st.caption(f"{len(view.frame)} ESMS du champ sans grappe (même définition que « ESMS "
+               "placés » ci-dessus), avec la raison et la grappe la plus proche. Cliquez une "
+               "ligne (case à gauche) pour chercher ses partenaires.")
+    if view.frame.empty:
+        st.caption("Aucune ligne.")
         return
-    found = search_esms(scenario.etab, query, scenario.assignment)
-    if found.empty:
-        st.warning("Aucun ESMS ne correspond.")
-        return
-    labels = {r.finess_et: f"{r.raison_sociale} — {r.commune_nom} ({r.finess_et})"
-              + (" · autonome" if r.autonome else "") + (f" · {r.grappe}" if r.grappe else "")
-              for r in found.itertuples()}
-    et = st.selectbox("ESMS", list(labels), format_func=labels.get, key="partner_esms")
-    top = st.slider("Nombre de propositions", 3, 15, 5, key="partner_top")
+    event = st.dataframe(view.frame, hide_index=True, column_config=view.config,
+                         column_order=[c for c in view.frame.columns if c != "finess_et"],
+                         key="unplaced_table", on_select="rerun",
+                         selection_mode="single-row")
+    rows = event.selection.rows if event is not None else []
+    if rows:
+        et = str(view.frame["finess_et"].iloc[rows[0]])
+        st.markdown("#### Partenaires possibles")
+        partner_panel(scenario, report, et, "unplaced")
+
+
+def partner_panel(scenario: Any, report: Any, et: str, prefix: str, top: int = 5) -> None:
+    """One ESMS's ranked options, its candidates on the map, and "add it to this grappe"."""
+    from matching.scenarios.partners import find_partners
+
     try:
         with st.spinner("Évaluation des partenaires…"):
-            result = session_memo("partners", (grouping_version(scenario), et, top),
+            result = session_memo(f"partners_{prefix}", (grouping_version(scenario), et, top),
                                   lambda: find_partners(scenario, et, top=top))
     except ValueError as exc:
         st.error(str(exc))
         return
     info = result.esms
+    names = og_labels(scenario.etab)
     st.markdown(f"**{info['raison_sociale']}** ({info['finess_et']}), {info['categorie']}, "
-                f"{info['commune']} — OG {info['raison_sociale_ej'] or info['finess_ej']}"
-                + (" — ESMS autonome" if info["autonome"] else "")
-                + f" — DUI : {info['dui_statut']} {info['dui_editeur']}")
+                f"{info['commune']} — OG {names.get(info['finess_ej'], info['finess_ej'])}"
+                + (" — ESMS autonome" if info["autonome"] else ""))
     if result.grappe_actuelle:
         d = result.depart or {}
         st.info(f"Actuellement dans la grappe {result.grappe_actuelle}. La quitter : "
@@ -508,19 +429,66 @@ def partners_tab(scenario: Any) -> None:
                 f"{euros(d.get('financement_apres', 0))}.")
     frame = result.frame()
     if frame.empty:
-        st.warning("Aucune grappe ni OG du même champ à proximité.")
+        st.warning("Aucune grappe ni OG du même champ à moins de 100 km.")
         return
-    shown = {
-        "rang": "rang", "libelle": "cible", "distance_km": "distance au centre (km)",
-        "champ": "champ",
-        "editeur": "éditeur DUI",
-        "statut": "statuts des OG", "valide_avant": "valide avant",
-        "valide_apres": "valide après", "regles_enfreintes": "règles enfreintes après",
-        "n_esms_apres": "ESMS après", "points_avant": "points grille avant",
-        "points_apres": "points grille après", "financement_avant": "financement avant (€)",
-        "financement_apres": "financement après (€)"}
-    st.dataframe(frame[list(shown)].rename(columns=shown), hide_index=True,
-                 key="partners_table")
+    partners_view(frame).show(f"partners_table_{prefix}")
+    options = {f"{r.type}|{r.cible}": f"{r.rang}. {r.libelle} — "
+               f"{'valide' if r.valide_apres else 'invalide'} après, "
+               f"{euros(r.financement_apres)}, {km_text(r.distance_km)}"
+               for r in frame.itertuples()}
+    pick = st.selectbox("Cible", list(options), format_func=options.get,
+                        key=f"partner_pick_{prefix}")
+    kind, target = pick.split("|", 1)
+    if kind == "grappe":
+        proposal_map(scenario, report, target, f"carte_{prefix}", height=380)
+    og = info["finess_ej"]
+    if st.button("L'ajouter à cette grappe" if kind == "grappe" else
+                 "Former une nouvelle grappe avec cet OG", key=f"partner_add_{prefix}",
+                 type="primary"):
+        where = st.container()
+        if kind == "grappe":
+            ok = apply_edit(scenario, {"op": "move", "og": og, "to": target}, where)
+        else:
+            ok = apply_edit(scenario, {"op": "move", "og": og, "to": "nouvelle"}, where)
+            if ok:
+                new = scenario.assignment.get(et, "")
+                ok = apply_edit(scenario, {"op": "move", "og": target, "to": new}, where)
+        if ok:
+            st.session_state["last_move"] = (f"{info['raison_sociale']} ajouté : "
+                                             f"{scenario.history[-1]}")
+            st.rerun()
+
+
+def partners_tab(scenario: Any, report: Any, params: dict[str, Any]) -> None:
+    from matching.scenarios.partners import search_esms
+
+    champs = [scenario.champ] if scenario.champ else list(
+        scenario.rules.grouping.eligible_champs)
+    st.markdown("Cherchez un ESMS du champ étudié (nom, FINESS ou commune) pour voir les "
+                "grappes et OG qu'il pourrait rejoindre, et ce que cela changerait.")
+    query = st.text_input("ESMS recherché", key="partner_query",
+                          placeholder="ex. EHPAD Tours, 370012345, Vierzon")
+    if not query:
+        return
+    found_all = search_esms(scenario.etab, query, scenario.assignment, limit=50)
+    found = found_all[found_all["champ"].isin(champs)].head(20)
+    other = found_all[~found_all["champ"].isin(champs)]
+    if len(other):
+        fields = sorted(set(other["champ"]) & set(params["champs"]))
+        st.caption(f"{len(other)} ESMS d'un autre champ correspondent aussi "
+                   f"({', '.join(sorted(set(other['champ'])))}).")
+        for c in fields:
+            st.button(f"Passer au champ {CHAMP_LABELS.get(c, c)}", key=f"switch_{c}",
+                      on_click=lambda c=c: st.session_state.update(champ=c))
+    if found.empty:
+        st.warning("Aucun ESMS du champ étudié ne correspond.")
+        return
+    labels = {r.finess_et: f"{r.raison_sociale} — {r.commune_nom} ({r.finess_et})"
+              + (" · autonome" if r.autonome else "") + (f" · {r.grappe}" if r.grappe else "")
+              for r in found.itertuples()}
+    et = st.selectbox("ESMS", list(labels), format_func=labels.get, key="partner_esms")
+    top = st.slider("Nombre de propositions", 3, 15, 5, key="partner_top")
+    partner_panel(scenario, report, et, "search", top=top)
 
 
 def scope_ogs(scenario: Any) -> list[str]:
@@ -537,23 +505,18 @@ def scope_ogs(scenario: Any) -> list[str]:
 
 def whatif_tab(scenario: Any) -> None:
     state = st.session_state
-    etab = scenario.etab
-    names = og_label(etab)
+    names = og_labels(scenario.etab)
     placed_ogs = sorted({scenario.og_of(e) for e in scenario.assignment} - {""})
     field_ogs = scope_ogs(scenario)
     grappes = scenario.grappe_ids
     st.markdown("Chaque modification est revalidée et rechiffrée tout de suite ; le solveur "
-                "peut ensuite chercher à nouveau en respectant les verrous.")
+                "peut ensuite chercher à nouveau en respectant les verrous. Les modifications "
+                "sont gardées dans l'adresse de la page : un rechargement ou un lien copié les "
+                "conserve.")
     results = st.container()
 
-    def apply(action: Callable[[], Any]) -> None:
-        before = scenario.copy()
-        try:
-            action()
-        except ValueError as exc:
-            results.error(str(exc))
-            return
-        state["undo"].append(before)
+    def edit(entry: dict[str, Any]) -> None:
+        apply_edit(scenario, entry, results)
 
     c1, c2 = st.columns(2)
     with c1.form("lock_form"):
@@ -561,14 +524,16 @@ def whatif_tab(scenario: Any) -> None:
         ogs = st.multiselect("OG", field_ogs, format_func=names.get, key="lock_ogs",
                              placeholder="choisir au moins deux OG")
         if st.form_submit_button("Verrouiller"):
-            apply(lambda: scenario.lock_together(ogs))
+            edit({"op": "lock", "ogs": list(ogs)})
     with c2.form("apart_form"):
         st.markdown("**Séparer deux OG**")
+        # options keep their order and the widgets their key: the choice stays put
         a = st.selectbox("OG A", placed_ogs, format_func=names.get, key="apart_a")
-        b = st.selectbox("OG B", placed_ogs, format_func=names.get, key="apart_b",
-                         index=min(1, max(len(placed_ogs) - 1, 0)))
+        if state.get("apart_b") not in placed_ogs:
+            state["apart_b"] = placed_ogs[min(1, len(placed_ogs) - 1)] if placed_ogs else None
+        b = st.selectbox("OG B", placed_ogs, format_func=names.get, key="apart_b")
         if st.form_submit_button("Séparer"):
-            apply(lambda: scenario.keep_apart(a, b))
+            edit({"op": "apart", "a": a, "b": b})
     c3, c4 = st.columns(2)
     with c3.form("move_form"):
         st.markdown("**Déplacer un OG**")
@@ -577,15 +542,14 @@ def whatif_tab(scenario: Any) -> None:
         to = st.selectbox("Vers", targets, key="move_to", format_func=lambda t: {
             "nouvelle": "une nouvelle grappe", "": "hors de toute grappe"}.get(t, t))
         if st.form_submit_button("Déplacer"):
-            apply(lambda: scenario.move_og(og, to, champ=scenario.champ))
+            edit({"op": "move", "og": og, "to": to})
     with c4.form("exclude_form"):
         st.markdown("**Exclure un ESMS**")
         placed = sorted(scenario.assignment)
-        labels = dict(zip(etab["finess_et"], etab["raison_sociale"], strict=True))
-        et = st.selectbox("ESMS", placed, key="exclude_et",
-                          format_func=lambda e: f"{labels.get(e, '')} ({e})")
+        labels = esms_labels(scenario.etab)
+        et = st.selectbox("ESMS", placed, key="exclude_et", format_func=labels.get)
         if st.form_submit_button("Exclure"):
-            apply(lambda: scenario.exclude_esms(et))
+            edit({"op": "exclude", "et": et})
     c5, c6 = st.columns(2)
     with c5:
         st.markdown("**Changer le porteur**")
@@ -596,7 +560,7 @@ def whatif_tab(scenario: Any) -> None:
             new = st.selectbox("Porteur", members, format_func=names.get, key="porteur_og",
                                index=members.index(current) if current in members else 0)
             if st.button("Changer le porteur", key="porteur_btn"):
-                apply(lambda: scenario.set_porteur(gid, new))
+                edit({"op": "porteur", "g": gid, "og": new})
     with c6:
         st.markdown("**Critères déclarés de la grille**")
         gid2 = st.selectbox("Grappe ", grappes, key="declare_grappe")
@@ -607,26 +571,29 @@ def whatif_tab(scenario: Any) -> None:
                                           value=bool(ticked.get(c.code)),
                                           key=f"decl_{gid2}_{c.code}") for c in declarable}
             if st.form_submit_button("Enregistrer les critères") and gid2:
-                apply(lambda: scenario.declare(gid2, values))
+                edit({"op": "declare", "g": gid2, "c": values})
 
     b1, b2, b3 = st.columns(3)
     if b1.button("Annuler la dernière modification", disabled=not state["undo"],
                  key="undo_btn"):
-        state["scenario"] = state["undo"].pop()
+        state["scenario"], state["edit_log"] = state["undo"].pop()
+        save_log(state["edit_log"])
         st.rerun()
     if b2.button("Revenir à la proposition", disabled=not scenario.history, key="reset_btn"):
         state["scenario_key"] = None
+        st.query_params.pop("modifs", None)
         st.rerun()
     if b3.button("Relancer le solveur avec les verrous", key="rerun_btn"):
         with st.spinner("Nouvelle recherche sous contraintes…"):
-            apply(lambda: scenario.rerun(
-                seed=int(state.get("seed", 0)),
-                time_limit=float(state.get("time_limit", DEFAULT_TIME_LIMIT))))
+            edit({"op": "rerun", "seed": int(state.get("seed", 0)),
+                  "t": float(state.get("time_limit", DEFAULT_TIME_LIMIT))})
 
     evaluation = scenario.current
     if evaluation is None:
         return
     with results:
+        if state.get("last_move"):
+            st.success(with_names(state.pop("last_move"), names))
         if not scenario.history:
             st.caption("Aucune modification pour l'instant.")
             return
@@ -639,16 +606,95 @@ def whatif_tab(scenario: Any) -> None:
             "financement des grappes valides "
             f"{euros(totals['financement'])} "
             f"({euros(totals.get('delta_financement', 0.0), signed=True)}) — "
-            f"revalidé et rechiffré en {evaluation.elapsed_s:.2f} s.")
+            f"revalidé et rechiffré en {decimal_fr(evaluation.elapsed_s, 2)} s.")
         for text in scenario.history:
-            st.markdown(f"- {text}")
+            st.markdown(f"- {with_names(text, names)}")
         for issue in evaluation.lock_issues:
-            st.warning(issue)
+            st.warning(with_names(issue, names))
         for gid, message in evaluation.new_violations:
             st.error(f"{gid} : {message}")
         changed = evaluation.grappes[evaluation.grappes["modifiee"]]
-        if len(changed):
-            st.dataframe(changed, hide_index=True, key="whatif_table")
+        changes_view(changed, names).show("whatif_table")
+
+
+def envelope_tab(scenario: Any, rules_name: str) -> None:
+    from matching.programme.rules import load_rules
+    from matching.ui.envelope import DEFAULT_WINDOWS, EnvelopeRequest, run_envelope
+
+    data = shown_scenario(scenario)
+    rule_set = load_rules(rules_name)
+    st.markdown("Entrez l'enveloppe régionale et les fenêtres de sélection : l'outil choisit, "
+                "parmi les grappes valides de la proposition affichée (modifications "
+                "comprises), celles qui rapportent le plus de points sans dépasser l'enveloppe "
+                "(optimum exact, comme la commande « grappes select »).")
+    default_env = float(round(scenario.current.totals["financement"] * 0.6, -3)) or 1_000_000.0
+    shares = [w.share for w in rule_set.windows] or list(DEFAULT_WINDOWS)
+    labels = [w.label for w in rule_set.windows] or None
+    with st.form("envelope_form"):
+        c1, c2, c3 = st.columns([2, 2, 2])
+        envelope = c1.number_input("Enveloppe régionale (€)", min_value=1_000.0,
+                                   value=default_env, step=10_000.0, format="%.0f",
+                                   key="env_amount")
+        windows_text = c2.text_input("Fenêtres : parts cumulées de l'enveloppe (%)",
+                                     value=" ; ".join(decimal_fr(s * 100, 0) for s in shares),
+                                     key="env_windows")
+        mode = c3.radio("Mode", ["global", "sequentiel"], format_func=MODE_LABELS.get,
+                        key="env_mode")
+        submitted = st.form_submit_button("Choisir les grappes financées", type="primary")
+    st.caption(f"Enveloppe saisie : {euros(envelope)} ({euros_short(envelope)}).")
+    if not submitted and "env_result" not in st.session_state:
+        return
+    try:
+        windows = tuple(float(p.strip().replace(",", ".")) / 100
+                        for p in windows_text.replace(";", " ").split() if p.strip())
+    except ValueError:
+        st.error("Fenêtres : des pourcentages séparés par « ; » sont attendus, ex. 50 ; 70 ; 100.")
+        return
+    request = EnvelopeRequest(envelope=float(envelope), windows=windows, mode=mode)
+    key = (grouping_version(scenario), request)
+    try:
+        with st.spinner("Choix des grappes financées…"):
+            result = session_memo("envelope", key, lambda: run_envelope(
+                data, request, labels if labels and len(labels) == len(windows) else None))
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    st.session_state["env_result"] = True
+    st.success(result.summary)
+    cols = st.columns(3)
+    cols[0].metric("Engagé", euros_short(result.selection.total_cost),
+                   help=euros(result.selection.total_cost))
+    cols[1].metric("Reste", euros_short(result.remaining), help=euros(result.remaining))
+    cols[2].metric("Points des grappes financées", result.selection.total_points)
+    for note in result.notes:
+        st.warning(note)
+    st.markdown("**Par fenêtre**")
+    result.windows.show("env_windows_table")
+    st.markdown("**Grappes financées**")
+    result.funded.show("env_funded_table")
+    st.markdown("**Grappes non financées, et pourquoi**")
+    result.not_funded.show("env_not_funded_table")
+    st.download_button("Télécharger la sélection (CSV)", result.csv(),
+                       file_name="selection_enveloppe.csv", mime="text/csv",
+                       key="dl_envelope")
+
+
+def compare_tab(data_key: str, result: LoadResult, params: dict[str, Any]) -> None:
+    from matching.programme.rules import available_rules
+    from matching.ui.compare import compare_rules
+
+    st.markdown("Les appels à projets côte à côte pour le même territoire et le même champ : "
+                "une proposition par jeu de règles, lue avec les mêmes définitions.")
+    if not st.button("Comparer les appels", key="compare_btn") and not st.session_state.get(
+            "compare_on"):
+        st.caption("Une proposition par appel : quelques secondes chacune la première fois.")
+        return
+    st.session_state["compare_on"] = True
+    with st.spinner("Propositions pour chaque appel…"):
+        view = compare_rules(available_rules(), lambda name: compute_report(
+            data_key, result, name, params["region"], params["departements"], params["champ"],
+            params["seed"], params["time_limit"]))
+    view.show("compare_table")
 
 
 def exports_tab(scenario: Any) -> None:
@@ -656,20 +702,41 @@ def exports_tab(scenario: Any) -> None:
 
     st.markdown("Exports de la proposition telle qu'affichée (modifications comprises), pour "
                 "Excel en français (séparateur « ; »). Le classeur XLSX reprend les trois "
-                "tableaux et ajoute une feuille « dossier » par grappe : porteur, ESMS avec "
-                "FINESS, catégorie et typologie, OG, plan de financement et échéancier.")
+                "tableaux et ajoute une feuille « dossier » par grappe. Le GeoPackage s'ouvre "
+                "dans QGIS : ESMS, contour de chaque grappe, ESMS sans grappe avec la raison.")
     labels = {"grappes.csv": "Grappes (CSV)", "etablissements.csv": "Établissements (CSV)",
               "financements.csv": "Lignes de financement (CSV)"}
-    cols = st.columns(len(CSV_FILES) + 1)
+    version = grouping_version(scenario)
+    # files are bytes built from the scenario as shown and kept per version; a click does
+    # not rerun the page (on_click="ignore"), so the file it points to is still there
+    # (a deferred callable could be dropped by a rerun: MediaFileStorageError)
+    files = session_memo("csv_files", version, lambda: csv_files(shown_scenario(scenario)))
+    cols = st.columns(len(CSV_FILES))
     for col, name in zip(cols, CSV_FILES, strict=False):
-        # built on click: the page stays fast while the user edits the grouping
-        col.download_button(labels.get(name, name),
-                            lambda n=name: csv_files(shown_scenario(scenario))[n],
-                            file_name=name, mime="text/csv", key=f"dl_{name}")
-    cols[-1].download_button(
-        "Classeur XLSX (dossiers)", lambda: workbook_bytes(shown_scenario(scenario)),
-        file_name="grappes.xlsx", key="dl_xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        col.download_button(labels.get(name, name), files[name], file_name=name,
+                            mime="text/csv", key=f"dl_{name}", on_click="ignore")
+    st.markdown("**Classeur et carte SIG** (quelques secondes pour une région entière)")
+    heavy = st.session_state.get("heavy_files")
+    if heavy is None or heavy[0] != version:
+        if st.button("Préparer le classeur XLSX et le GeoPackage", key="prepare_files"):
+            with st.spinner("Préparation des fichiers…"):
+                heavy = (version, workbook_bytes(shown_scenario(scenario)), gpkg(scenario))
+            st.session_state["heavy_files"] = heavy
+        else:
+            return
+    c1, c2 = st.columns(2)
+    c1.download_button(
+        "Classeur XLSX (dossiers)", heavy[1], file_name="grappes.xlsx", key="dl_xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        on_click="ignore")
+    c2.download_button("Carte SIG (GeoPackage)", heavy[2], file_name="grappes.gpkg",
+                       key="dl_gpkg", mime="application/geopackage+sqlite3", on_click="ignore")
+
+
+def gpkg(scenario: Any) -> bytes:
+    from matching.exports.gis import gpkg_bytes, gpkg_inputs
+
+    return gpkg_bytes(*gpkg_inputs(shown_scenario(scenario)))
 
 
 # --------------------------------------------------------------------------- page
@@ -677,13 +744,16 @@ def exports_tab(scenario: Any) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="grappes — ESMS numérique", layout="wide")
+    st.html(FRENCH_SCRIPT + PAGE_CSS, unsafe_allow_javascript=True)
     st.title("grappes — former des grappes d'ESMS pour ESMS numérique")
     choice = sidebar()
+    first_screen(expanded=choice["source"] == UPLOAD_LABEL
+                 and choice.get("files", (None,))[0] is None)
     loaded = load_data(choice)
     if loaded is None:
         return
     data_key, result = loaded
-    check_panel(result, expanded=choice["source"] == UPLOAD_LABEL)
+    check_panel(result)
     params = territory_and_field(result, choice["rules"])
     report_key = (f"{data_key}|{choice['rules']}|{params['region']}|{params['departements']}"
                   f"|{params['champ']}|{params['seed']}|{params['time_limit']}")
@@ -701,14 +771,20 @@ def main() -> None:
     scenario = scenario_for(report_key, report)
     if scenario.current is None:
         scenario.evaluate()
-    tabs = st.tabs(["Proposition", "Trouver des partenaires", "Et si…", "Exports"])
+    tabs = st.tabs(["Proposition", "Trouver des partenaires", "Et si…", "Enveloppe ARS",
+                    "Comparer les appels", "Exports"])
     with tabs[2]:
         whatif_tab(scenario)
+    scenario = st.session_state["scenario"]
     with tabs[0]:
         proposal_tab(scenario, report)
     with tabs[1]:
-        partners_tab(scenario)
+        partners_tab(scenario, report, params)
     with tabs[3]:
+        envelope_tab(scenario, choice["rules"])
+    with tabs[4]:
+        compare_tab(data_key, result, params)
+    with tabs[5]:
         exports_tab(scenario)
 
 

@@ -16,11 +16,12 @@ import pytest
 from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
-import app as grappes_app
+from matching.core.formatting import euros_short
 from matching.exports.dossier import csv_files, workbook_bytes
 from matching.ingest import IngestError
 from matching.programme.costing import cost_grappe
 from matching.scenarios.scenario import Scenario
+from matching.ui import upload as ui_upload
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 300
@@ -49,7 +50,7 @@ def test_sample_opens_with_a_proposal(at):
     assert not at.error
     n = int(metric(at, "Grappes"))
     assert n > 0
-    table = frame_with(at, "détail des points")
+    table = frame_with(at, "detail")
     assert len(table) == n
     charts = at.get("deck_gl_json_chart")
     assert len(charts) == 1
@@ -59,7 +60,7 @@ def test_sample_opens_with_a_proposal(at):
         "departements", "non_places", "grappes"]
     scenario = at.session_state["scenario"]
     assert sorted(table["grappe"]) == scenario.grappe_ids
-    unplaced = frame_with(at, "quasi-grappe")
+    unplaced = frame_with(at, "quasi")
     assert (unplaced["raison"].astype(str) != "").all()
 
 
@@ -72,8 +73,8 @@ def test_partner_finder_ranks(at):
     assert not at.exception
     ranked = frame_with(at, "rang")
     assert list(ranked["rang"]) == list(range(1, len(ranked) + 1))
-    assert (ranked["distance au centre (km)"] <= 100).all()
-    valid = ranked["valide après"].astype(bool).tolist()
+    assert (ranked["distance"] <= 100).all()
+    valid = ranked["valide_apres"].astype(bool).tolist()
     assert valid == sorted(valid, reverse=True)  # valid targets first
 
 
@@ -96,8 +97,7 @@ def test_whatif_lock_recosts(at):
     evaluation = scenario.current
     valid = evaluation.grappes[evaluation.grappes["valide"]]
     assert evaluation.totals["financement"] == pytest.approx(valid["financement"].sum())
-    assert metric(at, "Financement (grappes valides)") == grappes_app.euros(
-        evaluation.totals["financement"])
+    assert metric(at, "Financement") == euros_short(evaluation.totals["financement"])
     # undo restores the proposal
     at.button(key="undo_btn").click().run()
     assert at.session_state["scenario"].history == []
@@ -128,21 +128,21 @@ BAD_TEMPLATE = (
 def test_bad_upload_shows_the_rejects():
     upload = io.BytesIO(BAD_TEMPLATE)
     upload.name = "etablissements.csv"
-    result = grappes_app.read_upload(upload)
+    result = ui_upload.read_upload(upload)
     assert len(result.rejets) == 2
     assert {r.line for r in result.rejets} == {3, 4}
 
     def page(result):
         import app as grappes_app
 
-        grappes_app.check_panel(result, expanded=True)
+        grappes_app.check_panel(result)
 
     test = AppTest.from_function(page, args=(result,), default_timeout=60).run()
     assert not test.exception
     assert metric(test, "Lignes rejetées") == "2"
     rejects = frame_with(test, "raison")
     assert sorted(rejects["ligne"].tolist()) == [3, 4]
-    assert set(rejects["champ_fautif"]) == {"finess_et", "categorie"}
+    assert set(rejects["champ fautif"]) == {"finess_et", "categorie"}
 
 
 def test_upload_limit_and_unusable_files():
@@ -154,9 +154,36 @@ def test_upload_limit_and_unusable_files():
             raise AssertionError
 
     with pytest.raises(IngestError, match=r"trop volumineux.*300 Mo"):
-        grappes_app.read_upload(Huge())
+        ui_upload.read_upload(Huge())
     binary = io.BytesIO(b"\x00\x01\x02\x03" * 100)
     binary.name = "image.png"
     with pytest.raises(IngestError):
-        grappes_app.read_upload(binary)
-    assert grappes_app.files_key(io.BytesIO(b"a")) != grappes_app.files_key(io.BytesIO(b"b"))
+        ui_upload.read_upload(binary)
+    assert ui_upload.files_key(io.BytesIO(b"a")) != ui_upload.files_key(io.BytesIO(b"b"))
+
+
+def test_partner_search_stays_in_the_field_and_offers_a_switch(at):
+    scenario = at.session_state["scenario"]
+    etab = scenario.etab
+    dom = etab[(etab["champ"] == "DOM") & ~etab["finess_et"].isin(list(scenario.out_of_scope))]
+    target = str(dom["finess_et"].iloc[0])
+    at.text_input(key="partner_query").input(target).run()
+    assert not at.exception
+    assert any("Aucun ESMS du champ étudié" in w.value for w in at.warning)
+    switch = at.button(key="switch_DOM")
+    switch.click().run()
+    assert not at.exception
+    assert at.session_state["champ"] == "DOM"
+
+
+def test_envelope_in_the_page(at):
+    scenario = at.session_state["scenario"]
+    total = scenario.current.totals["financement"]
+    at.number_input(key="env_amount").set_value(round(total / 2, -3))
+    next(b for b in at.button if "envelope_form" in (b.key or "")).click().run()
+    assert not at.exception
+    summary = next(s.value for s in at.success if "financée(s) sur" in s.value)
+    assert "€ engagés" in summary
+    funded = next(d.value for d in at.dataframe
+                  if {"fenetre", "financement"} <= set(d.value.columns))
+    assert 0 < funded["financement"].sum() <= round(total / 2, -3)

@@ -78,3 +78,40 @@ SOLVER_SET_ASIDE: frozenset[str] = frozenset((*SET_ASIDE_CODES, "hors_region"))
 #: (``regroupement.petit_og``, ``regroupement.gros_og``).
 OG_MOYEN_MIN = 15
 OG_GROS_MIN = 50
+
+#: Short French label of each grid criterion code (tables and legends; the rule set keeps the
+#: call's full sentence in ``Criterion.label``, shown in tooltips).
+CRITERE_LABELS: dict[str, str] = {
+    "esms_autonomes_isoles": "ESMS autonomes isolés",
+    "plusieurs_og_region": "plusieurs OG de la région",
+    "plusieurs_departements": "plusieurs départements",
+    "feuille_de_route": "feuille de route SI",
+    "besoins_utilisateurs": "besoins des utilisateurs",
+    "usagers_acteurs": "usagers acteurs",
+    "usagers_representes": "usagers représentés",
+    "pilotage_donnee": "pilotage par la donnée",
+    "ressources_dediees": "ressources dédiées",
+    "fonction_dpo": "fonction DPO",
+    "interoperabilite": "interopérabilité",
+    "autofinancement": "autofinancement > 20 %",
+}
+
+#: French label of each partner-finder target type (``PartnerOption.type``).
+PARTNER_TYPE_LABELS: dict[str, str] = {
+    "grappe": "grappe",
+    "og": "OG sans grappe",
+    "nouvelle": "nouvelle grappe",
+}
+
+#: French label of each funding-selection mode (``funding_select.MODES``).
+MODE_LABELS: dict[str, str] = {
+    "global": "global (toutes les grappes connues d'avance)",
+    "sequentiel": "séquentiel (fenêtre par fenêtre)",
+}
+
+
+def label_of(code: str, labels: dict[str, str]) -> str:
+    """The label of a code, or the code made readable ('a_b' -> 'a b') when none is known:
+    a user never reads a snake_case identifier."""
+    text = str(code)
+    return labels.get(text, text.replace("_", " "))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -82,6 +83,45 @@ def server():
             proc.wait()
 
 
+SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
+ROOT_DATA = ROOT / "data" / "sample"
+
+
+def visible_text(page) -> str:
+    """The main area's visible text, without the icon ligatures (``keyboard_arrow_right``)."""
+    return page.evaluate("""() => {
+        const main = document.querySelector('[data-testid=stMain]').cloneNode(true);
+        main.querySelectorAll('[data-testid=stIconMaterial]').forEach(e => e.remove());
+        document.body.appendChild(main);
+        main.style.position = 'absolute'; main.style.left = '-99999px';
+        const text = main.innerText; main.remove(); return text; }""")
+
+
+def metrics_fit(page) -> list[str]:
+    """Metric values cut by an ellipsis (text wider than its box)."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll(
+        '[data-testid=stMetricValue]')).filter(e => e.offsetParent !== null).flatMap(
+        e => [e, ...e.querySelectorAll('*')]).filter(e => e.scrollWidth > e.clientWidth + 1)
+        .map(e => e.textContent)""")
+
+
+def wait_page(page) -> None:
+    page.locator("[data-testid=stMetricLabel]:visible").first.wait_for(timeout=180_000)
+    page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.wait_for(timeout=60_000)
+
+
+def open_browser(p):
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+    return browser
+
+
+def watch_requests(page, server: str) -> list[str]:
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url)
+            if not r.url.startswith((server, "data:", "blob:")) else None)
+    return outside
+
+
 def test_page_map_table_and_csv_download(server):
     from playwright.sync_api import sync_playwright
 
@@ -94,7 +134,7 @@ def test_page_map_table_and_csv_download(server):
             page.on("request", lambda r: outside.append(r.url)
                     if not r.url.startswith((server, "data:", "blob:")) else None)
             page.goto(server, timeout=30_000)
-            page.get_by_text("Grappes valides").first.wait_for(timeout=120_000)
+            page.get_by_text("Grappes valides", exact=True).first.wait_for(timeout=120_000)
             page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.wait_for(
                 timeout=30_000)
             grid = page.locator("[data-testid='stDataFrame']:visible")
@@ -115,4 +155,125 @@ def test_page_map_table_and_csv_download(server):
     assert data.startswith(b"\xef\xbb\xbf")
     table = pd.read_csv(io.BytesIO(data), sep=";", encoding="utf-8-sig", dtype=str)
     assert len(table) > 0 and {"grappe", "nb_esms", "financement"} <= set(table.columns)
+    assert outside == [], f"requêtes hors de localhost : {outside[:5]}"
+
+
+def test_french_page_readable_figures_no_snake_case(server):
+    """lang="fr", French number formats, no ellipsis in the metrics, no snake_case token, the
+    uploader in French; screenshot for the README (docs/img/app.png, 1400x900)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = open_browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            outside = watch_requests(page, server)
+            page.goto(server, timeout=30_000)
+            wait_page(page)
+            page.wait_for_timeout(2_000)
+            assert page.evaluate("document.documentElement.lang") == "fr"
+            assert page.evaluate("navigator.languages")[0] == "fr-FR"
+            assert metrics_fit(page) == []
+            values = page.locator("[data-testid=stMetricValue]:visible").all_inner_texts()
+            assert any(v.endswith("M€") or v.endswith("k€") for v in values), values
+            text = visible_text(page)
+            assert re.search(r"total \d{1,3}( \d{3})+ €", text), "montant sans séparateur"
+            assert SNAKE.findall(text) == [], SNAKE.findall(text)[:10]
+            assert "--ej" not in text and "--dui" not in text
+            if os.environ.get("GRAPPES_SCREENSHOT"):
+                page.screenshot(path=str(ROOT / "docs" / "img" / "app.png"))
+            # uploader: Streamlit's English replaced by French
+            page.get_by_text("Mes fichiers FINESS").click()
+            page.locator("[data-testid=stFileUploaderDropzone]").first.wait_for(timeout=30_000)
+            side = page.locator("[data-testid=stSidebar]").inner_text()
+            assert "Drag and drop" not in side and "200MB" not in side
+            assert "300 Mo" in side
+        finally:
+            browser.close()
+    assert outside == [], f"requêtes hors de localhost : {outside[:5]}"
+
+
+def test_upload_proposal_detail_envelope_export(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = open_browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000},
+                                    accept_downloads=True)
+            outside = watch_requests(page, server)
+            page.goto(server, timeout=30_000)
+            page.get_by_text("Mes fichiers FINESS").first.wait_for(timeout=120_000)
+            page.get_by_text("Mes fichiers FINESS").click()
+            inputs = page.locator("[data-testid=stFileUploaderDropzoneInput]")
+            inputs.first.wait_for(state="attached", timeout=30_000)
+            inputs.nth(0).set_input_files(
+                str(ROOT_DATA / "etalab-cs1100507-stock-20260512-0000.csv"))
+            wait_page(page)
+            inputs.nth(1).set_input_files(
+                str(ROOT_DATA / "etalab-cs1100501-stock-20260512-0000.csv"))
+            page.wait_for_timeout(1_000)
+            wait_page(page)
+            # the check panel is folded: the proposal is on the first screen
+            metric = page.locator("[data-testid=stMetricLabel]:visible").first
+            assert metric.bounding_box()["y"] < 1000
+            # detail of another grappe: its funding plan
+            page.get_by_text("Plan de financement").first.wait_for(timeout=30_000)
+            # envelope
+            page.get_by_role("tab", name="Enveloppe ARS").click()
+            page.get_by_role("button", name="Choisir les grappes financées").click()
+            done = page.get_by_text(re.compile(r"grappe\(s\) financée\(s\) sur"))
+            done.wait_for(timeout=120_000)
+            assert re.search(r"\d{1,3}( \d{3})+ € engagés", done.inner_text())
+            with page.expect_download(timeout=60_000) as info:
+                page.get_by_role("button", name="Télécharger la sélection (CSV)").click()
+            selection = Path(info.value.path()).read_bytes().decode("utf-8-sig")
+            assert selection.splitlines()[0].startswith("grappe;decision;financement")
+            # export
+            page.get_by_role("tab", name="Exports").click()
+            with page.expect_download(timeout=60_000) as info:
+                page.get_by_role("button", name="Grappes (CSV)").click()
+            grappes = pd.read_csv(info.value.path(), sep=";", encoding="utf-8-sig", dtype=str)
+            assert len(grappes) > 0
+            assert page.get_by_text("Traceback").count() == 0
+        finally:
+            browser.close()
+    assert outside == [], f"requêtes hors de localhost : {outside[:5]}"
+
+
+def test_unplaced_to_partner_move_recost_and_reload(server):
+    """A row of "ESMS sans grappe" opens its partner finder; "l'ajouter à cette grappe" moves
+    it and re-costs; a page reload keeps the edit (address)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = open_browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            outside = watch_requests(page, server)
+            page.goto(server, timeout=30_000)
+            wait_page(page)
+            grid = page.locator(".st-key-unplaced_table [data-testid=stDataFrame]")
+            grid.scroll_into_view_if_needed()
+            page.wait_for_timeout(1_500)
+            box = grid.bounding_box()
+            page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # first row's selection box
+            page.get_by_text("Partenaires possibles").wait_for(timeout=60_000)
+            add = page.get_by_role("button", name="L'ajouter à cette grappe")
+            add.wait_for(timeout=60_000)
+            before = page.locator("[data-testid=stMetricValue]:visible").all_inner_texts()
+            add.click()
+            page.get_by_text(re.compile(r"Proposition modifiée \(\d+ modification")).first \
+                .wait_for(timeout=60_000)
+            after = page.locator("[data-testid=stMetricValue]:visible").all_inner_texts()
+            assert after != before
+            assert "modifs=" in page.url
+            page.reload()
+            wait_page(page)
+            page.get_by_text(re.compile(r"Proposition modifiée \(\d+ modification")).first \
+                .wait_for(timeout=60_000)
+            again = page.locator("[data-testid=stMetricValue]:visible").all_inner_texts()
+            assert again[:5] == after[:5]
+        finally:
+            browser.close()
     assert outside == [], f"requêtes hors de localhost : {outside[:5]}"

@@ -1,0 +1,144 @@
+"""The ARS envelope in the app: which valid grappes the regional envelope funds, window by window.
+
+The same computation as ``grappes select`` (``matching.programme.funding_select``, exact
+CP-SAT), fed from the scenario as shown (edits included) instead of a file: the candidates are
+the valid grappes with their funding and grid points; invalid grappes are listed as not
+funded with the rules they break. The result comes back as French tables with their column
+settings, and as one CSV for French Excel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from matching.core.formatting import euros, percent_fr
+from matching.core.vocabulary import MODE_LABELS
+from matching.exports.french_excel import csv_bytes
+from matching.programme.funding_select import Selection, select_funding
+from matching.programme.validate import text_column
+from matching.ui import columns as col
+from matching.ui.columns import TableView
+
+#: 000 « Calendrier »: cumulative shares of the envelope by the end of each window
+DEFAULT_WINDOWS: tuple[float, ...] = (0.5, 0.7, 1.0)
+
+
+@dataclass(frozen=True)
+class EnvelopeRequest:
+    """What the ARS officer enters."""
+
+    envelope: float
+    windows: tuple[float, ...] = DEFAULT_WINDOWS
+    mode: str = "global"
+    time_limit: float = 10.0
+
+
+@dataclass
+class EnvelopeResult:
+    """The selection and what the page shows of it."""
+
+    selection: Selection
+    funded: TableView
+    not_funded: TableView
+    windows: TableView
+    remaining: float
+    summary: str
+    notes: list[str] = field(default_factory=list)
+
+    def csv(self) -> bytes:
+        """One file: every grappe, funded (window, amount) or not (why), then the windows."""
+        rows = [{"grappe": r.grappe, "decision": f"financée — {r.fenetre}",
+                 "financement": r.financement, "points": r.points, "raison": ""}
+                for r in self.funded.frame.itertuples()]
+        rows += [{"grappe": r.grappe, "decision": "non financée", "financement": r.financement,
+                  "points": r.points, "raison": r.raison}
+                 for r in self.not_funded.frame.itertuples()]
+        frame = pd.DataFrame(rows, columns=["grappe", "decision", "financement", "points",
+                                            "raison"])
+        return csv_bytes(frame, {"financement": "euros", "points": "entier"})
+
+
+def candidates(data) -> tuple[pd.DataFrame, list[tuple[str, float, int, str]]]:
+    """The ``select_funding`` input from a ``Scenario`` (valid grappes only), and the invalid
+    grappes as (id, funding, points, why)."""
+    rows, invalid = [], []
+    for g in data.grappes:
+        cost = data.costs.get(g.id)
+        if cost is None:
+            continue
+        if not data.valid(g.id):
+            why = " | ".join(v.message for v in data.violations.get(g.id, []))
+            invalid.append((g.id, float(cost.total), int(cost.score.total),
+                            f"grappe invalide : {why}"))
+            continue
+        members = data.members(g.id)
+        deps = text_column(members, "departement")
+        deps = deps[deps != ""]
+        statuts = text_column(members, "statut_agrege").value_counts()
+        rows.append({"grappe": g.id, "total": float(cost.total),
+                     "points": int(cost.score.total), "champ": g.champ,
+                     "statut": str(statuts.index[0]) if len(statuts) else "",
+                     "departements": sorted(set(deps)),
+                     "poids_departements": {str(k): float(v)
+                                            for k, v in deps.value_counts().items()}})
+    return pd.DataFrame(rows, columns=["grappe", "total", "points", "champ", "statut",
+                                       "departements", "poids_departements"]), invalid
+
+
+def run_envelope(data, request: EnvelopeRequest, labels: list[str] | None = None,
+                 seed: int = 0) -> EnvelopeResult:
+    """Select the grappes to fund; raises ``ValueError`` (French) on a bad envelope/windows."""
+    cands, invalid = candidates(data)
+    windows = tuple(float(w) for w in request.windows)
+    if labels is None or len(labels) != len(windows):
+        labels = [f"Fenêtre {k + 1} ({percent_fr(w)})" for k, w in enumerate(windows)]
+    if cands.empty:
+        msg = "Aucune grappe valide à financer."
+        raise ValueError(msg)
+    sel = select_funding(cands, request.envelope, windows, mode=request.mode,
+                         window_labels=labels, time_limit=request.time_limit, seed=seed)
+    funded = pd.DataFrame({
+        "grappe": sel.funded["grappe"], "fenetre": sel.funded["libelle_fenetre"],
+        "financement": sel.funded["cout"], "points": sel.funded["points"],
+        "departements": sel.funded["departements"].str.replace(",", ", "),
+    }).reset_index(drop=True)
+    not_funded = pd.DataFrame(
+        [*[(r.grappe, r.cout, r.points, r.raison) for r in sel.not_funded.itertuples()],
+         *invalid], columns=["grappe", "financement", "points", "raison"])
+    wins = pd.DataFrame(sel.windows)
+    windows_frame = pd.DataFrame({
+        "fenetre": wins["libelle"], "grappes": wins["grappes"], "depense": wins["depense"],
+        "cumul": wins["depense_cumulee"], "plafond": wins["plafond_cumule"],
+        "report": wins["report"],
+    })
+    remaining = float(sel.envelope - sel.total_cost)
+    summary = (f"{len(funded)} grappe(s) financée(s) sur {len(funded) + len(not_funded)}, "
+               f"{sel.total_points} points, {euros(sel.total_cost)} engagés sur "
+               f"{euros(sel.envelope)} ; reste {euros(remaining)}. Mode "
+               f"{MODE_LABELS.get(sel.mode, sel.mode)}"
+               + ("." if sel.optimal else " (optimum non prouvé dans le temps imparti)."))
+    return EnvelopeResult(
+        selection=sel,
+        funded=TableView(funded, {
+            "grappe": col.text("grappe", width="small"),
+            "fenetre": col.text("fenêtre"),
+            "financement": col.euros("financement"),
+            "points": col.integer("points grille"),
+            "departements": col.text("départements", width="small")}),
+        not_funded=TableView(not_funded, {
+            "grappe": col.text("grappe", width="small"),
+            "financement": col.euros("financement demandé"),
+            "points": col.integer("points grille"),
+            "raison": col.text("pourquoi non financée", width="large")}),
+        windows=TableView(windows_frame, {
+            "fenetre": col.text("fenêtre"), "grappes": col.integer("grappes financées"),
+            "depense": col.euros("dépense de la fenêtre"),
+            "cumul": col.euros("dépense cumulée"),
+            "plafond": col.euros("plafond cumulé"),
+            "report": col.euros("crédit reporté")}),
+        remaining=remaining,
+        summary=summary,
+        notes=list(sel.notes),
+    )
