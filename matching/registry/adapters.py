@@ -85,6 +85,14 @@ def load_finess(source: str) -> pd.DataFrame:
     return load(Path(source)).etablissements
 
 
+@lru_cache(maxsize=4)
+def finess_index(source: str) -> pd.DataFrame:
+    """The FINESS table indexed by FINESS ET (one look-up per declared ESMS)."""
+    table = load_finess(source)
+    table = table.drop_duplicates("finess_et")
+    return table.set_index(table["finess_et"].astype(str).to_numpy(), drop=False)
+
+
 def etab_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """A table with exactly ``ETAB_COLUMNS`` from declared ESMS (missing columns defaulted).
 

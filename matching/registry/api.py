@@ -66,6 +66,7 @@ from matching.registry.vues import (
     DeclarationVue,
     EsmsVue,
     GrappeVue,
+    ImportRapport,
     InvitationVue,
     MembreVue,
     PurgeRapport,
@@ -146,7 +147,7 @@ class Registry:
         if not self.finess_source:
             return None
         try:
-            return adapters.load_finess(self.finess_source)
+            return adapters.finess_index(self.finess_source)
         except Exception as exc:
             msg = f"fichier FINESS du registre illisible ({self.finess_source}) : {exc}"
             raise RegistreError(msg) from exc
@@ -517,6 +518,84 @@ class Registry:
                 self._audit(s, p, "lecture_contact", "declaration", f"n={len(shown)}",
                             ",".join(shown))
             return out
+
+    def importer_csv(self, jeton: str, data: bytes,
+                     territoire: Sequence[str] | None = None) -> ImportRapport:
+        """Import a spreadsheet of declarations (``import_csv``): every row loaded or
+        rejected with its line, field and reason; the loaded ones in ONE transaction.
+
+        A coordinateur imports into their territory (rows elsewhere are rejected); an
+        admin anywhere, or within ``territoire`` when given.
+        """
+        from matching.registry import import_csv as imp
+
+        with self.db.read() as s:
+            p = self._principal(s, jeton)
+            if territoire:
+                deps, _ = parse_territoire(territoire)
+            elif p.role == "coordinateur":
+                deps = p.departements
+            else:
+                deps = frozenset()
+            if deps:
+                self._exiger_territoire(p, Action.IMPORTER, deps)
+            else:
+                exiger(p, Action.IMPORTER)
+        groups, rejets, n = imp.read_rows(data)
+        rapport = ImportRapport(rejets=list(rejets), lignes=n)
+        finess = self.finess_table()
+        ready: list[tuple[imp.Groupe, DeclarationValide]] = []
+        for g in groups:
+            saisie, problems = imp.to_saisie(g)
+            if saisie is not None:
+                try:
+                    valide = valider(saisie, finess)
+                except SaisieInvalide as exc:
+                    problems = [imp.Rejet(imp.line_of(g, f), imp.field_name(f), reason)
+                                for f, reason in exc.erreurs]
+                else:
+                    if deps and valide.departement not in deps:
+                        problems = [imp.Rejet(g.lignes[0][0], "commune",
+                                              f"hors du territoire importé "
+                                              f"(département {valide.departement})")]
+                    else:
+                        ready.append((g, valide))
+            if problems:
+                lines = {x.ligne for x in problems}
+                rapport.rejets += problems
+                rapport.rejets += [imp.Rejet(line, "ligne", "rejetée avec son OG (même "
+                                             "finess_ej, voir l'autre ligne)")
+                                   for line, _ in g.lignes if line not in lines]
+        with self.db.write() as s:
+            p = self._principal(s, jeton)
+            accounts = {c.email: c for c in s.scalars(select(Compte).where(Compte.email.in_(
+                sorted({v.saisie.contact_email for _, v in ready}))))}
+            for g, v in ready:
+                owner = accounts.get(v.saisie.contact_email)
+                if owner is not None and owner.role != "declarant":
+                    rapport.rejets.append(imp.Rejet(g.lignes[0][0], "contact_email",
+                                                    "adresse d'un compte qui n'est pas "
+                                                    "déclarant"))
+                    continue
+                if owner is None:
+                    owner = Compte(email=v.saisie.contact_email,
+                                   nom=v.saisie.contact_nom[:200], role="declarant",
+                                   mot_de_passe=None, actif=True, echecs=0,
+                                   cree_le=self.clock())
+                    s.add(owner)
+                    s.flush()
+                    accounts[owner.email] = owner
+                    rapport.comptes_crees += 1
+                d = Declaration(compte_id=owner.id, saisie_par=p.compte_id, statut="active",
+                                cree_le=self.clock())
+                self._fill(d, v)
+                s.add(d)
+                s.flush()
+                rapport.chargees.append((g.lignes[0][0], d.id))
+            self._audit(s, p, "import", "declaration", f"n={len(rapport.chargees)}",
+                        f"lignes={n} rejets={len(rapport.rejets)}")
+        rapport.rejets.sort(key=lambda x: (x.ligne, x.champ))
+        return rapport
 
     @staticmethod
     def _exiger_territoire(p: Principal, action: Action, deps: frozenset[str]) -> None:

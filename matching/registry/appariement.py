@@ -40,9 +40,7 @@ def build_input(declarations: Sequence[Declaration], finess: pd.DataFrame | None
     rows: list[dict[str, Any]] = []
     declaration_of: dict[str, int] = {}
     warnings: list[str] = []
-    index = None
-    if finess is not None:
-        index = finess.set_index(finess["finess_et"].astype(str), drop=False)
+    index = finess  # indexed by FINESS ET (adapters.finess_index)
     for d in sorted(declarations, key=lambda x: x.id):
         for e in d.esms:
             if e.finess_et in declaration_of:

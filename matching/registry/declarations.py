@@ -123,7 +123,8 @@ def valider(
 ) -> DeclarationValide:
     """Check a declaration; raise ``SaisieInvalide`` listing every problem at once.
 
-    ``finess`` is the loaded FINESS table (``ETAB_COLUMNS``) when one is configured: each
+    ``finess`` is the loaded FINESS table indexed by FINESS ET (``adapters.finess_index``)
+    when one is configured: each
     FINESS ET must then be in it and belong to the declared OG, and its field, commune and
     name come from it.
     """
@@ -186,9 +187,7 @@ def _check_esms(
     if len(saisie.esms) > MAX_ESMS:
         e.append(("esms", f"{len(saisie.esms)} ESMS : {MAX_ESMS} au plus par déclaration"))
         return []
-    index = None
-    if finess is not None:
-        index = finess.set_index(finess["finess_et"].astype(str), drop=False)
+    index = finess  # indexed by FINESS ET (``adapters.finess_index``)
     out: list[EsmsValide] = []
     seen: set[str] = set()
     for i, item in enumerate(saisie.esms, 1):

@@ -94,7 +94,7 @@ def sample_esms(ej: str, champ: str = "PA") -> list[EsmsSaisie]:
 #: two small OGs of Indre-et-Loire (37) whose PA ESMS make one grappe (9 + 7 = 16 >= 15)
 OG_A, OG_B = "370016669", "371082033"
 #: a third OG of 37, and one in Loiret (45, another territory)
-OG_C, OG_45 = "370878142", "450148986"
+OG_C, OG_45 = "371114794", "450148986"
 
 
 def saisie(ej: str, nom: str, email: str, **kw) -> DeclarationSaisie:
@@ -130,7 +130,9 @@ class World:
                                             consentement_contacts_coordinateur=consent_coord))
         self.db = r.declarer(self.b, saisie(OG_B, "Bruno Petit", "bruno@og-b.fr",
                                             porteur="volontaire"))
-        self.dc = r.declarer(self.c, saisie(OG_C, "Chloé Durand", "chloe@og-c.fr"))
+        # C refuses A and B: the solver must keep it out of their grappe
+        self.dc = r.declarer(self.c, saisie(OG_C, "Chloé Durand", "chloe@og-c.fr",
+                                            partenaires_refuses=[OG_A, OG_B]))
         self.d45_decl = r.declarer(self.d45, saisie(OG_45, "Dan Loiret", "dan@og-45.fr"))
 
 
