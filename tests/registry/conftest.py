@@ -127,6 +127,7 @@ class World:
     def declare_all(self, consent_coord: bool = True) -> None:
         r = self.reg
         self.da = r.declarer(self.a, saisie(OG_A, "Alice Martin", "alice@og-a.fr",
+                                            tel="06 11 22 33 44",
                                             consentement_contacts_coordinateur=consent_coord))
         self.db = r.declarer(self.b, saisie(OG_B, "Bruno Petit", "bruno@og-b.fr",
                                             porteur="volontaire"))
