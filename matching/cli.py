@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "matching.cli_sample",
     "matching.cli_propose",
     "matching.cli_partners",
+    "matching.cli_registry",
 )
 
 
