@@ -78,7 +78,8 @@ def test_import_every_row_loaded_or_rejected(world):
              "contact_email": "alice@og-a.fr", "consentement": "oui",
              "texte_libre": HOSTILE[2], "porteur": "volontaire",
              "consentement_contacts_coordinateur": "oui"} for e in ets]
-    rows = good + [
+    rows = [
+        *good,
         {"finess_ej": OG_B, "finess_et": "370000001", "contact_nom": "B",
          "contact_email": "b@og-b.fr", "consentement": "oui"},            # bad Luhn key
         {"finess_ej": "371114794", "finess_et": sample_esms("371114794")[0].finess_et,
