@@ -876,7 +876,7 @@ class Registry:
     def mes_invitations(self, jeton: str) -> list[InvitationVue]:
         """Invitations addressed to the caller's declarations, with the other members'
         contacts once every member has accepted."""
-        with self.db.write() as s:
+        with self.db.read() as s:  # a read: 50 déclarants reading do not queue on SQLite
             p = self._principal(s, jeton)
             rows = s.execute(
                 select(Invitation, Declaration)
@@ -884,15 +884,28 @@ class Registry:
                 .where(Declaration.compte_id == p.compte_id)
                 .order_by(Invitation.id)
             ).all()
+            grappe_ids = sorted({inv.grappe_id for inv, _ in rows})
+            grappes = {g.id: g for g in s.scalars(select(GrappeProposee).where(
+                GrappeProposee.id.in_(grappe_ids)))} if grappe_ids else {}
+            member_ids = sorted({m.declaration_id for g in grappes.values() for m in g.membres})
+            # one query fills the identity map for the views below (kept referenced: the
+            # identity map only holds weak references)
+            warm = s.scalars(select(Declaration).where(Declaration.id.in_(member_ids))).all() \
+                if member_ids else []
+            views: dict[int, GrappeVue] = {}
             out = []
             for inv, d in rows:
                 exiger(p, Action.REPONDRE_INVITATION, Cible(proprietaire=d.compte_id))
-                g = s.get(GrappeProposee, inv.grappe_id)
-                vue = self._vue_grappe(s, p, g, contacts=True)
+                if inv.grappe_id not in views:
+                    views[inv.grappe_id] = self._vue_grappe(s, p, grappes[inv.grappe_id],
+                                                            contacts=True)
                 out.append(InvitationVue(inv.id, inv.declaration_id, inv.statut, inv.origine,
-                                         inv.envoyee_le, vue))
-            self._audit_contacts(s, p, [v.grappe for v in out])
-            return out
+                                         inv.envoyee_le, views[inv.grappe_id]))
+            del warm
+        if any(m.contact is not None for v in views.values() for m in v.membres):
+            with self.db.write() as s:
+                self._audit_contacts(s, p, views.values())
+        return out
 
     def repondre(self, jeton: str, invitation_id: int, accepte: bool,
                  tentatives: int = 20) -> InvitationVue:
@@ -915,7 +928,9 @@ class Registry:
         exiger(p, Action.REPONDRE_INVITATION, Cible(proprietaire=d.compte_id))
         if inv.statut not in ("en_attente", "acceptee", "declinee") or d.statut != "active":
             raise RegistreError("invitation annulée : la grappe a changé")
-        g = s.get(GrappeProposee, inv.grappe_id)
+        # answers to one grappe queue on its row (FOR UPDATE on PostgreSQL; SQLite writers
+        # are serialised by BEGIN IMMEDIATE); the version column still guards the rest
+        g = s.get(GrappeProposee, inv.grappe_id, with_for_update=not self.db.is_sqlite)
         if g.statut in ("constituee", "incomplete"):
             raise RegistreError(f"grappe {g.code} déjà {g.statut} : réponse impossible")
         inv.statut = "acceptee" if accepte else "declinee"

@@ -1,10 +1,12 @@
 """``grappes registre importer``: a federation's spreadsheet of declarations.
 
 One row per ESMS, the same columns as the form; the rows sharing a ``finess_ej`` make one
-declaration (OG-level columns must then agree). Every row is loaded or rejected with its
-line and field; the loaded declarations go in ONE transaction. Each declaration is owned by
-the déclarant account of its contact e-mail, created without a password when missing (an
-admin activates it with ``grappes registre compte mot-de-passe``).
+declaration (OG-level columns must then agree). The optional column ``declaration`` (any
+label) groups rows instead, for ESMS that declare one by one for the same OG. Every
+row is loaded or rejected with its line and field; the loaded declarations go in ONE
+transaction. Each declaration is owned by the déclarant account of its contact e-mail,
+created without a password when missing (an admin activates it with
+``grappes registre compte mot-de-passe``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ OG_COLUMNS = (
     "contact_nom", "contact_email", "contact_telephone", "texte_libre", "consentement",
     "consentement_contacts_coordinateur",
 )  # fmt: skip
-COLUMNS = ("finess_ej", *ESMS_COLUMNS, *OG_COLUMNS)
+COLUMNS = ("declaration", "finess_ej", *ESMS_COLUMNS, *OG_COLUMNS)
 
 
 def decode(data: bytes) -> str:
@@ -74,7 +76,8 @@ def read_rows(data: bytes) -> tuple[list[Groupe], list[Rejet], int]:
         if not ej:
             rejets.append(Rejet(i, "finess_ej", "numéro FINESS de l'OG manquant"))
             continue
-        groups.setdefault(ej, Groupe([])).lignes.append((i, row))
+        key = row.get("declaration", "").strip() or ej
+        groups.setdefault(key, Groupe([])).lignes.append((i, row))
     return list(groups.values()), rejets, n
 
 
@@ -83,7 +86,7 @@ def to_saisie(g: Groupe) -> tuple[DeclarationSaisie | None, list[Rejet]]:
     first_line, first = g.lignes[0]
     rejets: list[Rejet] = []
     for line, row in g.lignes[1:]:
-        for col in OG_COLUMNS:
+        for col in ("finess_ej", *OG_COLUMNS):
             if col in row and row[col] != first.get(col, "") and row[col].strip():
                 rejets.append(Rejet(line, col, f"diffère de la ligne {first_line} pour le même "
                                     "OG : une déclaration par OG"))
