@@ -99,6 +99,10 @@ def lost_grappe_states(reg: Registry) -> int:
     return bad
 
 
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def run_backend(name: str, url: str, args, csv: bytes, n_decl: int) -> dict[str, str]:
     reg = Registry(url)
     reg.init()
@@ -110,15 +114,18 @@ def run_backend(name: str, url: str, args, csv: bytes, n_decl: int) -> dict[str,
     t0 = time.perf_counter()
     rep = reg.importer_csv(coord, csv)
     t_import = time.perf_counter() - t0
+    say(f"[{name}] import : {t_import:.1f} s")
     assert len(rep.chargees) == n_decl, (len(rep.chargees), rep.rejets[:5])
 
     t0 = time.perf_counter()
     run = reg.apparier(coord, [f"R{REGION}"], time_limit=args.time_limit)
     t_match = time.perf_counter() - t0
+    say(f"[{name}] appariement : {t_match:.1f} s, {len(run.grappes)} grappes")
     t0 = time.perf_counter()
     for g in run.grappes:
         reg.inviter(coord, g.id, g.version)
     t_invite = time.perf_counter() - t0
+    say(f"[{name}] invitations : {t_invite:.1f} s ; sessions concurrentes…")
 
     tokens = []
     for i in range(args.sessions):
