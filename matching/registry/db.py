@@ -30,7 +30,10 @@ HEAD = "head"
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` with the SQLite settings described in the module docstring."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+        # SQLite connections are cheap: a large pool, so that 50 concurrent sessions wait on
+        # the file lock (busy timeout), not on the pool
+        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False},
+                               pool_size=10, max_overflow=100, pool_timeout=300)
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn, _record) -> None:  # pragma: no cover - driver hook
@@ -48,7 +51,8 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    return create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True)
+    return create_engine(url, pool_size=20, max_overflow=40, pool_timeout=300,
+                         pool_pre_ping=True)
 
 
 def alembic_config(connection) -> Config:
