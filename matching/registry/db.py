@@ -9,8 +9,9 @@ prevented by the version columns (optimistic locking, see ``models``).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
@@ -24,6 +25,10 @@ from matching.registry.config import database_url
 from matching.registry.errors import RegistreError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: one lock per SQLite file and process: writers of one process (the app's sessions, the
+#: bench's threads) queue on it instead of polling the file lock, which starves some of them
+_SQLITE_WRITERS: dict[str, threading.Lock] = {}
+_GUARD = threading.Lock()
 HEAD = "head"
 
 
@@ -32,7 +37,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         # SQLite connections are cheap: a large pool, so that 50 concurrent sessions wait on
         # the file lock (busy timeout), not on the pool
-        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False},
+        engine = create_engine(url, connect_args={"timeout": 300, "check_same_thread": False},
                                pool_size=10, max_overflow=100, pool_timeout=300)
 
         @event.listens_for(engine, "connect")
@@ -40,7 +45,7 @@ def make_engine(url: str) -> Engine:
             dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.execute("PRAGMA busy_timeout=300000")
             if ":memory:" not in url and url != "sqlite://":
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
@@ -92,6 +97,10 @@ class Database:
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write = sessionmaker(bind=writer, expire_on_commit=False)
+        self._writer_lock = None
+        if self.is_sqlite:
+            with _GUARD:
+                self._writer_lock = _SQLITE_WRITERS.setdefault(self.url, threading.Lock())
 
     def init(self) -> str:
         """Create or upgrade the schema; returns the revision now in place."""
@@ -118,7 +127,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: committed at the end, rolled back on any error."""
-        with self._write() as session, session.begin():
+        with self._writer_lock or nullcontext(), self._write() as session, session.begin():
             yield session
 
     @contextmanager
