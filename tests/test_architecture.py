@@ -33,6 +33,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("matching.solver",),
     ("matching.scenarios",),
     ("matching.exports",),
+    # the multi-party service: declarations, invitations, accounts (registry), then the
+    # follow-up of funded grappes on the same storage and policy
+    ("matching.registry",),
+    ("matching.followup",),
     ("matching.cli", "matching.ui"),
     ("app",),
 )

@@ -1,0 +1,19 @@
+"""Showing user text safely in the app: every value typed by a user is escaped before it
+reaches Markdown (HTML, Markdown syntax, control characters), so hostile input is displayed
+as typed and never interpreted."""
+
+from __future__ import annotations
+
+import html
+import re
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def echapper(value: object) -> str:
+    """Text safe for ``st.markdown``: HTML entities, escaped Markdown, visible controls."""
+    text = "" if value is None else str(value)
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    text = html.escape(text, quote=True)
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")

@@ -1,0 +1,357 @@
+"""Streamlit page « Mise en relation »: the registry's screens for each role.
+
+Thin UI: every read and write goes through ``matching.registry.Registry`` (the API checks
+the policy and writes the audit log); this page never touches the database. User text is
+shown with ``st.text``, in tables, or escaped (``affichage.echapper``) before Markdown.
+
+Settings: ``GRAPPES_DB_URL`` (default ``grappes.db``), ``GRAPPES_FINESS`` (a FINESS file or
+``sample``, for the FINESS look-up of the declaration form).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from matching.registry import (
+    DeclarationSaisie,
+    RegistreError,
+    Registry,
+    SaisieInvalide,
+    SessionInvalide,
+)
+from matching.registry.affichage import echapper
+from matching.registry.declarations import CONSENT_TEXT, PORTEUR_CHOIX, esms_from_text
+
+st.set_page_config(page_title="grappes — mise en relation", layout="wide")
+
+
+@st.cache_resource
+def registry() -> Registry:
+    return Registry(None, finess=os.environ.get("GRAPPES_FINESS") or None)
+
+
+def show_error(exc: Exception) -> None:
+    if isinstance(exc, SaisieInvalide):
+        st.error("Saisie invalide :")
+        st.dataframe(pd.DataFrame(exc.erreurs, columns=["champ", "motif"]), hide_index=True)
+    else:
+        st.error(str(exc))
+
+
+def call(fn, *args, **kw):
+    """Call the API; French errors shown, an expired session sends back to the login."""
+    try:
+        return fn(*args, **kw)
+    except SessionInvalide as exc:
+        st.session_state.pop("jeton", None)
+        st.warning(str(exc))
+        st.stop()
+    except RegistreError as exc:
+        show_error(exc)
+        return None
+
+
+def login(reg: Registry) -> None:
+    st.subheader("Connexion")
+    with st.form("connexion"):
+        email = st.text_input("Adresse e-mail")
+        password = st.text_input("Mot de passe", type="password")
+        ok = st.form_submit_button("Se connecter")
+    if ok:
+        try:
+            c = reg.connexion(email, password)
+        except RegistreError as exc:
+            st.error(str(exc))
+            return
+        st.session_state["jeton"] = c.jeton
+        st.rerun()
+
+
+def contact_text(c) -> str:
+    return "masqué" if c is None else f"{c.nom} — {c.email} — {c.telephone}"
+
+
+def members_table(g) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "OG (FINESS EJ)": m.finess_ej, "nom": m.raison_sociale_ej, "ESMS": len(m.esms),
+        "porteur": "oui" if m.finess_ej == g.porteur_ej else "non",
+        "invitation": m.invitation or "—", "contact": contact_text(m.contact),
+    } for m in g.membres])  # fmt: skip
+
+
+# --------------------------------------------------------------------------- déclarant
+
+
+def declaration_form(reg: Registry, jeton: str) -> None:
+    st.markdown("**1. Votre organisme (OG) et ses ESMS**")
+    ej = st.text_input("FINESS EJ de l'OG", key="ej")
+    if st.button("Rechercher les ESMS dans le FINESS"):
+        table = reg.finess_table()
+        if table is None:
+            st.info("Pas de fichier FINESS configuré : saisissez vos ESMS ci-dessous "
+                    "(FINESS ET;champ;commune INSEE;nom).")
+        else:
+            rows = table[table["finess_ej"].astype(str) == ej.strip()]
+            st.session_state["esms_text"] = "\n".join(
+                f"{r.finess_et};{r.champ};{r.commune};{r.raison_sociale}"
+                for r in rows.itertuples())
+            st.success(f"{len(rows)} ESMS trouvé(s) pour l'OG {ej.strip()}.")
+    with st.form("declaration"):
+        esms_text = st.text_area("ESMS concernés (un par ligne : FINESS ET;champ;commune;nom)",
+                                 value=st.session_state.get("esms_text", ""), height=160)
+        st.markdown("**2. DUI actuel**")
+        editeur = st.text_input("Éditeur du DUI")
+        statut = st.selectbox("Statut du DUI", ["inconnu", "aucun", "non_conforme",
+                                                "a_mettre_a_niveau", "conforme"])
+        segur = st.selectbox("Éditeur référencé Ségur", ["ne sait pas", "oui", "non"])
+        st.markdown("**3. Contraintes**")
+        km = st.number_input("Distance maximale aux partenaires (km, 0 = sans limite)",
+                             min_value=0, max_value=2000, value=0)
+        champs = st.text_input("Champs acceptés (ex. PA, PH ; vide = tous)")
+        souhaites = st.text_input("Partenaires souhaités (FINESS EJ, séparés par des virgules)")
+        refuses = st.text_input("Partenaires refusés (FINESS EJ, séparés par des virgules)")
+        porteur = st.selectbox("Porter le projet", list(PORTEUR_CHOIX),
+                               format_func=PORTEUR_CHOIX.get)
+        st.markdown("**4. Contact**")
+        nom = st.text_input("Personne à contacter")
+        email = st.text_input("E-mail de contact")
+        tel = st.text_input("Téléphone")
+        texte = st.text_area("Texte libre")
+        st.markdown("**5. Consentement (RGPD)**")
+        st.text(CONSENT_TEXT.format(mois=reg.conservation.mois))
+        consent = st.checkbox("J'accepte le traitement de ces données pour la mise en relation")
+        consent_coord = st.checkbox("Les coordinateurs de mon territoire peuvent voir mes "
+                                    "coordonnées")
+        submitted = st.form_submit_button("Enregistrer ma déclaration")
+    if submitted:
+        from matching.registry.declarations import split_list
+
+        saisie = DeclarationSaisie(
+            finess_ej=ej, esms=esms_from_text(esms_text.splitlines()), contact_nom=nom,
+            contact_email=email, consentement=consent, dui_editeur=editeur, dui_statut=statut,
+            editeur_segur={"oui": True, "non": False}.get(segur),
+            distance_max_km=float(km) if km else None,
+            champs_acceptes=[c.upper() for c in split_list(champs)],
+            partenaires_souhaites=split_list(souhaites), partenaires_refuses=split_list(refuses),
+            porteur=porteur, contact_telephone=tel, texte_libre=texte,
+            consentement_contacts_coordinateur=consent_coord,
+        )  # fmt: skip
+        if call(reg.declarer, jeton, saisie) is not None:
+            st.session_state.pop("esms_text", None)
+            st.success("Déclaration enregistrée.")
+            st.rerun()
+
+
+def declarant(reg: Registry, jeton: str) -> None:
+    tab_decl, tab_inv = st.tabs(["Ma déclaration", "Mes invitations"])
+    with tab_decl:
+        mine = call(reg.mes_declarations, jeton) or []
+        for d in mine:
+            with st.container(border=True):
+                st.markdown(f"**Déclaration {d.id}** — OG {echapper(d.finess_ej)} "
+                            f"{echapper(d.raison_sociale_ej)} — {d.statut}")
+                st.dataframe(pd.DataFrame([e.__dict__ for e in d.esms]), hide_index=True)
+                st.text(f"Contact : {contact_text(d.contact)}")
+                if d.texte_libre:
+                    st.text(d.texte_libre)
+                if d.statut == "active" and st.button("Retirer ma déclaration (efface mes "
+                                                      "coordonnées)", key=f"retirer{d.id}"):
+                    call(reg.retirer_declaration, jeton, d.id)
+                    st.rerun()
+        if not any(d.statut == "active" for d in mine):
+            declaration_form(reg, jeton)
+    with tab_inv:
+        invitations = call(reg.mes_invitations, jeton) or []
+        if not invitations:
+            st.info("Aucune invitation pour l'instant.")
+        for inv in invitations:
+            g = inv.grappe
+            with st.container(border=True):
+                st.markdown(f"**Grappe {echapper(g.code)}** ({g.champ}, {g.n_esms} ESMS) — "
+                            f"invitation : **{inv.statut}** — grappe : {g.statut}")
+                st.dataframe(members_table(g), hide_index=True)
+                if g.tous_acceptes:
+                    st.success("Tous les membres ont accepté : leurs coordonnées sont visibles.")
+                    for m in g.membres:
+                        st.text(f"OG {m.finess_ej} : {contact_text(m.contact)}")
+                if inv.statut == "en_attente":
+                    c1, c2 = st.columns(2)
+                    if c1.button("Accepter", key=f"acc{inv.id}"):
+                        call(reg.repondre, jeton, inv.id, True)
+                        st.rerun()
+                    if c2.button("Décliner", key=f"dec{inv.id}"):
+                        call(reg.repondre, jeton, inv.id, False)
+                        st.rerun()
+
+
+# --------------------------------------------------------------------------- coordinateur
+
+
+def territory_input(moi) -> list[str]:
+    default = ",".join(moi.territoires)
+    return [st.text_input("Territoire (départements 37,41 ou région R24)", value=default)]
+
+
+def export_zip(reg: Registry, jeton: str, territoire: list[str]) -> bytes | None:
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = call(reg.exporter, jeton, territoire, Path(tmp))
+        if not paths:
+            return None
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as z:
+            for p in paths:
+                z.write(p, p.relative_to(tmp))
+        return buffer.getvalue()
+
+
+def coordinateur(reg: Registry, jeton: str, moi) -> None:
+    territoire = territory_input(moi)
+    tab_d, tab_m, tab_g = st.tabs(["Déclarations", "Appariement", "Grappes et invitations"])
+    with tab_d:
+        decls = call(reg.declarations, jeton, territoire) or []
+        st.metric("Déclarations actives", len(decls))
+        if decls:
+            st.dataframe(pd.DataFrame([{
+                "id": d.id, "OG": d.finess_ej, "nom": d.raison_sociale_ej,
+                "département": d.departement, "ESMS": len(d.esms), "DUI": d.dui_statut,
+                "porteur": d.porteur, "contact": contact_text(d.contact)} for d in decls]),
+                hide_index=True)  # fmt: skip
+            points = pd.DataFrame([{"lat": e.lat, "lon": e.lon} for d in decls for e in d.esms
+                                   if e.lat is not None])
+            if len(points):
+                st.map(points)
+    with tab_m:
+        avec = st.checkbox("Utiliser les données du fichier FINESS pour les ESMS déclarés")
+        limite = st.number_input("Temps de calcul (s)", min_value=1, max_value=300, value=10)
+        if st.button("Lancer l'appariement"):
+            with st.spinner("Appariement en cours…"):
+                run = call(reg.apparier, jeton, territoire, avec_finess=avec,
+                           time_limit=float(limite))
+            if run is not None:
+                st.success(f"Appariement {run.id} : {len(run.grappes)} grappe(s) proposée(s), "
+                           f"{len(run.non_places)} ESMS sans grappe.")
+    with tab_g:
+        grappes = call(reg.grappes, jeton, territoire) or []
+        if not grappes:
+            st.info("Aucune grappe : lancez l'appariement.")
+        for g in grappes:
+            with st.container(border=True):
+                st.markdown(f"**Grappe {echapper(g.code)}** — {g.champ}, {g.n_esms} ESMS, "
+                            f"{len(g.membres)} OG — état : **{g.statut}**"
+                            + (f" — {g.total:,.0f} €".replace(",", " ") if g.total else ""))
+                for w in (*g.regles_enfreintes, *g.avertissements):
+                    st.warning(w)
+                st.dataframe(members_table(g), hide_index=True)
+                c1, c2, c3 = st.columns(3)
+                if g.statut == "proposee" and c1.button("Envoyer les invitations",
+                                                        key=f"inv{g.id}"):
+                    call(reg.inviter, jeton, g.id, g.version)
+                    st.rerun()
+                if g.statut == "acceptee" and c2.button("Marquer constituée", key=f"con{g.id}"):
+                    call(reg.constituer, jeton, g.id, g.version)
+                    st.rerun()
+                if g.statut == "constituee" and not g.soumise_ars and c3.button(
+                        "Soumettre à l'ARS", key=f"ars{g.id}"):
+                    call(reg.soumettre_ars, jeton, g.id, g.version)
+                    st.rerun()
+        if any(g.statut == "constituee" for g in grappes) and st.button("Préparer l'export"):
+            data = export_zip(reg, jeton, territoire)
+            if data:
+                st.download_button("Télécharger les grappes constituées (ZIP)", data,
+                                   file_name="grappes-constituees.zip")
+
+
+# --------------------------------------------------------------------------- ARS, admin
+
+
+def ars(reg: Registry, jeton: str, moi) -> None:
+    territoire = territory_input(moi)
+    data = call(reg.agregats, jeton, territoire)
+    if data is None:
+        return
+    st.markdown("**Déclarations par département et champ**")
+    st.dataframe(data["par_departement"], hide_index=True)
+    st.markdown("**Grappes**")
+    st.dataframe(data["grappes"], hide_index=True)
+    carte = data["carte"].dropna(subset=["lat", "lon"])
+    if len(carte):
+        st.map(carte[["lat", "lon"]])
+    st.markdown("**Grappes constituées**")
+    for g in call(reg.grappes, jeton, territoire) or []:
+        st.markdown(f"Grappe {echapper(g.code)} — {g.n_esms} ESMS — soumise : "
+                    f"{'oui' if g.soumise_ars else 'non'}")
+        st.dataframe(members_table(g), hide_index=True)
+    st.markdown("**Suggérer des partenaires à un ESMS isolé**")
+    did = st.number_input("Déclaration n°", min_value=0, value=0)
+    if did and st.button("Chercher des partenaires"):
+        for s in call(reg.suggerer_partenaires, jeton, int(did)) or []:
+            st.text(f"{s.rang}. {s.texte}")
+            if s.grappe_id and st.button(f"Inviter dans {s.libelle}", key=f"sug{s.grappe_id}"):
+                call(reg.inviter_suggestion, jeton, int(did), s.grappe_id)
+
+
+def admin(reg: Registry, jeton: str) -> None:
+    tab_c, tab_j, tab_p = st.tabs(["Comptes", "Journal d'audit", "Conservation"])
+    with tab_c:
+        with st.form("compte"):
+            email = st.text_input("E-mail du compte")
+            role = st.selectbox("Rôle", ["declarant", "coordinateur", "ars", "admin"])
+            terr = st.text_input("Territoire (37,41 ou R24 ; vide pour un déclarant)")
+            password = st.text_input("Mot de passe initial", type="password")
+            ok = st.form_submit_button("Créer le compte")
+        if ok:
+            v = call(reg.creer_compte, jeton, email, role, password, [terr] if terr else [])
+            if v is not None:
+                st.success(f"Compte créé : {v.email} ({v.role})")
+        comptes = call(reg.comptes, jeton) or []
+        st.dataframe(pd.DataFrame([{"e-mail": c.email, "rôle": c.role,
+                                    "territoire": ", ".join(c.territoires),
+                                    "actif": "oui" if c.actif else "non"} for c in comptes]),
+                     hide_index=True)
+    with tab_j:
+        journal = call(reg.journal, jeton, 300) or []
+        st.dataframe(pd.DataFrame([a.__dict__ for a in journal]), hide_index=True)
+    with tab_p:
+        if st.button("Appliquer la durée de conservation"):
+            rep = call(reg.purger, jeton)
+            if rep is not None:
+                st.success(f"{len(rep.declarations_effacees)} déclaration(s) effacée(s), "
+                           f"{rep.sessions_supprimees} session(s) expirée(s) supprimée(s).")
+
+
+def main() -> None:
+    st.title("Mise en relation")
+    reg = registry()
+    try:
+        reg.db.check_schema()
+    except RegistreError as exc:
+        st.error(str(exc))
+        st.stop()
+    jeton = st.session_state.get("jeton")
+    if not jeton:
+        login(reg)
+        return
+    moi = call(reg.moi, jeton)
+    st.sidebar.text(f"Connecté : {moi.email} ({moi.role})")
+    if st.sidebar.button("Se déconnecter"):
+        reg.deconnexion(jeton)
+        st.session_state.pop("jeton", None)
+        st.rerun()
+    if moi.role == "declarant":
+        declarant(reg, jeton)
+    elif moi.role == "coordinateur":
+        coordinateur(reg, jeton, moi)
+    elif moi.role == "ars":
+        ars(reg, jeton, moi)
+    elif moi.role == "admin":
+        admin(reg, jeton)
+
+
+main()

@@ -1,0 +1,161 @@
+"""Real-browser journey of the « Mise en relation » page (headless Debian chromium, no
+download): the admin creates accounts, two déclarants declare with the FINESS look-up, the
+coordinator matches and invites, both accept, each then sees the other's contact, and a
+third déclarant sees neither.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from matching.registry import Registry
+from tests.e2e.test_browser import BROWSER_ARGS, CHROMIUM, ROOT, free_port, wait_for_port
+
+PASSWORD = "mot-de-passe-solide"
+OG_A, OG_B, OG_C = "370016669", "371082033", "371114794"
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+        reason=f"navigateur absent ({CHROMIUM}) : apt-get install chromium pour ce test",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    db = tmp_path_factory.mktemp("registre") / "grappes.db"
+    reg = Registry(str(db))
+    reg.init()
+    reg.creer_compte(None, "admin@test.fr", "admin", PASSWORD)  # as `compte ajouter` does
+    reg.db.dispose()
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               GRAPPES_DB_URL=f"sqlite:///{db}", GRAPPES_FINESS="sample")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+         "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port, proc, 30)
+        yield f"http://127.0.0.1:{port}/Mise_en_relation"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+T = 60_000
+
+
+def login(browser, url: str, email: str):
+    page = browser.new_context(viewport={"width": 1400, "height": 1800}).new_page()
+    page.goto(url, timeout=T)
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_text(f"Connecté : {email}").wait_for(timeout=T)
+    return page
+
+
+def create_account(page, email: str, role: str, territoire: str = "") -> None:
+    page.get_by_label("E-mail du compte").fill(email)
+    page.get_by_label("Rôle").click()
+    page.get_by_role("option", name=role, exact=True).click()
+    page.get_by_label("Territoire (37,41 ou R24 ; vide pour un déclarant)").fill(territoire)
+    page.get_by_label("Mot de passe initial").fill(PASSWORD)
+    page.get_by_role("button", name="Créer le compte").click()
+    page.get_by_text(f"Compte créé : {email}").wait_for(timeout=T)
+
+
+def declare(browser, url: str, email: str, ej: str, nom: str, contact: str,
+            refuses: str = "") -> None:
+    page = login(browser, url, email)
+    page.get_by_label("FINESS EJ de l'OG").fill(ej)
+    page.get_by_label("FINESS EJ de l'OG").press("Enter")
+    page.get_by_role("button", name="Rechercher les ESMS dans le FINESS").click()
+    page.get_by_text("ESMS trouvé(s) pour l'OG").wait_for(timeout=T)
+    if refuses:
+        page.get_by_label("Partenaires refusés (FINESS EJ, séparés par des virgules)").fill(
+            refuses)
+    page.get_by_label("Personne à contacter").fill(nom)
+    page.get_by_label("E-mail de contact").fill(contact)
+    page.get_by_text("J'accepte le traitement de ces données").click()
+    page.get_by_role("button", name="Enregistrer ma déclaration").click()
+    page.get_by_text("Retirer ma déclaration").wait_for(timeout=T)
+    assert page.get_by_text("Traceback").count() == 0
+    page.context.close()
+
+
+def invitations(browser, url: str, email: str):
+    page = login(browser, url, email)
+    page.get_by_role("tab", name="Mes invitations").click()
+    return page
+
+
+def test_registry_journey(server):
+    from playwright.sync_api import sync_playwright
+
+    url = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        try:
+            # 1. the admin creates the accounts
+            page = login(browser, url, "admin@test.fr")
+            create_account(page, "coord@test.fr", "coordinateur", "37")
+            for who in ("a", "b", "c"):
+                create_account(page, f"{who}@test.fr", "declarant")
+            page.context.close()
+
+            # 2. two déclarants declare (FINESS look-up), a third one too, refusing them
+            declare(browser, url, "a@test.fr", OG_A, "Alice Martin", "alice@og-a.fr")
+            declare(browser, url, "b@test.fr", OG_B, "Bruno Petit", "bruno@og-b.fr")
+            declare(browser, url, "c@test.fr", OG_C, "Chloé Durand", "chloe@og-c.fr",
+                    refuses=f"{OG_A}, {OG_B}")
+
+            # 3. the coordinator matches and invites
+            page = login(browser, url, "coord@test.fr")
+            page.get_by_role("tab", name="Appariement").click()
+            page.get_by_role("button", name="Lancer l'appariement").click()
+            page.get_by_text("grappe(s) proposée(s)").wait_for(timeout=180_000)
+            page.get_by_role("tab", name="Grappes et invitations").click()
+            page.get_by_role("button", name="Envoyer les invitations").first.click()
+            page.get_by_text("invitations_envoyees").first.wait_for(timeout=T)
+            page.context.close()
+
+            # 4. both accept; before that, no contact of the other
+            page = invitations(browser, url, "a@test.fr")
+            page.get_by_text("invitation : en_attente").wait_for(timeout=T)
+            assert page.get_by_text("bruno@og-b.fr").count() == 0
+            page.get_by_role("button", name="Accepter").click()
+            page.get_by_text("invitation : acceptee").wait_for(timeout=T)
+            assert page.get_by_text("bruno@og-b.fr").count() == 0
+            page.context.close()
+            page = invitations(browser, url, "b@test.fr")
+            page.get_by_role("button", name="Accepter").click()
+            # 5. contacts appear to each other...
+            page.get_by_text(f"OG {OG_A} : Alice Martin — alice@og-a.fr").wait_for(timeout=T)
+            page.context.close()
+            page = invitations(browser, url, "a@test.fr")
+            page.get_by_text(f"OG {OG_B} : Bruno Petit — bruno@og-b.fr").wait_for(timeout=T)
+            page.context.close()
+            # ... and not to the third déclarant
+            page = invitations(browser, url, "c@test.fr")
+            page.get_by_text("Aucune invitation pour l'instant.").wait_for(timeout=T)
+            body = page.content()
+            assert "alice@og-a.fr" not in body and "bruno@og-b.fr" not in body
+            assert "Traceback" not in body
+            page.context.close()
+        finally:
+            browser.close()

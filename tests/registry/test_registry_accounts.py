@@ -1,0 +1,94 @@
+"""Accounts: no default account, first admin only once, argon2 hashes, minimum length,
+lock-out after repeated failures, expiring sessions."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from matching.registry import AccesRefuse, ConnexionRefusee, SaisieInvalide, SessionInvalide
+from matching.registry.models import Compte
+from tests.registry.conftest import PASSWORD
+
+
+def test_first_admin_only_and_no_default_account(registry):
+    with registry.db.read() as s:
+        assert s.scalars(select(Compte)).all() == []
+    with pytest.raises(AccesRefuse):  # without a token: only an admin, only the first
+        registry.creer_compte(None, "x@test.fr", "declarant", PASSWORD)
+    registry.creer_compte(None, "admin@test.fr", "admin", PASSWORD)
+    with pytest.raises(AccesRefuse):
+        registry.creer_compte(None, "admin2@test.fr", "admin", PASSWORD)
+    with registry.db.read() as s:
+        stored = s.scalar(select(Compte.mot_de_passe))
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_password_rules_and_roles(registry):
+    with pytest.raises(SaisieInvalide, match="au moins 12 caractères"):
+        registry.creer_compte(None, "admin@test.fr", "admin", "court")
+    registry.creer_compte(None, "admin@test.fr", "admin", PASSWORD)
+    admin = registry.connexion("admin@test.fr", PASSWORD).jeton
+    with pytest.raises(SaisieInvalide, match="rôle inconnu"):
+        registry.creer_compte(admin, "x@test.fr", "root", PASSWORD)
+    with pytest.raises(SaisieInvalide, match="territoire"):
+        registry.creer_compte(admin, "x@test.fr", "coordinateur", PASSWORD)
+    with pytest.raises(SaisieInvalide, match="exactement une région"):
+        registry.creer_compte(admin, "x@test.fr", "ars", PASSWORD, ["37"])
+    with pytest.raises(SaisieInvalide, match="département inconnu"):
+        registry.creer_compte(admin, "x@test.fr", "coordinateur", PASSWORD, ["999"])
+    with pytest.raises(SaisieInvalide, match="e-mail invalide"):
+        registry.creer_compte(admin, "<script>@x", "declarant", PASSWORD)
+    v = registry.creer_compte(admin, "Coord@Test.fr", "coordinateur", PASSWORD, ["R24", "75"])
+    assert v.email == "coord@test.fr" and v.territoires == ("75", "R24")
+    with pytest.raises(SaisieInvalide, match="existe déjà"):
+        registry.creer_compte(admin, "coord@test.fr", "declarant", PASSWORD)
+
+
+def test_lockout_after_failures(registry, clock):
+    registry.creer_compte(None, "admin@test.fr", "admin", PASSWORD)
+    for _ in range(registry.securite.max_failures):
+        with pytest.raises(ConnexionRefusee, match="incorrect"):
+            registry.connexion("admin@test.fr", "mauvais-mot-de-passe")
+    # locked now, even with the right password
+    with pytest.raises(ConnexionRefusee, match="verrouillé"):
+        registry.connexion("admin@test.fr", PASSWORD)
+    clock.advance(minutes=16)
+    assert registry.connexion("admin@test.fr", PASSWORD).jeton
+    # an unknown account gets the wrong-password message
+    with pytest.raises(ConnexionRefusee, match="incorrect"):
+        registry.connexion("nobody@test.fr", PASSWORD)
+
+
+def test_sessions_expire_and_logout(registry, clock):
+    registry.creer_compte(None, "admin@test.fr", "admin", PASSWORD)
+    c = registry.connexion("admin@test.fr", PASSWORD)
+    assert registry.moi(c.jeton).role == "admin"
+    clock.advance(hours=8, seconds=1)
+    with pytest.raises(SessionInvalide):
+        registry.moi(c.jeton)
+    c2 = registry.connexion("admin@test.fr", PASSWORD)
+    registry.deconnexion(c2.jeton)
+    with pytest.raises(SessionInvalide):
+        registry.comptes(c2.jeton)
+
+
+def test_imported_account_needs_activation(world):
+    r = world.reg
+    data = (b"finess_ej;finess_et;contact_nom;contact_email;consentement\n"
+            b"371114794;;Eve;eve@og.fr;oui\n")
+    from tests.registry.conftest import sample_esms
+
+    ets = [e.finess_et for e in sample_esms("371114794")]
+    data = ("finess_ej;finess_et;contact_nom;contact_email;consentement\n" + "".join(
+        f"371114794;{e};Eve;eve@og.fr;oui\n" for e in ets)).encode()
+    rep = r.importer_csv(world.coord, data)
+    assert len(rep.chargees) == 1 and rep.comptes_crees == 1 and not rep.rejets
+    with pytest.raises(ConnexionRefusee):
+        r.connexion("eve@og.fr", "")
+    r.definir_mot_de_passe(world.admin, "eve@og.fr", PASSWORD)
+    eve = r.connexion("eve@og.fr", PASSWORD).jeton
+    assert [d.finess_ej for d in r.mes_declarations(eve)] == ["371114794"]
+    r.desactiver_compte(world.admin, "eve@og.fr")
+    with pytest.raises(SessionInvalide):
+        r.mes_declarations(eve)
