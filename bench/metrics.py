@@ -19,8 +19,8 @@ import pandas as pd
 
 from geo.distances import haversine_km
 from matching.core.model import GroupingRules
+from matching.programme.scoring import grappe_points
 from matching.programme.validate import CODES, grouping_violations
-from matching.solver.evaluate import grappe_points
 
 #: Short French labels of the violation codes, for the table.
 CODE_LABELS: dict[str, str] = {
@@ -207,7 +207,7 @@ def evaluate(
         The field the grappes are built for (None: each group's dominant field).
     points
         Priority points of one grappe; default the solver's own computation
-        (``matching.solver.evaluate.grappe_points``), so every method is scored alike.
+        (``matching.programme.scoring.grappe_points``), so every method is scored alike.
 
     Returns
     -------

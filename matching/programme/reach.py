@@ -92,19 +92,6 @@ def unit_distances_km(rows: pd.DataFrame) -> pd.Series:
     return pd.Series(km_between(pos, c), index=sums.index, dtype="float64")
 
 
-def farthest_unit(rows: pd.DataFrame, max_km: float) -> tuple[str, float] | None:
-    """The unit farthest from the centre when it lies beyond ``max_km`` (else None)."""
-    km = unit_distances_km(rows)
-    if km.empty:
-        return None
-    worst = km.idxmax()
-    d = float(km[worst])
-    # a hair of tolerance, as the solver (cosine compared with 1e-12)
-    if d <= max_km + 1e-6:
-        return None
-    return str(worst[0]), d
-
-
 def grappe_distances(rows: pd.DataFrame) -> tuple[float | None, float | None]:
     """Mean and largest distance of a grappe's ESMS to its centre, km, rounded to 0.1
     (None when no member has coordinates): the ``distance_*_km`` of every output."""

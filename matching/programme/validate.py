@@ -136,11 +136,6 @@ def is_derogatoire(members: pd.DataFrame) -> bool:
     return bool(len(members)) and bool(flag_column(members, "derogatoire").all())
 
 
-def min_esms_for(members: pd.DataFrame, rules: GroupingRules) -> int:
-    """The minimum number of counted ESMS that applies to this grappe."""
-    return rules.min_esms_derogatoire if is_derogatoire(members) else rules.min_esms
-
-
 def _list(ids: pd.Series | list[str], limit: int = 5) -> str:
     """'a, b, c' with at most ``limit`` items, then '… (+n)'."""
     values = sorted({str(v) for v in ids})

@@ -278,7 +278,6 @@ class GrappeSolver:
         self.progress = progress
         self.workers = int(workers)
         self.candidate_params = candidate_params or CandidateParams()
-        self.proposal_: Proposal | None = None
 
     # ------------------------------------------------------------------ helpers
 
@@ -464,7 +463,6 @@ class GrappeSolver:
         timings["explications"] = time.perf_counter() - mark
         proposal.stats["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
         self._report("Terminé", 1.0)
-        self.proposal_ = proposal
         return proposal
 
     # ------------------------------------------------------------------ output

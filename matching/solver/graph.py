@@ -29,10 +29,6 @@ from geo.distances import neighbours_within
 if TYPE_CHECKING:
     from matching.solver.units import Units
 
-#: How two OGs' DUI situations relate.
-VENDOR_RELATIONS: tuple[str, ...] = ("meme", "libre", "changement", "conflit")
-
-
 @dataclass(frozen=True)
 class GraphWeights:
     """Edge weights and the reach of a grappe, in kilometre equivalents.
