@@ -26,7 +26,8 @@ import pandas as pd
 from geo.distances import EARTH_RADIUS_KM
 from matching.core.columns import number_column, text_column
 
-#: The solver's default reach (``matching.solver.graph.GraphWeights.max_km``), km.
+#: The reach rule's default, km: the one home of the 50 km (the solver's
+#: ``GraphWeights.max_km``, ``SolverSettings.max_km``, ``validate`` and what-if all read it).
 DEFAULT_MAX_KM = 50.0
 
 

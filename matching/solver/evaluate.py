@@ -24,19 +24,6 @@ from matching.programme.scoring import computed_points, main_region_index
 from matching.solver.graph import GraphWeights
 from matching.solver.units import NO_VENDOR, VENDOR_CONFLICT, Units
 
-#: Failure codes of :meth:`Evaluator.check` (the first five are ``matching.programme.validate``
-#: codes).
-CHECK_CODES: tuple[str, ...] = (
-    "vide",
-    "trop_peu_esms",
-    "trop_esms",
-    "trop_peu_og",
-    "medicalise_minoritaire",
-    "dui_multiple",
-    "distance",
-    "separes",
-)
-
 
 @dataclass(frozen=True)
 class Value:
@@ -116,7 +103,7 @@ class Evaluator:
             a, b = tuple(pair)
             self.links_of.setdefault(a, set()).add(b)
             self.links_of.setdefault(b, set()).add(a)
-        self.cap = rules.max_esms if rules.max_esms is not None else 49
+        self.cap = rules.solver_cap
         self._values: dict[tuple[int, ...], Value] = {}
         self.n_og = np.array([len(o) for o in units.ogs], dtype="int64")
         # plain lists: summing a few Python ints beats numpy fancy indexing on tiny sets
@@ -157,7 +144,10 @@ class Evaluator:
         )
 
     def check(self, members: Sequence[int]) -> str | None:
-        """The first hard rule the set breaks (a code of ``CHECK_CODES``), None when valid."""
+        """The first hard rule the set breaks, None when valid.
+
+        Codes: ``matching.core.vocabulary.UNIT_CHECK_CODES``, tested in that order.
+        """
         if not len(members):
             return "vide"
         n = n_og = med = 0
@@ -186,7 +176,7 @@ class Evaluator:
         if vendor_bad:
             return "dui_multiple"
         if not self.within_reach(members):
-            return "distance"
+            return "trop_loin"
         if not self.apart_ok(members):
             return "separes"
         return None

@@ -102,3 +102,41 @@ def test_costing_grid_uses_the_same_criteria() -> None:
     by_kind = {c.computed: score.computed[c.code] for c in rules.grid.criteria if c.computed}
     assert by_kind == expected
     assert score.region == main_region(region)
+
+
+# ---------------------------------------------------------------- reason codes, reach, size
+
+
+def test_reason_codes_have_one_list_and_one_label_each() -> None:
+    from matching.core import vocabulary
+    from matching.programme.validate import Violation
+
+    assert set(vocabulary.UNIT_CHECK_CODES) - {"separes"} <= set(vocabulary.VIOLATION_CODES)
+    assert set(vocabulary.VIOLATION_CODES) | {"separes"} == set(vocabulary.VIOLATION_LABELS)
+    with pytest.raises(ValueError, match="code de règle inconnu"):
+        Violation("distance", "un code que validate ne connaît pas")
+
+
+def test_solver_check_codes_are_the_vocabulary_ones() -> None:
+    from matching.core.vocabulary import UNIT_CHECK_CODES
+
+    # two far-apart OGs of 8 ESMS: together big enough, but out of reach
+    rows = og_rows("370000001", 8, x=0) + og_rows("370000002", 8, x=300)
+    etab = make_etab(rows)
+    esms, _ = prepare_esms(etab, RULES, ("PA",))
+    ev = Evaluator(build_units(esms, RULES, "PA"), RULES, GraphWeights())
+    assert ev.check([0, 1]) == "trop_loin" and "trop_loin" in UNIT_CHECK_CODES
+    assert ev.check([0]) == "trop_peu_esms"
+
+
+def test_reach_and_solver_size_come_from_one_place() -> None:
+    from matching.programme.reach import DEFAULT_MAX_KM
+    from matching.solver.settings import SolverSettings
+
+    assert GraphWeights().max_km == DEFAULT_MAX_KM == SolverSettings().max_km
+    etab = _mixed_etab(0)
+    esms, _ = prepare_esms(etab, RULES, ("PA",))
+    units = build_units(esms, RULES, "PA")
+    no_size = GroupingRules(max_esms=None, solver_max_esms=20)
+    assert Evaluator(units, no_size, GraphWeights()).cap == 20
+    assert Evaluator(units, GroupingRules(max_esms=30), GraphWeights()).cap == 30
