@@ -28,6 +28,7 @@ from matching.cli.support import (
     prepare_out,
     print_written,
 )
+from matching.core.columns import text_column
 from matching.core.formatting import euros
 from matching.core.model import ETAB_COLUMNS
 from matching.exports.french_excel import write_csv
@@ -35,7 +36,7 @@ from matching.ingest.grouping import candidate_problems, grouping_problems, prob
 from matching.programme.costing import PROJECT_TYPE_LABELS, GrappeCost, cost_grappe
 from matching.programme.funding_select import BalanceLimits, Selection, select_funding
 from matching.programme.rules import DEFAULT_RULES, RulesError, RuleSet, load_all, load_rules
-from matching.programme.validate import dominant_champ, grouping_violations, text_column
+from matching.programme.validate import dominant_champ, grouping_violations
 
 TRUE_WORDS = {"true", "vrai", "oui", "o", "1", "yes", "y"}
 FALSE_WORDS = {"false", "faux", "non", "n", "0", "no"}

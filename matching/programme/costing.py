@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from geo.distances import pairwise_km
+from matching.core.columns import flag_column, text_column
 from matching.core.model import DUI_INCONNU, DUI_STATUTS
 from matching.programme.rules import FundingLineRule, RuleSet
 from matching.programme.scoring import Score, score_arrays
@@ -42,10 +43,8 @@ from matching.programme.validate import (
     VENDOR_BOUND_STATUTS,
     carried_mask,
     counted_mask,
-    flag_column,
     normalise_vendor,
     small_og_mask,
-    text_column,
 )
 
 PROJECT_TYPE_LABELS: dict[str, str] = {

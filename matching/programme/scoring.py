@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matching.core.columns import flag_column, text_column
 from matching.core.model import GroupingRules
 from matching.programme.rules import RuleSet
-from matching.programme.validate import counted_mask, flag_column, text_column
+from matching.programme.validate import counted_mask
 
 #: A count per grappe: a plain number for one grappe, a numpy array for a batch.
 Count = int | np.ndarray
