@@ -19,7 +19,28 @@ def euros(value: float, signed: bool = False) -> str:
     return text.replace(",", " ")
 
 
+def euros_short(value: float) -> str:
+    """'12,4 M€', '955 k€', '800 €': a headline figure that fits a narrow metric box."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    size = abs(value)
+    if size >= 1_000_000:
+        return f"{value / 1_000_000:.1f}".replace(".", ",") + " M€"
+    if size >= 10_000:
+        return f"{value / 1_000:.0f} k€"
+    return euros(value)
+
+
 def km_text(value: float) -> str:
     """'12,3 km' (French decimal comma)."""
     return f"{value:.1f}".replace(".", ",") + " km"
 
+
+def decimal_fr(value: float, digits: int = 1) -> str:
+    """'0,07', '28,8': a decimal number with a French comma."""
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
+def percent_fr(share: float, digits: int = 0) -> str:
+    """'40 %' from 0.4 (French puts a space before %)."""
+    return f"{share * 100:.{digits}f}".replace(".", ",") + " %"
