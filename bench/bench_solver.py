@@ -46,6 +46,8 @@ from bench.peers import (
     run_solver,
 )
 from matching.core.model import GroupingRules
+from matching.programme.rules import DEFAULT_RULES
+from matching.programme.rules import load_rules as load
 
 RESULTS = Path(__file__).resolve().parent / "results" / "solver.md"
 CHAMPS_BENCH: tuple[str, ...] = ("PA", "PH")
@@ -93,14 +95,6 @@ class Outcome:
 
 def load_rules(name: str | None) -> tuple[GroupingRules, str]:
     """Grouping rules of the named rule set (default one when None) and its name."""
-    try:
-        from matching.programme.rules import DEFAULT_RULES
-        from matching.programme.rules import load_rules as load
-    except ImportError:
-        if name:
-            msg = "le module matching.programme.rules est absent : impossible de charger --rules"
-            raise typer.BadParameter(msg) from None
-        return GroupingRules(), "GroupingRules() par défaut (matching.programme.rules absent)"
     chosen = name or DEFAULT_RULES
     try:
         return load(chosen).grouping, chosen
@@ -365,7 +359,7 @@ def main(
             instances.append(sample_instance())
         if size:
             instances.append(national_instance(size, seed))
-    except (OSError, ValueError, ImportError) as exc:
+    except (OSError, ValueError) as exc:
         console.print(f"[red]Instance impossible à charger :[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc
     outcomes = [

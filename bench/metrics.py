@@ -19,21 +19,9 @@ import pandas as pd
 
 from geo.distances import haversine_km
 from matching.core.model import GroupingRules
-from matching.programme.validate import CODES, grouping_violations
-from matching.solver.evaluate import grappe_points
-
-#: Short French labels of the violation codes, for the table.
-CODE_LABELS: dict[str, str] = {
-    "vide": "vide",
-    "non_eligible": "non éligible",
-    "trop_peu_esms": "trop petit",
-    "trop_esms": "trop grand",
-    "trop_peu_og": "trop peu d'OG",
-    "champ_mixte": "champ mixte",
-    "medicalise_minoritaire": "médicalisé minoritaire",
-    "dui_multiple": "conflit éditeur",
-    "og_scinde": "OG scindé",
-}
+from matching.core.vocabulary import VIOLATION_CODES, VIOLATION_LABELS
+from matching.programme.scoring import grappe_points
+from matching.programme.validate import grouping_violations
 
 #: A function giving the computable priority points of one grappe, criterion -> points.
 PointsFunction = Callable[[pd.DataFrame, GroupingRules], dict[str, int]]
@@ -207,7 +195,7 @@ def evaluate(
         The field the grappes are built for (None: each group's dominant field).
     points
         Priority points of one grappe; default the solver's own computation
-        (``matching.solver.evaluate.grappe_points``), so every method is scored alike.
+        (``matching.programme.scoring.grappe_points``), so every method is scored alike.
 
     Returns
     -------
@@ -242,7 +230,7 @@ def evaluate(
     for found in broken.values():
         for code in {v.code for v in found}:
             counts[code] = counts.get(code, 0) + 1
-    result.violations = {c: counts[c] for c in CODES if c in counts}
+    result.violations = {c: counts[c] for c in VIOLATION_CODES if c in counts}
     result.n_groups = len(broken)
     result.valid_grappes = len(valid_ids)
     result.invalid_groups = result.n_groups - result.valid_grappes
@@ -323,7 +311,7 @@ def format_violations(e: Evaluation) -> str:
     """'0', or the total then the groups per rule: '12 : trop grand 8, OG scindé 4'."""
     if not e.violations:
         return "0"
-    detail = ", ".join(f"{CODE_LABELS.get(c, c)} {n}" for c, n in e.violations.items())
+    detail = ", ".join(f"{VIOLATION_LABELS.get(c, c)} {n}" for c, n in e.violations.items())
     return f"{e.n_violations} : {detail}"
 
 

@@ -1,14 +1,17 @@
 """Locate the bundled reference data (``data/`` at the repository root).
 
 The data folder is not a Python package: it holds CSV, GeoJSON and TOML files that
-are read at run time. ``GRAPPES_DATA`` overrides the location (for installs outside
-the source tree). ``geo`` owns this lookup because it sits below ``matching``: the
-geography must find its files without importing anything from ``matching``.
+are read at run time. From a source tree (or an editable install) it is ``data/`` next to
+``geo/``; a regular ``pip install`` copies it to ``<prefix>/share/grappes/data``
+(``[tool.setuptools.data-files]`` in ``pyproject.toml``). ``GRAPPES_DATA`` overrides both.
+``geo`` owns this lookup because it sits below ``matching``: the geography must find its
+files without importing anything from ``matching``.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 
@@ -17,7 +20,14 @@ def data_dir() -> Path:
     env = os.environ.get("GRAPPES_DATA")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[1] / "data"
+    source = Path(__file__).resolve().parents[1] / "data"
+    if source.is_dir():
+        return source
+    for prefix in dict.fromkeys((sys.prefix, sys.base_prefix)):
+        installed = Path(prefix) / "share" / "grappes" / "data"
+        if installed.is_dir():
+            return installed
+    return source
 
 
 def geo_dir() -> Path:

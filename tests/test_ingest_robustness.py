@@ -201,7 +201,6 @@ def test_size_limit_message_uses_one_unit(tmp_path: Path) -> None:
 
 
 def test_app_and_cli_share_the_size_limit() -> None:
-    pytest.importorskip("streamlit")
     import app
 
     assert app.MAX_UPLOAD_MB == DEFAULT_MAX_MO

@@ -82,6 +82,9 @@ def test_2022_figures_match_the_synoptic_004():
     assert r.grouping.petit_og_max == 15  # "au plus 15"
     assert r.petit_og_max_derogatoire == 8
     assert r.grouping.max_esms is None and r.max_funded_esms is None
+    # no nominal size: the solver's working size is data too (the « < 50 ESMS » tier)
+    assert r.grouping.solver_max_esms == 49 and r.grouping.solver_cap == 49
+    assert "regroupement.taille_travail_solveur" in r.citations
     assert r.line("usages_acquisition").amount == 7000
     assert r.line("usages_acquisition").size_max == 49
     assert r.line("usages_acquisition_50").size_min == 50
@@ -151,6 +154,17 @@ def test_schedule_must_add_up_and_thresholds_parse(tmp_path):
     path = _t2_with(tmp_path, 'valeur = "< 15"', 'valeur = "moins de 15"')
     with pytest.raises(RulesError, match=r"regroupement\.petit_og\.valeur: seuil attendu"):
         load_rules(path)
+
+
+def test_no_nominal_size_needs_a_solver_working_size(tmp_path):
+    text = (rules_dir() / "generalisation-2022.toml").read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith("taille_travail_solveur"))
+    with pytest.raises(RulesError, match=r"regroupement\.taille_travail_solveur: obligatoire"):
+        load_rules(_variant(tmp_path, text.replace(line + "\n", ""), "sans_taille"))
+    smaller = load_rules(_variant(tmp_path, text.replace("valeur = 49", "valeur = 30", 1), "t30"))
+    assert smaller.grouping.solver_cap == 30
+    # with a nominal size, the solver uses it
+    assert load_rules("amorcage-t1-2021").grouping.solver_cap == 30
 
 
 def test_unreadable_toml(tmp_path):

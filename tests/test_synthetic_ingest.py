@@ -6,13 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
+from matching.ingest import load
 from matching.ingest.sample import sample_paths
 from matching.synthetic import generate, normalise, write_etalab
 from matching.synthetic.sample import generate_sample
-
-ingest = pytest.importorskip("matching.ingest")
 
 #: columns a reader derives that must equal the generator's own normalised table
 DERIVED = (
@@ -38,7 +36,7 @@ def _compare(loaded: pd.DataFrame, expected: pd.DataFrame, columns: tuple[str, .
 
 def test_bundled_sample_loads_with_zero_rejects() -> None:
     etab, ej, dui = sample_paths()
-    result = ingest.load(etab, ej=ej, dui=dui)
+    result = load(etab, ej=ej, dui=dui)
     assert result.rejets == [], result.rejets[:5]
     _compare(result.etablissements, normalise(generate_sample()), DERIVED + DUI)
 
@@ -46,6 +44,6 @@ def test_bundled_sample_loads_with_zero_rejects() -> None:
 def test_overseas_and_corsica_read_back(tmp_path: Path) -> None:
     data = generate(["94", "01", "02", "03", "04", "06", "975", "986"], seed=8, scale=0.4)
     etab, ej, _ = write_etalab(data, tmp_path)
-    result = ingest.load(etab, ej=ej)
+    result = load(etab, ej=ej)
     assert result.rejets == [], result.rejets[:5]
     _compare(result.etablissements, normalise(data), DERIVED)

@@ -13,6 +13,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from matching.cli.support import (
+    DuiOption,
+    EjOption,
+    JsonFlag,
+    SystemOutFlag,
     UsageError,
     check_number,
     fail,
@@ -162,14 +166,9 @@ def check(
             help="Flux FINESS+ (.json.gz), extrait FINESS etalab ou modèle CSV."
         )
     ] = None,
-    ej: Annotated[
-        Path | None, typer.Option("--ej", help="Extrait des entités juridiques (cs1100501).")
-    ] = None,
-    dui: Annotated[
-        Path | None,
-        typer.Option("--dui", help="Fichier DUI (finess_et, dui_editeur, dui_statut...)."),
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON (un objet).")] = False,
+    ej: EjOption = None,
+    dui: DuiOption = None,
+    as_json: JsonFlag = False,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Dossier où écrire etablissements.csv et rejets.csv."),
@@ -180,10 +179,7 @@ def check(
     max_mo: Annotated[
         int, typer.Option("--max-mo", help="Taille maximale d'un fichier, en Mo (10^6 octets).")
     ] = DEFAULT_MAX_MO,
-    system_out: Annotated[
-        bool,
-        typer.Option("--dossier-systeme", help="Autoriser --out dans / ou un dossier système."),
-    ] = False,
+    system_out: SystemOutFlag = False,
 ) -> None:
     """Vérifier et résumer un fichier d'établissements (FINESS etalab ou modèle CSV)."""
     console = Console(stderr=as_json)

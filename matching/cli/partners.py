@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,6 +10,11 @@ from rich.console import Console
 from rich.table import Table
 
 from matching.cli.support import (
+    DuiOption,
+    EjOption,
+    InputArg,
+    JsonFlag,
+    SampleFlag,
     UsageError,
     check_number,
     check_seed,
@@ -18,10 +22,10 @@ from matching.cli.support import (
     json_default,
     reject_notice,
 )
+from matching.core.columns import text_column
 from matching.core.formatting import euros
 from matching.ingest import IngestError, load
 from matching.ingest.sample import resolve_input
-from matching.programme.validate import text_column
 from matching.scenarios.partners import DEFAULT_MAX_KM, PartnerReport, find_partners
 from matching.solver.settings import DEFAULT_TIME_LIMIT
 
@@ -74,18 +78,10 @@ def print_report(console: Console, report: PartnerReport) -> None:
 
 def partenaires(
     finess_et: Annotated[str, typer.Argument(help="FINESS ET de l'ESMS à rapprocher.")],
-    file: Annotated[
-        Path | None, typer.Argument(
-            help="Flux FINESS+ (.json.gz), extrait FINESS etalab ou modèle CSV."
-        )
-    ] = None,
-    sample: Annotated[
-        bool, typer.Option("--sample", help="Utiliser la région exemple intégrée.")
-    ] = False,
-    ej: Annotated[
-        Path | None, typer.Option("--ej", help="Extrait des entités juridiques (cs1100501).")
-    ] = None,
-    dui: Annotated[Path | None, typer.Option("--dui", help="Fichier DUI.")] = None,
+    file: InputArg = None,
+    sample: SampleFlag = False,
+    ej: EjOption = None,
+    dui: DuiOption = None,
     rules: Annotated[
         str | None, typer.Option("--rules", help="Jeu de règles (appel à projets).")
     ] = None,
@@ -97,7 +93,7 @@ def partenaires(
     time_limit: Annotated[
         float, typer.Option("--time-limit", help="Temps de sélection exacte du solveur (s).")
     ] = DEFAULT_TIME_LIMIT,
-    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON (un objet).")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Classer les grappes et OG qu'un ESMS (souvent isolé) pourrait rejoindre.
 

@@ -19,6 +19,8 @@ from rich.console import Console
 from rich.table import Table
 
 from matching.cli.support import (
+    JsonFlag,
+    SystemOutFlag,
     UsageError,
     check_number,
     fail,
@@ -26,6 +28,7 @@ from matching.cli.support import (
     prepare_out,
     print_written,
 )
+from matching.core.columns import text_column
 from matching.core.formatting import euros
 from matching.core.model import ETAB_COLUMNS
 from matching.exports.french_excel import write_csv
@@ -33,7 +36,7 @@ from matching.ingest.grouping import candidate_problems, grouping_problems, prob
 from matching.programme.costing import PROJECT_TYPE_LABELS, GrappeCost, cost_grappe
 from matching.programme.funding_select import BalanceLimits, Selection, select_funding
 from matching.programme.rules import DEFAULT_RULES, RulesError, RuleSet, load_all, load_rules
-from matching.programme.validate import dominant_champ, grouping_violations, text_column
+from matching.programme.validate import dominant_champ, grouping_violations
 
 TRUE_WORDS = {"true", "vrai", "oui", "o", "1", "yes", "y"}
 FALSE_WORDS = {"false", "faux", "non", "n", "0", "no"}
@@ -587,7 +590,7 @@ def register(app: typer.Typer) -> None:
     def rules_cmd(
         show: Annotated[str | None, typer.Option(
             "--show", help="Afficher un jeu de règles en détail (nom ou fichier .toml).")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
+        as_json: JsonFlag = False,
     ) -> None:
         """Lister les jeux de règles installés (appels à projets) ou en afficher un."""
         console = Console()
@@ -617,10 +620,9 @@ def register(app: typer.Typer) -> None:
         rules: Annotated[str, typer.Option("--rules", help=RULES_HELP)] = DEFAULT_RULES,
         declarations: Annotated[Path | None, typer.Option(
             "--declarations", help="CSV grappe;critere[;valeur] des critères déclarés.")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
+        as_json: JsonFlag = False,
         out: Annotated[Path | None, typer.Option("--out", help="Dossier des fichiers CSV.")] = None,
-        system_out: Annotated[bool, typer.Option(
-            "--dossier-systeme", help="Autoriser --out dans / ou un dossier système.")] = False,
+        system_out: SystemOutFlag = False,
     ) -> None:
         """Recalculer le coût et vérifier les règles d'un regroupement modifié à la main."""
         console = Console(stderr=as_json)
@@ -662,10 +664,9 @@ def register(app: typer.Typer) -> None:
             "--mode", help="global (tout connu d'avance) ou sequentiel (fenêtre par fenêtre).")
         ] = "global",
         time_limit: Annotated[float, typer.Option("--time-limit", help="Secondes.")] = 30.0,
-        as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
+        as_json: JsonFlag = False,
         out: Annotated[Path | None, typer.Option("--out", help="Dossier des fichiers CSV.")] = None,
-        system_out: Annotated[bool, typer.Option(
-            "--dossier-systeme", help="Autoriser --out dans / ou un dossier système.")] = False,
+        system_out: SystemOutFlag = False,
     ) -> None:
         """Choisir les grappes à financer dans l'enveloppe, fenêtre par fenêtre (optimum exact)."""
         console = Console(stderr=as_json)

@@ -14,7 +14,7 @@ import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -25,6 +25,19 @@ EXIT_USAGE = 2
 
 #: the CP-SAT solver takes a 32-bit seed
 MAX_SEED = 2**31 - 1
+
+# Options several commands share: one definition, one help text (``grappes --help`` reads
+# the same everywhere).
+InputArg = Annotated[Path | None, typer.Argument(
+    help="Flux FINESS+ (.json.gz), extrait FINESS etalab ou modèle CSV.")]
+SampleFlag = Annotated[bool, typer.Option("--sample", help="Utiliser la région exemple intégrée.")]
+EjOption = Annotated[Path | None, typer.Option(
+    "--ej", help="Extrait des entités juridiques (cs1100501).")]
+DuiOption = Annotated[Path | None, typer.Option(
+    "--dui", help="Fichier DUI (finess_et, dui_editeur, dui_statut...).")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Sortie JSON (un objet).")]
+SystemOutFlag = Annotated[bool, typer.Option(
+    "--dossier-systeme", help="Autoriser --out dans / ou un dossier système.")]
 
 #: folders a command never writes into unless ``--dossier-systeme`` is given (and ``/``)
 SYSTEM_FOLDERS: tuple[str, ...] = (

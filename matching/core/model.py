@@ -130,6 +130,10 @@ class GroupingRules:
     #: ``matching.programme.validate`` only reports it when asked (``nominal=True``). None = no
     #: size.
     max_esms: int | None = 49
+    #: the largest grappe of several OGs the solver builds when there is no nominal size
+    #: (``max_esms`` None): a working size from the rule file (2022:
+    #: ``regroupement.taille_travail_solveur``, the « < 50 ESMS » tier of 004)
+    solver_max_esms: int = 49
     #: applies to grappes made only of small OGs; an OG that reaches the grappe's minimum
     #: alone (15, or 8 in Corsica / overseas, 003 Q6 and Q21) may stand alone
     min_og: int = 2
@@ -156,6 +160,12 @@ class GroupingRules:
     points_isole: int = 3
     points_multi_og: int = 2
     points_multi_departement: int = 2
+
+    @property
+    def solver_cap(self) -> int:
+        """ESMS the solver puts at most in a grappe of several OGs: the nominal size, else the
+        rule set's working size."""
+        return self.max_esms if self.max_esms is not None else self.solver_max_esms
 
     @property
     def grappe_champs(self) -> tuple[str, ...]:

@@ -73,6 +73,45 @@ SET_ASIDE_CODES: tuple[str, ...] = (
 #: Set-aside codes, with the scope filter's "hors_region": ESMS that take no part in the checks.
 SOLVER_SET_ASIDE: frozenset[str] = frozenset((*SET_ASIDE_CODES, "hors_region"))
 
+#: Hard-rule codes of a grouping (``matching.programme.validate.Violation.code``), in the order
+#: they are reported.
+VIOLATION_CODES: tuple[str, ...] = (
+    "vide",
+    "non_eligible",
+    "trop_peu_esms",
+    "trop_esms",
+    "trop_peu_og",
+    "champ_mixte",
+    "medicalise_minoritaire",
+    "dui_multiple",
+    "trop_loin",
+    "og_scinde",
+)
+
+#: Short French label of each violation code (tables, benchmark).
+VIOLATION_LABELS: dict[str, str] = {
+    "vide": "vide",
+    "non_eligible": "non éligible",
+    "trop_peu_esms": "trop petit",
+    "trop_esms": "trop grand",
+    "trop_peu_og": "trop peu d'OG",
+    "champ_mixte": "champ mixte",
+    "medicalise_minoritaire": "médicalisé minoritaire",
+    "dui_multiple": "conflit éditeur",
+    "trop_loin": "trop loin",
+    "og_scinde": "OG scindé",
+    "separes": "séparation demandée",
+}
+
+#: Codes the solver's check of a set of whole OGs of one field returns
+#: (``matching.solver.evaluate.Evaluator.check``), in the order it tests them: the violation
+#: codes such a set can break (eligibility, field and split OGs are settled before grouping),
+#: then "separes", the user's "keep these OGs apart" (a constraint of the call, not a rule).
+UNIT_CHECK_CODES: tuple[str, ...] = (
+    *(c for c in VIOLATION_CODES if c not in ("non_eligible", "champ_mixte", "og_scinde")),
+    "separes",
+)
+
 #: Default OG typology of a loaded file (000: "petites structures" < 15 ESMS, "gros OG" ≥ 50).
 #: Descriptive only (``grappes check``): grouping and costing read the thresholds of the rule set
 #: (``regroupement.petit_og``, ``regroupement.gros_og``).

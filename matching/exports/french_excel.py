@@ -263,13 +263,6 @@ def xlsx_bytes(sheets: Mapping[str, pd.DataFrame],
     return buffer.getvalue()
 
 
-def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
-    """Write an XLSX workbook and return its path."""
-    path = Path(path)
-    write_bytes_safely(path, xlsx_bytes(sheets))
-    return path
-
-
 def sheet_name(name: str, used: set[str]) -> str:
     """Excel sheet names: at most 31 characters, no ``[]:*?/\\``, unique."""
     clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in name)[:31] or "feuille"

@@ -172,30 +172,14 @@ def apply_ej(
     position = lookup(table["finess_ej"], ej["finess_ej"])
     matched = pd.Series(position >= 0, index=table.index)
     take = np.where(matched, position, 0)
-    name = (
-        pd.Series(
-            ej["raison_sociale_ej"].to_numpy()[take] if len(ej) else "",
-            index=table.index,
-            dtype="string",
+    for column in ("raison_sociale_ej", "statut_juridique"):
+        from_ej = (
+            pd.Series(ej[column].to_numpy()[take] if len(ej) else "", index=table.index,
+                      dtype="string")
+            .where(matched, "")
+            .fillna("")
         )
-        .where(matched, "")
-        .fillna("")
-    )
-    statut = (
-        pd.Series(
-            ej["statut_juridique"].to_numpy()[take] if len(ej) else "",
-            index=table.index,
-            dtype="string",
-        )
-        .where(matched, "")
-        .fillna("")
-    )
-    table["raison_sociale_ej"] = table["raison_sociale_ej"].where(
-        table["raison_sociale_ej"] != "", name
-    )
-    table["statut_juridique"] = table["statut_juridique"].where(
-        table["statut_juridique"] != "", statut
-    )
+        table[column] = table[column].where(table[column] != "", from_ej)
     table["statut_agrege"] = statut_agrege_series(table["statut_juridique"])
     missing = ~matched
     n_og = int(table.loc[missing, "finess_ej"].nunique())

@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from matching.core.formatting import euros
+from geo.distances import pairwise_km
+from matching.core.columns import flag_column, text_column
 from matching.core.model import DUI_INCONNU, DUI_STATUTS
 from matching.programme.rules import FundingLineRule, RuleSet
 from matching.programme.scoring import Score, score_arrays
@@ -42,10 +43,8 @@ from matching.programme.validate import (
     VENDOR_BOUND_STATUTS,
     carried_mask,
     counted_mask,
-    flag_column,
     normalise_vendor,
     small_og_mask,
-    text_column,
 )
 
 PROJECT_TYPE_LABELS: dict[str, str] = {
@@ -173,20 +172,6 @@ def common_vendor(members: pd.DataFrame, mask: pd.Series | None = None) -> tuple
     )
 
 
-def _haversine(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    try:
-        from geo.distances import pairwise_km
-
-        return np.asarray(pairwise_km(lon, lat), dtype=float)
-    except ImportError:  # geo/ not installed: same formula, numpy only
-        lo, la = np.radians(lon), np.radians(lat)
-        dlat = la[:, None] - la[None, :]
-        dlon = lo[:, None] - lo[None, :]
-        cos = np.cos(la[:, None]) * np.cos(la[None, :])
-        a = np.sin(dlat / 2) ** 2 + cos * np.sin(dlon / 2) ** 2
-        return 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
-
-
 def _coords(members: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     out = []
     for col in ("lon", "lat"):
@@ -208,7 +193,7 @@ def _default_porteur_arrays(ej: np.ndarray, lon: np.ndarray, lat: np.ndarray) ->
     ok = ~(np.isnan(lon) | np.isnan(lat))
     mean_km: dict[str, float] = {}
     if ok.sum() >= 2:
-        dist = _haversine(lon[ok], lat[ok])
+        dist = pairwise_km(lon[ok], lat[ok])
         ej_ok = ej[ok]
         for og in tied:
             inside = ej_ok == og
@@ -493,8 +478,3 @@ def cost_grappe(
         esms_types={str(k): str(v) for k, v in zip(et, ptype, strict=True)},
     )
 
-
-def describe(cost: GrappeCost) -> str:
-    """A short French summary line, for the CLI."""
-    return (f"{euros(cost.total)} ({PROJECT_TYPE_LABELS.get(cost.project_type, cost.project_type)}"
-            f", {cost.n_funded} ESMS financés, {cost.score.total}/{cost.score.max} points)")

@@ -26,7 +26,8 @@ import pandas as pd
 from geo.distances import EARTH_RADIUS_KM
 from matching.core.columns import number_column, text_column
 
-#: The solver's default reach (``matching.solver.graph.GraphWeights.max_km``), km.
+#: The reach rule's default, km: the one home of the 50 km (the solver's
+#: ``GraphWeights.max_km``, ``SolverSettings.max_km``, ``validate`` and what-if all read it).
 DEFAULT_MAX_KM = 50.0
 
 
@@ -90,19 +91,6 @@ def unit_distances_km(rows: pd.DataFrame) -> pd.Series:
     sums = frame.groupby(["og", "champ"], sort=True)[["x", "y", "z"]].sum()
     pos = sums.to_numpy() / np.linalg.norm(sums.to_numpy(), axis=1, keepdims=True)
     return pd.Series(km_between(pos, c), index=sums.index, dtype="float64")
-
-
-def farthest_unit(rows: pd.DataFrame, max_km: float) -> tuple[str, float] | None:
-    """The unit farthest from the centre when it lies beyond ``max_km`` (else None)."""
-    km = unit_distances_km(rows)
-    if km.empty:
-        return None
-    worst = km.idxmax()
-    d = float(km[worst])
-    # a hair of tolerance, as the solver (cosine compared with 1e-12)
-    if d <= max_km + 1e-6:
-        return None
-    return str(worst[0]), d
 
 
 def grappe_distances(rows: pd.DataFrame) -> tuple[float | None, float | None]:

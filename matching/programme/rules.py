@@ -522,6 +522,13 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
     min_esms = fig("min_esms", "int")
     min_derog = fig("min_esms_derogatoire", "int")
     max_esms = fig("max_esms", "int_or_none")
+    if reg.has("taille_travail_solveur"):
+        solver_size = fig("taille_travail_solveur", "int")
+    else:
+        solver_size = max_esms
+        if max_esms is None:
+            reg.error("taille_travail_solveur", "obligatoire quand max_esms vaut « aucun » "
+                      "(taille maximale des grappes de plusieurs OG que propose le solveur)")
     min_og = fig("min_og", "int")
     petit_max = fig("petit_og", "small")
     petit_derog = fig("petit_og_derogatoire", "small") if reg.has("petit_og_derogatoire") else None
@@ -669,6 +676,7 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
         min_esms=min_esms,
         min_esms_derogatoire=min_derog,
         max_esms=max_esms,
+        solver_max_esms=solver_size,
         min_og=min_og,
         petit_og_max=petit_max,
         petit_og_max_derogatoire=petit_derog,

@@ -5,12 +5,14 @@ region, several départements of the region); the others can only be declared by
 applicants (SI roadmap, DPO, interoperability, self-funding...) and count as "not
 declared" until someone ticks them. A funded AMOA line implies "dedicated resources".
 Only the ESMS that count in the project (``matching.programme.validate.counted_mask``) are looked
-at.
+at. The computed criteria are written once, here (:func:`criteria_met`, :func:`computed_points`,
+:func:`main_region_index`): the costing, the solver's vectorised objective
+(``matching.solver.evaluate``) and the benchmark all call them, so a grappe shows the same
+computed points everywhere.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,8 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matching.core.columns import flag_column, text_column
+from matching.core.model import GroupingRules
 from matching.programme.rules import RuleSet
-from matching.programme.validate import counted_mask, flag_column, text_column
+from matching.programme.validate import counted_mask
+
+#: A count per grappe: a plain number for one grappe, a numpy array for a batch.
+Count = int | np.ndarray
 
 
 @dataclass
@@ -46,32 +53,73 @@ class Score:
         }
 
 
-def _main_region(regions: np.ndarray) -> str:
-    named = Counter(str(r) for r in regions if r)
-    if not named:
-        return ""
-    best = max(named.values())
-    return min(r for r, n in named.items() if n == best)
+def criteria_met(n_isolated: Count, n_og_main: Count, n_dep_main: Count) -> dict[str, Count]:
+    """The computable criteria (``rules.COMPUTED_CRITERIA``) a grappe meets, from three counts
+    over its counted ESMS: the one place these rules are written.
 
-
-def main_region(members: pd.DataFrame) -> str:
-    """The region with the most ESMS (ties: smallest code): the ARS the file goes to (003 Q12)."""
-    return _main_region(text_column(members, "region").to_numpy(dtype=object))
-
-
-def _met(region: np.ndarray, ej: np.ndarray, dep: np.ndarray, autonome: np.ndarray,
-         region_used: str) -> dict[str, bool]:
-    """Computable criteria from the project's arrays (counted ESMS only)."""
-    inside = region == region_used if region_used else np.ones(len(region), dtype=bool)
+    ``isole``: at least one isolated autonomous ESMS; ``multi_og``: at least two OGs with ESMS
+    in the main région; ``multi_departement``: ESMS in at least two départements of the main
+    région. The counts are plain numbers (one grappe) or numpy arrays (one entry per grappe:
+    the solver scores thousands of candidate sets at once with the same code).
+    """
     return {
-        "isole": bool(autonome.any()),
-        "multi_og": len({x for x in ej[inside] if x}) >= 2,
-        "multi_departement": len({x for x in dep[inside] if x}) >= 2,
+        "isole": n_isolated > 0,
+        "multi_og": n_og_main >= 2,
+        "multi_departement": n_dep_main >= 2,
     }
 
 
-def _project_arrays(members: pd.DataFrame, rules: RuleSet) -> tuple[np.ndarray, ...]:
-    keep = counted_mask(members, rules.grouping).to_numpy(dtype=bool)
+def computed_points(n_isolated: Count, n_og_main: Count, n_dep_main: Count,
+                    rules: GroupingRules) -> dict[str, Count]:
+    """Points of each computable criterion (:func:`criteria_met` times the grid's points, as
+    copied into ``GroupingRules.points_*``); numbers or arrays, like the counts."""
+    met = criteria_met(n_isolated, n_og_main, n_dep_main)
+    return {
+        "isole": met["isole"] * rules.points_isole,
+        "multi_og": met["multi_og"] * rules.points_multi_og,
+        "multi_departement": met["multi_departement"] * rules.points_multi_departement,
+    }
+
+
+def main_region_index(counts: np.ndarray, named: np.ndarray) -> np.ndarray:
+    """Column of each grappe's main région: the ARS its file goes to (003 Q12).
+
+    ``counts`` holds ESMS per région (grappes x régions, or one row as a 1-D array), its
+    columns sorted by région code; ``named`` flags the columns whose code is not ''. The main
+    région has the most ESMS, ties going to the lowest code; the unnamed région only when no
+    named one holds any ESMS.
+    """
+    counts = np.asarray(counts)
+    if named.all():  # the usual case: every région has a code
+        return counts.argmax(axis=-1)
+    named_counts = np.where(named, counts, -1)
+    best = named_counts.argmax(axis=-1)
+    if counts.ndim == 1:  # one grappe (the solver's local search): no broadcasting
+        return best if named_counts[best] > 0 else counts.argmax()
+    held = np.take_along_axis(named_counts, best[:, None], axis=1)[:, 0] > 0
+    return np.where(held, best, counts.argmax(axis=1))
+
+
+def main_region(regions: np.ndarray) -> str:
+    """The main région (:func:`main_region_index`) of ESMS given by their région codes."""
+    codes, counts = np.unique(np.asarray(regions, dtype=str), return_counts=True)
+    if not len(codes):
+        return ""
+    return str(codes[int(main_region_index(counts, codes != ""))])
+
+
+def _counts(region: np.ndarray, ej: np.ndarray, dep: np.ndarray, autonome: np.ndarray,
+            region_used: str) -> tuple[int, int, int]:
+    """Autonomous ESMS, OGs and départements of ``region_used`` ('' = every région) among the
+    counted ESMS: the three counts of :func:`criteria_met`."""
+    inside = region == region_used if region_used else np.ones(len(region), dtype=bool)
+    return (int(np.count_nonzero(autonome)), len({x for x in ej[inside] if x}),
+            len({x for x in dep[inside] if x}))
+
+
+def _project_arrays(members: pd.DataFrame, rules: GroupingRules) -> tuple[np.ndarray, ...]:
+    """Région, OG, département and autonomous flag of the ESMS that count in the project."""
+    keep = counted_mask(members, rules).to_numpy(dtype=bool)
     return tuple(
         arr[keep] for arr in (
             text_column(members, "region").to_numpy(dtype=object),
@@ -82,36 +130,16 @@ def _project_arrays(members: pd.DataFrame, rules: RuleSet) -> tuple[np.ndarray, 
     )
 
 
-def computed_criteria(members: pd.DataFrame, rules: RuleSet,
-                      region: str | None = None) -> dict[str, bool]:
-    """Whether the grappe meets each computable criterion (isole, multi_og, multi_departement).
+def grappe_points(members: pd.DataFrame, rules: GroupingRules) -> dict[str, int]:
+    """Computed points of a grappe from its rows (``ETAB_COLUMNS``), criterion -> points.
 
-    ``region`` is the ARS's region; default: the grappe's main region.
+    What the solver reports on each grappe (``Grappe.points``) and what the benchmark scores
+    every method with; the solver's own batches reach the same numbers through
+    :func:`computed_points` on unit counts.
     """
-    reg, ej, dep, auto = _project_arrays(members, rules)
-    return _met(reg, ej, dep, auto, region if region is not None else _main_region(reg))
-
-
-def score_grappe(
-    members: pd.DataFrame,
-    rules: RuleSet,
-    declared: Mapping[str, bool] | None = None,
-    funded_lines: Iterable[str] = (),
-    region: str | None = None,
-) -> Score:
-    """Score one grappe on ``rules.grid``.
-
-    Parameters
-    ----------
-    declared
-        Criterion code -> True when the applicants declare it (others: not declared).
-    funded_lines
-        Codes of the funding lines granted to the grappe: a criterion whose ``implique_par``
-        names one of them is obtained without being declared.
-    region
-        The ARS's region for the "of the region" criteria; default: the main region.
-    """
-    return score_arrays(*_project_arrays(members, rules), rules, declared, funded_lines, region)
+    region, ej, dep, autonome = _project_arrays(members, rules)
+    counts = _counts(region, ej, dep, autonome, main_region(region))
+    return {code: int(v) for code, v in computed_points(*counts, rules).items()}
 
 
 def score_arrays(
@@ -124,8 +152,14 @@ def score_arrays(
     funded_lines: Iterable[str] = (),
     region_used: str | None = None,
 ) -> Score:
-    """:func:`score_grappe` on the arrays of the counted ESMS (region, OG, département,
-    autonomous flag), for callers that already hold them (``matching.programme.costing``)."""
+    """Score one grappe on ``rules.grid`` from the arrays of its counted ESMS (région, OG,
+    département, autonomous flag), as ``matching.programme.costing`` holds them.
+
+    ``declared``: criterion code -> True when the applicants declare it (others: not
+    declared). ``funded_lines``: codes of the funding lines granted to the grappe (a criterion
+    whose ``implique_par`` names one is obtained without being declared). ``region_used``: the
+    ARS's région for the "of the région" criteria; default: the main région.
+    """
     declared = dict(declared or {})
     known = {c.code: c for c in rules.grid.criteria}
     unknown = sorted(set(declared) - set(known))
@@ -139,8 +173,8 @@ def score_arrays(
                f"{', '.join(computed_codes)}.")
         raise ValueError(msg)
     if region_used is None:
-        region_used = _main_region(region)
-    met = _met(region, ej, dep, autonome, region_used)
+        region_used = main_region(region)
+    met = criteria_met(*_counts(region, ej, dep, autonome, region_used))
     funded = set(funded_lines)
 
     computed: dict[str, int] = {}

@@ -27,35 +27,28 @@ import numpy as np
 import pandas as pd
 
 from matching.core.columns import count_column, flag_column, number_column, text_column
+from matching.core.formatting import km_text
 from matching.core.model import CHAMPS, GroupingRules
+from matching.core.vocabulary import VIOLATION_CODES
 from matching.programme.reach import DEFAULT_MAX_KM, km_between, unit_vectors
 
 #: DUI statuses that tie an ESMS to its current vendor (the grappe must keep one solution).
 VENDOR_BOUND_STATUTS: tuple[str, ...] = ("conforme", "a_mettre_a_niveau")
 
-#: violation codes, in the order they are reported
-CODES: tuple[str, ...] = (
-    "vide",
-    "non_eligible",
-    "trop_peu_esms",
-    "trop_esms",
-    "trop_peu_og",
-    "champ_mixte",
-    "medicalise_minoritaire",
-    "dui_multiple",
-    "trop_loin",
-    "og_scinde",
-)
-
-
 @dataclass(frozen=True)
 class Violation:
-    """One broken hard rule: a stable ``code`` for programs, a French ``message`` for people."""
+    """One broken hard rule: a stable ``code`` for programs (one of
+    ``matching.core.vocabulary.VIOLATION_CODES``), a French ``message`` for people."""
 
     code: str
     message: str
     #: the FINESS ET concerned, when the rule points at particular ESMS
     esms: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.code not in VIOLATION_CODES:
+            msg = f"code de règle inconnu : {self.code!r} (matching.core.vocabulary)"
+            raise ValueError(msg)
 
     def as_dict(self) -> dict[str, object]:
         return {"code": self.code, "message": self.message, "esms": list(self.esms)}
@@ -136,11 +129,6 @@ def is_derogatoire(members: pd.DataFrame) -> bool:
     return bool(len(members)) and bool(flag_column(members, "derogatoire").all())
 
 
-def min_esms_for(members: pd.DataFrame, rules: GroupingRules) -> int:
-    """The minimum number of counted ESMS that applies to this grappe."""
-    return rules.min_esms_derogatoire if is_derogatoire(members) else rules.min_esms
-
-
 def _list(ids: pd.Series | list[str], limit: int = 5) -> str:
     """'a, b, c' with at most ``limit`` items, then '… (+n)'."""
     values = sorted({str(v) for v in ids})
@@ -177,11 +165,10 @@ def _reach_violation(
     if float(km[worst]) <= max_km + 1e-6:
         return None
     far = sorted({str(names[inv == k][0]) for k in np.flatnonzero(km > max_km + 1e-6)})
-    km_text = f"{float(km[worst]):.1f}".replace(".", ",")
     return Violation(
         "trop_loin",
-        f"OG {_list(far)} à {km_text} km du centre de la grappe, au plus {max_km:g} km "
-        "(règle de distance du solveur).",
+        f"OG {_list(far)} à {km_text(float(km[worst]))} du centre de la grappe, "
+        f"au plus {max_km:g} km (règle de distance du solveur).",
     )
 
 

@@ -6,14 +6,13 @@ Public API::
     proposal = GrappeSolver(rules, seed=0, time_limit=30).solve(etab, champ="PA")
     proposal.grappes, proposal.unplaced, proposal.stats, proposal.assignment()
 
-See ``README.md`` for the method and the weights.
+See ``docs/solveur.md`` for the method and the weights.
 """
 
 from __future__ import annotations
 
 from matching.solver.candidates import CandidateParams
 from matching.solver.core import GrappeSolver, Proposal, SolverWeights, greedy_baseline
-from matching.solver.evaluate import grappe_points
 from matching.solver.graph import GraphWeights
 from matching.solver.units import Constraints
 
@@ -24,6 +23,5 @@ __all__ = [
     "GrappeSolver",
     "Proposal",
     "SolverWeights",
-    "grappe_points",
     "greedy_baseline",
 ]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from geo.distances import centre, haversine_km
 from matching.core.model import Grappe, GroupingRules
-from matching.solver.evaluate import grappe_points
+from matching.programme.scoring import grappe_points
 from matching.solver.units import VENDOR_CONFLICT, text
 
 if TYPE_CHECKING:

@@ -278,7 +278,6 @@ class GrappeSolver:
         self.progress = progress
         self.workers = int(workers)
         self.candidate_params = candidate_params or CandidateParams()
-        self.proposal_: Proposal | None = None
 
     # ------------------------------------------------------------------ helpers
 
@@ -458,41 +457,17 @@ class GrappeSolver:
         timings["recherche_locale"] = time.perf_counter() - mark
         mark = time.perf_counter()
         self._report("Explications", 0.95)
-        proposal = self._build(
-            etab, esms, set_aside, subs, champs, start, warnings, moves, attachments
+        proposal = build_proposal(
+            self.rules, etab, set_aside, subs, champs, start, warnings, moves,
+            multi_region=self.allow_multi_region, attachments=attachments,
         )
         timings["explications"] = time.perf_counter() - mark
         proposal.stats["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
         self._report("Terminé", 1.0)
-        self.proposal_ = proposal
         return proposal
 
-    # ------------------------------------------------------------------ output
 
-    def _build(
-        self,
-        etab: pd.DataFrame,
-        esms: pd.DataFrame,
-        set_aside: pd.Series,
-        subs: list[Subproblem],
-        champs: Sequence[str],
-        start: float,
-        warnings: list[str],
-        moves: dict[str, int],
-        attachments: dict[tuple[int, int], list[tuple[int, int]]] | None = None,
-    ) -> Proposal:
-        return build_proposal(
-            self.rules,
-            etab,
-            set_aside,
-            subs,
-            champs,
-            start,
-            warnings,
-            moves,
-            multi_region=self.allow_multi_region,
-            attachments=attachments,
-        )
+# ---------------------------------------------------------------------- output
 
 
 def build_proposal(

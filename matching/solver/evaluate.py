@@ -16,27 +16,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from scipy.sparse import csr_matrix
 
 from geo.distances import EARTH_RADIUS_KM
 from matching.core.model import GroupingRules
-from matching.programme.validate import counted_mask
+from matching.programme.scoring import computed_points, main_region_index
 from matching.solver.graph import GraphWeights
-from matching.solver.units import NO_VENDOR, VENDOR_CONFLICT, Units, flag, text
-
-#: Failure codes of :meth:`Evaluator.check` (the first five are ``matching.programme.validate``
-#: codes).
-CHECK_CODES: tuple[str, ...] = (
-    "vide",
-    "trop_peu_esms",
-    "trop_esms",
-    "trop_peu_og",
-    "medicalise_minoritaire",
-    "dui_multiple",
-    "distance",
-    "separes",
-)
+from matching.solver.units import NO_VENDOR, VENDOR_CONFLICT, Units
 
 
 @dataclass(frozen=True)
@@ -85,34 +71,6 @@ def better(delta: Value, points_weight: float | None = None, eps: float = 1e-6) 
     return points_weight * delta.points - delta.cost > eps
 
 
-def grappe_points(members: pd.DataFrame, rules: GroupingRules) -> dict[str, int]:
-    """Computable regional priority points of a grappe from its rows (ETAB_COLUMNS).
-
-    Only the ESMS that count (eligible field, not already funded when excluded) are looked
-    at. The grappe's région is the one holding most of its ESMS (ties: lowest code).
-    ``isole``: it includes an isolated autonomous ESMS; ``multi_og``: at least two OGs with
-    ESMS in that région; ``multi_departement``: ESMS in several départements of that région.
-    """
-    project = members[counted_mask(members, rules).to_numpy()] if len(members) else members
-    out = {"isole": 0, "multi_og": 0, "multi_departement": 0}
-    if len(project) == 0:
-        return out
-    region = text(project, "region")
-    counts = region.value_counts()
-    best = counts.max()
-    main = sorted(str(r) for r in counts.index if counts[r] == best)[0]
-    here = project[(region == main).to_numpy()]
-    if flag(project, "autonome").any():
-        out["isole"] = rules.points_isole
-    ogs = text(here, "finess_ej")
-    if ogs[ogs != ""].nunique() >= 2:
-        out["multi_og"] = rules.points_multi_og
-    deps = text(here, "departement")
-    if deps[deps != ""].nunique() >= 2:
-        out["multi_departement"] = rules.points_multi_departement
-    return out
-
-
 class Evaluator:
     """Checks and values sets of units of one sub-problem, with a cache.
 
@@ -145,7 +103,7 @@ class Evaluator:
             a, b = tuple(pair)
             self.links_of.setdefault(a, set()).add(b)
             self.links_of.setdefault(b, set()).add(a)
-        self.cap = rules.max_esms if rules.max_esms is not None else 49
+        self.cap = rules.solver_cap
         self._values: dict[tuple[int, ...], Value] = {}
         self.n_og = np.array([len(o) for o in units.ogs], dtype="int64")
         # plain lists: summing a few Python ints beats numpy fancy indexing on tiny sets
@@ -174,19 +132,6 @@ class Evaluator:
         c = self.centre(members)
         return bool((self.units.pos[list(members)] @ c).min() >= self.cos_limit - 1e-12)
 
-    def vendor_ok(self, members: Iterable[int]) -> bool:
-        """At most one DUI solution already in place among the members."""
-        seen = NO_VENDOR
-        for u in members:
-            v = int(self.units.vendor[u])
-            if v == VENDOR_CONFLICT:
-                return False
-            if v >= 0:
-                if seen >= 0 and v != seen:
-                    return False
-                seen = v
-        return True
-
     def apart_ok(self, members: Sequence[int]) -> bool:
         """No pair of members that the user keeps apart."""
         if not self.units.apart:
@@ -199,7 +144,10 @@ class Evaluator:
         )
 
     def check(self, members: Sequence[int]) -> str | None:
-        """The first hard rule the set breaks (a code of ``CHECK_CODES``), None when valid."""
+        """The first hard rule the set breaks, None when valid.
+
+        Codes: ``matching.core.vocabulary.UNIT_CHECK_CODES``, tested in that order.
+        """
         if not len(members):
             return "vide"
         n = n_og = med = 0
@@ -228,7 +176,7 @@ class Evaluator:
         if vendor_bad:
             return "dui_multiple"
         if not self.within_reach(members):
-            return "distance"
+            return "trop_loin"
         if not self.apart_ok(members):
             return "separes"
         return None
@@ -261,7 +209,8 @@ class Evaluator:
             (np.ones(len(bound)), (bound, u.vendor[bound])), shape=(n_units, n_vendors)
         )
         regions = sorted({g for info in u.by_region for g in info})
-        self._regions = regions
+        # the unnamed région ('') is the main one only when no named one holds ESMS
+        self._region_named = np.array([g != "" for g in regions] or [False], dtype=bool)
         deps = sorted({(g, d) for info in u.by_region for g, x in info.items() for d in x[1]})
         dep_index = {k: i for i, k in enumerate(deps)}
         self._dep_region = np.array([regions.index(g) for g, _ in deps], dtype="int64")
@@ -312,17 +261,14 @@ class Evaluator:
         out["small"] = (m @ u.n_small).astype("int64")
         out["placed"] = (m @ u.n).astype("int64")
 
-        # points: main région = most ESMS (ties: lowest code, argmax takes the first)
-        region_n = (m @ self._region_n).toarray()
-        main = region_n.argmax(axis=1)
+        # computed points, on the counts of the main région (``programme.scoring``)
+        main = main_region_index((m @ self._region_n).toarray(), self._region_named)
         region_og = (m @ self._region_og).toarray()
         n_og_main = region_og[np.arange(k), main]
         deps = (m @ self._deps).tocoo()
         hit = (self._dep_region[deps.col] == main[deps.row]) & self._dep_named[deps.col]
         n_dep = np.bincount(deps.row[hit], minlength=k)
-        out["isole"] = np.where(m @ u.n_auto > 0, rules.points_isole, 0)
-        out["multi_og"] = np.where(n_og_main >= 2, rules.points_multi_og, 0)
-        out["multi_departement"] = np.where(n_dep >= 2, rules.points_multi_departement, 0)
+        out.update(computed_points(m @ u.n_auto, n_og_main, n_dep, rules))
 
         # distances of member ESMS to the centre
         s = m @ u.vec_sum
@@ -425,15 +371,13 @@ class Evaluator:
             "small": int(u.n_small[idx].sum()),
             "placed": int(u.n[idx].sum()),
         }
-        main = int(self._d_region_n[idx].sum(axis=0).argmax())
+        main = int(main_region_index(self._d_region_n[idx].sum(axis=0), self._region_named))
         n_og_main = float(self._d_region_og[idx, main].sum())
         deps: set[int] = set()
         for m in members:
             deps |= self._unit_deps[m].get(main, frozenset())
         n_dep = len(deps)
-        out["isole"] = rules.points_isole if any(self._auto[m] for m in members) else 0
-        out["multi_og"] = rules.points_multi_og if n_og_main >= 2 else 0
-        out["multi_departement"] = rules.points_multi_departement if n_dep >= 2 else 0
+        out.update(computed_points(sum(self._auto[m] for m in members), n_og_main, n_dep, rules))
         km = self.distances_km(idx)
         out["mean_km"], out["max_km"] = float(km.mean()), float(km.max())
         main_statut = int(self._d_statut_w[idx].sum(axis=0).argmax())
@@ -482,7 +426,7 @@ class Evaluator:
         return self.single(members)
 
     def points(self, members: Sequence[int]) -> dict[str, int]:
-        """Priority points per criterion (same definition as :func:`grappe_points`)."""
+        """Computed points per criterion (``matching.programme.scoring.computed_points``)."""
         d = self.details(members)
         return {name: int(d[name]) for name in ("isole", "multi_og", "multi_departement")}
 

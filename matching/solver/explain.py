@@ -191,7 +191,7 @@ def _join_blocker(ev: Evaluator, members: list[int], u: int, gid: str) -> str:
     if code == "dui_multiple":
         ids = {int(units.vendor[m]) for m in trial}
         return f"conflit d'éditeur DUI avec la grappe {gid} ({_names(ev, ids)})"
-    if code == "distance":
+    if code == "trop_loin":
         c = ev.centre(trial)
         d = EARTH_RADIUS_KM * np.arccos(np.clip(units.pos[trial] @ c, -1, 1)).max()
         return (
@@ -296,7 +296,7 @@ def near_miss(
             "trop_peu_esms": f"ensemble {n} ESMS, pas assez",
             "trop_peu_og": "pas assez d'OG",
             "separes": "séparation demandée",
-            "distance": "trop éloignés",
+            "trop_loin": "trop éloignés",
         }.get(code or "", "regroupement possible mais non retenu")
         return f"OG {units.key[v]} à {km_text(float(neighbour_km[0]))} : {what}", float(
             neighbour_km[0]

@@ -25,13 +25,10 @@ import numpy as np
 import pandas as pd
 
 from geo.distances import neighbours_within
+from matching.programme.reach import DEFAULT_MAX_KM
 
 if TYPE_CHECKING:
     from matching.solver.units import Units
-
-#: How two OGs' DUI situations relate.
-VENDOR_RELATIONS: tuple[str, ...] = ("meme", "libre", "changement", "conflit")
-
 
 @dataclass(frozen=True)
 class GraphWeights:
@@ -58,7 +55,7 @@ class GraphWeights:
         Bonus (subtracted) for each known partnership (GCSMS...) inside the grappe.
     """
 
-    max_km: float = 50.0
+    max_km: float = DEFAULT_MAX_KM
     km: float = 1.0
     statut: float = 5.0
     size: float = 3.0

@@ -19,20 +19,12 @@ import pandas as pd
 from matching.core.model import ETAB_COLUMNS, Grappe, GroupingRules, LoadResult
 from matching.core.vocabulary import SET_ASIDE_TEXT, SOLVER_SET_ASIDE
 from matching.programme.costing import GrappeCost, cost_grappe
+from matching.programme.rules import DEFAULT_RULES, RuleSet, load_rules
 from matching.programme.validate import Violation, check_grouping
 from matching.solver import Constraints, GrappeSolver, Proposal, SolverWeights
 from matching.solver.graph import GraphWeights
 from matching.solver.settings import DEFAULT_TIME_LIMIT, SolverSettings
 from matching.solver.units import text
-
-
-def _load_ruleset(rules_name: str | None):
-    """The rule set (``matching.programme.rules.RuleSet``) or None when the module is missing."""
-    try:
-        from matching.programme.rules import DEFAULT_RULES, load_rules
-    except ImportError:  # pragma: no cover - rules module not installed yet
-        return None
-    return load_rules(rules_name or DEFAULT_RULES)
 
 
 @dataclass
@@ -70,7 +62,7 @@ class ProposalReport:
     departements: tuple[str, ...] = ()
     champ: str | None = None
     load_warnings: list[str] = field(default_factory=list)
-    ruleset: Any = None
+    ruleset: RuleSet | None = None
     violations: dict[str, list[Violation]] = field(default_factory=dict)
     settings: SolverSettings = field(default_factory=SolverSettings)
 
@@ -171,8 +163,8 @@ def propose(
     Raises ``ValueError`` with a French message for unusable parameters (unknown rule set,
     empty perimeter, unknown field).
     """
-    ruleset = _load_ruleset(rules_name)
-    grouping = ruleset.grouping if ruleset is not None else GroupingRules()
+    ruleset = load_rules(rules_name or DEFAULT_RULES)
+    grouping = ruleset.grouping
     etab = result.etablissements
     missing = [c for c in ETAB_COLUMNS if c not in etab.columns]
     if missing:
@@ -198,8 +190,8 @@ def propose(
     report = ProposalReport(
         proposal=proposal,
         etablissements=etab,
-        rules_name=ruleset.name if ruleset is not None else "",
-        rules_title=ruleset.title if ruleset is not None else "",
+        rules_name=ruleset.name,
+        rules_title=ruleset.title,
         grouping=grouping,
         out_of_scope=out_of_scope,
         region=region,
@@ -211,8 +203,7 @@ def propose(
                                 allow_multi_region=bool(allow_multi_region),
                                 max_km=float(graph_weights.max_km)),
     )
-    if ruleset is not None:
-        report.costs = cost_all(report, declared)
+    report.costs = cost_all(report, declared)
     unplaced = report.unplaced_frame()
     set_aside = set(unplaced.loc[unplaced["code"].isin(list(SOLVER_SET_ASIDE)), "finess_et"])
     report.violations = check_grouping(

@@ -58,8 +58,6 @@ class Constraints:
     excluded_esms: list[str] = field(default_factory=list)
     forced: dict[str, str] = field(default_factory=dict)
 
-    def is_empty(self) -> bool:
-        return not (self.together or self.apart or self.excluded_esms or self.forced)
 
 
 def unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -156,9 +154,6 @@ class Units:
     def __len__(self) -> int:
         return len(self.key)
 
-    @property
-    def index_of(self) -> dict[str, int]:
-        return {k: i for i, k in enumerate(self.key)}
 
 
 def _merge_groups(ogs: list[str], locks: Constraints | None) -> dict[str, str]:
