@@ -86,7 +86,8 @@ def rules_fingerprint(rules: RuleSet) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _checksum(payload: Mapping[str, Any]) -> str:
+def content_checksum(payload: Mapping[str, Any]) -> str:
+    """SHA-256 of the file's content without ``controle`` (canonical JSON: sorted keys)."""
     body = {k: v for k, v in payload.items() if k != "controle"}
     text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                       allow_nan=False)
@@ -188,7 +189,7 @@ def save_scenario(
         "grappes": grappes,
         "totaux": totals,
     }
-    payload["controle"] = _checksum(payload)
+    payload["controle"] = content_checksum(payload)
     return (json.dumps(payload, ensure_ascii=False, indent=1, allow_nan=False) + "\n").encode(
         "utf-8")
 
@@ -303,7 +304,7 @@ def read_scenario_file(data: bytes) -> dict[str, Any]:
                f"lit la version {FORMAT_VERSION}) : enregistrez-le à nouveau avec la même "
                "version de l'outil")
         raise ScenarioFileError(msg)
-    if payload.get("controle") != _checksum(payload):
+    if payload.get("controle") != content_checksum(payload):
         msg = ("fichier de scénario modifié ou abîmé depuis son enregistrement (somme de "
                "contrôle « controle » différente) : il n'est pas chargé ; enregistrez à "
                "nouveau le scénario depuis l'application ou la ligne de commande")
