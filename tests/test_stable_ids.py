@@ -105,3 +105,22 @@ def test_a_grappe_built_by_hand_keeps_its_id_across_a_rerun():
     assert "PA-24-001" in scenario.grappe_ids
     holders = {scenario.assignment.get(e) for e in built} - {None}
     assert holders <= {"PA-24-001", "PA-24-002", "PA-nouvelle-1"}
+
+
+def test_ids_stay_stable_after_saving_loading_and_rerunning():
+    from matching.core.model import LoadResult
+    from matching.scenarios.scenario_file import load_scenario, save_scenario
+
+    r, scenario = swapped_start()
+    for og in ("450000020", "450000021", "450000022", "450000023"):
+        scenario.move_og(og, "")  # PA-24-001 retires before saving
+    scenario.constraints.forced.clear()
+    scenario.set_porteur("PA-24-002", "370000012")
+    loaded = load_scenario(save_scenario(scenario, LoadResult(r.etab)), LoadResult(r.etab))
+    assert loaded.notes == []
+    whatif = loaded.whatif
+    assert "PA-24-001" in whatif.issued_ids and "PA-24-001" not in whatif.grappe_ids
+    whatif.rerun(time_limit=1.0)
+    assert whatif.assignment[r.grappes[1].esms[0]] == "PA-24-003"  # not the retired 001
+    assert whatif.assignment[r.grappes[0].esms[0]] == "PA-24-002"
+    assert whatif.porteurs["PA-24-002"] == "370000012"
