@@ -124,11 +124,11 @@ def save_scenario(
     etab = whatif.etab
     hashes = row_hashes(etab)
     meta = result.meta if result is not None else {}
-    base = whatif.baseline
-    depart = ([{"id": g, "champ": str(base.grappes.set_index("grappe").at[g, "champ"]),
-                "esms": list(members), "porteur": str(base.costs[g].porteur)}
-               for g, members in sorted(base.members.items())]
-              if base is not None else [])
+    base = whatif.baseline or evaluation
+    base_champ = dict(zip(base.grappes["grappe"], base.grappes["champ"], strict=True))
+    depart = [{"id": g, "champ": str(base_champ[g]), "esms": list(members),
+               "porteur": str(base.costs[g].porteur)}
+              for g, members in sorted(base.members.items())]
     referenced = set(whatif.assignment) | set(whatif.constraints.excluded_esms)
     referenced |= {e for d in depart for e in d["esms"]}
     ej = dict(zip(text_column(etab, "finess_et"), text_column(etab, "finess_ej"), strict=True))
