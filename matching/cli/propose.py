@@ -25,6 +25,7 @@ from matching.core.formatting import decimal_fr, euros
 from matching.core.model import CHAMPS, LoadResult
 from matching.exports.french_excel import write_csv
 from matching.scenarios.scenario import Scenario
+from matching.scenarios.scenario_file import LoadedScenario
 from matching.solver.propose import propose
 from matching.solver.settings import DEFAULT_TIME_LIMIT
 
@@ -95,6 +96,49 @@ def reading_summary(result: LoadResult) -> dict[str, Any]:
     }
 
 
+def restore_scenario(path: Path, result: LoadResult, rules: str | None, region: str | None,
+                     champ: str | None) -> LoadedScenario:
+    """The scenario saved in ``path`` put back on ``result`` (with French notes on what no
+    longer fits, ``LoadedScenario.notes``). Its scope and solver settings are the file's: a
+    different ``--region`` or ``--champ`` is refused rather than silently ignored."""
+    from matching.ingest.base import read_bytes
+    from matching.programme.rules import load_rules
+    from matching.scenarios.scenario_file import load_scenario
+
+    if not path.is_file():
+        msg = f"--scenario : fichier introuvable : {path}"
+        raise CommandError(msg)
+    data = read_bytes(path, 200_000_000, "scénario (--scenario)")
+    loaded = load_scenario(data, result, load_rules(rules) if rules else None)
+    scope = loaded.scope
+    if region is not None and region != scope.region:
+        msg = (f"--region {region} : le scénario porte sur {scope.text()} ; retirez --region "
+               "(le périmètre vient du scénario)")
+        raise CommandError(msg)
+    if champ is not None and (champ,) != scope.champs:
+        msg = (f"--champ {champ} : le scénario porte sur {scope.text()} ; retirez --champ "
+               "(le périmètre vient du scénario)")
+        raise CommandError(msg)
+    return loaded
+
+
+def write_scenario_file(source: Scenario | LoadedScenario, result: LoadResult,
+                        out: Path | None, target: Path | None) -> list[Path]:
+    """``scenario.json`` in ``out`` and/or the ``--save-scenario`` file: the saved scenario the
+    app loads (``matching.scenarios.scenario_file``). A restored scenario is saved from its
+    what-if session, so its starting proposal, locks and history travel on."""
+    from matching.exports.safe_write import write_bytes_safely
+    from matching.scenarios.scenario_file import FILE_NAME, save_scenario
+
+    targets = ([out / FILE_NAME] if out is not None else []) + (
+        [target] if target is not None else [])
+    if not targets:
+        return []
+    data = (save_scenario(source.whatif, result, scope=source.scope, settings=source.settings)
+            if isinstance(source, LoadedScenario) else save_scenario(source, result))
+    return [write_bytes_safely(t, data) for t in dict.fromkeys(targets)]
+
+
 def print_report(console: Console, scenario: Scenario) -> None:
     """The French summary: one line per grappe, totals (valid grappes only), invalid grappes
     apart with their breaks, reasons of the unplaced ESMS."""
@@ -149,18 +193,27 @@ def print_report(console: Console, scenario: Scenario) -> None:
         "Détail de chaque grappe (raisons, alertes, membres) : --json ou --out.", style="dim"
     )
     totals = scenario.totals()
-    small = stats.get("esms_small_og", 0)
-    placed_small = stats.get("esms_small_og_placed", 0)
-    console.print(
-        f"[bold]{totals.grappes}[/bold] grappe(s) dont {totals.valides} valide(s) ; "
-        f"[bold]{stats.get('esms_placed', 0)}[/bold] ESMS placés sur "
-        f"{stats.get('esms_eligible', 0)} éligibles ; ESMS de petits OG placés : "
-        f"{placed_small} / {small} (borne supérieure {stats.get('upper_bound', '?')}) ; "
-        f"critères calculés : {stats.get('points', 0)} ; points grille (grappes valides) : "
-        f"{totals.points_grille} ; financement des grappes valides : "
-        f"{euros(totals.financement)} ; calcul : {decimal_fr(stats.get('runtime_s', 0))} s.",
-        highlight=False,
-    )
+    if not stats:  # a restored scenario: no solver run, so no solver statistics
+        console.print(
+            f"[bold]{totals.grappes}[/bold] grappe(s) dont {totals.valides} valide(s) ; "
+            f"[bold]{totals.esms_places}[/bold] ESMS placés ; points grille (grappes valides) : "
+            f"{totals.points_grille} ; financement des grappes valides : "
+            f"{euros(totals.financement)}.",
+            highlight=False,
+        )
+    else:
+        small = stats.get("esms_small_og", 0)
+        placed_small = stats.get("esms_small_og_placed", 0)
+        console.print(
+            f"[bold]{totals.grappes}[/bold] grappe(s) dont {totals.valides} valide(s) ; "
+            f"[bold]{stats.get('esms_placed', 0)}[/bold] ESMS placés sur "
+            f"{stats.get('esms_eligible', 0)} éligibles ; ESMS de petits OG placés : "
+            f"{placed_small} / {small} (borne supérieure {stats.get('upper_bound', '?')}) ; "
+            f"critères calculés : {stats.get('points', 0)} ; points grille (grappes valides) : "
+            f"{totals.points_grille} ; financement des grappes valides : "
+            f"{euros(totals.financement)} ; calcul : {decimal_fr(stats.get('runtime_s', 0))} s.",
+            highlight=False,
+        )
     for gid in totals.invalides:
         breaks = " ; ".join(v.message for v in scenario.violations.get(gid, []))
         cost = scenario.costs.get(gid)
@@ -215,8 +268,8 @@ def propose_command(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Dossier où écrire grappes.csv, etablissements.csv et "
-                                   "financements.csv."),
+        typer.Option("--out", help="Dossier où écrire grappes.csv, etablissements.csv, "
+                                   "financements.csv et scenario.json."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON (un objet).")] = False,
     seed: Annotated[int, typer.Option("--seed", help="Graine (même graine, même résultat).")] = 0,
@@ -241,6 +294,17 @@ def propose_command(
         bool,
         typer.Option("--dossier-systeme", help="Autoriser --out dans / ou un dossier système."),
     ] = False,
+    scenario_file: Annotated[
+        Path | None,
+        typer.Option("--scenario", help="Scénario enregistré (scenario.json, de l'application "
+                                        "ou de --out) à rétablir sur les mêmes données, sans "
+                                        "relancer le solveur."),
+    ] = None,
+    save_scenario_to: Annotated[
+        Path | None,
+        typer.Option("--save-scenario", help="Enregistrer le scénario dans ce fichier (JSON, "
+                                             "à charger dans l'application)."),
+    ] = None,
 ) -> None:
     """Proposer des grappes qui respectent les règles de l'appel et rapportent le plus de points."""
     console = Console(stderr=as_json)
@@ -256,7 +320,12 @@ def propose_command(
         before = prepare_out(out, system_out) if out is not None else set()
         result = load_input(file, ej, dui, sample)
         links = read_links_file(liens)
-        if as_json:
+        loaded = None
+        if scenario_file is not None:
+            loaded = restore_scenario(scenario_file, result, rules, region, champ)
+            scenario = loaded.scenario()
+            scenario.warnings = list(result.warnings)
+        elif as_json:
             report = propose(
                 result,
                 rules,
@@ -291,8 +360,10 @@ def propose_command(
                     allow_multi_region=multi_region,
                     progress=progress,
                 )
-        scenario = Scenario.from_report(report)
+        if loaded is None:
+            scenario = Scenario.from_report(report)
         paths = write_outputs(scenario, out, xlsx) if out is not None else []
+        paths += write_scenario_file(loaded or scenario, result, out, save_scenario_to)
         if gpkg and out is not None:
             from matching.exports.gis import gpkg_inputs, write_gpkg
 
@@ -308,9 +379,17 @@ def propose_command(
     if as_json:
         data: dict[str, Any] = scenario.to_json()
         data["lecture"] = reading_summary(result)
+        if loaded is not None:
+            data["scenario_charge"] = {"fichier": str(scenario_file), "notes": loaded.notes}
         print(json.dumps(data, ensure_ascii=False, indent=2, default=json_default))
     else:
         print_report(console, scenario)
+        if loaded is not None:
+            console.print(f"Scénario rétabli depuis {scenario_file} (sans nouvelle recherche du "
+                          "solveur).", highlight=False, markup=False)
+        for note in loaded.notes if loaded is not None else []:
+            console.print(f"Attention (scénario) : {note}", style="yellow", highlight=False,
+                          markup=False)
         where = "" if out is None else f" ; voir {out / 'rejets.csv'}"
         notice = reject_notice(len(result.rejets)) if not where else (
             f"{len(result.rejets)} ligne(s) rejetée(s) à la lecture, absentes du résultat{where}."

@@ -65,6 +65,7 @@ class Edits:
     exclusions: list[str] = field(default_factory=list)
     #: OG (FINESS EJ) -> grappe it was moved into and kept in by the solver
     moves: dict[str, str] = field(default_factory=dict)
+    #: grappe id -> porteur chosen by the user (the grappes carry the effective porteur)
     porteurs: dict[str, str] = field(default_factory=dict)
     declared: dict[str, dict[str, bool]] = field(default_factory=dict)
     history: list[str] = field(default_factory=list)
@@ -184,7 +185,7 @@ class Scenario:
             apart=[tuple(p) for p in whatif.constraints.apart],
             exclusions=list(whatif.constraints.excluded_esms),
             moves=dict(whatif.constraints.forced),
-            porteurs={g: p for g, p in whatif.porteurs.items() if p},
+            porteurs=dict(whatif.chosen_porteurs),
             declared={g: dict(d) for g, d in whatif.declared.items()},
             history=list(whatif.history),
         )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -29,6 +29,7 @@ from matching.programme.costing import GrappeCost, cost_grappe
 from matching.programme.reach import DEFAULT_MAX_KM
 from matching.programme.rules import RuleSet
 from matching.programme.validate import Violation, check_grouping, counted_mask, text_column
+from matching.scenarios.ids import rename_in_text, stable_ids
 from matching.solver import Constraints, GrappeSolver
 from matching.solver.graph import GraphWeights
 
@@ -127,6 +128,12 @@ class WhatIf:
     max_km: float = DEFAULT_MAX_KM
     _ej: dict[str, str] = field(default_factory=dict, repr=False)
     _pos: dict[str, int] = field(default_factory=dict, repr=False)
+    #: every grappe id handed out in this session: a retired id is never given to another
+    #: grappe (see :meth:`rerun` and ``matching.scenarios.ids``)
+    issued_ids: set[str] = field(default_factory=set)
+    #: grappe id -> porteur chosen by the user (:meth:`set_porteur`), kept across re-solves
+    #: while that OG stays in the grappe; the other grappes take the default porteur
+    chosen_porteurs: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         et = text_column(self.etab, "finess_et")
@@ -177,6 +184,7 @@ class WhatIf:
             origin={g.id: g for g in grappes},
             unplaced=unplaced,
             max_km=max_km,
+            issued_ids={g.id for g in grappes},
         )
         for g in grappes:
             cost = (costs or {}).get(g.id)
@@ -243,7 +251,29 @@ class WhatIf:
             max_km=self.max_km,
             _ej=self._ej,
             _pos=self._pos,
+            issued_ids=set(self.issued_ids),
+            chosen_porteurs=dict(self.chosen_porteurs),
         )
+
+    # ------------------------------------------------------------------ saved state
+
+    @property
+    def new_grappe_count(self) -> int:
+        """How many grappes the user created by hand (numbers ``PA-nouvelle-k``)."""
+        return self._new_ids
+
+    @new_grappe_count.setter
+    def new_grappe_count(self, value: int) -> None:
+        self._new_ids = int(value)
+
+    @property
+    def built_grappes(self) -> set[str]:
+        """Grappes the user built by moving OGs (forced together on a re-solve when valid)."""
+        return set(self._forced_grappes) & set(self.champ_of)
+
+    @built_grappes.setter
+    def built_grappes(self, gids: Iterable[str]) -> None:
+        self._forced_grappes = set(gids)
 
     # ------------------------------------------------------------------ lookups
 
@@ -298,6 +328,10 @@ class WhatIf:
     def _new_grappe(self, champ: str) -> str:
         self._new_ids += 1
         gid = f"{champ}-nouvelle-{self._new_ids}"
+        while gid in self.issued_ids or gid in self.champ_of:
+            self._new_ids += 1
+            gid = f"{champ}-nouvelle-{self._new_ids}"
+        self.issued_ids.add(gid)
         self.champ_of[gid] = champ
         self.porteurs[gid] = ""
         return gid
@@ -316,9 +350,11 @@ class WhatIf:
                 self.champ_of.pop(g)
                 self.porteurs.pop(g, None)
                 self.declared.pop(g, None)
+                self.chosen_porteurs.pop(g, None)
         for g, ogs in ogs_of.items():
             if self.porteurs.get(g) and self.porteurs[g] not in ogs:
                 self.porteurs[g] = ""  # the porteur left: back to the default porteur
+                self.chosen_porteurs.pop(g, None)
 
     # ------------------------------------------------------------------ edits
 
@@ -430,6 +466,7 @@ class WhatIf:
             msg = f"le porteur {og} n'est pas un OG de la grappe {gid}"
             raise ValueError(msg)
         self.porteurs[gid] = og
+        self.chosen_porteurs[gid] = og
         self.history.append(f"Porteur de {gid} : {og}")
         return self.evaluate()
 
@@ -614,25 +651,66 @@ class WhatIf:
         time_limit: float = 10.0,
         progress: Callable[[str, float], None] | None = None,
     ) -> Evaluation:
-        """Let the solver search again under the locks; declared criteria are kept for the
-        grappes whose id is unchanged, porteurs go back to the solver's choice."""
+        """Let the solver search again under the locks, keeping the grappe ids.
+
+        The solver numbers its grappes afresh; each new grappe takes the id of the current
+        grappe it shares most ESMS with (maximum total overlap, ``matching.scenarios.ids``),
+        the others a fresh id never used in the session. What the user attached to an id
+        follows it: declared criteria, and the chosen porteur while that OG is still in the
+        grappe (otherwise the default porteur).
+        """
         locks = self.solver_constraints()
         solver = GrappeSolver(self.rules.grouping, seed=seed, time_limit=time_limit,
                               graph_weights=GraphWeights(max_km=self.max_km), progress=progress)
         scoped = self.etab[~text_column(self.etab, "finess_et").isin(
             list(self.out_of_scope)).to_numpy()]
         proposal = solver.solve(scoped, champ=self.champ, locks=locks)
-        self.assignment = {e: g.id for g in proposal.grappes for e in g.esms}
-        self.champ_of = {g.id: g.champ for g in proposal.grappes}
-        self.origin = {g.id: g for g in proposal.grappes}
-        self.unplaced = proposal.unplaced
-        self.porteurs = {g.id: str(g.porteur or "") for g in proposal.grappes}
+        before = {gid: self.members(gid) for gid in self.grappe_ids}
+        ids = stable_ids(before, {g.id: g.esms for g in proposal.grappes}, self.issued_ids)
+        grappes = [replace(g, id=ids[g.id],
+                           reasons=[rename_in_text(r, ids) for r in g.reasons],
+                           warnings=[rename_in_text(w, ids) for w in g.warnings])
+                   for g in proposal.grappes]
+        unplaced = proposal.unplaced.copy()
+        if self.unplaced is not None and len(self.unplaced) and self.out_of_scope:
+            # the scope filter's rows (hors_region) are not the solver's: keep their reason
+            outside = self.unplaced[text_column(self.unplaced, "finess_et").isin(
+                list(self.out_of_scope)).to_numpy()]
+            if len(outside):
+                unplaced = pd.concat([unplaced, outside.astype(unplaced.dtypes.to_dict())],
+                                     ignore_index=True)
+        if "near_miss" in unplaced.columns and len(unplaced):
+            unplaced["near_miss"] = unplaced["near_miss"].map(
+                lambda t: rename_in_text(t, ids) if isinstance(t, str) else t).astype("string")
+        self.issued_ids |= set(ids.values())
+        self.assignment = {e: g.id for g in grappes for e in g.esms}
+        self.champ_of = {g.id: g.champ for g in grappes}
+        self.origin = {g.id: g for g in grappes}
+        self.unplaced = unplaced
+        self.porteurs = {g.id: str(g.porteur or "") for g in grappes}
         self.declared = {g: d for g, d in self.declared.items() if g in self.champ_of}
-        codes = text_column(proposal.unplaced, "code")
+        dropped = sorted(g for g, og in self.chosen_porteurs.items()
+                         if g not in self.champ_of or og not in self.ogs(g))
+        self.chosen_porteurs = {g: og for g, og in self.chosen_porteurs.items()
+                                if g not in dropped}
+        self.porteurs.update(self.chosen_porteurs)
+        codes = text_column(unplaced, "code")
         self.set_aside = frozenset(
-            set(text_column(proposal.unplaced, "finess_et")[codes.isin(SOLVER_SET_ASIDE)])
+            set(text_column(unplaced, "finess_et")[codes.isin(SOLVER_SET_ASIDE)])
             | self.out_of_scope
         )
         self._forced_grappes = set()
-        self.history.append("Nouvelle recherche du solveur avec les verrous")
+        kept = sorted(set(before) & set(self.champ_of))
+        fresh = sorted(set(self.champ_of) - set(before))
+        gone = sorted(set(before) - set(self.champ_of))
+        note = f"Nouvelle recherche du solveur avec les verrous : {len(kept)} grappe(s) gardent " \
+               "leur identifiant"
+        if fresh:
+            note += f" ; nouvelle(s) grappe(s) : {', '.join(fresh)}"
+        if gone:
+            note += f" ; grappe(s) disparue(s) : {', '.join(gone)}"
+        if dropped:
+            note += (f" ; porteur choisi abandonné (l'OG n'est plus dans la grappe) : "
+                     f"{', '.join(dropped)}")
+        self.history.append(note)
         return self.evaluate()
