@@ -1,0 +1,56 @@
+"""Settings of the registry: where the database is, and the security and retention rules.
+
+``GRAPPES_DB_URL`` (or ``--db``) names a PostgreSQL (``postgresql+psycopg://…``) or SQLite
+database; the default is the SQLite file ``grappes.db`` in the current folder, so a single
+user needs nothing to install. ``GRAPPES_FINESS`` optionally names a FINESS file (or
+``sample`` for the bundled région exemple) against which declared numbers are checked.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+DEFAULT_DB_FILE = "grappes.db"
+ENV_DB_URL = "GRAPPES_DB_URL"
+ENV_FINESS = "GRAPPES_FINESS"
+
+#: consent text version: stored with each consent so a later change of the text is traceable
+CONSENT_VERSION = "2026-01"
+
+
+@dataclass(frozen=True)
+class Securite:
+    """Account rules (ANSSI-style defaults; a deployment may tighten them)."""
+
+    min_password_length: int = 12
+    max_failures: int = 5
+    lockout: timedelta = timedelta(minutes=15)
+    session_ttl: timedelta = timedelta(hours=8)
+
+
+@dataclass(frozen=True)
+class Conservation:
+    """RGPD retention: personal data of a declaration are erased this long after its last change."""
+
+    mois: int = 24
+    #: audit entries are kept this long (they hold no personal data, only who did what)
+    audit_mois: int = 60
+
+
+def database_url(db: str | None = None) -> str:
+    """The SQLAlchemy URL: ``db`` if given, else ``GRAPPES_DB_URL``, else ``sqlite:///grappes.db``.
+
+    A bare path (``registre.db``) is taken as a SQLite file; ``postgresql://`` is mapped to
+    the psycopg 3 driver.
+    """
+    value = (db or os.environ.get(ENV_DB_URL) or "").strip()
+    if not value:
+        value = DEFAULT_DB_FILE
+    if "://" not in value:
+        return f"sqlite:///{Path(value).expanduser()}"
+    if value.startswith("postgresql://") or value.startswith("postgres://"):
+        return "postgresql+psycopg://" + value.split("://", 1)[1]
+    return value

@@ -1,0 +1,19 @@
+"""Alembic environment of the registry, driven from Python (``matching.registry.db.migrate``).
+
+No ``alembic.ini``: the caller passes an open connection in ``config.attributes``.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+
+from matching.registry.models import Base
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,116 @@
+"""The registry's main path on both backends: declare, match, invite, accept, constitute,
+export; contacts appear to the members only after everyone accepted."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from matching.registry import AccesRefuse, ConflitVersion, RegistreError
+from tests.registry.conftest import OG_A, OG_B
+
+
+def test_declare_match_invite_accept_constitute_export(world, tmp_path):
+    r = world.reg
+    world.declare_all()
+    run = r.apparier(world.coord, ["37"], time_limit=5)
+    # A and B form the grappe; C (4 ESMS) alone cannot
+    pair = [g for g in run.grappes if {m.finess_ej for m in g.membres} >= {OG_A, OG_B}]
+    assert len(pair) == 1
+    g = pair[0]
+    assert g.statut == "proposee" and g.n_esms == 16 and not g.regles_enfreintes
+    assert g.porteur_ej == OG_B  # the volunteer
+    assert g.total and g.total > 0
+
+    g = r.inviter(world.coord, g.id, g.version)
+    assert g.statut == "invitations_envoyees"
+    inv_a = r.mes_invitations(world.a)
+    inv_b = r.mes_invitations(world.b)
+    assert len(inv_a) == 1 and len(inv_b) == 1
+    assert r.mes_invitations(world.c) == []
+    # before mutual acceptance: no contact of the other member
+    def other_contacts(token, own):
+        return [m.contact for m in r.mes_invitations(token)[0].grappe.membres
+                if m.finess_ej != own]
+
+    assert other_contacts(world.a, OG_A) == [None]
+    assert other_contacts(world.b, OG_B) == [None]
+    r.repondre(world.a, inv_a[0].id, True)
+    assert other_contacts(world.a, OG_A) == [None]
+    assert other_contacts(world.b, OG_B) == [None]
+    with pytest.raises(AccesRefuse):
+        r.grappe(world.c, g.id)
+    r.repondre(world.b, inv_b[0].id, True)
+    seen_by_a = {m.finess_ej: m.contact for m in r.mes_invitations(world.a)[0].grappe.membres}
+    assert seen_by_a[OG_B].email == "bruno@og-b.fr"
+    assert seen_by_a[OG_A].email == "alice@og-a.fr"
+    # the third déclarant still sees nothing of the grappe
+    with pytest.raises(AccesRefuse):
+        r.grappe(world.c, g.id)
+    assert r.mes_invitations(world.c) == []
+
+    g = r.grappe(world.coord, g.id)
+    assert g.statut == "acceptee"
+    g = r.constituer(world.coord, g.id, g.version)
+    assert g.statut == "constituee"
+
+    written = r.exporter(world.coord, ["37"], tmp_path / "export")
+    names = {p.name for p in written}
+    assert {"grappes.xlsx", "grappes.csv", "contacts.csv"} <= names
+    contacts = pd.read_csv(tmp_path / "export" / "contacts.csv", sep=";", encoding="utf-8-sig",
+                           dtype=str).fillna("")
+    assert set(contacts["finess_ej"]) == {OG_A, OG_B}
+    # coordinateur: A consented to show contacts to coordinators, B did not
+    by = dict(zip(contacts["finess_ej"], contacts["contact_email"], strict=True))
+    assert by[OG_A] == "alice@og-a.fr" and by[OG_B] == ""
+
+    # the ARS reads the constituted grappe; contacts only once it is submitted to it
+    ars_view = r.grappes(world.ars, ["R24"])
+    assert [x.id for x in ars_view] == [g.id]
+    assert all(m.contact is None for m in ars_view[0].membres)
+    r.soumettre_ars(world.coord, g.id, g.version)
+    assert {m.contact.email for m in r.grappes(world.ars, ["R24"])[0].membres} == {
+        "alice@og-a.fr", "bruno@og-b.fr"}
+
+    actions = [a.action for a in r.journal(world.admin)]
+    assert "lecture_contact" in actions and "grappe_constitution" in actions
+
+
+def test_optimistic_locking_two_coordinators(world):
+    r = world.reg
+    world.declare_all()
+    other = world.make("coord37bis@test.fr", "coordinateur", ["37"])
+    run = r.apparier(world.coord, ["37"], time_limit=5)
+    g = run.grappes[0]
+    r.modifier_grappe(world.coord, g.id, g.version, porteur_ej=OG_A)
+    with pytest.raises(ConflitVersion, match="modifiée par quelqu'un d'autre"):
+        r.modifier_grappe(other, g.id, g.version, porteur_ej=OG_B)
+    assert r.grappe(other, g.id).porteur_ej == OG_A
+    with pytest.raises(ConflitVersion):
+        r.inviter(other, g.id, g.version)
+
+
+def test_whatif_edit_rechecks_rules(world):
+    r = world.reg
+    world.declare_all()
+    g = next(x for x in r.apparier(world.coord, ["37"], time_limit=5).grappes
+             if len(x.membres) == 2)
+    a_id = next(m.declaration_id for m in g.membres if m.finess_ej == OG_A)
+    g2 = r.modifier_grappe(world.coord, g.id, g.version, retirer=[a_id])
+    assert g2.regles_enfreintes  # 7 ESMS of one small OG: below the threshold
+    assert g2.version == g.version + 1
+    g3 = r.modifier_grappe(world.coord, g.id, g2.version, ajouter=[a_id])
+    assert not g3.regles_enfreintes and g3.n_esms == 16
+
+
+def test_declined_invitation_blocks_constitution(world):
+    r = world.reg
+    world.declare_all()
+    g = next(x for x in r.apparier(world.coord, ["37"], time_limit=5).grappes
+             if len(x.membres) == 2)
+    g = r.inviter(world.coord, g.id, g.version)
+    r.repondre(world.a, r.mes_invitations(world.a)[0].id, False)
+    g = r.grappe(world.coord, g.id)
+    assert g.statut == "declinee"
+    with pytest.raises(RegistreError, match="tous les membres n'ont pas accepté"):
+        r.constituer(world.coord, g.id, g.version)
