@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "matching.cli.sample",
     "matching.cli.propose",
     "matching.cli.partners",
+    "matching.cli.suivi",
 )
 
 
