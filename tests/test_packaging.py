@@ -17,7 +17,7 @@ PROJECT = PYPROJECT["project"]
 
 #: never in an end user's install (tests, linters, browser, benchmark peers)
 DEVELOPER_ONLY = {"pytest", "pytest-xdist", "hypothesis", "ruff", "vulture", "playwright",
-                  "spopt", "libpysal", "k-means-constrained", "scikit-learn", "openpyxl"}
+                  "spopt", "libpysal", "k-means-constrained", "scikit-learn"}
 
 
 def _name(requirement: str) -> str:

@@ -43,6 +43,15 @@ LEVIERS: tuple[str, ...] = ("esms_numerique", "sons")
 ELIGIBILITY_CODES: tuple[str, ...] = ("deja_finance", "champ_non_eligible", "conformite_non_segur")
 #: criteria of the grid computable from the data (matching.programme.scoring)
 COMPUTED_CRITERIA: tuple[str, ...] = ("isole", "multi_og", "multi_departement")
+#: what makes a payment tranche due (matching.followup.milestones): the signature, a declared
+#: milestone (end of set-up...), or the usage targets being met
+TRIGGERS: tuple[str, ...] = ("signature", "jalon", "cibles_usage")
+#: usage indicators the follow-up computes (matching.followup.indicators)
+USAGE_INDICATORS: tuple[str, ...] = (
+    "mssante", "dmp", "dossiers_actifs", "projet_personnalise", "evenement",
+)  # fmt: skip
+#: where a usage target is measured: on each ESMS, or on the grappe's summed figures
+PERIMETRES: tuple[str, ...] = ("esms", "grappe")
 
 
 class RulesError(ValueError):
@@ -91,6 +100,11 @@ class InstalmentRule:
     label: str
     share: float
     source: str = ""
+    #: what makes it due (one of ``TRIGGERS``)
+    trigger: str = "jalon"
+    #: for a ``cibles_usage`` tranche: months after the signature to reach the targets
+    deadline_acquisition_months: int | None = None
+    deadline_conformite_months: int | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +151,12 @@ class UsageTarget:
     label: str
     target: float
     source: str = ""
+    #: indicator code (one of ``USAGE_INDICATORS``)
+    code: str = ""
+    #: "esms" (every ESMS reaches it) or "grappe" (summed figures of the grappe reach it)
+    perimetre: str = "esms"
+    #: months summed for the first measure (3 for MSSanté and DMP), then monthly
+    first_window_months: int = 1
 
 
 @dataclass(frozen=True)
@@ -375,6 +395,8 @@ def _convert(reader: _Reader, name: str, kind: str) -> Any:
         return value
     if kind == "share":
         return reader.share(name)
+    if kind == "text":
+        return reader.text(name)
     if kind == "bool":
         return reader.boolean(name)
     if kind == "champs":
@@ -603,7 +625,18 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
     # -- schedule
     schedule = []
     for v in top.tables("versements"):
-        schedule.append(InstalmentRule(v.text("libelle"), v.share("part"), v.text("source")))
+        trigger = v.choice("declencheur", TRIGGERS, required=False, default="jalon") or "jalon"
+        deadlines: dict[str, int | None] = {"acquisition": None, "conformite": None}
+        for kind in deadlines:
+            key = f"delai_{kind}_mois"
+            if v.has(key):
+                deadlines[kind] = v.figure(key, "int", citations, choices)
+            elif trigger == "cibles_usage":
+                v.error(key, "clé manquante (délai en mois pour atteindre les cibles d'usage)")
+        schedule.append(InstalmentRule(
+            v.text("libelle"), v.share("part"), v.text("source"), trigger,
+            deadlines["acquisition"], deadlines["conformite"],
+        ))
         if v.has("choix"):
             choices[v.path] = v.text("choix")
         v.finish()
@@ -665,8 +698,26 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
         windows.append(win)
         w.finish()
     targets = []
+    codes_targets: set[str] = set()
     for t in top.tables("cibles_usage", required=False):
-        targets.append(UsageTarget(t.text("libelle"), t.share("cible"), t.text("source")))
+        code = t.choice("code", USAGE_INDICATORS, required=False, default="") or ""
+        if code and code in codes_targets:
+            t.error("code", f"indicateur « {code} » déjà cité par une autre cible")
+        codes_targets.add(code)
+        perimetre = "esms"
+        if t.has("perimetre"):
+            perimetre = t.figure("perimetre", "text", citations, choices) or "esms"
+            if perimetre not in PERIMETRES:
+                t.error("perimetre", f"valeur attendue parmi : {', '.join(PERIMETRES)}")
+        window = 1
+        if t.has("premiere_mesure_mois"):
+            window = t.figure("premiere_mesure_mois", "int", citations, choices) or 1
+            if not 1 <= window <= 12:
+                t.error("premiere_mesure_mois", "entre 1 et 12 mois attendu")
+        targets.append(UsageTarget(t.text("libelle"), t.share("cible"), t.text("source"),
+                                   code, perimetre, window))
+        if t.has("choix"):
+            choices[t.path] = t.text("choix")
         t.finish()
     top.finish()
 

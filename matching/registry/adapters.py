@@ -146,13 +146,13 @@ def propose(
     from matching.solver import Constraints
     from matching.solver.propose import propose as _propose
 
-    constraints = Constraints(together=together, apart=apart)
+    constraints = Constraints(together=together, apart=apart) if (together or apart) else None
     return _propose(
         LoadResult(etablissements=etab),
         rules_name=rules,
         seed=seed,
         time_limit=time_limit,
-        constraints=None if constraints.is_empty() else constraints,
+        constraints=constraints,
     )
 
 

@@ -15,6 +15,11 @@ Roles (issue 13):
 - ``ars``: its région: aggregates, map, constituted grappes, partner suggestions; personal
   contacts only of grappes submitted to it. Never changes a declaration.
 - ``admin``: accounts and territories, audit log, retention purge. Reads no declaration.
+
+Follow-up after funding (issue 14, ``matching.followup.store``): a funded grappe's
+``membres`` are its porteur accounts (declarants). The ARS of its région records it, reads
+it, exports it and records payments; its porteurs read it and write its monthly indicators
+and milestones; nobody else sees its indicators (not even coordinators or the admin).
 """
 
 from __future__ import annotations
@@ -49,6 +54,12 @@ class Action(StrEnum):
     GERER_COMPTES = "gerer_comptes"
     LIRE_AUDIT = "lire_audit"
     PURGER = "purger"
+    # follow-up after funding (issue 14)
+    ENREGISTRER_SUIVI = "enregistrer_suivi"
+    LIRE_SUIVI = "lire_suivi"
+    SAISIR_SUIVI = "saisir_suivi"
+    EXPORTER_SUIVI = "exporter_suivi"
+    DECLARER_VERSEMENT = "declarer_versement"
 
 
 @dataclass(frozen=True)
@@ -155,6 +166,14 @@ def autorise(p: Principal, action: Action, c: Cible = Cible()) -> bool:
             return role == "ars" and _in_region(p, c)
         case Action.GERER_COMPTES | Action.LIRE_AUDIT | Action.PURGER:
             return role == "admin"
+        case Action.ENREGISTRER_SUIVI | Action.EXPORTER_SUIVI | Action.DECLARER_VERSEMENT:
+            return role == "ars" and _in_region(p, c)
+        case Action.LIRE_SUIVI:
+            return (role == "declarant" and p.compte_id in c.membres) or (
+                role == "ars" and _in_region(p, c)
+            )
+        case Action.SAISIR_SUIVI:
+            return role == "declarant" and p.compte_id in c.membres
     return False
 
 

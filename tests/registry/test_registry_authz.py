@@ -57,6 +57,11 @@ EXPECTED: dict[str, dict[Action, set]] = {
     "admin": {a: ALL for a in (Action.GERER_COMPTES, Action.LIRE_AUDIT, Action.PURGER,
                                Action.IMPORTER)},
 }
+# follow-up after funding (issue 14): "declaration" = being a porteur of the funded grappe
+EXPECTED["declarant"].update({Action.LIRE_SUIVI: OWN_DECL, Action.SAISIR_SUIVI: OWN_DECL})
+EXPECTED["ars"].update({a: OWN_TERR for a in (
+    Action.LIRE_SUIVI, Action.ENREGISTRER_SUIVI, Action.EXPORTER_SUIVI,
+    Action.DECLARER_VERSEMENT)})
 
 
 def _principal(role: str) -> Principal:

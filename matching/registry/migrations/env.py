@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import matching.registry.suivi_tables  # noqa: F401  (follow-up tables, issue 14: same database)
 from matching.registry.models import Base
 
 connection = context.config.attributes["connection"]

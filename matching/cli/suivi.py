@@ -1,0 +1,211 @@
+"""``grappes suivi``: follow-up of funded grappes (issue 14) — record, import, state, export.
+
+Every command works on the registry's database (``--db`` or ``GRAPPES_DB_URL``, default
+``grappes.db``) as an account of the registry: ``--compte EMAIL`` (or ``GRAPPES_COMPTE``),
+the password read from a hidden prompt, or from the first line of stdin when piped. The
+same policy as the app applies: the ARS records and exports its région, a porteur imports
+its grappe's figures.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from matching.core.formatting import euros
+from matching.followup.dossier_import import read_funded_grappe
+from matching.followup.evaluate import STATE_LABELS, FollowupState
+from matching.followup.export import flags_frame, grappes_frame, tranches_frame
+from matching.followup.months import label
+from matching.followup.store import Suivi
+from matching.ingest.errors import IngestError
+from matching.programme.rules import RulesError
+from matching.registry import RegistreError, Registry
+
+suivi_app = typer.Typer(help="Suivi des grappes financées : cibles d'usage et versements.",
+                        no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+Compte = Annotated[str, typer.Option("--compte", envvar="GRAPPES_COMPTE",
+                                     help="E-mail du compte du registre.")]
+Db = Annotated[str | None, typer.Option("--db", help="Base (chemin SQLite ou URL PostgreSQL).")]
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]Erreur :[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _session(db: str | None, compte: str) -> tuple[Suivi, str]:
+    if sys.stdin.isatty():
+        password = typer.prompt(f"Mot de passe de {compte}", hide_input=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        reg = Registry(db)
+        reg.db.check_schema()
+        return Suivi(reg), reg.connexion(compte, password).jeton
+    except RegistreError as exc:
+        _fail(str(exc))
+        raise  # unreachable
+
+
+def _date(text: str, field: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        _fail(f"{field} : date attendue au format AAAA-MM-JJ ({text!r})")
+        raise
+
+
+@suivi_app.command("enregistrer")
+def enregistrer(
+    source: Annotated[Path, typer.Argument(help="Dossier de CSV (grappes.csv…) ou grappes.xlsx.")],
+    grappe: Annotated[str, typer.Option("--grappe", help="Identifiant de la grappe.")],
+    signature: Annotated[str, typer.Option("--signature", help="Date de signature AAAA-MM-JJ.")],
+    compte: Compte,
+    regles: Annotated[str | None, typer.Option("--regles", help="Jeu de règles.")] = None,
+    porteur: Annotated[list[str] | None, typer.Option(
+        "--porteur", help="E-mail d'un compte porteur (répétable).")] = None,
+    perimetre: Annotated[str | None, typer.Option(
+        "--perimetre", help="esms ou grappe : remplace le choix du jeu de règles.")] = None,
+    db: Db = None,
+) -> None:
+    """(ARS) Enregistrer une grappe financée à partir de l'export de l'outil."""
+    try:
+        funded = read_funded_grappe(source, grappe, _date(signature, "signature"), regles)
+    except (IngestError, RulesError) as exc:
+        _fail(str(exc))
+    suivi, jeton = _session(db, compte)
+    try:
+        suivi.enregistrer(jeton, funded, porteur or [], perimetre)
+    except (RegistreError, ValueError) as exc:
+        _fail(str(exc))
+    console.print(f"Grappe {grappe} suivie : {len(funded.members)} ESMS, "
+                  f"{euros(funded.montant_total)}, signature {funded.signature:%d/%m/%Y}.",
+                  highlight=False)
+
+
+@suivi_app.command("importer")
+def importer(
+    fichier: Annotated[Path, typer.Argument(help="CSV des indicateurs mensuels.")],
+    grappe: Annotated[str, typer.Option("--grappe", help="Identifiant de la grappe.")],
+    compte: Compte,
+    remplacer: Annotated[bool, typer.Option(
+        "--remplacer", help="Remplacer les mois déjà enregistrés.")] = False,
+    db: Db = None,
+) -> None:
+    """(Porteur) Importer les indicateurs mensuels : tout ou rien."""
+    suivi, jeton = _session(db, compte)
+    try:
+        result = suivi.importer(jeton, grappe, fichier, remplacer)
+    except (RegistreError, IngestError) as exc:
+        _fail(str(exc))
+    if not result.ok:
+        table = Table(title="Lignes refusées : rien n'a été importé", title_justify="left")
+        for col in ("Ligne", "Champ", "Motif", "Valeur"):
+            table.add_column(col)
+        for r in result.report.rejects[:200]:
+            table.add_row(str(r.line), r.field, r.reason, r.value)
+        err.print(table)
+        _fail(f"{len(result.report.rejects)} ligne(s) refusée(s) ; corrigez le fichier et "
+              "relancez l'import.", 2)
+    console.print(f"{result.written} ligne(s) importée(s) dont "
+                  f"{len(result.report.replaced)} remplacée(s).")
+
+
+@suivi_app.command("jalon")
+def jalon(
+    grappe: Annotated[str, typer.Option("--grappe")],
+    tranche: Annotated[int, typer.Option("--tranche", help="Rang de la tranche (1, 2…).")],
+    le: Annotated[str, typer.Option("--date", help="Date du jalon AAAA-MM-JJ.")],
+    compte: Compte,
+    db: Db = None,
+) -> None:
+    """(Porteur) Déclarer un jalon atteint (par exemple la fin du paramétrage)."""
+    suivi, jeton = _session(db, compte)
+    try:
+        suivi.declarer_jalon(jeton, grappe, tranche, _date(le, "date"))
+    except RegistreError as exc:
+        _fail(str(exc))
+    console.print(f"Jalon de la tranche {tranche} déclaré.")
+
+
+def _json(states: list[FollowupState]) -> str:
+    def clean(df):
+        return json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False))
+
+    return json.dumps({"grappes": clean(grappes_frame(states)),
+                       "tranches": clean(tranches_frame(states)),
+                       "esms_signales": clean(flags_frame(states))},
+                      ensure_ascii=False, indent=2)
+
+
+@suivi_app.command("etat")
+def etat(
+    compte: Compte,
+    region: Annotated[str | None, typer.Option("--region", help="Code région (ex. 24).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
+    le: Annotated[str | None, typer.Option("--date", help="Date d'évaluation.")] = None,
+    db: Db = None,
+) -> None:
+    """État des grappes suivies : tranches, dates prévues, ESMS à relancer."""
+    suivi, jeton = _session(db, compte)
+    try:
+        states = suivi.mes_grappes(jeton, region, _date(le, "date") if le else None)
+    except RegistreError as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(_json(states))
+        return
+    if not states:
+        console.print("Aucune grappe suivie visible par ce compte.")
+        return
+    table = Table(title="Tranches", title_justify="left")
+    for col in ("Grappe", "Tranche", "Montant", "État", "Payable le", "Prévue le", "Motif"):
+        table.add_column(col)
+    for st in states:
+        for t in st.tranches:
+            table.add_row(st.grappe.grappe_id, f"{t.tranche.rang} ({t.tranche.part:.0%})",
+                          euros(t.tranche.montant), STATE_LABELS[t.state],
+                          f"{t.payable_on:%d/%m/%Y}" if t.payable_on else "",
+                          f"{t.expected_on:%d/%m/%Y}" if t.expected_on else "", t.reason)
+    console.print(table)
+    flags = [(st.grappe.grappe_id, f) for st in states for f in st.flags]
+    if flags:
+        t2 = Table(title="ESMS à relancer en premier", title_justify="left")
+        for col in ("Grappe", "FINESS", "ESMS", "Indicateur", "Prévu", "Motif"):
+            t2.add_column(col)
+        for code, f in flags:
+            t2.add_row(code, f.finess_et, f.raison_sociale, f.indicator_label,
+                       label(f.expected), f.reason)
+        console.print(t2)
+
+
+@suivi_app.command("exporter")
+def exporter(
+    dossier: Annotated[Path, typer.Argument(help="Dossier où écrire suivi-grappes.xlsx.")],
+    compte: Compte,
+    region: Annotated[str | None, typer.Option("--region")] = None,
+    db: Db = None,
+) -> None:
+    """(ARS) Exporter le suivi de la région en XLSX."""
+    suivi, jeton = _session(db, compte)
+    try:
+        path = suivi.exporter(jeton, dossier, region)
+    except RegistreError as exc:
+        _fail(str(exc))
+    console.print(f"Écrit : {path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``suivi`` to the ``grappes`` command line."""
+    app.add_typer(suivi_app, name="suivi")

@@ -1,0 +1,236 @@
+"""The state of a funded grappe at a date: tranches payable / pending / at risk, forecasts,
+and the ESMS that hold the usage tranche back (what to fix first).
+
+Tranche rules (``declencheur`` in the rule file):
+
+- ``signature``: payable from the signature date;
+- ``jalon``: payable once its milestone date is declared (e.g. t2's « fin du paramétrage de la
+  solution sur l'ensemble des ESMS de la grappe », 000); no forecast, nothing to measure;
+- ``cibles_usage``: payable at the end of the first month every target holds
+  (``attainment``); otherwise pending with a forecast, or at risk when the deadline
+  (9 or 18 months after signature, 004) has passed, the forecast falls after it, or an
+  indicator does not progress.
+
+An ESMS is flagged when one of its indicators, at its trend, reaches the target after the
+ESMS's own deadline or never; the flag names the indicator that holds it back the most.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from matching.followup.attainment import TargetAttainment, attainments, usage_met_month
+from matching.followup.forecast import Outlook, Projection, project
+from matching.followup.indicators import INDICATORS, MonthlyFigures
+from matching.followup.model import FollowupRules, FundedGrappe, Tranche
+from matching.followup.months import add_months, label, month_end, month_of
+from matching.followup.rates import GRAPPE, Rate, esms_rates, grappe_rates
+
+
+class TrancheState(StrEnum):
+    PAYABLE = "payable"
+    PENDING = "en_attente"
+    AT_RISK = "a_risque"
+
+
+STATE_LABELS: dict[str, str] = {
+    TrancheState.PAYABLE: "payable",
+    TrancheState.PENDING: "en attente",
+    TrancheState.AT_RISK: "à risque",
+}
+
+
+@dataclass(frozen=True)
+class TrancheStatus:
+    tranche: Tranche
+    state: TrancheState
+    #: the date it became payable
+    payable_on: date | None = None
+    #: forecast of the date it becomes payable (end of the projected month), with interval
+    expected_on: date | None = None
+    expected_earliest: date | None = None
+    expected_latest: date | None = None
+    deadline: date | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class EsmsFlag:
+    """An ESMS that puts the usage deadline at risk, and the indicator holding it back."""
+
+    finess_et: str
+    raison_sociale: str
+    indicator: str
+    last_rate: float | None
+    target: float
+    expected: date | None
+    deadline: date | None
+    reason: str
+
+    @property
+    def indicator_label(self) -> str:
+        return INDICATORS[self.indicator].label
+
+
+@dataclass(frozen=True)
+class FollowupState:
+    grappe: FundedGrappe
+    as_of: date
+    rates: tuple[Rate, ...]
+    grappe_rates: tuple[Rate, ...]
+    attainments: tuple[TargetAttainment, ...]
+    #: (finess_et or "" for the grappe, indicator) -> projection
+    projections: dict[tuple[str, str], Projection]
+    tranches: tuple[TrancheStatus, ...]
+    flags: tuple[EsmsFlag, ...]
+    usage_met: date | None
+
+    @property
+    def at_risk(self) -> bool:
+        return any(t.state == TrancheState.AT_RISK for t in self.tranches)
+
+    @property
+    def amount_payable(self) -> float:
+        return sum(t.tranche.montant for t in self.tranches if t.state == TrancheState.PAYABLE)
+
+
+def _series(rates: Iterable[Rate]) -> dict[tuple[str, str], list[tuple[date, float]]]:
+    out: dict[tuple[str, str], list[tuple[date, float]]] = defaultdict(list)
+    for r in rates:
+        if r.taux is not None:
+            out[(r.finess_et, r.indicator)].append((r.mois, r.taux))
+    return out
+
+
+def _rank(p: Projection) -> tuple[int, date]:
+    """Order projections from the least to the most worrying."""
+    far = date(9999, 12, 1)
+    match p.outlook:
+        case Outlook.MET:
+            return (0, p.month or far)
+        case Outlook.PROJECTED:
+            return (1, p.month or far)
+        case Outlook.TOO_FEW:
+            return (2, far)
+    return (3, far)
+
+
+def evaluate(grappe: FundedGrappe, figures: Iterable[MonthlyFigures], rules: FollowupRules,
+             as_of: date) -> FollowupState:
+    """Everything the porteur and the ARS see about ``grappe`` on ``as_of``."""
+    members = sorted(grappe.finess)
+    figs = [f for f in figures if f.finess_et in grappe.finess and f.mois <= month_of(as_of)]
+    rates = esms_rates(figs, rules)
+    g_rates = grappe_rates(rates)
+    att = attainments(rates, g_rates, members, rules)
+    met = usage_met_month(rates, g_rates, members, rules)
+    series = _series([*rates, *g_rates])
+    projections: dict[tuple[str, str], Projection] = {}
+    for t in rules.targets:
+        for f in [*members, GRAPPE]:
+            projections[(f, t.code)] = project(series.get((f, t.code), []), t.target,
+                                               min_points=rules.min_points,
+                                               window=rules.trend_months)
+    statuses = tuple(_tranche(tr, grappe, rules, projections, met, as_of, members)
+                     for tr in grappe.tranches)
+    flags = _flags(grappe, rules, projections, as_of)
+    return FollowupState(grappe, as_of, tuple(rates), tuple(g_rates), tuple(att), projections,
+                         statuses, flags, met)
+
+
+def _tranche(tr: Tranche, grappe: FundedGrappe, rules: FollowupRules,
+             projections: dict[tuple[str, str], Projection], met: date | None, as_of: date,
+             members: list[str]) -> TrancheStatus:
+    if tr.declencheur == "signature":
+        if grappe.signature <= as_of:
+            return TrancheStatus(tr, TrancheState.PAYABLE, grappe.signature,
+                                 reason="convention signée")
+        return TrancheStatus(tr, TrancheState.PENDING, expected_on=grappe.signature,
+                             reason="signature à venir")
+    if tr.declencheur == "jalon":
+        when = grappe.jalons.get(tr.rang)
+        if when is not None and when <= as_of:
+            return TrancheStatus(tr, TrancheState.PAYABLE, when, reason="jalon déclaré atteint")
+        return TrancheStatus(tr, TrancheState.PENDING,
+                             reason=f"jalon à déclarer : {tr.libelle}")
+    deadline = grappe.deadline(tr)
+    if not rules.targets:
+        return TrancheStatus(tr, TrancheState.PENDING, deadline=deadline,
+                             reason="aucune cible d'usage dans le jeu de règles")
+    if met is not None:
+        return TrancheStatus(tr, TrancheState.PAYABLE, month_end(met), deadline=deadline,
+                             reason=f"toutes les cibles atteintes fin {label(met)}")
+    scope = [(f, t.code) for t in rules.targets
+             for f in ([GRAPPE] if t.perimetre == "grappe" else members)]
+    projs = [projections[k] for k in scope]
+    worst = max(projs, key=_rank)
+    expected = earliest = latest = None
+    if all(p.outlook in (Outlook.MET, Outlook.PROJECTED) for p in projs):
+        expected = month_end(max(p.month for p in projs if p.month))
+        earliest = month_end(max(p.earliest for p in projs if p.earliest))
+        lates = [p.latest for p in projs]
+        latest = month_end(max(lates)) if all(lates) else None  # type: ignore[type-var]
+    passed = deadline is not None and as_of > deadline
+    if worst.outlook == Outlook.NO_PROGRESS:
+        reason = "au moins un indicateur ne progresse pas"
+        state = TrancheState.AT_RISK
+    elif worst.outlook == Outlook.TOO_FEW:
+        n = sum(1 for p in projs if p.outlook == Outlook.TOO_FEW)
+        reason = f"données insuffisantes pour projeter ({n} indicateur(s) avec moins de " \
+                 f"{rules.min_points} mois mesurés)"
+        state = TrancheState.AT_RISK if passed else TrancheState.PENDING
+    else:
+        reason = f"date projetée : fin {label(expected)}"
+        late = deadline is not None and expected is not None and expected > deadline
+        state = TrancheState.AT_RISK if late or passed else TrancheState.PENDING
+        if late:
+            reason += f", après l'échéance du {deadline:%d/%m/%Y}"
+    if passed:
+        reason = f"échéance du {deadline:%d/%m/%Y} dépassée ; " + reason
+    return TrancheStatus(tr, state, None, expected, earliest, latest, deadline, reason)
+
+
+def _flags(grappe: FundedGrappe, rules: FollowupRules,
+           projections: dict[tuple[str, str], Projection], as_of: date) -> tuple[EsmsFlag, ...]:
+    usage = [t for t in grappe.tranches if t.declencheur == "cibles_usage"]
+    if not usage or not rules.targets:
+        return ()
+    tr = usage[0]
+    grace = add_months(grappe.signature, rules.min_points)
+    out: list[EsmsFlag] = []
+    for m in grappe.members:
+        deadline = grappe.deadline(tr, m)
+        worst_key, worst = None, None
+        for t in rules.targets:
+            p = projections[(m.finess_et, t.code)]
+            if worst is None or _rank(p) > _rank(worst):
+                worst_key, worst = t.code, p
+        if worst is None or worst_key is None:
+            continue
+        target = rules.target(worst_key).target
+        ind = INDICATORS[worst_key].short
+        reason = ""
+        if worst.outlook == Outlook.NO_PROGRESS:
+            reason = f"{ind} ne progresse pas ({_pct(worst.last_rate)} pour {_pct(target)})"
+        elif worst.outlook == Outlook.TOO_FEW and as_of >= grace:
+            reason = f"{ind} : pas assez de mois déclarés pour projeter"
+        elif (worst.outlook == Outlook.PROJECTED and deadline is not None
+              and worst.month is not None and month_end(worst.month) > deadline):
+            reason = (f"{ind} atteindrait {_pct(target)} fin {label(worst.month)}, "
+                      f"après l'échéance du {deadline:%d/%m/%Y}")
+        elif (worst.outlook != Outlook.MET and deadline is not None and as_of > deadline):
+            reason = f"{ind} sous la cible à l'échéance du {deadline:%d/%m/%Y}"
+        if reason:
+            out.append(EsmsFlag(m.finess_et, m.raison_sociale, worst_key, worst.last_rate,
+                                target, worst.month, deadline, reason))
+    out.sort(key=lambda f: (-_rank(projections[(f.finess_et, f.indicator)])[0],
+                            (f.last_rate or 0) - f.target, f.finess_et))
+    return tuple(out)
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x * 100:.0f} %".replace(".", ",")

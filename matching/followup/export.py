@@ -1,0 +1,162 @@
+"""Tables of the follow-up for people: the ARS dashboard, the XLSX export, ``suivi etat``.
+
+One function per table, from evaluated states (``FollowupState``), with French headers;
+``write_workbook`` lays them out for French Excel (euros, percentages and dates as real
+number formats; text cells neutralised against formulas).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from matching.exports.french_excel import neutralise_frame
+from matching.followup.evaluate import STATE_LABELS, FollowupState, TrancheState
+from matching.followup.indicators import INDICATORS
+from matching.followup.months import add_months, label, month_end, month_of
+
+Paid = Mapping[str, Mapping[int, date | None]]
+
+
+def grappes_frame(states: Sequence[FollowupState], paid: Paid | None = None) -> pd.DataFrame:
+    rows = []
+    for st in states:
+        g = st.grappe
+        usage = next((t for t in st.tranches if t.tranche.declencheur == "cibles_usage"), None)
+        versed = paid.get(g.grappe_id, {}) if paid else {}
+        rows.append({
+            "grappe": g.grappe_id, "region": g.region, "regles": g.regles,
+            "signature": g.signature, "porteur": g.porteur_nom or g.porteur,
+            "n_esms": len(g.members), "montant_total": g.montant_total,
+            "montant_payable": st.amount_payable,
+            "montant_verse": sum(t.montant for t in g.tranches if versed.get(t.rang)),
+            "a_risque": "oui" if st.at_risk else "non",
+            "echeance_usage": usage.deadline if usage else None,
+            "tranche_usage": STATE_LABELS[usage.state] if usage else "",
+            "date_prevue": usage.expected_on if usage else None,
+            "esms_signales": len(st.flags),
+        })
+    return pd.DataFrame(rows, columns=[
+        "grappe", "region", "regles", "signature", "porteur", "n_esms", "montant_total",
+        "montant_payable", "montant_verse", "a_risque", "echeance_usage", "tranche_usage",
+        "date_prevue", "esms_signales"])
+
+
+def tranches_frame(states: Sequence[FollowupState], paid: Paid | None = None) -> pd.DataFrame:
+    rows = []
+    for st in states:
+        versed = paid.get(st.grappe.grappe_id, {}) if paid else {}
+        for t in st.tranches:
+            rows.append({
+                "grappe": st.grappe.grappe_id, "tranche": t.tranche.rang,
+                "libelle": t.tranche.libelle, "part": t.tranche.part,
+                "montant": t.tranche.montant, "etat": STATE_LABELS[t.state],
+                "payable_le": t.payable_on, "versee_le": versed.get(t.tranche.rang),
+                "prevue_le": t.expected_on, "au_plus_tot": t.expected_earliest,
+                "au_plus_tard": t.expected_latest, "echeance": t.deadline, "motif": t.reason,
+            })
+    return pd.DataFrame(rows, columns=[
+        "grappe", "tranche", "libelle", "part", "montant", "etat", "payable_le", "versee_le",
+        "prevue_le", "au_plus_tot", "au_plus_tard", "echeance", "motif"])
+
+
+def flags_frame(states: Sequence[FollowupState]) -> pd.DataFrame:
+    """ESMS that hold a grappe back, worst first: what to fix first."""
+    rows = [{
+        "grappe": st.grappe.grappe_id, "finess_et": f.finess_et,
+        "raison_sociale": f.raison_sociale, "indicateur": f.indicator_label,
+        "taux": f.last_rate, "cible": f.target, "prevu": label(f.expected),
+        "echeance": f.deadline, "motif": f.reason,
+    } for st in states for f in st.flags]
+    return pd.DataFrame(rows, columns=["grappe", "finess_et", "raison_sociale", "indicateur",
+                                       "taux", "cible", "prevu", "echeance", "motif"])
+
+
+def rates_frame(states: Sequence[FollowupState]) -> pd.DataFrame:
+    rows = [{
+        "grappe": st.grappe.grappe_id, "finess_et": r.finess_et or "grappe",
+        "indicateur": INDICATORS[r.indicator].short, "mois": label(r.mois),
+        "numerateur": r.numerateur, "denominateur": r.denominateur, "taux": r.taux,
+    } for st in states for r in (*st.rates, *st.grappe_rates)]
+    return pd.DataFrame(rows, columns=["grappe", "finess_et", "indicateur", "mois",
+                                       "numerateur", "denominateur", "taux"])
+
+
+def calendar_frame(states: Sequence[FollowupState], paid: Paid | None = None,
+                   horizon_months: int = 12) -> pd.DataFrame:
+    """Cumulative amounts by month: committed (signed), payable, paid, and forecast
+    (payable + pending tranches at their expected month)."""
+    if not states:
+        return pd.DataFrame(columns=["mois", "engage", "payable", "verse", "prevu"])
+    start = min(month_of(st.grappe.signature) for st in states)
+    end = add_months(month_of(max(st.as_of for st in states)), horizon_months)
+    months = []
+    m = start
+    while m <= end:
+        months.append(m)
+        m = add_months(m, 1)
+    rows = []
+    for m in months:
+        last = month_end(m)
+        engage = payable = verse = prevu = 0.0
+        for st in states:
+            versed = paid.get(st.grappe.grappe_id, {}) if paid else {}
+            if st.grappe.signature <= last:
+                engage += st.grappe.montant_total
+            for t in st.tranches:
+                if t.state == TrancheState.PAYABLE and t.payable_on and t.payable_on <= last:
+                    payable += t.tranche.montant
+                    prevu += t.tranche.montant
+                elif t.expected_on and t.expected_on <= last:
+                    prevu += t.tranche.montant
+                when = versed.get(t.tranche.rang)
+                if when and when <= last:
+                    verse += t.tranche.montant
+        rows.append({"mois": label(m), "engage": engage, "payable": payable, "verse": verse,
+                     "prevu": prevu})
+    return pd.DataFrame(rows)
+
+
+#: column -> number format in the workbook
+_FORMATS = {
+    "montant_total": "euro", "montant_payable": "euro", "montant_verse": "euro",
+    "montant": "euro", "engage": "euro", "payable": "euro", "verse": "euro", "prevu": "euro",
+    "part": "pct", "taux": "pct", "cible": "pct",
+    "signature": "date", "echeance_usage": "date", "date_prevue": "date", "payable_le": "date",
+    "versee_le": "date", "prevue_le": "date", "au_plus_tot": "date", "au_plus_tard": "date",
+    "echeance": "date",
+}
+
+
+def write_workbook(states: Sequence[FollowupState], paid: Paid | None, path: Path) -> Path:
+    """The ARS workbook: grappes, tranches, ESMS to chase, calendar, monthly rates."""
+    sheets = {
+        "grappes": grappes_frame(states, paid),
+        "tranches": tranches_frame(states, paid),
+        "esms_signales": flags_frame(states),
+        "calendrier": calendar_frame(states, paid),
+        "taux_mensuels": rates_frame(states),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
+        book = writer.book
+        fmts = {"euro": book.add_format({"num_format": "#,##0.00 €"}),
+                "pct": book.add_format({"num_format": "0.0 %"}),
+                "date": book.add_format({"num_format": "dd/mm/yyyy"})}
+        bold = book.add_format({"bold": True})
+        for name, df in sheets.items():
+            out = neutralise_frame(df)
+            for col in out.columns:
+                if _FORMATS.get(col) == "date":
+                    out[col] = pd.to_datetime(out[col], errors="coerce")
+            out.to_excel(writer, sheet_name=name, index=False)
+            ws = writer.sheets[name]
+            for i, col in enumerate(out.columns):
+                width = max(12, min(60, len(col) + 2))
+                ws.set_column(i, i, width, fmts.get(_FORMATS.get(col, "")))
+                ws.write(0, i, col, bold)
+            ws.freeze_panes(1, 0)
+    return path

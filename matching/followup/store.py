@@ -1,0 +1,266 @@
+"""The follow-up API on the registry's database, accounts and policy (issue 14).
+
+Every call takes a session token, resolves it through the registry, builds a ``Cible`` for
+the funded grappe (its région, its porteur accounts) and asks ``matching.registry.policy``:
+the ARS of the région records, reads, exports and records payments; the grappe's porteurs
+read it and write its indicators and milestones; anybody else gets the registry's single
+refusal message, whether the grappe exists or not. Each call is one transaction; an import
+with any reject writes nothing. Accesses are written to the registry's audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from matching.followup.csv_import import ImportReport, read_monthly_csv
+from matching.followup.evaluate import FollowupState, evaluate
+from matching.followup.indicators import COUNT_FIELDS, MonthlyFigures
+from matching.followup.model import FollowupRules, FundedGrappe, Member, Tranche
+from matching.ingest.base import Source
+from matching.programme.rules import load_rules
+from matching.registry.api import Registry
+from matching.registry.errors import AccesRefuse, RegistreError, SaisieInvalide
+from matching.registry.models import Compte
+from matching.registry.policy import Action, Cible, Principal, autorise, exiger
+from matching.registry.suivi_tables import (
+    SuiviGrappe,
+    SuiviIndicateur,
+    SuiviMembre,
+    SuiviPorteur,
+    SuiviTranche,
+)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did: rows written (0 when refused), rows replaced, every reject."""
+
+    report: ImportReport
+    written: int
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok
+
+
+class Suivi:
+    """Follow-up of funded grappes, stored with the registry ``registry``."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.db = registry.db
+
+    # ---------------------------------------------------------------- plumbing
+
+    def _p(self, s: Session, jeton: str) -> Principal:
+        return self.registry._principal(s, jeton)
+
+    @staticmethod
+    def _cible(g: SuiviGrappe) -> Cible:
+        return Cible(region=g.region, departements=frozenset(m.departement for m in g.membres),
+                     membres=frozenset(p.compte_id for p in g.porteurs))
+
+    def _grappe(self, s: Session, p: Principal, code: str, action: Action) -> SuiviGrappe:
+        g = s.scalar(select(SuiviGrappe).where(SuiviGrappe.code == code))
+        if g is None:
+            raise AccesRefuse
+        exiger(p, action, self._cible(g))
+        return g
+
+    @staticmethod
+    def to_domain(g: SuiviGrappe) -> FundedGrappe:
+        members = tuple(Member(m.finess_et, m.raison_sociale, m.finess_ej, m.type_projet,
+                               m.departement) for m in g.membres)
+        tranches = tuple(Tranche(t.rang, t.libelle, t.part, t.montant, t.declencheur,
+                                 t.delai_acquisition_mois, t.delai_conformite_mois)
+                         for t in g.tranches)
+        jalons = {t.rang: t.jalon_le for t in g.tranches if t.jalon_le is not None}
+        return FundedGrappe(g.code, g.regles, g.signature, members, g.montant_total, tranches,
+                            g.region, g.porteur_ej, g.porteur_nom, jalons)
+
+    @staticmethod
+    def _figures(s: Session, suivi_id: int) -> list[MonthlyFigures]:
+        rows = s.execute(select(SuiviIndicateur.finess_et, SuiviIndicateur.mois,
+                                *[getattr(SuiviIndicateur, c) for c in COUNT_FIELDS])
+                         .where(SuiviIndicateur.suivi_id == suivi_id))
+        return [MonthlyFigures(*r) for r in rows]
+
+    # ---------------------------------------------------------------- ARS: record
+
+    def enregistrer(self, jeton: str, grappe: FundedGrappe, porteurs: Sequence[str] = (),
+                    perimetre: str | None = None,
+                    registre_grappe_id: int | None = None) -> str:
+        """Record ``grappe`` as funded (ARS of its région); ``porteurs`` are account e-mails."""
+        if perimetre is not None:
+            FollowupRules.from_ruleset(load_rules(grappe.regles), perimetre)  # checks it
+        with self.db.write() as s:
+            p = self._p(s, jeton)
+            exiger(p, Action.ENREGISTRER_SUIVI, Cible(region=grappe.region))
+            if s.scalar(select(SuiviGrappe.id).where(SuiviGrappe.code == grappe.grappe_id)):
+                raise SaisieInvalide([("grappe", f"« {grappe.grappe_id} » est déjà suivie")])
+            comptes = []
+            for email in porteurs:
+                c = s.scalar(select(Compte).where(Compte.email == email.strip().lower()))
+                if c is None or c.role != "declarant":
+                    raise SaisieInvalide([("porteur", f"aucun compte déclarant {email!r}")])
+                comptes.append(c)
+            row = SuiviGrappe(
+                code=grappe.grappe_id, regles=grappe.regles, perimetre=perimetre,
+                signature=grappe.signature, region=grappe.region, porteur_ej=grappe.porteur,
+                porteur_nom=grappe.porteur_nom, montant_total=grappe.montant_total,
+                registre_grappe_id=registre_grappe_id, cree_le=self.registry.clock(),
+                membres=[SuiviMembre(finess_et=m.finess_et, raison_sociale=m.raison_sociale,
+                                     finess_ej=m.finess_ej, type_projet=m.type_projet,
+                                     departement=m.departement) for m in grappe.members],
+                tranches=[SuiviTranche(rang=t.rang, libelle=t.libelle, part=t.part,
+                                       montant=t.montant, declencheur=t.declencheur,
+                                       delai_acquisition_mois=t.delai_acquisition_mois,
+                                       delai_conformite_mois=t.delai_conformite_mois,
+                                       jalon_le=grappe.jalons.get(t.rang))
+                          for t in grappe.tranches],
+                porteurs=[SuiviPorteur(compte_id=c.id) for c in comptes],
+            )
+            s.add(row)
+            self.registry._audit(s, p, "suivi_enregistrer", "suivi", grappe.grappe_id)
+        return grappe.grappe_id
+
+    def declarer_versement(self, jeton: str, code: str, rang: int, le: date) -> None:
+        """The ARS records that tranche ``rang`` was paid on ``le``."""
+        with self.db.write() as s:
+            p = self._p(s, jeton)
+            g = self._grappe(s, p, code, Action.DECLARER_VERSEMENT)
+            t = next((t for t in g.tranches if t.rang == rang), None)
+            if t is None:
+                raise SaisieInvalide([("tranche", f"pas de tranche {rang}")])
+            t.versee_le = le
+            self.registry._audit(s, p, "suivi_versement", "suivi", code, f"tranche {rang}")
+
+    # ---------------------------------------------------------------- porteur: write
+
+    def declarer_jalon(self, jeton: str, code: str, rang: int, le: date) -> None:
+        """A porteur declares the milestone of tranche ``rang`` (e.g. end of set-up) reached."""
+        with self.db.write() as s:
+            p = self._p(s, jeton)
+            g = self._grappe(s, p, code, Action.SAISIR_SUIVI)
+            t = next((t for t in g.tranches if t.rang == rang), None)
+            if t is None or t.declencheur != "jalon":
+                msg = f"la tranche {rang} n'a pas de jalon à déclarer"
+                raise SaisieInvalide([("tranche", msg)])
+            if le > self.registry.clock().date():
+                raise SaisieInvalide([("date", "date dans le futur")])
+            t.jalon_le = le
+            self.registry._audit(s, p, "suivi_jalon", "suivi", code, f"tranche {rang}")
+
+    def importer(self, jeton: str, code: str, src: Source, remplacer: bool = False,
+                 today: date | None = None) -> ImportResult:
+        """Import monthly figures for ``code``: all rows or none (one transaction)."""
+        today = today or self.registry.clock().date()
+        with self.db.write() as s:
+            p = self._p(s, jeton)
+            g = self._grappe(s, p, code, Action.SAISIR_SUIVI)
+            existing = {(f, m) for f, m in s.execute(
+                select(SuiviIndicateur.finess_et, SuiviIndicateur.mois)
+                .where(SuiviIndicateur.suivi_id == g.id))}
+            report = read_monthly_csv(src, {m.finess_et for m in g.membres}, today=today,
+                                      signature=g.signature, existing=existing,
+                                      replace=remplacer)
+            if not report.ok:
+                self.registry._audit(s, p, "suivi_import_refuse", "suivi", code,
+                                     f"{len(report.rejects)} rejet(s)")
+                return ImportResult(report, 0)
+            self._write(s, g.id, report.figures, report.replaced, p.compte_id)
+            self.registry._audit(s, p, "suivi_import", "suivi", code,
+                                 f"{len(report.figures)} ligne(s), "
+                                 f"{len(report.replaced)} remplacée(s)")
+        return ImportResult(report, len(report.figures))
+
+    def saisir(self, jeton: str, code: str, figures: Iterable[MonthlyFigures],
+               remplacer: bool = False) -> ImportResult:
+        """The form's path: same checks as a CSV import (the rows are written as one CSV)."""
+        lines = [";".join(("finess_et", "mois", *COUNT_FIELDS))]
+        for f in figures:
+            lines.append(";".join([f.finess_et, f"{f.mois:%Y-%m}",
+                                   *[str(f.count(c)) for c in COUNT_FIELDS]]))
+        return self.importer(jeton, code, ("\n".join(lines) + "\n").encode(), remplacer)
+
+    def _write(self, s: Session, suivi_id: int, figures: Sequence[MonthlyFigures],
+               replaced: Sequence[tuple[str, date]], compte_id: int) -> None:
+        for finess, mois in replaced:
+            s.execute(delete(SuiviIndicateur).where(
+                SuiviIndicateur.suivi_id == suivi_id, SuiviIndicateur.finess_et == finess,
+                SuiviIndicateur.mois == mois))
+        now: datetime = self.registry.clock()
+        rows = [{"suivi_id": suivi_id, "finess_et": f.finess_et, "mois": f.mois,
+                 **{c: f.count(c) for c in COUNT_FIELDS}, "saisi_le": now,
+                 "saisi_par": compte_id} for f in figures]
+        for start in range(0, len(rows), 5000):
+            s.execute(insert(SuiviIndicateur), rows[start:start + 5000])
+
+    # ---------------------------------------------------------------- read
+
+    def etat(self, jeton: str, code: str, as_of: date | None = None) -> FollowupState:
+        """The state of one funded grappe (its porteurs, the ARS of its région)."""
+        as_of = as_of or self.registry.clock().date()
+        with self.db.write() as s:
+            p = self._p(s, jeton)
+            g = self._grappe(s, p, code, Action.LIRE_SUIVI)
+            state = self._state(s, g, as_of)
+            self.registry._audit(s, p, "suivi_lire", "suivi", code)
+        return state
+
+    def _state(self, s: Session, g: SuiviGrappe, as_of: date) -> FollowupState:
+        rules = FollowupRules.from_ruleset(load_rules(g.regles), g.perimetre)
+        return evaluate(self.to_domain(g), self._figures(s, g.id), rules, as_of)
+
+    def mes_grappes(self, jeton: str, region: str | None = None,
+                    as_of: date | None = None) -> list[FollowupState]:
+        """Every funded grappe the caller may read (optionally one région), evaluated."""
+        as_of = as_of or self.registry.clock().date()
+        with self.db.write() as s:
+            p = self._p(s, jeton)
+            q = select(SuiviGrappe).order_by(SuiviGrappe.code)
+            if region:
+                q = q.where(SuiviGrappe.region == region)
+            out = [self._state(s, g, as_of) for g in s.scalars(q)
+                   if autorise(p, Action.LIRE_SUIVI, self._cible(g))]
+            self.registry._audit(s, p, "suivi_tableau", "suivi", region or "", f"n={len(out)}")
+        return out
+
+    def versements(self, jeton: str, code: str) -> dict[int, date | None]:
+        """Payment dates recorded by the ARS, per tranche rank."""
+        with self.db.read() as s:
+            p = self._p(s, jeton)
+            g = self._grappe(s, p, code, Action.LIRE_SUIVI)
+            return {t.rang: t.versee_le for t in g.tranches}
+
+    def exporter(self, jeton: str, dossier: str | Path, region: str | None = None,
+                 as_of: date | None = None) -> Path:
+        """XLSX for the ARS: grappes, tranches, ESMS flagged, monthly rates."""
+        from matching.followup.export import write_workbook
+
+        as_of = as_of or self.registry.clock().date()
+        with self.db.write() as s:
+            p = self._p(s, jeton)
+            regions = {region} if region else set(p.regions)
+            if not regions:
+                raise AccesRefuse
+            for r in regions:
+                exiger(p, Action.EXPORTER_SUIVI, Cible(region=r))
+            q = (select(SuiviGrappe).where(SuiviGrappe.region.in_(sorted(regions)))
+                 .order_by(SuiviGrappe.code))
+            states, paid = [], {}
+            for g in s.scalars(q):
+                if not autorise(p, Action.EXPORTER_SUIVI, self._cible(g)):
+                    continue
+                states.append(self._state(s, g, as_of))
+                paid[g.code] = {t.rang: t.versee_le for t in g.tranches}
+            self.registry._audit(s, p, "suivi_export", "suivi", region or "", f"n={len(states)}")
+        if not states:
+            raise RegistreError("aucune grappe suivie à exporter pour ce compte")
+        return write_workbook(states, paid, Path(dossier) / "suivi-grappes.xlsx")

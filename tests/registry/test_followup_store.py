@@ -1,0 +1,131 @@
+"""Follow-up storage (issue 14) on the registry's database, accounts and policy, on SQLite
+and PostgreSQL: imports are all-or-nothing, and the access matrix of the follow-up actions
+(same form as the registry's: every actor x every action, allowed or refused, a refusal
+reading exactly like a grappe that does not exist)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from matching.followup.csv_import import COLUMNS
+from matching.followup.evaluate import TrancheState
+from matching.followup.store import Suivi
+from matching.registry import AccesRefuse, SaisieInvalide
+from matching.registry.suivi_tables import SuiviIndicateur
+from tests.followup_factories import FINESS_A, FINESS_B, T2_A, T2_B, t2_grappe
+
+
+def _csv(rows_a=T2_A, rows_b=T2_B, year=2024) -> bytes:
+    lines = [";".join(COLUMNS)]
+    for finess, persons, rows in ((FINESS_A, 100, rows_a), (FINESS_B, 50, rows_b)):
+        for m, *counts in rows:
+            lines.append(";".join([finess, f"{year}-{m:02d}", str(persons), *map(str, counts)]))
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture
+def suivi(world):
+    s = Suivi(world.reg)
+    s.enregistrer(world.ars, t2_grappe(), porteurs=["a@test.fr"])
+    return s
+
+
+def _count(suivi) -> int:
+    with suivi.db.read() as s:
+        return s.scalar(select(func.count()).select_from(SuiviIndicateur))
+
+
+def test_import_then_state_then_payable(world, suivi):
+    first = suivi.importer(world.a, "T2-TEST", _csv(T2_A[:4], T2_B[:4]))
+    assert first.ok and first.written == 8
+    st = suivi.etat(world.a, "T2-TEST", as_of=date(2024, 5, 3))
+    assert st.tranches[2].state == TrancheState.PENDING
+    more = suivi.importer(world.a, "T2-TEST", _csv(T2_A[4:], T2_B[4:]))
+    assert more.written == 4
+    suivi.declarer_jalon(world.a, "T2-TEST", 2, date(2024, 4, 30))
+    st = suivi.etat(world.ars, "T2-TEST", as_of=date(2024, 7, 5))
+    assert [t.state for t in st.tranches] == [TrancheState.PAYABLE] * 3
+    assert st.tranches[2].payable_on == date(2024, 5, 31)
+    suivi.declarer_versement(world.ars, "T2-TEST", 1, date(2024, 2, 1))
+    assert suivi.versements(world.a, "T2-TEST")[1] == date(2024, 2, 1)
+
+
+def test_bad_import_writes_nothing_and_replacement_is_explicit(world, suivi):
+    assert suivi.importer(world.a, "T2-TEST", _csv(T2_A[:2], T2_B[:2])).ok
+    before = _count(suivi)
+    bad = _csv(T2_A[2:4], [(3, 40, 25, 60, 30, 30)])  # B: 60 active files for 50 persons
+    result = suivi.importer(world.a, "T2-TEST", bad)
+    assert not result.ok and result.written == 0
+    assert [(r.line, r.field) for r in result.report.rejects] == [(4, "dossiers_actifs")]
+    assert _count(suivi) == before
+    again = suivi.importer(world.a, "T2-TEST", _csv(T2_A[:1], []))
+    assert not again.ok and "remplacement" in again.report.rejects[0].reason
+    replaced = suivi.importer(world.a, "T2-TEST", _csv([(1, 61, 50, 60, 30, 40)], []),
+                              remplacer=True)
+    assert replaced.ok and replaced.report.replaced == ((FINESS_A, date(2024, 1, 1)),)
+    assert _count(suivi) == before
+    with pytest.raises(SaisieInvalide):
+        suivi.enregistrer(world.ars, t2_grappe())  # already followed
+
+
+ACTIONS = ("enregistrer", "lire", "importer", "jalon", "versement", "exporter", "lister")
+#: actor -> actions allowed on the grappe of région 24 whose porteur is ``a``
+EXPECTED = {
+    "admin": set(),
+    "coord": set(),
+    "coord45": set(),
+    "ars": {"enregistrer", "lire", "versement", "exporter", "lister"},
+    "ars_other": set(),
+    "a": {"lire", "importer", "jalon", "lister"},
+    "b": set(),
+}
+
+
+def _do(suivi, jeton, action, code, tmp_path):
+    match action:
+        case "enregistrer":
+            g = t2_grappe()
+            g = type(g)(**{**g.__dict__, "grappe_id": f"NEW-{jeton[:6]}"})
+            suivi.enregistrer(jeton, g)
+        case "lire":
+            suivi.etat(jeton, code, as_of=date(2024, 7, 5))
+        case "importer":
+            suivi.importer(jeton, code, _csv(T2_A[:1], []), remplacer=True)
+        case "jalon":
+            suivi.declarer_jalon(jeton, code, 2, date(2024, 4, 30))
+        case "versement":
+            suivi.declarer_versement(jeton, code, 1, date(2024, 2, 1))
+        case "exporter":
+            suivi.exporter(jeton, tmp_path, region="24", as_of=date(2024, 7, 5))
+        case "lister":
+            if not suivi.mes_grappes(jeton, as_of=date(2024, 7, 5)):
+                raise AccesRefuse
+
+
+def test_access_matrix(world, suivi, tmp_path):
+    actors = {name: getattr(world, name) for name in EXPECTED}
+    wrong, cells = [], 0
+    for name, jeton in actors.items():
+        for action in ACTIONS:
+            cells += 1
+            allowed = action in EXPECTED[name]
+            try:
+                _do(suivi, jeton, action, "T2-TEST", tmp_path)
+                got = True
+            except AccesRefuse as exc:
+                got = False
+                assert str(exc) == AccesRefuse.MESSAGE
+            except Exception as exc:  # a refusal must never leak as another error
+                got = f"{type(exc).__name__}: {exc}"
+            if got != allowed:
+                wrong.append((name, action, allowed, got))
+            # a grappe that does not exist reads exactly the same as a refusal
+            if action in ("lire", "importer", "jalon", "versement"):
+                with pytest.raises(AccesRefuse) as missing:
+                    _do(suivi, jeton, action, "NEXISTE-PAS", tmp_path)
+                assert str(missing.value) == AccesRefuse.MESSAGE
+    assert not wrong, wrong
+    assert cells == len(EXPECTED) * len(ACTIONS)
