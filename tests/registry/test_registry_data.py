@@ -196,7 +196,7 @@ def test_purge_by_retention(world, clock):
 def test_migrations_empty_database(db_url):
     engine = create_engine(db_url)
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "r0002"
+    assert current_revision(engine) == head_revision() == "r0003"
     with engine.connect() as c:
         diff = compare_metadata(MigrationContext.configure(c), Base.metadata)
     # only index/constraint naming may differ; no missing table or column
@@ -222,7 +222,7 @@ def test_migration_from_previous_revision(db_url):
             "'inconnu', '[]', '[]', '[]', 'possible', 'Ancien', 'ancien@og.fr', true, false, "
             f"'2025-01', '{now}', '{now}', 1)"))
     upgrade(engine)
-    assert current_revision(engine) == "r0002"
+    assert current_revision(engine) == "r0003"
     db = Database(db_url)
     db.check_schema()
     with db.read() as s:
