@@ -91,18 +91,28 @@ else:
 st.dataframe(tranches_frame([state]).drop(columns=["grappe"]), hide_index=True)
 
 st.subheader("Importer les chiffres du mois")
+# the import reruns the page so that the tranches and the chart above show the new month;
+# its confirmation is kept in the session to be shown after that rerun, not lost in it
+done = st.session_state.pop("suivi_import_fait", None)
+if done:
+    st.success(done)
 with st.form("import"):
     upload = st.file_uploader("CSV des indicateurs (modèle : data/suivi/modele-indicateurs.csv)",
                               type=["csv"])
     replace = st.checkbox("Remplacer les mois déjà enregistrés")
-    if st.form_submit_button("Importer") and upload is not None:
+    submitted = st.form_submit_button("Importer")
+    if submitted and upload is None:
+        st.warning("Choisissez d'abord le fichier CSV des indicateurs.")
+    elif submitted:
         try:
             result = suivi.importer(jeton, code, upload.getvalue(), replace)
         except (RegistreError, ValueError) as exc:
             st.error(str(exc))
         else:
             if result.ok:
-                st.success(f"{result.written} ligne(s) importée(s).")
+                st.session_state["suivi_import_fait"] = (
+                    f"{result.written} ligne(s) importée(s) dans {code} "
+                    f"({upload.name}) : tranches et graphique à jour.")
                 st.rerun()
             else:
                 st.error("Rien n'a été importé : corrigez ces lignes.")
