@@ -13,7 +13,7 @@ import streamlit as st
 
 from matching.followup.charts import money_calendar, small_multiples
 from matching.followup.evaluate import STATE_LABELS
-from matching.followup.export import flags_frame, grappes_frame, tranches_frame
+from matching.followup.export import flags_frame, for_display, grappes_frame, tranches_frame
 from matching.followup.store import Suivi
 from matching.registry import RegistreError, Registry
 
@@ -60,9 +60,9 @@ if me.role == "ars":
     st.altair_chart(money_calendar(states, paid), width="stretch")
     table = grappes_frame(states, paid)
     st.subheader("Grappes à risque")
-    st.dataframe(table[table["a_risque"] == "oui"], hide_index=True)
+    st.dataframe(for_display(table[table["a_risque"] == "oui"]), hide_index=True)
     st.subheader("Toutes les grappes")
-    st.dataframe(table, hide_index=True)
+    st.dataframe(for_display(table), hide_index=True)
     if st.button("Préparer l'export XLSX"):
         with tempfile.TemporaryDirectory() as tmp:
             path = suivi.exporter(jeton, tmp)
@@ -87,8 +87,8 @@ flags = flags_frame([state])
 if flags.empty:
     st.success("Aucun ESMS ne met l'échéance en danger.")
 else:
-    st.dataframe(flags.drop(columns=["grappe"]), hide_index=True)
-st.dataframe(tranches_frame([state]).drop(columns=["grappe"]), hide_index=True)
+    st.dataframe(for_display(flags.drop(columns=["grappe"])), hide_index=True)
+st.dataframe(for_display(tranches_frame([state]).drop(columns=["grappe"])), hide_index=True)
 
 st.subheader("Importer les chiffres du mois")
 # the import reruns the page so that the tranches and the chart above show the new month;

@@ -160,3 +160,25 @@ def write_workbook(states: Sequence[FollowupState], paid: Paid | None, path: Pat
                 ws.write(0, i, col, bold)
             ws.freeze_panes(1, 0)
     return path
+
+
+#: What a person reads above each column on the Suivi page (the files keep the codes).
+DISPLAY_LABELS: dict[str, str] = {
+    "grappe": "Grappe", "region": "Région", "regles": "Appel à projets", "signature": "Signature",
+    "porteur": "Porteur", "n_esms": "ESMS", "montant_total": "Montant total (€)",
+    "montant_payable": "Payable (€)", "montant_verse": "Versé (€)", "a_risque": "À risque",
+    "echeance_usage": "Échéance des cibles", "tranche_usage": "Tranche d'usage",
+    "date_prevue": "Date prévue", "esms_signales": "ESMS signalés", "tranche": "Tranche",
+    "libelle": "Libellé", "part": "Part", "montant": "Montant (€)", "etat": "État",
+    "payable_le": "Payable le", "versee_le": "Versée le", "prevue_le": "Prévue le",
+    "au_plus_tot": "Au plus tôt", "au_plus_tard": "Au plus tard", "echeance": "Échéance",
+    "motif": "Motif", "finess_et": "FINESS ET", "raison_sociale": "Établissement",
+    "indicateur": "Indicateur", "taux": "Taux", "cible": "Cible", "prevu": "Prévu",
+    "mois": "Mois", "numerateur": "Numérateur", "denominateur": "Dénominateur",
+}
+
+
+def for_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as the page shows it: French headers, empty cells instead of None/NaT."""
+    shown = frame.astype(object).where(frame.notna(), "")
+    return shown.rename(columns=lambda c: DISPLAY_LABELS.get(str(c), str(c)))
