@@ -22,7 +22,7 @@ SEED = 11
 @pytest.fixture(scope="module")
 def baseline():
     try:
-        base = fuzz.build_base(n_rows=40)
+        base = fuzz.build_base(n_rows=50)  # 25 per département: one grappe proposed
     except FileNotFoundError:
         pytest.skip("échantillon non construit")
     return fuzz.Baseline(base)
