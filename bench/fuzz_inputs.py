@@ -86,18 +86,34 @@ class Base:
     dui: bytes
 
 
-def build_base(n_rows: int = 120, departement: str = "18") -> Base:
-    """A slice of the bundled sample: ``n_rows`` establishments of one département, their
-    geolocation lines, their OGs' EJ lines and their DUI lines; plus the same rows as a CSV
-    template (built from the loaded table, so both formats describe the same data)."""
+#: the fixed subsample the campaign mutates: two neighbouring départements of the sample
+#: région (Cher, Indre), so that grappes across a département border are proposed too
+DEPARTEMENTS = ("18", "36")
+DEFAULT_ROWS = 100
+
+
+def build_base(n_rows: int = DEFAULT_ROWS, departements: tuple[str, ...] = DEPARTEMENTS) -> Base:
+    """A fixed slice of the bundled sample: the first ``n_rows`` establishments (file order)
+    split evenly between ``departements``, their geolocation lines, their OGs' EJ lines and
+    their DUI lines; plus the same rows as a CSV template (built from the loaded table, so
+    both formats describe the same data).
+
+    Why a slice: one input runs load -> check -> propose -> every export, and the cost of
+    ``propose`` and of the exports grows with the table; 100 rows keep 3,000 inputs within
+    about 25 minutes on 2 workers while keeping every file kind, the EJ and DUI joins,
+    geolocation lines and several grappes."""
     from matching.ingest import load
     from matching.ingest.sample import sample_paths
 
     etab_path, ej_path, dui_path = sample_paths()
     lines = etab_path.read_bytes().decode("utf-8").splitlines()
     head = lines[0]
-    ets = [ln for ln in lines if ln.startswith("structureet;") and ln.split(";")[13] == departement]
-    ets = ets[:n_rows]
+    per_dep = max(1, n_rows // len(departements))
+    ets = []
+    for dep in departements:
+        ets += [ln for ln in lines if ln.startswith("structureet;") and ln.split(";")[13] == dep][
+            :per_dep
+        ]
     keys = {ln.split(";")[1] for ln in ets}
     ogs = {ln.split(";")[2] for ln in ets}
     geo = [ln for ln in lines if ln.startswith("geolocalisation;") and ln.split(";")[1] in keys]
@@ -315,6 +331,10 @@ class Outcome:
     detail: str = ""
     mutations: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: grappes proposed for the input (-1: ``propose`` not run: refused, unusable, or skipped)
+    grappes: int = -1
+    #: CPU seconds of the worker for the input (wall time depends on the machine's load)
+    cpu: float = 0.0
 
 
 def _shape(warning: str) -> str:
@@ -352,7 +372,7 @@ class Baseline:
 
 
 def run_one(
-    baseline: Baseline, m: Mutated, propose_time: float = 1.0, with_propose: bool = True
+    baseline: Baseline, m: Mutated, propose_time: float = 0.5, with_propose: bool = True
 ) -> Outcome:
     """load -> check -> propose -> exports for one mutated input, classified.
 
@@ -363,9 +383,11 @@ def run_one(
     from matching.cli.check import rejets_frame
     from matching.cli.support import json_default
     from matching.exports.dossier import csv_files, workbook_bytes
-    from matching.exports.french_excel import csv_bytes, xlsx_bytes
+    from matching.exports.french_excel import csv_bytes
+    from matching.exports.gis import gpkg_bytes, gpkg_inputs
     from matching.ingest import IngestError, load
     from matching.ingest.check import summarise
+    from matching.scenarios.scenario import Scenario
     from matching.solver.propose import propose
 
     base = baseline.base
@@ -374,6 +396,7 @@ def run_one(
     ej = m.data if m.kind == "ej" else base.ej
     dui = m.data if m.kind == "dui" else (base.dui if main_kind == "etalab" else None)
     start = time.perf_counter()
+    cpu_start = time.process_time()
     try:
         result = load(main, ej=ej, dui=dui)
     except IngestError as exc:
@@ -387,7 +410,6 @@ def run_one(
         json.dumps(summary, ensure_ascii=False, default=json_default)
         csv_bytes(result.etablissements)
         csv_bytes(rejets_frame(result))
-        xlsx_bytes({"etablissements": result.etablissements, "rejets": rejets_frame(result)})
         problem = check_accounting(baseline, m, result, main_kind)
         report = None
         if summary["usable"] and with_propose:
@@ -400,17 +422,19 @@ def run_one(
                     return Outcome(m.index, m.kind, "crash", "propose : " + _trace(exc),
                                    m.mutations)
         if report is not None:
-            json.dumps(report.to_json(), ensure_ascii=False, default=json_default)
-            csv_bytes(report.grappes_frame())
-            csv_bytes(report.etablissements_frame())
-            csv_files(report)
-            workbook_bytes(report)
+            scenario = Scenario.from_report(report)
+            json.dumps(scenario.to_json(), ensure_ascii=False, default=json_default)
+            csv_files(scenario)
+            workbook_bytes(scenario)
+            gpkg_bytes(*gpkg_inputs(scenario))
     except Exception as exc:
         return Outcome(m.index, m.kind, "crash", _trace(exc), m.mutations)
     seconds = time.perf_counter() - start
+    n_grappes = -1 if report is None else len(report.grappes)
+    cpu = time.process_time() - cpu_start
     if problem:
-        return Outcome(m.index, m.kind, "silent", problem, m.mutations, seconds)
-    return Outcome(m.index, m.kind, "clean_loaded", "", m.mutations, seconds)
+        return Outcome(m.index, m.kind, "silent", problem, m.mutations, seconds, n_grappes, cpu)
+    return Outcome(m.index, m.kind, "clean_loaded", "", m.mutations, seconds, n_grappes, cpu)
 
 
 def _trace(exc: BaseException) -> str:
@@ -513,7 +537,14 @@ class Pool:
         self.conn, child = self.ctx.Pipe()
         self.proc = self.ctx.Process(target=_worker, args=(child, *self.args), daemon=True)
         self.proc.start()
-        if not self.conn.poll(300) or self.conn.recv() != "ready":
+        # wait for "ready", but give up at once if the worker died while starting (an import
+        # error, a missing sample file) instead of waiting the whole delay
+        deadline = time.monotonic() + 300
+        while not self.conn.poll(0.5):
+            if not self.proc.is_alive() or time.monotonic() > deadline:
+                msg = f"le processus de fuzz ne démarre pas (code {self.proc.exitcode})"
+                raise RuntimeError(msg)
+        if self.conn.recv() != "ready":
             msg = "le processus de fuzz ne démarre pas"
             raise RuntimeError(msg)
 
@@ -540,7 +571,7 @@ class Pool:
 
 
 def run_campaign(
-    n: int, seed: int, timeout: float = 30.0, n_rows: int = 120, propose_time: float = 1.0,
+    n: int, seed: int, timeout: float = 30.0, n_rows: int = DEFAULT_ROWS, propose_time: float = 0.5,
     only: int | None = None, workers: int = 1, log: Path | None = None,
 ) -> list[Outcome]:
     """Run inputs ``0..n-1`` (or only one) on ``workers`` processes; outcomes by index.
@@ -588,6 +619,13 @@ def table(outcomes: list[Outcome], seed: int, seconds: float) -> str:
         "| kind | inputs | loaded | refused | crashes | hangs | silent |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
+    proposed = [o for o in outcomes if o.grappes >= 0]
+    cpu = sum(o.cpu for o in outcomes)
+    footer = (
+        f"\n`propose` + every export ran on {len(proposed)} input(s) "
+        f"({sum(o.grappes for o in proposed)} grappes in all); worker CPU {cpu:.0f} s "
+        f"({cpu / max(len(outcomes), 1):.2f} s per input)."
+    )
     for kind in KINDS:
         total = sum(by_kind[(kind, o)] for o in OUTCOMES)
         lines.append(
@@ -595,6 +633,7 @@ def table(outcomes: list[Outcome], seed: int, seconds: float) -> str:
             f"{by_kind[(kind, 'clean_refused')]} | {by_kind[(kind, 'crash')]} | "
             f"{by_kind[(kind, 'hang')]} | {by_kind[(kind, 'silent')]} |"
         )
+    lines.append(footer)
     return "\n".join(lines)
 
 
@@ -603,8 +642,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=3000, help="number of inputs")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds before a hang")
-    parser.add_argument("--rows", type=int, default=120, help="establishments in the base")
-    parser.add_argument("--propose-time", type=float, default=1.0, help="CP-SAT budget (s)")
+    parser.add_argument("--rows", type=int, default=DEFAULT_ROWS,
+                        help="establishments in the base (split between the départements)")
+    parser.add_argument("--propose-time", type=float, default=0.5,
+                        help="CP-SAT budget (deterministic s)")
     parser.add_argument("--only", type=int, default=None, help="replay one input")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--show", type=int, default=20, help="problems listed after the table")
