@@ -197,9 +197,11 @@ def sidebar() -> dict[str, Any]:
         choice["files"] = (etab_file, ej_file, dui_file)
     rules = available_rules()
     sb.header("2. Appel à projets")
+    # a loaded scenario sets the value (matching.ui.scenfile): no default beside it then
+    if st.session_state.get("rules") not in rules:
+        st.session_state["rules"] = DEFAULT_RULES if DEFAULT_RULES in rules else rules[0]
     choice["rules"] = sb.selectbox(
-        "Appel à projets (jeu de règles)", rules,
-        index=rules.index(DEFAULT_RULES) if DEFAULT_RULES in rules else 0, key="rules",
+        "Appel à projets (jeu de règles)", rules, key="rules",
         format_func=lambda n: load_rules(n).title or n)
     return choice
 
@@ -301,10 +303,13 @@ def territory_and_field(result: LoadResult, rules_name: str) -> dict[str, Any]:
     champ = sb.selectbox("Champ", options, key="champ",
                          format_func=lambda c: CHAMP_LABELS.get(c, c))
     with sb.expander("Réglages du solveur"):
-        seed = int(st.number_input("Graine", min_value=0, value=0, step=1, key="seed"))
-        time_limit = float(st.number_input("Temps de sélection exacte (s)", min_value=0.5,
-                                           max_value=120.0, value=DEFAULT_TIME_LIMIT,
-                                           step=0.5, key="time_limit", format="%.1f"))
+        st.session_state.setdefault("seed", 0)
+        st.session_state.setdefault("time_limit", DEFAULT_TIME_LIMIT)
+        seed = int(st.number_input("Graine", min_value=0, step=1, key="seed"))
+        low, high = scenfile.TIME_LIMIT_BOUNDS
+        time_limit = float(st.number_input("Temps de sélection exacte (s)", min_value=low,
+                                           max_value=high, step=0.5, key="time_limit",
+                                           format="%.1f"))
     return {"region": region, "departements": tuple(chosen),
             "champ": None if champ == ALL_CHAMPS else champ, "seed": seed,
             "time_limit": time_limit, "champs": champs}
