@@ -24,6 +24,7 @@ from matching.exports.french_excel import csv_bytes
 from matching.ingest import IngestError
 from matching.ingest.check import summarise
 from matching.ui import edits as edit_log
+from matching.ui import scenfile
 from matching.ui.page import DATA_SOURCES, FRENCH_SCRIPT, HOW_IT_WORKS, PAGE_CSS
 from matching.ui.store import cached, grouping_version, session_memo
 from matching.ui.upload import (
@@ -55,7 +56,7 @@ DEFAULT_TIME_LIMIT = 2.0
 DEFAULT_CHAMP = "PA"
 SAMPLE_LABEL = "Région exemple (synthétique, Centre-Val de Loire)"
 UPLOAD_LABEL = "Mes fichiers FINESS"
-ALL_CHAMPS = "tous les champs"
+ALL_CHAMPS = scenfile.ALL_CHAMPS
 CHAMP_LABELS: dict[str, str] = {
     **{c: f"{c} — {CHAMP_NAMES[c]}" for c in CHAMPS},
     ALL_CHAMPS: "Tous les champs (plus long)",
@@ -119,6 +120,7 @@ def scenario_for(report_key: str, report: Any):
 
     state = st.session_state
     if state.get("scenario_key") != report_key:
+        scenfile.forget(state)
         scenario = WhatIf.from_report(report)
         tag = edit_log.proposal_tag(report_key)
         log = edit_log.decode(st.query_params.get("modifs"), tag)
@@ -136,8 +138,9 @@ def scenario_for(report_key: str, report: Any):
 
 
 def save_log(log: list[dict[str, Any]]) -> None:
-    """Keep the edit log in the page address (or drop it when there is none)."""
-    if log:
+    """Keep the edit log in the page address (or drop it when there is none). Not for a
+    scenario loaded from a file: its log would be replayed on the plain proposal."""
+    if log and not st.session_state.get(scenfile.FROM_FILE):
         st.query_params["modifs"] = edit_log.encode(log, st.session_state["edit_tag"])
     elif "modifs" in st.query_params:
         del st.query_params["modifs"]
@@ -194,9 +197,11 @@ def sidebar() -> dict[str, Any]:
         choice["files"] = (etab_file, ej_file, dui_file)
     rules = available_rules()
     sb.header("2. Appel à projets")
+    # a loaded scenario sets the value (matching.ui.scenfile): no default beside it then
+    if st.session_state.get("rules") not in rules:
+        st.session_state["rules"] = DEFAULT_RULES if DEFAULT_RULES in rules else rules[0]
     choice["rules"] = sb.selectbox(
-        "Appel à projets (jeu de règles)", rules,
-        index=rules.index(DEFAULT_RULES) if DEFAULT_RULES in rules else 0, key="rules",
+        "Appel à projets (jeu de règles)", rules, key="rules",
         format_func=lambda n: load_rules(n).title or n)
     return choice
 
@@ -298,10 +303,13 @@ def territory_and_field(result: LoadResult, rules_name: str) -> dict[str, Any]:
     champ = sb.selectbox("Champ", options, key="champ",
                          format_func=lambda c: CHAMP_LABELS.get(c, c))
     with sb.expander("Réglages du solveur"):
-        seed = int(st.number_input("Graine", min_value=0, value=0, step=1, key="seed"))
-        time_limit = float(st.number_input("Temps de sélection exacte (s)", min_value=0.5,
-                                           max_value=120.0, value=DEFAULT_TIME_LIMIT,
-                                           step=0.5, key="time_limit", format="%.1f"))
+        st.session_state.setdefault("seed", 0)
+        st.session_state.setdefault("time_limit", DEFAULT_TIME_LIMIT)
+        seed = int(st.number_input("Graine", min_value=0, step=1, key="seed"))
+        low, high = scenfile.TIME_LIMIT_BOUNDS
+        time_limit = float(st.number_input("Temps de sélection exacte (s)", min_value=low,
+                                           max_value=high, step=0.5, key="time_limit",
+                                           format="%.1f"))
     return {"region": region, "departements": tuple(chosen),
             "champ": None if champ == ALL_CHAMPS else champ, "seed": seed,
             "time_limit": time_limit, "champs": champs}
@@ -338,7 +346,12 @@ def proposal_tab(scenario: Any, report: Any) -> None:
     if totals.get("financement_invalides"):
         st.warning(f"Grappes invalides, hors total : "
                    f"{euros(totals['financement_invalides'])} (détail dans le tableau).")
-    if scenario.history:
+    loaded_from = st.session_state.get(scenfile.FROM_FILE)
+    if loaded_from:
+        st.info(f"Scénario chargé depuis « {loaded_from} » ({len(scenario.history)} "
+                "modification(s)) ; un rechargement de la page revient à la proposition : "
+                "enregistrez le scénario (onglet « Exports ») pour garder vos modifications.")
+    elif scenario.history:
         st.info(f"Proposition modifiée ({len(scenario.history)} modification(s), onglet "
                 "« Et si… ») ; les modifications sont gardées dans l'adresse de la page.")
     for text in st.session_state.get("replay_dropped", []):
@@ -733,6 +746,53 @@ def exports_tab(scenario: Any) -> None:
                        key="dl_gpkg", mime="application/geopackage+sqlite3", on_click="ignore")
 
 
+def scenario_file_panel(scenario: Any, data_key: str, result: LoadResult) -> None:
+    """Save the scenario as shown to a file; load one back (same grappes and amounts)."""
+    from matching.programme.rules import available_rules
+    from matching.scenarios.scenario_file import FILE_NAME
+
+    state = st.session_state
+    st.markdown("**Scénario** : enregistrez la proposition et toutes vos modifications dans "
+                "un fichier, pour la reprendre plus tard, la partager ou l'ouvrir en ligne de "
+                "commande (grappes propose --scenario). Le charger sur les mêmes données "
+                "redonne les mêmes grappes et les mêmes montants.")
+    data = session_memo("scenario_file", grouping_version(scenario), lambda: scenfile
+                        .scenario_bytes(scenario, result, state.get("scenario_meta")))
+    left, right = st.columns(2)
+    left.download_button("Enregistrer le scénario", data, file_name=FILE_NAME,
+                         mime="application/json", key="dl_scenario", on_click="ignore")
+    right.file_uploader("Charger un scénario (scenario.json)", type=["json"],
+                        key="scenario_upload", on_change=load_scenario_file,
+                        args=(data_key, result, available_rules()))
+    error = state.pop("scenario_load_error", None)
+    if error:
+        st.error(f"Scénario refusé : {error}")
+    if state.get(scenfile.FROM_FILE):
+        st.success(f"Scénario « {state[scenfile.FROM_FILE]} » chargé.")
+        for note in state.get(scenfile.NOTES, []):
+            st.warning(note)
+
+
+def load_scenario_file(data_key: str, result: LoadResult, rule_names: list[str]) -> None:
+    """The uploader's callback: runs before the page, so the sidebar can take the file's
+    rule set, région, field and settings (see ``matching.ui.scenfile``)."""
+    from matching.scenarios.scenario_file import ScenarioFileError
+
+    upload = st.session_state.get("scenario_upload")
+    if upload is None:
+        return
+    try:
+        load = scenfile.prepare_load(
+            upload.getvalue(), upload.name, result, data_key, rule_names=rule_names,
+            territories=territory_choices(result),
+            champs_for=lambda rules: champ_choices(result, rules))
+    except ScenarioFileError as exc:
+        st.session_state["scenario_load_error"] = str(exc)
+        return
+    scenfile.install(st.session_state, load)
+    st.query_params.pop("modifs", None)
+
+
 def gpkg(scenario: Any) -> bytes:
     from matching.exports.gis import gpkg_bytes, gpkg_inputs
 
@@ -755,8 +815,9 @@ def main() -> None:
     data_key, result = loaded
     check_panel(result)
     params = territory_and_field(result, choice["rules"])
-    report_key = (f"{data_key}|{choice['rules']}|{params['region']}|{params['departements']}"
-                  f"|{params['champ']}|{params['seed']}|{params['time_limit']}")
+    report_key = scenfile.report_key(data_key, choice["rules"], params["region"],
+                                     params["departements"], params["champ"], params["seed"],
+                                     params["time_limit"])
     bar = st.progress(0.0, text="Calcul de la proposition…")
     try:
         report = compute_report(
@@ -786,6 +847,7 @@ def main() -> None:
         compare_tab(data_key, result, params)
     with tabs[5]:
         exports_tab(scenario)
+        scenario_file_panel(scenario, data_key, result)
 
 
 if __name__ == "__main__":

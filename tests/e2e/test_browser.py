@@ -277,3 +277,57 @@ def test_unplaced_to_partner_move_recost_and_reload(server):
         finally:
             browser.close()
     assert outside == [], f"requêtes hors de localhost : {outside[:5]}"
+
+
+def test_edit_save_scenario_reload_and_load_it_back(server, tmp_path):
+    """Exclude an ESMS, download "Enregistrer le scénario", reload the page without the
+    address's edit log (fresh proposal), upload the file: the same headline figures."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = open_browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000},
+                                    accept_downloads=True)
+            outside = watch_requests(page, server)
+            page.goto(server, timeout=30_000)
+            wait_page(page)
+            plain = page.locator("[data-testid=stMetricValue]:visible").all_inner_texts()
+            page.get_by_role("tab", name="Et si…").click()
+            page.get_by_role("button", name="Exclure").click()
+            page.get_by_text(re.compile(r"Proposition modifiée \(1 modification")).first \
+                .wait_for(state="attached", timeout=60_000)  # in the hidden first tab
+            page.get_by_role("tab", name="Proposition").click()
+            page.wait_for_timeout(1_000)
+            edited = page.locator("[data-testid=stMetricValue]:visible").all_inner_texts()
+            assert edited[:5] != plain[:5]
+            page.get_by_role("tab", name="Exports").click()
+            with page.expect_download(timeout=60_000) as info:
+                page.get_by_role("button", name="Enregistrer le scénario").click()
+            assert info.value.suggested_filename == "scenario.json"
+            saved = tmp_path / info.value.suggested_filename  # the uploader wants .json
+            info.value.save_as(saved)
+            assert saved.read_bytes().startswith(b"{")
+
+            page.goto(server, timeout=30_000)  # no "modifs" in the address: a fresh page
+            wait_page(page)
+            fresh = page.locator("[data-testid=stMetricValue]:visible").all_inner_texts()
+            assert fresh[:5] == plain[:5]
+            page.get_by_role("tab", name="Exports").click()
+            upload = page.locator(".st-key-scenario_upload "
+                                  "[data-testid=stFileUploaderDropzoneInput]")
+            upload.wait_for(state="attached", timeout=30_000)
+            upload.set_input_files(str(saved))
+            page.get_by_text(re.compile(r"Scénario « .+ » chargé\.")).first \
+                .wait_for(timeout=120_000)
+            page.get_by_role("tab", name="Proposition").click()
+            page.get_by_text(re.compile(r"Scénario chargé depuis")).first \
+                .wait_for(timeout=60_000)
+            page.wait_for_timeout(1_000)
+            loaded = page.locator("[data-testid=stMetricValue]:visible").all_inner_texts()
+            assert loaded[:5] == edited[:5]
+            assert page.get_by_text("Scénario refusé").count() == 0
+            assert page.get_by_text("Traceback").count() == 0
+        finally:
+            browser.close()
+    assert outside == [], f"requêtes hors de localhost : {outside[:5]}"
