@@ -216,10 +216,10 @@ def first_screen(expanded: bool) -> None:
             st.markdown(DATA_SOURCES)
             st.download_button("Modèle : liste des établissements (CSV)",
                                establishment_template(), file_name="modele_etablissements.csv",
-                               mime="text/csv", key="dl_template_etab")
+                               mime="text/csv", key="dl_template_etab", on_click="ignore")
             st.download_button("Modèle : fichier DUI (CSV)", dui_template(),
                                file_name="modele_dui.csv", mime="text/csv",
-                               key="dl_template_dui")
+                               key="dl_template_dui", on_click="ignore")
 
 
 def load_data(choice: dict[str, Any]) -> tuple[str, LoadResult] | None:
@@ -278,7 +278,8 @@ def check_panel(result: LoadResult) -> None:
             st.markdown("**Lignes rejetées** (numéro de ligne du fichier, champ, raison)")
             st.dataframe(rejects, hide_index=True, key="rejects_table")
             st.download_button("Télécharger les lignes rejetées (CSV)", csv_bytes(rejects),
-                               file_name="rejets.csv", mime="text/csv", key="dl_rejects")
+                               file_name="rejets.csv", mime="text/csv", key="dl_rejects",
+                               on_click="ignore")
         else:
             st.success("Aucune ligne rejetée.")
 
@@ -689,7 +690,7 @@ def envelope_tab(scenario: Any, rules_name: str) -> None:
     result.not_funded.show("env_not_funded_table")
     st.download_button("Télécharger la sélection (CSV)", result.csv(),
                        file_name="selection_enveloppe.csv", mime="text/csv",
-                       key="dl_envelope")
+                       key="dl_envelope", on_click="ignore")
 
 
 def compare_tab(data_key: str, result: LoadResult, params: dict[str, Any]) -> None:
