@@ -331,3 +331,48 @@ def test_edit_save_scenario_reload_and_load_it_back(server, tmp_path):
         finally:
             browser.close()
     assert outside == [], f"requêtes hors de localhost : {outside[:5]}"
+
+
+def test_rule_set_comparison_and_gis_download(server, tmp_path):
+    """The two features a browser must reach too: the calls side by side, and the GeoPackage
+    an ARS opens in QGIS (read back with geopandas: three layers, grappes and ESMS)."""
+    import geopandas as gpd
+    import pyogrio
+    from playwright.sync_api import sync_playwright
+
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000},
+                                    accept_downloads=True)
+            page.on("request", lambda r: outside.append(r.url)
+                    if not r.url.startswith((server, "data:", "blob:")) else None)
+            page.goto(server, timeout=30_000)
+            page.get_by_text("Grappes valides", exact=True).first.wait_for(timeout=180_000)
+
+            page.get_by_role("tab", name="Comparer les appels").click()
+            page.get_by_role("button", name="Comparer les appels").click()
+            panel = page.get_by_role("tabpanel", name="Comparer les appels")
+            panel.locator("[data-testid='stDataFrame']").first.wait_for(timeout=240_000)
+
+            page.get_by_role("tab", name="Exports").click()
+            page.get_by_role("button", name="Préparer le classeur XLSX et le GeoPackage").click()
+            button = page.get_by_role("button", name="Carte SIG (GeoPackage)")
+            button.wait_for(timeout=180_000)
+            with page.expect_download(timeout=120_000) as info:
+                button.click()
+            download = info.value
+            assert download.suggested_filename == "grappes.gpkg"
+            target = tmp_path / "grappes.gpkg"
+            download.save_as(target)
+            assert page.get_by_text("Traceback").count() == 0
+        finally:
+            browser.close()
+    layers = {name for name, _ in pyogrio.list_layers(target)}
+    assert layers == {"esms", "grappes", "esms_sans_grappe"}
+    grappes = gpd.read_file(target, layer="grappes")
+    esms = gpd.read_file(target, layer="esms")
+    assert len(grappes) > 0 and len(esms) > len(grappes)
+    assert grappes.crs.to_epsg() == 4326
+    assert outside == [], f"requêtes hors de localhost : {outside[:5]}"
