@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from matching.core.vocabulary import DUI_STATUT_LABELS
 from matching.registry import (
     DeclarationSaisie,
     RegistreError,
@@ -27,7 +28,13 @@ from matching.registry import (
     SessionInvalide,
 )
 from matching.registry.affichage import echapper
-from matching.registry.declarations import CONSENT_TEXT, PORTEUR_CHOIX, esms_from_text
+from matching.registry.declarations import (
+    CONSENT_TEXT,
+    PORTEUR_CHOIX,
+    esms_from_text,
+    saisie_from_vue,
+)
+from matching.registry.vues import DeclarationVue
 
 st.set_page_config(page_title="grappes — mise en relation", layout="wide")
 
@@ -89,47 +96,62 @@ def members_table(g) -> pd.DataFrame:
 # --------------------------------------------------------------------------- déclarant
 
 
-def declaration_form(reg: Registry, jeton: str) -> None:
+def declaration_form(reg: Registry, jeton: str, existing: DeclarationVue | None = None) -> None:
+    """The « formulaire de mise en relation »; with ``existing``, filled from the stored
+    declaration and saved as an edit (optimistic locking on its version)."""
+    k = f"m{existing.id}_" if existing is not None else ""
+    v = saisie_from_vue(existing) if existing is not None else None
     st.markdown("**1. Votre organisme (OG) et ses ESMS**")
-    ej = st.text_input("FINESS EJ de l'OG", key="ej")
-    if st.button("Rechercher les ESMS dans le FINESS"):
+    ej = st.text_input("FINESS EJ de l'OG", key=f"{k}ej", value=v.finess_ej if v else "")
+    if st.button("Rechercher les ESMS dans le FINESS", key=f"{k}lookup"):
         table = reg.finess_table()
         if table is None:
             st.info("Pas de fichier FINESS configuré : saisissez vos ESMS ci-dessous "
                     "(FINESS ET;champ;commune INSEE;nom).")
         else:
             rows = table[table["finess_ej"].astype(str) == ej.strip()]
-            st.session_state["esms_text"] = "\n".join(
+            st.session_state[f"{k}esms_text"] = "\n".join(
                 f"{r.finess_et};{r.champ};{r.commune};{r.raison_sociale}"
                 for r in rows.itertuples())
             st.success(f"{len(rows)} ESMS trouvé(s) pour l'OG {ej.strip()}.")
-    with st.form("declaration"):
+    with st.form(f"{k}declaration"):
         esms_text = st.text_area("ESMS concernés (un par ligne : FINESS ET;champ;commune;nom)",
-                                 value=st.session_state.get("esms_text", ""), height=160)
+                                 value=st.session_state.get(f"{k}esms_text", _esms_lines(v)),
+                                 height=160)
         st.markdown("**2. DUI actuel**")
-        editeur = st.text_input("Éditeur du DUI")
-        statut = st.selectbox("Statut du DUI", ["inconnu", "aucun", "non_conforme",
-                                                "a_mettre_a_niveau", "conforme"])
-        segur = st.selectbox("Éditeur référencé Ségur", ["ne sait pas", "oui", "non"])
+        editeur = st.text_input("Éditeur du DUI", value=v.dui_editeur if v else "")
+        statuts = ["inconnu", "aucun", "non_conforme", "a_mettre_a_niveau", "conforme"]
+        statut = st.selectbox("Statut du DUI", statuts,
+                              index=statuts.index(v.dui_statut) if v and v.dui_statut in statuts
+                              else 0, format_func=lambda s: DUI_STATUT_LABELS.get(s, s))
+        segur = st.selectbox("Éditeur référencé Ségur", ["ne sait pas", "oui", "non"],
+                             index={None: 0, True: 1, False: 2}[v.editeur_segur] if v else 0)
         st.markdown("**3. Contraintes**")
         km = st.number_input("Distance maximale aux partenaires (km, 0 = sans limite)",
-                             min_value=0, max_value=2000, value=0)
-        champs = st.text_input("Champs acceptés (ex. PA, PH ; vide = tous)")
-        souhaites = st.text_input("Partenaires souhaités (FINESS EJ, séparés par des virgules)")
-        refuses = st.text_input("Partenaires refusés (FINESS EJ, séparés par des virgules)")
-        porteur = st.selectbox("Porter le projet", list(PORTEUR_CHOIX),
-                               format_func=PORTEUR_CHOIX.get)
+                             min_value=0, max_value=2000,
+                             value=int(v.distance_max_km or 0) if v else 0)
+        champs = st.text_input("Champs acceptés (ex. PA, PH ; vide = tous)",
+                               value=", ".join(v.champs_acceptes) if v else "")
+        souhaites = st.text_input("Partenaires souhaités (FINESS EJ, séparés par des virgules)",
+                                  value=", ".join(v.partenaires_souhaites) if v else "")
+        refuses = st.text_input("Partenaires refusés (FINESS EJ, séparés par des virgules)",
+                                value=", ".join(v.partenaires_refuses) if v else "")
+        choix = list(PORTEUR_CHOIX)
+        porteur = st.selectbox("Porter le projet", choix, format_func=PORTEUR_CHOIX.get,
+                               index=choix.index(v.porteur) if v and v.porteur in choix else 0)
         st.markdown("**4. Contact**")
-        nom = st.text_input("Personne à contacter")
-        email = st.text_input("E-mail de contact")
-        tel = st.text_input("Téléphone")
-        texte = st.text_area("Texte libre")
+        nom = st.text_input("Personne à contacter", value=v.contact_nom if v else "")
+        email = st.text_input("E-mail de contact", value=v.contact_email if v else "")
+        tel = st.text_input("Téléphone", value=v.contact_telephone if v else "")
+        texte = st.text_area("Texte libre", value=v.texte_libre if v else "")
         st.markdown("**5. Consentement (RGPD)**")
         st.text(CONSENT_TEXT.format(mois=reg.conservation.mois))
         consent = st.checkbox("J'accepte le traitement de ces données pour la mise en relation")
         consent_coord = st.checkbox("Les coordinateurs de mon territoire peuvent voir mes "
-                                    "coordonnées")
-        submitted = st.form_submit_button("Enregistrer ma déclaration")
+                                    "coordonnées",
+                                    value=v.consentement_contacts_coordinateur if v else False)
+        submitted = st.form_submit_button(
+            "Enregistrer les modifications" if v else "Enregistrer ma déclaration")
     if submitted:
         from matching.registry.declarations import split_list
 
@@ -143,10 +165,21 @@ def declaration_form(reg: Registry, jeton: str) -> None:
             porteur=porteur, contact_telephone=tel, texte_libre=texte,
             consentement_contacts_coordinateur=consent_coord,
         )  # fmt: skip
-        if call(reg.declarer, jeton, saisie) is not None:
-            st.session_state.pop("esms_text", None)
+        if existing is not None:
+            done = call(reg.modifier_declaration, jeton, existing.id, saisie, existing.version)
+        else:
+            done = call(reg.declarer, jeton, saisie)
+        if done is not None:
+            st.session_state.pop(f"{k}esms_text", None)
             st.success("Déclaration enregistrée.")
             st.rerun()
+
+
+def _esms_lines(v) -> str:
+    """The ESMS text area's content for a stored declaration (one ESMS per line)."""
+    if v is None:
+        return ""
+    return "\n".join(f"{e.finess_et};{e.champ};{e.commune};{e.raison_sociale}" for e in v.esms)
 
 
 def declarant(reg: Registry, jeton: str) -> None:
@@ -161,6 +194,9 @@ def declarant(reg: Registry, jeton: str) -> None:
                 st.text(f"Contact : {contact_text(d.contact)}")
                 if d.texte_libre:
                     st.text(d.texte_libre)
+                if d.statut == "active":
+                    with st.expander("Modifier ma déclaration"):
+                        declaration_form(reg, jeton, d)
                 if d.statut == "active" and st.button("Retirer ma déclaration (efface mes "
                                                       "coordonnées)", key=f"retirer{d.id}"):
                     call(reg.retirer_declaration, jeton, d.id)

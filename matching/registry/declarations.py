@@ -18,6 +18,7 @@ import pandas as pd
 from matching.registry import adapters
 from matching.registry.accounts import EMAIL_RE, normalise_email
 from matching.registry.errors import SaisieInvalide
+from matching.registry.vues import DeclarationVue
 
 PORTEUR_CHOIX: dict[str, str] = {
     "volontaire": "volontaire pour porter le projet",
@@ -259,3 +260,32 @@ def esms_from_text(lines: Sequence[str]) -> list[EsmsSaisie]:
         parts += [""] * (4 - len(parts))
         out.append(EsmsSaisie(parts[0], parts[1], parts[2], ";".join(parts[3:]).strip(";")))
     return out
+
+
+def saisie_from_vue(d: DeclarationVue) -> DeclarationSaisie:
+    """The form's values for editing a declaration the déclarant can read (contacts included).
+
+    Why: « modifier sa déclaration à tout moment » re-opens the same form filled with what is
+    stored, so an edit changes only what the déclarant changes. Consent is asked again (it is a
+    new submission); the coordinator-visibility choice is kept as it was.
+    """
+    contact = d.contact
+    return DeclarationSaisie(
+        finess_ej=d.finess_ej,
+        esms=[EsmsSaisie(e.finess_et, e.champ, e.commune, e.raison_sociale) for e in d.esms],
+        contact_nom=contact.nom if contact else "",
+        contact_email=contact.email if contact else "",
+        consentement=False,
+        raison_sociale_ej=d.raison_sociale_ej,
+        dui_editeur=d.dui_editeur,
+        dui_statut=d.dui_statut,
+        editeur_segur=d.editeur_segur,
+        distance_max_km=d.distance_max_km,
+        champs_acceptes=list(d.champs_acceptes),
+        partenaires_souhaites=list(d.partenaires_souhaites),
+        partenaires_refuses=list(d.partenaires_refuses),
+        porteur=d.porteur,
+        contact_telephone=contact.telephone if contact else "",
+        texte_libre=d.texte_libre or "",
+        consentement_contacts_coordinateur=d.consentement_contacts_coordinateur,
+    )

@@ -80,7 +80,7 @@ def create_account(page, email: str, role: str, territoire: str = "") -> None:
 
 
 def declare(browser, url: str, email: str, ej: str, nom: str, contact: str,
-            refuses: str = "") -> None:
+            refuses: str = "", edit_text: str = "") -> None:
     page = login(browser, url, email)
     page.get_by_label("FINESS EJ de l'OG").fill(ej)
     page.get_by_label("FINESS EJ de l'OG").press("Enter")
@@ -94,6 +94,13 @@ def declare(browser, url: str, email: str, ej: str, nom: str, contact: str,
     page.get_by_text("J'accepte le traitement de ces données").click()
     page.get_by_role("button", name="Enregistrer ma déclaration").click()
     page.get_by_text("Retirer ma déclaration").wait_for(timeout=T)
+    if edit_text:  # « modifier sa déclaration à tout moment »: the form comes back filled
+        page.get_by_text("Modifier ma déclaration").click()
+        assert page.get_by_label("Personne à contacter").input_value() == nom
+        page.get_by_label("Texte libre").fill(edit_text)
+        page.get_by_text("J'accepte le traitement de ces données").click()
+        page.get_by_role("button", name="Enregistrer les modifications").click()
+        page.get_by_text(edit_text).first.wait_for(timeout=T)
     assert page.get_by_text("Traceback").count() == 0
     page.context.close()
 
@@ -119,7 +126,8 @@ def test_registry_journey(server):
             page.context.close()
 
             # 2. two déclarants declare (FINESS look-up), a third one too, refusing them
-            declare(browser, url, "a@test.fr", OG_A, "Alice Martin", "alice@og-a.fr")
+            declare(browser, url, "a@test.fr", OG_A, "Alice Martin", "alice@og-a.fr",
+                    edit_text="Disponible dès janvier")
             declare(browser, url, "b@test.fr", OG_B, "Bruno Petit", "bruno@og-b.fr")
             declare(browser, url, "c@test.fr", OG_C, "Chloé Durand", "chloe@og-c.fr",
                     refuses=f"{OG_A}, {OG_B}")

@@ -237,3 +237,26 @@ def test_uninitialised_database_message(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'vide.db'}")
     with pytest.raises(Exception, match="grappes registre init"):
         db.check_schema()
+
+
+def test_edit_form_round_trip_changes_only_what_is_edited(world):
+    """« Modifier sa déclaration » re-opens the form filled from what is stored
+    (``saisie_from_vue``): changing one field and submitting changes that field only."""
+    from dataclasses import replace
+
+    from matching.registry.declarations import saisie_from_vue
+
+    r = world.reg
+    world.declare_all()
+    jeton = r.connexion("a@test.fr", PASSWORD).jeton
+    before = r.lire_declaration(jeton, world.da.id)
+    form = saisie_from_vue(before)
+    assert form.contact_email == before.contact.email and not form.consentement
+    edited = replace(form, texte_libre="Nouveau texte", distance_max_km=35.0, consentement=True)
+    after = r.modifier_declaration(jeton, before.id, edited, before.version)
+    assert after.texte_libre == "Nouveau texte" and after.distance_max_km == 35.0
+    assert after.version == before.version + 1
+    for name in ("finess_ej", "dui_editeur", "dui_statut", "editeur_segur", "champs_acceptes",
+                 "partenaires_souhaites", "partenaires_refuses", "porteur", "contact"):
+        assert getattr(after, name) == getattr(before, name), name
+    assert [e.finess_et for e in after.esms] == [e.finess_et for e in before.esms]
