@@ -239,9 +239,7 @@ def print_report(console: Console, scenario: Scenario) -> None:
 
 
 def _km(value: float | None) -> str:
-    if value is None or value != value:
-        return "—"
-    return f"{value:.1f}".replace(".", ",")
+    return "—" if value is None or value != value else decimal_fr(value)
 
 
 def propose_command(

@@ -758,13 +758,19 @@ class Registry:
             self._audit_contacts(s, p, out)
             return out
 
+    def _grappe(self, s: Session, p: Principal, grappe_id: int, action: Action) -> GrappeProposee:
+        """The grappe, once the policy allows ``action`` on it; a missing grappe and a refusal
+        give the same answer (a refusal reveals nothing)."""
+        g = s.get(GrappeProposee, int(grappe_id))
+        if g is None:
+            raise AccesRefuse
+        exiger(p, action, self._cible_grappe(s, g))
+        return g
+
     def grappe(self, jeton: str, grappe_id: int) -> GrappeVue:
         with self.db.write() as s:
             p = self._principal(s, jeton)
-            g = s.get(GrappeProposee, int(grappe_id))
-            if g is None:
-                raise AccesRefuse
-            exiger(p, Action.LIRE_GRAPPE, self._cible_grappe(s, g))
+            g = self._grappe(s, p, grappe_id, Action.LIRE_GRAPPE)
             vue = self._vue_grappe(s, p, g, contacts=True)
             self._audit_contacts(s, p, [vue])
             return vue
@@ -784,10 +790,7 @@ class Registry:
 
         def run(s: Session) -> GrappeVue:
             p = self._principal(s, jeton)
-            g = s.get(GrappeProposee, int(grappe_id))
-            if g is None:
-                raise AccesRefuse
-            exiger(p, Action.MODIFIER_GRAPPE, self._cible_grappe(s, g))
+            g = self._grappe(s, p, grappe_id, Action.MODIFIER_GRAPPE)
             self._check_version(g, version, f"la grappe {g.code}")
             if g.statut != "proposee":
                 raise RegistreError(f"grappe {g.code} déjà {g.statut.replace('_', ' ')} : "
@@ -856,10 +859,7 @@ class Registry:
 
         def run(s: Session) -> GrappeVue:
             p = self._principal(s, jeton)
-            g = s.get(GrappeProposee, int(grappe_id))
-            if g is None:
-                raise AccesRefuse
-            exiger(p, Action.INVITER, self._cible_grappe(s, g))
+            g = self._grappe(s, p, grappe_id, Action.INVITER)
             self._check_version(g, version, f"la grappe {g.code}")
             if g.statut != "proposee":
                 raise RegistreError(f"invitations déjà envoyées pour la grappe {g.code}")
@@ -960,10 +960,7 @@ class Registry:
 
         def run(s: Session) -> GrappeVue:
             p = self._principal(s, jeton)
-            g = s.get(GrappeProposee, int(grappe_id))
-            if g is None:
-                raise AccesRefuse
-            exiger(p, Action.CONSTITUER, self._cible_grappe(s, g))
+            g = self._grappe(s, p, grappe_id, Action.CONSTITUER)
             self._check_version(g, version, f"la grappe {g.code}")
             if g.statut != "acceptee" or not self._all_accepted(g):
                 raise RegistreError(f"grappe {g.code} : tous les membres n'ont pas accepté "
@@ -979,10 +976,7 @@ class Registry:
     def soumettre_ars(self, jeton: str, grappe_id: int, version: int) -> GrappeVue:
         def run(s: Session) -> GrappeVue:
             p = self._principal(s, jeton)
-            g = s.get(GrappeProposee, int(grappe_id))
-            if g is None:
-                raise AccesRefuse
-            exiger(p, Action.SOUMETTRE_ARS, self._cible_grappe(s, g))
+            g = self._grappe(s, p, grappe_id, Action.SOUMETTRE_ARS)
             self._check_version(g, version, f"la grappe {g.code}")
             if g.statut != "constituee":
                 raise RegistreError(f"grappe {g.code} pas encore constituée")

@@ -460,32 +460,8 @@ def build_map(
         ),
         # a hollow ring around the dot (its own colour stays visible inside): white halo
         # under a black ring, distinct from the porteur's filled, outlined dot
-        pdk.Layer(
-            "ScatterplotLayer",
-            id="autonomes_isoles_halo",
-            data=isoles,
-            get_line_color=list(ISOLE_HALO),
-            stroked=True,
-            filled=False,
-            line_width_min_pixels=3.5,
-            get_radius=style.point_radius + RING_GAP,
-            get_position=["lon", "lat"],
-            radius_units="'pixels'",
-            pickable=False,
-        ),
-        pdk.Layer(
-            "ScatterplotLayer",
-            id="autonomes_isoles",
-            data=isoles,
-            get_line_color=list(ISOLE_RING),
-            stroked=True,
-            filled=False,
-            line_width_min_pixels=1.5,
-            get_radius=style.point_radius + RING_GAP,
-            get_position=["lon", "lat"],
-            radius_units="'pixels'",
-            pickable=False,
-        ),
+        _ring("autonomes_isoles_halo", isoles, ISOLE_HALO, 3.5, style.point_radius + RING_GAP),
+        _ring("autonomes_isoles", isoles, ISOLE_RING, 1.5, style.point_radius + RING_GAP),
         pdk.Layer(
             "PolygonLayer",
             id="selection",
@@ -545,3 +521,21 @@ LEGEND_MARKDOWN = (
     "ESMS autonome isolé · petit point gris : ESMS sans grappe · traits et noms : "
     "départements ; noms en noir : villes principales."
 )
+
+
+def _ring(layer_id: str, data: list, colour: tuple[int, ...], width: float, radius: float):
+    """A hollow ring (pixel-sized) around each point: drawn twice, a wide halo under a thin
+    ring, so the isolated-ESMS marker contrasts with every grappe colour."""
+    return pdk.Layer(
+        "ScatterplotLayer",
+        id=layer_id,
+        data=data,
+        get_line_color=list(colour),
+        stroked=True,
+        filled=False,
+        line_width_min_pixels=width,
+        get_radius=radius,
+        get_position=["lon", "lat"],
+        radius_units="'pixels'",
+        pickable=False,
+    )

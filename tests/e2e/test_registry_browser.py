@@ -7,14 +7,12 @@ third déclarant sees neither.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from matching.registry import Registry
-from tests.e2e.test_browser import BROWSER_ARGS, CHROMIUM, ROOT, free_port, wait_for_port
+from tests.e2e.streamlit_server import BROWSER_ARGS, CHROMIUM, streamlit_app
 
 PASSWORD = "mot-de-passe-solide"
 OG_A, OG_B, OG_C = "370016669", "371082033", "371114794"
@@ -35,25 +33,9 @@ def server(tmp_path_factory):
     reg.init()
     reg.creer_compte(None, "admin@test.fr", "admin", PASSWORD)  # as `compte ajouter` does
     reg.db.dispose()
-    port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               GRAPPES_DB_URL=f"sqlite:///{db}", GRAPPES_FINESS="sample")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-         "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_port(port, proc, 30)
-        yield f"http://127.0.0.1:{port}/Mise_en_relation"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    env = {"GRAPPES_DB_URL": f"sqlite:///{db}", "GRAPPES_FINESS": "sample"}
+    with streamlit_app("Mise_en_relation", env, timeout=30) as url:
+        yield url
 
 
 T = 60_000

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -26,7 +24,7 @@ from matching.followup.months import add_months, label, month_of
 from matching.followup.store import Suivi
 from matching.programme.rules import load_rules
 from matching.registry import Registry
-from tests.e2e.test_browser import BROWSER_ARGS, CHROMIUM, ROOT, free_port, wait_for_port
+from tests.e2e.streamlit_server import BROWSER_ARGS, CHROMIUM, streamlit_app
 from tests.followup_factories import FINESS_A, FINESS_B, T2_A, T2_B
 
 PASSWORD = "mot-de-passe-solide"
@@ -94,25 +92,9 @@ def world(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(world):
     db = world[0]
-    port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               GRAPPES_DB_URL=f"sqlite:///{db}", GRAPPES_FINESS="sample")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-         "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_port(port, proc, 60)
-        yield f"http://127.0.0.1:{port}/Suivi"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    env = {"GRAPPES_DB_URL": f"sqlite:///{db}", "GRAPPES_FINESS": "sample"}
+    with streamlit_app("Suivi", env, timeout=60) as url:
+        yield url
 
 
 def _metric_values(page) -> list[str]:
