@@ -1,9 +1,11 @@
 """Accounts, passwords and sessions of the registry.
 
-Passwords are hashed with argon2id (argon2-cffi defaults); a session token is 32 random
-bytes of which only the SHA-256 is stored. After ``max_failures`` wrong passwords in a row
-the account is locked for ``lockout``; an unknown e-mail gets the same message as a wrong
-password. There is no default account: the first admin comes from the CLI.
+Passwords are hashed with argon2id (argon2-cffi defaults unless ``Securite`` says
+otherwise; a hash made with other parameters is re-made at the next successful login). A
+session token is 32 random bytes of which only the SHA-256 is stored. After
+``max_failures`` wrong passwords in a row the account is locked for ``lockout``; an unknown
+e-mail gets the same message as a wrong password. There is no default account: the first
+admin comes from the CLI.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import hashlib
 import re
 import secrets
 from datetime import datetime
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -19,7 +22,6 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from matching.registry.config import Securite
 from matching.registry.errors import ConnexionRefusee, SaisieInvalide
 
-_HASHER = PasswordHasher()
 EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']{1,190}\.[A-Za-z]{2,24}$")
 WRONG = "adresse e-mail ou mot de passe incorrect"
 
@@ -43,19 +45,34 @@ def check_password(password: str, rules: Securite) -> None:
         )])
 
 
-def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
+@lru_cache(maxsize=8)
+def hasher(rules: Securite) -> PasswordHasher:
+    """The argon2id hasher of a deployment's cost settings."""
+    return PasswordHasher(time_cost=rules.argon2_passes, memory_cost=rules.argon2_memoire_kio,
+                          parallelism=rules.argon2_voies)
 
 
-def verify_password(hashed: str | None, password: str) -> bool:
+def hash_password(password: str, rules: Securite) -> str:
+    return hasher(rules).hash(password)
+
+
+def verify_password(hashed: str | None, password: str, rules: Securite) -> bool:
     if not hashed:
         # same cost as a real check, so timing does not tell unknown accounts apart
-        _HASHER.hash(password or "x")
+        hasher(rules).hash(password or "x")
         return False
     try:
-        return _HASHER.verify(hashed, password)
+        return hasher(rules).verify(hashed, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(hashed: str, rules: Securite) -> bool:
+    """True when ``hashed`` was made with other argon2 parameters than the current ones."""
+    try:
+        return hasher(rules).check_needs_rehash(hashed)
+    except InvalidHashError:
+        return True
 
 
 def new_token() -> tuple[str, str]:
@@ -81,7 +98,9 @@ __all__ = [
     "check_email",
     "check_password",
     "hash_password",
+    "hasher",
     "locked_message",
+    "needs_rehash",
     "new_token",
     "token_hash",
     "verify_password",

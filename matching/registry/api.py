@@ -29,6 +29,7 @@ from matching.registry.accounts import (
     check_password,
     hash_password,
     locked_message,
+    needs_rehash,
     new_token,
     token_hash,
     verify_password,
@@ -237,7 +238,7 @@ class Registry:
         if role == "ars" and (len(regions) != 1 or deps != frozenset(
                 adapters.departements_of_region(next(iter(regions))))):
             raise SaisieInvalide([("territoire", "une ARS a exactement une région (ex. R24)")])
-        hashed = hash_password(mot_de_passe) if mot_de_passe else None
+        hashed = hash_password(mot_de_passe, self.securite) if mot_de_passe else None
         with self.db.write() as s:
             if jeton is None:
                 admins = s.scalar(select(func.count()).select_from(Compte)
@@ -265,7 +266,7 @@ class Registry:
     def definir_mot_de_passe(self, jeton: str, email: str, mot_de_passe: str) -> None:
         """Admin sets a password (activates an imported account, unlocks a locked one)."""
         check_password(mot_de_passe, self.securite)
-        hashed = hash_password(mot_de_passe)
+        hashed = hash_password(mot_de_passe, self.securite)
         with self.db.write() as s:
             p = self._principal(s, jeton)
             exiger(p, Action.GERER_COMPTES)
@@ -308,11 +309,11 @@ class Registry:
         with self.db.write() as s:
             compte = s.scalar(select(Compte).where(Compte.email == key))
             if compte is None or not compte.actif:
-                verify_password(None, mot_de_passe)
+                verify_password(None, mot_de_passe, self.securite)
                 raise ConnexionRefusee(WRONG)
             if compte.verrouille_jusqu_a is not None and compte.verrouille_jusqu_a > now:
                 raise ConnexionRefusee(locked_message(compte.verrouille_jusqu_a))
-            if not verify_password(compte.mot_de_passe, mot_de_passe):
+            if not verify_password(compte.mot_de_passe, mot_de_passe, self.securite):
                 compte.echecs += 1
                 self._audit(s, None, "connexion_echec", "compte", compte.id)
                 if compte.echecs >= self.securite.max_failures:
@@ -322,6 +323,8 @@ class Registry:
                 failed = ConnexionRefusee(WRONG)
             else:
                 failed = None
+                if needs_rehash(compte.mot_de_passe, self.securite):
+                    compte.mot_de_passe = hash_password(mot_de_passe, self.securite)
                 compte.echecs = 0
                 compte.verrouille_jusqu_a = None
                 token, hashed = new_token()

@@ -29,6 +29,12 @@ class Securite:
     max_failures: int = 5
     lockout: timedelta = timedelta(minutes=15)
     session_ttl: timedelta = timedelta(hours=8)
+    #: argon2id cost: argon2-cffi's defaults (RFC 9106 "low memory" profile: 3 passes over
+    #: 64 MiB, 4 lanes). A hash carries its own parameters, so a change here applies to new
+    #: passwords and to each account's next successful login (it is re-hashed then).
+    argon2_passes: int = 3
+    argon2_memoire_kio: int = 65536
+    argon2_voies: int = 4
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.e2e.streamlit_server import BROWSER_ARGS, CHROMIUM, ROOT, streamlit_app
+from tests.e2e.streamlit_server import (
+    BROWSER_ARGS,
+    CHROMIUM,
+    ROOT,
+    diagnose,
+    streamlit_app,
+    upload,
+    wait_idle,
+)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -54,9 +62,15 @@ def metrics_fit(page) -> list[str]:
         .map(e => e.textContent)""")
 
 
-def wait_page(page) -> None:
-    page.locator("[data-testid=stMetricLabel]:visible").first.wait_for(timeout=180_000)
-    page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.wait_for(timeout=60_000)
+def wait_page(page, url: str) -> None:
+    """The page has finished its run and shows a proposal (metrics and the map)."""
+    wait_idle(page, url)
+    try:
+        page.locator("[data-testid=stMetricLabel]:visible").first.wait_for(timeout=60_000)
+        page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.wait_for(timeout=60_000)
+    except Exception as exc:
+        raise AssertionError(f"pas de proposition à l'écran : {exc}"
+                             f"{diagnose(page, url)}") from None
 
 
 def open_browser(p):
@@ -118,7 +132,7 @@ def test_french_page_readable_figures_no_snake_case(server):
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             outside = watch_requests(page, server)
             page.goto(server, timeout=30_000)
-            wait_page(page)
+            wait_page(page, server)
             page.wait_for_timeout(2_000)
             assert page.evaluate("document.documentElement.lang") == "fr"
             assert page.evaluate("navigator.languages")[0] == "fr-FR"
@@ -154,15 +168,11 @@ def test_upload_proposal_detail_envelope_export(server):
             page.goto(server, timeout=30_000)
             page.get_by_text("Mes fichiers FINESS").first.wait_for(timeout=120_000)
             page.get_by_text("Mes fichiers FINESS").click()
-            inputs = page.locator("[data-testid=stFileUploaderDropzoneInput]")
-            inputs.first.wait_for(state="attached", timeout=30_000)
-            inputs.nth(0).set_input_files(
-                str(ROOT_DATA / "etalab-cs1100507-stock-20260512-0000.csv"))
-            wait_page(page)
-            inputs.nth(1).set_input_files(
-                str(ROOT_DATA / "etalab-cs1100501-stock-20260512-0000.csv"))
-            page.wait_for_timeout(1_000)
-            wait_page(page)
+            wait_idle(page, server)
+            upload(page, server, 0, ROOT_DATA / "etalab-cs1100507-stock-20260512-0000.csv")
+            wait_page(page, server)
+            upload(page, server, 1, ROOT_DATA / "etalab-cs1100501-stock-20260512-0000.csv")
+            wait_page(page, server)
             # the check panel is folded: the proposal is on the first screen
             metric = page.locator("[data-testid=stMetricLabel]:visible").first
             assert metric.bounding_box()["y"] < 1000
@@ -201,7 +211,7 @@ def test_unplaced_to_partner_move_recost_and_reload(server):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             outside = watch_requests(page, server)
             page.goto(server, timeout=30_000)
-            wait_page(page)
+            wait_page(page, server)
             grid = page.locator(".st-key-unplaced_table [data-testid=stDataFrame]")
             grid.scroll_into_view_if_needed()
             page.wait_for_timeout(1_500)
@@ -218,7 +228,7 @@ def test_unplaced_to_partner_move_recost_and_reload(server):
             assert after != before
             assert "modifs=" in page.url
             page.reload()
-            wait_page(page)
+            wait_page(page, server)
             page.get_by_text(re.compile(r"Proposition modifiée \(\d+ modification")).first \
                 .wait_for(timeout=60_000)
             again = page.locator("[data-testid=stMetricValue]:visible").all_inner_texts()
@@ -240,14 +250,14 @@ def test_edit_save_scenario_reload_and_load_it_back(server, tmp_path):
                                     accept_downloads=True)
             outside = watch_requests(page, server)
             page.goto(server, timeout=30_000)
-            wait_page(page)
+            wait_page(page, server)
             plain = page.locator("[data-testid=stMetricValue]:visible").all_inner_texts()
             page.get_by_role("tab", name="Et si…").click()
             page.get_by_role("button", name="Exclure").click()
             page.get_by_text(re.compile(r"Proposition modifiée \(1 modification")).first \
                 .wait_for(state="attached", timeout=60_000)  # in the hidden first tab
             page.get_by_role("tab", name="Proposition").click()
-            page.wait_for_timeout(1_000)
+            wait_idle(page, server)
             edited = page.locator("[data-testid=stMetricValue]:visible").all_inner_texts()
             assert edited[:5] != plain[:5]
             page.get_by_role("tab", name="Exports").click()
@@ -259,20 +269,20 @@ def test_edit_save_scenario_reload_and_load_it_back(server, tmp_path):
             assert saved.read_bytes().startswith(b"{")
 
             page.goto(server, timeout=30_000)  # no "modifs" in the address: a fresh page
-            wait_page(page)
+            wait_page(page, server)
             fresh = page.locator("[data-testid=stMetricValue]:visible").all_inner_texts()
             assert fresh[:5] == plain[:5]
             page.get_by_role("tab", name="Exports").click()
-            upload = page.locator(".st-key-scenario_upload "
-                                  "[data-testid=stFileUploaderDropzoneInput]")
-            upload.wait_for(state="attached", timeout=30_000)
-            upload.set_input_files(str(saved))
+            chooser = page.locator(".st-key-scenario_upload "
+                                   "[data-testid=stFileUploaderDropzoneInput]")
+            chooser.wait_for(state="attached", timeout=30_000)
+            chooser.set_input_files(str(saved))
             page.get_by_text(re.compile(r"Scénario « .+ » chargé\.")).first \
                 .wait_for(timeout=120_000)
             page.get_by_role("tab", name="Proposition").click()
             page.get_by_text(re.compile(r"Scénario chargé depuis")).first \
                 .wait_for(timeout=60_000)
-            page.wait_for_timeout(1_000)
+            wait_idle(page, server)
             loaded = page.locator("[data-testid=stMetricValue]:visible").all_inner_texts()
             assert loaded[:5] == edited[:5]
             assert page.get_by_text("Scénario refusé").count() == 0

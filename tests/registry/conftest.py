@@ -20,6 +20,11 @@ from matching.registry.config import Securite
 from tests.registry.pgserver import PgServer
 
 PASSWORD = "mot-de-passe-solide"
+#: argon2id at its lightest (1 pass over 256 KiB): the same code path as production, without
+#: 0.3 s of hashing per account in every test; the production cost has its own test
+#: (test_registry_accounts.py::test_default_cost_is_argon2id_rfc9106_and_rehash_on_login)
+LIGHT = Securite(min_password_length=12, argon2_passes=1, argon2_memoire_kio=256,
+                 argon2_voies=1)
 _counter = itertools.count()
 
 
@@ -77,7 +82,7 @@ def clock():
 @pytest.fixture
 def registry(db_url, clock):
     reg = Registry(db_url, finess="sample", clock=clock,
-                   securite=Securite(min_password_length=12))
+                   securite=LIGHT)
     reg.init()
     yield reg
     reg.db.dispose()

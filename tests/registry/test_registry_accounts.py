@@ -92,3 +92,32 @@ def test_imported_account_needs_activation(world):
     r.desactiver_compte(world.admin, "eve@og.fr")
     with pytest.raises(SessionInvalide):
         r.mes_declarations(eve)
+
+
+def test_default_cost_is_argon2id_rfc9106_and_rehash_on_login(db_url, clock):
+    """Production cost (argon2-cffi defaults, RFC 9106 low-memory profile) in the stored hash;
+    an account hashed at another cost is re-hashed at its next successful login, and only
+    then (a wrong password changes nothing)."""
+    from matching.registry import Registry
+    from matching.registry.config import Securite
+    from tests.registry.conftest import LIGHT
+
+    light = Registry(db_url, finess="sample", clock=clock, securite=LIGHT)
+    light.init()
+    light.creer_compte(None, "admin@test.fr", "admin", PASSWORD)
+    with light.db.read() as s:
+        before = s.scalar(select(Compte.mot_de_passe))
+    assert before.startswith("$argon2id$") and "m=256,t=1,p=1" in before
+    light.db.dispose()
+
+    strong = Registry(db_url, finess="sample", clock=clock, securite=Securite())
+    with pytest.raises(ConnexionRefusee):
+        strong.connexion("admin@test.fr", PASSWORD + "x")
+    with strong.db.read() as s:
+        assert s.scalar(select(Compte.mot_de_passe)) == before
+    strong.connexion("admin@test.fr", PASSWORD)
+    with strong.db.read() as s:
+        after = s.scalar(select(Compte.mot_de_passe))
+    assert after != before and after.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    strong.connexion("admin@test.fr", PASSWORD)  # the new hash verifies
+    strong.db.dispose()
