@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import multiprocessing as mp
+import os
 import random
 import re
 import sys
@@ -548,16 +549,32 @@ class Pool:
             msg = "le processus de fuzz ne démarre pas"
             raise RuntimeError(msg)
 
-    def run(self, index: int, timeout: float) -> Outcome:
-        self.conn.send(index)
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the worker has used so far, from /proc (Linux)."""
         try:
-            if self.conn.poll(timeout):
-                return self.conn.recv()
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def run(self, index: int, timeout: float) -> Outcome:
+        """Run one input. A hang is ``timeout`` seconds of the worker's CPU on this input (or
+        ten times that in wall time, for a worker blocked without computing): on a machine
+        loaded by other jobs, wall time alone would call a slow input a hang."""
+        self.conn.send(index)
+        cpu0, wall0 = self.cpu_seconds(), time.monotonic()
+        try:
+            while not self.conn.poll(1.0):
+                cpu = self.cpu_seconds() - cpu0
+                wall = time.monotonic() - wall0
+                if cpu > timeout or wall > 10 * timeout:
+                    self.restart()
+                    return Outcome(index, "?", "hang", f"plus de {timeout:.0f} s de calcul "
+                                   f"({cpu:.0f} s CPU, {wall:.0f} s écoulées)")
+            return self.conn.recv()
         except EOFError:
             self.restart()
             return Outcome(index, "?", "crash", "processus mort (erreur fatale)")
-        self.restart()
-        return Outcome(index, "?", "hang", f"plus de {timeout:.0f} s")
 
     def restart(self) -> None:
         self.proc.kill()
@@ -572,12 +589,13 @@ class Pool:
 
 def run_campaign(
     n: int, seed: int, timeout: float = 30.0, n_rows: int = DEFAULT_ROWS, propose_time: float = 0.5,
-    only: int | None = None, workers: int = 1, log: Path | None = None,
+    only: int | None = None, workers: int = 1, log: Path | None = None, resume: bool = False,
 ) -> list[Outcome]:
     """Run inputs ``0..n-1`` (or only one) on ``workers`` processes; outcomes by index.
 
     With ``log``, each outcome is appended to that JSON-lines file as it arrives (a long
-    campaign can be followed, and summarised with ``--summarise LOG`` if interrupted)."""
+    campaign can be followed, and summarised with ``--summarise LOG`` if interrupted). With
+    ``resume``, inputs already in the log are skipped, except hangs, which run again."""
     import json
     import threading
     from concurrent.futures import ThreadPoolExecutor
@@ -591,6 +609,9 @@ def run_campaign(
         return o
 
     indices = [only] if only is not None else list(range(n))
+    if resume and log is not None and log.exists():
+        done = {o.index for o in read_log(log) if o.outcome != "hang"}
+        indices = [i for i in indices if i not in done]
     workers = max(1, min(workers, len(indices)))
 
     def drive(chunk: list[int]) -> list[Outcome]:
@@ -606,11 +627,24 @@ def run_campaign(
     return sorted((o for chunk in results for o in chunk), key=lambda o: o.index)
 
 
+def read_log(log: Path) -> list[Outcome]:
+    """The outcomes of a log, one per input: the last line written for an index wins (an
+    input run again after a resume replaces its earlier outcome)."""
+    import json
+
+    last: dict[int, Outcome] = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            o = Outcome(**json.loads(line))
+            last[o.index] = o
+    return [last[i] for i in sorted(last)]
+
+
 def table(outcomes: list[Outcome], seed: int, seconds: float) -> str:
     counts = Counter(o.outcome for o in outcomes)
     by_kind = Counter((o.kind, o.outcome) for o in outcomes)
     lines = [
-        "| seed | inputs | clean (loaded) | clean (refused) | crashes | hangs > 30 s | "
+        "| seed | inputs | clean (loaded) | clean (refused) | crashes | hangs (> 30 s CPU) | "
         "silent changes | time |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| {seed} | {len(outcomes)} | {counts['clean_loaded']} | {counts['clean_refused']} | "
@@ -650,21 +684,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--show", type=int, default=20, help="problems listed after the table")
     parser.add_argument("--log", type=Path, default=None, help="JSON-lines file of outcomes")
+    parser.add_argument("--resume", action="store_true",
+                        help="with --log: skip the inputs already in the log (hangs run again)")
     parser.add_argument("--summarise", type=Path, default=None,
                         help="print the table of a (possibly partial) --log file and stop")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     if args.summarise is not None:
-        import json
-
-        rows = [json.loads(ln) for ln in args.summarise.read_text(encoding="utf-8").splitlines()]
-        outcomes = [Outcome(**r) for r in rows]
+        outcomes = read_log(args.summarise)
         seconds = 0.0
     else:
         start = time.perf_counter()
         outcomes = run_campaign(args.n, args.seed, args.timeout, args.rows, args.propose_time,
-                                args.only, args.workers, args.log)
+                                args.only, args.workers, args.log, args.resume)
         seconds = time.perf_counter() - start
+        if args.resume and args.log is not None:
+            outcomes = [o for o in read_log(args.log) if o.index < args.n]
     print(table(outcomes, args.seed, seconds))
     bad = [o for o in outcomes if o.outcome in ("crash", "hang", "silent")]
     if bad:

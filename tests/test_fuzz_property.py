@@ -1,9 +1,9 @@
 """Issue 11: a quick run of the input fuzz harness (``bench/fuzz_inputs.py``) in the suite.
 
-About 100 seeded mutations of a slice of the sample (etalab, template, EJ, DUI) go through
-load -> check (summary + JSON) -> CSV of the table and of the rejects; one input in eight also
+About 200 seeded mutations of a slice of the sample (etalab, template, EJ, DUI) go through
+load -> check (summary + JSON) -> CSV of the table and of the rejects; one input in twenty also
 goes through ``propose`` and every export of the scenario (JSON, CSV set, XLSX workbook,
-GeoPackage), so the whole chain is exercised in about 20 s of CPU. The full campaign
+GeoPackage), so the whole chain is exercised in about 30 s of CPU. The full campaign
 (3,000 inputs, ``propose`` on each) is ``python bench/fuzz_inputs.py``.
 Every input must be clean: loaded with exact accounting and no silent change, or refused
 with a French message.
@@ -15,7 +15,7 @@ import pytest
 
 from bench import fuzz_inputs as fuzz
 
-N_INPUTS = 100
+N_INPUTS = 200
 SEED = 11
 
 
@@ -27,7 +27,7 @@ def baseline():
 
 def test_mutated_inputs_are_loaded_exactly_or_refused_clearly(baseline) -> None:
     outcomes = [
-        fuzz.run_one(baseline, fuzz.mutate(baseline.base, SEED, i), with_propose=i % 8 == 0)
+        fuzz.run_one(baseline, fuzz.mutate(baseline.base, SEED, i), with_propose=i % 20 == 0)
         for i in range(N_INPUTS)
     ]
     bad = [o for o in outcomes if o.outcome not in ("clean_loaded", "clean_refused")]
