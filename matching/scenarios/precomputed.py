@@ -28,6 +28,7 @@ solver's statistics or its scope); the fingerprints are that module's.
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import json
 import math
@@ -46,8 +47,8 @@ from matching.programme.rules import RuleSet, load_rules
 from matching.scenarios.scenario_file import row_hashes, rules_fingerprint, table_fingerprint
 
 FORMAT_NAME = "grappes-propositions-precalculees"
-FORMAT_VERSION = 1
-FILE_NAME = "propositions-precalculees.json"
+FORMAT_VERSION = 2
+FILE_NAME = "propositions-precalculees.json.gz"
 #: the packages of the project whose code decides the solver's answer
 CODE_PACKAGES = ("matching/solver", "matching/programme", "matching/core", "geo")
 #: the libraries whose version may change the answer
@@ -136,23 +137,42 @@ def _plain(value: Any) -> Any:
 
 
 def proposal_json(proposal: Any) -> dict[str, Any]:
-    """The solver's ``Proposal`` as JSON (grappes, unplaced rows, statistics)."""
-    unplaced = proposal.unplaced
-    rows = [[_number(v) if v is not pd.NA else None for v in row]
-            for row in unplaced[[*UNPLACED_TEXT, "near_miss_km"]].itertuples(index=False)]
+    """The solver's ``Proposal`` as JSON: grappes, statistics, and the unplaced ESMS grouped
+    by (code, reason, near miss, km), each group a list of row positions in the table the
+    solver was given (``proposal.order``): most of the 2 000 rows share a handful of reasons,
+    and a FINESS ET, its OG and field are read back from the table."""
+    rank = {et: i for i, et in enumerate(proposal.order)}
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    columns = ["finess_et", "code", "reason", "near_miss", "near_miss_km"]
+    for et, code, reason, miss, km in proposal.unplaced[columns].itertuples(index=False):
+        key = (_text(code), _text(reason), _text(miss), _number(km))
+        groups.setdefault(key, []).append(rank[str(et)])
     return {"grappes": [_plain(asdict(g)) for g in proposal.grappes],
-            "non_places": rows, "stats": _plain(proposal.stats)}
+            "non_places": [[*key, rows] for key, rows in groups.items()],
+            "stats": _plain(proposal.stats)}
 
 
-def proposal_from_json(item: dict[str, Any], order: list[str]) -> Any:
-    """The ``Proposal`` back (``order``: the FINESS ET of the table the solver was given)."""
-    from matching.solver.core import Proposal
+def _text(value: Any) -> str:
+    return "" if value is None or value is pd.NA else str(value)
 
+
+def proposal_from_json(item: dict[str, Any], scoped: pd.DataFrame) -> Any:
+    """The ``Proposal`` back on ``scoped``, the table the solver was given."""
+    from matching.programme.validate import text_column
+    from matching.solver.proposal import Proposal
+
+    order = text_column(scoped, "finess_et").tolist()
+    ej, champ = text_column(scoped, "finess_ej").tolist(), text_column(scoped, "champ").tolist()
     grappes = [Grappe(**{k: v for k, v in g.items() if k != "metrics"},
                       metrics={k: (math.nan if v is None else float(v))
                                for k, v in g["metrics"].items()})
                for g in item["grappes"]]
-    unplaced = pd.DataFrame(item["non_places"], columns=[*UNPLACED_TEXT, "near_miss_km"])
+    records = sorted((i, code, reason, miss, km) for code, reason, miss, km, rows
+                     in item["non_places"] for i in rows)
+    unplaced = pd.DataFrame(
+        [[order[i], ej[i], champ[i], code, reason, miss, km]
+         for i, code, reason, miss, km in records],
+        columns=[*UNPLACED_TEXT, "near_miss_km"])
     unplaced = unplaced.astype({c: "string" for c in UNPLACED_TEXT})
     unplaced["near_miss_km"] = pd.to_numeric(unplaced["near_miss_km"]).astype("float64")
     return Proposal(grappes=grappes, unplaced=unplaced, stats=dict(item["stats"]), order=order)
@@ -187,7 +207,7 @@ def sample_views(result: LoadResult, rule_names: Sequence[str], seed: int,
 
 
 def build(result: LoadResult, views: Iterable[View], echo: Any = None) -> bytes:
-    """Solve each view and return the file's content (UTF-8 JSON)."""
+    """Solve each view and return the file's content (gzip of UTF-8 JSON)."""
     import time
 
     import matching
@@ -211,8 +231,10 @@ def build(result: LoadResult, views: Iterable[View], echo: Any = None) -> bytes:
     payload = {"format": FORMAT_NAME, "version": FORMAT_VERSION,
                "outil": f"grappes {matching.__version__}", "bibliotheques": versions,
                "vues": entries}
-    return (json.dumps(payload, ensure_ascii=False, indent=None, separators=(",", ":"),
-                       allow_nan=False) + "\n").encode("utf-8")
+    text = json.dumps(payload, ensure_ascii=False, indent=None, separators=(",", ":"),
+                      allow_nan=False) + "\n"
+    # gzip (mtime 0: the same proposals give the same bytes): ~1 Mo of JSON, ~0.15 Mo stored
+    return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
 
 
 # --------------------------------------------------------------------------- reading
@@ -222,8 +244,8 @@ def read_entries(path: Path | None = None) -> dict[str, dict[str, Any]]:
     """Fingerprint -> stored proposal ({} when the file is missing or not this format)."""
     path = path or precomputed_path()
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        payload = json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
+    except (OSError, ValueError, EOFError):
         return {}
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME \
             or payload.get("version") != FORMAT_VERSION:
@@ -257,8 +279,7 @@ def stored_report(result: LoadResult, view: View, entries: dict[str, dict[str, A
         return None
     scoped, out_of_scope = filter_scope(result.etablissements, view.region,
                                         list(view.departements) or None)
-    order = scoped["finess_et"].astype("string").fillna("").tolist()
-    proposal = proposal_from_json(item, order)
+    proposal = proposal_from_json(item, scoped.reset_index(drop=True))
     # said in the statistics: the grouping (and its runtime) comes from the build
     proposal.stats["precalcule"] = True
     settings = SolverSettings(seed=view.seed, time_limit=view.time_limit)
