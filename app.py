@@ -146,7 +146,10 @@ def scenario_for(report_key: str, report: Any):
     state = st.session_state
     if state.get("scenario_key") != report_key:
         scenfile.forget(state)
-        scenario = WhatIf.from_report(report)
+        # the evaluated starting point is shared by the sessions (a second visitor does not
+        # evaluate it again); each session edits its own copy (costs cache shared on purpose)
+        scenario = cached(f"whatif|{report_key}", lambda: evaluated(WhatIf.from_report(report)))
+        scenario = scenario.copy()
         tag = edit_log.proposal_tag(report_key)
         log = edit_log.decode(st.query_params.get("modifs"), tag)
         kept, dropped = edit_log.replay(scenario, log) if log else ([], [])
@@ -155,11 +158,16 @@ def scenario_for(report_key: str, report: Any):
         state["edit_tag"] = tag
         state["edit_log"] = kept
         state["replay_dropped"] = dropped
-        start = Scenario.from_report(report)
+        start = cached(f"start|{report_key}", lambda: Scenario.from_report(report))
         state["scenario_meta"] = (start.scope, start.settings)
         state["undo"] = []
         save_log(kept)
     return state["scenario"]
+
+
+def evaluated(whatif: Any) -> Any:
+    whatif.evaluate()
+    return whatif
 
 
 def save_log(log: list[dict[str, Any]]) -> None:
