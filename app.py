@@ -103,13 +103,38 @@ def sample_result() -> LoadResult:
 def compute_report(data_key: str, result: LoadResult, rules_name: str, region: str | None,
                    departements: tuple[str, ...], champ: str | None, seed: int,
                    time_limit: float, progress: Callable[[str, float], None] | None = None):
-    """The ``matching.solver.propose`` report for these inputs (cached)."""
-    from matching.solver.propose import propose
+    """The ``matching.solver.propose`` report for these inputs (cached). On the bundled
+    sample, a proposal precomputed for exactly these inputs, rules, settings and solver code
+    is costed and checked instead of solving again (``matching.scenarios.precomputed``)."""
+
+    def compute() -> Any:
+        if data_key == "sample":
+            report = precomputed_report(result, rules_name, region, departements, champ,
+                                        seed, time_limit)
+            if report is not None:
+                return report
+        from matching.solver.propose import propose
+
+        return propose(result, rules_name, region=region, champ=champ, seed=seed,
+                       time_limit=time_limit, departements=list(departements) or None,
+                       progress=progress)
 
     key = f"report|{data_key}|{rules_name}|{region}|{departements}|{champ}|{seed}|{time_limit}"
-    return cached(key, lambda: propose(
-        result, rules_name, region=region, champ=champ, seed=seed, time_limit=time_limit,
-        departements=list(departements) or None, progress=progress))
+    return cached(key, compute)
+
+
+def precomputed_report(result: LoadResult, rules_name: str, region: str | None,
+                       departements: tuple[str, ...], champ: str | None, seed: int,
+                       time_limit: float) -> Any:
+    """The sample's stored proposal for this view when its fingerprint matches (else None)."""
+    from matching.scenarios import precomputed as pre
+
+    entries = cached("precomputed|entries", pre.read_entries)
+    if not entries:
+        return None
+    prints = cached("precomputed|prints", lambda: pre.Prints(result))
+    view = pre.View(rules_name, region, tuple(departements), champ, int(seed), float(time_limit))
+    return pre.stored_report(result, view, entries, prints)
 
 
 def scenario_for(report_key: str, report: Any):
@@ -121,7 +146,10 @@ def scenario_for(report_key: str, report: Any):
     state = st.session_state
     if state.get("scenario_key") != report_key:
         scenfile.forget(state)
-        scenario = WhatIf.from_report(report)
+        # the evaluated starting point is shared by the sessions (a second visitor does not
+        # evaluate it again); each session edits its own copy (costs cache shared on purpose)
+        scenario = cached(f"whatif|{report_key}", lambda: evaluated(WhatIf.from_report(report)))
+        scenario = scenario.copy()
         tag = edit_log.proposal_tag(report_key)
         log = edit_log.decode(st.query_params.get("modifs"), tag)
         kept, dropped = edit_log.replay(scenario, log) if log else ([], [])
@@ -130,11 +158,16 @@ def scenario_for(report_key: str, report: Any):
         state["edit_tag"] = tag
         state["edit_log"] = kept
         state["replay_dropped"] = dropped
-        start = Scenario.from_report(report)
+        start = cached(f"start|{report_key}", lambda: Scenario.from_report(report))
         state["scenario_meta"] = (start.scope, start.settings)
         state["undo"] = []
         save_log(kept)
     return state["scenario"]
+
+
+def evaluated(whatif: Any) -> Any:
+    whatif.evaluate()
+    return whatif
 
 
 def save_log(log: list[dict[str, Any]]) -> None:
@@ -517,6 +550,19 @@ def scope_ogs(scenario: Any) -> list[str]:
     return sorted(set(etab.loc[ok.to_numpy(), "finess_ej"].astype("string")) - {""})
 
 
+def kept_text() -> str:
+    """Where the edits are kept: in the page address for the proposal, not for a scenario
+    loaded from a file (its log is not written there, see ``save_log``)."""
+    loaded_from = st.session_state.get(scenfile.FROM_FILE)
+    if loaded_from:
+        return (f"Scénario chargé depuis « {loaded_from} » : ses modifications et les "
+                "vôtres ne sont pas gardées dans l'adresse de la page (un rechargement revient "
+                "à la proposition) ; enregistrez le scénario (onglet « Exports ») pour les "
+                "garder.")
+    return ("Les modifications sont gardées dans l'adresse de la page : un rechargement ou un "
+            "lien copié les conserve.")
+
+
 def whatif_tab(scenario: Any) -> None:
     state = st.session_state
     names = og_labels(scenario.etab)
@@ -524,9 +570,7 @@ def whatif_tab(scenario: Any) -> None:
     field_ogs = scope_ogs(scenario)
     grappes = scenario.grappe_ids
     st.markdown("Chaque modification est revalidée et rechiffrée tout de suite ; le solveur "
-                "peut ensuite chercher à nouveau en respectant les verrous. Les modifications "
-                "sont gardées dans l'adresse de la page : un rechargement ou un lien copié les "
-                "conserve.")
+                "peut ensuite chercher à nouveau en respectant les verrous. " + kept_text())
     results = st.container()
 
     def edit(entry: dict[str, Any]) -> None:

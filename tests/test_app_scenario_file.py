@@ -73,8 +73,15 @@ def test_save_after_edit_then_load_in_a_fresh_page():
     again.run()
     assert again.session_state["scenario"] is loaded
     assert shown(again) == (before, funding)
-    # the address holds no edit log (it would be replayed on the plain proposal)
+    # the address holds no edit log (it would be replayed on the plain proposal), and the
+    # "Et si…" tab does not say it does
     assert "modifs" not in again.query_params
+    texts = " ".join(m.value for m in again.markdown)
+    assert "sont gardées dans l'adresse de la page" not in texts
+    assert "ne sont pas gardées dans l'adresse de la page" in texts
+    # while on the plain proposal it says they are
+    assert "Les modifications sont gardées dans l'adresse de la page" in " ".join(
+        m.value for m in at.markdown)
 
 
 def test_a_damaged_file_is_refused_in_french():

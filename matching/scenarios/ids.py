@@ -18,7 +18,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 _NUMBERED = re.compile(r"^(?P<prefix>.+)-(?P<number>\d+)$")
 
@@ -70,6 +69,8 @@ def stable_ids(
     old_ids, new_ids, shared = overlap_matrix(old, new)
     mapping: dict[str, str] = {}
     if shared.size:
+        from scipy.optimize import linear_sum_assignment  # heavy; only when ids are matched
+
         rows, cols = linear_sum_assignment(shared, maximize=True)
         for i, j in zip(rows, cols, strict=True):
             if shared[i, j] > 0:

@@ -31,10 +31,10 @@ from matching.programme.rules import RulesError, RuleSet, load_rules
 from matching.programme.validate import text_column
 from matching.scenarios.scenario import Scenario, Scope
 from matching.scenarios.whatif import WhatIf
-from matching.solver import Constraints, SolverWeights
 from matching.solver.graph import GraphWeights
 from matching.solver.propose import filter_scope
 from matching.solver.settings import SolverSettings
+from matching.solver.units import Constraints
 
 FORMAT_NAME = "grappes-scenario"
 FORMAT_VERSION = 1
@@ -165,7 +165,7 @@ def save_scenario(
                       "champs": list(scope.champs)},
         "champ": whatif.champ,
         "reglages": asdict(settings) | {
-            "poids_solveur": asdict(SolverWeights()),
+            "poids_solveur": asdict(_solver_weights()),
             "poids_graphe": asdict(GraphWeights(max_km=settings.max_km)),
         },
         "esms": {e: [ej.get(e, ""), hashes[e][:ROW_HASH]] for e in sorted(referenced)
@@ -192,6 +192,13 @@ def save_scenario(
     payload["controle"] = content_checksum(payload)
     return (json.dumps(payload, ensure_ascii=False, indent=1, allow_nan=False) + "\n").encode(
         "utf-8")
+
+
+def _solver_weights() -> Any:
+    """The solver's default weights (imported here: loading a scenario needs no solver)."""
+    from matching.solver.core import SolverWeights
+
+    return SolverWeights()
 
 
 def _unplaced_json(whatif: WhatIf) -> dict[str, list]:

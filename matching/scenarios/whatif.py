@@ -30,8 +30,8 @@ from matching.programme.reach import DEFAULT_MAX_KM
 from matching.programme.rules import RuleSet
 from matching.programme.validate import Violation, check_grouping, counted_mask, text_column
 from matching.scenarios.ids import rename_in_text, stable_ids
-from matching.solver import Constraints, GrappeSolver
 from matching.solver.graph import GraphWeights
+from matching.solver.units import Constraints
 
 EVALUATION_COLUMNS: tuple[str, ...] = (
     "grappe", "champ", "n_esms", "n_og", "porteur", "valide", "regles_enfreintes",
@@ -660,6 +660,8 @@ class WhatIf:
         grappe (otherwise the default porteur).
         """
         locks = self.solver_constraints()
+        from matching.solver.core import GrappeSolver
+
         solver = GrappeSolver(self.rules.grouping, seed=seed, time_limit=time_limit,
                               graph_weights=GraphWeights(max_km=self.max_km), progress=progress)
         scoped = self.etab[~text_column(self.etab, "finess_et").isin(

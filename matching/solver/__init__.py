@@ -11,10 +11,27 @@ See ``docs/solveur.md`` for the method and the weights.
 
 from __future__ import annotations
 
-from matching.solver.candidates import CandidateParams
-from matching.solver.core import GrappeSolver, Proposal, SolverWeights, greedy_baseline
-from matching.solver.graph import GraphWeights
-from matching.solver.units import Constraints
+from importlib import import_module
+from typing import Any
+
+#: public name -> module; loaded on first use (PEP 562), so that importing a light
+#: submodule (``settings``, ``proposal``, ``propose``) does not load OR-Tools and the search
+_HOMES = {
+    "CandidateParams": "matching.solver.candidates",
+    "Constraints": "matching.solver.units",
+    "GraphWeights": "matching.solver.graph",
+    "GrappeSolver": "matching.solver.core",
+    "Proposal": "matching.solver.proposal",
+    "SolverWeights": "matching.solver.core",
+    "greedy_baseline": "matching.solver.core",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        msg = f"module 'matching.solver' has no attribute {name!r}"
+        raise AttributeError(msg)
+    return getattr(import_module(_HOMES[name]), name)
 
 __all__ = [
     "CandidateParams",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ from matching.solver.explain import (
 from matching.solver.graph import GraphWeights, edge_weight, link_pairs, unit_neighbours
 from matching.solver.greedy import greedy_grappes
 from matching.solver.local_search import LocalSearch
+from matching.solver.proposal import Proposal
 from matching.solver.select import select
 from matching.solver.subproblem import Subproblem
 from matching.solver.units import (
@@ -88,40 +89,6 @@ class SolverWeights:
         if self.compactness == 0:
             return 1e9
         return self.points * self.km_per_point / self.compactness
-
-
-@dataclass
-class Proposal:
-    """What the solver proposes.
-
-    Attributes
-    ----------
-    grappes
-        The grappes (``matching.core.model.Grappe``), sorted by field, région and id.
-    unplaced
-        One row per input ESMS in no grappe: ``finess_et``, ``finess_ej``, ``champ``,
-        ``code`` (stable reason code), ``reason`` (French), ``near_miss`` (French),
-        ``near_miss_km``.
-    stats
-        Counts, runtime, bounds (see ``README.md``).
-    """
-
-    grappes: list[Any]
-    unplaced: pd.DataFrame
-    stats: dict[str, Any]
-    order: list[str] = field(default_factory=list)
-
-    def assignment(self) -> pd.Series:
-        """FINESS ET -> grappe id ('' when in no grappe), for every input row."""
-        placed = {et: g.id for g in self.grappes for et in g.esms}
-        index = self.order or sorted(placed) + list(self.unplaced["finess_et"])
-        values = [placed.get(et, "") for et in index]
-        return pd.Series(
-            values,
-            index=pd.Index(index, dtype="string", name="finess_et"),
-            dtype="string",
-            name="grappe",
-        )
 
 
 def check_table(etab: pd.DataFrame) -> None:

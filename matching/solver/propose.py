@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -21,10 +21,14 @@ from matching.core.vocabulary import SET_ASIDE_TEXT, SOLVER_SET_ASIDE
 from matching.programme.costing import GrappeCost, cost_grappe
 from matching.programme.rules import DEFAULT_RULES, RuleSet, load_rules
 from matching.programme.validate import Violation, check_grouping
-from matching.solver import Constraints, GrappeSolver, Proposal, SolverWeights
-from matching.solver.graph import GraphWeights
+from matching.solver.proposal import Proposal
 from matching.solver.settings import DEFAULT_TIME_LIMIT, SolverSettings
 from matching.solver.units import text
+
+if TYPE_CHECKING:  # the search (OR-Tools) is loaded by propose() only
+    from matching.solver.core import SolverWeights
+    from matching.solver.graph import GraphWeights
+    from matching.solver.units import Constraints
 
 
 @dataclass
@@ -163,6 +167,9 @@ def propose(
     Raises ``ValueError`` with a French message for unusable parameters (unknown rule set,
     empty perimeter, unknown field).
     """
+    from matching.solver.core import GrappeSolver
+    from matching.solver.graph import GraphWeights
+
     ruleset = load_rules(rules_name or DEFAULT_RULES)
     grouping = ruleset.grouping
     etab = result.etablissements
@@ -187,6 +194,34 @@ def propose(
     if links_note:
         proposal.stats["liens_fichier"] = len(result.liens) if result.liens is not None else 0
         proposal.stats.setdefault("warnings", []).append(links_note)
+    settings = SolverSettings(seed=int(seed), time_limit=float(time_limit),
+                              allow_multi_region=bool(allow_multi_region),
+                              max_km=float(graph_weights.max_km))
+    return report_from_proposal(proposal, result, ruleset, settings, out_of_scope=out_of_scope,
+                                region=region, departements=departements, champ=champ,
+                                declared=declared)
+
+
+def report_from_proposal(
+    proposal: Proposal,
+    result: LoadResult,
+    ruleset: RuleSet,
+    settings: SolverSettings,
+    *,
+    out_of_scope: dict[str, str],
+    region: str | None,
+    departements: Sequence[str] | None,
+    champ: str | None,
+    declared: dict[str, dict[str, bool]] | None = None,
+) -> ProposalReport:
+    """The costed, checked report of a solver's proposal (the tail of :func:`propose`).
+
+    Kept apart so that a grouping stored earlier (``matching.scenarios.precomputed``: the
+    bundled sample's proposal) is costed and checked by exactly the same code as a fresh
+    solve: no stored amount is trusted.
+    """
+    etab = result.etablissements
+    grouping = ruleset.grouping
     report = ProposalReport(
         proposal=proposal,
         etablissements=etab,
@@ -199,16 +234,14 @@ def propose(
         champ=champ,
         load_warnings=list(result.warnings),
         ruleset=ruleset,
-        settings=SolverSettings(seed=int(seed), time_limit=float(time_limit),
-                                allow_multi_region=bool(allow_multi_region),
-                                max_km=float(graph_weights.max_km)),
+        settings=settings,
     )
     report.costs = cost_all(report, declared)
     unplaced = report.unplaced_frame()
     set_aside = set(unplaced.loc[unplaced["code"].isin(list(SOLVER_SET_ASIDE)), "finess_et"])
     report.violations = check_grouping(
         etab, {e: g.id for g in proposal.grappes for e in g.esms},
-        {g.id: g.champ for g in proposal.grappes}, grouping, graph_weights.max_km, set_aside)
+        {g.id: g.champ for g in proposal.grappes}, grouping, settings.max_km, set_aside)
     return report
 
 

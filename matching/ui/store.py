@@ -23,8 +23,9 @@ def _store() -> dict[str, Any]:
     return {"lock": threading.Lock(), "items": OrderedDict()}
 
 
-def cached(key: str, compute: Callable[[], Any], max_items: int = 16) -> Any:
-    """``compute()`` once per key (a small LRU)."""
+def cached(key: str, compute: Callable[[], Any], max_items: int = 48) -> Any:
+    """``compute()`` once per key (a small LRU: a view keeps up to three entries, its
+    report, its evaluated what-if start and its ``Scenario``)."""
     store = _store()
     with store["lock"]:
         if key in store["items"]:

@@ -1,0 +1,127 @@
+"""The sample's precomputed proposals (``matching.scenarios.precomputed``): the stored default
+view is what the solver gives now, and any change of input, rules or view makes the app solve.
+
+Only the default view (default rule set, field PA, seed 0, the app's budget) is solved here
+(a few seconds); the other stored views are rebuilt by the same command.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pytest
+
+import app
+from matching.ingest.sample import load_sample
+from matching.programme.rules import DEFAULT_RULES, load_rules, rules_dir
+from matching.scenarios import precomputed as pre
+from matching.solver.propose import propose
+
+REBUILD = ("proposition précalculée absente ou périmée : relancer "
+           "`python -m matching.scenarios.precomputed` et committer data/sample/"
+           f"{pre.FILE_NAME}")
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return load_sample()
+
+
+@pytest.fixture(scope="module")
+def default_view(sample):
+    views = pre.sample_views(sample, [DEFAULT_RULES], 0, pre.APP_TIME_LIMIT,
+                             every_field=False)
+    assert len(views) == 1
+    return views[0]
+
+
+def test_the_app_budget_is_the_precomputed_one():
+    assert app.DEFAULT_TIME_LIMIT == pre.APP_TIME_LIMIT
+    assert app.DEFAULT_CHAMP == "PA"
+
+
+def test_stored_default_view_is_what_the_solver_gives_now(sample, default_view):
+    entries = pre.read_entries()
+    stored = pre.stored_report(sample, default_view, entries, pre.Prints(sample))
+    assert stored is not None, REBUILD
+    fresh = propose(sample, default_view.rules, region=default_view.region,
+                    champ=default_view.champ, seed=default_view.seed,
+                    time_limit=default_view.time_limit)
+    # same grappes, members, porteurs, reasons (the whole Grappe, metrics included)
+    assert [dataclasses.asdict(g) for g in stored.grappes] == \
+        [dataclasses.asdict(g) for g in fresh.grappes], REBUILD
+    pd.testing.assert_frame_equal(stored.proposal.unplaced, fresh.proposal.unplaced)
+    pd.testing.assert_series_equal(stored.proposal.assignment(), fresh.proposal.assignment())
+    assert stored.out_of_scope == fresh.out_of_scope
+    # costed and checked now, by the same code: the same amounts and breaches
+    assert {g: c.total for g, c in stored.costs.items()} == \
+        {g: c.total for g, c in fresh.costs.items()}
+    assert {g: [v.message for v in vs] for g, vs in stored.violations.items()} == \
+        {g: [v.message for v in vs] for g, vs in fresh.violations.items()}
+    assert stored.stats["precalcule"] is True
+    timing = ("runtime_s", "timings_s", "precalcule")
+    assert {k: v for k, v in stored.stats.items() if k not in timing} == \
+        {k: v for k, v in fresh.stats.items() if k not in timing}
+
+
+def test_a_changed_input_rule_file_or_view_is_not_served(sample, default_view, tmp_path):
+    entries = pre.read_entries()
+    prints = pre.Prints(sample)
+    assert pre.stored_report(sample, default_view, entries, prints) is not None, REBUILD
+    # one letter of one name in the input table
+    etab = sample.etablissements.copy()
+    etab.loc[etab.index[0], "raison_sociale"] = str(etab.loc[etab.index[0], "raison_sociale"]) + "x"
+    changed = dataclasses.replace(sample, etablissements=etab)
+    assert pre.stored_report(changed, default_view, entries, pre.Prints(changed)) is None
+    # the same rule set's file, with one threshold changed, given by its path
+    text = (rules_dir() / f"{DEFAULT_RULES}.toml").read_text(encoding="utf-8")
+    assert "min_esms = { valeur = 15" in text
+    other = tmp_path / f"{DEFAULT_RULES}.toml"
+    other.write_text(text.replace("min_esms = { valeur = 15", "min_esms = { valeur = 16", 1),
+                     encoding="utf-8")
+    view = dataclasses.replace(default_view, rules=str(other))
+    assert pre.stored_report(sample, view, entries, prints) is None
+    # the same name and view, another content: another fingerprint
+    rules = load_rules(DEFAULT_RULES)
+    edited = dataclasses.replace(rules, grouping=dataclasses.replace(rules.grouping,
+                                                                     min_esms=16))
+    assert prints.of(default_view, edited) != prints.of(default_view, rules)
+    # another seed, another budget
+    for view in (dataclasses.replace(default_view, seed=1),
+                 dataclasses.replace(default_view, time_limit=3.0)):
+        assert pre.stored_report(sample, view, entries, prints) is None
+
+
+def test_the_code_fingerprint_follows_the_solver_source(tmp_path):
+    for package in pre.CODE_PACKAGES:
+        (tmp_path / package).mkdir(parents=True)
+        (tmp_path / package / "a.py").write_text("x = 1\n", encoding="utf-8")
+    before = pre.code_fingerprint(tmp_path)
+    (tmp_path / "matching/solver/a.py").write_text("x = 2\n", encoding="utf-8")
+    assert pre.code_fingerprint(tmp_path) != before
+
+
+def test_the_app_solves_when_the_fingerprint_does_not_match(sample, default_view,
+                                                            monkeypatch):
+    import matching.solver.propose as propose_module
+
+    calls = []
+
+    def fake_propose(result, rules_name, **kwargs):
+        calls.append(rules_name)
+        return "solved"
+
+    monkeypatch.setattr(propose_module, "propose", fake_propose)
+    etab = sample.etablissements.copy()
+    etab.loc[etab.index[0], "raison_sociale"] = "autre nom"
+    changed = dataclasses.replace(sample, etablissements=etab)
+    monkeypatch.setattr(app, "cached", lambda key, compute, max_items=16: compute())
+    args = (default_view.rules, default_view.region, (), "PA", 0, pre.APP_TIME_LIMIT)
+    assert app.compute_report("sample", changed, *args) == "solved"
+    assert calls == [default_view.rules]
+    # the sample as bundled: the stored proposal, no solve
+    report = app.compute_report("sample", sample, *args)
+    assert report != "solved", REBUILD
+    assert report.stats["precalcule"] is True
+    assert calls == [default_view.rules]
