@@ -254,6 +254,17 @@ def read_entries(path: Path | None = None) -> dict[str, dict[str, Any]]:
             if isinstance(e, dict) and "empreinte" in e and "proposition" in e}
 
 
+def stored_versions(path: Path | None = None) -> dict[str, str]:
+    """The library versions the stored file was built with ({} when unreadable)."""
+    path = path or precomputed_path()
+    try:
+        payload = json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
+    except (OSError, ValueError, EOFError):
+        return {}
+    versions = payload.get("bibliotheques") if isinstance(payload, dict) else None
+    return dict(versions) if isinstance(versions, dict) else {}
+
+
 class Prints:
     """The fingerprints that do not depend on the view, computed once per loaded table."""
 
