@@ -17,14 +17,18 @@ ESMS's own deadline or never; the flag names the indicator that holds it back th
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from matching.followup.attainment import TargetAttainment, attainments, usage_met_month
-from matching.followup.forecast import Outlook, Projection, project
+from matching.followup.attainment import (
+    TargetAttainment,
+    attainments,
+    rate_index,
+    usage_met_month,
+)
+from matching.followup.forecast import Outlook, Projection, project_many
 from matching.followup.indicators import INDICATORS, MonthlyFigures
 from matching.followup.model import FollowupRules, FundedGrappe, Tranche
 from matching.followup.months import add_months, label, month_end, month_of
@@ -98,14 +102,6 @@ class FollowupState:
         return sum(t.tranche.montant for t in self.tranches if t.state == TrancheState.PAYABLE)
 
 
-def _series(rates: Iterable[Rate]) -> dict[tuple[str, str], list[tuple[date, float]]]:
-    out: dict[tuple[str, str], list[tuple[date, float]]] = defaultdict(list)
-    for r in rates:
-        if r.taux is not None:
-            out[(r.finess_et, r.indicator)].append((r.mois, r.taux))
-    return out
-
-
 def _rank(p: Projection) -> tuple[int, date]:
     """Order projections from the least to the most worrying."""
     far = date(9999, 12, 1)
@@ -122,19 +118,20 @@ def _rank(p: Projection) -> tuple[int, date]:
 def evaluate(grappe: FundedGrappe, figures: Iterable[MonthlyFigures], rules: FollowupRules,
              as_of: date) -> FollowupState:
     """Everything the porteur and the ARS see about ``grappe`` on ``as_of``."""
-    members = sorted(grappe.finess)
-    figs = [f for f in figures if f.finess_et in grappe.finess and f.mois <= month_of(as_of)]
+    finess, last = grappe.finess, month_of(as_of)
+    members = sorted(finess)
+    figs = [f for f in figures if f.finess_et in finess and f.mois <= last]
     rates = esms_rates(figs, rules)
     g_rates = grappe_rates(rates)
-    att = attainments(rates, g_rates, members, rules)
-    met = usage_met_month(rates, g_rates, members, rules)
-    series = _series([*rates, *g_rates])
-    projections: dict[tuple[str, str], Projection] = {}
-    for t in rules.targets:
-        for f in [*members, GRAPPE]:
-            projections[(f, t.code)] = project(series.get((f, t.code), []), t.target,
-                                               min_points=rules.min_points,
-                                               window=rules.trend_months)
+    index = rate_index([*rates, *g_rates])
+    att = attainments(rates, g_rates, members, rules, index)
+    met = usage_met_month(rates, g_rates, members, rules, index)
+    series = {k: list(v.items()) for k, v in index.items()}
+    keys = [(f, t.code) for t in rules.targets for f in [*members, GRAPPE]]
+    targets = {t.code: t.target for t in rules.targets}
+    fitted = project_many([series.get(k, []) for k in keys], [targets[k[1]] for k in keys],
+                          min_points=rules.min_points, window=rules.trend_months)
+    projections: dict[tuple[str, str], Projection] = dict(zip(keys, fitted, strict=True))
     statuses = tuple(_tranche(tr, grappe, rules, projections, met, as_of, members)
                      for tr in grappe.tranches)
     flags = _flags(grappe, rules, projections, as_of)

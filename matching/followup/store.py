@@ -10,6 +10,7 @@ with any reject writes nothing. Accesses are written to the registry's audit log
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -86,10 +87,21 @@ class Suivi:
 
     @staticmethod
     def _figures(s: Session, suivi_id: int) -> list[MonthlyFigures]:
-        rows = s.execute(select(SuiviIndicateur.finess_et, SuiviIndicateur.mois,
+        return Suivi._figures_of(s, [suivi_id]).get(suivi_id, [])
+
+    @staticmethod
+    def _figures_of(s: Session, suivi_ids: Sequence[int]) -> dict[int, list[MonthlyFigures]]:
+        """The figures of several grappes in one query (a dashboard reads 200 at once)."""
+        out: dict[int, list[MonthlyFigures]] = defaultdict(list)
+        if not suivi_ids:
+            return out
+        rows = s.execute(select(SuiviIndicateur.suivi_id, SuiviIndicateur.finess_et,
+                                SuiviIndicateur.mois,
                                 *[getattr(SuiviIndicateur, c) for c in COUNT_FIELDS])
-                         .where(SuiviIndicateur.suivi_id == suivi_id))
-        return [MonthlyFigures(*r) for r in rows]
+                         .where(SuiviIndicateur.suivi_id.in_(list(suivi_ids))))
+        for suivi_id, *r in rows:
+            out[suivi_id].append(MonthlyFigures(*r))
+        return out
 
     # ---------------------------------------------------------------- ARS: record
 
@@ -214,9 +226,19 @@ class Suivi:
             self.registry._audit(s, p, "suivi_lire", "suivi", code)
         return state
 
-    def _state(self, s: Session, g: SuiviGrappe, as_of: date) -> FollowupState:
-        rules = FollowupRules.from_ruleset(load_rules(g.regles), g.perimetre)
-        return evaluate(self.to_domain(g), self._figures(s, g.id), rules, as_of)
+    def _state(self, s: Session, g: SuiviGrappe, as_of: date,
+               figures: list[MonthlyFigures] | None = None,
+               rules_cache: dict[tuple[str, str | None], FollowupRules] | None = None,
+               ) -> FollowupState:
+        """``rules_cache`` spares a dashboard reading the same rule file 200 times (3 ms each)."""
+        key = (g.regles, g.perimetre)
+        cache = rules_cache if rules_cache is not None else {}
+        if key not in cache:
+            cache[key] = FollowupRules.from_ruleset(load_rules(g.regles), g.perimetre)
+        rules = cache[key]
+        if figures is None:
+            figures = self._figures(s, g.id)
+        return evaluate(self.to_domain(g), figures, rules, as_of)
 
     def mes_grappes(self, jeton: str, region: str | None = None,
                     as_of: date | None = None) -> list[FollowupState]:
@@ -227,8 +249,10 @@ class Suivi:
             q = select(SuiviGrappe).order_by(SuiviGrappe.code)
             if region:
                 q = q.where(SuiviGrappe.region == region)
-            out = [self._state(s, g, as_of) for g in s.scalars(q)
-                   if autorise(p, Action.LIRE_SUIVI, self._cible(g))]
+            visible = [g for g in s.scalars(q) if autorise(p, Action.LIRE_SUIVI, self._cible(g))]
+            figures = self._figures_of(s, [g.id for g in visible])
+            cache: dict[tuple[str, str | None], FollowupRules] = {}
+            out = [self._state(s, g, as_of, figures.get(g.id, []), cache) for g in visible]
             self.registry._audit(s, p, "suivi_tableau", "suivi", region or "", f"n={len(out)}")
         return out
 
@@ -255,10 +279,12 @@ class Suivi:
             q = (select(SuiviGrappe).where(SuiviGrappe.region.in_(sorted(regions)))
                  .order_by(SuiviGrappe.code))
             states, paid = [], {}
-            for g in s.scalars(q):
-                if not autorise(p, Action.EXPORTER_SUIVI, self._cible(g)):
-                    continue
-                states.append(self._state(s, g, as_of))
+            visible = [g for g in s.scalars(q)
+                       if autorise(p, Action.EXPORTER_SUIVI, self._cible(g))]
+            figures = self._figures_of(s, [g.id for g in visible])
+            cache: dict[tuple[str, str | None], FollowupRules] = {}
+            for g in visible:
+                states.append(self._state(s, g, as_of, figures.get(g.id, []), cache))
                 paid[g.code] = {t.rang: t.versee_le for t in g.tranches}
             self.registry._audit(s, p, "suivi_export", "suivi", region or "", f"n={len(states)}")
         if not states:
