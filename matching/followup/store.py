@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from matching.followup.csv_import import ImportReport, read_monthly_csv
 from matching.followup.evaluate import FollowupState, evaluate
 from matching.followup.indicators import COUNT_FIELDS, MonthlyFigures
-from matching.followup.model import FollowupRules, FundedGrappe, Member, Tranche
+from matching.followup.model import FollowupRules, FundedGrappe, Member, Tranche, Verification
 from matching.ingest.base import Source
 from matching.programme.rules import load_rules
 from matching.registry.api import Registry
@@ -79,11 +79,15 @@ class Suivi:
         members = tuple(Member(m.finess_et, m.raison_sociale, m.finess_ej, m.type_projet,
                                m.departement) for m in g.membres)
         tranches = tuple(Tranche(t.rang, t.libelle, t.part, t.montant, t.declencheur,
-                                 t.delai_acquisition_mois, t.delai_conformite_mois)
+                                 t.delai_acquisition_mois, t.delai_conformite_mois,
+                                 t.verification_requise)
                          for t in g.tranches)
         jalons = {t.rang: t.jalon_le for t in g.tranches if t.jalon_le is not None}
+        checks = {t.rang: Verification(t.verifiee_le,
+                                       t.verificateur.email if t.verificateur else "")
+                  for t in g.tranches if t.verifiee_le is not None}
         return FundedGrappe(g.code, g.regles, g.signature, members, g.montant_total, tranches,
-                            g.region, g.porteur_ej, g.porteur_nom, jalons)
+                            g.region, g.porteur_ej, g.porteur_nom, jalons, checks)
 
     @staticmethod
     def _figures(s: Session, suivi_id: int) -> list[MonthlyFigures]:
@@ -134,7 +138,8 @@ class Suivi:
                                        montant=t.montant, declencheur=t.declencheur,
                                        delai_acquisition_mois=t.delai_acquisition_mois,
                                        delai_conformite_mois=t.delai_conformite_mois,
-                                       jalon_le=grappe.jalons.get(t.rang))
+                                       jalon_le=grappe.jalons.get(t.rang),
+                                       verification_requise=t.verification)
                           for t in grappe.tranches],
                 porteurs=[SuiviPorteur(compte_id=c.id) for c in comptes],
             )
@@ -168,6 +173,26 @@ class Suivi:
                 raise SaisieInvalide([("date", "date dans le futur")])
             t.jalon_le = le
             self.registry._audit(s, p, "suivi_jalon", "suivi", code, f"tranche {rang}")
+
+    def declarer_verification(self, jeton: str, code: str, rang: int, le: date) -> None:
+        """A porteur records the signature date of the « vérification de service régulier »
+        that tranche ``rang`` waits for (004; who records it: see the rule file's ``choix``).
+        Recording it again replaces the date; the account is kept with it."""
+        with self.db.write() as s:
+            p = self._p(s, jeton)
+            g = self._grappe(s, p, code, Action.SAISIR_SUIVI)
+            t = next((t for t in g.tranches if t.rang == rang), None)
+            if t is None or not t.verification_requise:
+                msg = f"la tranche {rang} n'attend pas de vérification de service régulier"
+                raise SaisieInvalide([("tranche", msg)])
+            if le > self.registry.clock().date():
+                raise SaisieInvalide([("date", "date dans le futur")])
+            if le < g.signature:
+                raise SaisieInvalide([("date", "date antérieure à la signature de la "
+                                               f"convention ({g.signature:%d/%m/%Y})")])
+            t.verifiee_le = le
+            t.verifiee_par = p.compte_id
+            self.registry._audit(s, p, "suivi_verification", "suivi", code, f"tranche {rang}")
 
     def importer(self, jeton: str, code: str, src: Source, remplacer: bool = False,
                  today: date | None = None) -> ImportResult:
