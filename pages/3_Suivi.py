@@ -76,11 +76,57 @@ code = st.selectbox("Grappe", codes)
 state = next(s for s in states if s.grappe.grappe_id == code)
 cols = st.columns(len(state.tranches))
 for col, t in zip(cols, state.tranches, strict=True):
-    when = t.payable_on or t.expected_on
-    col.metric(f"Tranche {t.tranche.rang} ({t.tranche.part:.0%})", STATE_LABELS[t.state],
-               f"{when:%d/%m/%Y}" if when else None, delta_color="off")
+    # the date goes in plain text: a metric's delta would draw an arrow before it
+    col.metric(f"Tranche {t.tranche.rang} ({t.tranche.part:.0%})", STATE_LABELS[t.state])
+    if t.payable_on:
+        col.markdown(f"**Payable le {t.payable_on:%d/%m/%Y}**")
+    elif t.expected_on:
+        lo, hi = t.expected_earliest, t.expected_latest
+        span = (f" (entre fin {lo:%m/%Y} et fin {hi:%m/%Y})" if lo and hi else
+                f" (au plus tôt fin {lo:%m/%Y})" if lo else "")
+        col.markdown(f"**Prévue fin {t.expected_on:%m/%Y}**{span}")
     col.caption(t.reason)
+
+checks = [t for t in state.tranches if t.tranche.verification]
+if checks:
+    st.subheader("Vérification de service régulier")
+    st.caption("Généralisation 2022 (004) : la tranche des cibles d'usage est versée à "
+               "l'« Atteinte des cibles d'usages après la signature de la vérification de "
+               "service régulier ». Le porteur enregistre ici la date de signature ; l'ARS la "
+               "voit avant de payer.")
+    done_check = st.session_state.pop("suivi_verification_faite", None)
+    if done_check:
+        st.success(done_check)
+    for t in checks:
+        if t.verification:
+            by = f" par {t.verification.par}" if t.verification.par else ""
+            st.write(f"Tranche {t.tranche.rang} : vérification signée le "
+                     f"{t.verification.le:%d/%m/%Y} (enregistrée{by}).")
+        else:
+            st.write(f"Tranche {t.tranche.rang} : vérification à enregistrer.")
+    with st.form("verification"):
+        rang = st.selectbox("Tranche", [t.tranche.rang for t in checks])
+        signed = st.date_input("Date de signature de la vérification", format="DD/MM/YYYY",
+                               value=None)
+        if st.form_submit_button("Enregistrer la vérification"):
+            if signed is None:
+                st.warning("Indiquez la date de signature.")
+            else:
+                try:
+                    suivi.declarer_verification(jeton, code, int(rang), signed)
+                except RegistreError as exc:
+                    st.error(str(exc))
+                else:
+                    st.session_state["suivi_verification_faite"] = (
+                        f"Vérification de service régulier de la tranche {rang} enregistrée "
+                        f"(signée le {signed:%d/%m/%Y}).")
+                    st.rerun()
+
 st.subheader("Indicateurs par ESMS")
+st.caption("Le taux MSSanté peut dépasser 100 % : il compte des messages envoyés par "
+           "personne accompagnée (004 : « nombre de messages envoyés via la MS Santé / nombre "
+           "de personnes accompagnées »), et une personne peut en recevoir plusieurs. Les "
+           "autres taux comptent une partie de leur dénominateur et ne dépassent jamais 100 %.")
 st.altair_chart(small_multiples(state), width="content")
 st.subheader("À corriger en premier")
 flags = flags_frame([state])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from matching.followup.indicators import MonthlyFigures
-from matching.followup.model import FundedGrappe, Member, build_funded_grappe
+from matching.followup.model import FundedGrappe, Member, Verification, build_funded_grappe
 from matching.programme.rules import load_rules
 
 FINESS_A = "180000001"
@@ -42,12 +42,16 @@ def t2_figures(last_month: int = 6) -> list[MonthlyFigures]:
     return out
 
 
-def g2022_grappe(types: tuple[str, str] = ("conformite", "conformite")) -> FundedGrappe:
-    """A 2022 grappe (50/50) of two ESMS, upgrades by default (9-month deadline)."""
+def g2022_grappe(types: tuple[str, str] = ("conformite", "conformite"),
+                 verifie_le: date | None = None) -> FundedGrappe:
+    """A 2022 grappe (50/50) of two ESMS, upgrades by default (9-month deadline);
+    ``verifie_le``: date of its « vérification de service régulier » (2nd tranche)."""
     members = [Member(FINESS_C, "EHPAD C", "450000005", types[0], "45"),
                Member(FINESS_D, "FAM D", "450000005", types[1], "45")]
+    checks = {2: Verification(verifie_le, "porteur@og.fr")} if verifie_le else None
     return build_funded_grappe("G22-TEST", load_rules("generalisation-2022"), date(2023, 1, 5),
-                               members, 60_000, region="24", porteur="450000005")
+                               members, 60_000, region="24", porteur="450000005",
+                               verifications=checks)
 
 
 def linear_c(months: int, start: int = 50, step: int = 5) -> list[MonthlyFigures]:

@@ -8,8 +8,10 @@ from datetime import datetime
 
 import openpyxl
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
+from matching.cli import suivi as suivi_cli
 from matching.cli.main import app
 from matching.followup.csv_import import COLUMNS
 from matching.registry import Registry
@@ -77,3 +79,33 @@ def test_cli_journey(db, tmp_path):
     assert wb["tranches"]["E2"].number_format.endswith("€")
     r = _run("exporter", str(tmp_path / "out2"), "--db", db, compte="porteur@t.fr")
     assert r.exit_code == 1
+
+
+def test_cli_verification_de_service_regulier(db, tmp_path, monkeypatch):
+    """2022 grappe: targets met end of May 2024; the porteur records the VSR signed on
+    12 June 2024 with ``grappes suivi verification``: the 2nd tranche is payable that day."""
+    monkeypatch.setattr(suivi_cli, "console", Console(width=250))  # table cells unwrapped
+    (tmp_path / "export").mkdir()
+    export = _export(tmp_path / "export")
+    r = _run("enregistrer", str(export), "--grappe", "PA-24-001", "--signature", "2024-01-10",
+             "--regles", "generalisation-2022", "--porteur", "porteur@t.fr", "--db", db)
+    assert r.exit_code == 0, r.output
+    rows = [(FINESS_A, 100, x) for x in T2_A] + [(FINESS_B, 50, x) for x in T2_B]
+    r = _run("importer", str(_csv(tmp_path / "ok.csv", rows)), "--grappe", "PA-24-001",
+             "--db", db, compte="porteur@t.fr")
+    assert r.exit_code == 0, r.output
+    r = _run("etat", "--db", db)
+    assert r.exit_code == 0, r.output
+    assert "en attente de vérification" in r.output and "à enregistrer" in r.output
+    r = _run("verification", "--grappe", "PA-24-001", "--date", "2024-06-12", "--db", db)
+    assert r.exit_code == 1 and "non autorisée" in r.output  # the ARS reads it only
+    r = _run("verification", "--grappe", "PA-24-001", "--date", "2024-06-12", "--db", db,
+             compte="porteur@t.fr")
+    assert r.exit_code == 0, r.output
+    assert "tranche 2 enregistrée (signée le 12/06/2024)" in r.output.replace("\n", " ")
+    r = _run("etat", "--json", "--db", db)
+    data = json.loads(r.output[r.output.index("{"):])
+    usage = data["tranches"][1]
+    assert (usage["etat"], usage["payable_le"][:10]) == ("payable", "2024-06-12")
+    assert usage["verification_service_regulier"] == "signée"
+    assert usage["verification_par"] == "porteur@t.fr"

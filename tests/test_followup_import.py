@@ -31,6 +31,15 @@ def test_good_file_reads_every_row():
     assert rep.figures[1].mois == date(2024, 3, 1) and rep.figures[1].dossiers_actifs == 40
 
 
+def test_mssante_above_100_percent_is_accepted_on_purpose():
+    """004 counts « nombre de messages envoyés via la MS Santé / nombre de personnes
+    accompagnées » : messages, several per person, so 150 messages for 100 persons (150 %)
+    is a real month; 101 DMP fed for 100 persons is not."""
+    rep = _read(f"{FINESS_A};2024-03;100;150;70;92;84;85\n")
+    assert rep.ok and rep.figures[0].messages_mssante == 150
+    assert not _read(f"{FINESS_A};2024-03;100;150;101;92;84;85\n").ok
+
+
 @pytest.mark.parametrize(("row", "field", "words"), [
     ("999999999;2024-03;100;80;70;92;84;85", "finess_et", "pas membre"),
     ("12345;2024-03;100;80;70;92;84;85", "finess_et", "9 caractères"),

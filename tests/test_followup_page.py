@@ -7,11 +7,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from matching.followup.store import Suivi
 from matching.registry import Registry
-from tests.followup_factories import T2_A, T2_B, t2_grappe
+from tests.followup_factories import T2_A, T2_B, g2022_grappe, linear_c, steady_d, t2_grappe
 from tests.registry.test_followup_store import _csv
 
 PW = "mot-de-passe-solide"
@@ -20,6 +21,7 @@ PAGE = Path(__file__).resolve().parents[1] / "pages" / "3_Suivi.py"
 
 @pytest.fixture
 def db(tmp_path, monkeypatch):
+    st.cache_resource.clear()  # the page caches its Suivi: each test has its own database
     url = f"sqlite:///{tmp_path / 'g.db'}"
     monkeypatch.setenv("GRAPPES_DB_URL", url)
     reg = Registry(url)
@@ -52,6 +54,9 @@ def test_porteur_sees_tranches_then_payable_after_a_month(db):
     at = _login("p@t.fr")
     # evaluated today: the 18-month deadline (July 2025) has passed without the targets
     assert [m.value for m in at.metric] == ["payable", "payable", "à risque"]
+    assert all(not m.delta for m in at.metric)  # dates as plain text, no "↑" arrow
+    assert any("Payable le 10/01/2024" in md.value for md in at.markdown)
+    assert any("peut dépasser 100 %" in c.value for c in at.caption)
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
     assert suivi.importer(porteur, "T2-TEST", _csv(T2_A[4:5], T2_B[4:5])).ok  # May
     at.run()
@@ -62,3 +67,22 @@ def test_ars_sees_its_region(db):
     at = _login("ars@t.fr")
     assert "Vue ARS" in at.header[0].value
     assert len(at.dataframe) == 2
+
+
+def test_porteur_records_the_verification_de_service_regulier(db):
+    suivi, porteur = db
+    reg = suivi.registry
+    suivi.enregistrer(reg.connexion("ars@t.fr", PW).jeton, g2022_grappe(), ["p@t.fr"])
+    figures = [*linear_c(10), *steady_d(10)]
+    assert suivi.saisir(porteur, "G22-TEST", figures).ok
+    at = _login("p@t.fr")
+    at.selectbox[0].select("G22-TEST").run()
+    assert [m.value for m in at.metric] == ["payable", "en attente de vérification"]
+    assert any("vérification à enregistrer" in md.value for md in at.markdown)
+    at.date_input[0].set_value(date(2023, 10, 12))
+    next(b for b in at.button if b.label == "Enregistrer la vérification").click().run()
+    assert not at.exception, at.exception
+    assert [m.value for m in at.metric] == ["payable", "payable"]
+    assert any("Payable le 12/10/2023" in md.value for md in at.markdown)
+    assert any("signée le 12/10/2023 (enregistrée par p@t.fr)" in md.value for md in at.markdown)
+    assert any("enregistrée" in el.value for el in at.success)

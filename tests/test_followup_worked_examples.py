@@ -125,11 +125,18 @@ def test_2022_linear_series_forecast_within_a_month_of_the_true_crossing():
     true_crossing = date(2023, 9, 30)
     assert abs((t2.expected_on - true_crossing).days) <= 31
     assert t2.expected_earliest <= t2.expected_on <= t2.expected_latest
-    # the months come: the tranche becomes payable at the end of September
+    # the months come: every target holds at the end of September; 2022 then waits for the
+    # « vérification de service régulier » (004), recorded in October: payable on that date
     state = evaluate(grappe, [*linear_c(9), *steady_d(9)], G22, date(2023, 10, 3))
     assert _met(state, FINESS_C, "dossiers_actifs") == date(2023, 9, 1)
+    assert state.usage_met == date(2023, 9, 1)
+    assert state.tranches[1].state == TrancheState.AWAITING_CHECK
+    assert state.tranches[1].payable_on is None and state.amount_payable == 30_000
+    checked = g2022_grappe(verifie_le=date(2023, 10, 12))
+    state = evaluate(checked, [*linear_c(10), *steady_d(10)], G22, date(2023, 10, 13))
     assert state.tranches[1].state == TrancheState.PAYABLE
-    assert state.tranches[1].payable_on == true_crossing
+    assert state.tranches[1].payable_on == date(2023, 10, 12)
+    assert state.amount_payable == 60_000
 
 
 def test_2022_slow_esms_puts_the_deadline_at_risk_and_is_flagged():
@@ -172,3 +179,39 @@ def test_theil_sen_ignores_one_bad_month():
 def test_tranche_amounts_add_up_to_the_cent():
     assert split_amount(100_000.01, [0.4, 0.4, 0.2]) == [40_000.0, 40_000.0, 20_000.01]
     assert sum(split_amount(123_457.89, [0.5, 0.5])) == pytest.approx(123_457.89)
+
+
+def test_2022_verification_de_service_regulier_month_by_month():
+    """Targets met in September (M), VSR signed on 12 October (M+1): payable 12/10/2023."""
+    figures = [*linear_c(10), *steady_d(10)]
+    vsr = date(2023, 10, 12)
+    rows = []
+    for as_of in (date(2023, 8, 31), date(2023, 10, 3), date(2023, 10, 11), date(2023, 10, 12),
+                  date(2023, 11, 2)):
+        state = evaluate(g2022_grappe(verifie_le=vsr), figures, G22, as_of)
+        t = state.tranches[1]
+        rows.append((as_of, t.state, t.payable_on))
+    assert rows == [
+        (date(2023, 8, 31), TrancheState.PENDING, None),  # August 85 %: not yet
+        (date(2023, 10, 3), TrancheState.AWAITING_CHECK, None),  # met end of September
+        (date(2023, 10, 11), TrancheState.AWAITING_CHECK, None),  # VSR not signed yet
+        (date(2023, 10, 12), TrancheState.PAYABLE, vsr),
+        (date(2023, 11, 2), TrancheState.PAYABLE, vsr),
+    ]
+    # a VSR signed before the targets are met: payable at the end of the month they are met
+    early = evaluate(g2022_grappe(verifie_le=date(2023, 6, 1)), figures, G22, date(2023, 11, 2))
+    assert early.tranches[1].payable_on == date(2023, 9, 30)
+    # the t2 schedule (000) asks no such verification: payable at the month end
+    assert not any(t.verification for t in t2_grappe().tranches)
+    assert load_rules("generalisation-2022").schedule[1].service_check
+    assert "qui signe" in load_rules("generalisation-2022").choices[
+        "versements[2].verification_service_regulier"]
+
+
+def test_forecast_never_shows_a_past_date():
+    """Figures stop in June; on 2 December the trend's crossing (September) is past."""
+    state = evaluate(g2022_grappe(), [*linear_c(6), *steady_d(6)], G22, date(2023, 12, 2))
+    t = state.tranches[1]
+    assert t.expected_on is None and t.expected_earliest is None
+    assert "en retard : cibles non atteintes au 02/12/2023" in t.reason
+    assert all(f.expected is None or f.expected >= date(2023, 12, 1) for f in state.flags)

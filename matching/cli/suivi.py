@@ -139,6 +139,34 @@ def jalon(
     console.print(f"Jalon de la tranche {tranche} déclaré.")
 
 
+@suivi_app.command("verification")
+def verification(
+    grappe: Annotated[str, typer.Option("--grappe")],
+    le: Annotated[str, typer.Option("--date", help="Date de signature AAAA-MM-JJ.")],
+    compte: Compte,
+    tranche: Annotated[int | None, typer.Option(
+        "--tranche", help="Rang de la tranche (par défaut : celle qui attend la vérification).")
+    ] = None,
+    db: Db = None,
+) -> None:
+    """(Porteur) Enregistrer la vérification de service régulier signée (généralisation 2022 :
+    la tranche des cibles d'usage n'est payable qu'après elle)."""
+    suivi, jeton = _session(db, compte)
+    when = _date(le, "date")
+    try:
+        if tranche is None:
+            state = suivi.etat(jeton, grappe)
+            waiting = [t.tranche.rang for t in state.tranches if t.tranche.verification]
+            if not waiting:
+                _fail(f"aucune tranche de {grappe} n'attend de vérification de service régulier")
+            tranche = waiting[0]
+        suivi.declarer_verification(jeton, grappe, tranche, when)
+    except RegistreError as exc:
+        _fail(str(exc))
+    console.print(f"Vérification de service régulier de la tranche {tranche} enregistrée "
+                  f"(signée le {when:%d/%m/%Y}).")
+
+
 def _json(states: list[FollowupState]) -> str:
     def clean(df):
         return json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False))
@@ -170,14 +198,18 @@ def etat(
         console.print("Aucune grappe suivie visible par ce compte.")
         return
     table = Table(title="Tranches", title_justify="left")
-    for col in ("Grappe", "Tranche", "Montant", "État", "Payable le", "Prévue le", "Motif"):
+    for col in ("Grappe", "Tranche", "Montant", "État", "Payable le", "Prévue le",
+                "Vérif. service régulier", "Motif"):
         table.add_column(col)
     for st in states:
         for t in st.tranches:
+            check = "" if not t.tranche.verification else (
+                f"signée le {t.verification.le:%d/%m/%Y}" if t.verification else "à enregistrer")
             table.add_row(st.grappe.grappe_id, f"{t.tranche.rang} ({t.tranche.part:.0%})",
                           euros(t.tranche.montant), STATE_LABELS[t.state],
                           f"{t.payable_on:%d/%m/%Y}" if t.payable_on else "",
-                          f"{t.expected_on:%d/%m/%Y}" if t.expected_on else "", t.reason)
+                          f"{t.expected_on:%d/%m/%Y}" if t.expected_on else "", check,
+                          t.reason)
     console.print(table)
     flags = [(st.grappe.grappe_id, f) for st in states for f in st.flags]
     if flags:

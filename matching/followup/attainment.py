@@ -29,7 +29,13 @@ class TargetAttainment:
     last_rate: float | None
 
 
-def _index(rates: Iterable[Rate]) -> dict[tuple[str, str], dict[date, float]]:
+#: (finess_et or "" for the grappe, indicator) -> month -> rate
+RateIndex = dict[tuple[str, str], dict[date, float]]
+
+
+def rate_index(rates: Iterable[Rate]) -> RateIndex:
+    """The measured rates by series and month (months in the order of ``rates``); built once
+    per evaluation and shared by attainment and forecast."""
     idx: dict[tuple[str, str], dict[date, float]] = defaultdict(dict)
     for r in rates:
         if r.taux is not None:
@@ -38,9 +44,9 @@ def _index(rates: Iterable[Rate]) -> dict[tuple[str, str], dict[date, float]]:
 
 
 def attainments(rates: Sequence[Rate], grappe: Sequence[Rate], members: Iterable[str],
-                rules: FollowupRules) -> list[TargetAttainment]:
+                rules: FollowupRules, index: RateIndex | None = None) -> list[TargetAttainment]:
     """One line per member and target, plus one per target for the grappe."""
-    idx = _index([*rates, *grappe])
+    idx = index if index is not None else rate_index([*rates, *grappe])
     out = []
     for finess in [*sorted(members), GRAPPE]:
         for t in rules.targets:
@@ -66,11 +72,11 @@ def _holds(t: TargetRule, month: date, idx: dict, members: Sequence[str],
 
 
 def usage_met_month(rates: Sequence[Rate], grappe: Sequence[Rate], members: Sequence[str],
-                    rules: FollowupRules) -> date | None:
+                    rules: FollowupRules, index: RateIndex | None = None) -> date | None:
     """First month end at which every target holds on its perimeter (None: not yet)."""
     if not rules.targets or not members:
         return None
-    idx = _index([*rates, *grappe])
+    idx = index if index is not None else rate_index([*rates, *grappe])
     counts = {(r.indicator, r.mois): r.n_esms for r in grappe}
     months = sorted({r.mois for r in rates})
     for m in months:

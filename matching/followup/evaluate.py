@@ -17,16 +17,20 @@ ESMS's own deadline or never; the flag names the indicator that holds it back th
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from matching.followup.attainment import TargetAttainment, attainments, usage_met_month
-from matching.followup.forecast import Outlook, Projection, project
+from matching.followup.attainment import (
+    TargetAttainment,
+    attainments,
+    rate_index,
+    usage_met_month,
+)
+from matching.followup.forecast import Outlook, Projection, project_many
 from matching.followup.indicators import INDICATORS, MonthlyFigures
-from matching.followup.model import FollowupRules, FundedGrappe, Tranche
+from matching.followup.model import FollowupRules, FundedGrappe, Tranche, Verification
 from matching.followup.months import add_months, label, month_end, month_of
 from matching.followup.rates import GRAPPE, Rate, esms_rates, grappe_rates
 
@@ -35,12 +39,15 @@ class TrancheState(StrEnum):
     PAYABLE = "payable"
     PENDING = "en_attente"
     AT_RISK = "a_risque"
+    #: targets met, « vérification de service régulier » not recorded yet (004)
+    AWAITING_CHECK = "attente_verification"
 
 
 STATE_LABELS: dict[str, str] = {
     TrancheState.PAYABLE: "payable",
     TrancheState.PENDING: "en attente",
     TrancheState.AT_RISK: "à risque",
+    TrancheState.AWAITING_CHECK: "en attente de vérification",
 }
 
 
@@ -56,6 +63,8 @@ class TrancheStatus:
     expected_latest: date | None = None
     deadline: date | None = None
     reason: str = ""
+    #: the recorded « vérification de service régulier », when the tranche needs one
+    verification: Verification | None = None
 
 
 @dataclass(frozen=True)
@@ -98,14 +107,6 @@ class FollowupState:
         return sum(t.tranche.montant for t in self.tranches if t.state == TrancheState.PAYABLE)
 
 
-def _series(rates: Iterable[Rate]) -> dict[tuple[str, str], list[tuple[date, float]]]:
-    out: dict[tuple[str, str], list[tuple[date, float]]] = defaultdict(list)
-    for r in rates:
-        if r.taux is not None:
-            out[(r.finess_et, r.indicator)].append((r.mois, r.taux))
-    return out
-
-
 def _rank(p: Projection) -> tuple[int, date]:
     """Order projections from the least to the most worrying."""
     far = date(9999, 12, 1)
@@ -122,19 +123,20 @@ def _rank(p: Projection) -> tuple[int, date]:
 def evaluate(grappe: FundedGrappe, figures: Iterable[MonthlyFigures], rules: FollowupRules,
              as_of: date) -> FollowupState:
     """Everything the porteur and the ARS see about ``grappe`` on ``as_of``."""
-    members = sorted(grappe.finess)
-    figs = [f for f in figures if f.finess_et in grappe.finess and f.mois <= month_of(as_of)]
+    finess, last = grappe.finess, month_of(as_of)
+    members = sorted(finess)
+    figs = [f for f in figures if f.finess_et in finess and f.mois <= last]
     rates = esms_rates(figs, rules)
     g_rates = grappe_rates(rates)
-    att = attainments(rates, g_rates, members, rules)
-    met = usage_met_month(rates, g_rates, members, rules)
-    series = _series([*rates, *g_rates])
-    projections: dict[tuple[str, str], Projection] = {}
-    for t in rules.targets:
-        for f in [*members, GRAPPE]:
-            projections[(f, t.code)] = project(series.get((f, t.code), []), t.target,
-                                               min_points=rules.min_points,
-                                               window=rules.trend_months)
+    index = rate_index([*rates, *g_rates])
+    att = attainments(rates, g_rates, members, rules, index)
+    met = usage_met_month(rates, g_rates, members, rules, index)
+    series = {k: list(v.items()) for k, v in index.items()}
+    keys = [(f, t.code) for t in rules.targets for f in [*members, GRAPPE]]
+    targets = {t.code: t.target for t in rules.targets}
+    fitted = project_many([series.get(k, []) for k in keys], [targets[k[1]] for k in keys],
+                          min_points=rules.min_points, window=rules.trend_months)
+    projections: dict[tuple[str, str], Projection] = dict(zip(keys, fitted, strict=True))
     statuses = tuple(_tranche(tr, grappe, rules, projections, met, as_of, members)
                      for tr in grappe.tranches)
     flags = _flags(grappe, rules, projections, as_of)
@@ -161,9 +163,22 @@ def _tranche(tr: Tranche, grappe: FundedGrappe, rules: FollowupRules,
     if not rules.targets:
         return TrancheStatus(tr, TrancheState.PENDING, deadline=deadline,
                              reason="aucune cible d'usage dans le jeu de règles")
+    check = grappe.verifications.get(tr.rang) if tr.verification else None
+    if check is not None and check.le > as_of:
+        check = None  # recorded for a later date: not signed yet on ``as_of``
     if met is not None:
-        return TrancheStatus(tr, TrancheState.PAYABLE, month_end(met), deadline=deadline,
-                             reason=f"toutes les cibles atteintes fin {label(met)}")
+        reached = f"toutes les cibles atteintes fin {label(met)}"
+        if not tr.verification:
+            return TrancheStatus(tr, TrancheState.PAYABLE, month_end(met), deadline=deadline,
+                                 reason=reached)
+        if check is None:
+            return TrancheStatus(tr, TrancheState.AWAITING_CHECK, deadline=deadline,
+                                 reason=f"{reached} ; vérification de service régulier "
+                                        "à enregistrer par le porteur")
+        return TrancheStatus(tr, TrancheState.PAYABLE, max(month_end(met), check.le),
+                             deadline=deadline, verification=check,
+                             reason=f"{reached}, vérification de service régulier "
+                                    f"signée le {check.le:%d/%m/%Y}")
     scope = [(f, t.code) for t in rules.targets
              for f in ([GRAPPE] if t.perimetre == "grappe" else members)]
     projs = [projections[k] for k in scope]
@@ -183,6 +198,12 @@ def _tranche(tr: Tranche, grappe: FundedGrappe, rules: FollowupRules,
         reason = f"données insuffisantes pour projeter ({n} indicateur(s) avec moins de " \
                  f"{rules.min_points} mois mesurés)"
         state = TrancheState.AT_RISK if passed else TrancheState.PENDING
+    elif expected is not None and expected < as_of:
+        # the trend crossed the target before today but the months since show no
+        # attainment (or were not declared): never show a past date as a forecast
+        reason = f"en retard : cibles non atteintes au {as_of:%d/%m/%Y}"
+        expected = earliest = latest = None
+        state = TrancheState.AT_RISK if passed else TrancheState.PENDING
     else:
         reason = f"date projetée : fin {label(expected)}"
         late = deadline is not None and expected is not None and expected > deadline
@@ -191,7 +212,12 @@ def _tranche(tr: Tranche, grappe: FundedGrappe, rules: FollowupRules,
             reason += f", après l'échéance du {deadline:%d/%m/%Y}"
     if passed:
         reason = f"échéance du {deadline:%d/%m/%Y} dépassée ; " + reason
-    return TrancheStatus(tr, state, None, expected, earliest, latest, deadline, reason)
+    if tr.verification:
+        reason += (" ; vérification de service régulier signée le "
+                   f"{check.le:%d/%m/%Y}" if check else
+                   " ; puis vérification de service régulier à enregistrer")
+    return TrancheStatus(tr, state, None, expected, earliest, latest, deadline, reason,
+                         check)
 
 
 def _flags(grappe: FundedGrappe, rules: FollowupRules,
@@ -214,10 +240,15 @@ def _flags(grappe: FundedGrappe, rules: FollowupRules,
         target = rules.target(worst_key).target
         ind = INDICATORS[worst_key].short
         reason = ""
+        expected = worst.month
         if worst.outlook == Outlook.NO_PROGRESS:
             reason = f"{ind} ne progresse pas ({_pct(worst.last_rate)} pour {_pct(target)})"
         elif worst.outlook == Outlook.TOO_FEW and as_of >= grace:
             reason = f"{ind} : pas assez de mois déclarés pour projeter"
+        elif (worst.outlook == Outlook.PROJECTED and worst.month is not None
+              and month_end(worst.month) < as_of):
+            reason = f"{ind} en retard : sous {_pct(target)} au {as_of:%d/%m/%Y}"
+            expected = None
         elif (worst.outlook == Outlook.PROJECTED and deadline is not None
               and worst.month is not None and month_end(worst.month) > deadline):
             reason = (f"{ind} atteindrait {_pct(target)} fin {label(worst.month)}, "
@@ -226,7 +257,7 @@ def _flags(grappe: FundedGrappe, rules: FollowupRules,
             reason = f"{ind} sous la cible à l'échéance du {deadline:%d/%m/%Y}"
         if reason:
             out.append(EsmsFlag(m.finess_et, m.raison_sociale, worst_key, worst.last_rate,
-                                target, worst.month, deadline, reason))
+                                target, expected, deadline, reason))
     out.sort(key=lambda f: (-_rank(projections[(f.finess_et, f.indicator)])[0],
                             (f.last_rate or 0) - f.target, f.finess_et))
     return tuple(out)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from matching.exports.french_excel import neutralise_frame
-from matching.followup.evaluate import STATE_LABELS, FollowupState, TrancheState
+from matching.followup.evaluate import STATE_LABELS, FollowupState, TrancheState, TrancheStatus
 from matching.followup.indicators import INDICATORS
 from matching.followup.months import add_months, label, month_end, month_of
 
@@ -56,11 +56,23 @@ def tranches_frame(states: Sequence[FollowupState], paid: Paid | None = None) ->
                 "montant": t.tranche.montant, "etat": STATE_LABELS[t.state],
                 "payable_le": t.payable_on, "versee_le": versed.get(t.tranche.rang),
                 "prevue_le": t.expected_on, "au_plus_tot": t.expected_earliest,
-                "au_plus_tard": t.expected_latest, "echeance": t.deadline, "motif": t.reason,
+                "au_plus_tard": t.expected_latest, "echeance": t.deadline,
+                "verification_service_regulier": _check(t),
+                "verification_le": t.verification.le if t.verification else None,
+                "verification_par": t.verification.par if t.verification else "",
+                "motif": t.reason,
             })
     return pd.DataFrame(rows, columns=[
         "grappe", "tranche", "libelle", "part", "montant", "etat", "payable_le", "versee_le",
-        "prevue_le", "au_plus_tot", "au_plus_tard", "echeance", "motif"])
+        "prevue_le", "au_plus_tot", "au_plus_tard", "echeance", "verification_service_regulier",
+        "verification_le", "verification_par", "motif"])
+
+
+def _check(t: TrancheStatus) -> str:
+    """« vérification de service régulier » of a tranche: not needed, to record, or done."""
+    if not t.tranche.verification:
+        return "sans objet"
+    return "signée" if t.verification else "à enregistrer"
 
 
 def flags_frame(states: Sequence[FollowupState]) -> pd.DataFrame:
@@ -112,6 +124,8 @@ def calendar_frame(states: Sequence[FollowupState], paid: Paid | None = None,
                     prevu += t.tranche.montant
                 elif t.expected_on and t.expected_on <= last:
                     prevu += t.tranche.montant
+                elif t.state == TrancheState.AWAITING_CHECK and last >= st.as_of:
+                    prevu += t.tranche.montant  # due as soon as the verification is signed
                 when = versed.get(t.tranche.rang)
                 if when and when <= last:
                     verse += t.tranche.montant
@@ -127,7 +141,7 @@ _FORMATS = {
     "part": "pct", "taux": "pct", "cible": "pct",
     "signature": "date", "echeance_usage": "date", "date_prevue": "date", "payable_le": "date",
     "versee_le": "date", "prevue_le": "date", "au_plus_tot": "date", "au_plus_tard": "date",
-    "echeance": "date",
+    "echeance": "date", "verification_le": "date",
 }
 
 
@@ -175,6 +189,8 @@ DISPLAY_LABELS: dict[str, str] = {
     "motif": "Motif", "finess_et": "FINESS ET", "raison_sociale": "Établissement",
     "indicateur": "Indicateur", "taux": "Taux", "cible": "Cible", "prevu": "Prévu",
     "mois": "Mois", "numerateur": "Numérateur", "denominateur": "Dénominateur",
+    "verification_service_regulier": "Vérification de service régulier",
+    "verification_le": "Signée le", "verification_par": "Enregistrée par",
 }
 
 

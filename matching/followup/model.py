@@ -41,11 +41,21 @@ class Tranche:
     declencheur: str
     delai_acquisition_mois: int | None = None
     delai_conformite_mois: int | None = None
+    #: payable only once the « vérification de service régulier » is recorded (004)
+    verification: bool = False
 
     def deadline_months(self, type_projet: str) -> int | None:
         if type_projet in LONG_DEADLINE_TYPES:
             return self.delai_acquisition_mois
         return self.delai_conformite_mois
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A recorded « vérification de service régulier »: signature date, who recorded it."""
+
+    le: date
+    par: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,8 @@ class FundedGrappe:
     porteur_nom: str = ""
     #: declared milestone dates (tranche rank -> date), e.g. end of set-up for t2's 2nd tranche
     jalons: Mapping[int, date] = field(default_factory=dict)
+    #: recorded « vérifications de service régulier » (tranche rank -> verification)
+    verifications: Mapping[int, Verification] = field(default_factory=dict)
 
     def member(self, finess_et: str) -> Member | None:
         for m in self.members:
@@ -147,13 +159,15 @@ def build_funded_grappe(
     porteur: str = "",
     porteur_nom: str = "",
     jalons: Mapping[int, date] | None = None,
+    verifications: Mapping[int, Verification] | None = None,
 ) -> FundedGrappe:
     """A funded grappe with the tranches of ``rules`` applied to ``montant_total``."""
     amounts = split_amount(montant_total, [i.share for i in rules.schedule])
     tranches = tuple(
         Tranche(k, i.label, i.share, amounts[k - 1], i.trigger,
-                i.deadline_acquisition_months, i.deadline_conformite_months)
+                i.deadline_acquisition_months, i.deadline_conformite_months, i.service_check)
         for k, i in enumerate(rules.schedule, 1)
     )
     return FundedGrappe(grappe_id, rules.name, signature, tuple(members), montant_total,
-                        tranches, region, porteur, porteur_nom, dict(jalons or {}))
+                        tranches, region, porteur, porteur_nom, dict(jalons or {}),
+                        dict(verifications or {}))

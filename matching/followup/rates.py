@@ -54,20 +54,23 @@ def esms_rates(figures: Iterable[MonthlyFigures], rules: FollowupRules) -> list[
 
 def _rates_of(rows: Sequence[MonthlyFigures], rules: FollowupRules) -> list[Rate]:
     first = rows[0].mois
+    ranks = [months_between(first, r.mois) + 1 for r in rows]  # 1 = first reported month
     out: list[Rate] = []
     for t in rules.targets:
         ind = INDICATORS[t.code]
         w = t.first_window_months
+        nums = [r.count(ind.numerator) for r in rows]
+        dens = [r.count(ind.denominator) for r in rows]
         for k, row in enumerate(rows):
-            rank = months_between(first, row.mois) + 1  # 1 = first reported month
+            rank = ranks[k]
             if rank < w:
                 continue
             if rank == w and w > 1:
-                window = [r for r in rows[: k + 1] if months_between(r.mois, row.mois) < w]
-                num = sum(r.count(ind.numerator) for r in window)
-                den = sum(r.count(ind.denominator) for r in window)
+                window = [i for i in range(k + 1) if rank - ranks[i] < w]
+                num = sum(nums[i] for i in window)
+                den = sum(dens[i] for i in window)
             else:
-                num, den = row.count(ind.numerator), row.count(ind.denominator)
+                num, den = nums[k], dens[k]
             out.append(Rate(row.finess_et, t.code, row.mois, num, den))
     return out
 

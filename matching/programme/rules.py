@@ -105,6 +105,9 @@ class InstalmentRule:
     #: for a ``cibles_usage`` tranche: months after the signature to reach the targets
     deadline_acquisition_months: int | None = None
     deadline_conformite_months: int | None = None
+    #: for a ``cibles_usage`` tranche: payable only once the « vérification de service
+    #: régulier » is recorded (004), targets met or not before
+    service_check: bool = False
 
 
 @dataclass(frozen=True)
@@ -633,9 +636,16 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
                 deadlines[kind] = v.figure(key, "int", citations, choices)
             elif trigger == "cibles_usage":
                 v.error(key, "clé manquante (délai en mois pour atteindre les cibles d'usage)")
+        service_check = False
+        if v.has("verification_service_regulier"):
+            service_check = bool(v.figure("verification_service_regulier", "bool", citations,
+                                          choices))
+            if service_check and trigger != "cibles_usage":
+                v.error("verification_service_regulier",
+                        "seule une tranche « cibles_usage » attend cette vérification")
         schedule.append(InstalmentRule(
             v.text("libelle"), v.share("part"), v.text("source"), trigger,
-            deadlines["acquisition"], deadlines["conformite"],
+            deadlines["acquisition"], deadlines["conformite"], service_check,
         ))
         if v.has("choix"):
             choices[v.path] = v.text("choix")

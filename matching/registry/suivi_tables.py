@@ -1,8 +1,8 @@
 """Tables of the follow-up (issue 14), on the registry's declarative base and database.
 
-Created by the Alembic revision ``r0003_suivi`` on top of the registry's chain, never by
-``create_all``. No personal data here: FINESS numbers, counts, dates, amounts; the porteur
-accounts are ids of the registry's ``comptes``.
+Created by the Alembic revisions ``r0003_suivi`` and ``r0004_verification_service`` on top
+of the registry's chain, never by ``create_all``. No personal data here: FINESS numbers,
+counts, dates, amounts; the porteur accounts are ids of the registry's ``comptes``.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -18,10 +19,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matching.registry.models import Base
+from matching.registry.models import Base, Compte
 
 
 class SuiviGrappe(Base):
@@ -79,6 +81,14 @@ class SuiviTranche(Base):
     delai_conformite_mois: Mapped[int | None] = mapped_column(Integer, nullable=True)
     jalon_le: Mapped[date | None] = mapped_column(Date, nullable=True)
     versee_le: Mapped[date | None] = mapped_column(Date, nullable=True)
+    #: « vérification de service régulier » (004): needed, signed on, recorded by (r0004)
+    verification_requise: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
+    verifiee_le: Mapped[date | None] = mapped_column(Date, nullable=True)
+    verifiee_par: Mapped[int | None] = mapped_column(
+        ForeignKey("comptes.id", ondelete="SET NULL", name="fk_suivi_tranches_verifiee_par"),
+        nullable=True)
+    verificateur: Mapped[Compte | None] = relationship(lazy="selectin")
 
 
 class SuiviPorteur(Base):

@@ -12,10 +12,20 @@ from sqlalchemy import func, select
 
 from matching.followup.csv_import import COLUMNS
 from matching.followup.evaluate import TrancheState
+from matching.followup.indicators import COUNT_FIELDS
 from matching.followup.store import Suivi
 from matching.registry import AccesRefuse, SaisieInvalide
 from matching.registry.suivi_tables import SuiviIndicateur
-from tests.followup_factories import FINESS_A, FINESS_B, T2_A, T2_B, t2_grappe
+from tests.followup_factories import (
+    FINESS_A,
+    FINESS_B,
+    T2_A,
+    T2_B,
+    g2022_grappe,
+    linear_c,
+    steady_d,
+    t2_grappe,
+)
 
 
 def _csv(rows_a=T2_A, rows_b=T2_B, year=2024) -> bytes:
@@ -26,10 +36,18 @@ def _csv(rows_a=T2_A, rows_b=T2_B, year=2024) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def _csv_of(figures) -> bytes:
+    lines = [";".join(COLUMNS)]
+    lines += [";".join([f.finess_et, f"{f.mois:%Y-%m}", *[str(f.count(c)) for c in COUNT_FIELDS]])
+              for f in figures]
+    return ("\n".join(lines) + "\n").encode()
+
+
 @pytest.fixture
 def suivi(world):
     s = Suivi(world.reg)
     s.enregistrer(world.ars, t2_grappe(), porteurs=["a@test.fr"])
+    s.enregistrer(world.ars, g2022_grappe(), porteurs=["a@test.fr"])
     return s
 
 
@@ -53,6 +71,30 @@ def test_import_then_state_then_payable(world, suivi):
     assert suivi.versements(world.a, "T2-TEST")[1] == date(2024, 2, 1)
 
 
+def test_2022_verification_de_service_regulier_stored_and_applied(world, suivi):
+    """2022 (50/50): targets met end of September 2023, the porteur records the VSR signed
+    on 12 October: the 2nd tranche waits for it, then is payable on that date."""
+    assert suivi.importer(world.a, "G22-TEST", _csv_of([*linear_c(10), *steady_d(10)])).ok
+    st = suivi.etat(world.ars, "G22-TEST", as_of=date(2023, 10, 13))
+    assert st.usage_met == date(2023, 9, 1)
+    assert st.tranches[1].tranche.verification
+    assert st.tranches[1].state == TrancheState.AWAITING_CHECK
+    with pytest.raises(AccesRefuse):  # the ARS reads it, the porteur records it
+        suivi.declarer_verification(world.ars, "G22-TEST", 2, date(2023, 10, 12))
+    with pytest.raises(SaisieInvalide, match="n'attend pas"):
+        suivi.declarer_verification(world.a, "G22-TEST", 1, date(2023, 10, 12))
+    with pytest.raises(SaisieInvalide, match="futur"):
+        suivi.declarer_verification(world.a, "G22-TEST", 2, date(2099, 1, 1))
+    with pytest.raises(SaisieInvalide, match="n'attend pas"):
+        suivi.declarer_verification(world.a, "T2-TEST", 3, date(2024, 6, 1))
+    suivi.declarer_verification(world.a, "G22-TEST", 2, date(2023, 10, 12))
+    st = suivi.etat(world.ars, "G22-TEST", as_of=date(2023, 10, 13))
+    t = st.tranches[1]
+    assert (t.state, t.payable_on) == (TrancheState.PAYABLE, date(2023, 10, 12))
+    assert (t.verification.le, t.verification.par) == (date(2023, 10, 12), "a@test.fr")
+    assert st.amount_payable == 60_000
+
+
 def test_bad_import_writes_nothing_and_replacement_is_explicit(world, suivi):
     assert suivi.importer(world.a, "T2-TEST", _csv(T2_A[:2], T2_B[:2])).ok
     before = _count(suivi)
@@ -71,7 +113,8 @@ def test_bad_import_writes_nothing_and_replacement_is_explicit(world, suivi):
         suivi.enregistrer(world.ars, t2_grappe())  # already followed
 
 
-ACTIONS = ("enregistrer", "lire", "importer", "jalon", "versement", "exporter", "lister")
+ACTIONS = ("enregistrer", "lire", "importer", "jalon", "verification", "versement", "exporter",
+           "lister")
 #: actor -> actions allowed on the grappe of région 24 whose porteur is ``a``
 EXPECTED = {
     "admin": set(),
@@ -79,7 +122,7 @@ EXPECTED = {
     "coord45": set(),
     "ars": {"enregistrer", "lire", "versement", "exporter", "lister"},
     "ars_other": set(),
-    "a": {"lire", "importer", "jalon", "lister"},
+    "a": {"lire", "importer", "jalon", "verification", "lister"},
     "b": set(),
 }
 
@@ -96,6 +139,9 @@ def _do(suivi, jeton, action, code, tmp_path):
             suivi.importer(jeton, code, _csv(T2_A[:1], []), remplacer=True)
         case "jalon":
             suivi.declarer_jalon(jeton, code, 2, date(2024, 4, 30))
+        case "verification":  # the 2022 grappe of the same région and porteur has a VSR
+            suivi.declarer_verification(jeton, "G22-TEST" if code == "T2-TEST" else code, 2,
+                                        date(2023, 10, 12))
         case "versement":
             suivi.declarer_versement(jeton, code, 1, date(2024, 2, 1))
         case "exporter":
@@ -123,7 +169,7 @@ def test_access_matrix(world, suivi, tmp_path):
             if got != allowed:
                 wrong.append((name, action, allowed, got))
             # a grappe that does not exist reads exactly the same as a refusal
-            if action in ("lire", "importer", "jalon", "versement"):
+            if action in ("lire", "importer", "jalon", "verification", "versement"):
                 with pytest.raises(AccesRefuse) as missing:
                     _do(suivi, jeton, action, "NEXISTE-PAS", tmp_path)
                 assert str(missing.value) == AccesRefuse.MESSAGE

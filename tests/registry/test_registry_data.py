@@ -196,7 +196,7 @@ def test_purge_by_retention(world, clock):
 def test_migrations_empty_database(db_url):
     engine = create_engine(db_url)
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "r0003"
+    assert current_revision(engine) == head_revision() == "r0004"
     with engine.connect() as c:
         diff = compare_metadata(MigrationContext.configure(c), Base.metadata)
     # only index/constraint naming may differ; no missing table or column
@@ -222,7 +222,7 @@ def test_migration_from_previous_revision(db_url):
             "'inconnu', '[]', '[]', '[]', 'possible', 'Ancien', 'ancien@og.fr', true, false, "
             f"'2025-01', '{now}', '{now}', 1)"))
     upgrade(engine)
-    assert current_revision(engine) == "r0003"
+    assert current_revision(engine) == "r0004"
     db = Database(db_url)
     db.check_schema()
     with db.read() as s:
@@ -230,6 +230,35 @@ def test_migration_from_previous_revision(db_url):
         assert d.contact_email == "ancien@og.fr" and d.conservation_mois == 24
         assert s.scalar(select(func.count()).select_from(Compte)) == 1
     db.dispose()
+    engine.dispose()
+
+
+def test_migration_r0004_flags_the_tranches_awaiting_the_verification(db_url):
+    """r0004 adds the « vérification de service régulier » to the stored tranches: the 2022
+    usage tranche needs it (its rule file says so), the t2 one and signature tranches do not."""
+    engine = create_engine(db_url)
+    upgrade(engine, "r0003")
+    now = "2025-01-01 10:00:00"
+    with engine.begin() as c:
+        for gid, regles in ((1, "generalisation-2022"), (2, "amorcage-t2-2021")):
+            c.execute(text(
+                "INSERT INTO suivi_grappes (id, code, regles, signature, region, porteur_ej, "
+                "porteur_nom, montant_total, cree_le, version) VALUES "
+                f"({gid}, 'G{gid}', '{regles}', '2024-01-10', '24', '', '', 1000, '{now}', 1)"))
+        for tid, gid, rang, trigger in ((1, 1, 1, "signature"), (2, 1, 2, "cibles_usage"),
+                                        (3, 2, 1, "signature"), (4, 2, 2, "jalon"),
+                                        (5, 2, 3, "cibles_usage")):
+            c.execute(text(
+                "INSERT INTO suivi_tranches (id, suivi_id, rang, libelle, part, montant, "
+                f"declencheur) VALUES ({tid}, {gid}, {rang}, 'T', 0.5, 500, '{trigger}')"))
+    upgrade(engine)
+    assert current_revision(engine) == "r0004"
+    with engine.connect() as c:
+        rows = c.execute(text("SELECT id, verification_requise, verifiee_le, verifiee_par "
+                              "FROM suivi_tranches ORDER BY id")).all()
+    assert [(r[0], bool(r[1]), r[2], r[3]) for r in rows] == [
+        (1, False, None, None), (2, True, None, None), (3, False, None, None),
+        (4, False, None, None), (5, False, None, None)]
     engine.dispose()
 
 
