@@ -66,6 +66,7 @@ from matching.registry.vues import (
     Contact,
     DeclarationVue,
     EsmsVue,
+    EvaluationGrappe,
     GrappeVue,
     ImportRapport,
     InvitationVue,
@@ -825,6 +826,20 @@ class Registry:
         return self._commit_versioned(run, "la grappe")
 
     def _reevaluate(self, s: Session, g: GrappeProposee) -> None:
+        """Re-check and re-cost ``g`` after an edit; the result is stored on the grappe."""
+        evaluation = self._evaluate(s, g, persist=True)
+        if evaluation is None:
+            g.regles_enfreintes = ["grappe vide"]
+            g.total = 0.0
+            return
+        g.regles_enfreintes = [v.message for v in evaluation.violations.get(g.code, [])]
+        g.total = float(evaluation.costs[g.code].total)
+        flag_modified(g, "regles_enfreintes")
+
+    def _evaluate(self, s: Session, g: GrappeProposee, persist: bool = False):
+        """The what-if evaluation (``matching.scenarios.whatif``) of ``g`` alone over its
+        proposal's snapshot; None for an empty grappe. ESMS added since the matching join the
+        snapshot (stored when ``persist``)."""
         run = s.get(Appariement, g.appariement_id)
         etab = app_build.from_snapshot(run.etablissements)
         members = [e for m in g.membres for e in m.esms]
@@ -840,22 +855,32 @@ class Registry:
                                       "commune": e.commune, "departement": e.departement,
                                       "region": e.region, "lon": e.lon, "lat": e.lat,
                                       "dui_editeur": d.dui_editeur, "dui_statut": d.dui_statut})
-            rows = app_build.snapshot(etab) + extra
-            etab = adapters.etab_table(rows)
-            run.etablissements = app_build.snapshot(etab)
-            flag_modified(run, "etablissements")
+            etab = adapters.etab_table(app_build.snapshot(etab) + extra)
+            if persist:
+                run.etablissements = app_build.snapshot(etab)
+                flag_modified(run, "etablissements")
         if not members:
-            g.regles_enfreintes = ["grappe vide"]
-            g.total = 0.0
-            return
+            return None
         grappe = adapters.Grappe(id=g.code, champ=g.champ,
                                  og=sorted({m.finess_ej for m in g.membres}), esms=members,
                                  porteur=g.porteur_ej or None)
-        scenario = adapters.whatif(etab, run.regles, [grappe])
-        evaluation = scenario.evaluate()
-        g.regles_enfreintes = [v.message for v in evaluation.violations.get(g.code, [])]
-        g.total = float(evaluation.costs[g.code].total)
-        flag_modified(g, "regles_enfreintes")
+        return adapters.whatif(etab, run.regles, [grappe]).evaluate()
+
+    def evaluer_grappe(self, jeton: str, grappe_id: int) -> EvaluationGrappe:
+        """The coordinator's what-if reading of a grappe: validity, broken rules (codes and
+        French messages), amount and grid points, computed now from its current members."""
+        with self.db.read() as s:
+            p = self._principal(s, jeton)
+            g = self._grappe(s, p, grappe_id, Action.MODIFIER_GRAPPE)
+            evaluation = self._evaluate(s, g)
+            if evaluation is None:
+                return EvaluationGrappe(g.id, g.code, False, (("vide", "grappe vide"),), 0.0,
+                                        0, 0, g.porteur_ej, g.version)
+            cost = evaluation.costs[g.code]
+            regles = tuple((v.code, v.message) for v in evaluation.violations.get(g.code, []))
+            return EvaluationGrappe(g.id, g.code, not regles, regles, float(cost.total),
+                                    int(cost.score.total), int(cost.score.max), g.porteur_ej,
+                                    g.version)
 
     def inviter(self, jeton: str, grappe_id: int, version: int) -> GrappeVue:
         """Send one invitation per member of a proposed grappe."""
