@@ -10,6 +10,9 @@
 - ``ars``: aggregates, partner suggestions, export of constituted grappes;
 - ``admin``: audit log, retention purge.
 
+The parts call each other through ``self`` where one job needs another (the purge erases
+like a withdrawal, an ARS suggestion re-checks the grappe like an edit).
+
 Every public method takes the caller's session token (``jeton``), opens ONE transaction,
 builds the caller's ``Principal`` and asks ``policy.exiger`` before reading or writing
 anything; refusals and unknown objects give the same ``AccesRefuse``. Accesses to personal

@@ -16,9 +16,7 @@ from matching.registry import adapters
 from matching.registry import appariement as app_build
 from matching.registry.api.base import parse_territoire
 from matching.registry.api.lecture import LectureMixin
-from matching.registry.errors import (
-    RegistreError,
-)
+from matching.registry.errors import RegistreError
 from matching.registry.models import (
     Appariement,
     Declaration,

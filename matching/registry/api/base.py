@@ -14,9 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from matching.registry import adapters
-from matching.registry.accounts import (
-    token_hash,
-)
+from matching.registry.accounts import token_hash
 from matching.registry.config import Conservation, Securite
 from matching.registry.db import Database
 from matching.registry.errors import (
