@@ -299,7 +299,7 @@ def coordinateur(reg: Registry, jeton: str, moi) -> None:
                     call(reg.soumettre_ars, jeton, g.id, g.version)
                     st.rerun()
         if any(g.statut == "proposee" for g in grappes):
-            edit_grappe(reg, jeton, territoire, grappes)
+            edit_grappe(reg, jeton, grappes, decls)
         if any(g.statut == "constituee" for g in grappes) and st.button("Préparer l'export"):
             data = export_zip(reg, jeton, territoire)
             if data:
@@ -307,7 +307,7 @@ def coordinateur(reg: Registry, jeton: str, moi) -> None:
                                    file_name="grappes-constituees.zip")
 
 
-def edit_grappe(reg: Registry, jeton: str, territoire: list[str], grappes) -> None:
+def edit_grappe(reg: Registry, jeton: str, grappes, decls) -> None:
     """« Modifier une grappe proposée »: the what-if tools before the invitations leave
     (remove members, add free declarations of the territory, change the porteur); the API
     re-checks, re-costs and refuses a grappe changed by someone else since this reading."""
@@ -320,8 +320,7 @@ def edit_grappe(reg: Registry, jeton: str, territoire: list[str], grappes) -> No
                        format_func=lambda i: f"Grappe {proposees[i].code} ({proposees[i].champ}, "
                        f"{proposees[i].n_esms} ESMS, {len(proposees[i].membres)} OG)")
     g = proposees[gid]
-    decls = call(reg.declarations, jeton, territoire) or []
-    by_id = {d.id: d for d in decls}
+    by_id = {d.id: d for d in decls}  # the territory's declarations, read once per page run
     ev = call(reg.evaluer_grappe, jeton, g.id)
     if ev is not None:
         cols = st.columns(3)
