@@ -35,6 +35,7 @@ from matching.registry.declarations import (
     saisie_from_vue,
 )
 from matching.registry.vues import DeclarationVue
+from matching.ui import registry_edit
 
 st.set_page_config(page_title="grappes — mise en relation", layout="wide")
 
@@ -297,11 +298,57 @@ def coordinateur(reg: Registry, jeton: str, moi) -> None:
                         "Soumettre à l'ARS", key=f"ars{g.id}"):
                     call(reg.soumettre_ars, jeton, g.id, g.version)
                     st.rerun()
+        if any(g.statut == "proposee" for g in grappes):
+            edit_grappe(reg, jeton, grappes, decls)
         if any(g.statut == "constituee" for g in grappes) and st.button("Préparer l'export"):
             data = export_zip(reg, jeton, territoire)
             if data:
                 st.download_button("Télécharger les grappes constituées (ZIP)", data,
                                    file_name="grappes-constituees.zip")
+
+
+def edit_grappe(reg: Registry, jeton: str, grappes, decls) -> None:
+    """« Modifier une grappe proposée »: the what-if tools before the invitations leave
+    (remove members, add free declarations of the territory, change the porteur); the API
+    re-checks, re-costs and refuses a grappe changed by someone else since this reading."""
+    st.subheader("Modifier une grappe proposée")
+    flash = st.session_state.pop("grappe_modifiee", None)
+    if flash:
+        st.success(flash)
+    proposees = {g.id: g for g in grappes if g.statut == "proposee"}
+    gid = st.selectbox("Grappe à modifier", list(proposees), key="edit_grappe",
+                       format_func=lambda i: f"Grappe {proposees[i].code} ({proposees[i].champ}, "
+                       f"{proposees[i].n_esms} ESMS, {len(proposees[i].membres)} OG)")
+    g = proposees[gid]
+    by_id = {d.id: d for d in decls}  # the territory's declarations, read once per page run
+    ev = call(reg.evaluer_grappe, jeton, g.id)
+    if ev is not None:
+        cols = st.columns(3)
+        for col, (label, value) in zip(cols, registry_edit.resume(ev).items(), strict=True):
+            col.metric(label, value)
+        for text in registry_edit.regles_text(ev):
+            st.warning(text)
+    st.dataframe(registry_edit.membres_detail(g, by_id), hide_index=True)
+    k = f"edit{g.id}_{g.version}"
+    membres = {m.declaration_id: m for m in g.membres}
+    retirer = st.multiselect(
+        "Membres à retirer", list(membres), key=f"{k}ret",
+        format_func=lambda i: f"OG {membres[i].finess_ej} — {membres[i].raison_sociale_ej}")
+    libres = {d.id: d for d in registry_edit.candidats(g, decls, grappes)}
+    ajouter = st.multiselect("Déclarations à ajouter (même champ, dans aucune grappe)",
+                             list(libres), key=f"{k}add",
+                             format_func=lambda i: registry_edit.libelle_declaration(libres[i]))
+    options = registry_edit.porteurs_possibles(g, retirer, [libres[i] for i in ajouter])
+    porteur = st.selectbox("Porteur", options, key=f"{k}porteur",
+                           index=options.index(g.porteur_ej) if g.porteur_ej in options else 0,
+                           format_func=lambda ej: f"OG {ej}") if options else None
+    kwargs = registry_edit.arguments_modification(g, retirer, ajouter, porteur)
+    if st.button("Enregistrer la modification", key=f"{k}save", disabled=kwargs is None):
+        done = call(reg.modifier_grappe, jeton, **kwargs)
+        if done is not None:
+            st.session_state["grappe_modifiee"] = (
+                f"Grappe {done.code} modifiée : {done.n_esms} ESMS, {len(done.membres)} OG.")
+            st.rerun()
 
 
 # --------------------------------------------------------------------------- ARS, admin

@@ -107,6 +107,23 @@ class GrappeVue:
 
 
 @dataclass(frozen=True)
+class EvaluationGrappe:
+    """The what-if re-check of one stored grappe: what the coordinator reads before and
+    after an edit. ``regles`` pairs each broken rule's code
+    (``matching.core.vocabulary.VIOLATION_CODES``) with its French message."""
+
+    grappe_id: int
+    code: str
+    valide: bool
+    regles: tuple[tuple[str, str], ...]
+    total: float
+    points: int
+    points_max: int
+    porteur_ej: str
+    version: int
+
+
+@dataclass(frozen=True)
 class InvitationVue:
     id: int
     declaration_id: int

@@ -87,6 +87,25 @@ def declare(browser, url: str, email: str, ej: str, nom: str, contact: str,
     page.context.close()
 
 
+def metrics(page) -> dict[str, str]:
+    """The figures of the what-if edit (label -> value), once the page has settled."""
+    out = {}
+    boxes = page.locator('[data-testid="stMetric"]:visible')
+    boxes.first.wait_for(timeout=T)
+    for i in range(boxes.count()):
+        box = boxes.nth(i)
+        label = box.locator('[data-testid="stMetricLabel"]').inner_text().strip()
+        out[label] = box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+    return out
+
+
+def pick(page, label: str, option_start: str) -> None:
+    """Choose the option starting with ``option_start`` in the multiselect ``label``."""
+    page.get_by_label(label).click()
+    page.get_by_role("option").filter(has_text=option_start).first.click()
+    page.keyboard.press("Escape")
+
+
 def invitations(browser, url: str, email: str):
     page = login(browser, url, email)
     page.get_by_role("tab", name="Mes invitations").click()
@@ -120,6 +139,19 @@ def test_registry_journey(server):
             page.get_by_role("button", name="Lancer l'appariement").click()
             page.get_by_text("grappe(s) proposée(s)").wait_for(timeout=180_000)
             page.get_by_role("tab", name="Grappes et invitations").click()
+            # the what-if edit before inviting: remove A (too small), then add A back
+            before = metrics(page)
+            assert before["Validité"] == "valide", before
+            pick(page, "Membres à retirer", f"OG {OG_A}")
+            page.get_by_role("button", name="Enregistrer la modification").click()
+            page.get_by_text("non valide").first.wait_for(timeout=T)
+            removed = metrics(page)
+            assert removed["Montant"] != before["Montant"], (before, removed)
+            assert page.get_by_text("trop petit :").count() >= 1
+            pick(page, "Déclarations à ajouter (même champ, dans aucune grappe)", f"OG {OG_A}")
+            page.get_by_role("button", name="Enregistrer la modification").click()
+            page.get_by_text("modifiée : 16 ESMS, 2 OG").wait_for(timeout=T)
+            assert metrics(page) == before
             page.get_by_role("button", name="Envoyer les invitations").first.click()
             page.get_by_text("invitations_envoyees").first.wait_for(timeout=T)
             page.context.close()

@@ -180,6 +180,8 @@ def test_api_matrix(world, tmp_path):
           lambda t: r.modifier_grappe(t, g.id, r.grappe(world.coord, g.id).version,
                                       porteur_ej=OG_B),
           lambda t: r.modifier_grappe(t, 99999, 1))
+    check("evaluer_grappe", {"coord"}, lambda t: r.evaluer_grappe(t, g.id),
+          lambda t: r.evaluer_grappe(t, 99999))
     check("inviter", {"coord"},
           lambda t: r.inviter(t, g.id, r.grappe(world.coord, g.id).version),
           lambda t: r.inviter(t, 99999, 1))
@@ -236,7 +238,7 @@ def test_api_matrix(world, tmp_path):
     # the ARS cannot change a declaration, even in its région
     with pytest.raises(AccesRefuse):
         r.retirer_declaration(world.ars, world.db.id)
-    assert len(cells) == 20 * len(ACTORS)  # 20 API actions x 9 actors
+    assert len(cells) == 21 * len(ACTORS)  # 21 API actions x 9 actors
 
 
 def test_no_session_no_access(world):

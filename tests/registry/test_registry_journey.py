@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from matching.registry import AccesRefuse, ConflitVersion, RegistreError
-from tests.registry.conftest import OG_A, OG_B
+from matching.registry import AccesRefuse, ConflitVersion, RegistreError, SaisieInvalide
+from tests.registry.conftest import OG_A, OG_B, OG_C
 
 
 def test_declare_match_invite_accept_constitute_export(world, tmp_path):
@@ -99,8 +99,19 @@ def test_whatif_edit_rechecks_rules(world):
     g2 = r.modifier_grappe(world.coord, g.id, g.version, retirer=[a_id])
     assert g2.regles_enfreintes  # 7 ESMS of one small OG: below the threshold
     assert g2.version == g.version + 1
+    ev2 = r.evaluer_grappe(world.coord, g.id)
+    assert not ev2.valide and "trop_peu_esms" in {code for code, _ in ev2.regles}
+    assert ev2.version == g2.version and ev2.total == g2.total
     g3 = r.modifier_grappe(world.coord, g.id, g2.version, ajouter=[a_id])
     assert not g3.regles_enfreintes and g3.n_esms == 16
+    ev3 = r.evaluer_grappe(world.coord, g.id)
+    assert ev3.valide and ev3.regles == () and ev3.total == g3.total > ev2.total
+    assert 0 < ev3.points <= ev3.points_max
+    # the porteur: only a member, and the change is re-costed and stored
+    g4 = r.modifier_grappe(world.coord, g.id, g3.version, porteur_ej=OG_A)
+    assert g4.porteur_ej == OG_A == r.evaluer_grappe(world.coord, g.id).porteur_ej
+    with pytest.raises(SaisieInvalide, match="n'est pas membre"):
+        r.modifier_grappe(world.coord, g.id, g4.version, porteur_ej=OG_C)
 
 
 def test_declined_invitation_blocks_constitution(world):

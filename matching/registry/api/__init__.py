@@ -1,0 +1,38 @@
+"""The registry's Python API: the only way the app and the CLI read or change the registry.
+
+``Registry`` is the one public facade; its methods live in modules with one job each:
+
+- ``base``: session -> ``Principal``, audit log, optimistic locking, the lookup-then-authorise
+  of each object (``RegistryBase``);
+- ``comptes``: accounts, login, sessions;
+- ``declarations``: declare, read, edit, withdraw, list, import;
+- ``grappes``: matching, what-if edit, invitations and answers, constitution;
+- ``ars``: aggregates, partner suggestions, export of constituted grappes;
+- ``admin``: audit log, retention purge.
+
+The parts call each other through ``self`` where one job needs another (the purge erases
+like a withdrawal, an ARS suggestion re-checks the grappe like an edit).
+
+Every public method takes the caller's session token (``jeton``), opens ONE transaction,
+builds the caller's ``Principal`` and asks ``policy.exiger`` before reading or writing
+anything; refusals and unknown objects give the same ``AccesRefuse``. Accesses to personal
+data (contacts, free text) and every change are written to the audit log in the same
+transaction, with ids only.
+"""
+
+from __future__ import annotations
+
+from matching.registry.api.admin import AdminMixin
+from matching.registry.api.ars import ArsMixin
+from matching.registry.api.base import Clock, RegistryBase, parse_territoire, utcnow
+from matching.registry.api.comptes import ComptesMixin
+from matching.registry.api.declarations import DeclarationsMixin
+from matching.registry.api.grappes import GrappesMixin
+
+__all__ = ["Clock", "Registry", "parse_territoire", "utcnow"]
+
+
+class Registry(ComptesMixin, DeclarationsMixin, GrappesMixin, ArsMixin, AdminMixin,
+               RegistryBase):
+    """The « mise en relation » registry on one database (see ``RegistryBase`` for the
+    parameters): one object, the same methods for the app, the CLI and the follow-up."""

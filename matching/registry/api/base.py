@@ -1,0 +1,224 @@
+"""The registry's plumbing shared by every part of the API: the session -> ``Principal``,
+the audit log, optimistic locking, and the ONE lookup-then-authorise of each object
+(a missing object and a refusal give the same ``AccesRefuse``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from matching.registry import adapters
+from matching.registry.accounts import token_hash
+from matching.registry.config import Conservation, Securite
+from matching.registry.db import Database
+from matching.registry.errors import (
+    AccesRefuse,
+    ConflitVersion,
+    RegistreError,
+    SaisieInvalide,
+    SessionInvalide,
+)
+from matching.registry.models import (
+    Audit,
+    Compte,
+    Declaration,
+    GrappeProposee,
+    Invitation,
+    SessionOuverte,
+)
+from matching.registry.policy import Action, Cible, Principal, exiger
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    """Naive UTC (stored as such on both backends)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def parse_territoire(codes: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """``["37", "R24"]`` -> (départements, régions). ``R24`` or ``region:24`` names a région
+    (its départements are included); a bare code is a département."""
+    deps: set[str] = set()
+    regions: set[str] = set()
+    for raw in codes:
+        for code in str(raw).replace(";", ",").split(","):
+            code = code.strip().upper()
+            if not code:
+                continue
+            if code.startswith(("R", "REGION:")):
+                reg = code.split(":", 1)[1] if ":" in code else code[1:]
+                found = adapters.departements_of_region(reg)
+                if not found:
+                    raise SaisieInvalide([("territoire", f"région inconnue : {reg[:10]!r}")])
+                regions.add(reg)
+                deps.update(found)
+            else:
+                if not adapters.region_of_departement(code):
+                    raise SaisieInvalide([("territoire", f"département inconnu : {code[:10]!r}")])
+                deps.add(code)
+    if not deps:
+        raise SaisieInvalide([("territoire", "aucun territoire donné")])
+    return frozenset(deps), frozenset(regions)
+
+
+
+class RegistryBase:
+    """The « mise en relation » registry on one database.
+
+    Parameters
+    ----------
+    db
+        A SQLAlchemy URL, a SQLite path, a :class:`Database`, or None (``GRAPPES_DB_URL``,
+        else ``grappes.db``).
+    finess
+        A FINESS file (or ``"sample"``) against which declared numbers are checked, and
+        whose data the matching can use as context. None: numbers are checked for their
+        format and Luhn key only.
+    clock
+        Returns the current naive-UTC time (tests move it to expire sessions and data).
+    """
+
+    def __init__(
+        self,
+        db: str | Database | None = None,
+        finess: str | None = None,
+        securite: Securite | None = None,
+        conservation: Conservation | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.db = db if isinstance(db, Database) else Database(db)
+        self.finess_source = finess
+        self.securite = securite or Securite()
+        self.conservation = conservation or Conservation()
+        self.clock = clock or utcnow
+
+    def init(self) -> str:
+        """Create or upgrade the schema (Alembic); returns the revision in place."""
+        return self.db.init()
+
+    def finess_table(self) -> pd.DataFrame | None:
+        if not self.finess_source:
+            return None
+        try:
+            return adapters.finess_index(self.finess_source)
+        except Exception as exc:
+            msg = f"fichier FINESS du registre illisible ({self.finess_source}) : {exc}"
+            raise RegistreError(msg) from exc
+
+    def _principal(self, s: Session, jeton: str | None) -> Principal:
+        if not jeton:
+            raise SessionInvalide
+        row = s.execute(
+            select(SessionOuverte, Compte)
+            .join(Compte, Compte.id == SessionOuverte.compte_id)
+            .where(SessionOuverte.jeton_hash == token_hash(jeton))
+        ).first()
+        if row is None:
+            raise SessionInvalide
+        sess, compte = row
+        if sess.expire_le <= self.clock() or not compte.actif:
+            raise SessionInvalide
+        return self._principal_of(compte)
+
+    @staticmethod
+    def _principal_of(compte: Compte) -> Principal:
+        deps: set[str] = set()
+        regions: set[str] = set()
+        for t in compte.territoires:
+            if t.niveau == "region":
+                regions.add(t.code)
+                deps.update(adapters.departements_of_region(t.code))
+            else:
+                deps.add(t.code)
+        return Principal(compte.id, compte.role, frozenset(deps), frozenset(regions))
+
+    def _audit(self, s: Session, p: Principal | None, action: str, cible: str = "",
+               cible_id: object = "", detail: str = "") -> None:
+        s.add(Audit(
+            le=self.clock(), compte_id=p.compte_id if p else None, role=p.role if p else "",
+            action=action, cible=cible, cible_id=str(cible_id)[:40], detail=detail[:2000],
+        ))
+
+    @staticmethod
+    def _check_version(obj, version: int | None, label: str) -> None:
+        if version is not None and obj.version != version:
+            raise ConflitVersion(
+                f"{label} a été modifiée par quelqu'un d'autre depuis votre lecture "
+                f"(version {obj.version}, vous aviez la {version}) : rechargez-la et "
+                "refaites votre modification"
+            )
+
+    def _commit_versioned(self, fn, label: str):
+        """Run ``fn(session)`` in one write transaction; a concurrent change -> ConflitVersion."""
+        try:
+            with self.db.write() as s:
+                return fn(s)
+        except StaleDataError as exc:
+            raise ConflitVersion(
+                f"{label} a été modifiée par quelqu'un d'autre pendant votre enregistrement : "
+                "rechargez-la et refaites votre modification"
+            ) from exc
+
+    @staticmethod
+    def _exiger_territoire(p: Principal, action: Action, deps: frozenset[str]) -> None:
+        regions = {adapters.region_of_departement(d) for d in deps}
+        region = next(iter(regions)) if len(regions) == 1 else ""
+        exiger(p, action, Cible(departements=deps, region=region))
+
+    @staticmethod
+    def _cible_declaration(d: Declaration) -> Cible:
+        return Cible(
+            proprietaire=d.compte_id,
+            departements=frozenset({d.departement}),
+            region=d.region,
+            consentement_coordinateur=bool(d.consentement_contacts_coordinateur),
+        )
+
+    def _cible_grappe(self, s: Session, g: GrappeProposee) -> Cible:
+        ids = sorted({m.declaration_id for m in g.membres})
+        owners = set(s.scalars(select(Declaration.compte_id).where(
+            Declaration.id.in_(ids), Declaration.compte_id.is_not(None)))) if ids else set()
+        return Cible(departements=frozenset(g.departements), region=g.region,
+                     membres=frozenset(owners), tous_acceptes=self._all_accepted(g),
+                     soumise_ars=g.soumise_ars)
+
+    def _declaration(self, s: Session, p: Principal, declaration_id: int, action: Action,
+                     active: bool = False) -> Declaration:
+        """The declaration, once the policy allows ``action`` on it (``active``: a withdrawn
+        or expired one counts as missing); a missing declaration and a refusal give the same
+        answer (a refusal reveals nothing)."""
+        d = s.get(Declaration, int(declaration_id))
+        if d is None or (active and d.statut != "active"):
+            raise AccesRefuse
+        exiger(p, action, self._cible_declaration(d))
+        return d
+
+    def _grappe(self, s: Session, p: Principal, grappe_id: int, action: Action) -> GrappeProposee:
+        """The grappe, once the policy allows ``action`` on it; a missing grappe and a refusal
+        give the same answer (a refusal reveals nothing)."""
+        g = s.get(GrappeProposee, int(grappe_id))
+        if g is None:
+            raise AccesRefuse
+        exiger(p, action, self._cible_grappe(s, g))
+        return g
+
+    @staticmethod
+    def _invitation_of(g: GrappeProposee, declaration_id: int) -> Invitation | None:
+        found = [i for i in g.invitations if i.declaration_id == declaration_id]
+        return found[-1] if found else None
+
+    def _all_accepted(self, g: GrappeProposee) -> bool:
+        if not g.membres:
+            return False
+        for m in g.membres:
+            inv = self._invitation_of(g, m.declaration_id)
+            if inv is None or inv.statut != "acceptee":
+                return False
+        return True

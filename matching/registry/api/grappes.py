@@ -1,0 +1,366 @@
+"""Grappes: matching, the coordinator's what-if edit, invitations and answers,
+constitution and submission to the ARS.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
+
+from matching.registry import adapters
+from matching.registry import appariement as app_build
+from matching.registry.api.base import parse_territoire
+from matching.registry.api.lecture import LectureMixin
+from matching.registry.errors import (
+    AccesRefuse,
+    ConflitVersion,
+    RegistreError,
+    SaisieInvalide,
+)
+from matching.registry.models import (
+    Appariement,
+    Declaration,
+    GrappeMembre,
+    GrappeProposee,
+    Invitation,
+)
+from matching.registry.policy import Action, Cible, exiger
+from matching.registry.vues import (
+    AppariementVue,
+    EvaluationGrappe,
+    GrappeVue,
+    InvitationVue,
+)
+
+
+class GrappesMixin(LectureMixin):
+    """Grappes: matching, the coordinator's what-if edit, invitations and answers,"""
+
+    def apparier(
+        self,
+        jeton: str,
+        territoire: Sequence[str],
+        avec_finess: bool = False,
+        regles: str | None = None,
+        seed: int = 0,
+        time_limit: float = 10.0,
+    ) -> AppariementVue:
+        """Run the existing solver on the active declarations of a territory and store the
+        proposal (grappes with their members, status « proposée »)."""
+        deps, _ = parse_territoire(territoire)
+        with self.db.read() as s:
+            p = self._principal(s, jeton)
+            self._exiger_territoire(p, Action.APPARIER, deps)
+            decls = list(s.scalars(select(Declaration).where(
+                Declaration.departement.in_(sorted(deps)), Declaration.statut == "active")))
+            entree = app_build.build_input(decls, self.finess_table() if avec_finess else None)
+        if not len(entree.etab):
+            raise RegistreError("aucune déclaration active dans ce territoire")
+        rules_name = regles or adapters.default_rules()
+        try:
+            report = adapters.propose(entree.etab, rules_name, entree.together, entree.apart,
+                                      seed=seed, time_limit=time_limit)
+        except ValueError as exc:
+            raise RegistreError(f"appariement impossible : {exc}") from exc
+        by_id = {d.id: d for d in decls}
+        with self.db.write() as s:
+            p = self._principal(s, jeton)
+            self._exiger_territoire(p, Action.APPARIER, deps)
+            unplaced = report.unplaced_frame()
+            run = Appariement(
+                cree_par=p.compte_id, cree_le=self.clock(), territoire=sorted(deps),
+                regles=report.rules_name or rules_name,
+                etablissements=app_build.snapshot(entree.etab),
+                non_places=[{"finess_et": str(r.finess_et), "raison": str(r.reason)}
+                            for r in unplaced.itertuples(index=False)],
+            )
+            s.add(run)
+            s.flush()
+            for g in report.grappes:
+                decl_ids = sorted({entree.declaration_of[e] for e in g.esms})
+                members = [by_id[i] for i in decl_ids]
+                cost = report.costs.get(g.id)
+                grappe = GrappeProposee(
+                    appariement_id=run.id, code=g.id, champ=g.champ,
+                    departements=sorted(set(g.departements)),
+                    region=(g.regions[0] if g.regions else members[0].region),
+                    statut="proposee",
+                    porteur_ej=app_build.choose_porteur(
+                        members, (cost.porteur if cost is not None else None) or g.porteur
+                    ),
+                    total=float(cost.total) if cost is not None else None,
+                    regles_enfreintes=[],
+                    avertissements=list(g.warnings)
+                    + app_build.preference_warnings(members, g.champ),
+                )
+                grappe.membres = [GrappeMembre(
+                    declaration_id=d.id, finess_ej=d.finess_ej,
+                    esms=sorted(e for e in g.esms if entree.declaration_of[e] == d.id))
+                    for d in members]
+                s.add(grappe)
+            s.flush()
+            self._audit(s, p, "appariement", "appariement", run.id,
+                        f"territoire={','.join(sorted(deps))} grappes={len(report.grappes)}")
+            s.refresh(run)
+            vues = self._vues_grappes(s, p, [g.id for g in run.grappes])
+            return AppariementVue(
+                id=run.id, territoire=tuple(run.territoire), regles=run.regles,
+                grappes=tuple(vues[g.id] for g in run.grappes),
+                non_places=tuple((x["finess_et"], x["raison"]) for x in run.non_places),
+                avertissements=tuple(entree.avertissements), version=run.version,
+            )
+
+    def grappes(self, jeton: str, territoire: Sequence[str],
+                statuts: Sequence[str] | None = None) -> list[GrappeVue]:
+        """Grappes of a territory (coordinateur: with contacts per consent; ARS: only
+        constituted ones, contacts of those submitted to it)."""
+        deps, _ = parse_territoire(territoire)
+        with self.db.write() as s:
+            p = self._principal(s, jeton)
+            self._exiger_territoire(p, Action.LISTER_DECLARATIONS, deps)
+            G = GrappeProposee
+            ids = [gid for gid, departements, statut in s.execute(
+                       select(G.id, G.departements, G.statut).order_by(G.id))
+                   if set(departements) <= deps
+                   and not (p.role == "ars" and statut != "constituee")
+                   and not (statuts and statut not in statuts)]
+            vues = self._vues_grappes(s, p, ids, contacts=True, action=Action.LIRE_GRAPPE)
+            out = [vues[gid] for gid in ids]
+            self._audit_contacts(s, p, out)
+            return out
+
+    def grappe(self, jeton: str, grappe_id: int) -> GrappeVue:
+        with self.db.write() as s:
+            p = self._principal(s, jeton)
+            g = self._grappe(s, p, grappe_id, Action.LIRE_GRAPPE)
+            vue = self._vue_grappe(s, p, g, contacts=True)
+            self._audit_contacts(s, p, [vue])
+            return vue
+
+    def modifier_grappe(
+        self,
+        jeton: str,
+        grappe_id: int,
+        version: int,
+        retirer: Sequence[int] = (),
+        ajouter: Sequence[int] = (),
+        porteur_ej: str | None = None,
+    ) -> GrappeVue:
+        """What-if edit of a proposed grappe: remove / add member declarations, change the
+        porteur. The grappe is re-checked and re-costed with the existing what-if tools
+        (``matching.scenarios.whatif``). Refused when the grappe changed since ``version``."""
+
+        def run(s: Session) -> GrappeVue:
+            p = self._principal(s, jeton)
+            g = self._grappe(s, p, grappe_id, Action.MODIFIER_GRAPPE)
+            self._check_version(g, version, f"la grappe {g.code}")
+            if g.statut != "proposee":
+                raise RegistreError(f"grappe {g.code} déjà {g.statut.replace('_', ' ')} : "
+                                    "les invitations sont parties, elle n'est plus modifiable")
+            gone = {int(x) for x in retirer}
+            g.membres = [m for m in g.membres if m.declaration_id not in gone]
+            for did in ajouter:
+                d = self._declaration(s, p, did, Action.LIRE_DECLARATION, active=True)
+                if any(m.declaration_id == d.id for m in g.membres):
+                    continue
+                g.membres.append(GrappeMembre(declaration_id=d.id, finess_ej=d.finess_ej,
+                                              esms=[e.finess_et for e in d.esms
+                                                    if e.champ == g.champ]))
+            if porteur_ej is not None:
+                if porteur_ej not in {m.finess_ej for m in g.membres}:
+                    raise SaisieInvalide([("porteur", f"{porteur_ej[:9]} n'est pas membre")])
+                g.porteur_ej = porteur_ej
+            self._reevaluate(s, g)
+            flag_modified(g, "membres")
+            g.statut = g.statut
+            flag_modified(g, "statut")
+            s.flush()
+            self._audit(s, p, "grappe_modification", "grappe", g.id)
+            return self._vue_grappe(s, p, g)
+
+        return self._commit_versioned(run, "la grappe")
+
+    def _reevaluate(self, s: Session, g: GrappeProposee) -> None:
+        """Re-check and re-cost ``g`` after an edit; the result is stored on the grappe."""
+        evaluation = self._evaluate(s, g, persist=True)
+        if evaluation is None:
+            g.regles_enfreintes = ["grappe vide"]
+            g.total = 0.0
+            return
+        g.regles_enfreintes = [v.message for v in evaluation.violations.get(g.code, [])]
+        g.total = float(evaluation.costs[g.code].total)
+        flag_modified(g, "regles_enfreintes")
+
+    def _evaluate(self, s: Session, g: GrappeProposee, persist: bool = False):
+        """The what-if evaluation (``matching.scenarios.whatif``) of ``g`` alone over its
+        proposal's snapshot; None for an empty grappe. ESMS added since the matching join the
+        snapshot (stored when ``persist``)."""
+        run = s.get(Appariement, g.appariement_id)
+        etab = app_build.from_snapshot(run.etablissements)
+        members = [e for m in g.membres for e in m.esms]
+        missing = sorted(set(members) - set(etab["finess_et"].astype(str)))
+        if missing:
+            extra = []
+            for m in g.membres:
+                d = s.get(Declaration, m.declaration_id)
+                for e in d.esms:
+                    if e.finess_et in missing:
+                        extra.append({"finess_et": e.finess_et, "finess_ej": d.finess_ej,
+                                      "raison_sociale": e.raison_sociale, "champ": e.champ,
+                                      "commune": e.commune, "departement": e.departement,
+                                      "region": e.region, "lon": e.lon, "lat": e.lat,
+                                      "dui_editeur": d.dui_editeur, "dui_statut": d.dui_statut})
+            etab = adapters.etab_table(app_build.snapshot(etab) + extra)
+            if persist:
+                run.etablissements = app_build.snapshot(etab)
+                flag_modified(run, "etablissements")
+        if not members:
+            return None
+        grappe = adapters.Grappe(id=g.code, champ=g.champ,
+                                 og=sorted({m.finess_ej for m in g.membres}), esms=members,
+                                 porteur=g.porteur_ej or None)
+        return adapters.whatif(etab, run.regles, [grappe]).evaluate()
+
+    def evaluer_grappe(self, jeton: str, grappe_id: int) -> EvaluationGrappe:
+        """The coordinator's what-if reading of a grappe: validity, broken rules (codes and
+        French messages), amount and grid points, computed now from its current members."""
+        with self.db.read() as s:
+            p = self._principal(s, jeton)
+            g = self._grappe(s, p, grappe_id, Action.MODIFIER_GRAPPE)
+            evaluation = self._evaluate(s, g)
+            if evaluation is None:
+                return EvaluationGrappe(g.id, g.code, False, (("vide", "grappe vide"),), 0.0,
+                                        0, 0, g.porteur_ej, g.version)
+            cost = evaluation.costs[g.code]
+            regles = tuple((v.code, v.message) for v in evaluation.violations.get(g.code, []))
+            return EvaluationGrappe(g.id, g.code, not regles, regles, float(cost.total),
+                                    int(cost.score.total), int(cost.score.max), g.porteur_ej,
+                                    g.version)
+
+    def inviter(self, jeton: str, grappe_id: int, version: int) -> GrappeVue:
+        """Send one invitation per member of a proposed grappe."""
+
+        def run(s: Session) -> GrappeVue:
+            p = self._principal(s, jeton)
+            g = self._grappe(s, p, grappe_id, Action.INVITER)
+            self._check_version(g, version, f"la grappe {g.code}")
+            if g.statut != "proposee":
+                raise RegistreError(f"invitations déjà envoyées pour la grappe {g.code}")
+            for m in g.membres:
+                s.add(Invitation(grappe_id=g.id, declaration_id=m.declaration_id,
+                                 statut="en_attente", origine="coordinateur",
+                                 envoyee_le=self.clock()))
+            g.statut = "invitations_envoyees"
+            s.flush()
+            s.refresh(g)
+            self._audit(s, p, "invitation_envoi", "grappe", g.id, f"n={len(g.membres)}")
+            return self._vue_grappe(s, p, g)
+
+        return self._commit_versioned(run, "la grappe")
+
+    def mes_invitations(self, jeton: str) -> list[InvitationVue]:
+        """Invitations addressed to the caller's declarations, with the other members'
+        contacts once every member has accepted."""
+        with self.db.read() as s:  # a read: 50 déclarants reading do not queue on SQLite
+            p = self._principal(s, jeton)
+            rows = s.execute(
+                select(Invitation.id, Invitation.grappe_id, Invitation.declaration_id,
+                       Invitation.statut, Invitation.origine, Invitation.envoyee_le,
+                       Declaration.compte_id)
+                .join(Declaration, Declaration.id == Invitation.declaration_id)
+                .where(Declaration.compte_id == p.compte_id)
+                .order_by(Invitation.id)
+            ).all()
+            for inv in rows:
+                exiger(p, Action.REPONDRE_INVITATION, Cible(proprietaire=inv.compte_id))
+            views = self._vues_grappes(s, p, {inv.grappe_id for inv in rows}, contacts=True)
+            out = [InvitationVue(inv.id, inv.declaration_id, inv.statut, inv.origine,
+                                 inv.envoyee_le, views[inv.grappe_id]) for inv in rows]
+        if any(m.contact is not None for v in views.values() for m in v.membres):
+            with self.db.write() as s:
+                self._audit_contacts(s, p, views.values())
+        return out
+
+    def repondre(self, jeton: str, invitation_id: int, accepte: bool,
+                 tentatives: int = 20) -> InvitationVue:
+        """Accept or decline. Concurrent answers to the same grappe are serialised by the
+        grappe's version (retried here: no answer is lost, the grappe's state is exact)."""
+        for attempt in range(tentatives):
+            try:
+                with self.db.write() as s:
+                    return self._repondre(s, jeton, int(invitation_id), bool(accepte))
+            except StaleDataError:
+                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+        raise ConflitVersion("trop de réponses simultanées sur cette grappe : réessayez")
+
+    def _repondre(self, s: Session, jeton: str, invitation_id: int, accepte: bool):
+        p = self._principal(s, jeton)
+        inv = s.get(Invitation, invitation_id)
+        d = s.get(Declaration, inv.declaration_id) if inv is not None else None
+        if inv is None or d is None:
+            raise AccesRefuse
+        exiger(p, Action.REPONDRE_INVITATION, Cible(proprietaire=d.compte_id))
+        if inv.statut not in ("en_attente", "acceptee", "declinee") or d.statut != "active":
+            raise RegistreError("invitation annulée : la grappe a changé")
+        # answers to one grappe queue on its row (FOR UPDATE on PostgreSQL; SQLite writers
+        # are serialised by BEGIN IMMEDIATE); the version column still guards the rest
+        g = s.get(GrappeProposee, inv.grappe_id, with_for_update=not self.db.is_sqlite)
+        if g.statut in ("constituee", "incomplete"):
+            raise RegistreError(f"grappe {g.code} déjà {g.statut} : réponse impossible")
+        inv.statut = "acceptee" if accepte else "declinee"
+        inv.repondue_le = self.clock()
+        s.flush()
+        s.refresh(g)
+        states = [self._invitation_of(g, m.declaration_id) for m in g.membres]
+        if any(i is not None and i.statut == "declinee" for i in states):
+            g.statut = "declinee"
+        elif all(i is not None and i.statut == "acceptee" for i in states):
+            g.statut = "acceptee"
+        else:
+            g.statut = "invitations_envoyees"
+        flag_modified(g, "statut")  # always bump the grappe's version: serialises answers
+        s.flush()
+        self._audit(s, p, "invitation_reponse", "invitation", inv.id,
+                    "acceptee" if accepte else "declinee")
+        vue = self._vue_grappe(s, p, g, contacts=True)
+        self._audit_contacts(s, p, [vue])
+        return InvitationVue(inv.id, inv.declaration_id, inv.statut, inv.origine,
+                             inv.envoyee_le, vue)
+
+    def constituer(self, jeton: str, grappe_id: int, version: int) -> GrappeVue:
+        """Mark a grappe « constituée » (every member accepted)."""
+
+        def run(s: Session) -> GrappeVue:
+            p = self._principal(s, jeton)
+            g = self._grappe(s, p, grappe_id, Action.CONSTITUER)
+            self._check_version(g, version, f"la grappe {g.code}")
+            if g.statut != "acceptee" or not self._all_accepted(g):
+                raise RegistreError(f"grappe {g.code} : tous les membres n'ont pas accepté "
+                                    f"(état {g.statut.replace('_', ' ')})")
+            g.statut = "constituee"
+            g.constituee_le = self.clock()
+            s.flush()
+            self._audit(s, p, "grappe_constitution", "grappe", g.id)
+            return self._vue_grappe(s, p, g)
+
+        return self._commit_versioned(run, "la grappe")
+
+    def soumettre_ars(self, jeton: str, grappe_id: int, version: int) -> GrappeVue:
+        def run(s: Session) -> GrappeVue:
+            p = self._principal(s, jeton)
+            g = self._grappe(s, p, grappe_id, Action.SOUMETTRE_ARS)
+            self._check_version(g, version, f"la grappe {g.code}")
+            if g.statut != "constituee":
+                raise RegistreError(f"grappe {g.code} pas encore constituée")
+            g.soumise_ars = True
+            s.flush()
+            self._audit(s, p, "grappe_soumission_ars", "grappe", g.id)
+            return self._vue_grappe(s, p, g)
+
+        return self._commit_versioned(run, "la grappe")

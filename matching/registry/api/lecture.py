@@ -1,0 +1,130 @@
+"""How the API shows what it stores: declaration and grappe views, each contact shown
+only where the policy allows it, and the audit of the contacts shown.
+
+Grappe views are built from a few column queries for any number of grappes
+(``_vues_grappes``): no ORM object, no query per member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matching.registry.api.base import RegistryBase
+from matching.registry.models import (
+    Declaration,
+    GrappeMembre,
+    GrappeProposee,
+    Invitation,
+)
+from matching.registry.policy import Action, Cible, Principal, autorise, exiger
+from matching.registry.vues import (
+    Contact,
+    DeclarationVue,
+    EsmsVue,
+    GrappeVue,
+    MembreVue,
+)
+
+
+class LectureMixin(RegistryBase):
+    """The views returned by every part of the API."""
+
+    def _vue_declaration(self, s: Session, p: Principal, d: Declaration,
+                         contacts: bool) -> DeclarationVue:
+        show = contacts and d.contact_email is not None and autorise(
+            p, Action.LIRE_CONTACT, self._cible_declaration(d))
+        return DeclarationVue(
+            id=d.id, statut=d.statut, finess_ej=d.finess_ej,
+            raison_sociale_ej=d.raison_sociale_ej, departement=d.departement, region=d.region,
+            esms=tuple(EsmsVue(e.finess_et, e.raison_sociale, e.champ, e.commune,
+                               e.departement, e.lon, e.lat) for e in d.esms),
+            dui_editeur=d.dui_editeur, dui_statut=d.dui_statut, editeur_segur=d.editeur_segur,
+            distance_max_km=d.distance_max_km, champs_acceptes=tuple(d.champs_acceptes or ()),
+            partenaires_souhaites=tuple(d.partenaires_souhaites or ()),
+            partenaires_refuses=tuple(d.partenaires_refuses or ()), porteur=d.porteur,
+            consentement_contacts_coordinateur=d.consentement_contacts_coordinateur,
+            conservation_mois=d.conservation_mois, modifie_le=d.modifie_le, version=d.version,
+            contact=Contact(d.contact_nom or "", d.contact_email or "",
+                            d.contact_telephone or "") if show else None,
+            texte_libre=d.texte_libre if show else None,
+        )  # fmt: skip
+
+    def _vues_grappes(self, s: Session, p: Principal, grappe_ids: Iterable[int],
+                      contacts: bool = False,
+                      action: Action | None = None) -> dict[int, GrappeVue]:
+        """The views of many grappes in three column queries (grappes; members joined to
+        their declaration's few shown columns; invitations), no ORM object loaded: a reading
+        of « mes invitations » or of a territory's grappes no longer loads every declaration
+        with its ESMS. With ``action``, the policy is asked for each grappe (``exiger``), on
+        the same ``Cible`` as ``_cible_grappe`` builds."""
+        ids = sorted({int(i) for i in grappe_ids})
+        if not ids:
+            return {}
+        G, M, D, Inv = GrappeProposee, GrappeMembre, Declaration, Invitation
+        grappes = s.execute(select(
+            G.id, G.appariement_id, G.code, G.champ, G.departements, G.region, G.statut,
+            G.porteur_ej, G.total, G.regles_enfreintes, G.avertissements, G.soumise_ars,
+            G.version).where(G.id.in_(ids)).order_by(G.id)).all()
+        membres: dict[int, list] = {}
+        for row in s.execute(select(
+                M.grappe_id, M.declaration_id, M.finess_ej, M.esms, D.compte_id,
+                D.raison_sociale_ej, D.departement, D.region,
+                D.consentement_contacts_coordinateur, D.contact_nom, D.contact_email,
+                D.contact_telephone)
+                .join(D, D.id == M.declaration_id, isouter=True)
+                .where(M.grappe_id.in_(ids)).order_by(M.id)):
+            membres.setdefault(row.grappe_id, []).append(row)
+        invitation: dict[tuple[int, int], str] = {}
+        for gid, did, statut in s.execute(select(Inv.grappe_id, Inv.declaration_id, Inv.statut)
+                                           .where(Inv.grappe_id.in_(ids)).order_by(Inv.id)):
+            invitation[(gid, did)] = statut  # the latest invitation counts
+        out: dict[int, GrappeVue] = {}
+        for g in grappes:
+            ms = membres.get(g.id, [])
+            states = [invitation.get((g.id, m.declaration_id), "") for m in ms]
+            cible = Cible(departements=frozenset(g.departements), region=g.region,
+                          membres=frozenset(m.compte_id for m in ms if m.compte_id is not None),
+                          tous_acceptes=bool(ms) and all(x == "acceptee" for x in states),
+                          soumise_ars=g.soumise_ars)
+            if action is not None:
+                exiger(p, action, cible)
+            show = contacts and autorise(p, Action.LIRE_CONTACTS_GRAPPE, cible)
+            vues = []
+            for m, state in zip(ms, states, strict=True):
+                contact = None
+                if m.contact_email is not None and contacts and (show or autorise(
+                        p, Action.LIRE_CONTACT, Cible(
+                            proprietaire=m.compte_id, departements=frozenset({m.departement}),
+                            region=m.region,
+                            consentement_coordinateur=bool(
+                                m.consentement_contacts_coordinateur)))):
+                    contact = Contact(m.contact_nom or "", m.contact_email or "",
+                                      m.contact_telephone or "")
+                vues.append(MembreVue(m.declaration_id, m.finess_ej, m.raison_sociale_ej or "",
+                                      tuple(m.esms), state, contact))
+            out[g.id] = GrappeVue(
+                id=g.id, appariement_id=g.appariement_id, code=g.code, champ=g.champ,
+                departements=tuple(g.departements), region=g.region, statut=g.statut,
+                porteur_ej=g.porteur_ej, total=g.total,
+                n_esms=sum(len(m.esms) for m in ms),
+                regles_enfreintes=tuple(g.regles_enfreintes or ()),
+                avertissements=tuple(g.avertissements or ()), membres=tuple(vues),
+                soumise_ars=g.soumise_ars, version=g.version,
+            )  # fmt: skip
+        return out
+
+    def _vue_grappe(self, s: Session, p: Principal, g: GrappeProposee,
+                    contacts: bool = False) -> GrappeVue:
+        """One grappe's view (pending changes flushed first: the view reads the database)."""
+        s.flush()
+        return self._vues_grappes(s, p, [g.id], contacts)[g.id]
+
+    def _audit_contacts(self, s: Session, p: Principal, vues: Iterable[GrappeVue]) -> None:
+        shown = sorted({m.declaration_id for v in vues for m in v.membres
+                        if m.contact is not None})
+        if shown:
+            self._audit(s, p, "lecture_contact", "declaration", f"n={len(shown)}",
+                        ",".join(map(str, shown)))
