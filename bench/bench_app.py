@@ -105,19 +105,19 @@ def timed(fn: Callable[[], object]) -> float:
 
 def whatif_seconds(runs: int) -> tuple[dict[str, list[float]], dict[str, float]]:
     """Each what-if edit (on a fresh copy of the scenario) and the partner finder."""
-    import app as grappes_app
     from matching.ingest.sample import load_sample
     from matching.scenarios.partners import find_partners
     from matching.scenarios.whatif import WhatIf
     from matching.solver.propose import propose
+    from matching.ui import datapanel
 
     setup: dict[str, float] = {}
     start = time.perf_counter()
     result = load_sample()
     setup["lecture de la région exemple"] = time.perf_counter() - start
     start = time.perf_counter()
-    report = propose(result, None, champ=grappes_app.DEFAULT_CHAMP,
-                     time_limit=grappes_app.DEFAULT_TIME_LIMIT)
+    report = propose(result, None, champ=datapanel.DEFAULT_CHAMP,
+                     time_limit=datapanel.DEFAULT_TIME_LIMIT)
     setup["proposition PA (solveur + chiffrage)"] = time.perf_counter() - start
     start = time.perf_counter()
     base = WhatIf.from_report(report)

@@ -133,9 +133,9 @@ def test_bad_upload_shows_the_rejects():
     assert {r.line for r in result.rejets} == {3, 4}
 
     def page(result):
-        import app as grappes_app
+        from matching.ui.datapanel import check_panel
 
-        grappes_app.check_panel(result)
+        check_panel(result)
 
     test = AppTest.from_function(page, args=(result,), default_timeout=60).run()
     assert not test.exception

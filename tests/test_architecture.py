@@ -343,17 +343,20 @@ def test_app_side_modules_do_not_load_the_generator():
 
     One interpreter for all of them is enough: if none of the modules pulls the generator in
     together, none does alone. ``app.py`` is a Streamlit script, so its ``matching`` imports
-    are read from its source and imported, without running it.
+    are read from its source and imported, without running it; so are those of the page parts
+    in ``matching/ui`` (the app's sidebar and tabs), lazy imports inside functions included.
     """
     code = (
-        "import ast, importlib, sys\n"
+        "import ast, glob, importlib, sys\n"
         f"modules = {list(APP_SIDE)!r}\n"
-        "tree = ast.parse(open('app.py', encoding='utf-8').read())\n"
-        "for node in ast.walk(tree):\n"
-        "    if isinstance(node, ast.ImportFrom) and (node.module or '').startswith('matching'):\n"
-        "        modules.append(node.module)\n"
-        "    elif isinstance(node, ast.Import):\n"
-        "        modules += [a.name for a in node.names if a.name.startswith('matching')]\n"
+        "for path in ['app.py', *sorted(glob.glob('matching/ui/*.py'))]:\n"
+        "    tree = ast.parse(open(path, encoding='utf-8').read())\n"
+        "    for node in ast.walk(tree):\n"
+        "        if isinstance(node, ast.ImportFrom) and (node.module or '').startswith("
+        "'matching'):\n"
+        "            modules.append(node.module)\n"
+        "        elif isinstance(node, ast.Import):\n"
+        "            modules += [a.name for a in node.names if a.name.startswith('matching')]\n"
         "for name in modules:\n"
         "    importlib.import_module(name)\n"
         "print(len(modules))\n"

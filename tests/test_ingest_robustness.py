@@ -201,9 +201,9 @@ def test_size_limit_message_uses_one_unit(tmp_path: Path) -> None:
 
 
 def test_app_and_cli_share_the_size_limit() -> None:
-    import app
+    from matching.ui import datapanel
 
-    assert app.MAX_UPLOAD_MB == DEFAULT_MAX_MO
+    assert datapanel.MAX_UPLOAD_MB == DEFAULT_MAX_MO
 
 
 # ---- formula prefixes behind invisible or fullwidth characters ---------------------------

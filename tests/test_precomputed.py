@@ -12,11 +12,11 @@ import dataclasses
 import pandas as pd
 import pytest
 
-import app
 from matching.ingest.sample import load_sample
 from matching.programme.rules import DEFAULT_RULES, load_rules, rules_dir
 from matching.scenarios import precomputed as pre
 from matching.solver.propose import propose
+from matching.ui import datapanel, proposalstate
 
 REBUILD = ("proposition précalculée absente ou périmée : relancer "
            "`python -m matching.scenarios.precomputed` et committer data/sample/"
@@ -37,8 +37,8 @@ def default_view(sample):
 
 
 def test_the_app_budget_is_the_precomputed_one():
-    assert app.DEFAULT_TIME_LIMIT == pre.APP_TIME_LIMIT
-    assert app.DEFAULT_CHAMP == "PA"
+    assert datapanel.DEFAULT_TIME_LIMIT == pre.APP_TIME_LIMIT
+    assert datapanel.DEFAULT_CHAMP == "PA"
 
 
 def built_prints(sample) -> pre.Prints:
@@ -125,14 +125,14 @@ def test_the_app_solves_when_the_fingerprint_does_not_match(sample, default_view
     etab = sample.etablissements.copy()
     etab.loc[etab.index[0], "raison_sociale"] = "autre nom"
     changed = dataclasses.replace(sample, etablissements=etab)
-    monkeypatch.setattr(app, "cached", lambda key, compute, max_items=16: compute())
+    monkeypatch.setattr(proposalstate, "cached", lambda key, compute, max_items=16: compute())
     # the build's library versions (see built_prints): a fresh virtualenv may have others
     monkeypatch.setattr(pre, "library_versions", pre.stored_versions)
     args = (default_view.rules, default_view.region, (), "PA", 0, pre.APP_TIME_LIMIT)
-    assert app.compute_report("sample", changed, *args) == "solved"
+    assert proposalstate.compute_report("sample", changed, *args) == "solved"
     assert calls == [default_view.rules]
     # the sample as bundled: the stored proposal, no solve
-    report = app.compute_report("sample", sample, *args)
+    report = proposalstate.compute_report("sample", sample, *args)
     assert report != "solved", REBUILD
     assert report.stats["precalcule"] is True
     assert calls == [default_view.rules]

@@ -327,7 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-#: the app's first-proposal budget (``app.DEFAULT_TIME_LIMIT``), the one worth precomputing
+#: the app's first-proposal budget (``matching.ui.datapanel.DEFAULT_TIME_LIMIT``), the one
+#: worth precomputing
 APP_TIME_LIMIT = 2.0
 
 

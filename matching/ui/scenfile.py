@@ -2,8 +2,9 @@
 
 Why this module: loading a file is more than ``load_scenario``. The page rebuilds its what-if
 scenario whenever the sidebar's choices (rule set, région, départements, field, seed, time)
-give another proposal key (``app.scenario_for``), so a loaded scenario must come with the
-sidebar values it was saved with and the key they make, or the next run throws it away.
+give another proposal key (``matching.ui.proposalstate.scenario_for``), so a loaded scenario
+must come with the sidebar values it was saved with and the key they make, or the next run
+throws it away.
 :func:`prepare_load` reads the file and works those out (refusing, in French, a file whose
 région or field this input does not offer); :func:`install` puts it all in the session
 state. Both take plain values and a mapping, so they are tested without a page.

@@ -1,0 +1,141 @@
+"""The proposal and its edits in the session: the solver's report (cached, or the sample's
+precomputed one), the what-if scenario built from it with the page address's edits replayed,
+and one edit applied, logged and undoable.
+
+Why apart from the tabs: the proposal, partner and what-if tabs all change the same scenario;
+they go through ``apply_edit`` and ``save_log`` so the log in the address stays the truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from matching.core.model import LoadResult
+from matching.ui import edits as edit_log
+from matching.ui import scenfile
+from matching.ui.store import cached, grouping_version, session_memo
+from matching.ui.views import og_labels, with_names
+
+
+def compute_report(data_key: str, result: LoadResult, rules_name: str, region: str | None,
+                   departements: tuple[str, ...], champ: str | None, seed: int,
+                   time_limit: float, progress: Callable[[str, float], None] | None = None):
+    """The ``matching.solver.propose`` report for these inputs (cached). On the bundled
+    sample, a proposal precomputed for exactly these inputs, rules, settings and solver code
+    is costed and checked instead of solving again (``matching.scenarios.precomputed``)."""
+
+    def compute() -> Any:
+        if data_key == "sample":
+            report = precomputed_report(result, rules_name, region, departements, champ,
+                                        seed, time_limit)
+            if report is not None:
+                return report
+        from matching.solver.propose import propose
+
+        return propose(result, rules_name, region=region, champ=champ, seed=seed,
+                       time_limit=time_limit, departements=list(departements) or None,
+                       progress=progress)
+
+    key = f"report|{data_key}|{rules_name}|{region}|{departements}|{champ}|{seed}|{time_limit}"
+    return cached(key, compute)
+
+
+def report_with_progress(data_key: str, result: LoadResult, view: tuple[Any, ...]) -> Any:
+    """``compute_report`` for the sidebar's view (rules, région, départements, field, seed,
+    time limit) under a progress bar; None, with a French message, when no proposal can be
+    made."""
+    bar = st.progress(0.0, text="Calcul de la proposition…")
+    try:
+        report = compute_report(data_key, result, *view,
+                                progress=lambda text, share: bar.progress(share, text=text))
+    except ValueError as exc:
+        bar.empty()
+        st.error(f"Proposition impossible : {exc}")
+        return None
+    bar.empty()
+    return report
+
+
+def precomputed_report(result: LoadResult, rules_name: str, region: str | None,
+                       departements: tuple[str, ...], champ: str | None, seed: int,
+                       time_limit: float) -> Any:
+    """The sample's stored proposal for this view when its fingerprint matches (else None)."""
+    from matching.scenarios import precomputed as pre
+
+    entries = cached("precomputed|entries", pre.read_entries)
+    if not entries:
+        return None
+    prints = cached("precomputed|prints", lambda: pre.Prints(result))
+    view = pre.View(rules_name, region, tuple(departements), champ, int(seed), float(time_limit))
+    return pre.stored_report(result, view, entries, prints)
+
+
+def scenario_for(report_key: str, report: Any):
+    """The what-if scenario of the session for this report, with the edits kept in the page
+    address replayed (a reload keeps them; see ``matching.ui.edits``)."""
+    from matching.scenarios.scenario import Scenario
+    from matching.scenarios.whatif import WhatIf
+
+    state = st.session_state
+    if state.get("scenario_key") != report_key:
+        scenfile.forget(state)
+        # the evaluated starting point is shared by the sessions (a second visitor does not
+        # evaluate it again); each session edits its own copy (costs cache shared on purpose)
+        scenario = cached(f"whatif|{report_key}", lambda: evaluated(WhatIf.from_report(report)))
+        scenario = scenario.copy()
+        tag = edit_log.proposal_tag(report_key)
+        log = edit_log.decode(st.query_params.get("modifs"), tag)
+        kept, dropped = edit_log.replay(scenario, log) if log else ([], [])
+        state["scenario"] = scenario
+        state["scenario_key"] = report_key
+        state["edit_tag"] = tag
+        state["edit_log"] = kept
+        state["replay_dropped"] = dropped
+        start = cached(f"start|{report_key}", lambda: Scenario.from_report(report))
+        state["scenario_meta"] = (start.scope, start.settings)
+        state["undo"] = []
+        save_log(kept)
+    return state["scenario"]
+
+
+def evaluated(whatif: Any) -> Any:
+    whatif.evaluate()
+    return whatif
+
+
+def save_log(log: list[dict[str, Any]]) -> None:
+    """Keep the edit log in the page address (or drop it when there is none). Not for a
+    scenario loaded from a file: its log would be replayed on the plain proposal."""
+    if log and not st.session_state.get(scenfile.FROM_FILE):
+        st.query_params["modifs"] = edit_log.encode(log, st.session_state["edit_tag"])
+    elif "modifs" in st.query_params:
+        del st.query_params["modifs"]
+
+
+def shown_scenario(whatif: Any):
+    """The typed ``Scenario`` of the grouping as displayed (edits included)."""
+    from matching.scenarios.scenario import Scenario
+
+    scope, settings = st.session_state.get("scenario_meta", (None, None))
+    return session_memo("shown", grouping_version(whatif),
+                        lambda: Scenario.from_whatif(whatif, scope, settings))
+
+
+def apply_edit(scenario: Any, edit: dict[str, Any], where: Any) -> bool:
+    """Apply one what-if edit, log it (address), keep an undo copy; False with a French
+    message when the edit is refused."""
+    state = st.session_state
+    before = scenario.copy()
+    try:
+        edit_log.apply(scenario, edit)
+    except ValueError as exc:
+        where.error(with_names(str(exc), og_labels(scenario.etab)))
+        return False
+    state["undo"].append((before, list(state["edit_log"])))
+    state["edit_log"] = [*state["edit_log"], edit]
+    save_log(state["edit_log"])
+    return True
+

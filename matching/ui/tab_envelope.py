@@ -1,0 +1,76 @@
+"""The « Enveloppe ARS » tab: the form (envelope, windows, mode) and the funded grappes; the
+choice itself is ``matching.ui.envelope``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from matching.core.formatting import decimal_fr, euros, euros_short
+from matching.core.vocabulary import MODE_LABELS
+from matching.ui.proposalstate import shown_scenario
+from matching.ui.store import grouping_version, session_memo
+
+
+def envelope_tab(scenario: Any, rules_name: str) -> None:
+    from matching.programme.rules import load_rules
+    from matching.ui.envelope import DEFAULT_WINDOWS, EnvelopeRequest, run_envelope
+
+    data = shown_scenario(scenario)
+    rule_set = load_rules(rules_name)
+    st.markdown("Entrez l'enveloppe régionale et les fenêtres de sélection : l'outil choisit, "
+                "parmi les grappes valides de la proposition affichée (modifications "
+                "comprises), celles qui rapportent le plus de points sans dépasser l'enveloppe "
+                "(optimum exact, comme la commande « grappes select »).")
+    default_env = float(round(scenario.current.totals["financement"] * 0.6, -3)) or 1_000_000.0
+    shares = [w.share for w in rule_set.windows] or list(DEFAULT_WINDOWS)
+    labels = [w.label for w in rule_set.windows] or None
+    with st.form("envelope_form"):
+        c1, c2, c3 = st.columns([2, 2, 2])
+        envelope = c1.number_input("Enveloppe régionale (€)", min_value=1_000.0,
+                                   value=default_env, step=10_000.0, format="%.0f",
+                                   key="env_amount")
+        windows_text = c2.text_input("Fenêtres : parts cumulées de l'enveloppe (%)",
+                                     value=" ; ".join(decimal_fr(s * 100, 0) for s in shares),
+                                     key="env_windows")
+        mode = c3.radio("Mode", ["global", "sequentiel"], format_func=MODE_LABELS.get,
+                        key="env_mode")
+        submitted = st.form_submit_button("Choisir les grappes financées", type="primary")
+    st.caption(f"Enveloppe saisie : {euros(envelope)} ({euros_short(envelope)}).")
+    if not submitted and "env_result" not in st.session_state:
+        return
+    try:
+        windows = tuple(float(p.strip().replace(",", ".")) / 100
+                        for p in windows_text.replace(";", " ").split() if p.strip())
+    except ValueError:
+        st.error("Fenêtres : des pourcentages séparés par « ; » sont attendus, ex. 50 ; 70 ; 100.")
+        return
+    request = EnvelopeRequest(envelope=float(envelope), windows=windows, mode=mode)
+    key = (grouping_version(scenario), request)
+    try:
+        with st.spinner("Choix des grappes financées…"):
+            result = session_memo("envelope", key, lambda: run_envelope(
+                data, request, labels if labels and len(labels) == len(windows) else None))
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    st.session_state["env_result"] = True
+    st.success(result.summary)
+    cols = st.columns(3)
+    cols[0].metric("Engagé", euros_short(result.selection.total_cost),
+                   help=euros(result.selection.total_cost))
+    cols[1].metric("Reste", euros_short(result.remaining), help=euros(result.remaining))
+    cols[2].metric("Points des grappes financées", result.selection.total_points)
+    for note in result.notes:
+        st.warning(note)
+    st.markdown("**Par fenêtre**")
+    result.windows.show("env_windows_table")
+    st.markdown("**Grappes financées**")
+    result.funded.show("env_funded_table")
+    st.markdown("**Grappes non financées, et pourquoi**")
+    result.not_funded.show("env_not_funded_table")
+    st.download_button("Télécharger la sélection (CSV)", result.csv(),
+                       file_name="selection_enveloppe.csv", mime="text/csv",
+                       key="dl_envelope", on_click="ignore")
+

@@ -1,0 +1,103 @@
+"""The « Trouver des partenaires » tab: search an ESMS of the field, see the grappes and OG it
+could join (``matching.scenarios.partners``) and add it in one click. ``partner_panel`` is
+also the panel the proposal tab opens for an ESMS without a grappe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from matching.core.formatting import euros, km_text
+from matching.ui.datapanel import CHAMP_LABELS
+from matching.ui.proposalmap import proposal_map
+from matching.ui.proposalstate import apply_edit
+from matching.ui.store import grouping_version, session_memo
+from matching.ui.views import og_labels, partners_view
+
+
+def partner_panel(scenario: Any, report: Any, et: str, prefix: str, top: int = 5) -> None:
+    """One ESMS's ranked options, its candidates on the map, and "add it to this grappe"."""
+    from matching.scenarios.partners import find_partners
+
+    try:
+        with st.spinner("Évaluation des partenaires…"):
+            result = session_memo(f"partners_{prefix}", (grouping_version(scenario), et, top),
+                                  lambda: find_partners(scenario, et, top=top))
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    info = result.esms
+    names = og_labels(scenario.etab)
+    st.markdown(f"**{info['raison_sociale']}** ({info['finess_et']}), {info['categorie']}, "
+                f"{info['commune']} — OG {names.get(info['finess_ej'], info['finess_ej'])}"
+                + (" — ESMS autonome" if info["autonome"] else ""))
+    if result.grappe_actuelle:
+        d = result.depart or {}
+        st.info(f"Actuellement dans la grappe {result.grappe_actuelle}. La quitter : "
+                f"{'grappe toujours valide' if d.get('valide_apres') else 'grappe invalide'}"
+                f", financement {euros(d.get('financement_avant', 0))} → "
+                f"{euros(d.get('financement_apres', 0))}.")
+    frame = result.frame()
+    if frame.empty:
+        st.warning("Aucune grappe ni OG du même champ à moins de 100 km.")
+        return
+    partners_view(frame).show(f"partners_table_{prefix}")
+    options = {f"{r.type}|{r.cible}": f"{r.rang}. {r.libelle} — "
+               f"{'valide' if r.valide_apres else 'invalide'} après, "
+               f"{euros(r.financement_apres)}, {km_text(r.distance_km)}"
+               for r in frame.itertuples()}
+    pick = st.selectbox("Cible", list(options), format_func=options.get,
+                        key=f"partner_pick_{prefix}")
+    kind, target = pick.split("|", 1)
+    if kind == "grappe":
+        proposal_map(scenario, report, target, f"carte_{prefix}", height=380)
+    og = info["finess_ej"]
+    if st.button("L'ajouter à cette grappe" if kind == "grappe" else
+                 "Former une nouvelle grappe avec cet OG", key=f"partner_add_{prefix}",
+                 type="primary"):
+        where = st.container()
+        if kind == "grappe":
+            ok = apply_edit(scenario, {"op": "move", "og": og, "to": target}, where)
+        else:
+            ok = apply_edit(scenario, {"op": "move", "og": og, "to": "nouvelle"}, where)
+            if ok:
+                new = scenario.assignment.get(et, "")
+                ok = apply_edit(scenario, {"op": "move", "og": target, "to": new}, where)
+        if ok:
+            st.session_state["last_move"] = (f"{info['raison_sociale']} ajouté : "
+                                             f"{scenario.history[-1]}")
+            st.rerun()
+
+
+def partners_tab(scenario: Any, report: Any, params: dict[str, Any]) -> None:
+    from matching.scenarios.partners import search_esms
+
+    champs = [scenario.champ] if scenario.champ else list(
+        scenario.rules.grouping.eligible_champs)
+    st.markdown("Cherchez un ESMS du champ étudié (nom, FINESS ou commune) pour voir les "
+                "grappes et OG qu'il pourrait rejoindre, et ce que cela changerait.")
+    query = st.text_input("ESMS recherché", key="partner_query",
+                          placeholder="ex. EHPAD Tours, 370012345, Vierzon")
+    if not query:
+        return
+    found_all = search_esms(scenario.etab, query, scenario.assignment, limit=50)
+    found = found_all[found_all["champ"].isin(champs)].head(20)
+    other = found_all[~found_all["champ"].isin(champs)]
+    if len(other):
+        fields = sorted(set(other["champ"]) & set(params["champs"]))
+        st.caption(f"{len(other)} ESMS d'un autre champ correspondent aussi "
+                   f"({', '.join(sorted(set(other['champ'])))}).")
+        for c in fields:
+            st.button(f"Passer au champ {CHAMP_LABELS.get(c, c)}", key=f"switch_{c}",
+                      on_click=lambda c=c: st.session_state.update(champ=c))
+    if found.empty:
+        st.warning("Aucun ESMS du champ étudié ne correspond.")
+        return
+    labels = {r.finess_et: f"{r.raison_sociale} — {r.commune_nom} ({r.finess_et})"
+              + (" · autonome" if r.autonome else "") + (f" · {r.grappe}" if r.grappe else "")
+              for r in found.itertuples()}
+    et = st.selectbox("ESMS", list(labels), format_func=labels.get, key="partner_esms")
+    top = st.slider("Nombre de propositions", 3, 15, 5, key="partner_top")
+    partner_panel(scenario, report, et, "search", top=top)
+
