@@ -7,8 +7,24 @@ from typing import Any
 
 import streamlit as st
 
-from matching.ui.store import grouping_version, session_memo
+from matching.ui.store import cached, grouping_version, session_memo
 from matching.ui.views import og_labels
+
+
+def map_fingerprint(drawn: Any, scenario: Any, labels: dict[str, str]) -> str:
+    """What the map is drawn from (points, grouping, porteurs' names), as a short hash: two
+    sessions showing the same unedited proposal share one map."""
+    import hashlib
+
+    import pandas as pd
+
+    digest = hashlib.sha256()
+    points = drawn[["finess_et", "lon", "lat"]] if {"lon", "lat"} <= set(drawn.columns) \
+        else drawn[["finess_et"]]
+    digest.update(pd.util.hash_pandas_object(points, index=False).to_numpy().tobytes())
+    digest.update(repr(sorted(scenario.assignment.items())).encode("utf-8"))
+    digest.update(repr(sorted(labels.items())).encode("utf-8"))
+    return digest.hexdigest()[:24]
 
 
 def proposal_map(scenario: Any, report: Any, highlight: str | None, key: str,
@@ -23,9 +39,15 @@ def proposal_map(scenario: Any, report: Any, highlight: str | None, key: str,
     champs = [report.champ] if report.champ else None
     drawn = scenario.etab[~scenario.etab["finess_et"].isin(
         list(scenario.out_of_scope)).to_numpy()]
-    pmap = session_memo(f"map_{key}", (grouping_version(scenario), highlight), lambda: build_map(
-        drawn, scenario.assignment, porteurs, champs, height=height, highlight=highlight,
-        grappe_labels=labels))
+    def build() -> Any:
+        return build_map(drawn, scenario.assignment, porteurs, champs, height=height,
+                         highlight=highlight, grappe_labels=labels)
+
+    if scenario.history:  # an edited proposal: this session's own map
+        pmap = session_memo(f"map_{key}", (grouping_version(scenario), highlight), build)
+    else:  # the proposal as computed: one map for every visitor of the same view
+        pmap = cached(f"map|{key}|{highlight}|{height}|{map_fingerprint(drawn, scenario, labels)}",
+                      build)
     left, right = st.columns([3, 1])
     left.pydeck_chart(pmap.deck, height=height, key=key)
     right.markdown(pmap.legend, unsafe_allow_html=True)

@@ -49,10 +49,13 @@ def proposal_tab(scenario: Any, report: Any) -> None:
     ids = [g.id for g in data.grappes]
     gid = st.session_state.get("detail_grappe") if st.session_state.get(
         "detail_grappe") in ids else None
-    proposal_map(scenario, report, gid, "carte")
-
+    # the map's place comes first on the page, but it is drawn after the table: the figures
+    # and the table reach the browser without waiting for the map (about a second)
+    map_slot = st.container()
     st.subheader("Grappes")
     grappes_view(data).show("grappes_table")
+    with map_slot:
+        proposal_map(scenario, report, gid, "carte")
     if ids:
         grappe_detail(data, scenario, ids)
     st.subheader("ESMS sans grappe")
