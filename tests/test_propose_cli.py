@@ -181,3 +181,36 @@ def test_cli_runs_on_the_sample_with_json() -> None:
     data = json.loads(result.stdout)
     assert data["grappes"]
     assert data["stats"]["esms_placed"] > 0
+
+
+def test_cli_unplaced_summary_names_reasons_in_french(tmp_path) -> None:
+    """The « ESMS sans grappe, par motif » table shows a French label per reason, not the
+    code (the codes stay in etablissements.csv and the JSON)."""
+    src = tmp_path / "etablissements.csv"
+    template_csv(src)
+    ej = luhn_number("13090099")
+    with src.open("a", encoding="utf-8") as handle:
+        for j in range(2):  # a lone small OG in Marseille: no partner of its field near it
+            handle.write(f"{luhn_number(f'130099{j}0')};{ej};500;13055;{5.37 + 0.01 * j:.5f};"
+                         "43.30000;aucun\n")
+    wide = CliRunner(env={"COLUMNS": "200"})
+    result = wide.invoke(app, ["propose", str(src), "--time-limit", "2"])
+    assert result.exit_code == 0, result.output
+    assert "aucun partenaire proche" in result.output
+    assert "aucun_partenaire" not in result.output
+    data = json.loads(runner.invoke(app, ["propose", str(src), "--json", "--time-limit",
+                                          "2"]).stdout)
+    assert {u["code"] for u in data["unplaced"]} == {"aucun_partenaire"}
+
+
+def test_every_unplaced_reason_code_has_a_label() -> None:
+    from matching.core.vocabulary import (
+        SET_ASIDE_CODES,
+        SET_ASIDE_TEXT,
+        UNPLACED_LABELS,
+        UNPLACED_SOLVER_CODES,
+    )
+
+    codes = {*SET_ASIDE_CODES, *SET_ASIDE_TEXT, *UNPLACED_SOLVER_CODES}
+    assert set(UNPLACED_LABELS) == codes
+    assert all(label and "_" not in label for label in UNPLACED_LABELS.values())

@@ -23,6 +23,7 @@ from matching.cli.support import (
 )
 from matching.core.formatting import decimal_fr, euros
 from matching.core.model import CHAMPS, LoadResult
+from matching.core.vocabulary import UNPLACED_LABELS
 from matching.exports.french_excel import write_csv
 from matching.scenarios.scenario import Scenario
 from matching.scenarios.scenario_file import LoadedScenario
@@ -232,7 +233,7 @@ def print_report(console: Console, scenario: Scenario) -> None:
         t.add_column("ESMS", justify="right")
         t.add_column("Exemple")
         for code, r in counts.sort_values("n", ascending=False).iterrows():
-            t.add_row(str(code), str(r["n"]), str(r["reason"])[:100])
+            t.add_row(UNPLACED_LABELS.get(str(code), str(code)), str(r["n"]), str(r["reason"]))
         console.print(t)
     for warning in stats.get("warnings", []):
         console.print(f"[yellow]Attention :[/yellow] {warning}", highlight=False)

@@ -58,6 +58,39 @@ SET_ASIDE_TEXT: dict[str, str] = {
     "hors_region": "hors de la région étudiée",
 }
 
+#: Codes of the solver's explanation for an ESMS left out of every grappe
+#: (``matching.solver.explain``).
+UNPLACED_SOLVER_CODES: tuple[str, ...] = (
+    "og_conflit_dui",
+    "og_trop_grand",
+    "aucun_partenaire",
+    "conflit_dui",
+    "trop_peu_esms",
+    "non_retenu",
+)
+
+#: Short French label of every reason code of an ESMS without grappe (summaries, where the
+#: sentence is too long and the code means nothing to a reader).
+UNPLACED_LABELS: dict[str, str] = {
+    "sanitaire": "établissement sanitaire",
+    "hors_champ": "champ non éligible",
+    "hors_programme": "hors du programme",
+    "champ_non_traite": "champ non traité",
+    "deja_finance": "déjà financé",
+    "non_segur": "éditeur non Ségur",
+    "exclu": "exclu",
+    "sans_og": "sans OG",
+    "sans_coordonnees": "sans coordonnées",
+    "hors_region": "hors région",
+    "og_conflit_dui": "OG à plusieurs DUI",
+    "og_trop_grand": "OG au-delà du maximum",
+    "aucun_partenaire": "aucun partenaire proche",
+    "conflit_dui": "conflit d'éditeur DUI",
+    "trop_peu_esms": "trop peu d'ESMS proches",
+    "non_retenu": "non retenu",
+}
+
+
 #: Codes of ESMS the solver sets aside before grouping, in the order they are tested.
 SET_ASIDE_CODES: tuple[str, ...] = (
     "sanitaire",
