@@ -19,7 +19,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from matching.core.vocabulary import DUI_STATUT_LABELS
+from matching.core.vocabulary import (
+    CHAMP_LABELS,
+    DECLARATION_STATUT_LABELS,
+    DUI_STATUT_LABELS,
+    GRAPPE_STATUT_LABELS,
+    INVITATION_STATUT_LABELS,
+)
 from matching.registry import (
     DeclarationSaisie,
     RegistreError,
@@ -86,11 +92,20 @@ def contact_text(c) -> str:
     return "masqué" if c is None else f"{c.nom} — {c.email} — {c.telephone}"
 
 
+def esms_table(d) -> pd.DataFrame:
+    """The ESMS of a declaration, with French headers."""
+    return pd.DataFrame([{
+        "FINESS ET": e.finess_et, "nom": e.raison_sociale,
+        "champ": CHAMP_LABELS.get(e.champ, e.champ), "commune": e.commune,
+        "département": e.departement} for e in d.esms])  # fmt: skip
+
+
 def members_table(g) -> pd.DataFrame:
     return pd.DataFrame([{
         "OG (FINESS EJ)": m.finess_ej, "nom": m.raison_sociale_ej, "ESMS": len(m.esms),
         "porteur": "oui" if m.finess_ej == g.porteur_ej else "non",
-        "invitation": m.invitation or "—", "contact": contact_text(m.contact),
+        "invitation": INVITATION_STATUT_LABELS.get(m.invitation or "", m.invitation or "—"),
+        "contact": contact_text(m.contact),
     } for m in g.membres])  # fmt: skip
 
 
@@ -190,8 +205,9 @@ def declarant(reg: Registry, jeton: str) -> None:
         for d in mine:
             with st.container(border=True):
                 st.markdown(f"**Déclaration {d.id}** — OG {echapper(d.finess_ej)} "
-                            f"{echapper(d.raison_sociale_ej)} — {d.statut}")
-                st.dataframe(pd.DataFrame([e.__dict__ for e in d.esms]), hide_index=True)
+                            f"{echapper(d.raison_sociale_ej)} — "
+                            f"{DECLARATION_STATUT_LABELS.get(d.statut, d.statut)}")
+                st.dataframe(esms_table(d), hide_index=True)
                 st.text(f"Contact : {contact_text(d.contact)}")
                 if d.texte_libre:
                     st.text(d.texte_libre)
@@ -211,8 +227,10 @@ def declarant(reg: Registry, jeton: str) -> None:
         for inv in invitations:
             g = inv.grappe
             with st.container(border=True):
+                etat = INVITATION_STATUT_LABELS.get(inv.statut, inv.statut)
                 st.markdown(f"**Grappe {echapper(g.code)}** ({g.champ}, {g.n_esms} ESMS) — "
-                            f"invitation : **{inv.statut}** — grappe : {g.statut}")
+                            f"invitation : **{etat}** — grappe : "
+                            f"{GRAPPE_STATUT_LABELS.get(g.statut, g.statut)}")
                 st.dataframe(members_table(g), hide_index=True)
                 if g.tous_acceptes:
                     st.success("Tous les membres ont accepté : leurs coordonnées sont visibles.")
@@ -257,8 +275,10 @@ def coordinateur(reg: Registry, jeton: str, moi) -> None:
         if decls:
             st.dataframe(pd.DataFrame([{
                 "id": d.id, "OG": d.finess_ej, "nom": d.raison_sociale_ej,
-                "département": d.departement, "ESMS": len(d.esms), "DUI": d.dui_statut,
-                "porteur": d.porteur, "contact": contact_text(d.contact)} for d in decls]),
+                "département": d.departement, "ESMS": len(d.esms),
+                "DUI": DUI_STATUT_LABELS.get(d.dui_statut, d.dui_statut),
+                "porteur": PORTEUR_CHOIX.get(d.porteur, d.porteur),
+                "contact": contact_text(d.contact)} for d in decls]),
                 hide_index=True)  # fmt: skip
             points = pd.DataFrame([{"lat": e.lat, "lon": e.lon} for d in decls for e in d.esms
                                    if e.lat is not None])
@@ -281,7 +301,8 @@ def coordinateur(reg: Registry, jeton: str, moi) -> None:
         for g in grappes:
             with st.container(border=True):
                 st.markdown(f"**Grappe {echapper(g.code)}** — {g.champ}, {g.n_esms} ESMS, "
-                            f"{len(g.membres)} OG — état : **{g.statut}**"
+                            f"{len(g.membres)} OG — état : "
+                            f"**{GRAPPE_STATUT_LABELS.get(g.statut, g.statut)}**"
                             + (f" — {g.total:,.0f} €".replace(",", " ") if g.total else ""))
                 for w in (*g.regles_enfreintes, *g.avertissements):
                     st.warning(w)

@@ -86,3 +86,17 @@ def test_porteur_records_the_verification_de_service_regulier(db):
     assert any("Payable le 12/10/2023" in md.value for md in at.markdown)
     assert any("signée le 12/10/2023 (enregistrée par p@t.fr)" in md.value for md in at.markdown)
     assert any("enregistrée" in el.value for el in at.success)
+
+
+def test_tables_show_french_amounts_shares_and_dates():
+    """The page's tables read as a French user expects (the XLSX keeps numbers)."""
+    import pandas as pd
+
+    from matching.followup.export import for_display
+
+    frame = pd.DataFrame({"tranche": [1, 2], "part": [0.4, 0.6], "montant": [40000.0, None],
+                          "payable_le": [date(2026, 5, 10), None], "taux": [0.725, 1.5]})
+    shown = for_display(frame)
+    assert list(shown.columns) == ["Tranche", "Part", "Montant", "Payable le", "Taux"]
+    assert shown.iloc[0].tolist() == [1, "40 %", "40 000 €", "10/05/2026", "72 %"]
+    assert shown.iloc[1].tolist() == [2, "60 %", "", "", "150 %"]

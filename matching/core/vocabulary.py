@@ -28,6 +28,27 @@ DUI_STATUT_LABELS: dict[str, str] = {
     "": "inconnu",
 }
 
+#: French label of each state of a registry declaration (``matching.registry``).
+DECLARATION_STATUT_LABELS: dict[str, str] = {"active": "active", "retiree": "retirée"}
+
+#: French label of each state of a grappe proposed in the registry.
+GRAPPE_STATUT_LABELS: dict[str, str] = {
+    "proposee": "proposée",
+    "invitations_envoyees": "invitations envoyées",
+    "acceptee": "acceptée par tous",
+    "incomplete": "incomplète (un membre a décliné ou s'est retiré)",
+    "constituee": "constituée",
+    "annulee": "annulée",
+}
+
+#: French label of each state of an invitation sent to a member of a proposed grappe.
+INVITATION_STATUT_LABELS: dict[str, str] = {
+    "en_attente": "en attente de réponse",
+    "acceptee": "acceptée",
+    "declinee": "déclinée",
+}
+
+
 #: French label of each field (``champ``).
 CHAMP_LABELS: dict[str, str] = {
     "PA": "personnes âgées",

@@ -7,12 +7,14 @@ number formats; text cells neutralised against formulas).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
+from matching.core.formatting import euros, percent_fr
 from matching.exports.french_excel import neutralise_frame
 from matching.followup.evaluate import STATE_LABELS, FollowupState, TrancheState, TrancheStatus
 from matching.followup.indicators import INDICATORS
@@ -179,11 +181,11 @@ def write_workbook(states: Sequence[FollowupState], paid: Paid | None, path: Pat
 #: What a person reads above each column on the Suivi page (the files keep the codes).
 DISPLAY_LABELS: dict[str, str] = {
     "grappe": "Grappe", "region": "Région", "regles": "Appel à projets", "signature": "Signature",
-    "porteur": "Porteur", "n_esms": "ESMS", "montant_total": "Montant total (€)",
-    "montant_payable": "Payable (€)", "montant_verse": "Versé (€)", "a_risque": "À risque",
+    "porteur": "Porteur", "n_esms": "ESMS", "montant_total": "Montant total",
+    "montant_payable": "Payable", "montant_verse": "Versé", "a_risque": "À risque",
     "echeance_usage": "Échéance des cibles", "tranche_usage": "Tranche d'usage",
     "date_prevue": "Date prévue", "esms_signales": "ESMS signalés", "tranche": "Tranche",
-    "libelle": "Libellé", "part": "Part", "montant": "Montant (€)", "etat": "État",
+    "libelle": "Libellé", "part": "Part", "montant": "Montant", "etat": "État",
     "payable_le": "Payable le", "versee_le": "Versée le", "prevue_le": "Prévue le",
     "au_plus_tot": "Au plus tôt", "au_plus_tard": "Au plus tard", "echeance": "Échéance",
     "motif": "Motif", "finess_et": "FINESS ET", "raison_sociale": "Établissement",
@@ -194,7 +196,27 @@ DISPLAY_LABELS: dict[str, str] = {
 }
 
 
+#: columns shown as euros, as percentages (shares 0–1), and as dates in the page's tables
+DISPLAY_EUROS = frozenset({"montant_total", "montant_payable", "montant_verse", "montant"})
+DISPLAY_SHARES = frozenset({"part", "taux", "cible"})
+
+
+def _display_cell(column: str, value: object) -> object:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return ""
+    if column in DISPLAY_EUROS:
+        return euros(float(value))
+    if column in DISPLAY_SHARES:
+        return percent_fr(float(value))
+    if isinstance(value, (date, pd.Timestamp)):
+        return value.strftime("%d/%m/%Y")
+    return value
+
+
 def for_display(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame as the page shows it: French headers, empty cells instead of None/NaT."""
-    shown = frame.astype(object).where(frame.notna(), "")
+    """The frame as the page shows it: French headers, amounts as « 40 000 € », shares as
+    « 40 % », dates as « 10/05/2026 », empty cells instead of None/NaT. For reading only:
+    the XLSX export keeps numbers and dates."""
+    shown = pd.DataFrame({c: [_display_cell(str(c), v) for v in frame[c]] for c in frame.columns},
+                         index=frame.index, dtype=object)
     return shown.rename(columns=lambda c: DISPLAY_LABELS.get(str(c), str(c)))

@@ -7,6 +7,7 @@ third déclarant sees neither.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,9 @@ def server(tmp_path_factory):
 
 
 T = 60_000
+#: registry state codes that must never reach the page (shown as French labels)
+STATUS_CODES = re.compile(r"\b(en_attente|invitations_envoyees|acceptee|declinee|proposee|"
+                          r"constituee|non_conforme|a_mettre_a_niveau)\b")
 
 
 def login(browser, url: str, email: str):
@@ -153,15 +157,17 @@ def test_registry_journey(server):
             page.get_by_text("modifiée : 16 ESMS, 2 OG").wait_for(timeout=T)
             assert metrics(page) == before
             page.get_by_role("button", name="Envoyer les invitations").first.click()
-            page.get_by_text("invitations_envoyees").first.wait_for(timeout=T)
+            page.get_by_text("état : invitations envoyées").first.wait_for(timeout=T)
+            assert not STATUS_CODES.search(page.locator("body").inner_text())
             page.context.close()
 
             # 4. both accept; before that, no contact of the other
             page = invitations(browser, url, "a@test.fr")
-            page.get_by_text("invitation : en_attente").wait_for(timeout=T)
+            page.get_by_text("invitation : en attente de réponse").wait_for(timeout=T)
+            assert not STATUS_CODES.search(page.locator("body").inner_text())
             assert page.get_by_text("bruno@og-b.fr").count() == 0
             page.get_by_role("button", name="Accepter").click()
-            page.get_by_text("invitation : acceptee").wait_for(timeout=T)
+            page.get_by_text("invitation : acceptée").wait_for(timeout=T)
             assert page.get_by_text("bruno@og-b.fr").count() == 0
             page.context.close()
             page = invitations(browser, url, "b@test.fr")
@@ -171,6 +177,9 @@ def test_registry_journey(server):
             page.context.close()
             page = invitations(browser, url, "a@test.fr")
             page.get_by_text(f"OG {OG_B} : Bruno Petit — bruno@og-b.fr").wait_for(timeout=T)
+            if os.environ.get("GRAPPES_SCREENSHOT"):  # docs/registre.md's picture
+                page.screenshot(path=str(Path(__file__).resolve().parents[2] / "docs" / "img"
+                                         / "registre.png"), full_page=True)
             page.context.close()
             # ... and not to the third déclarant
             page = invitations(browser, url, "c@test.fr")

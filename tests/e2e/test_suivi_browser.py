@@ -144,6 +144,9 @@ def test_porteur_imports_a_month_and_the_tranche_becomes_payable(world, server):
             # and the confirmation survives that rerun
             page.get_by_text(f"2 ligne(s) importée(s) dans {CODE}").wait_for(timeout=T)
             assert page.get_by_text("Traceback").count() == 0
+            if os.environ.get("GRAPPES_SCREENSHOT"):  # docs/suivi.md's picture
+                page.screenshot(path=str(Path(__file__).resolve().parents[2] / "docs" / "img"
+                                         / "suivi.png"), full_page=True)
             page.context.close()
         finally:
             browser.close()
