@@ -25,6 +25,7 @@ from matching.core.vocabulary import (
     DUI_STATUT_LABELS,
     GRAPPE_STATUT_LABELS,
     INVITATION_STATUT_LABELS,
+    ROLE_LABELS,
 )
 from matching.registry import (
     DeclarationSaisie,
@@ -406,7 +407,8 @@ def admin(reg: Registry, jeton: str) -> None:
     with tab_c:
         with st.form("compte"):
             email = st.text_input("E-mail du compte")
-            role = st.selectbox("Rôle", ["declarant", "coordinateur", "ars", "admin"])
+            role = st.selectbox("Rôle", ["declarant", "coordinateur", "ars", "admin"],
+                                format_func=lambda r: ROLE_LABELS.get(r, r))
             terr = st.text_input("Territoire (37,41 ou R24 ; vide pour un déclarant)")
             password = st.text_input("Mot de passe initial", type="password")
             ok = st.form_submit_button("Créer le compte")
@@ -443,7 +445,7 @@ def main() -> None:
         login(reg)
         return
     moi = call(reg.moi, jeton)
-    st.sidebar.text(f"Connecté : {moi.email} ({moi.role})")
+    st.sidebar.text(f"Connecté : {moi.email} ({ROLE_LABELS.get(moi.role, moi.role)})")
     if st.sidebar.button("Se déconnecter"):
         reg.deconnexion(jeton)
         st.session_state.pop("jeton", None)

@@ -28,6 +28,10 @@ DUI_STATUT_LABELS: dict[str, str] = {
     "": "inconnu",
 }
 
+#: French label of each role of a registry account (``matching.registry.policy.ROLES``).
+ROLE_LABELS: dict[str, str] = {"declarant": "déclarant", "coordinateur": "coordinateur",
+                               "ars": "ARS", "admin": "administrateur"}
+
 #: French label of each state of a registry declaration (``matching.registry``).
 DECLARATION_STATUT_LABELS: dict[str, str] = {"active": "active", "retiree": "retirée"}
 

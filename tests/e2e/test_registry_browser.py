@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from matching.core.vocabulary import ROLE_LABELS
 from matching.registry import Registry
 from tests.e2e.streamlit_server import BROWSER_ARGS, CHROMIUM, streamlit_app
 
@@ -58,7 +59,7 @@ def login(browser, url: str, email: str):
 def create_account(page, email: str, role: str, territoire: str = "") -> None:
     page.get_by_label("E-mail du compte").fill(email)
     page.get_by_label("Rôle").click()
-    page.get_by_role("option", name=role, exact=True).click()
+    page.get_by_role("option", name=ROLE_LABELS[role], exact=True).click()
     page.get_by_label("Territoire (37,41 ou R24 ; vide pour un déclarant)").fill(territoire)
     page.get_by_label("Mot de passe initial").fill(PASSWORD)
     page.get_by_role("button", name="Créer le compte").click()

@@ -20,3 +20,10 @@ def test_escaped_for_markdown(value):
 def test_plain_text_kept_readable():
     assert echapper("Résidence Les Tilleuls") == "Résidence Les Tilleuls"
     assert echapper(None) == ""
+
+
+def test_every_registry_role_has_a_label() -> None:
+    from matching.core.vocabulary import ROLE_LABELS
+    from matching.registry.policy import ROLES
+
+    assert set(ROLE_LABELS) == set(ROLES)
