@@ -240,8 +240,8 @@ def build(result: LoadResult, views: Iterable[View], echo: Any = None) -> bytes:
 # --------------------------------------------------------------------------- reading
 
 
-def read_entries(path: Path | None = None) -> dict[str, dict[str, Any]]:
-    """Fingerprint -> stored proposal ({} when the file is missing or not this format)."""
+def read_payload(path: Path | None = None) -> dict[str, Any]:
+    """The stored file's content ({} when it is missing, unreadable or not this format)."""
     path = path or precomputed_path()
     try:
         payload = json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
@@ -250,18 +250,18 @@ def read_entries(path: Path | None = None) -> dict[str, dict[str, Any]]:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME \
             or payload.get("version") != FORMAT_VERSION:
         return {}
-    return {e["empreinte"]: e["proposition"] for e in payload.get("vues", [])
+    return payload
+
+
+def read_entries(path: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Fingerprint -> stored proposal ({} when the file is missing or not this format)."""
+    return {e["empreinte"]: e["proposition"] for e in read_payload(path).get("vues", [])
             if isinstance(e, dict) and "empreinte" in e and "proposition" in e}
 
 
 def stored_versions(path: Path | None = None) -> dict[str, str]:
     """The library versions the stored file was built with ({} when unreadable)."""
-    path = path or precomputed_path()
-    try:
-        payload = json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
-    except (OSError, ValueError, EOFError):
-        return {}
-    versions = payload.get("bibliotheques") if isinstance(payload, dict) else None
+    versions = read_payload(path).get("bibliotheques")
     return dict(versions) if isinstance(versions, dict) else {}
 
 

@@ -88,14 +88,12 @@ def watch_requests(page, server: str) -> list[str]:
 def test_page_map_table_and_csv_download(server):
     from playwright.sync_api import sync_playwright
 
-    outside: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        browser = open_browser(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000},
                                     accept_downloads=True)
-            page.on("request", lambda r: outside.append(r.url)
-                    if not r.url.startswith((server, "data:", "blob:")) else None)
+            outside = watch_requests(page, server)
             page.goto(server, timeout=30_000)
             page.get_by_text("Grappes valides", exact=True).first.wait_for(timeout=120_000)
             page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.wait_for(
@@ -299,14 +297,12 @@ def test_rule_set_comparison_and_gis_download(server, tmp_path):
     import pyogrio
     from playwright.sync_api import sync_playwright
 
-    outside: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        browser = open_browser(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000},
                                     accept_downloads=True)
-            page.on("request", lambda r: outside.append(r.url)
-                    if not r.url.startswith((server, "data:", "blob:")) else None)
+            outside = watch_requests(page, server)
             page.goto(server, timeout=30_000)
             page.get_by_text("Grappes valides", exact=True).first.wait_for(timeout=180_000)
 

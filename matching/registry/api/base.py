@@ -200,13 +200,17 @@ class RegistryBase:
         exiger(p, action, self._cible_declaration(d))
         return d
 
-    def _grappe(self, s: Session, p: Principal, grappe_id: int, action: Action) -> GrappeProposee:
+    def _grappe(self, s: Session, p: Principal, grappe_id: int, action: Action,
+                version: int | None = None) -> GrappeProposee:
         """The grappe, once the policy allows ``action`` on it; a missing grappe and a refusal
-        give the same answer (a refusal reveals nothing)."""
+        give the same answer (a refusal reveals nothing). With ``version``, a change of the
+        grappe since that version is refused (optimistic locking)."""
         g = s.get(GrappeProposee, int(grappe_id))
         if g is None:
             raise AccesRefuse
         exiger(p, action, self._cible_grappe(s, g))
+        if version is not None:
+            self._check_version(g, version, f"la grappe {g.code}")
         return g
 
     @staticmethod

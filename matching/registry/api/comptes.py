@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from matching.registry import adapters
 from matching.registry.accounts import (
@@ -31,7 +32,7 @@ from matching.registry.models import (
     CompteTerritoire,
     SessionOuverte,
 )
-from matching.registry.policy import ROLES, Action, exiger
+from matching.registry.policy import ROLES, Action, Principal, exiger
 from matching.registry.vues import (
     CompteVue,
     Connexion,
@@ -95,16 +96,22 @@ class ComptesMixin(LectureMixin):
             self._audit(s, p, "compte_creation", "compte", compte.id, f"role={role}")
             return self.compte_vue(compte)
 
+    def _compte_gere(self, s: Session, jeton: str, email: str) -> tuple[Principal, Compte]:
+        """The caller (an account manager, per the policy) and the account named by ``email``;
+        an unknown account is refused like a refusal."""
+        p = self._principal(s, jeton)
+        exiger(p, Action.GERER_COMPTES)
+        compte = s.scalar(select(Compte).where(Compte.email == check_email(email)))
+        if compte is None:
+            raise AccesRefuse
+        return p, compte
+
     def definir_mot_de_passe(self, jeton: str, email: str, mot_de_passe: str) -> None:
         """Admin sets a password (activates an imported account, unlocks a locked one)."""
         check_password(mot_de_passe, self.securite)
         hashed = hash_password(mot_de_passe, self.securite)
         with self.db.write() as s:
-            p = self._principal(s, jeton)
-            exiger(p, Action.GERER_COMPTES)
-            compte = s.scalar(select(Compte).where(Compte.email == check_email(email)))
-            if compte is None:
-                raise AccesRefuse
+            p, compte = self._compte_gere(s, jeton, email)
             compte.mot_de_passe = hashed
             compte.echecs = 0
             compte.verrouille_jusqu_a = None
@@ -113,11 +120,7 @@ class ComptesMixin(LectureMixin):
 
     def desactiver_compte(self, jeton: str, email: str) -> None:
         with self.db.write() as s:
-            p = self._principal(s, jeton)
-            exiger(p, Action.GERER_COMPTES)
-            compte = s.scalar(select(Compte).where(Compte.email == check_email(email)))
-            if compte is None:
-                raise AccesRefuse
+            p, compte = self._compte_gere(s, jeton, email)
             compte.actif = False
             s.execute(delete(SessionOuverte).where(SessionOuverte.compte_id == compte.id))
             self._audit(s, p, "compte_desactivation", "compte", compte.id)

@@ -158,8 +158,7 @@ class GrappesMixin(LectureMixin):
 
         def run(s: Session) -> GrappeVue:
             p = self._principal(s, jeton)
-            g = self._grappe(s, p, grappe_id, Action.MODIFIER_GRAPPE)
-            self._check_version(g, version, f"la grappe {g.code}")
+            g = self._grappe(s, p, grappe_id, Action.MODIFIER_GRAPPE, version)
             if g.statut != "proposee":
                 raise RegistreError(f"grappe {g.code} déjà {g.statut.replace('_', ' ')} : "
                                     "les invitations sont parties, elle n'est plus modifiable")
@@ -248,8 +247,7 @@ class GrappesMixin(LectureMixin):
 
         def run(s: Session) -> GrappeVue:
             p = self._principal(s, jeton)
-            g = self._grappe(s, p, grappe_id, Action.INVITER)
-            self._check_version(g, version, f"la grappe {g.code}")
+            g = self._grappe(s, p, grappe_id, Action.INVITER, version)
             if g.statut != "proposee":
                 raise RegistreError(f"invitations déjà envoyées pour la grappe {g.code}")
             for m in g.membres:
@@ -338,8 +336,7 @@ class GrappesMixin(LectureMixin):
 
         def run(s: Session) -> GrappeVue:
             p = self._principal(s, jeton)
-            g = self._grappe(s, p, grappe_id, Action.CONSTITUER)
-            self._check_version(g, version, f"la grappe {g.code}")
+            g = self._grappe(s, p, grappe_id, Action.CONSTITUER, version)
             if g.statut != "acceptee" or not self._all_accepted(g):
                 raise RegistreError(f"grappe {g.code} : tous les membres n'ont pas accepté "
                                     f"(état {g.statut.replace('_', ' ')})")
@@ -354,8 +351,7 @@ class GrappesMixin(LectureMixin):
     def soumettre_ars(self, jeton: str, grappe_id: int, version: int) -> GrappeVue:
         def run(s: Session) -> GrappeVue:
             p = self._principal(s, jeton)
-            g = self._grappe(s, p, grappe_id, Action.SOUMETTRE_ARS)
-            self._check_version(g, version, f"la grappe {g.code}")
+            g = self._grappe(s, p, grappe_id, Action.SOUMETTRE_ARS, version)
             if g.statut != "constituee":
                 raise RegistreError(f"grappe {g.code} pas encore constituée")
             g.soumise_ars = True
