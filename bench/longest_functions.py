@@ -1,4 +1,6 @@
-"""The longest functions of the project, measured with ``ast`` (``python bench/longest_functions.py``).
+"""The longest functions of the project, measured with ``ast``.
+
+Run: ``python bench/longest_functions.py [--most 15]`` from the repository root.
 
 Why: issue 24 asks for functions a reader can hold in one's head, and for the 15 longest
 before and after each clean-up. Lines are counted from the ``def`` (decorators excluded) to
