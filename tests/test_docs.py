@@ -356,11 +356,14 @@ def test_python_references_resolve(doc: Path) -> None:
 
 @cache
 def extras() -> frozenset[str]:
-    """The install extras of pyproject.toml (``dev``, ``bench``): named bare in the docs."""
+    """The install extras of pyproject.toml (``dev``, ``bench``) and the packages they install
+    (``vulture``): named bare in the docs."""
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    return frozenset(project["optional-dependencies"])
+    extras = project["optional-dependencies"]
+    packages = [*project["dependencies"], *(p for group in extras.values() for p in group)]
+    return frozenset(extras) | {re.split(r"[^\w-]", p, maxsplit=1)[0] for p in packages}
 
 
 def _path_exists(word: str) -> bool | None:

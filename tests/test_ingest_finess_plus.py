@@ -27,9 +27,8 @@ ORLEANS = "45234"  # Loiret, Lambert-93
 TOURS = "37261"
 SAINT_DENIS_REUNION = "97411"  # UTM 40S
 AJACCIO = "2A004"
-# points inside those communes (WGS84) and their projections
+# points inside those communes (WGS84)
 ORLEANS_LONLAT = (1.9093, 47.9025)
-ORLEANS_L93 = (619340.0, 6755680.0)
 SAINT_DENIS_LONLAT = (55.4481, -20.8823)
 
 

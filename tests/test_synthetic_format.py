@@ -25,7 +25,6 @@ from matching.synthetic import (
 )
 
 FINESS_RE = re.compile(r"^[0-9][0-9A-Z][0-9]{7}$")
-EPSG_RE = re.compile(r"EPSG:(\d+)")
 
 
 def _records(path: Path) -> tuple[str, list[list[str]]]:

@@ -12,8 +12,6 @@ from matching.programme.costing import cost_grappe
 from matching.programme.validate import grouping_violations
 from matching.scenarios.whatif import WhatIf
 
-TOURS_OGS = ["370000011", "370000012", "370000013"]
-
 
 @pytest.fixture(scope="module")
 def base():

@@ -161,8 +161,3 @@ def read_monthly_csv(
     if not figures and not rejects:
         raise IngestError("fichier d'indicateurs vide : aucune ligne de données après l'en-tête")
     return ImportReport(tuple(figures), tuple(rejects), tuple(replaced))
-
-
-def template_text() -> str:
-    """Header of the template (the example rows live in data/suivi/modele-indicateurs.csv)."""
-    return ";".join(COLUMNS) + "\n"

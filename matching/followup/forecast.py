@@ -38,14 +38,6 @@ class Outlook(StrEnum):
     NO_PROGRESS = "sans_progression"
 
 
-OUTLOOK_LABELS: dict[str, str] = {
-    Outlook.MET: "cible atteinte",
-    Outlook.PROJECTED: "date projetée",
-    Outlook.TOO_FEW: "données insuffisantes pour projeter",
-    Outlook.NO_PROGRESS: "pas de progression : la cible ne sera pas atteinte au rythme actuel",
-}
-
-
 @dataclass(frozen=True)
 class Projection:
     """Expected month an indicator reaches ``target`` (None when not projectable)."""

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from geo.distances import EARTH_RADIUS_KM
-from matching.core.columns import number_column, text_column
+from matching.core.columns import number_column
 
 #: The reach rule's default, km: the one home of the 50 km (the solver's
 #: ``GraphWeights.max_km``, ``SolverSettings.max_km``, ``validate`` and what-if all read it).
@@ -72,25 +72,6 @@ def member_distances_km(rows: pd.DataFrame) -> np.ndarray:
     if c is None:
         return np.empty(0)
     return km_between(_vectors(rows), c)
-
-
-def unit_distances_km(rows: pd.DataFrame) -> pd.Series:
-    """Distance of each unit (OG and field) of a grappe to its centre, km, indexed by
-    ``(finess_ej, champ)``. An ESMS without OG is its own unit."""
-    c = centre_vector(rows)
-    vec = unit_vectors(number_column(rows, "lon").to_numpy(), number_column(rows, "lat").to_numpy())
-    ok = np.isfinite(vec).all(axis=1)
-    if c is None or not ok.any():
-        return pd.Series(dtype="float64")
-    ej = text_column(rows, "finess_ej").to_numpy(dtype=object)
-    et = text_column(rows, "finess_et").to_numpy(dtype=object)
-    owner = np.where(ej == "", et, ej)[ok]
-    champ = text_column(rows, "champ").to_numpy(dtype=object)[ok]
-    frame = pd.DataFrame(vec[ok], columns=["x", "y", "z"])
-    frame["og"], frame["champ"] = owner, champ
-    sums = frame.groupby(["og", "champ"], sort=True)[["x", "y", "z"]].sum()
-    pos = sums.to_numpy() / np.linalg.norm(sums.to_numpy(), axis=1, keepdims=True)
-    return pd.Series(km_between(pos, c), index=sums.index, dtype="float64")
 
 
 def grappe_distances(rows: pd.DataFrame) -> tuple[float | None, float | None]:

@@ -15,7 +15,6 @@ from pathlib import Path
 
 DEFAULT_DB_FILE = "grappes.db"
 ENV_DB_URL = "GRAPPES_DB_URL"
-ENV_FINESS = "GRAPPES_FINESS"
 
 #: consent text version: stored with each consent so a later change of the text is traceable
 CONSENT_VERSION = "2026-01"

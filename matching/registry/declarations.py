@@ -10,7 +10,7 @@ the length limits are refused.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -97,9 +97,6 @@ class DeclarationValide:
     esms: tuple[EsmsValide, ...]
     departement: str
     region: str
-
-
-FinessLookup = Callable[[str], "pd.Series | None"]
 
 
 def _text(errors: list, name: str, value: object, limit: int = MAX_TEXTE) -> str:

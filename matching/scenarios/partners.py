@@ -111,10 +111,6 @@ class PartnerOption:
     financement_apres: float
     rang: int = 0
 
-    @property
-    def points_gagnes(self) -> int:
-        return self.points_apres - self.points_avant
-
     def rank_key(self) -> tuple:
         value = KM_PER_POINT * self.points_apres - self.distance_km
         return (not self.valide_apres, not self.editeur_compatible, -value, self.cible)

@@ -522,11 +522,6 @@ class WhatIf:
         """The cost of one grappe (with its per-ESMS project types), for detail views."""
         return self.cost(self._check_grappe(gid))
 
-    def _check_table(self) -> pd.DataFrame:
-        et = text_column(self.etab, "finess_et")
-        out = et.isin(list(self.set_aside)) | et.isin(list(self.constraints.excluded_esms))
-        return self.etab[~out.to_numpy()]
-
     def lock_issues(self) -> list[str]:
         """Locks the current grouping does not honour."""
         issues: list[str] = []

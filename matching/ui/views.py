@@ -17,7 +17,6 @@ import pandas as pd
 
 from matching.core.formatting import euros, euros_short
 from matching.core.vocabulary import (
-    CHAMP_LABELS,
     CRITERE_LABELS,
     DUI_STATUT_LABELS,
     PARTNER_TYPE_LABELS,
@@ -57,13 +56,6 @@ def with_names(message: str, labels: dict[str, str]) -> str:
     """A sentence with bare FINESS numbers ('OG verrouillés ensemble : 180196156, …') made
     readable: each known number becomes 'Nom (FINESS)'."""
     return FINESS_TOKEN.sub(lambda m: labels.get(m.group(1), m.group(1)), str(message))
-
-
-def champ_text(code: str) -> str:
-    """'PA — personnes âgées'."""
-    code = str(code)
-    label = CHAMP_LABELS.get(code)
-    return f"{code} — {label}" if label and code != "hors_champ" else label_of(code, CHAMP_LABELS)
 
 
 def points_text(computed: dict[str, int], declared: dict[str, bool] | None = None,
