@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rich.console import Console
 from rich.table import Table
 
-from matching.cli.propose import load_input
 from matching.exports.gis import gpkg_inputs, write_gpkg
+from matching.ingest.sample import load_sample
 from matching.scenarios.scenario import Scenario
 from matching.solver.propose import propose
 from matching.ui.mapview import build_map
@@ -61,7 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--time-limit", type=float, default=5.0)
     args = parser.parse_args()
-    result = load_input(None, None, None, True)
+    result = load_sample()
     table = Table(title="Carte et export SIG, échantillon intégré", title_justify="left")
     for col in ("champ", "grappes", "ESMS dessinés", "propose (s)", "carte 1re (s)",
                 "carte (s)", "JSON carte (Ko)", "GPKG 4326 (s)", "GPKG 2154 (s)",

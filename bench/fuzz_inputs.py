@@ -381,11 +381,11 @@ def run_one(
     the loaded table and the rejects."""
     import json
 
-    from matching.cli.check import rejets_frame
-    from matching.cli.support import json_default
     from matching.exports.dossier import csv_files, workbook_bytes
     from matching.exports.french_excel import csv_bytes
     from matching.exports.gis import gpkg_bytes, gpkg_inputs
+    from matching.exports.json_values import json_default
+    from matching.exports.rejects import rejets_frame
     from matching.ingest import IngestError, load
     from matching.ingest.check import summarise
     from matching.scenarios.scenario import Scenario

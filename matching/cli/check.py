@@ -26,6 +26,7 @@ from matching.cli.support import (
 )
 from matching.core.model import LoadResult
 from matching.exports.french_excel import write_csv
+from matching.exports.rejects import rejets_frame
 from matching.ingest import DEFAULT_MAX_MO, IngestError, load
 from matching.ingest.check import summarise
 from matching.ingest.sample import resolve_input
@@ -130,28 +131,6 @@ def print_summary(console: Console, summary: dict[str, Any], result: LoadResult)
             )
     for warning in summary["warnings"]:
         console.print(f"[yellow]Attention :[/yellow] {escape(warning)}", highlight=False)
-
-
-def rejets_frame(result: LoadResult):  # -> pd.DataFrame
-    """The rejected rows with French headers (fichier, ligne, champ, motif, valeur)."""
-    import pandas as pd
-
-    # JSON path column only for a FINESS+ file (its rejects say where in the JSON)
-    has_path = any(r.path for r in result.rejets)
-    columns = ["source", "line", *(["path"] if has_path else []), "field", "reason", "value"]
-    rejets = pd.DataFrame([r.as_dict() for r in result.rejets], columns=columns)
-    rejets = rejets.rename(
-        columns={
-            "source": "fichier",
-            "line": "ligne",
-            "path": "chemin_json",
-            "field": "champ",
-            "reason": "motif",
-            "value": "valeur",
-        }
-    )
-    rejets["fichier"] = rejets["fichier"].replace("", "principal")
-    return rejets
 
 
 def write_outputs(result: LoadResult, out: Path) -> tuple[Path, Path]:

@@ -82,7 +82,7 @@ def write_rejects(result: LoadResult, out: Path) -> list[Path]:
     """``rejets.csv`` in ``out`` when input rows were rejected (same file as ``check``)."""
     if not result.rejets:
         return []
-    from matching.cli.check import rejets_frame
+    from matching.exports.rejects import rejets_frame
 
     return [write_csv(rejets_frame(result), out / "rejets.csv")]
 

@@ -14,11 +14,14 @@ import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+# re-exported for the commands (``--json``); its home is matching.exports.json_values
+from matching.exports.json_values import json_default as json_default
 
 EXIT_DATA = 1
 EXIT_USAGE = 2
@@ -89,23 +92,6 @@ def fail(
     label = "Usage incorrect" if code == EXIT_USAGE else "Erreur"
     console.print(f"[red]{label} :[/red] {escape(message)}", highlight=False)
     raise typer.Exit(code)
-
-
-def json_default(value: Any) -> Any:
-    """``json.dumps(default=...)``: numpy scalars and arrays, paths; anything else as text."""
-    import numpy as np
-
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return None if not np.isfinite(value) else float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    return str(value)
 
 
 # --------------------------------------------------------------------------- option checks
