@@ -2,8 +2,11 @@
 tranche needs it (copied from the rule set when the grappe is recorded, like its label and
 delays), the date it was signed and the account that recorded it.
 
-Existing tranches get the flag from the rule file their grappe names (a rule file that no
-longer loads leaves them without the check, as before this revision).
+Existing tranches get the flag from the rule set their grappe names, as the bundled rule
+files said when this revision was written (``SERVICE_CHECK``, copied here: a migration must
+give the same result whatever the live rule code becomes, so it imports none of it). A grappe
+recorded under another rule set (a custom file) keeps its tranches without the check, as
+before this revision.
 
 Revision ID: r0004
 Revises: r0003
@@ -16,6 +19,15 @@ revision = "r0004"
 down_revision = "r0003"
 branch_labels = None
 depends_on = None
+
+#: Bundled rule set -> ranks (1-based) of its usage tranches that need the « vérification de
+#: service régulier », from data/rules/*.toml at r0004 (``verification_service_regulier``):
+#: only the 2022 generalisation's second tranche; the 2021 seed funding calls need none.
+SERVICE_CHECK: dict[str, frozenset[int]] = {
+    "generalisation-2022": frozenset({2}),
+    "amorcage-t1-2021": frozenset(),
+    "amorcage-t2-2021": frozenset(),
+}
 
 
 def upgrade() -> None:
@@ -31,20 +43,12 @@ def upgrade() -> None:
 
 
 def _backfill() -> None:
-    from matching.programme.rules import RulesError, load_rules
-
     bind = op.get_bind()
     rows = bind.execute(sa.text(
         "SELECT t.id, t.rang, g.regles FROM suivi_tranches t "
         "JOIN suivi_grappes g ON g.id = t.suivi_id WHERE t.declencheur = 'cibles_usage'"))
-    needs = []
-    for tranche_id, rang, regles in rows:
-        try:
-            schedule = load_rules(regles).schedule
-        except (RulesError, OSError, ValueError):
-            continue
-        if 0 < rang <= len(schedule) and schedule[rang - 1].service_check:
-            needs.append(tranche_id)
+    needs = [tranche_id for tranche_id, rang, regles in rows
+             if rang in SERVICE_CHECK.get(regles, frozenset())]
     for tranche_id in needs:
         bind.execute(sa.text("UPDATE suivi_tranches SET verification_requise = :v "
                              "WHERE id = :id"), {"v": True, "id": tranche_id})
