@@ -113,6 +113,7 @@ def whatif_seconds(runs: int) -> tuple[dict[str, list[float]], dict[str, float]]
     from matching.scenarios.partners import find_partners
     from matching.scenarios.whatif import WhatIf
     from matching.solver.propose import propose
+    from matching.solver.settings import APP_TIME_LIMIT
     from matching.ui import datapanel
 
     setup: dict[str, float] = {}
@@ -121,7 +122,7 @@ def whatif_seconds(runs: int) -> tuple[dict[str, list[float]], dict[str, float]]
     setup["lecture de la région exemple"] = time.perf_counter() - start
     start = time.perf_counter()
     report = propose(result, None, champ=datapanel.DEFAULT_CHAMP,
-                     time_limit=datapanel.DEFAULT_TIME_LIMIT)
+                     time_limit=APP_TIME_LIMIT)
     setup["proposition PA (solveur + chiffrage)"] = time.perf_counter() - start
     start = time.perf_counter()
     base = WhatIf.from_report(report)

@@ -32,6 +32,8 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from matching.core.formatting import integer_fr  # noqa: E402 (after the path)
+
 GOAL_SECONDS = 30.0
 GOAL_MB = 1000.0
 
@@ -118,13 +120,13 @@ def main() -> None:
         results = {mode: run_child(mode, path) for mode in ("stream", "json.load")}
         base = _baseline_mb()
     stream, ref = results["stream"], results["json.load"]
-    table = Table(title=f"Lecture FINESS+ ({stream['rows']:,} ege)".replace(",", " "))
+    table = Table(title=f"Lecture FINESS+ ({integer_fr(stream['rows'])} ege)")
     for col in ("lecture", "ege", "chargés", "temps (s)", "CPU (s)", "pic mémoire (Mo)",
                 "dont imports (Mo)"):  # fmt: skip
         table.add_column(col, justify="left" if col == "lecture" else "right")
     labels = {"stream": "load (flux ijson + validation)", "json.load": "json.load (document seul)"}
     for mode, r in results.items():
-        table.add_row(labels[mode], f"{r['rows']:,.0f}", f"{r['loaded']:,.0f}",
+        table.add_row(labels[mode], integer_fr(r['rows']), integer_fr(r['loaded']),
                       f"{r['wall']:.1f}", f"{r['cpu']:.1f}", f"{r['peak_mb']:.0f}",
                       f"{base:.0f}" if mode == "stream" else "")  # fmt: skip
     table.add_row("rapport flux / json.load", "", "", f"{stream['wall'] / ref['wall']:.2f}",

@@ -28,6 +28,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from matching.core.formatting import integer_fr
 from matching.followup.csv_import import COLUMNS
 from matching.followup.export import calendar_frame, flags_frame, grappes_frame
 from matching.followup.model import Member, build_funded_grappe
@@ -115,7 +116,7 @@ def run(url: str, label: str, n_grappes: int) -> list[tuple[str, str, float, flo
     at_risk = sum(s.at_risk for s in states)
     reg.db.dispose()
     rows = n_grappes * PER_GRAPPE * MONTHS
-    n = f"{rows:,}".replace(",", " ")
+    n = integer_fr(rows)
     return [
         (label, f"import {n_grappes} CSV x 240 lignes ({n} lignes)", many.wall, many.cpu,
          many.wall / pd_many.wall),
@@ -168,7 +169,7 @@ def main() -> None:
 def _print(rows: list[tuple[str, str, float, float, float]]) -> None:
     print(f"{'base':<11} {'mesure':<46} {'s (mur)':>8} {'s (CPU)':>8} {'x read_csv':>11}")
     for base, what, secs, cpu, ratio in rows:
-        r = f"{ratio:,.0f}".replace(",", " ")
+        r = integer_fr(ratio)
         print(f"{base:<11} {what:<46} {secs:>8.2f} {cpu:>8.2f} {r:>11}")
 
 

@@ -25,6 +25,8 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from matching.core.formatting import integer_fr  # noqa: E402 (after the path)
+
 #: run in a child process; prints one JSON object
 CHILD = r"""
 import json, resource, sys, time
@@ -82,7 +84,7 @@ def main() -> None:
             f"Fichier synthétique : {etab.name}, {size_mb:.1f} Mo, écrit en {written:.1f} s"
         )
         table = Table(
-            title=f"Lecture d'un extrait national ({args.n:,} ET demandés)".replace(",", " ")
+            title=f"Lecture d'un extrait national ({integer_fr(args.n)} ET demandés)"
         )
         for col in (
             "Lecture",
@@ -103,11 +105,11 @@ def main() -> None:
             r = run_child(mode, etab, ej)
             table.add_row(
                 labels[mode],
-                f"{r['rows']:,}".replace(",", " "),
+                integer_fr(r["rows"]),
                 str(r["rejets"]),
                 f"{r['wall']:.2f}",
                 f"{r['cpu']:.2f}",
-                f"{r['rows'] / r['wall']:,.0f}".replace(",", " "),
+                integer_fr(r["rows"] / r["wall"]),
                 f"{r['peak_mb']:.0f}",
             )
         console.print(table)

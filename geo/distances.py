@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
     from scipy.spatial import cKDTree
 
 #: Mean Earth radius (IUGG), kilometres.
@@ -109,10 +110,14 @@ def _prepare(lon, lat, query_lon, query_lat):
     return lons, lats, qlons, qlats, valid, qvalid
 
 
-def _unit_vectors(lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
-    """Points as 3-D unit vectors (n x 3)."""
-    phi = np.radians(lats)
-    lam = np.radians(lons)
+def unit_vectors(lon: ArrayLike, lat: ArrayLike) -> np.ndarray:
+    """Points in degrees as 3-D unit vectors (n x 3; a NaN coordinate gives a NaN row).
+
+    The one home of this conversion: the neighbour search here, the spherical mean of a
+    grappe (``matching.programme.reach``) and the solver's units all work on these vectors.
+    """
+    phi = np.radians(np.asarray(lat, dtype="float64"))
+    lam = np.radians(np.asarray(lon, dtype="float64"))
     cos_phi = np.cos(phi)
     return np.column_stack([cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)])
 
@@ -136,7 +141,7 @@ def _tree(lons: np.ndarray, lats: np.ndarray) -> cKDTree:
     """
     from scipy.spatial import cKDTree
 
-    return cKDTree(_unit_vectors(lons, lats))
+    return cKDTree(unit_vectors(lons, lats))
 
 
 def _order_ties(row: np.ndarray, dist: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -194,7 +199,7 @@ def neighbours_within(
         return [empty_i] * m, [empty_d] * m
     kept = np.flatnonzero(valid)
     tree = _tree(lons[kept], lats[kept])
-    queries = _unit_vectors(qlons[qvalid], qlats[qvalid])
+    queries = unit_vectors(qlons[qvalid], qlats[qvalid])
     ind = tree.query_ball_point(queries, r=_chord(radius_km))
     counts = np.fromiter((len(a) for a in ind), dtype="int64", count=len(ind))
     row = np.repeat(np.arange(len(ind)), counts)
@@ -251,7 +256,7 @@ def nearest_k(lon, lat, k: int, query_lon=None, query_lat=None) -> tuple[np.ndar
         return indices, distances
     kept = np.flatnonzero(valid)
     tree = _tree(lons[kept], lats[kept])
-    queries = _unit_vectors(qlons[qvalid], qlats[qvalid])
+    queries = unit_vectors(qlons[qvalid], qlats[qvalid])
     dist, ind = tree.query(queries, k=k)
     dist = np.asarray(dist, dtype="float64").reshape(-1, k)
     ind = np.asarray(ind, dtype="int64").reshape(-1, k)

@@ -37,7 +37,7 @@ def default_view(sample):
 
 
 def test_the_app_budget_is_the_precomputed_one():
-    assert datapanel.DEFAULT_TIME_LIMIT == pre.APP_TIME_LIMIT
+    assert datapanel.APP_TIME_LIMIT == pre.APP_TIME_LIMIT
     assert datapanel.DEFAULT_CHAMP == "PA"
 
 

@@ -28,8 +28,8 @@ from matching.cli.support import (
     prepare_out,
     print_written,
 )
-from matching.core.columns import text_column
-from matching.core.formatting import euros
+from matching.core.columns import FALSE_WORDS, TRUE_WORDS, text_column
+from matching.core.formatting import euros, number_fr
 from matching.core.model import ETAB_COLUMNS
 from matching.exports.french_excel import write_csv
 from matching.ingest.grouping import candidate_problems, grouping_problems, problems_message
@@ -38,8 +38,6 @@ from matching.programme.funding_select import BalanceLimits, Selection, select_f
 from matching.programme.rules import DEFAULT_RULES, RulesError, RuleSet, load_all, load_rules
 from matching.programme.validate import dominant_champ, grouping_violations
 
-TRUE_WORDS = {"true", "vrai", "oui", "o", "1", "yes", "y"}
-FALSE_WORDS = {"false", "faux", "non", "n", "0", "no"}
 #: columns ``cost`` needs; the others of ETAB_COLUMNS get defaults when absent
 REQUIRED_COLUMNS: tuple[str, ...] = ("finess_et", "finess_ej", "champ", "grappe")
 RULES_HELP = "Jeu de règles : nom (grappes rules) ou fichier .toml."
@@ -523,7 +521,7 @@ def _write_cost_outputs(out: Path, rows: list[dict[str, Any]]) -> list[Path]:
             "porteur": g["porteur"], "financement": g["total"], "sons_editeur": g["sons_vendor"],
             "points_grille": g["score"]["total"], "points_max": g["score"]["max"],
             "departements": ", ".join(g["departements"]),
-            "par_region": ", ".join(f"{k} : {v:,.2f}".replace(",", " ").replace(".", ",")
+            "par_region": ", ".join(f"{k} : {number_fr(v, 2)}"
                                     for k, v in g["by_region"].items()),
             "nb_regles_enfreintes": len(g["violations"]),
         })

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from matching.core.formatting import integer_fr
 from matching.ingest.sample import SAMPLE_REGION, finess_plus_sample_path, sample_paths
 
 _KIND = (
@@ -82,7 +83,7 @@ def register(app: typer.Typer) -> None:
             "fichier suffit)",
         )
         for path, kind in zip(copies, kinds, strict=False):
-            size = f"{path.stat().st_size / 1024:,.0f} Ko".replace(",", " ")
+            size = f"{integer_fr(path.stat().st_size / 1024)} Ko"
             table.add_row(str(path), kind, size)
         console.print(table)
         console.print(

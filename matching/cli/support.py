@@ -20,6 +20,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from matching.core.formatting import integer_fr
+
 # re-exported for the commands (``--json``); its home is matching.exports.json_values
 from matching.exports.json_values import json_default as json_default
 
@@ -130,7 +132,7 @@ def check_number(
 def check_seed(seed: int) -> int:
     """A seed the solver accepts (0 to 2 147 483 647)."""
     if not 0 <= seed <= MAX_SEED:
-        msg = f"--seed : entier entre 0 et {MAX_SEED:,} attendu (reçu {seed})".replace(",", " ")
+        msg = f"--seed : entier entre 0 et {integer_fr(MAX_SEED)} attendu (reçu {seed})"
         raise UsageError(msg)
     return seed
 

@@ -10,6 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+#: The one list of words a user writes for yes / no in a file or a form (lower case, trimmed):
+#: the template and DUI readers, the declarations of the registry, ``grappes cost`` and
+#: ``flag_column`` all read them. « x » is a ticked box.
+TRUE_WORDS: frozenset[str] = frozenset({"oui", "o", "vrai", "true", "1", "yes", "y", "x"})
+FALSE_WORDS: frozenset[str] = frozenset({"non", "n", "faux", "false", "0", "no"})
+
 
 def text_column(df: pd.DataFrame, col: str) -> pd.Series:
     """A text column with NA as '' (missing column = all '')."""
@@ -27,7 +33,7 @@ def flag_column(df: pd.DataFrame, col: str) -> pd.Series:
         return s
     if pd.api.types.is_string_dtype(s) or s.dtype == object:
         low = s.astype("string").str.strip().str.lower()
-        return low.isin(["true", "1", "oui", "vrai", "o", "yes"]).fillna(False).astype(bool)
+        return low.isin(TRUE_WORDS).fillna(False).astype(bool)
     return s.astype("boolean").fillna(False).astype(bool)
 
 

@@ -31,6 +31,16 @@ def euros_short(value: float) -> str:
     return euros(value)
 
 
+def integer_fr(value: float) -> str:
+    """'12 450': a whole number (rounded) with a space between thousands."""
+    return f"{value:,.0f}".replace(",", " ")
+
+
+def number_fr(value: float, digits: int = 1) -> str:
+    """'1 234,5': a decimal number with spaces between thousands and a French comma."""
+    return f"{value:,.{digits}f}".replace(",", " ").replace(".", ",")
+
+
 def km_text(value: float) -> str:
     """'12,3 km' (French decimal comma)."""
     return f"{value:.1f}".replace(".", ",") + " km"

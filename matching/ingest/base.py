@@ -20,6 +20,7 @@ from typing import Any, BinaryIO, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from matching.core.formatting import integer_fr, number_fr
 from matching.core.model import LoadResult, Rejet
 from matching.ingest.errors import IngestError
 
@@ -152,8 +153,8 @@ def peek(src: Source, n: int = 4096) -> bytes:
 def _mo(n_bytes: float) -> str:
     """A size in Mo (10^6 octets, the unit of every limit and message), 1 decimal if < 10."""
     value = n_bytes / 1_000_000
-    text = f"{value:,.1f}" if value < 10 or value != int(value) else f"{value:,.0f}"
-    return text.replace(",", " ").replace(".", ",") + " Mo"
+    text = number_fr(value, 1) if value < 10 or value != int(value) else integer_fr(value)
+    return text + " Mo"
 
 
 def os_reason(exc: OSError) -> str:
@@ -494,9 +495,9 @@ def split_text(
             continue
         keep[i] = False
         reason = (
-            f"ligne trop longue : {int(lengths[i]):,} caractères (au plus {MAX_LINE_CHARS:,}) ; "
-            "ligne illisible"
-        ).replace(",", " ")
+            f"ligne trop longue : {integer_fr(lengths[i])} caractères "
+            f"(au plus {integer_fr(MAX_LINE_CHARS)}) ; ligne illisible"
+        )
         rejets.append(Rejet(int(i) + 1, "ligne", reason, str(arr[int(i)].as_py())[:60], source))
     has_quote = np.flatnonzero(pc.match_substring(arr, '"').to_numpy(zero_copy_only=False))
     has_quote = has_quote[keep[has_quote]]

@@ -41,6 +41,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import pandas as pd
 
+from matching.core.formatting import integer_fr
 from matching.core.model import LoadResult, Rejet
 from matching.ingest.base import Parsed, Progress, Source, format_lines, raw_frame, source_name
 from matching.ingest.errors import IngestError
@@ -123,10 +124,10 @@ class _Counted(io.RawIOBase):
         self.count += n
         if self.count > self.limit:
             msg = (
-                f"{self.what} trop volumineux : plus de {self.limit / 1_000_000:,.0f} Mo "
+                f"{self.what} trop volumineux : plus de {integer_fr(self.limit / 1_000_000)} Mo "
                 "une fois décompressé (limite de sécurité contre les archives piégées)"
             )
-            raise IngestError(msg.replace(",", " "))
+            raise IngestError(msg)
         return n
 
     def read(self, size: int = -1) -> bytes:  # type: ignore[override]
@@ -197,9 +198,9 @@ def _open(src: Source, max_bytes: int) -> _Opened:
     if gz and size > max_bytes:
         if close:
             raw.close()
-        msg = f"fichier compressé trop volumineux : {size / 1_000_000:,.0f} Mo "
-        msg += f"(limite {limit_mb:,.0f} Mo, option --max-mo)"
-        raise IngestError(msg.replace(",", " "))
+        msg = f"fichier compressé trop volumineux : {integer_fr(size / 1_000_000)} Mo "
+        msg += f"(limite {integer_fr(limit_mb)} Mo, option --max-mo)"
+        raise IngestError(msg)
     return _Opened(raw, size, gz, close)
 
 
@@ -565,7 +566,7 @@ def _broken_message(state: _State, detail: str) -> str:
     where = f"pendant pmej[{done}]" if done or state.paths else "avant le premier pmej"
     last = f", dernier établissement lu : {state.paths[-1]}" if state.paths else ""
     if state.counter is not None:
-        last += ", vers l'octet " + f"{state.counter.count:,}".replace(",", " ") + " du JSON"
+        last += f", vers l'octet {integer_fr(state.counter.count)} du JSON"
     return (
         f"flux FINESS+ illisible {where} ({done} entité(s) juridique(s) lue(s){last}) : "
         f"{detail}. Rien n'a été chargé : retéléchargez le fichier."
@@ -706,9 +707,9 @@ class FinessPlusReader:
         """
         opened = _open(src, max_bytes)
         if not opened.gz and opened.size > max_json_bytes:
-            msg = f"fichier JSON trop volumineux : {opened.size / 1_000_000:,.0f} Mo "
-            msg += f"(limite {max_json_bytes / 1_000_000:,.0f} Mo)"
-            raise IngestError(msg.replace(",", " "))
+            msg = f"fichier JSON trop volumineux : {integer_fr(opened.size / 1_000_000)} Mo "
+            msg += f"(limite {integer_fr(max_json_bytes / 1_000_000)} Mo)"
+            raise IngestError(msg)
         state = _State()
         try:
             inner: Any = gzip.GzipFile(fileobj=opened.raw, mode="rb") if opened.gz else opened.raw

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from matching.core.formatting import integer_fr
 from matching.core.model import CHAMPS, DUI_INCONNU, DUI_STATUTS, HORS_CHAMP, STATUTS_AGREGES
 from matching.core.vocabulary import OG_GROS_MIN as GROS_MIN
 from matching.core.vocabulary import OG_MOYEN_MIN as MOYEN_MIN
@@ -197,6 +198,6 @@ def candidate_problems(frame: pd.DataFrame) -> list[Problem]:
         text = raw.astype("string").fillna("").str.strip().str.replace(",", ".", regex=False)
         values = pd.to_numeric(text, errors="coerce").astype("float64")
         bad = ~(np.isfinite(values) & (values >= 0) & (values <= high))
-        _add(out, bad, raw.astype("string"), col, f"nombre fini entre 0 et {high:,.0f} attendu"
-             .replace(",", " "))
+        _add(out, bad, raw.astype("string"), col,
+             f"nombre fini entre 0 et {integer_fr(high)} attendu")
     return out

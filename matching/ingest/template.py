@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from matching.core.columns import FALSE_WORDS, TRUE_WORDS
+from matching.core.formatting import integer_fr
 from matching.core.model import DUI_STATUTS, LoadResult, Rejet
 from matching.ingest.base import (
     Parsed,
@@ -48,8 +50,6 @@ DUI_COLUMNS: tuple[str, ...] = ("dui_editeur", "dui_statut", "editeur_segur", "d
 NUMERIC: tuple[str, ...] = ("lon", "lat", "capacite")
 BOOLEAN: tuple[str, ...] = ("editeur_segur", "deja_finance")
 
-_TRUE = {"oui", "o", "vrai", "true", "1", "yes", "y", "x"}
-_FALSE = {"non", "n", "faux", "false", "0", "no"}
 _SEPARATORS: tuple[tuple[str, str], ...] = (
     (";", "point-virgule"),
     (",", "virgule"),
@@ -134,9 +134,10 @@ def read_table(
         header.pop()
     if len(header) > MAX_COLUMNS:
         msg = (
-            f"{role} : {len(header):,} colonnes dans l'en-tête (ligne {header_line_no}), au plus "
-            f"{MAX_COLUMNS:,} acceptées : ce n'est pas le modèle CSV (voir la documentation)"
-        ).replace(",", " ")
+            f"{role} : {integer_fr(len(header))} colonnes dans l'en-tête (ligne {header_line_no}), "
+            f"au plus {integer_fr(MAX_COLUMNS)} acceptées : ce n'est pas le modèle CSV "
+            "(voir la documentation)"
+        )
         raise IngestError(msg)
     missing = [c for c in required if c not in header]
     if missing:
@@ -259,7 +260,7 @@ def normalise_dui_columns(
         if col not in frame:
             continue
         text = frame[col].fillna("").str.strip().str.lower()
-        yes, no = text.isin(_TRUE), text.isin(_FALSE)
+        yes, no = text.isin(TRUE_WORDS), text.isin(FALSE_WORDS)
         bad = (text != "") & ~yes & ~no
         if bad.any():
             warnings.append(

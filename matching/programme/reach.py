@@ -23,19 +23,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geo.distances import EARTH_RADIUS_KM
+from geo.distances import EARTH_RADIUS_KM, unit_vectors
 from matching.core.columns import number_column
 
 #: The reach rule's default, km: the one home of the 50 km (the solver's
 #: ``GraphWeights.max_km``, ``SolverSettings.max_km``, ``validate`` and what-if all read it).
 DEFAULT_MAX_KM = 50.0
-
-
-def unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """3-D unit vectors of points in degrees (rows with NaN stay NaN)."""
-    lam = np.radians(np.asarray(lon, dtype="float64"))
-    phi = np.radians(np.asarray(lat, dtype="float64"))
-    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
 
 
 def _vectors(rows: pd.DataFrame) -> np.ndarray:

@@ -26,11 +26,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from geo.distances import unit_vectors
 from matching.core.columns import count_column, flag_column, number_column, text_column
 from matching.core.formatting import km_text
 from matching.core.model import CHAMPS, GroupingRules
 from matching.core.vocabulary import VIOLATION_CODES
-from matching.programme.reach import DEFAULT_MAX_KM, km_between, unit_vectors
+from matching.programme.reach import DEFAULT_MAX_KM, km_between
 
 #: DUI statuses that tie an ESMS to its current vendor (the grappe must keep one solution).
 VENDOR_BOUND_STATUTS: tuple[str, ...] = ("conforme", "a_mettre_a_niveau")

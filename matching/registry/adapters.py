@@ -15,6 +15,10 @@ from typing import Any
 
 import pandas as pd
 
+#: Words read as yes / no in a form or a spreadsheet (``matching.core.columns``).
+from matching.core.columns import FALSE_WORDS as FALSE_WORDS
+from matching.core.columns import TRUE_WORDS as TRUE_WORDS
+
 #: Fields of the programme and DUI statuses (``matching.core.model``).
 from matching.core.model import CHAMPS, DUI_INCONNU, DUI_STATUTS, ETAB_COLUMNS, Grappe
 

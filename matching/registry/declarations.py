@@ -238,9 +238,9 @@ def split_list(value: object) -> list[str]:
 
 def parse_bool(value: object, name: str) -> bool | None:
     text = str(value or "").strip().lower()
-    if text in ("oui", "o", "vrai", "true", "1", "yes", "x"):
+    if text in adapters.TRUE_WORDS:
         return True
-    if text in ("non", "n", "faux", "false", "0", "no"):
+    if text in adapters.FALSE_WORDS:
         return False
     if text == "":
         return None

@@ -46,6 +46,9 @@ from matching.core.paths import sample_dir
 from matching.programme.rules import RuleSet, load_rules
 from matching.scenarios.scenario_file import row_hashes, rules_fingerprint, table_fingerprint
 
+#: the app's first-proposal budget, the one worth precomputing
+from matching.solver.settings import APP_TIME_LIMIT
+
 FORMAT_NAME = "grappes-propositions-precalculees"
 FORMAT_VERSION = 2
 FILE_NAME = "propositions-precalculees.json.gz"
@@ -325,11 +328,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.write_bytes(data)
     print(f"{out} : {len(views)} proposition(s), {len(data) // 1024} Ko")
     return 0
-
-
-#: the app's first-proposal budget (``matching.ui.datapanel.DEFAULT_TIME_LIMIT``), the one
-#: worth precomputing
-APP_TIME_LIMIT = 2.0
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ from matching.programme.reach import DEFAULT_MAX_KM
 
 #: Default deterministic budget of the exact selection, seconds.
 DEFAULT_TIME_LIMIT = 20.0
+#: The app's first proposal, seconds: its sidebar's default, and the budget of the sample's
+#: precomputed proposals (``matching.scenarios.precomputed``), which must be the same.
+APP_TIME_LIMIT = 2.0
 
 
 @dataclass(frozen=True)

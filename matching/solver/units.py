@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from geo.distances import unit_vectors
 from matching.core.columns import flag_column as flag
 from matching.core.columns import number_column as number
 from matching.core.columns import text_column as text
@@ -58,13 +59,6 @@ class Constraints:
     excluded_esms: list[str] = field(default_factory=list)
     forced: dict[str, str] = field(default_factory=dict)
 
-
-
-def unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """3-D unit vectors of points given in degrees (the spherical mean works on these)."""
-    lam = np.radians(np.asarray(lon, dtype="float64"))
-    phi = np.radians(np.asarray(lat, dtype="float64"))
-    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
 
 
 def vectors_to_lonlat(vec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ from matching.core.vocabulary import CHAMP_LABELS as CHAMP_NAMES
 from matching.exports.french_excel import csv_bytes
 from matching.ingest import IngestError
 from matching.ingest.check import summarise
+from matching.solver.settings import APP_TIME_LIMIT
 from matching.ui import scenfile
 from matching.ui.page import DATA_SOURCES, HOW_IT_WORKS
 from matching.ui.store import cached
@@ -31,7 +32,6 @@ from matching.ui.upload import (
 from matching.ui.views import count_view
 
 #: CP-SAT budget of the first proposal (seconds): a quick answer first, more on demand
-DEFAULT_TIME_LIMIT = 2.0
 DEFAULT_CHAMP = "PA"
 SAMPLE_LABEL = "Région exemple (synthétique, Centre-Val de Loire)"
 UPLOAD_LABEL = "Mes fichiers FINESS"
@@ -207,7 +207,7 @@ def territory_and_field(result: LoadResult, rules_name: str) -> dict[str, Any]:
                          format_func=lambda c: CHAMP_LABELS.get(c, c))
     with sb.expander("Réglages du solveur"):
         st.session_state.setdefault("seed", 0)
-        st.session_state.setdefault("time_limit", DEFAULT_TIME_LIMIT)
+        st.session_state.setdefault("time_limit", APP_TIME_LIMIT)
         seed = int(st.number_input("Graine", min_value=0, step=1, key="seed"))
         low, high = scenfile.TIME_LIMIT_BOUNDS
         time_limit = float(st.number_input("Temps de sélection exacte (s)", min_value=low,

@@ -9,8 +9,8 @@ from typing import Any
 import streamlit as st
 
 from matching.core.formatting import decimal_fr, euros
+from matching.solver.settings import APP_TIME_LIMIT
 from matching.ui import scenfile
-from matching.ui.datapanel import DEFAULT_TIME_LIMIT
 from matching.ui.proposalstate import apply_edit, save_log
 from matching.ui.views import changes_view, esms_labels, og_labels, with_names
 
@@ -121,7 +121,7 @@ def whatif_tab(scenario: Any) -> None:
     if b3.button("Relancer le solveur avec les verrous", key="rerun_btn"):
         with st.spinner("Nouvelle recherche sous contraintes…"):
             edit({"op": "rerun", "seed": int(state.get("seed", 0)),
-                  "t": float(state.get("time_limit", DEFAULT_TIME_LIMIT))})
+                  "t": float(state.get("time_limit", APP_TIME_LIMIT))})
 
     evaluation = scenario.current
     if evaluation is None:
