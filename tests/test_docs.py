@@ -2,9 +2,8 @@
 
 Why: ``docs/solveur.md`` says « a fact here that the code contradicts is a bug », but nothing
 checked it, and the docs had drifted (modules that no longer exist, packages never described).
-As datasette does, these tests read the docs (``docs/*.md``, ``README.md``, ``bench/README.md``
-and the READMEs under ``data/``) and check them
-against the code:
+As datasette does, these tests read the docs (``docs/*.md``, ``README.md``,
+``bench/README.md`` and the READMEs under ``data/``) and check them against the code:
 
 - every package of the import layers (``tests/test_architecture.py``'s ``LAYERS``) is
   described in ``docs/architecture.md``;
