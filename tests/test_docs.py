@@ -46,10 +46,10 @@ DOCS: tuple[Path, ...] = (
     *sorted((ROOT / "data").rglob("README.md")),
 )
 
-#: TEMPORARY: the solver's docs are being rewritten (issue 24, docs/solveur.md and
-#: docs/benchmarks.md by another change): their references are checked again once it lands.
-#: Remove a file from this list as soon as it passes.
-NOT_YET_CHECKED: frozenset[str] = frozenset({"docs/solveur.md", "docs/benchmarks.md"})
+#: TEMPORARY: docs/solveur.md is being rewritten by another change (issue 24); today it cites
+#: ``matching/graph.py``, which does not exist (``matching/solver/graph.py`` does). Checked
+#: again once the rewrite lands: remove it from this list then.
+NOT_YET_CHECKED: frozenset[str] = frozenset({"docs/solveur.md"})
 
 #: Names from outside the project that the docs cite bare (library classes and methods).
 OUTSIDE_NAMES: frozenset[str] = frozenset(
