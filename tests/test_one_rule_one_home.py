@@ -285,3 +285,24 @@ def test_time_limit_defaults_have_one_home() -> None:
     assert set(homes) >= {"DEFAULT_TIME_LIMIT", "APP_TIME_LIMIT"}
     assert not elsewhere, f"des délais par défaut hors de solver.settings : {elsewhere}"
     assert all(len(w) == 1 for w in homes.values()), homes
+
+
+def test_field_labels_have_one_home() -> None:
+    """Home: ``matching.core.vocabulary.CHAMP_LABELS``. ``grappes check`` used its own copy,
+    which had drifted (« difficultés spécifiques » against « publics en difficulté
+    spécifique »); no other module spells a field's label."""
+    from matching.cli.check import CHAMP_LABELS as CHECK_LABELS
+    from matching.core.vocabulary import CHAMP_LABELS
+
+    assert set(CHECK_LABELS) == set(CHAMP_LABELS)
+    assert all(label in CHECK_LABELS[code] for code, label in CHAMP_LABELS.items())
+    labels = set(CHAMP_LABELS.values()) - {"hors champ"}
+    copies = [
+        f"{module}:{node.lineno}"
+        for module, tree in _project_trees()
+        if module != "matching.core.vocabulary"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        and (node.value in labels or node.value.endswith(tuple(f"({x})" for x in labels)))
+    ]
+    assert not copies, f"un libellé de champ écrit ailleurs : {copies}"

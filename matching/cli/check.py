@@ -24,7 +24,8 @@ from matching.cli.support import (
     prepare_out,
     print_written,
 )
-from matching.core.model import LoadResult
+from matching.core.model import HORS_CHAMP, LoadResult
+from matching.core.vocabulary import CHAMP_LABELS as CHAMP_NAMES
 from matching.exports.french_excel import write_csv
 from matching.exports.rejects import rejets_frame
 from matching.ingest import DEFAULT_MAX_MO, IngestError, load
@@ -34,15 +35,10 @@ from matching.ingest.sample import resolve_input
 #: rejected rows shown in the terminal (all of them go to rejets.csv with --out)
 MAX_REJECTS_SHOWN = 50
 
+#: the summary's field names: the code and its label (``core.vocabulary``, the one home)
 CHAMP_LABELS: dict[str, str] = {
-    "PA": "PA (personnes âgées)",
-    "PH": "PH (personnes handicapées)",
-    "DOM": "DOM (domicile)",
-    "PDS": "PDS (difficultés spécifiques)",
-    "PDE": "PDE (protection de l'enfance)",
-    "AHI": "AHI (accueil, hébergement, insertion)",
-    "PJM": "PJM (protection juridique des majeurs)",
-    "hors_champ": "hors champ (dont sanitaire)",
+    code: f"{code} ({label})" if code != HORS_CHAMP else f"{label} (dont sanitaire)"
+    for code, label in CHAMP_NAMES.items()
 }
 
 
