@@ -353,7 +353,7 @@ def test_docs_rules_md_lists_every_ambiguity_choice():
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "choix-ambiguites.md").read_text("utf-8")
     missing = []
-    for rules in (T1, T2, G22):
+    for rules in (T1, T2, G22, load_rules("normandie-2022")):
         for key in rules.choices:
             table, _, rest = key.partition("[")
             if not rest:

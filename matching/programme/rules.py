@@ -775,6 +775,8 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
     previous = 0.0
     for w in top.tables("fenetres", required=False):
         win = Window(w.text("libelle"), w.share("part_cumulee"), w.text("source"))
+        if w.has("choix"):
+            choices[w.path] = w.text("choix")
         if win.share < previous:
             w.error("part_cumulee", "les parts cumulées des fenêtres doivent croître")
         previous = win.share
