@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from matching.core.columns import count_column, flag_column, number_column, text_column
-from matching.core.formatting import km_text
+from matching.core.formatting import km_text, percent_fr
 from matching.core.model import CHAMPS, GroupingRules
 from matching.core.vocabulary import VIOLATION_CODES
 from matching.programme.reach import DEFAULT_MAX_KM, km_between, unit_vectors
@@ -303,8 +303,9 @@ def _rule_violations(
                 vs.append(
                     Violation(
                         "champ_mixte",
-                        f"{len(other)} ESMS sur {n} ({share:.0%}) hors {where} "
-                        f"de la grappe, au plus {rules.max_other_field_share:.0%} autorisés.",
+                        f"{len(other)} ESMS sur {n} ({percent_fr(share)}) hors {where} "
+                        f"de la grappe, au plus {percent_fr(rules.max_other_field_share)} "
+                        "autorisés.",
                         tuple(sorted(et[other])),
                     )
                 )
