@@ -145,8 +145,8 @@ def _text(r: pd.Series, col: str) -> str:
     return str(r[col]).strip()
 
 
-def prepare_candidates(grappes: pd.DataFrame,
-                       typologies: Sequence[ProjectTypology] = ()) -> pd.DataFrame:
+def prepare_candidates(grappes: pd.DataFrame, typologies: Sequence[ProjectTypology] = (),
+                       n_windows: int | None = None) -> pd.DataFrame:
     """Check and normalise the candidate table.
 
     Required columns: ``grappe`` (id), ``total`` (grant in euros), ``points``. Optional:
@@ -155,7 +155,9 @@ def prepare_candidates(grappes: pd.DataFrame,
     ``poids_departements`` (dict code -> weight) to split a grappe's cost between its
     départements (default: equal shares), ``nom`` or ``porteur_nom`` (the porteur's name).
     With the call's project types (004), a grappe of a type eligible from a later window
-    waits for it (column ``fenetre_type``). Raises ``ValueError`` naming the line and field.
+    waits for it (``fenetre_demandee`` keeps the window asked; a selection with fewer windows
+    than the type's first one opens it in its last window). Raises ``ValueError`` naming the
+    line and field.
     """
     missing = [c for c in ("grappe", "total", "points") if c not in grappes.columns]
     if missing:
@@ -202,6 +204,8 @@ def prepare_candidates(grappes: pd.DataFrame,
         champ = _text(r, "champ")
         typology = next((t for t in typologies if champ in t.champs), None)
         type_window = typology.first_window if typology is not None else 1
+        if n_windows is not None:
+            type_window = min(type_window, n_windows)
         rows.append({
             "grappe": gid,
             # a grant is paid in whole euros at most: round up so the envelope is never exceeded
@@ -593,7 +597,7 @@ def select_funding(
         raise ValueError(msg)
     labels = list(window_labels or [f"Fenêtre {k + 1}" for k in range(len(shares))])
     env = math.floor(envelope + 1e-9)
-    cands = prepare_candidates(grappes, typologies)
+    cands = prepare_candidates(grappes, typologies, len(shares))
     decisions = decisions or ArsDecisions()
     ids = {g: i for i, g in enumerate(cands["grappe"])}
     unknown = sorted(set(decisions.forced) | set(decisions.excluded) - set(ids))
