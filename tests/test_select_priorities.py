@@ -154,3 +154,36 @@ def test_cli_select_forces_excludes_and_names_the_porteur(tmp_path):
     text = CliRunner().invoke(app, ["select", str(path), "--envelope", "500000", "--windows",
                                     "1.0", "--forcer", "G9"])
     assert text.exit_code != 0 and "G9" in text.output
+
+
+def test_app_envelope_forces_and_excludes_with_names_and_reasons():
+    """The envelope tab's computation (``matching.ui.envelope``) on a real proposal: the
+    funded grappe the ARS sets aside is replaced by the exact re-optimisation of the rest,
+    an unfunded one it imposes is funded, each with its reason, and the porteur named."""
+    from test_app_factory import region
+
+    from matching.scenarios.scenario import Scenario
+    from matching.scenarios.whatif import WhatIf
+    from matching.ui.envelope import EnvelopeRequest, run_envelope
+
+    r = region()
+    data = Scenario.from_whatif(WhatIf.from_grappes(r.etab, r.rules, r.grappes, champ="PA"))
+    totals = sorted((data.costs[g.id].total, g.id) for g in data.grappes if data.valid(g.id))
+    assert len(totals) >= 2
+    envelope = totals[-1][0]  # the dearest fits alone; never all of them
+    base = run_envelope(data, EnvelopeRequest(envelope=envelope, windows=(1.0,)))
+    assert base.selection.mode == "sequentiel"
+    assert (base.funded.frame["porteur"] != "").all()
+    chosen = set(base.funded.frame["grappe"])
+    first = sorted(chosen)[0]
+    out = run_envelope(data, EnvelopeRequest(envelope=envelope, windows=(1.0,),
+                                             excluded=((first, "dossier incomplet"),)))
+    assert first not in set(out.funded.frame["grappe"])
+    why = out.not_funded.frame.set_index("grappe").loc[first, "raison"]
+    assert why == "écartée par l'ARS : dossier incomplet"
+    unfunded = next(g for _, g in totals if g not in chosen)
+    forced = run_envelope(data, EnvelopeRequest(envelope=envelope, windows=(1.0,),
+                                                forced=((unfunded, ""),)))
+    row = forced.funded.frame.set_index("grappe").loc[unfunded]
+    assert row["raison"].startswith("imposée par l'ARS") and row["porteur"]
+    assert any("imposées par l'ARS" in line for line in forced.priorities)
