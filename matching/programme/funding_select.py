@@ -466,9 +466,10 @@ class _Problem:
         value = str(self.cands.at[i, key])
         return [value] if value else []
 
-    def solve(self, imposed: int | None = None):
+    def solve(self, imposed: int | None = None, reference: list | None = None):
         """Stage values and the chosen (row -> window); None when ``imposed`` cannot be
-        funded at all (no room)."""
+        funded at all (no room). With ``reference`` (the stage values of the selection), the
+        solve stops at the first stage that does worse: that stage is the reason."""
         model, variables, x, stages = self.build(imposed)
         staged = StagedSolve(model, variables, seed=self.seed, workers=1)
         index = {id(v): n for n, v in enumerate(variables)}
@@ -488,6 +489,8 @@ class _Problem:
                 raise RuntimeError(msg)
             values = result.values
             bests.append((kind, result.best if maximise else -result.best))
+            if reference is not None and bests[-1][1] < reference[len(bests) - 1][1]:
+                break
         chosen = {i: k for (i, k), v in x.items() if values[index[id(v)]]}
         return bests, chosen, staged.optimal
 
@@ -497,7 +500,7 @@ class _Problem:
 
 def _compare(reference, other, cands: pd.DataFrame, i: int) -> str:
     """Why ``i`` is not funded: the first stage the selection with ``i`` imposed loses."""
-    for (kind, best), (_, alt) in zip(reference, other, strict=True):
+    for (kind, best), (_, alt) in zip(reference, other, strict=False):
         if alt >= best:
             continue
         tag = kind[0]
@@ -520,6 +523,35 @@ def _compare(reference, other, cands: pd.DataFrame, i: int) -> str:
     return "non retenue : à égalité parfaite avec la sélection retenue (points, équilibre, coût)"
 
 
+def _points_bound(problem: _Problem, reference, i: int) -> str | None:
+    """A proof without CP-SAT, when the points stage comes first: the fractional knapsack
+    with ``i`` imposed (an upper bound: the balance limits and the windows dropped) already
+    gives fewer points than the selection. None when it proves nothing."""
+    if not reference or reference[0][0] != ("points",):
+        return None
+    budget = max(problem.caps.values()) - int(problem.cands.at[i, "cout"])
+    if budget < 0:
+        return None  # the exact solve says « ne tient pas »
+    costs = problem.cands["cout"]
+    points = problem.cands["points"]
+    others = sorted((r for r in problem.rows if r != i),
+                    key=lambda r: (-(points[r] / costs[r]) if costs[r] else -math.inf, r))
+    bound = float(points[i])
+    for r in others:
+        if costs[r] <= budget:
+            budget -= int(costs[r])
+            bound += float(points[r])
+        else:
+            bound += float(points[r]) * budget / costs[r]
+            break
+    best = reference[0][1]
+    if math.floor(bound + 1e-9) >= best:
+        return None
+    return (f"non retenue : d'autres grappes apportent plus de points dans l'enveloppe et les "
+            f"limites (la financer ferait perdre au moins {best - math.floor(bound + 1e-9)} "
+            "point(s))")
+
+
 def _why_not(problem: _Problem | None, reference, i: int, cands: pd.DataFrame,
              caps: list[int], late: pd.Series) -> str:
     cost = int(cands.at[i, "cout"])
@@ -529,7 +561,10 @@ def _why_not(problem: _Problem | None, reference, i: int, cands: pd.DataFrame,
         return f"coût {euros(cost)} supérieur à l'enveloppe utilisable ({euros(caps[-1])})"
     if problem is None:
         return "non retenue"
-    other = problem.solve(imposed=i)
+    quick = _points_bound(problem, reference, i)
+    if quick is not None:
+        return quick
+    other = problem.solve(imposed=i, reference=reference)
     if other is None:
         return ("non retenue : ne tient pas dans le crédit restant et les limites, avec les "
                 "grappes imposées")
@@ -660,14 +695,29 @@ def select_funding(
 def _run(cands, open_rows, caps, groups, matched, forced, mode, dtime, seed):
     """Solve in the mode: (row -> window, optimal, row -> last problem, row -> its stages)."""
     if mode == "global":
-        slots = {i: list(range(int(cands.at[i, "fenetre"]) - 1, len(caps))) for i in open_rows}
-        problem = _Problem(cands, open_rows, slots, dict(enumerate(caps)), groups, {}, matched,
-                           forced & set(open_rows), set(), True, dtime, seed)
+        last = len(caps) - 1
+        by_window = any(p.rule.windows for p in matched if not p.missing)
+        if by_window:
+            # a priority tied to some windows: one model decides set and windows together
+            slots = {i: list(range(int(cands.at[i, "fenetre"]) - 1, len(caps)))
+                     for i in open_rows}
+            problem = _Problem(cands, open_rows, slots, dict(enumerate(caps)), groups, {},
+                               matched, forced & set(open_rows), set(), True, dtime, seed)
+        else:
+            # the windows never restrict *which* grappes can be funded (any can wait for the
+            # last window, whose cap is the largest): the set is chosen on one variable per
+            # grappe, then the windows are assigned for that set (_assign_windows)
+            problem = _Problem(cands, open_rows, {i: [last] for i in open_rows},
+                               {last: caps[-1]}, groups, {}, matched,
+                               forced & set(open_rows), set(), False, dtime, seed)
         solved = problem.solve()
         if solved is None:
             msg = "Le solveur n'a trouvé aucune sélection (problème interne)."
             raise RuntimeError(msg)
         bests, chosen, optimal = solved
+        if not by_window:
+            chosen, ok = _assign_windows(cands, sorted(chosen), caps, dtime, seed)
+            optimal &= ok
         return chosen, optimal, dict.fromkeys(open_rows, problem), dict.fromkeys(open_rows,
                                                                                    bests)
     chosen: dict[int, int] = {}
@@ -700,6 +750,33 @@ def _run(cands, open_rows, caps, groups, matched, forced, mode, dtime, seed):
                 if i in coefs:
                     used[(kind, value)] = used.get((kind, value), 0) + coefs[i]
     return chosen, optimal, last, reference
+
+
+def _assign_windows(cands: pd.DataFrame, rows: list[int], caps: list[int], dtime: float,
+                    seed: int) -> tuple[dict[int, int], bool]:
+    """Windows for a chosen set: as much money as possible by the end of window 1, then of
+    window 2... within the cumulative caps (all in the last window is always feasible)."""
+    if not rows:
+        return {}, True
+    k_count = len(caps)
+    costs = cands["cout"].tolist()
+    model = cp_model.CpModel()
+    x = {}
+    for i in rows:
+        for k in range(int(cands.at[i, "fenetre"]) - 1, k_count):
+            x[(i, k)] = model.new_bool_var(f"x_{i}_{k}")
+        model.add_exactly_one([v for (ii, _k), v in x.items() if ii == i])
+    for k in range(k_count):
+        model.add(sum(costs[i] * v for (i, kk), v in x.items() if kk <= k) <= caps[k])
+    keys = list(x)
+    staged = StagedSolve(model, [x[key] for key in keys], seed=seed, workers=1)
+    staged.hint([int(k == k_count - 1) for _i, k in keys])
+    values = [int(k == k_count - 1) for _i, k in keys]
+    for w in range(k_count - 1):
+        result = staged.stage([costs[i] if k <= w else 0 for i, k in keys], True, dtime)
+        if result.solved:
+            values = result.values
+    return {i: k for (i, k), v in zip(keys, values, strict=True) if v}, staged.optimal
 
 
 def _deferred(cands: pd.DataFrame, i: int) -> str:
