@@ -187,3 +187,29 @@ def test_app_envelope_forces_and_excludes_with_names_and_reasons():
     row = forced.funded.frame.set_index("grappe").loc[unfunded]
     assert row["raison"].startswith("imposée par l'ARS") and row["porteur"]
     assert any("imposées par l'ARS" in line for line in forced.priorities)
+
+
+def test_cost_and_select_on_a_grouping_with_its_hospital(tmp_path):
+    """003 Q18 through the CLI: a hospital's row and the 16 EHPAD of its EJ in grappe H.
+    ``grappes cost`` says the hospital carries the project, judges H valid (16 ESMS:
+    16 × 7 000 + 16 × 14 500 = 344 000 in 2022); ``select`` can fund it."""
+    from rules_factories import make_etab, make_og
+
+    from matching.exports.french_excel import write_csv
+
+    hospital = {"finess_ej": "370000301", "finess_et": "370000300", "champ": "hors_champ",
+                "sanitaire": True, "categorie": "101", "og_nb_esms": 16}
+    etab = make_etab([hospital, *make_og("370000301", 16, champ="PA", og_nb_esms=16)])
+    etab["grappe"] = "H"
+    path = tmp_path / "etablissements.csv"
+    write_csv(etab, path)
+    cost = CliRunner().invoke(app, ["cost", str(path), "--rules", "generalisation-2022",
+                                    "--json"])
+    assert cost.exit_code == 0, cost.output
+    grappe = json.loads(cost.stdout)["grappes"][0]
+    assert grappe["violations"] == [] and grappe["total"] == 344_000
+    assert any("porte le projet" in f for f in grappe["eligibility"])
+    run = CliRunner().invoke(app, ["select", str(path), "--envelope", "400000", "--rules",
+                                   "generalisation-2022", "--json"])
+    assert run.exit_code == 0, run.output
+    assert [g["grappe"] for g in json.loads(run.stdout)["funded"]] == ["H"]

@@ -485,6 +485,18 @@ def show_rules(console: Console, r: RuleSet) -> None:
     if r.windows:
         console.print("Fenêtres : " + " ; ".join(f"{w.label} ≤ {w.share:.0%} cumulé"
                                                  for w in r.windows))
+    for typ in r.typologies:
+        console.print(f"Type de projet {typ.code} ({', '.join(typ.champs)}) : dès la fenêtre "
+                      f"{typ.first_window} ; SAD : {'oui' if typ.sad else 'non'} ; prérequis "
+                      f"d'une acquisition : {typ.prerequisite.replace('_', ' ')}",
+                      highlight=False)
+    if r.priorities:
+        console.print("[bold]Priorités de sélection de l'ARS[/bold]")
+        for p in r.priorities:
+            when = f" (fenêtre {', '.join(map(str, p.windows))})" if p.windows else ""
+            kind = f"au moins {p.count}" if p.kind == "minimum" else "palier"
+            tests = " et ".join(c.describe() for c in p.conditions)
+            console.print(f"  {p.rank}. {p.label}{when} — {kind} : {tests}", highlight=False)
     if r.usage_targets:
         console.print("Cibles d'usage : " + " ; ".join(f"{u.label} {u.target:.0%}"
                                                        for u in r.usage_targets))
@@ -795,6 +807,10 @@ def _rules_json(r: RuleSet, brief: bool = False) -> dict[str, Any]:
                  "criteria": [{**c.__dict__, "implied_by": list(c.implied_by)}
                               for c in r.grid.criteria]},
         "windows": [w.__dict__ for w in r.windows],
+        "project_types": [{**t.__dict__, "champs": list(t.champs)} for t in r.typologies],
+        "priorities": [{**p.__dict__, "windows": list(p.windows),
+                        "conditions": [c.__dict__ for c in p.conditions]}
+                       for p in r.priorities],
         "citations": r.citations, "choices": r.choices,
     })
     return data
