@@ -353,7 +353,7 @@ def test_docs_rules_md_lists_every_ambiguity_choice():
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "choix-ambiguites.md").read_text("utf-8")
     missing = []
-    for rules in (T1, T2, G22):
+    for rules in (T1, T2, G22, load_rules("normandie-2022")):
         for key in rules.choices:
             table, _, rest = key.partition("[")
             if not rest:
@@ -369,3 +369,126 @@ def test_docs_rules_md_lists_every_ambiguity_choice():
             if token not in doc:
                 missing.append(f"{rules.name}: {key} ({token})")
     assert missing == []
+
+
+# ------------------------------------------------- issue 22: 004's « Typologies de projet »
+#
+# 004 « Typologies de projet et procédures d'achat », acquisition columns: « Projet PA/PH/DOM »
+# « Passage obligatoire par le SAD », « Editeur doit être référencé Ségur ou SAD »; « Projet
+# PDS/PDE » « Pas de passage par le SAD, utilisation possible du MP en cours » (no
+# prerequisite written); « Projet AHI/PJM » « Pas de passage par le SAD », « Editeur doit être
+# référencé Ségur ». « Synoptique des financements »: « AMOA et conduite du marché via le SAD
+# 15k€/porteur » for « OG < = 15 ESMS ».
+
+
+def test_2022_sad_line_only_for_pa_ph_dom_acquisitions():
+    """Three small OGs (6 + 5 + 4 = 15 ESMS, no DUI: acquisitions, vendor unknown so Ségur).
+    PA: usages 15 × 7 000 = 105 000; equipment 15 × 14 500 = 217 500; small-OG equipment
+    15 × 20 000 = 300 000; AMOA SAD 15 000 (« Passage obligatoire par le SAD »); AMOA projet
+    100 000: total 737 500, 50 / 50 %: 368 750 + 368 750.
+    PDE and PJM: « Pas de passage par le SAD »: the same without the 15 000 = 722 500,
+    361 250 + 361 250."""
+    pa = cost_grappe(make_etab(ogs(6, 5, 4, champ="PA")), G22)
+    assert amounts(pa) == {"usages_acquisition": 105_000, "equipement_segur": 217_500,
+                           "equipement_petits_og": 300_000, "amoa_sad": 15_000,
+                           "amoa_projet": 100_000}
+    assert pa.total == 737_500 and schedule(pa) == [368_750, 368_750]
+    for champ in ("PDE", "PDS", "AHI", "PJM"):
+        cost = cost_grappe(make_etab(ogs(6, 5, 4, champ=champ)), G22)
+        assert "amoa_sad" not in amounts(cost), champ
+        assert cost.total == 722_500 and schedule(cost) == [361_250, 361_250], champ
+    assert "Passage obligatoire par le SAD" in G22.citations["financement.lignes[11].montant"]
+
+
+def test_2022_acquisition_prerequisite_per_project_type():
+    """Two small OGs of 8: the first's ESMS run vendor « Logi » (conforme), known NOT
+    referenced Ségur; the second's 8 have no DUI (acquisitions).
+    AHI: « Editeur doit être référencé Ségur »: the 8 acquisitions are neither funded nor
+    counted: 8 counted ESMS (< 15), total 0.
+    PDS: no prerequisite written: the acquisitions are funded with a non-Ségur vendor:
+    usages 8 × 7 000 = 56 000; equipment « Editeur NON Ségur » 8 × 12 000 = 96 000;
+    small-OG equipment 8 × 20 000 = 160 000; AMOA projet 100 000 (no SAD line): 412 000."""
+    def grappe(champ: str) -> pd.DataFrame:
+        return make_etab(make_og("370000101", 8, champ=champ, dui_statut="conforme",
+                                 dui_editeur="Logi", editeur_segur=False)
+                         + make_og("370000102", 8, champ=champ))
+
+    ahi = cost_grappe(grappe("AHI"), G22)
+    assert ahi.total == 0 and ahi.n_esms == 8
+    assert any("prérequis du type de projet" in f for f in ahi.eligibility)
+    pds = cost_grappe(grappe("PDS"), G22)
+    assert amounts(pds) == {"usages_acquisition": 56_000, "equipement_non_segur": 96_000,
+                            "equipement_petits_og": 160_000, "amoa_projet": 100_000}
+    assert pds.total == 412_000 and pds.n_esms == 16
+
+
+def test_2022_fields_mix_within_a_project_type_not_across():
+    """9 PA + 8 PH is one « Projet PA/PH/DOM »: valid in 2022 (no 2022 sentence sets a share;
+    the 20 % of 003 Q5 is 2021's). Cost: 17 acquisitions, usages 17 × 7 000 = 119 000;
+    equipment 17 × 14 500 = 246 500; small-OG equipment 17 × 20 000 = 340 000; AMOA SAD
+    15 000 + projet 100 000: 820 500 (410 250 + 410 250).
+    9 PA + 8 PDE mixes two project types: champ_mixte (8 of 17, 47 %). In 2021 (t2),
+    9 PA + 8 PH is still champ_mixte (47 % > 20 %)."""
+    mixed = make_etab(make_og("370000201", 9, champ="PA") + make_og("370000202", 8, champ="PH"))
+    assert grappe_violations(mixed, G22.grouping) == []
+    cost = cost_grappe(mixed, G22)
+    assert cost.total == 820_500 and schedule(cost) == [410_250, 410_250]
+    across = make_etab(make_og("370000201", 9, champ="PA") + make_og("370000202", 8, champ="PDE"))
+    found = grappe_violations(across, G22.grouping)
+    assert [v.code for v in found] == ["champ_mixte"]
+    assert "type de projet PA/PH/DOM" in found[0].message and "47 %" in found[0].message
+    assert codes(mixed, T2.grouping) == ["champ_mixte"]
+    assert "Aucune phrase" not in G22.choices["regroupement.part_autre_champ_max"]
+    assert "libre" in G22.choices["regroupement.part_autre_champ_max"]
+
+
+def test_2022_windows_per_project_type():
+    """« ÉLIGIBLE EN FENETRE 1 (15 mars – 30 mai) » for PA/PH/DOM, « ÉLIGIBLE EN FENETRE 2
+    (1 er juin – 30 septembre) » for PDS/PDE and AHI/PJM."""
+    first = {t.code: t.first_window for t in G22.typologies}
+    assert first == {"PA/PH/DOM": 1, "PDS/PDE": 2, "AHI/PJM": 2}
+    assert [w.share for w in G22.windows] == [0.5, 1.0]
+
+
+# ------------------------------------------------- issue 22: health establishments (003 Q18)
+
+
+def _hospital_grappe(clinic_of_other_og: bool) -> pd.DataFrame:
+    hospital = {"finess_ej": "370000301", "finess_et": "370000300", "champ": "hors_champ",
+                "sanitaire": True, "categorie": "101", "categorie_libelle": "CH",
+                "statut_agrege": "public", "og_nb_esms": 16}
+    if clinic_of_other_og:
+        hospital = hospital | {"finess_ej": "370000399", "og_nb_esms": 0}
+    return make_etab([hospital, *make_og("370000301", 16, champ="PA", og_nb_esms=16,
+                                         statut_agrege="public")])
+
+
+def test_2022_hospital_carrying_its_ehpad_is_the_porteur():
+    """003 Q18: « Un GHT peut en effet porter un projet pour les établissements et services
+    médico-sociaux qui lui sont rattachés ». A hospital and the 16 EHPAD of its EJ: the
+    hospital's row is the porteur's, neither counted nor funded; the grappe is judged on its
+    16 EHPAD: valid; 16 acquisitions, an OG of 16 (not small): usages 16 × 7 000 = 112 000,
+    equipment 16 × 14 500 = 232 000: 344 000, 172 000 + 172 000."""
+    etab = _hospital_grappe(clinic_of_other_og=False)
+    assert grappe_violations(etab, G22.grouping) == []
+    cost = cost_grappe(etab, G22)
+    assert cost.porteur == "370000301" and cost.n_esms == 16 and cost.n_funded == 16
+    assert cost.total == 344_000 and schedule(cost) == [172_000, 172_000]
+    said = " ".join(cost.eligibility)
+    assert "porte le projet" in said and "003 Q18" in said and "370000300" in said
+
+
+def test_2022_health_establishment_of_another_og_is_set_aside_with_its_reason():
+    """A clinic of another EJ listed in the same grappe: set aside (« hors du champ
+    médico-social du programme et pas porteur du projet »), the grappe judged without it:
+    valid, the same 344 000."""
+    etab = _hospital_grappe(clinic_of_other_og=True)
+    assert grappe_violations(etab, G22.grouping) == []
+    cost = cost_grappe(etab, G22)
+    assert cost.porteur == "370000301" and cost.total == 344_000
+    said = " ".join(cost.eligibility)
+    assert "écarté" in said and "pas porteur" in said and "370000300" in said
+    # a non-health row of an ineligible field is still a fault of the grappe
+    odd = etab.copy()
+    odd.loc[0, "sanitaire"] = False
+    assert "non_eligible" in codes(odd, G22.grouping)

@@ -59,7 +59,12 @@ def brute_force(df, envelope, shares, limits=None, only=None):
             continue
         pts = sum(points[i] for i, k in enumerate(choice) if k >= 0)
         cost = sum(costs[i] for i, k in enumerate(choice) if k >= 0)
-        key = (pts, -cost, *spent)
+        # at equal points, the balance of 000: most départements, fields, statuses covered
+        cover = [len({v for i, k in enumerate(choice) if k >= 0
+                      for v in (cands.at[i, key] if key == "departements"
+                                else [cands.at[i, key]]) if v})
+                 for key in ("departements", "champ", "statut")]
+        key = (pts, *cover, -cost, *spent)
         if best is None or key > best:
             best = key
     return best
@@ -83,16 +88,17 @@ def test_global_selection_matches_brute_force(inst):
     fenetres = [min(f, k_count) for f in inst["fenetres"]]
     df = frame(inst["costs"], inst["points"], inst["deps"], fenetres)
     limits = BalanceLimits(max_share_departement=inst["dep_share"])
-    sel = select_funding(df, inst["envelope"], inst["shares"], limits)
+    sel = select_funding(df, inst["envelope"], inst["shares"], limits, mode="global")
     assert sel.optimal
-    pts, neg_cost, *_ = brute_force(df, inst["envelope"], inst["shares"], limits)
+    pts, _deps, _champs, _statuts, neg_cost, *_ = brute_force(df, inst["envelope"],
+                                                              inst["shares"], limits)
     assert sel.total_points == pts
     assert sel.total_cost == -neg_cost
     # for the chosen set, the windows commit the money as early as possible
     rows = {int(g[1:]) for g in sel.funded["grappe"]}
     spent = [w["depense_cumulee"] for w in sel.windows]
     assert spent == list(brute_force(df, inst["envelope"], inst["shares"], limits,
-                                     only=rows)[2:])
+                                     only=rows)[5:])
     # every cumulative cap holds
     for w in sel.windows:
         assert w["depense_cumulee"] <= w["plafond_cumule"]
@@ -130,13 +136,15 @@ def test_sequential_is_myopic_global_sees_ahead():
 def test_ties_prefer_less_money_then_earlier_and_are_deterministic():
     # caps: 200 000 by window 1, 400 000 by window 2; only one grappe fits, 5 points each
     df = frame([400_000, 300_000, 300_000], [5, 5, 5])
-    sel = select_funding(df, 400_000, [0.5, 1.0])
+    sel = select_funding(df, 400_000, [0.5, 1.0], mode="global")
     assert sel.total_points == 5 and sel.total_cost == 300_000  # the cheaper one
     assert sel.funded["fenetre"].tolist() == [2]  # 300 000 > 200 000: not in window 1
-    runs = {tuple(select_funding(df, 400_000, [0.5, 1.0]).funded["grappe"]) for _ in range(3)}
+    runs = {tuple(select_funding(df, 400_000, [0.5, 1.0], mode="global").funded["grappe"])
+            for _ in range(3)}
     assert len(runs) == 1
     # with room in window 1, the same project is funded as early as possible
-    early = select_funding(frame([300_000, 100_000], [5, 1]), 600_000, [0.5, 1.0])
+    early = select_funding(frame([300_000, 100_000], [5, 1]), 600_000, [0.5, 1.0],
+                           mode="global")
     assert dict(zip(early.funded["grappe"], early.funded["fenetre"], strict=True)) == {
         "G00": 1, "G01": 2}
 
@@ -178,7 +186,7 @@ def test_cli_select_on_grappes_csv(tmp_path):
                   "champ": ["PA", "PH", "PA"]}).to_csv(path, sep=";", index=False,
                                                        encoding="utf-8-sig")
     result = CliRunner().invoke(app, ["select", str(path), "--envelope", "1200000", "--json",
-                                      "--out", str(tmp_path / "out")])
+                                      "--mode", "global", "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     # t2 windows by default: 600 000 / 840 000 / 1 200 000 cumulated

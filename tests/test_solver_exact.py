@@ -189,8 +189,8 @@ def test_single_path_agrees_with_batch() -> None:
 def _no_time_solver(original):
     """A CP-SAT factory whose solvers stop before finding anything (status UNKNOWN)."""
 
-    def make(limit: float, seed: int, workers: int):
-        solver = original(limit, seed, workers)
+    def make(limit: float, seed: int = 0, workers: int = 1, tune=None):
+        solver = original(limit, seed, workers, tune)
         solver.parameters.max_time_in_seconds = 0.0
         solver.parameters.max_deterministic_time = 0.0
         return solver
@@ -204,10 +204,11 @@ def test_select_keeps_warm_start_when_cp_sat_finds_nothing(monkeypatch) -> None:
     This path used to raise a ``TypeError`` (``CpSolver.StatusName()`` on recent OR-Tools)
     on national data with a small ``time_limit``.
     """
+    from matching.core import cpsat
     from matching.solver import select as select_module
     from matching.solver.evaluate import Value
 
-    monkeypatch.setattr(select_module, "_solver", _no_time_solver(select_module._solver))
+    monkeypatch.setattr(cpsat, "new_solver", _no_time_solver(cpsat.new_solver))
     candidates = [(0, 1), (1, 2), (2, 3), (0, 3)]
     values = [Value(4, 4, 2, 10.0), Value(5, 5, 2, 10.0), Value(4, 4, 2, 10.0), Value(3, 3, 0, 1.0)]
     sizes = np.array([2, 2, 3, 2])

@@ -31,10 +31,21 @@ from matching.cli.support import (
 from matching.core.columns import FALSE_WORDS, TRUE_WORDS, text_column
 from matching.core.formatting import euros, number_fr
 from matching.core.model import ETAB_COLUMNS
+from matching.core.vocabulary import MODE_LABELS, label_of
 from matching.exports.french_excel import write_csv
 from matching.ingest.grouping import candidate_problems, grouping_problems, problems_message
 from matching.programme.costing import PROJECT_TYPE_LABELS, GrappeCost, cost_grappe
-from matching.programme.funding_select import BalanceLimits, Selection, select_funding
+from matching.programme.funding_select import (
+    DEFAULT_MODE,
+    MODES,
+    PRIORITY_COLUMNS,
+    STAGE_DTIME,
+    ArsDecisions,
+    BalanceLimits,
+    Selection,
+    grappe_traits,
+    select_funding,
+)
 from matching.programme.rules import DEFAULT_RULES, RulesError, RuleSet, load_all, load_rules
 from matching.programme.validate import dominant_champ, grouping_violations
 
@@ -319,7 +330,9 @@ def candidates_from_file(path: str | Path, rules: RuleSet) -> pd.DataFrame:
             rows.append({"grappe": g.get("id", g.get("grappe")), "total": funding.get("total"),
                          "points": points, "departements": g.get("departements", []),
                          "champ": g.get("champ", ""), "statut": g.get("statut", ""),
-                         "fenetre": g.get("fenetre", 1)})
+                         "fenetre": g.get("fenetre", 1),
+                         "nom": g.get("porteur_nom", g.get("nom", "")),
+                         **{k: g[k] for k in PRIORITY_COLUMNS if k in g}})
         return _with_skipped(pd.DataFrame(rows), skipped)
     raw = _read_csv(path)
     raw.columns = [c.strip().lstrip("'") for c in raw.columns]
@@ -339,10 +352,9 @@ def candidates_from_file(path: str | Path, rules: RuleSet) -> pd.DataFrame:
                          "champ": g["champ"], "statut": g["statut"],
                          "departements": sorted(set(deps)),
                          "poids_departements": {str(k): float(v)
-                                                for k, v in deps.value_counts().items()}})
-        return _with_skipped(pd.DataFrame(rows, columns=["grappe", "total", "points", "champ",
-                                                         "statut", "departements",
-                                                         "poids_departements"]), skipped)
+                                                for k, v in deps.value_counts().items()},
+                         **grappe_traits(members, cost, rules.grouping)})
+        return _with_skipped(pd.DataFrame(rows), skipped)
     aliases = {"grappe": ("grappe", "id"),
                "total": ("financement", "total", "funding_total", "financement_total", "montant"),
                "points": ("points_grille", "points", "score", "points_total"),
@@ -359,9 +371,11 @@ def candidates_from_file(path: str | Path, rules: RuleSet) -> pd.DataFrame:
             if name in raw.columns:
                 out[target] = raw[name]
                 break
-    for col in ("departements", "champ", "fenetre"):
-        if col in raw.columns:
+    for col in ("departements", "champ", "fenetre", "regions", *PRIORITY_COLUMNS):
+        if col in raw.columns and col not in out.columns:
             out[col] = raw[col]
+    if "porteur_nom" in raw.columns:
+        out["nom"] = raw["porteur_nom"]
     for col in ("total", "points"):
         if col in out.columns:
             out[col] = pd.to_numeric(out[col].astype(str).str.strip().str.replace(
@@ -469,6 +483,18 @@ def show_rules(console: Console, r: RuleSet) -> None:
     if r.windows:
         console.print("Fenêtres : " + " ; ".join(f"{w.label} ≤ {w.share:.0%} cumulé"
                                                  for w in r.windows))
+    for typ in r.typologies:
+        console.print(f"Type de projet {typ.code} ({', '.join(typ.champs)}) : dès la fenêtre "
+                      f"{typ.first_window} ; SAD : {'oui' if typ.sad else 'non'} ; prérequis "
+                      f"d'une acquisition : {typ.prerequisite.replace('_', ' ')}",
+                      highlight=False)
+    if r.priorities:
+        console.print("[bold]Priorités de sélection de l'ARS[/bold]")
+        for p in r.priorities:
+            when = f" (fenêtre {', '.join(map(str, p.windows))})" if p.windows else ""
+            kind = f"au moins {p.count}" if p.kind == "minimum" else "palier"
+            tests = " et ".join(c.describe() for c in p.conditions)
+            console.print(f"  {p.rank}. {p.label}{when} — {kind} : {tests}", highlight=False)
     if r.usage_targets:
         console.print("Cibles d'usage : " + " ; ".join(f"{u.label} {u.target:.0%}"
                                                        for u in r.usage_targets))
@@ -551,9 +577,21 @@ def _write_cost_outputs(out: Path, rows: list[dict[str, Any]]) -> list[Path]:
     return written
 
 
+def _decisions(values: list[str] | None, option: str) -> dict[str, str]:
+    """``ID`` or ``ID:motif`` repeated -> {id: motif}."""
+    out: dict[str, str] = {}
+    for value in values or []:
+        gid, _, motif = value.partition(":")
+        if not gid.strip():
+            msg = f"{option} : identifiant de grappe attendu (ex. {option} PA-24-002)."
+            raise UsageError(msg)
+        out[gid.strip()] = motif.strip()
+    return out
+
+
 def _print_selection(console: Console, sel: Selection) -> None:
-    t = Table(title=f"Fenêtres (enveloppe {euros(sel.envelope)}, mode {sel.mode})",
-              title_justify="left")
+    t = Table(title=f"Fenêtres (enveloppe {euros(sel.envelope)}, mode "
+                    f"{label_of(sel.mode, MODE_LABELS)})", title_justify="left")
     for col in ("Fenêtre", "Plafond cumulé", "Dépensé", "Cumulé", "Report", "Grappes"):
         t.add_column(col, justify="left" if col == "Fenêtre" else "right")
     for w in sel.windows:
@@ -561,19 +599,23 @@ def _print_selection(console: Console, sel: Selection) -> None:
                   euros(w["depense_cumulee"]), euros(w["report"]), str(w["grappes"]))
     console.print(t)
     t = Table(title="Grappes financées", title_justify="left")
-    for col in ("Grappe", "Fenêtre", "Coût", "Points", "Départements", "Champ", "Statut"):
+    for col in ("Grappe", "Porteur", "Fenêtre", "Coût", "Points", "Départements", "Champ",
+                "Pourquoi"):
         t.add_column(col, justify="right" if col in ("Coût", "Points") else "left")
     for r in sel.funded.itertuples(index=False):
-        t.add_row(r.grappe, r.libelle_fenetre, euros(r.cout), str(r.points), r.departements,
-                  r.champ, r.statut)
+        t.add_row(r.grappe, r.nom, r.libelle_fenetre, euros(r.cout), str(r.points),
+                  r.departements, r.champ, r.raison)
     console.print(t)
     console.print(f"{len(sel.funded)} grappe(s) financée(s) pour {euros(sel.total_cost)}, "
                   f"[bold]{sel.total_points}[/bold] points"
                   + ("" if sel.optimal else " (limite de temps atteinte : optimum non prouvé)")
                   + ".")
     for r in sel.not_funded.itertuples(index=False):
-        console.print(f"  non financée : {r.grappe} ({euros(r.cout)}, {r.points} points) — "
-                      f"{r.raison}")
+        name = f" {r.nom}" if r.nom else ""
+        console.print(f"  non financée : {r.grappe}{name} ({euros(r.cout)}, {r.points} points) "
+                      f"— {r.raison}", highlight=False)
+    for line in sel.priorities:
+        console.print(f"  {line}", highlight=False)
     for note in sel.notes:
         console.print(f"[yellow]{note}[/yellow]")
 
@@ -659,9 +701,19 @@ def register(app: typer.Typer) -> None:
         max_share_statut: Annotated[float | None, typer.Option(
             "--max-share-statut", help="Part maximale par statut juridique.")] = None,
         mode: Annotated[str, typer.Option(
-            "--mode", help="global (tout connu d'avance) ou sequentiel (fenêtre par fenêtre).")
-        ] = "global",
-        time_limit: Annotated[float, typer.Option("--time-limit", help="Secondes.")] = 30.0,
+            "--mode", help="sequentiel (fenêtre par fenêtre, le processus des documents) ou "
+                           "global (comparaison a posteriori, toutes les candidatures connues "
+                           "d'avance).")
+        ] = DEFAULT_MODE,
+        forcer: Annotated[list[str] | None, typer.Option(
+            "--forcer", help="Imposer une grappe (répétable) ; motif possible après « : », "
+                             "ex. --forcer PA-24-002:projet structurant.")] = None,
+        exclure: Annotated[list[str] | None, typer.Option(
+            "--exclure", help="Écarter une grappe (répétable) ; motif possible après « : ».")
+        ] = None,
+        time_limit: Annotated[float, typer.Option(
+            "--time-limit", help="Limite de calcul par étape, en temps déterministe de CP-SAT "
+                                 "(indépendant de la charge de la machine).")] = STAGE_DTIME,
         as_json: JsonFlag = False,
         out: Annotated[Path | None, typer.Option("--out", help="Dossier des fichiers CSV.")] = None,
         system_out: SystemOutFlag = False,
@@ -675,9 +727,11 @@ def register(app: typer.Typer) -> None:
                             ("--max-share-champ", max_share_champ),
                             ("--max-share-statut", max_share_statut)):
                 check_number(name, v, above=0, maximum=1)
-            if mode not in ("global", "sequentiel"):
-                msg = f"--mode : global ou sequentiel attendu (reçu {mode!r})"
+            if mode not in MODES:
+                msg = f"--mode : {' ou '.join(MODES)} attendu (reçu {mode!r})"
                 raise UsageError(msg)
+            decisions = ArsDecisions(_decisions(forcer, "--forcer"),
+                                     _decisions(exclure, "--exclure"))
             before = prepare_out(out, system_out) if out is not None else set()
             rule_set = load_rules(rules)
             if windows:
@@ -710,7 +764,9 @@ def register(app: typer.Typer) -> None:
                     msg = f"{name} : part entre 0 et 1 attendue."
                     raise InputError(msg)
             sel = select_funding(cands, envelope, shares, limits, mode=mode,
-                                 window_labels=labels, time_limit=time_limit)
+                                 window_labels=labels, time_limit=time_limit,
+                                 priorities=rule_set.priorities,
+                                 typologies=rule_set.typologies, decisions=decisions)
             written = [write_csv(df, out / name) for name, df in (
                 ("selection.csv", sel.funded), ("non_retenues.csv", sel.not_funded),
                 ("fenetres.csv", pd.DataFrame(sel.windows)))] if out is not None else []
@@ -749,6 +805,10 @@ def _rules_json(r: RuleSet, brief: bool = False) -> dict[str, Any]:
                  "criteria": [{**c.__dict__, "implied_by": list(c.implied_by)}
                               for c in r.grid.criteria]},
         "windows": [w.__dict__ for w in r.windows],
+        "project_types": [{**t.__dict__, "champs": list(t.champs)} for t in r.typologies],
+        "priorities": [{**p.__dict__, "windows": list(p.windows),
+                        "conditions": [c.__dict__ for c in p.conditions]}
+                       for p in r.priorities],
         "citations": r.citations, "choices": r.choices,
     })
     return data

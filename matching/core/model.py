@@ -143,6 +143,10 @@ class GroupingRules:
     #: et la Corse »); None = the mainland threshold everywhere
     petit_og_max_derogatoire: int | None = None
     max_other_field_share: float = 0.2
+    #: 2022 (004 « Typologies de projet »): fields grouped in project types (PA/PH/DOM,
+    #: PDS/PDE, AHI/PJM). When set, fields mix freely within one type and the share rule
+    #: ``max_other_field_share`` applies to the ESMS of *another type*; empty: per field
+    field_families: tuple[tuple[str, ...], ...] = ()
     exclude_deja_finance: bool = True
     #: amorçage t2 (000): an already-funded ESMS of a small OG stays in the project (it
     #: counts toward the minimum and gets the small-OG lines), see ``matching.programme.validate``
@@ -173,6 +177,13 @@ class GroupingRules:
         if self.dominant_champs is None:
             return self.eligible_champs
         return tuple(c for c in self.dominant_champs if c in self.eligible_champs)
+
+    def family_of(self, champ: str) -> str:
+        """The project type of a field ('PA/PH/DOM'), or the field itself without types."""
+        for family in self.field_families:
+            if champ in family:
+                return "/".join(family)
+        return champ
 
     def alone_min(self, derogatoire: bool) -> int:
         """Size from which an OG may stand alone: the grappe's minimum (15, or 8 in Corsica /

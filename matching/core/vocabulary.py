@@ -202,8 +202,8 @@ PARTNER_TYPE_LABELS: dict[str, str] = {
 
 #: French label of each funding-selection mode (``funding_select.MODES``).
 MODE_LABELS: dict[str, str] = {
-    "global": "global (toutes les grappes connues d'avance)",
-    "sequentiel": "séquentiel (fenêtre par fenêtre)",
+    "sequentiel": "séquentiel (fenêtre par fenêtre, comme l'ARS)",
+    "global": "global, a posteriori (comparaison : toutes les candidatures connues d'avance)",
 }
 
 

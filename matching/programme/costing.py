@@ -245,6 +245,31 @@ def _schedule(total: float, rules: RuleSet) -> list[Instalment]:
     return out
 
 
+def _health_findings(et: np.ndarray, ej: np.ndarray, sanitaire: np.ndarray,
+                     porteur: str) -> list[str]:
+    """What the grappe does with its health establishments (rows ``sanitaire``).
+
+    003 Q18: « Un GHT peut en effet porter un projet pour les établissements et services
+    médico-sociaux qui lui sont rattachés ». A health establishment of the porteur's EJ is
+    the porteur's own row; any other is set aside. Either way it is neither counted nor
+    funded, and the grappe is judged on its ESMS.
+    """
+    out = []
+    own = sanitaire & (ej == porteur) if porteur else np.zeros(len(et), dtype=bool)
+    if own.any():
+        out.append(f"Établissement sanitaire de l'OG porteur {porteur} ({_list(list(et[own]))}) : "
+                   "il porte le projet pour les ESMS qui lui sont rattachés (003 Q18 « Un GHT "
+                   "peut en effet porter un projet pour les établissements et services "
+                   "médico-sociaux qui lui sont rattachés ») ; ni compté ni financé, la "
+                   "grappe est jugée sur ses ESMS.")
+    other = sanitaire & ~own
+    if other.any():
+        out.append(f"Établissement sanitaire écarté ({_list(list(et[other]))}) : hors du champ "
+                   "médico-social du programme et pas porteur du projet ; ni compté ni "
+                   "financé, la grappe est jugée sans lui.")
+    return out
+
+
 # --------------------------------------------------------------------------- costing
 
 
@@ -287,7 +312,8 @@ def cost_grappe(
     findings: list[str] = []
 
     # 1. who counts, who is excluded and why
-    bad_field = ~np.isin(champ, grouping.eligible_champs)
+    sanitaire = flag_column(members, "sanitaire").to_numpy(dtype=bool)
+    bad_field = ~np.isin(champ, grouping.eligible_champs) & ~sanitaire
     excluded = ~counted
     if "deja_finance" in codes:
         excluded = excluded | (deja & ~carried)
@@ -316,6 +342,7 @@ def cost_grappe(
         lon, lat = _coords(members)
         rows = counted if counted.any() else np.ones(n_rows, dtype=bool)
         porteur = _default_porteur_arrays(ej[rows], lon[rows], lat[rows])
+    findings.extend(_health_findings(et, ej, sanitaire, porteur))
 
     # 3. vendor and Ségur status
     vendor_key, vendor_name = _common_vendor_arrays(statut, key, raw_vendor, ~excluded)
@@ -349,6 +376,19 @@ def cost_grappe(
                             f"({vendor_name or 'éditeur inconnu'}) : non éligible, ni financée "
                             f"ni comptée dans le seuil ni dans le palier "
                             f"({_list(list(et[non_segur]))}).")
+    typology = np.array([(rules.typology_of(str(c)).code if rules.typology_of(str(c)) else "")
+                         for c in champ], dtype=object)
+    if segur is False:
+        # 004 « ! PRÉREQUIS ! » of the project type: « Editeur doit être référencé Ségur »
+        strict = {t.code for t in rules.typologies if t.prerequisite == "segur"}
+        blocked = ~excluded & (ptype == "acquisition") & np.isin(typology, list(strict))
+        if blocked.any():
+            excluded = excluded | blocked
+            kinds = ", ".join(sorted({str(t) for t in typology[blocked]}))
+            findings.append(f"Acquisition {kinds} avec un éditeur non référencé Ségur "
+                            f"({vendor_name or 'éditeur inconnu'}) : prérequis du type de "
+                            f"projet non rempli (004 « Editeur doit être référencé Ségur »), "
+                            f"ni financée ni comptée ({_list(list(et[blocked]))}).")
     ptype[excluded] = "exclu"
     # the size of the grouping (threshold, tier): after every exclusion (004 « Non éligible »)
     n_esms = int((~excluded).sum())
@@ -357,7 +397,10 @@ def cost_grappe(
     def applies(line: FundingLineRule) -> np.ndarray:
         if not line.fits_size(n_esms) or (line.segur is not None and line.segur != segur):
             return np.zeros(n_rows, dtype=bool)
-        return np.isin(ptype, line.types)
+        ok = np.isin(ptype, line.types)
+        if line.typologies:
+            ok &= np.isin(typology, list(line.typologies))
+        return ok
 
     unit_value = np.zeros(n_rows)
     funded = np.zeros(n_rows, dtype=bool)
@@ -403,7 +446,10 @@ def cost_grappe(
     all_small = bool(small[kept].all()) if kept.any() else False
     for ln in rules.lines:
         if ln.basis == "per_project":
-            ok = bool(funded_types & set(ln.types)) and ln.fits_size(n_esms)
+            paid_types = funded_types
+            if ln.typologies:
+                paid_types = set(ptype[paid & np.isin(typology, list(ln.typologies))])
+            ok = bool(paid_types & set(ln.types)) and ln.fits_size(n_esms)
             if ln.segur is not None:
                 ok &= ln.segur == segur
             if ln.condition == "tous_petits_og":

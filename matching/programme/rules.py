@@ -52,6 +52,14 @@ USAGE_INDICATORS: tuple[str, ...] = (
 )  # fmt: skip
 #: where a usage target is measured: on each ESMS, or on the grappe's summed figures
 PERIMETRES: tuple[str, ...] = ("esms", "grappe")
+#: what a project type requires of the vendor of an acquisition (004 « Typologies de projet »,
+#: « ! PRÉREQUIS ! »): nothing, a Ségur-referenced vendor, or Ségur or the SAD (the tool
+#: cannot see the SAD listing: a vendor known not to be referenced Ségur is then taken as
+#: listed on the SAD)
+PREREQUISITES: tuple[str, ...] = ("aucun", "segur", "segur_ou_sad")
+#: how an ARS priority weighs in the envelope selection (``matching.programme.funding_select``):
+#: « au moins N » grappes of a kind, or a tier preferred before the points
+PRIORITY_KINDS: tuple[str, ...] = ("minimum", "palier")
 
 
 class RulesError(ValueError):
@@ -87,6 +95,8 @@ class FundingLineRule:
     beneficiary: str = "porteur"
     source: str = ""
     choix: str = ""
+    #: project types (typologies, 004) the line pays for; empty: every typology
+    typologies: tuple[str, ...] = ()
 
     def fits_size(self, n_esms: int) -> bool:
         """Whether a grouping of ``n_esms`` counted ESMS is in this line's size tier."""
@@ -150,6 +160,57 @@ class Window:
 
 
 @dataclass(frozen=True)
+class ProjectTypology:
+    """A project type of 004's « Typologies de projet » table (PA/PH/DOM, PDS/PDE, AHI/PJM):
+    its fields, the first selection window it is eligible in, whether its acquisitions go
+    through the SAD, and what its acquisitions require of the vendor."""
+
+    code: str
+    champs: tuple[str, ...]
+    first_window: int = 1
+    sad: bool = True
+    prerequisite: str = "aucun"
+    source: str = ""
+    choix: str = ""
+
+
+@dataclass(frozen=True)
+class PriorityCondition:
+    """One test on a column of the candidate grappes: a number at least ``minimum``, a text
+    among ``values`` (case ignored), or a yes/no flag equal to ``truth``."""
+
+    column: str
+    minimum: float | None = None
+    values: tuple[str, ...] = ()
+    truth: bool | None = None
+
+    def describe(self) -> str:
+        if self.minimum is not None:
+            return f"{self.column} ≥ {self.minimum:g}"
+        if self.values:
+            return f"{self.column} parmi {', '.join(self.values)}"
+        return f"{self.column} = {'oui' if self.truth else 'non'}"
+
+
+@dataclass(frozen=True)
+class SelectionPriority:
+    """One priority of the ARS for the envelope selection (004 « Prioriser »), as data.
+
+    ``minimum``: at least ``count`` funded grappes meeting every condition; ``palier``: the
+    grappes meeting them are preferred (most of them funded) before the points. ``windows``
+    limits it to some selection windows (from 1; empty: all)."""
+
+    rank: int
+    kind: str
+    label: str
+    conditions: tuple[PriorityCondition, ...]
+    count: int = 1
+    windows: tuple[int, ...] = ()
+    source: str = ""
+    choix: str = ""
+
+
+@dataclass(frozen=True)
 class UsageTarget:
     label: str
     target: float
@@ -194,6 +255,17 @@ class RuleSet:
     capped_types: tuple[str, ...] = ("acquisition", "conformite", "deploiement")
     #: project type of an ESMS that changes vendor to join the grappe's solution
     switch_type: str = "acquisition"
+    #: 004's project types (empty: the call has none, every field mixes under the share rule)
+    typologies: tuple[ProjectTypology, ...] = ()
+    #: the ARS's priorities for the envelope selection, in their order
+    priorities: tuple[SelectionPriority, ...] = ()
+
+    def typology_of(self, champ: str) -> ProjectTypology | None:
+        """The project type a field belongs to (None: the call has no typology for it)."""
+        for t in self.typologies:
+            if champ in t.champs:
+                return t
+        return None
 
     @property
     def eligibility_codes(self) -> tuple[str, ...]:
@@ -615,6 +687,7 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
                                   default="porteur") or "porteur",
             source=ln.text("source", required=not fin_source, default=fin_source),
             choix=ln.text("choix", required=False),
+            typologies=ln.strings("typologies", required=False),
         )
         if line.condition and line.basis != "per_project":
             ln.error("condition", "une condition ne s'applique qu'à une ligne de base per_project")
@@ -702,6 +775,8 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
     previous = 0.0
     for w in top.tables("fenetres", required=False):
         win = Window(w.text("libelle"), w.share("part_cumulee"), w.text("source"))
+        if w.has("choix"):
+            choices[w.path] = w.text("choix")
         if win.share < previous:
             w.error("part_cumulee", "les parts cumulées des fenêtres doivent croître")
         previous = win.share
@@ -729,6 +804,14 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
         if t.has("choix"):
             choices[t.path] = t.text("choix")
         t.finish()
+    typologies = _read_typologies(top, choices)
+    known_types = {t.code for t in typologies}
+    for i, line in enumerate(lines, 1):
+        unknown = [x for x in line.typologies if x not in known_types]
+        if unknown:
+            errors.append(f"financement.lignes[{i}].typologies: type(s) de projet inconnu(s) "
+                          f"{', '.join(unknown)} (déclarer [[types_projet]])")
+    priorities = _read_priorities(top, choices, len(windows))
     top.finish()
 
     if errors:
@@ -748,6 +831,7 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
         eligible_champs=tuple(champs),
         dominant_champs=tuple(dominants) if dominants is not None else None,
         medicalise_majority=med_majority,
+        field_families=tuple(t.champs for t in typologies),
         points_isole=grid.points_of("isole"),
         points_multi_og=grid.points_of("multi_og"),
         points_multi_departement=grid.points_of("multi_departement"),
@@ -775,7 +859,87 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
         parent=parent,
         capped_types=tuple(capped_types or ()),
         switch_type=switch_type or "acquisition",
+        typologies=typologies,
+        priorities=priorities,
     )
+
+
+def _read_typologies(top: _Reader, choices: dict[str, str]) -> tuple[ProjectTypology, ...]:
+    """``[[types_projet]]``: 004's project types, each field in at most one."""
+    out: list[ProjectTypology] = []
+    seen: dict[str, str] = {}
+    for t in top.tables("types_projet", required=False):
+        code = t.text("code")
+        champs = t.strings("champs", allowed=CHAMPS)
+        for c in champs:
+            if c in seen:
+                t.error("champs", f"le champ {c} est déjà dans le type de projet {seen[c]}")
+            seen[c] = code
+        first = t.integer("fenetre", required=False, default=1) or 1
+        if first < 1:
+            t.error("fenetre", "numéro de fenêtre (1, 2, 3…) attendu")
+        typ = ProjectTypology(
+            code=code, champs=champs, first_window=first,
+            sad=bool(t.boolean("passage_sad", required=False, default=False)),
+            prerequisite=t.choice("prerequis_acquisition", PREREQUISITES, required=False,
+                                  default="aucun") or "aucun",
+            source=t.text("source"), choix=t.text("choix", required=False),
+        )
+        if typ.choix:
+            choices[t.path] = typ.choix
+        out.append(typ)
+        t.finish()
+    return tuple(out)
+
+
+def _read_conditions(p: _Reader) -> tuple[PriorityCondition, ...]:
+    out = []
+    for c in p.tables("conditions"):
+        tests = [k for k in ("min", "valeurs", "oui") if c.has(k)]
+        if len(tests) != 1:
+            c.error("colonne", "une seule épreuve attendue parmi min, valeurs, oui")
+        minimum = c.number("min", required=False, default=None) if c.has("min") else None
+        values = c.strings("valeurs", required=False)
+        truth = c.boolean("oui", required=False)
+        out.append(PriorityCondition(c.text("colonne"), minimum, values, truth))
+        c.finish()
+    return tuple(out)
+
+
+def _read_priorities(top: _Reader, choices: dict[str, str],
+                     n_windows: int) -> tuple[SelectionPriority, ...]:
+    """``[selection]`` with its ``[[selection.priorites]]``, in rank order."""
+    if not top.has("selection"):
+        return ()
+    sel = top.table("selection")
+    if sel.has("choix"):
+        choices["selection"] = sel.text("choix")
+    if sel.has("source"):
+        sel.text("source")
+    out: list[SelectionPriority] = []
+    for p in sel.tables("priorites"):
+        kind = p.choice("sorte", PRIORITY_KINDS) or "palier"
+        count = p.integer("nombre", required=False, default=1) or 1
+        windows = tuple(int(w) for w in (p.raw("fenetres") or []) if isinstance(w, int))
+        if p.has("fenetres") and not all(isinstance(w, int) and w >= 1
+                                         for w in p.raw("fenetres") or [None]):
+            p.error("fenetres", "liste de numéros de fenêtre attendue, par exemple [1]")
+        if n_windows and any(w > n_windows for w in windows):
+            p.error("fenetres", f"l'appel n'a que {n_windows} fenêtre(s)")
+        prio = SelectionPriority(
+            rank=p.integer("rang") or 0, kind=kind, label=p.text("libelle"),
+            conditions=_read_conditions(p), count=count, windows=windows,
+            source=p.text("source"), choix=p.text("choix", required=False),
+        )
+        if prio.choix:
+            choices[p.path] = prio.choix
+        out.append(prio)
+        p.finish()
+    sel.finish()
+    ranks = [p.rank for p in out]
+    if len(set(ranks)) != len(ranks):
+        top.error("selection.priorites", "deux priorités ont le même rang")
+    return tuple(sorted(out, key=lambda p: p.rank))
 
 
 def load_all(folder: Path | None = None) -> tuple[list[RuleSet], dict[str, str]]:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from geo.distances import unit_vectors
 from matching.core.columns import count_column, flag_column, number_column, text_column
-from matching.core.formatting import km_text
+from matching.core.formatting import km_text, percent_fr
 from matching.core.model import CHAMPS, GroupingRules
 from matching.core.vocabulary import VIOLATION_CODES
 from matching.programme.reach import DEFAULT_MAX_KM, km_between
@@ -198,7 +198,13 @@ def _rule_violations(
     ej = text_column(etab, "finess_ej").to_numpy(dtype=object)
     champs = text_column(etab, "champ").to_numpy(dtype=object)
     counted = counted_mask(etab, rules).to_numpy(dtype=bool)
+    # a health establishment (hospital...) is set aside, never a fault of the grappe: 003 Q18
+    # « Un GHT peut en effet porter un projet pour les établissements et services
+    # médico-sociaux qui lui sont rattachés » (costing says why it is neither counted nor funded)
+    sanitaire = flag_column(etab, "sanitaire").to_numpy(dtype=bool)
     bad_champ = ~text_column(etab, "champ").isin(list(rules.eligible_champs)).to_numpy(dtype=bool)
+    bad_champ &= ~sanitaire
+    family = np.array([rules.family_of(str(c)) for c in champs], dtype=object)
     derog = flag_column(etab, "derogatoire").to_numpy(dtype=bool)
     og_size = count_column(etab, "og_nb_esms").to_numpy()
     big = og_size > rules.petit_og_max
@@ -289,14 +295,18 @@ def _rule_violations(
                 )
             )
         if n and field_champ is not None:
-            other = proj[pchamps != field_champ]
+            own = rules.family_of(field_champ)
+            other = proj[family[proj] != own]
             share = len(other) / n
             if share > rules.max_other_field_share + 1e-12:
+                where = (f"du type de projet {own}" if rules.field_families
+                         else f"du champ {field_champ}")
                 vs.append(
                     Violation(
                         "champ_mixte",
-                        f"{len(other)} ESMS sur {n} ({share:.0%}) hors du champ {field_champ} "
-                        f"de la grappe, au plus {rules.max_other_field_share:.0%} autorisés.",
+                        f"{len(other)} ESMS sur {n} ({percent_fr(share)}) hors {where} "
+                        f"de la grappe, au plus {percent_fr(rules.max_other_field_share)} "
+                        "autorisés.",
                         tuple(sorted(et[other])),
                     )
                 )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
+from matching.core.cpsat import StagedSolve
 from matching.solver.evaluate import Value
 
 #: Cost (kilometre equivalents) is multiplied by this before rounding for CP-SAT.
@@ -70,23 +71,11 @@ def candidate_groups(candidates: Sequence[tuple[int, ...]], n_units: int) -> lis
     return [groups[k] for k in sorted(groups)]
 
 
-def _solver(limit: float, seed: int, workers: int) -> cp_model.CpSolver:
-    solver = cp_model.CpSolver()
-    p = solver.parameters
-    p.random_seed = int(seed)
-    p.num_workers = int(workers)
-    # parallel workers share solutions in whatever order the threads run: only the
-    # interleaved search is reproducible run to run (or-tools issue #4946)
-    p.interleave_search = int(workers) > 1
-    p.max_deterministic_time = max(float(limit), 0.05)
-    # wall-clock safety net only; the deterministic limit is the one meant to bind
-    p.max_time_in_seconds = 10.0 * float(limit) + 5.0
-    p.log_search_progress = False
-    # set packing needs no probing, and merging at-most-ones into cliques is expensive on
-    # thousands of overlapping candidates: measured 10x faster to optimality without them
+def _tune(p) -> None:
+    """Set packing needs no probing, and merging at-most-ones into cliques is expensive on
+    thousands of overlapping candidates: measured 10x faster to optimality without them."""
     p.cp_model_probing_level = 0
     p.merge_at_most_one_work_limit = 1e5
-    return solver
 
 
 def _solve_group(
@@ -105,7 +94,7 @@ def _solve_group(
 ) -> tuple[list[int], bool, int, bool, float]:
     """Solve one group: (chosen, proven optimal, bound on small ESMS, forced kept, dtime)."""
     model = cp_model.CpModel()
-    x = [model.NewBoolVar(f"c{i}") for i in idx]
+    x = [model.new_bool_var(f"c{i}") for i in idx]
     by_unit: dict[int, list[int]] = {}
     for k, i in enumerate(idx):
         for u in candidates[i]:
@@ -114,84 +103,59 @@ def _solve_group(
     for u in sorted(by_unit):
         terms = [x[k] for k in by_unit[u]]
         if forced[u]:
-            model.Add(sum(terms) == 1)
+            model.add(sum(terms) == 1)
         elif len(terms) > 1:
-            model.AddAtMostOne(terms)
+            model.add_at_most_one(terms)
     # every ESMS the group could place: weight of one small-OG ESMS in the stage-1 objective
     total = int(sum(unit_sizes[u] for u in by_unit))
     stage1 = [values[i].small * (total + 1) + values[i].placed for i in idx]
     points = [values[i].points for i in idx]
     costs = [round(values[i].cost * COST_SCALE) for i in idx]
     for k, i in enumerate(idx):
-        model.AddHint(x[k], i in hint)
+        model.add_hint(x[k], i in hint)
 
     # stage budgets: what a stage leaves unused (deterministic time) goes to the next ones
     # (the cost stage gets at most a quarter: local search also works on compactness)
     shares = (0.6, 0.8, 0.25) if points_weight is None else (0.6, 1.0, 0.0)
-    optimal = True
-    used = 0.0
-    # status of each stage run (the last one tells "infeasible" from "no solution in time")
-    statuses: list[cp_model.CpSolverStatus] = []
+    staged = StagedSolve(model, x, seed=seed, workers=workers, tune=_tune)
 
     def run(objective: list[int], maximise: bool, share: float, stage: int):
-        nonlocal optimal, used
-        expr = sum(c * v for c, v in zip(objective, x, strict=True))
-        if maximise:
-            model.Maximize(expr)
-        else:
-            model.Minimize(expr)
+        used = staged.used
         budget = max(limit - used, 0.0) * share if stage < 2 else min(limit - used, share * limit)
-        solver = _solver(max(budget, 0.0), seed + stage, workers)
-        status = solver.Solve(model)
-        statuses.append(status)
-        used += solver.response_proto.deterministic_time
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            optimal = False
-            return None, None, solver
-        if status != cp_model.OPTIMAL:
-            optimal = False
-        chosen = [solver.Value(v) for v in x]
-        best = sum(c * s for c, s in zip(objective, chosen, strict=True))
-        model.ClearHints()
-        for v, s in zip(x, chosen, strict=True):
-            model.AddHint(v, bool(s))
-        if maximise:
-            model.Add(expr >= best)
-        else:
-            model.Add(expr <= best)
-        return chosen, best, solver
+        result = staged.stage(objective, maximise, max(budget, 0.0), seed_offset=stage)
+        return result.values, result
 
     def finish(chosen: list[int], bound_small: int):
         """Stages 2 and 3 from a level-1 optimal solution."""
         if points_weight is None:
-            chosen2, _, _ = run(points, True, shares[1], 1)
+            chosen2, _ = run(points, True, shares[1], 1)
             chosen = chosen2 or chosen
-            chosen3, _, _ = run(costs, False, shares[2], 2)
+            chosen3, _ = run(costs, False, shares[2], 2)
             chosen = chosen3 or chosen
         else:
             merged = [
                 round(points_weight * p * COST_SCALE) - c
                 for p, c in zip(points, costs, strict=True)
             ]
-            chosen2, _, _ = run(merged, True, shares[1], 1)
+            chosen2, _ = run(merged, True, shares[1], 1)
             chosen = chosen2 or chosen
         picked = [idx[k] for k, s in enumerate(chosen) if s]
-        return picked, optimal, bound_small, True, used
+        return picked, staged.optimal, bound_small, True, staged.used
 
     if hint_level1_optimal and hint and not forced_units:
         chosen = [1 if i in hint else 0 for i in idx]
         best1 = sum(c * v for c, v in zip(stage1, chosen, strict=True))
-        model.Add(sum(c * v for c, v in zip(stage1, x, strict=True)) >= best1)
+        staged.fix(stage1, True, best1)
         return finish(chosen, sum(values[i].small for i in idx if i in hint))
-    chosen, _best, solver = run(stage1, True, shares[0], 0)
+    chosen, first = run(stage1, True, shares[0], 0)
     cap = int(sum(small_sizes[u] for u in by_unit))
     if chosen is None:
-        if statuses[-1] == cp_model.INFEASIBLE or not hint:
-            return [], False, 0, not forced_units, used
+        if first.infeasible or not hint:
+            return [], False, 0, not forced_units, staged.used
         # no solution within the limit: keep the warm start (valid and disjoint)
         fallback = [i for i in idx if i in hint]
-        return fallback, False, cap, True, used
-    bound_small = min(math.floor(solver.BestObjectiveBound() / (total + 1) + 1e-9), cap)
+        return fallback, False, cap, True, staged.used
+    bound_small = min(math.floor(first.bound / (total + 1) + 1e-9), cap)
     return finish(chosen, bound_small)
 
 

@@ -16,7 +16,13 @@ import pandas as pd
 from matching.core.formatting import euros, percent_fr
 from matching.core.vocabulary import MODE_LABELS
 from matching.exports.french_excel import csv_bytes
-from matching.programme.funding_select import Selection, select_funding
+from matching.programme.funding_select import (
+    DEFAULT_MODE,
+    ArsDecisions,
+    Selection,
+    grappe_traits,
+    select_funding,
+)
 from matching.programme.validate import text_column
 from matching.ui import columns as col
 from matching.ui.columns import TableView
@@ -31,8 +37,12 @@ class EnvelopeRequest:
 
     envelope: float
     windows: tuple[float, ...] = DEFAULT_WINDOWS
-    mode: str = "global"
+    mode: str = DEFAULT_MODE
+    #: deterministic time per stage (``funding_select.STAGE_DTIME`` units)
     time_limit: float = 10.0
+    #: grappes the ARS imposes / sets aside, as (id, reason) pairs (hashable: memo key)
+    forced: tuple[tuple[str, str], ...] = ()
+    excluded: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -46,11 +56,13 @@ class EnvelopeResult:
     remaining: float
     summary: str
     notes: list[str] = field(default_factory=list)
+    #: how each ARS priority and decision by hand was honoured (French sentences)
+    priorities: list[str] = field(default_factory=list)
 
     def csv(self) -> bytes:
         """One file: every grappe, funded (window, amount) or not (why), then the windows."""
         rows = [{"grappe": r.grappe, "decision": f"financée — {r.fenetre}",
-                 "financement": r.financement, "points": r.points, "raison": ""}
+                 "financement": r.financement, "points": r.points, "raison": r.raison}
                 for r in self.funded.frame.itertuples()]
         rows += [{"grappe": r.grappe, "decision": "non financée", "financement": r.financement,
                   "points": r.points, "raison": r.raison}
@@ -61,17 +73,19 @@ class EnvelopeResult:
 
 
 def candidates(data) -> tuple[pd.DataFrame, list[tuple[str, float, int, str]]]:
-    """The ``select_funding`` input from a ``Scenario`` (valid grappes only), and the invalid
-    grappes as (id, funding, points, why)."""
+    """The ``select_funding`` input from a ``Scenario`` (valid grappes only, with what the
+    rule set's priorities read, ``grappe_traits``), and the invalid grappes as (id, porteur
+    name, funding, points, why)."""
     rows, invalid = [], []
+    names = data.og_names()
     for g in data.grappes:
         cost = data.costs.get(g.id)
         if cost is None:
             continue
         if not data.valid(g.id):
             why = " | ".join(v.message for v in data.violations.get(g.id, []))
-            invalid.append((g.id, float(cost.total), int(cost.score.total),
-                            f"grappe invalide : {why}"))
+            invalid.append((g.id, names.get(cost.porteur, ""), float(cost.total),
+                            int(cost.score.total), f"grappe invalide : {why}"))
             continue
         members = data.members(g.id)
         deps = text_column(members, "departement")
@@ -82,9 +96,12 @@ def candidates(data) -> tuple[pd.DataFrame, list[tuple[str, float, int, str]]]:
                      "statut": str(statuts.index[0]) if len(statuts) else "",
                      "departements": sorted(set(deps)),
                      "poids_departements": {str(k): float(v)
-                                            for k, v in deps.value_counts().items()}})
-    return pd.DataFrame(rows, columns=["grappe", "total", "points", "champ", "statut",
-                                       "departements", "poids_departements"]), invalid
+                                            for k, v in deps.value_counts().items()},
+                     **grappe_traits(members, cost, data.rules.grouping, names)})
+    columns = ["grappe", "total", "points", "champ", "statut", "departements",
+               "poids_departements"]
+    return pd.DataFrame(rows, columns=columns + [c for c in (rows[0] if rows else {})
+                                                 if c not in columns]), invalid
 
 
 def run_envelope(data, request: EnvelopeRequest, labels: list[str] | None = None,
@@ -97,16 +114,24 @@ def run_envelope(data, request: EnvelopeRequest, labels: list[str] | None = None
     if cands.empty:
         msg = "Aucune grappe valide à financer."
         raise ValueError(msg)
+    valid = set(cands["grappe"])
+    stale = [g for g, _ in (*request.forced, *request.excluded) if g not in valid]
+    decisions = ArsDecisions({g: m for g, m in request.forced if g in valid},
+                             {g: m for g, m in request.excluded if g in valid})
     sel = select_funding(cands, request.envelope, windows, mode=request.mode,
-                         window_labels=labels, time_limit=request.time_limit, seed=seed)
+                         window_labels=labels, time_limit=request.time_limit, seed=seed,
+                         priorities=data.rules.priorities, typologies=data.rules.typologies,
+                         decisions=decisions)
     funded = pd.DataFrame({
-        "grappe": sel.funded["grappe"], "fenetre": sel.funded["libelle_fenetre"],
+        "grappe": sel.funded["grappe"], "porteur": sel.funded["nom"],
+        "fenetre": sel.funded["libelle_fenetre"],
         "financement": sel.funded["cout"], "points": sel.funded["points"],
+        "raison": sel.funded["raison"],
         "departements": sel.funded["departements"].str.replace(",", ", "),
     }).reset_index(drop=True)
     not_funded = pd.DataFrame(
-        [*[(r.grappe, r.cout, r.points, r.raison) for r in sel.not_funded.itertuples()],
-         *invalid], columns=["grappe", "financement", "points", "raison"])
+        [*[(r.grappe, r.nom, r.cout, r.points, r.raison) for r in sel.not_funded.itertuples()],
+         *invalid], columns=["grappe", "porteur", "financement", "points", "raison"])
     wins = pd.DataFrame(sel.windows)
     windows_frame = pd.DataFrame({
         "fenetre": wins["libelle"], "grappes": wins["grappes"], "depense": wins["depense"],
@@ -123,12 +148,15 @@ def run_envelope(data, request: EnvelopeRequest, labels: list[str] | None = None
         selection=sel,
         funded=TableView(funded, {
             "grappe": col.text("grappe", width="small"),
+            "porteur": col.text("porteur", width="medium"),
             "fenetre": col.text("fenêtre"),
             "financement": col.euros("financement"),
             "points": col.integer("points grille"),
+            "raison": col.text("pourquoi financée", width="large"),
             "departements": col.text("départements", width="small")}),
         not_funded=TableView(not_funded, {
             "grappe": col.text("grappe", width="small"),
+            "porteur": col.text("porteur", width="medium"),
             "financement": col.euros("financement demandé"),
             "points": col.integer("points grille"),
             "raison": col.text("pourquoi non financée", width="large")}),
@@ -140,5 +168,7 @@ def run_envelope(data, request: EnvelopeRequest, labels: list[str] | None = None
             "report": col.euros("crédit reporté")}),
         remaining=remaining,
         summary=summary,
-        notes=list(sel.notes),
+        notes=list(sel.notes) + [f"Grappe {g} imposée ou écartée, mais invalide ou absente de "
+                                 "la proposition : décision ignorée." for g in stale],
+        priorities=list(sel.priorities),
     )

@@ -14,6 +14,7 @@ from matching.ui.store import grouping_version, session_memo
 
 
 def envelope_tab(scenario: Any, rules_name: str) -> None:
+    from matching.programme.funding_select import MODES
     from matching.programme.rules import load_rules
     from matching.ui.envelope import DEFAULT_WINDOWS, EnvelopeRequest, run_envelope
 
@@ -34,8 +35,20 @@ def envelope_tab(scenario: Any, rules_name: str) -> None:
         windows_text = c2.text_input("Fenêtres : parts cumulées de l'enveloppe (%)",
                                      value=" ; ".join(decimal_fr(s * 100, 0) for s in shares),
                                      key="env_windows")
-        mode = c3.radio("Mode", ["global", "sequentiel"], format_func=MODE_LABELS.get,
-                        key="env_mode")
+        mode = c3.radio("Mode", list(MODES), format_func=MODE_LABELS.get, key="env_mode",
+                        help="Séquentiel : le processus des documents (000), fenêtre par "
+                             "fenêtre. Global : comparaison a posteriori, toutes les "
+                             "candidatures connues d'avance.")
+        # the ARS's decisions by hand (issue 20, item 8): the rest is re-optimised exactly
+        names = data.og_names()
+        label = {g.id: f"{g.id} — {names.get(data.costs[g.id].porteur, '') or 'porteur ?'}"
+                 for g in data.grappes if g.id in data.costs and data.valid(g.id)}
+        d1, d2, d3 = st.columns([2, 2, 2])
+        forced = d1.multiselect("Imposer ces grappes", list(label), format_func=label.get,
+                                key="env_forced", placeholder="Aucune grappe imposée")
+        excluded = d2.multiselect("Écarter ces grappes", list(label), format_func=label.get,
+                                  key="env_excluded", placeholder="Aucune grappe écartée")
+        motif = d3.text_input("Motif de ces choix (affiché dans la sélection)", key="env_motif")
         submitted = st.form_submit_button("Choisir les grappes financées", type="primary")
     st.caption(f"Enveloppe saisie : {euros(envelope)} ({euros_short(envelope)}).")
     if not submitted and "env_result" not in st.session_state:
@@ -46,7 +59,13 @@ def envelope_tab(scenario: Any, rules_name: str) -> None:
     except ValueError:
         st.error("Fenêtres : des pourcentages séparés par « ; » sont attendus, ex. 50 ; 70 ; 100.")
         return
-    request = EnvelopeRequest(envelope=float(envelope), windows=windows, mode=mode)
+    both = sorted(set(forced) & set(excluded))
+    if both:
+        st.error(f"Une grappe ne peut être à la fois imposée et écartée : {', '.join(both)}.")
+        return
+    request = EnvelopeRequest(envelope=float(envelope), windows=windows, mode=mode,
+                              forced=tuple((g, motif.strip()) for g in forced),
+                              excluded=tuple((g, motif.strip()) for g in excluded))
     key = (grouping_version(scenario), request)
     try:
         with st.spinner("Choix des grappes financées…"):
@@ -64,6 +83,9 @@ def envelope_tab(scenario: Any, rules_name: str) -> None:
     cols[2].metric("Points des grappes financées", result.selection.total_points)
     for note in result.notes:
         st.warning(note)
+    if result.priorities:
+        st.markdown("**Priorités de l'ARS et décisions**")
+        st.markdown("\n".join(f"- {line}" for line in result.priorities))
     st.markdown("**Par fenêtre**")
     result.windows.show("env_windows_table")
     st.markdown("**Grappes financées**")
