@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from matching.registry import AccesRefuse, ConnexionRefusee, SaisieInvalide, SessionInvalide
-from matching.registry.models import Compte
 from matching.registry.accounts import WRONG
+from matching.registry.models import Compte
 from tests.registry.conftest import PASSWORD
 
 

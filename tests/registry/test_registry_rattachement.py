@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from matching.registry import AccesRefuse, RegistreError
-from tests.registry.conftest import OG_A, OG_B, sample_esms, saisie
+from tests.registry.conftest import OG_A, OG_B, saisie, sample_esms
 
 
 def _pair(r, coord):

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matching.registry import adapters
@@ -24,6 +23,7 @@ from matching.registry.api.base import parse_territoire
 from matching.registry.api.lecture import LectureMixin
 from matching.registry.errors import (
     AccesRefuse,
+    ConflitEnregistrement,
     ConnexionRefusee,
     SaisieInvalide,
 )
@@ -75,7 +75,7 @@ class ComptesMixin(LectureMixin):
         hashed = hash_password(mot_de_passe, self.securite) if mot_de_passe else None
         try:
             return self._creer_compte(jeton, email, role, hashed, deps, regions, nom)
-        except IntegrityError as exc:  # a concurrent first admin, or the same e-mail
+        except ConflitEnregistrement as exc:  # a concurrent first admin, or the same e-mail
             if jeton is None:
                 raise AccesRefuse from exc
             raise SaisieInvalide([("email", "un compte existe déjà avec cette adresse")]

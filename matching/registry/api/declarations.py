@@ -8,7 +8,6 @@ import hashlib
 from collections.abc import Sequence
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matching.registry import rattachement
@@ -18,6 +17,7 @@ from matching.registry.config import CONSENT_VERSION
 from matching.registry.declarations import DeclarationSaisie, DeclarationValide, valider
 from matching.registry.errors import (
     AccesRefuse,
+    ConflitEnregistrement,
     RegistreError,
     SaisieInvalide,
 )
@@ -340,8 +340,8 @@ class DeclarationsMixin(LectureMixin):
         try:
             with self.db.write() as s:
                 self._charger(s, jeton, ready, rapport, n)
-        except IntegrityError as exc:
-            raise RegistreError(
+        except ConflitEnregistrement as exc:
+            raise ConflitEnregistrement(
                 "import simultané : une autre importation vient d'enregistrer les mêmes "
                 "déclarations. Relancez l'import : les lignes déjà chargées seront reconnues "
                 "et ne seront pas dupliquées") from exc

@@ -187,6 +187,11 @@ class GrappesMixin(LectureMixin):
                 g.membres.append(GrappeMembre(declaration_id=d.id, finess_ej=d.finess_ej,
                                               esms=[e.finess_et for e in d.esms
                                                     if e.champ == g.champ]))
+            if porteur_ej is None and g.membres and g.porteur_ej not in {
+                    m.finess_ej for m in g.membres}:
+                raise SaisieInvalide([("porteur", f"l'OG porteur {g.porteur_ej} est retiré de "
+                                       "la grappe : choisissez un autre porteur parmi les "
+                                       "membres")])
             if porteur_ej is not None:
                 if porteur_ej not in {m.finess_ej for m in g.membres}:
                     raise SaisieInvalide([("porteur", f"{porteur_ej[:9]} n'est pas membre")])
