@@ -46,6 +46,8 @@ def make_engine(url: str) -> Engine:
             dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            # erased personal data are overwritten with zeros in the file, not just unlinked
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute("PRAGMA busy_timeout=300000")
             if ":memory:" not in url and url != "sqlite://":
                 cursor.execute("PRAGMA journal_mode=WAL")
@@ -176,6 +178,21 @@ class Database:
         """One read transaction (audit entries written in it are committed too)."""
         with _french_errors(self.url), self._read() as session, session.begin():
             yield session
+
+    def effacer_traces(self, tables: list[str]) -> None:
+        """Wipe what the files still hold of erased rows. SQLite: the pages were zeroed by
+        ``secure_delete``; a ``wal_checkpoint(TRUNCATE)`` copies them into the main file and
+        empties the WAL (it succeeds while other connections are open and idle, as the app's
+        are). PostgreSQL: ``VACUUM FULL`` rewrites each table without its dead rows (old
+        versions of updated rows included). What remains (PostgreSQL's WAL until its
+        segments are recycled, backups) is stated in docs/registre.md."""
+        with _french_errors(self.url), self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                return
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            for table in tables:
+                conn.exec_driver_sql(f'VACUUM FULL "{table}"')
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -202,6 +202,8 @@ class PurgeRapport:
     declarations_effacees: tuple[int, ...]
     sessions_supprimees: int
     audit_supprime: int
+    #: accounts whose e-mail and name were erased (never activated, or unused)
+    comptes_effaces: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -189,8 +189,14 @@ def test_purge_by_retention(world, clock):
     rep = r.purger(login("admin@test.fr"))
     assert world.da.id in rep.declarations_effacees
     assert world.db.id not in rep.declarations_effacees
-    assert r.lire_declaration(login("a@test.fr"), world.da.id).contact is None
+    assert r.lire_declaration(login("coord37@test.fr"), world.da.id).contact is None
     assert r.lire_declaration(login("b@test.fr"), world.db.id).contact.email == "bruno@og-b.fr"
+    # A's account: no active declaration left, no login for 24 months: erased too (issue 18)
+    comptes = {c.id: c for c in r.comptes(login("admin@test.fr"))}
+    assert [comptes[i].email for i in rep.comptes_effaces] == [
+        f"efface-{i}@compte.invalid" for i in rep.comptes_effaces]
+    assert "a@test.fr" not in {c.email for c in comptes.values()}
+    assert "b@test.fr" in {c.email for c in comptes.values()}  # active declaration: kept
 
 
 def test_migrations_empty_database(db_url):

@@ -180,6 +180,7 @@ class DeclarationsMixin(LectureMixin):
             self._audit(s, p, "declaration_retrait", "declaration", d.id)
 
         self._commit_versioned(run, "la déclaration")
+        self.db.effacer_traces([])  # SQLite: out of the WAL now; PostgreSQL: next purge
 
     def _erase(self, s: Session, d: Declaration, statut: str) -> None:
         now = self.clock()
