@@ -31,7 +31,6 @@ from matching.registry import (
     DeclarationSaisie,
     RegistreError,
     Registry,
-    SaisieInvalide,
     SessionInvalide,
 )
 from matching.registry.affichage import echapper
@@ -42,7 +41,7 @@ from matching.registry.declarations import (
     saisie_from_vue,
 )
 from matching.registry.vues import DeclarationVue
-from matching.ui import registry_edit
+from matching.ui import registre_session, registry_edit
 
 st.set_page_config(page_title="grappes — mise en relation", layout="wide")
 
@@ -53,11 +52,7 @@ def registry() -> Registry:
 
 
 def show_error(exc: Exception) -> None:
-    if isinstance(exc, SaisieInvalide):
-        st.error("Saisie invalide :")
-        st.dataframe(pd.DataFrame(exc.erreurs, columns=["champ", "motif"]), hide_index=True)
-    else:
-        st.error(str(exc))
+    registre_session.erreur(exc)
 
 
 def call(fn, *args, **kw):
@@ -65,28 +60,12 @@ def call(fn, *args, **kw):
     try:
         return fn(*args, **kw)
     except SessionInvalide as exc:
-        st.session_state.pop("jeton", None)
-        st.warning(str(exc))
+        st.session_state.pop(registre_session.JETON, None)
+        st.warning(echapper(str(exc)))
         st.stop()
     except RegistreError as exc:
         show_error(exc)
         return None
-
-
-def login(reg: Registry) -> None:
-    st.subheader("Connexion")
-    with st.form("connexion"):
-        email = st.text_input("Adresse e-mail")
-        password = st.text_input("Mot de passe", type="password")
-        ok = st.form_submit_button("Se connecter")
-    if ok:
-        try:
-            c = reg.connexion(email, password)
-        except RegistreError as exc:
-            st.error(str(exc))
-            return
-        st.session_state["jeton"] = c.jeton
-        st.rerun()
 
 
 def contact_text(c) -> str:
@@ -106,6 +85,7 @@ def members_table(g) -> pd.DataFrame:
         "OG (FINESS EJ)": m.finess_ej, "nom": m.raison_sociale_ej, "ESMS": len(m.esms),
         "porteur": "oui" if m.finess_ej == g.porteur_ej else "non",
         "invitation": INVITATION_STATUT_LABELS.get(m.invitation or "", m.invitation or "—"),
+        "rattachement": "oui" if m.parle else "non",
         "contact": contact_text(m.contact),
     } for m in g.membres])  # fmt: skip
 
@@ -130,7 +110,7 @@ def declaration_form(reg: Registry, jeton: str, existing: DeclarationVue | None 
             st.session_state[f"{k}esms_text"] = "\n".join(
                 f"{r.finess_et};{r.champ};{r.commune};{r.raison_sociale}"
                 for r in rows.itertuples())
-            st.success(f"{len(rows)} ESMS trouvé(s) pour l'OG {ej.strip()}.")
+            st.success(f"{len(rows)} ESMS trouvé(s) pour l'OG {echapper(ej.strip())}.")
     with st.form(f"{k}declaration"):
         esms_text = st.text_area("ESMS concernés (un par ligne : FINESS ET;champ;commune;nom)",
                                  value=st.session_state.get(f"{k}esms_text", _esms_lines(v)),
@@ -199,15 +179,80 @@ def _esms_lines(v) -> str:
     return "\n".join(f"{e.finess_et};{e.champ};{e.commune};{e.raison_sociale}" for e in v.esms)
 
 
+RATTACHEMENT_LABELS = {"demande": "en attente de validation", "approuve": "validé",
+                       "refuse": "refusé", "revoque": "retiré"}
+
+
+def mes_og(reg: Registry, jeton: str) -> None:
+    """The OGs the account speaks for, and the request for another one."""
+    st.markdown("**Mes OG (rattachement)**")
+    st.caption("Vous ne parlez que pour les OG auxquels votre compte est rattaché : "
+               "demandez le rattachement, un coordinateur ou l'ARS de son territoire le valide.")
+    claims = call(reg.mes_rattachements, jeton) or []
+    if claims:
+        st.dataframe(pd.DataFrame([{
+            "OG (FINESS EJ)": r.finess_ej, "département": r.departement,
+            "rattachement": RATTACHEMENT_LABELS.get(r.statut, r.statut),
+            "revendication contestée": "oui" if r.conteste else "non"} for r in claims]),
+            hide_index=True)  # fmt: skip
+    with st.form("rattachement"):
+        ej = st.text_input("FINESS EJ de l'OG pour lequel vous parlez")
+        if st.form_submit_button("Demander le rattachement"):
+            done = call(reg.demander_rattachement, jeton, ej)
+            if done is not None:
+                st.session_state["rattachement_demande"] = (
+                    f"Demande de rattachement à l'OG {done.finess_ej} envoyée.")
+                st.rerun()
+    flash = st.session_state.pop("rattachement_demande", None)
+    if flash:
+        st.success(echapper(flash))
+
+
+def rattachements_territoire(reg: Registry, jeton: str, territoire: list[str]) -> None:
+    """Coordinateur / ARS: the claims on the territory's OGs; contested ones first, each
+    request approved or refused here (the decision is audited)."""
+    claims = call(reg.rattachements, jeton, territoire) or []
+    contested = sorted({r.finess_ej for r in claims if r.conteste})
+    for ej in contested:
+        emails = [r.email for r in claims if r.finess_ej == ej
+                  and r.statut in ("demande", "approuve")]
+        st.warning(f"Revendication contestée : l'OG {echapper(ej)} est réclamé par "
+                   f"{len(emails)} comptes ({echapper(', '.join(emails))}). Ses déclarations "
+                   "restent hors appariement tant que vous n'avez pas refusé les autres.")
+    if not claims:
+        st.info("Aucune demande de rattachement dans ce territoire.")
+        return
+    st.dataframe(pd.DataFrame([{
+        "n°": r.id, "OG (FINESS EJ)": r.finess_ej, "compte": r.email,
+        "état": RATTACHEMENT_LABELS.get(r.statut, r.statut), "origine": r.origine,
+        "contestée": "oui" if r.conteste else "non"} for r in claims]),
+        hide_index=True)  # fmt: skip
+    for r in claims:
+        if r.statut not in ("demande", "approuve"):
+            continue
+        c1, c2, c3 = st.columns([3, 1, 1])
+        c1.text(f"OG {r.finess_ej} — {r.email} — {RATTACHEMENT_LABELS.get(r.statut)}")
+        if r.statut == "demande" and c2.button("Approuver", key=f"rat_ok{r.id}"):
+            call(reg.decider_rattachement, jeton, r.id, True)
+            st.rerun()
+        if c3.button("Refuser" if r.statut == "demande" else "Retirer",
+                     key=f"rat_no{r.id}"):
+            call(reg.decider_rattachement, jeton, r.id, False)
+            st.rerun()
+
+
 def declarant(reg: Registry, jeton: str) -> None:
     tab_decl, tab_inv = st.tabs(["Ma déclaration", "Mes invitations"])
     with tab_decl:
+        mes_og(reg, jeton)
         mine = call(reg.mes_declarations, jeton) or []
         for d in mine:
             with st.container(border=True):
                 st.markdown(f"**Déclaration {d.id}** — OG {echapper(d.finess_ej)} "
                             f"{echapper(d.raison_sociale_ej)} — "
                             f"{DECLARATION_STATUT_LABELS.get(d.statut, d.statut)}")
+                if not d.parle:
+                    st.warning("Hors appariement : " + echapper(d.motif_exclusion))
                 st.dataframe(esms_table(d), hide_index=True)
                 st.text(f"Contact : {contact_text(d.contact)}")
                 if d.texte_libre:
@@ -269,16 +314,25 @@ def export_zip(reg: Registry, jeton: str, territoire: list[str]) -> bytes | None
 
 def coordinateur(reg: Registry, jeton: str, moi) -> None:
     territoire = territory_input(moi)
-    tab_d, tab_m, tab_g = st.tabs(["Déclarations", "Appariement", "Grappes et invitations"])
+    tab_d, tab_r, tab_m, tab_g = st.tabs(["Déclarations", "Rattachements", "Appariement",
+                                          "Grappes et invitations"])
+    with tab_r:
+        rattachements_territoire(reg, jeton, territoire)
     with tab_d:
         decls = call(reg.declarations, jeton, territoire) or []
         st.metric("Déclarations actives", len(decls))
+        out = [d for d in decls if not d.parle]
+        if out:
+            st.warning(f"{len(out)} déclaration(s) hors appariement (rattachement à régler, "
+                       "onglet « Rattachements ») : " + echapper(", ".join(
+                           f"{d.id} (OG {d.finess_ej} : {d.motif_exclusion})" for d in out)))
         if decls:
             st.dataframe(pd.DataFrame([{
                 "id": d.id, "OG": d.finess_ej, "nom": d.raison_sociale_ej,
                 "département": d.departement, "ESMS": len(d.esms),
                 "DUI": DUI_STATUT_LABELS.get(d.dui_statut, d.dui_statut),
                 "porteur": PORTEUR_CHOIX.get(d.porteur, d.porteur),
+                "rattachement": "oui" if d.parle else "non",
                 "contact": contact_text(d.contact)} for d in decls]),
                 hide_index=True)  # fmt: skip
             points = pd.DataFrame([{"lat": e.lat, "lon": e.lon} for d in decls for e in d.esms
@@ -295,6 +349,8 @@ def coordinateur(reg: Registry, jeton: str, moi) -> None:
             if run is not None:
                 st.success(f"Appariement {run.id} : {len(run.grappes)} grappe(s) proposée(s), "
                            f"{len(run.non_places)} ESMS sans grappe.")
+                for w in run.avertissements:
+                    st.warning(echapper(w))
     with tab_g:
         grappes = call(reg.grappes, jeton, territoire) or []
         if not grappes:
@@ -306,7 +362,7 @@ def coordinateur(reg: Registry, jeton: str, moi) -> None:
                             f"**{GRAPPE_STATUT_LABELS.get(g.statut, g.statut)}**"
                             + (f" — {g.total:,.0f} €".replace(",", " ") if g.total else ""))
                 for w in (*g.regles_enfreintes, *g.avertissements):
-                    st.warning(w)
+                    st.warning(echapper(w))
                 st.dataframe(members_table(g), hide_index=True)
                 c1, c2, c3 = st.columns(3)
                 if g.statut == "proposee" and c1.button("Envoyer les invitations",
@@ -336,7 +392,7 @@ def edit_grappe(reg: Registry, jeton: str, grappes, decls) -> None:
     st.subheader("Modifier une grappe proposée")
     flash = st.session_state.pop("grappe_modifiee", None)
     if flash:
-        st.success(flash)
+        st.success(echapper(flash))
     proposees = {g.id: g for g in grappes if g.statut == "proposee"}
     gid = st.selectbox("Grappe à modifier", list(proposees), key="edit_grappe",
                        format_func=lambda i: f"Grappe {proposees[i].code} ({proposees[i].champ}, "
@@ -349,7 +405,7 @@ def edit_grappe(reg: Registry, jeton: str, grappes, decls) -> None:
         for col, (label, value) in zip(cols, registry_edit.resume(ev).items(), strict=True):
             col.metric(label, value)
         for text in registry_edit.regles_text(ev):
-            st.warning(text)
+            st.warning(echapper(text))
     st.dataframe(registry_edit.membres_detail(g, by_id), hide_index=True)
     k = f"edit{g.id}_{g.version}"
     membres = {m.declaration_id: m for m in g.membres}
@@ -378,6 +434,8 @@ def edit_grappe(reg: Registry, jeton: str, grappes, decls) -> None:
 
 def ars(reg: Registry, jeton: str, moi) -> None:
     territoire = territory_input(moi)
+    with st.expander("Rattachements des OG de la région"):
+        rattachements_territoire(reg, jeton, territoire)
     data = call(reg.agregats, jeton, territoire)
     if data is None:
         return
@@ -394,12 +452,28 @@ def ars(reg: Registry, jeton: str, moi) -> None:
                     f"{'oui' if g.soumise_ars else 'non'}")
         st.dataframe(members_table(g), hide_index=True)
     st.markdown("**Suggérer des partenaires à un ESMS isolé**")
-    did = st.number_input("Déclaration n°", min_value=0, value=0)
+    did = st.number_input("Déclaration n°", min_value=0, max_value=2**31 - 1, value=0)
     if did and st.button("Chercher des partenaires"):
-        for s in call(reg.suggerer_partenaires, jeton, int(did)) or []:
+        st.session_state["suggestions"] = (int(did), call(reg.suggerer_partenaires, jeton,
+                                                          int(did)) or [])
+    # the suggestions are kept in the session: the « Inviter » buttons below are not nested
+    # in the search button (a nested button's click reruns the page without the outer one)
+    done = st.session_state.pop("suggestion_faite", None)
+    if done:
+        st.success(echapper(done))
+    found = st.session_state.get("suggestions")
+    if found and found[0] == int(did):
+        for s in found[1]:
             st.text(f"{s.rang}. {s.texte}")
-            if s.grappe_id and st.button(f"Inviter dans {s.libelle}", key=f"sug{s.grappe_id}"):
-                call(reg.inviter_suggestion, jeton, int(did), s.grappe_id)
+            if s.grappe_id and st.button(f"Inviter dans {echapper(s.libelle)}",
+                                         key=f"sug{s.grappe_id}"):
+                g = call(reg.inviter_suggestion, jeton, int(did), s.grappe_id)
+                if g is not None:
+                    st.session_state.pop("suggestions", None)
+                    st.session_state["suggestion_faite"] = (
+                        f"Déclaration {int(did)} invitée dans la grappe {g.code} : en attente "
+                        "de sa réponse.")
+                    st.rerun()
 
 
 def admin(reg: Registry, jeton: str) -> None:
@@ -415,7 +489,8 @@ def admin(reg: Registry, jeton: str) -> None:
         if ok:
             v = call(reg.creer_compte, jeton, email, role, password, [terr] if terr else [])
             if v is not None:
-                st.success(f"Compte créé : {v.email} ({v.role})")
+                st.success(f"Compte créé : {echapper(v.email)} "
+                           f"({ROLE_LABELS.get(v.role, v.role)})")
         comptes = call(reg.comptes, jeton) or []
         st.dataframe(pd.DataFrame([{"e-mail": c.email, "rôle": c.role,
                                     "territoire": ", ".join(c.territoires),
@@ -440,16 +515,12 @@ def main() -> None:
     except RegistreError as exc:
         st.error(str(exc))
         st.stop()
-    jeton = st.session_state.get("jeton")
+    jeton = registre_session.jeton_ou_connexion(reg)
     if not jeton:
-        login(reg)
         return
-    moi = call(reg.moi, jeton)
-    st.sidebar.text(f"Connecté : {moi.email} ({ROLE_LABELS.get(moi.role, moi.role)})")
-    if st.sidebar.button("Se déconnecter"):
-        reg.deconnexion(jeton)
-        st.session_state.pop("jeton", None)
-        st.rerun()
+    moi = registre_session.barre_laterale(reg, jeton)
+    if moi is None:
+        return
     if moi.role == "declarant":
         declarant(reg, jeton)
     elif moi.role == "coordinateur":

@@ -16,6 +16,7 @@ from matching.followup.evaluate import STATE_LABELS
 from matching.followup.export import flags_frame, for_display, grappes_frame, tranches_frame
 from matching.followup.store import Suivi
 from matching.registry import RegistreError, Registry
+from matching.ui import registre_session
 
 st.set_page_config(page_title="Suivi des grappes financées", layout="wide")
 st.title("Suivi des grappes financées")
@@ -29,25 +30,17 @@ def _suivi() -> Suivi:
 
 
 suivi = _suivi()
-if "suivi_jeton" not in st.session_state:
-    with st.form("connexion"):
-        email = st.text_input("E-mail")
-        password = st.text_input("Mot de passe", type="password")
-        if st.form_submit_button("Se connecter"):
-            try:
-                st.session_state["suivi_jeton"] = suivi.registry.connexion(email, password).jeton
-                st.rerun()
-            except RegistreError as exc:
-                st.error(str(exc))
+# one sign-in with the « Mise en relation » page (the same session token), logout on both
+jeton = registre_session.jeton_ou_connexion(suivi.registry)
+if not jeton:
     st.stop()
-
-jeton = st.session_state["suivi_jeton"]
+me = registre_session.barre_laterale(suivi.registry, jeton)
+if me is None:
+    st.stop()
 try:
-    me = suivi.registry.moi(jeton)
     states = suivi.mes_grappes(jeton)
 except RegistreError as exc:
-    st.session_state.pop("suivi_jeton", None)
-    st.error(str(exc))
+    registre_session.erreur(exc)
     st.stop()
 
 if not states:

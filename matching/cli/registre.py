@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from matching.registry import AccesRefuse, RegistreError, Registry
 
@@ -45,7 +46,9 @@ TerrOpt = Annotated[str, typer.Option("--territoire", help="départements (37,41
 
 
 def _fail(message: str) -> None:
-    err.print(f"[red]Erreur :[/red] {message}", highlight=False)
+    # the message may carry user text (a rejected cell): printed as text, never as markup
+    err.print("[red]Erreur :[/red] ", end="", highlight=False)
+    err.print(message, markup=False, highlight=False)
     raise typer.Exit(1)
 
 
@@ -141,6 +144,16 @@ def compte_mot_de_passe(email: str, db: DbOpt = None, compte: CompteOpt = None) 
     console.print(f"Mot de passe défini pour {email}.", highlight=False)
 
 
+@compte_app.command("debloquer")
+def compte_debloquer(email: str, db: DbOpt = None) -> None:
+    """Débloquer un compte verrouillé (un administrateur compris), depuis le shell du
+    serveur : l'accès local à la base fait foi ; l'action est inscrite au journal."""
+    reg = _registry(db)
+    _run(reg.db.check_schema)
+    v = _run(lambda: reg.debloquer_compte(email))
+    console.print(f"Compte débloqué : {v.email} ({v.role}).", highlight=False)
+
+
 @compte_app.command("liste")
 def compte_liste(db: DbOpt = None, compte: CompteOpt = None, stdin: StdinOpt = False) -> None:
     """(Admin) les comptes."""
@@ -148,7 +161,7 @@ def compte_liste(db: DbOpt = None, compte: CompteOpt = None, stdin: StdinOpt = F
     jeton = _login(reg, compte, stdin)
     table = Table("e-mail", "rôle", "territoire", "actif", "mot de passe")
     for v in _run(lambda: reg.comptes(jeton)):
-        table.add_row(v.email, v.role, ", ".join(v.territoires), "oui" if v.actif else "non",
+        table.add_row(Text(v.email), v.role, ", ".join(v.territoires), "oui" if v.actif else "non",
                       "oui" if v.active else "à activer")
     console.print(table)
 
@@ -171,12 +184,14 @@ def importer_cmd(
                                         [territoire] if territoire else None))
     console.print(f"{rep.lignes} ligne(s) lue(s) : {len(rep.chargees)} déclaration(s) "
                   f"chargée(s), {len({x.ligne for x in rep.rejets})} ligne(s) rejetée(s) ; "
-                  f"{rep.comptes_crees} compte(s) déclarant créé(s) (à activer).",
+                  f"{rep.comptes_crees} compte(s) déclarant créé(s) (à activer)"
+                  + (f" ; {len(rep.deja_presentes)} déclaration(s) déjà présente(s), "
+                     "inchangée(s)" if rep.deja_presentes else "") + ".",
                   highlight=False)
     if rep.rejets:
         table = Table("ligne", "champ", "motif", title="Lignes rejetées", title_justify="left")
         for x in rep.rejets[:200]:
-            table.add_row(str(x.ligne), x.champ, x.raison)
+            table.add_row(str(x.ligne), Text(x.champ), Text(x.raison))
         console.print(table)
         if len(rep.rejets) > 200:
             console.print(f"… et {len(rep.rejets) - 200} autre(s) (voir --rejets).")
@@ -212,13 +227,58 @@ def apparier_cmd(
                   title_justify="left")
     for g in run.grappes:
         total = "" if g.total is None else f"{g.total:,.0f} €".replace(",", " ")
-        table.add_row(str(g.id), g.code, g.champ, str(g.n_esms), str(len(g.membres)),
-                      g.porteur_ej, total, " | ".join(g.avertissements)[:120])
+        table.add_row(str(g.id), Text(g.code), g.champ, str(g.n_esms), str(len(g.membres)),
+                      g.porteur_ej, total, Text(" | ".join(g.avertissements)[:120]))
     console.print(table)
     console.print(f"{len(run.grappes)} grappe(s) proposée(s), {len(run.non_places)} ESMS "
                   "sans grappe.", highlight=False)
     for w in run.avertissements:
-        console.print(f"[yellow]{w}[/yellow]", highlight=False)
+        console.print(Text(w, style="yellow"), highlight=False)
+
+
+@registre.command("inviter")
+def inviter_cmd(
+    declaration: int,
+    grappe: Annotated[int, typer.Option("--grappe", help="n° de la grappe")],
+    db: DbOpt = None, compte: CompteOpt = None, stdin: StdinOpt = False,
+) -> None:
+    """(ARS) inviter une déclaration isolée dans une grappe (partenaire suggéré)."""
+    reg = _registry(db)
+    jeton = _login(reg, compte, stdin)
+    g = _run(lambda: reg.inviter_suggestion(jeton, declaration, grappe))
+    console.print(f"Déclaration {declaration} invitée dans la grappe {g.code} "
+                  f"({len(g.membres)} OG, en attente de sa réponse).", highlight=False)
+
+
+@registre.command("rattachements")
+def rattachements_cmd(
+    territoire: TerrOpt,
+    db: DbOpt = None, compte: CompteOpt = None, stdin: StdinOpt = False,
+) -> None:
+    """(Coordinateur, ARS) les demandes de rattachement des OG du territoire."""
+    reg = _registry(db)
+    jeton = _login(reg, compte, stdin)
+    table = Table("n°", "OG (FINESS EJ)", "compte", "état", "origine", "contestée")
+    for v in _run(lambda: reg.rattachements(jeton, [territoire])):
+        table.add_row(str(v.id), v.finess_ej, Text(v.email), v.statut, v.origine,
+                      "oui" if v.conteste else "non")
+    console.print(table)
+
+
+@registre.command("rattachement")
+def rattachement_cmd(
+    numero: int,
+    decision: Annotated[str, typer.Argument(help="approuver ou refuser")],
+    db: DbOpt = None, compte: CompteOpt = None, stdin: StdinOpt = False,
+) -> None:
+    """(Coordinateur, ARS) approuver ou refuser une demande de rattachement."""
+    if decision not in ("approuver", "refuser"):
+        _fail("décision attendue : approuver ou refuser")
+    reg = _registry(db)
+    jeton = _login(reg, compte, stdin)
+    v = _run(lambda: reg.decider_rattachement(jeton, numero, decision == "approuver"))
+    console.print(f"Rattachement {v.id} (OG {v.finess_ej}, {v.email}) : {v.statut}.",
+                  highlight=False)
 
 
 @registre.command("exporter")

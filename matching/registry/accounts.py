@@ -4,8 +4,8 @@ Passwords are hashed with argon2id (argon2-cffi defaults unless ``Securite`` say
 otherwise; a hash made with other parameters is re-made at the next successful login). A
 session token is 32 random bytes of which only the SHA-256 is stored. After
 ``max_failures`` wrong passwords in a row the account is locked for ``lockout``; an unknown
-e-mail gets the same message as a wrong password. There is no default account: the first
-admin comes from the CLI.
+e-mail, a wrong password and a locked account get the same message. There is no default
+account: the first admin comes from the CLI.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -23,7 +23,9 @@ from matching.registry.config import Securite
 from matching.registry.errors import ConnexionRefusee, SaisieInvalide
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']{1,190}\.[A-Za-z]{2,24}$")
-WRONG = "adresse e-mail ou mot de passe incorrect"
+#: the one answer to a refused login (unknown account, wrong password, locked account)
+WRONG = ("adresse e-mail ou mot de passe incorrect (après plusieurs échecs, la connexion "
+         "est suspendue quelques minutes)")
 
 
 def normalise_email(email: str) -> str:
@@ -37,12 +39,33 @@ def check_email(email: str, field: str = "email") -> str:
     return value
 
 
-def check_password(password: str, rules: Securite) -> None:
+#: the bundled list of common passwords (``data/registre/mots-de-passe-courants.txt``)
+COMMON_PASSWORDS = (Path(__file__).resolve().parents[2] / "data" / "registre"
+                    / "mots-de-passe-courants.txt")
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The bundled list of common passwords, lower-cased (comment lines skipped)."""
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(x.strip().lower() for x in lines if x.strip() and not x.startswith("#"))
+
+
+def check_password(password: str, rules: Securite, email: str = "") -> None:
+    """NIST SP 800-63B (5.1.1.2): long enough, not a known common password, not a run of
+    the same few characters, not the e-mail or its name part; no composition rule."""
     if not isinstance(password, str) or len(password) < rules.min_password_length:
         raise SaisieInvalide([(
             "mot_de_passe",
             f"trop court : au moins {rules.min_password_length} caractères",
         )])
+    low = password.lower()
+    local = normalise_email(email).split("@")[0]
+    if low in common_passwords() or len(set(low)) <= 3:
+        raise SaisieInvalide([("mot_de_passe", "trop courant ou trop répétitif : choisissez "
+                               "une phrase de passe personnelle")])
+    if email and (normalise_email(email) in low or (len(local) >= 4 and local in low)):
+        raise SaisieInvalide([("mot_de_passe", "ne doit pas contenir l'adresse e-mail")])
 
 
 @lru_cache(maxsize=8)
@@ -85,13 +108,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(str(token).encode("utf-8")).hexdigest()
 
 
-def locked_message(until: datetime) -> str:
-    return (
-        "compte verrouillé après trop d'échecs de connexion : réessayer après "
-        f"{until:%H:%M} (UTC) ou demander à un administrateur"
-    )
-
-
 __all__ = [
     "WRONG",
     "ConnexionRefusee",
@@ -99,7 +115,6 @@ __all__ = [
     "check_password",
     "hash_password",
     "hasher",
-    "locked_message",
     "needs_rehash",
     "new_token",
     "token_hash",

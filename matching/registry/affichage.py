@@ -7,7 +7,9 @@ from __future__ import annotations
 import html
 import re
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$])")
+#: Markdown's punctuation (CommonMark backslash escapes); ``<``, ``>`` and ``&`` are left to
+#: the HTML escaping below, which runs after (a backslash before ``&lt;`` would show it raw)
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:=])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -15,5 +17,6 @@ def echapper(value: object) -> str:
     """Text safe for ``st.markdown``: HTML entities, escaped Markdown, visible controls."""
     text = "" if value is None else str(value)
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-    text = html.escape(text, quote=True)
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    # quotes stay as typed: an entity (&#x27;) would show raw once its « # » is escaped
+    return html.escape(text, quote=False).replace("\n", "  \n")

@@ -43,6 +43,12 @@ class Conservation:
     mois: int = 24
     #: audit entries are kept this long (they hold no personal data, only who did what)
     audit_mois: int = 60
+    #: a déclarant account never activated (created by an import, no password) is erased
+    #: this long after its creation when it has no active declaration left
+    compte_non_active_mois: int = 6
+    #: any déclarant account with no active declaration is erased this long after its last
+    #: login (or its creation); a deactivated account of any role, this long after creation
+    compte_mois: int = 24
 
 
 def database_url(db: str | None = None) -> str:

@@ -19,10 +19,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from matching.registry.config import database_url
-from matching.registry.errors import RegistreError
+from matching.registry.errors import BaseInaccessible, ConflitEnregistrement, RegistreError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: one lock per SQLite file and process: writers of one process (the app's sessions, the
@@ -45,6 +46,8 @@ def make_engine(url: str) -> Engine:
             dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            # erased personal data are overwritten with zeros in the file, not just unlinked
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute("PRAGMA busy_timeout=300000")
             if ":memory:" not in url and url != "sqlite://":
                 cursor.execute("PRAGMA journal_mode=WAL")
@@ -83,6 +86,23 @@ def head_revision() -> str:
     return str(script.get_current_head())
 
 
+@contextmanager
+def _french_errors(url: str) -> Iterator[None]:
+    """Database failures as French messages (never a traceback): a constraint refusing a
+    concurrent duplicate, a value out of range, a database down or unreachable."""
+    where = url.split("@")[-1]
+    try:
+        yield
+    except IntegrityError as exc:
+        raise ConflitEnregistrement from exc
+    except DataError as exc:
+        raise BaseInaccessible("valeur refusée par la base (nombre hors limites ou texte "
+                               "trop long) : rien n'a été enregistré") from exc
+    except (OperationalError, InterfaceError) as exc:
+        raise BaseInaccessible(f"base de données inaccessible ({where}) : vérifiez qu'elle "
+                               "est démarrée et joignable, puis réessayez") from exc
+
+
 class Database:
     """The registry database: engine, one-transaction sessions, schema check."""
 
@@ -104,16 +124,38 @@ class Database:
 
     def init(self) -> str:
         """Create or upgrade the schema; returns the revision now in place."""
-        upgrade(self.engine)
+        self._check_known_revision()
+        try:
+            upgrade(self.engine)
+        except (OperationalError, InterfaceError) as exc:
+            raise BaseInaccessible(f"base de données inaccessible "
+                                   f"({self.url.split('@')[-1]}) : vérifiez qu'elle est "
+                                   "démarrée et joignable") from exc
         return head_revision()
 
-    def check_schema(self) -> None:
-        """Raise a French error when the database was not initialised or is out of date."""
+    def _check_known_revision(self) -> str | None:
+        """The revision in place; a French error when this version of grappes does not know
+        it (a database upgraded by a newer grappes, or another application's)."""
         try:
             rev = current_revision(self.engine)
         except Exception as exc:
-            msg = f"base de données inaccessible : {exc.__class__.__name__}"
-            raise RegistreError(msg) from exc
+            raise BaseInaccessible(f"base de données inaccessible "
+                                   f"({self.url.split('@')[-1]}) : vérifiez qu'elle est "
+                                   "démarrée et joignable") from exc
+        if rev is not None:
+            script = ScriptDirectory.from_config(alembic_config(None))
+            try:
+                script.get_revision(rev)
+            except Exception as exc:
+                raise RegistreError(
+                    f"schéma de la base en révision {rev!r}, inconnue de cette version de "
+                    f"grappes (dernière connue : {head_revision()}) : base mise à jour par "
+                    "une version plus récente ? Installez cette version de grappes") from exc
+        return rev
+
+    def check_schema(self) -> None:
+        """Raise a French error when the database was not initialised or is out of date."""
+        rev = self._check_known_revision()
         if rev is None:
             raise RegistreError(
                 "base de données non initialisée : lancer « grappes registre init »"
@@ -127,14 +169,30 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: committed at the end, rolled back on any error."""
-        with self._writer_lock or nullcontext(), self._write() as session, session.begin():
+        with _french_errors(self.url), self._writer_lock or nullcontext(), \
+                self._write() as session, session.begin():
             yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """One read transaction (audit entries written in it are committed too)."""
-        with self._read() as session, session.begin():
+        with _french_errors(self.url), self._read() as session, session.begin():
             yield session
+
+    def effacer_traces(self, tables: list[str]) -> None:
+        """Wipe what the files still hold of erased rows. SQLite: the pages were zeroed by
+        ``secure_delete``; a ``wal_checkpoint(TRUNCATE)`` copies them into the main file and
+        empties the WAL (it succeeds while other connections are open and idle, as the app's
+        are). PostgreSQL: ``VACUUM FULL`` rewrites each table without its dead rows (old
+        versions of updated rows included). What remains (PostgreSQL's WAL until its
+        segments are recycled, backups) is stated in docs/registre.md."""
+        with _french_errors(self.url), self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                return
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            for table in tables:
+                conn.exec_driver_sql(f'VACUUM FULL "{table}"')
 
     def dispose(self) -> None:
         self.engine.dispose()

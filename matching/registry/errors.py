@@ -42,3 +42,16 @@ class SaisieInvalide(RegistreError):
         self.erreurs = list(erreurs)
         text = " ; ".join(f"{champ} : {raison}" for champ, raison in self.erreurs)
         super().__init__(f"saisie invalide — {text}")
+
+
+class ConflitEnregistrement(RegistreError):
+    """A database constraint refused a write made at the same time as another one (two
+    imports of one file, two "first admins"): nothing was written."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or "enregistrement refusé : une autre opération simultanée a "
+                         "déjà enregistré la même chose. Rechargez et recommencez")
+
+
+class BaseInaccessible(RegistreError):
+    """The database is down, unreachable or refused a value: a French message, no trace."""

@@ -4,7 +4,7 @@ migrations in ``migrations/``, never by ``create_all``: both must describe the s
 
 Personal data live in exactly two places: the accounts (e-mail, name) and the contact
 fields of a declaration (``contact_*``, ``texte_libre``). Withdrawal and purge blank the
-latter; the audit log holds only ids and action names.
+latter, the purge anonymises the former; the audit log holds only ids and action names.
 """
 
 from __future__ import annotations
@@ -12,7 +12,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -34,10 +46,40 @@ class Compte(Base):
     echecs: Mapped[int] = mapped_column(Integer, default=0)
     verrouille_jusqu_a: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     cree_le: Mapped[datetime] = mapped_column(DateTime)
+    #: true on the first admin only; unique, so two concurrent "first admin" creations cannot
+    #: both commit (NULL for every other account)
+    premier_admin: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    derniere_connexion: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     territoires: Mapped[list[CompteTerritoire]] = relationship(
         back_populates="compte", cascade="all, delete-orphan", lazy="selectin"
     )
+
+    __table_args__ = (Index("uq_comptes_premier_admin", "premier_admin", unique=True),)
+
+
+class Rattachement(Base):
+    """An account's claim to speak for an OG (FINESS EJ): requested by the account (or made
+    by a coordinator's import), approved or refused by a coordinator or the ARS of the EJ's
+    territory. ``statut``: ``demande``, ``approuve``, ``refuse``, ``revoque``."""
+
+    __tablename__ = "rattachements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compte_id: Mapped[int] = mapped_column(ForeignKey("comptes.id", ondelete="CASCADE"))
+    finess_ej: Mapped[str] = mapped_column(String(9), index=True)
+    departement: Mapped[str] = mapped_column(String(3))
+    region: Mapped[str] = mapped_column(String(3))
+    statut: Mapped[str] = mapped_column(String(12))
+    #: ``demande`` (asked by the account), ``import`` (a coordinator's import), ``reprise``
+    #: (a declaration made before attachments existed, taken over by migration r0005)
+    origine: Mapped[str] = mapped_column(String(12))
+    demande_le: Mapped[datetime] = mapped_column(DateTime)
+    decide_le: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    decide_par: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    __table_args__ = (UniqueConstraint("compte_id", "finess_ej",
+                                       name="uq_rattachements_compte_ej"),)
 
 
 class CompteTerritoire(Base):
@@ -102,6 +144,11 @@ class Declaration(Base):
     retiree_le: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     effacee_le: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: the one grappe in progress or constituted this declaration belongs to (set by a
+    #: conditional UPDATE: two transactions cannot engage a declaration twice)
+    grappe_engagee_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: key of an imported declaration (EJ, ET, field, contact): unique among active ones
+    cle_import: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     esms: Mapped[list[DeclarationEsms]] = relationship(
         back_populates="declaration",
@@ -111,6 +158,9 @@ class Declaration(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __table_args__ = (Index("uq_declarations_cle_import_active", "cle_import", unique=True,
+                            sqlite_where=text("statut = 'active'"),
+                            postgresql_where=text("statut = 'active'")),)
 
 
 class DeclarationEsms(Base):

@@ -16,6 +16,11 @@ Roles (issue 13):
   contacts only of grappes submitted to it. Never changes a declaration.
 - ``admin``: accounts and territories, audit log, retention purge. Reads no declaration.
 
+Attachment (issue 18): a déclarant speaks only for the OGs (FINESS EJ) its account is
+attached to. Any déclarant may ask; a coordinateur or the ARS of the EJ's territory approves
+or refuses. Declaring, editing, answering an invitation and reading the other members'
+contacts need the attachment (``Cible.rattache``); withdrawing one's own data does not.
+
 Follow-up after funding (issue 14, ``matching.followup.store``): a funded grappe's
 ``membres`` are its porteur accounts (declarants). The ARS of its région records it, reads
 it, exports it and records payments; its porteurs read it and write its monthly indicators
@@ -60,6 +65,10 @@ class Action(StrEnum):
     SAISIR_SUIVI = "saisir_suivi"
     EXPORTER_SUIVI = "exporter_suivi"
     DECLARER_VERSEMENT = "declarer_versement"
+    # attachment of accounts to OGs (issue 18)
+    DEMANDER_RATTACHEMENT = "demander_rattachement"
+    DECIDER_RATTACHEMENT = "decider_rattachement"
+    LISTER_RATTACHEMENTS = "lister_rattachements"
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,10 @@ class Cible:
         The grappe was submitted to the ARS.
     consentement_coordinateur
         The declarant agreed that coordinators see their contact.
+    rattache
+        The account speaks for the declaration's OG: its attachment to the FINESS EJ is
+        approved and nobody else claims that OG (issue 18). For a grappe: every member's
+        declaration speaks for its OG.
     """
 
     proprietaire: int | None = None
@@ -97,6 +110,7 @@ class Cible:
     tous_acceptes: bool = False
     soumise_ars: bool = False
     consentement_coordinateur: bool = False
+    rattache: bool = False
 
 
 def _in_departements(p: Principal, c: Cible) -> bool:
@@ -118,7 +132,7 @@ def autorise(p: Principal, action: Action, c: Cible = Cible()) -> bool:
         return False
     match action:
         case Action.DECLARER:
-            return role == "declarant"
+            return role == "declarant" and c.rattache
         case Action.LIRE_DECLARATION:
             return (
                 (role == "declarant" and _owner(p, c))
@@ -129,7 +143,9 @@ def autorise(p: Principal, action: Action, c: Cible = Cible()) -> bool:
             return (role == "declarant" and _owner(p, c)) or (
                 role == "coordinateur" and _in_departements(p, c) and c.consentement_coordinateur
             )
-        case Action.MODIFIER_DECLARATION | Action.RETIRER_DECLARATION:
+        case Action.MODIFIER_DECLARATION:
+            return role == "declarant" and _owner(p, c) and c.rattache
+        case Action.RETIRER_DECLARATION:  # withdrawing one's own data never needs more
             return role == "declarant" and _owner(p, c)
         case Action.LISTER_DECLARATIONS | Action.AGREGATS:
             return (role == "coordinateur" and _in_departements(p, c)) or (
@@ -152,10 +168,11 @@ def autorise(p: Principal, action: Action, c: Cible = Cible()) -> bool:
                 or (role == "ars" and _in_region(p, c))
             )
         case Action.REPONDRE_INVITATION:
-            return role == "declarant" and _owner(p, c)
+            return role == "declarant" and _owner(p, c) and c.rattache
         case Action.LIRE_CONTACTS_GRAPPE:
             return (
-                (role == "declarant" and p.compte_id in c.membres and c.tous_acceptes)
+                (role == "declarant" and p.compte_id in c.membres and c.tous_acceptes
+                 and c.rattache)
                 or (role == "ars" and _in_region(p, c) and c.soumise_ars)
             )
         case Action.EXPORTER:
@@ -174,6 +191,12 @@ def autorise(p: Principal, action: Action, c: Cible = Cible()) -> bool:
             )
         case Action.SAISIR_SUIVI:
             return role == "declarant" and p.compte_id in c.membres
+        case Action.DEMANDER_RATTACHEMENT:
+            return role == "declarant"
+        case Action.DECIDER_RATTACHEMENT | Action.LISTER_RATTACHEMENTS:
+            return (role == "coordinateur" and _in_departements(p, c)) or (
+                role == "ars" and _in_region(p, c)
+            )
     return False
 
 

@@ -23,6 +23,25 @@ class CompteVue:
 
 
 @dataclass(frozen=True)
+class RattachementVue:
+    """An account's claim to speak for an OG. ``email`` is the claiming account's, shown to
+    the deciding coordinator / ARS and to the account itself; ``conteste``: another account
+    claims the same OG."""
+
+    id: int
+    compte_id: int
+    email: str
+    finess_ej: str
+    departement: str
+    region: str
+    statut: str  # demande, approuve, refuse, revoque
+    origine: str  # demande, import, reprise
+    demande_le: datetime
+    decide_le: datetime | None
+    conteste: bool
+
+
+@dataclass(frozen=True)
 class Connexion:
     jeton: str
     compte: CompteVue
@@ -71,6 +90,10 @@ class DeclarationVue:
     #: None when hidden from the caller (or erased by a withdrawal)
     contact: Contact | None = None
     texte_libre: str | None = None
+    #: the owner speaks for the OG (attached, not contested): only then is it matched
+    parle: bool = True
+    #: why not, in French (empty when it does)
+    motif_exclusion: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,6 +104,8 @@ class MembreVue:
     esms: tuple[str, ...]
     invitation: str  # '', en_attente, acceptee, declinee, annulee
     contact: Contact | None = None
+    #: the member's declaration speaks for its OG (issue 18)
+    parle: bool = True
 
 
 @dataclass(frozen=True)
@@ -157,6 +182,8 @@ class ImportRapport:
     rejets: list[Rejet] = field(default_factory=list)
     lignes: int = 0
     comptes_crees: int = 0
+    #: rows whose declaration was already imported: (first line, declaration id)
+    deja_presentes: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -175,6 +202,8 @@ class PurgeRapport:
     declarations_effacees: tuple[int, ...]
     sessions_supprimees: int
     audit_supprime: int
+    #: accounts whose e-mail and name were erased (never activated, or unused)
+    comptes_effaces: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

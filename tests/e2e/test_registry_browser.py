@@ -1,7 +1,9 @@
 """Real-browser journey of the « Mise en relation » page (headless Debian chromium, no
-download): the admin creates accounts, two déclarants declare with the FINESS look-up, the
-coordinator matches and invites, both accept, each then sees the other's contact, and a
-third déclarant sees neither.
+download): the admin creates accounts; three déclarants ask to be attached to their OG and
+the coordinator approves (issue 18); two declare with the FINESS look-up, the coordinator
+matches and invites, both accept, each then sees the other's contact, and a third déclarant
+sees neither. Then an impostor claims an OG: the claim is shown contested to the
+coordinator, the OG stays out of matching, and the coordinator refuses the claim.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pytest
 
 from matching.core.vocabulary import ROLE_LABELS
 from matching.registry import Registry
-from tests.e2e.streamlit_server import BROWSER_ARGS, CHROMIUM, streamlit_app
+from tests.e2e.streamlit_server import BROWSER_ARGS, CHROMIUM, streamlit_app, wait_idle
 
 PASSWORD = "mot-de-passe-solide"
 OG_A, OG_B, OG_C = "370016669", "371082033", "371114794"
@@ -66,11 +68,36 @@ def create_account(page, email: str, role: str, territoire: str = "") -> None:
     page.get_by_text(f"Compte créé : {email}").wait_for(timeout=T)
 
 
+def request_attachment(browser, url: str, email: str, ej: str) -> None:
+    """The account asks to speak for ``ej`` (« Mes OG »)."""
+    page = login(browser, url, email)
+    page.get_by_label("FINESS EJ de l'OG pour lequel vous parlez").fill(ej)
+    page.get_by_role("button", name="Demander le rattachement").click()
+    page.get_by_text(f"Demande de rattachement à l'OG {ej} envoyée.").wait_for(timeout=T)
+    page.context.close()
+
+
+def decide_attachments(page, url: str, n: int, name: str = "Approuver") -> None:
+    """Click ``name`` on ``n`` requests of the « Rattachements » tab, one page run each."""
+    page.get_by_role("tab", name="Rattachements").click()
+    buttons = page.get_by_role("button", name=name, exact=True)
+    buttons.first.wait_for(timeout=T)
+    assert buttons.count() == n, (buttons.count(), n)
+    for left in range(n - 1, -1, -1):
+        buttons.first.click()
+        for _ in range(600):  # the decision reruns the page: one button fewer
+            page.wait_for_timeout(100)
+            if buttons.count() == left:
+                break
+        assert buttons.count() == left, (buttons.count(), left)
+        wait_idle(page, url)
+
+
 def declare(browser, url: str, email: str, ej: str, nom: str, contact: str,
             refuses: str = "", edit_text: str = "") -> None:
     page = login(browser, url, email)
-    page.get_by_label("FINESS EJ de l'OG").fill(ej)
-    page.get_by_label("FINESS EJ de l'OG").press("Enter")
+    page.get_by_label("FINESS EJ de l'OG", exact=True).fill(ej)
+    page.get_by_label("FINESS EJ de l'OG", exact=True).press("Enter")
     page.get_by_role("button", name="Rechercher les ESMS dans le FINESS").click()
     page.get_by_text("ESMS trouvé(s) pour l'OG").wait_for(timeout=T)
     if refuses:
@@ -127,11 +154,18 @@ def test_registry_journey(server):
             # 1. the admin creates the accounts
             page = login(browser, url, "admin@test.fr")
             create_account(page, "coord@test.fr", "coordinateur", "37")
-            for who in ("a", "b", "c"):
+            for who in ("a", "b", "c", "imposteur"):
                 create_account(page, f"{who}@test.fr", "declarant")
             page.context.close()
 
-            # 2. two déclarants declare (FINESS look-up), a third one too, refusing them
+            # 2. three déclarants ask to speak for their OG; the coordinator approves
+            for who, ej in (("a", OG_A), ("b", OG_B), ("c", OG_C)):
+                request_attachment(browser, url, f"{who}@test.fr", ej)
+            page = login(browser, url, "coord@test.fr")
+            decide_attachments(page, url, 3)
+            page.context.close()
+
+            # 3. two déclarants declare (FINESS look-up), a third one too, refusing them
             declare(browser, url, "a@test.fr", OG_A, "Alice Martin", "alice@og-a.fr",
                     edit_text="Disponible dès janvier")
             declare(browser, url, "b@test.fr", OG_B, "Bruno Petit", "bruno@og-b.fr")
@@ -188,6 +222,22 @@ def test_registry_journey(server):
             body = page.content()
             assert "alice@og-a.fr" not in body and "bruno@og-b.fr" not in body
             assert "Traceback" not in body
+            page.context.close()
+
+            # 6. an impostor claims C's OG: contested, shown to the coordinator, C's
+            # declaration stays out of matching; the coordinator refuses the claim
+            request_attachment(browser, url, "imposteur@test.fr", OG_C)
+            page = login(browser, url, "coord@test.fr")
+            page.get_by_role("tab", name="Rattachements").click()
+            page.get_by_text(f"Revendication contestée : l'OG {OG_C} est réclamé par 2 "
+                             "comptes").first.wait_for(timeout=T)
+            page.get_by_role("tab", name="Appariement").click()
+            page.get_by_role("button", name="Lancer l'appariement").click()
+            page.get_by_text(f"(OG {OG_C}) hors appariement : revendication "
+                             "contestée").first.wait_for(timeout=180_000)
+            decide_attachments(page, url, 1, name="Refuser")
+            assert page.get_by_text("Revendication contestée").count() == 0
+            assert "Traceback" not in page.content()
             page.context.close()
         finally:
             browser.close()

@@ -124,10 +124,20 @@ class World:
         self.b = mk("b@test.fr", "declarant")
         self.c = mk("c@test.fr", "declarant")
         self.d45 = mk("d45@test.fr", "declarant")
+        # each déclarant speaks for its OG (issue 18): asked, approved by the territory
+        for token, ej in ((self.a, OG_A), (self.b, OG_B), (self.c, OG_C), (self.d45, OG_45)):
+            self.attach(token, ej)
 
     def make(self, email: str, role: str, territoire=()) -> str:
         self.reg.creer_compte(self.admin, email, role, PASSWORD, territoire)
         return self.reg.connexion(email, PASSWORD).jeton
+
+    def attach(self, token: str, ej: str, decider: str | None = None):
+        """``token``'s account asks to speak for ``ej``; the coordinator of its territory
+        (37 or 45; else the ARS of the région) approves."""
+        req = self.reg.demander_rattachement(token, ej)
+        by = decider or {"37": self.coord, "45": self.coord45}.get(req.departement, self.ars)
+        return self.reg.decider_rattachement(by, req.id, True)
 
     def declare_all(self, consent_coord: bool = True) -> None:
         r = self.reg

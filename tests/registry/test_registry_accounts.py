@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from matching.registry import AccesRefuse, ConnexionRefusee, SaisieInvalide, SessionInvalide
+from matching.registry.accounts import WRONG
 from matching.registry.models import Compte
 from tests.registry.conftest import PASSWORD
 
@@ -50,14 +51,50 @@ def test_lockout_after_failures(registry, clock):
     for _ in range(registry.securite.max_failures):
         with pytest.raises(ConnexionRefusee, match="incorrect"):
             registry.connexion("admin@test.fr", "mauvais-mot-de-passe")
-    # locked now, even with the right password
-    with pytest.raises(ConnexionRefusee, match="verrouillé"):
+    # locked now, even with the right password; the answer is the wrong-password one
+    with pytest.raises(ConnexionRefusee) as locked:
         registry.connexion("admin@test.fr", PASSWORD)
+    with pytest.raises(ConnexionRefusee) as unknown:
+        registry.connexion("inconnu@test.fr", PASSWORD)
+    assert str(locked.value) == str(unknown.value) == WRONG
+    # the recovery path from the server's shell (local access, audited)
+    registry.debloquer_compte("admin@test.fr")
+    admin = registry.connexion("admin@test.fr", PASSWORD).jeton
+    actions = [a.action for a in registry.journal(admin)]
+    assert {"compte_verrouillage", "compte_deblocage"} <= set(actions)
+    for _ in range(registry.securite.max_failures):
+        with pytest.raises(ConnexionRefusee):
+            registry.connexion("admin@test.fr", "mauvais-mot-de-passe")
     clock.advance(minutes=16)
     assert registry.connexion("admin@test.fr", PASSWORD).jeton
     # an unknown account gets the wrong-password message
     with pytest.raises(ConnexionRefusee, match="incorrect"):
         registry.connexion("nobody@test.fr", PASSWORD)
+
+
+@pytest.mark.parametrize("bad", ["aaaaaaaaaaaa", "123456789012", "Azertyuiop123",
+                                 "admin@test.fr", "admin@test.fr!!", "xx-admin-2026-xx",
+                                 "Motdepasse2026"])
+def test_password_policy_nist(registry, bad):
+    with pytest.raises(SaisieInvalide, match="mot_de_passe"):
+        registry.creer_compte(None, "admin@test.fr", "admin", bad)
+
+
+def test_password_change_by_the_account(registry):
+    registry.creer_compte(None, "admin@test.fr", "admin", PASSWORD)
+    one = registry.connexion("admin@test.fr", PASSWORD).jeton
+    two = registry.connexion("admin@test.fr", PASSWORD).jeton
+    with pytest.raises(ConnexionRefusee, match="actuel incorrect"):
+        registry.changer_mot_de_passe(one, "faux-mot-de-passe", "une autre phrase longue")
+    with pytest.raises(SaisieInvalide, match="mot_de_passe"):
+        registry.changer_mot_de_passe(one, PASSWORD, "123456789012")
+    registry.changer_mot_de_passe(one, PASSWORD, "une autre phrase longue")
+    assert registry.moi(one).email == "admin@test.fr"  # this session goes on
+    with pytest.raises(SessionInvalide):
+        registry.moi(two)  # the others are closed
+    with pytest.raises(ConnexionRefusee):
+        registry.connexion("admin@test.fr", PASSWORD)
+    assert registry.connexion("admin@test.fr", "une autre phrase longue").jeton
 
 
 def test_sessions_expire_and_logout(registry, clock):

@@ -12,7 +12,7 @@ import itertools
 
 import pytest
 
-from matching.registry import AccesRefuse, SessionInvalide
+from matching.registry import AccesRefuse, RegistreError, SessionInvalide
 from matching.registry.errors import AccesRefuse as _Refus
 from matching.registry.policy import ROLES, Action, Cible, Principal, autorise
 from tests.registry.conftest import OG_A, OG_B, PASSWORD, saisie
@@ -62,6 +62,15 @@ EXPECTED["declarant"].update({Action.LIRE_SUIVI: OWN_DECL, Action.SAISIR_SUIVI: 
 EXPECTED["ars"].update({a: OWN_TERR for a in (
     Action.LIRE_SUIVI, Action.ENREGISTRER_SUIVI, Action.EXPORTER_SUIVI,
     Action.DECLARER_VERSEMENT)})
+# attachment of accounts to OGs (issue 18): any déclarant asks; the coordinator or the ARS
+# of the EJ's territory decides and reads the territory's claims
+EXPECTED["declarant"][Action.DEMANDER_RATTACHEMENT] = ALL
+for _role in ("coordinateur", "ars"):
+    EXPECTED[_role].update({Action.DECIDER_RATTACHEMENT: OWN_TERR,
+                            Action.LISTER_RATTACHEMENTS: OWN_TERR})
+#: what a déclarant may do only for an OG its account speaks for (``Cible.rattache``)
+NEEDS_ATTACHMENT = {Action.DECLARER, Action.MODIFIER_DECLARATION, Action.REPONDRE_INVITATION,
+                    Action.LIRE_CONTACTS_GRAPPE}
 
 
 def _principal(role: str) -> Principal:
@@ -73,27 +82,32 @@ def _principal(role: str) -> Principal:
     return Principal(ME, role)
 
 
-def _cible(territory: str, decl: str) -> Cible:
+def _cible(territory: str, decl: str, attached: bool = True) -> Cible:
     deps = frozenset({"37"}) if territory == "own" else frozenset({"75"})
     owner = ME if decl == "own" else OTHER
     return Cible(proprietaire=owner, departements=deps,
                  region="24" if territory == "own" else "11",
                  membres=frozenset({owner}), tous_acceptes=True, soumise_ars=True,
-                 consentement_coordinateur=True)
+                 consentement_coordinateur=True, rattache=attached)
 
 
-POLICY_CELLS = list(itertools.product(ROLES, list(Action), ("own", "other"), ("own", "other")))
+#: role x action x territory (own / other) x declaration (own / other) x attachment (the
+#: account speaks for the OG or not): 4 x 29 x 2 x 2 x 2 = 928 cells (416 before issue 18:
+#: 26 actions, no attachment dimension)
+POLICY_CELLS = list(itertools.product(ROLES, list(Action), ("own", "other"), ("own", "other"),
+                                      (True, False)))
 
 
 def test_policy_matrix_every_cell():
     wrong = []
-    for role, action, terr, decl in POLICY_CELLS:
-        expected = (terr, decl) in EXPECTED.get(role, {}).get(action, set())
-        got = autorise(_principal(role), action, _cible(terr, decl))
+    for role, action, terr, decl, attached in POLICY_CELLS:
+        expected = (terr, decl) in EXPECTED.get(role, {}).get(action, set()) and not (
+            role == "declarant" and action in NEEDS_ATTACHMENT and not attached)
+        got = autorise(_principal(role), action, _cible(terr, decl, attached))
         if got != expected:
-            wrong.append((role, action.value, terr, decl, expected, got))
+            wrong.append((role, action.value, terr, decl, attached, expected, got))
     assert not wrong, wrong
-    assert len(POLICY_CELLS) == len(ROLES) * len(Action) * 4
+    assert len(POLICY_CELLS) == len(ROLES) * len(Action) * 8 == 928
 
 
 def test_policy_conditions():
@@ -137,7 +151,8 @@ def test_api_matrix(world, tmp_path):
     secrets = ["alice@og-a.fr", "Alice", OG_A]
     cells: list[tuple[str, str, bool]] = []
 
-    def check(action: str, allowed: set[str], call, missing=None) -> dict:
+    def check(action: str, allowed: set[str], call, missing=None,
+              refused: type[Exception] = AccesRefuse) -> dict:
         results = {}
         for actor in [a for a in ACTORS if a not in allowed] + [a for a in ACTORS
                                                                 if a in allowed]:
@@ -146,6 +161,9 @@ def test_api_matrix(world, tmp_path):
             elif missing is not None:
                 _refused_like_missing(lambda t=tok[actor]: call(t),
                                       lambda t=tok[actor]: missing(t), secrets)
+            elif refused is not AccesRefuse:
+                with pytest.raises(refused):
+                    call(tok[actor])
             else:
                 with pytest.raises(AccesRefuse) as exc:
                     call(tok[actor])
@@ -220,8 +238,28 @@ def test_api_matrix(world, tmp_path):
     check("purger", {"admin"}, lambda t: r.purger(t))
     check("importer_37", {"admin", "coord"},
           lambda t: r.importer_csv(t, HEADER, ["37"]))
-    check("declarer", {"a", "b", "c", "d45"},
-          lambda t: r.declarer(t, saisie(OG_18, "X Y", "x@og-18.fr")))
+    # attachment (issue 18): any déclarant asks; the coordinator / ARS of the EJ decides
+    res = check("demander_rattachement", {"a", "b", "c", "d45"},
+                lambda t: r.demander_rattachement(t, OG_18))
+    req_a = res["a"]
+    assert req_a.statut == "demande" and req_a.departement == "18" and not req_a.conteste
+    assert res["d45"].conteste  # four accounts claim one OG
+    res = check("rattachements_R24", {"ars"}, lambda t: r.rattachements(t, ["R24"]))
+    assert {v.email for v in res["ars"] if v.finess_ej == OG_18} == {
+        "a@test.fr", "b@test.fr", "c@test.fr", "d45@test.fr"}
+    check("rattachements_37", {"coord", "ars"}, lambda t: r.rattachements(t, ["37"]))
+    # the ARS of the Cher's région refuses b, c and d45, then approves a
+    for actor in ("b", "c", "d45"):
+        other = res["ars"][[v.email for v in res["ars"]].index(f"{actor}@test.fr")]
+        check(f"refuser_rattachement_{actor}", {"ars"},
+              lambda t, i=other.id: r.decider_rattachement(t, i, False),
+              lambda t: r.decider_rattachement(t, 99999, False))
+    res = check("approuver_rattachement", {"ars"},
+                lambda t: r.decider_rattachement(t, req_a.id, True),
+                lambda t: r.decider_rattachement(t, 99999, True))
+    assert res["ars"].statut == "approuve" and not res["ars"].conteste
+    check("declarer", {"a"}, lambda t: r.declarer(t, saisie(OG_18, "X Y", "x@og-18.fr")),
+          refused=RegistreError)
     check("retirer_declaration", {"a"}, lambda t: r.retirer_declaration(t, da.id),
           lambda t: r.retirer_declaration(t, 99999))
 
@@ -238,7 +276,8 @@ def test_api_matrix(world, tmp_path):
     # the ARS cannot change a declaration, even in its région
     with pytest.raises(AccesRefuse):
         r.retirer_declaration(world.ars, world.db.id)
-    assert len(cells) == 21 * len(ACTORS)  # 21 API actions x 9 actors
+    # 21 API actions x 9 actors before issue 18; 28 since (ask, list x 2, refuse x 3, approve)
+    assert len(cells) == 28 * len(ACTORS) == 252
 
 
 def test_no_session_no_access(world):

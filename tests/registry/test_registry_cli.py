@@ -24,7 +24,8 @@ def test_registre_cli(tmp_path, monkeypatch):
     r = run("compte", "ajouter", "admin@test.fr", "--role", "admin", "--mot-de-passe-stdin",
             input=PASSWORD + "\n")
     assert r.exit_code == 1 and "grappes registre init" in r.output
-    assert "révision r0004" in run("init").output.replace("\n", "")
+    out = run("init").output
+    assert "révision" in out and "r0005" in out
     r = run("compte", "ajouter", "admin@test.fr", "--role", "admin", "--mot-de-passe-stdin",
             input=PASSWORD + "\n")
     assert r.exit_code == 0, r.output

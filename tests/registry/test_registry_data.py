@@ -189,14 +189,20 @@ def test_purge_by_retention(world, clock):
     rep = r.purger(login("admin@test.fr"))
     assert world.da.id in rep.declarations_effacees
     assert world.db.id not in rep.declarations_effacees
-    assert r.lire_declaration(login("a@test.fr"), world.da.id).contact is None
+    assert r.lire_declaration(login("coord37@test.fr"), world.da.id).contact is None
     assert r.lire_declaration(login("b@test.fr"), world.db.id).contact.email == "bruno@og-b.fr"
+    # A's account: no active declaration left, no login for 24 months: erased too (issue 18)
+    comptes = {c.id: c for c in r.comptes(login("admin@test.fr"))}
+    assert [comptes[i].email for i in rep.comptes_effaces] == [
+        f"efface-{i}@compte.invalid" for i in rep.comptes_effaces]
+    assert "a@test.fr" not in {c.email for c in comptes.values()}
+    assert "b@test.fr" in {c.email for c in comptes.values()}  # active declaration: kept
 
 
 def test_migrations_empty_database(db_url):
     engine = create_engine(db_url)
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "r0004"
+    assert current_revision(engine) == head_revision() == "r0005"
     with engine.connect() as c:
         diff = compare_metadata(MigrationContext.configure(c), Base.metadata)
     # only index/constraint naming may differ; no missing table or column
@@ -222,7 +228,7 @@ def test_migration_from_previous_revision(db_url):
             "'inconnu', '[]', '[]', '[]', 'possible', 'Ancien', 'ancien@og.fr', true, false, "
             f"'2025-01', '{now}', '{now}', 1)"))
     upgrade(engine)
-    assert current_revision(engine) == "r0004"
+    assert current_revision(engine) == head_revision()
     db = Database(db_url)
     db.check_schema()
     with db.read() as s:
@@ -252,7 +258,7 @@ def test_migration_r0004_flags_the_tranches_awaiting_the_verification(db_url):
                 "INSERT INTO suivi_tranches (id, suivi_id, rang, libelle, part, montant, "
                 f"declencheur) VALUES ({tid}, {gid}, {rang}, 'T', 0.5, 500, '{trigger}')"))
     upgrade(engine)
-    assert current_revision(engine) == "r0004"
+    assert current_revision(engine) == head_revision()
     with engine.connect() as c:
         rows = c.execute(text("SELECT id, verification_requise, verifiee_le, verifiee_par "
                               "FROM suivi_tranches ORDER BY id")).all()

@@ -8,7 +8,8 @@
 - ``declarations``: declare, read, edit, withdraw, list, import;
 - ``grappes``: matching, what-if edit, invitations and answers, constitution;
 - ``ars``: aggregates, partner suggestions, export of constituted grappes;
-- ``admin``: audit log, retention purge.
+- ``admin``: audit log, retention purge;
+- ``rattachements``: who speaks for an OG (requests, decisions, contested claims).
 
 The parts call each other through ``self`` where one job needs another (the purge erases
 like a withdrawal, an ARS suggestion re-checks the grappe like an edit).
@@ -28,11 +29,12 @@ from matching.registry.api.base import Clock, RegistryBase, parse_territoire, ut
 from matching.registry.api.comptes import ComptesMixin
 from matching.registry.api.declarations import DeclarationsMixin
 from matching.registry.api.grappes import GrappesMixin
+from matching.registry.api.rattachements import RattachementsMixin
 
 __all__ = ["Clock", "Registry", "parse_territoire", "utcnow"]
 
 
 class Registry(ComptesMixin, DeclarationsMixin, GrappesMixin, ArsMixin, AdminMixin,
-               RegistryBase):
+               RattachementsMixin, RegistryBase):
     """The « mise en relation » registry on one database (see ``RegistryBase`` for the
     parameters): one object, the same methods for the app, the CLI and the follow-up."""

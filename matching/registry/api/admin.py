@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.orm import Session
 
 from matching.registry.api.lecture import LectureMixin
 from matching.registry.models import (
     Audit,
+    Compte,
     Declaration,
+    Rattachement,
     SessionOuverte,
 )
 from matching.registry.policy import Action, exiger
@@ -18,6 +21,9 @@ from matching.registry.vues import (
     AuditVue,
     PurgeRapport,
 )
+
+#: domain of an erased account's e-mail (reserved by RFC 2606: never a real address)
+ANONYME = "compte.invalid"
 
 
 class AdminMixin(LectureMixin):
@@ -34,8 +40,12 @@ class AdminMixin(LectureMixin):
 
     def purger(self, jeton: str) -> PurgeRapport:
         """RGPD retention: erase the personal data of declarations not changed for their
-        retention period, drop expired sessions and old audit entries; say what went."""
+        retention period and of accounts no longer used (``Conservation``), drop expired
+        sessions and old audit entries; then wipe what the database still holds of them
+        (``Database.effacer_traces``: SQLite WAL checkpoint with ``secure_delete``;
+        PostgreSQL ``VACUUM FULL`` of the touched tables). Says what went."""
         now = self.clock()
+        keep = self.conservation
         with self.db.write() as s:
             p = self._principal(s, jeton)
             exiger(p, Action.PURGER)
@@ -46,10 +56,48 @@ class AdminMixin(LectureMixin):
                 if limit <= now:
                     self._erase(s, d, "expiree")
                     erased.append(d.id)
+            s.flush()
+            comptes = self._purger_comptes(s, now)
             n_sessions = s.execute(delete(SessionOuverte).where(
                 SessionOuverte.expire_le <= now)).rowcount
-            cutoff = now - timedelta(days=round(30.44 * self.conservation.audit_mois))
+            cutoff = now - timedelta(days=round(30.44 * keep.audit_mois))
             n_audit = s.execute(delete(Audit).where(Audit.le < cutoff)).rowcount
             self._audit(s, p, "purge", "declaration", f"n={len(erased)}",
-                        ",".join(map(str, erased))[:2000])
-            return PurgeRapport(tuple(erased), int(n_sessions or 0), int(n_audit or 0))
+                        f"declarations={','.join(map(str, erased))} "
+                        f"comptes={','.join(map(str, comptes))}"[:2000])
+        self.db.effacer_traces(["declarations", "comptes", "sessions", "rattachements"])
+        return PurgeRapport(tuple(erased), int(n_sessions or 0), int(n_audit or 0),
+                            tuple(comptes))
+
+    def _purger_comptes(self, s: Session, now: datetime) -> list[int]:
+        """Anonymise the accounts past their retention (``Conservation``): a déclarant never
+        activated, 6 months after its creation; a déclarant unused, 24 months after its last
+        login; a deactivated account, 24 months after its creation. A déclarant that still
+        has an active declaration is kept. The row stays (ids in the audit log and the
+        follow-up point to it); its e-mail, name, password, sessions and claims go."""
+        keep = self.conservation
+
+        def months(n: int) -> datetime:
+            return now - timedelta(days=round(30.44 * n))
+
+        active_owners = select(Declaration.compte_id).where(Declaration.statut == "active",
+                                                            Declaration.compte_id.is_not(None))
+        rows = s.scalars(select(Compte).where(
+            Compte.email.not_like(f"%@{ANONYME}"),
+            or_(
+                and_(Compte.role == "declarant", Compte.mot_de_passe.is_(None),
+                     Compte.cree_le <= months(keep.compte_non_active_mois)),
+                and_(Compte.role == "declarant",
+                     func.coalesce(Compte.derniere_connexion, Compte.cree_le)
+                     <= months(keep.compte_mois)),
+                and_(Compte.actif.is_(False), Compte.cree_le <= months(keep.compte_mois)),
+            ),
+            Compte.id.not_in(active_owners)).order_by(Compte.id)).all()
+        for c in rows:
+            c.email = f"efface-{c.id}@{ANONYME}"
+            c.nom = ""
+            c.mot_de_passe = None
+            c.actif = False
+            s.execute(delete(SessionOuverte).where(SessionOuverte.compte_id == c.id))
+            s.execute(delete(Rattachement).where(Rattachement.compte_id == c.id))
+        return [c.id for c in rows]

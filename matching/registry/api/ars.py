@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from matching.registry import adapters
+from matching.registry import adapters, rattachement
 from matching.registry import appariement as app_build
 from matching.registry.api.base import parse_territoire
 from matching.registry.api.lecture import LectureMixin
@@ -129,6 +129,12 @@ class ArsMixin(LectureMixin):
                 raise RegistreError(f"grappe {g.code} déjà {g.statut}")
             if any(m.declaration_id == d.id for m in g.membres):
                 raise RegistreError("déjà membre de cette grappe")
+            why = rattachement.motif_exclusion(
+                rattachement.etats(s, [d.finess_ej]).get(d.finess_ej), d.compte_id)
+            if why:
+                raise RegistreError(f"l'OG {d.finess_ej} ne peut pas être invité : {why}")
+            if g.statut != "proposee":  # invitations already out: the newcomer is engaged too
+                self._engager(s, g, d.id)
             g.membres.append(GrappeMembre(declaration_id=d.id, finess_ej=d.finess_ej,
                                           esms=[e.finess_et for e in d.esms]))
             s.add(Invitation(grappe_id=g.id, declaration_id=d.id, statut="en_attente",

@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from matching.registry import adapters
+from matching.registry import adapters, rattachement
 from matching.registry.accounts import token_hash
 from matching.registry.config import Conservation, Securite
 from matching.registry.db import Database
@@ -173,31 +173,48 @@ class RegistryBase:
         exiger(p, action, Cible(departements=deps, region=region))
 
     @staticmethod
-    def _cible_declaration(d: Declaration) -> Cible:
+    def _cible_declaration(d: Declaration, rattache: bool = False) -> Cible:
         return Cible(
             proprietaire=d.compte_id,
             departements=frozenset({d.departement}),
             region=d.region,
             consentement_coordinateur=bool(d.consentement_contacts_coordinateur),
+            rattache=rattache,
         )
 
     def _cible_grappe(self, s: Session, g: GrappeProposee) -> Cible:
         ids = sorted({m.declaration_id for m in g.membres})
-        owners = set(s.scalars(select(Declaration.compte_id).where(
-            Declaration.id.in_(ids), Declaration.compte_id.is_not(None)))) if ids else set()
+        rows = s.execute(select(Declaration.id, Declaration.compte_id, Declaration.finess_ej)
+                         .where(Declaration.id.in_(ids))).all() if ids else []
+        owners = {r.compte_id for r in rows if r.compte_id is not None}
+        speaking = rattachement.parlent(s, [tuple(r) for r in rows])
         return Cible(departements=frozenset(g.departements), region=g.region,
                      membres=frozenset(owners), tous_acceptes=self._all_accepted(g),
-                     soumise_ars=g.soumise_ars)
+                     soumise_ars=g.soumise_ars,
+                     rattache=bool(ids) and speaking >= set(ids))
+
+    @staticmethod
+    def _ident(value: object) -> int:
+        """An object id from the caller; outside the database's integer range it names no
+        object (PostgreSQL would fail on it): refused like a missing one."""
+        try:
+            number = int(value)  # type: ignore[call-overload]
+        except (TypeError, ValueError, OverflowError):
+            raise AccesRefuse from None
+        if not 0 < number < 2**31:
+            raise AccesRefuse
+        return number
 
     def _declaration(self, s: Session, p: Principal, declaration_id: int, action: Action,
                      active: bool = False) -> Declaration:
         """The declaration, once the policy allows ``action`` on it (``active``: a withdrawn
         or expired one counts as missing); a missing declaration and a refusal give the same
         answer (a refusal reveals nothing)."""
-        d = s.get(Declaration, int(declaration_id))
+        d = s.get(Declaration, self._ident(declaration_id))
         if d is None or (active and d.statut != "active"):
             raise AccesRefuse
-        exiger(p, action, self._cible_declaration(d))
+        exiger(p, action, self._cible_declaration(
+            d, rattachement.parle(s, d.compte_id, d.finess_ej)))
         return d
 
     def _grappe(self, s: Session, p: Principal, grappe_id: int, action: Action,
@@ -205,7 +222,7 @@ class RegistryBase:
         """The grappe, once the policy allows ``action`` on it; a missing grappe and a refusal
         give the same answer (a refusal reveals nothing). With ``version``, a change of the
         grappe since that version is refused (optimistic locking)."""
-        g = s.get(GrappeProposee, int(grappe_id))
+        g = s.get(GrappeProposee, self._ident(grappe_id))
         if g is None:
             raise AccesRefuse
         exiger(p, action, self._cible_grappe(s, g))
@@ -226,3 +243,31 @@ class RegistryBase:
             if inv is None or inv.statut != "acceptee":
                 return False
         return True
+
+    @staticmethod
+    def _engager(s: Session, g: GrappeProposee, declaration_id: int) -> None:
+        """Engage a declaration in ``g``: one grappe in progress or constituted per
+        declaration. A conditional UPDATE: of two transactions engaging the same declaration,
+        the second one finds it taken (PostgreSQL re-reads the row once the first commits;
+        SQLite serialises writers) and is refused."""
+        done = s.execute(
+            update(Declaration)
+            .where(Declaration.id == declaration_id,
+                   or_(Declaration.grappe_engagee_id.is_(None),
+                       Declaration.grappe_engagee_id == g.id))
+            .values(grappe_engagee_id=g.id)
+            .execution_options(synchronize_session=False)).rowcount
+        if not done:
+            other = s.scalar(select(GrappeProposee.code).join(
+                Declaration, Declaration.grappe_engagee_id == GrappeProposee.id)
+                .where(Declaration.id == declaration_id))
+            raise RegistreError(f"la déclaration {declaration_id} est déjà engagée dans la "
+                                f"grappe {other or '?'} (invitations en cours ou constituée) : "
+                                "une déclaration ne compte que dans une grappe à la fois")
+
+    @staticmethod
+    def _liberer(s: Session, g: GrappeProposee) -> None:
+        """The members of a declined grappe are free again."""
+        s.execute(update(Declaration).where(Declaration.grappe_engagee_id == g.id)
+                  .values(grappe_engagee_id=None)
+                  .execution_options(synchronize_session=False))

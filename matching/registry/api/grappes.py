@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from matching.registry import adapters
+from matching.registry import adapters, rattachement
 from matching.registry import appariement as app_build
 from matching.registry.api.base import parse_territoire
 from matching.registry.api.lecture import LectureMixin
@@ -57,11 +57,25 @@ class GrappesMixin(LectureMixin):
         with self.db.read() as s:
             p = self._principal(s, jeton)
             self._exiger_territoire(p, Action.APPARIER, deps)
-            decls = list(s.scalars(select(Declaration).where(
-                Declaration.departement.in_(sorted(deps)), Declaration.statut == "active")))
+            found = list(s.scalars(select(Declaration).where(
+                Declaration.departement.in_(sorted(deps)), Declaration.statut == "active")
+                .order_by(Declaration.id)))
+            # only declarations that speak for their OG are matched (issue 18)
+            claims = rattachement.etats(s, (d.finess_ej for d in found))
+            decls, left_out = [], []
+            for d in found:
+                why = rattachement.motif_exclusion(claims.get(d.finess_ej), d.compte_id)
+                if why:
+                    left_out.append(f"déclaration {d.id} (OG {d.finess_ej}) hors appariement : "
+                                    f"{why}")
+                else:
+                    decls.append(d)
             entree = app_build.build_input(decls, self.finess_table() if avec_finess else None)
+            entree.avertissements[:0] = left_out
         if not len(entree.etab):
-            raise RegistreError("aucune déclaration active dans ce territoire")
+            raise RegistreError("aucune déclaration active rattachée à son OG dans ce "
+                                "territoire" + (f" ({len(left_out)} hors appariement : "
+                                                "rattachement à régler)" if left_out else ""))
         rules_name = regles or adapters.default_rules()
         try:
             report = adapters.propose(entree.etab, rules_name, entree.together, entree.apart,
@@ -159,10 +173,12 @@ class GrappesMixin(LectureMixin):
         def run(s: Session) -> GrappeVue:
             p = self._principal(s, jeton)
             g = self._grappe(s, p, grappe_id, Action.MODIFIER_GRAPPE, version)
-            if g.statut != "proposee":
+            if g.statut not in ("proposee", "incomplete"):
                 raise RegistreError(f"grappe {g.code} déjà {g.statut.replace('_', ' ')} : "
                                     "les invitations sont parties, elle n'est plus modifiable")
             gone = {int(x) for x in retirer}
+            gone |= {m.declaration_id for m in g.membres
+                     if s.get(Declaration, m.declaration_id).statut != "active"}
             g.membres = [m for m in g.membres if m.declaration_id not in gone]
             for did in ajouter:
                 d = self._declaration(s, p, did, Action.LIRE_DECLARATION, active=True)
@@ -171,13 +187,18 @@ class GrappesMixin(LectureMixin):
                 g.membres.append(GrappeMembre(declaration_id=d.id, finess_ej=d.finess_ej,
                                               esms=[e.finess_et for e in d.esms
                                                     if e.champ == g.champ]))
+            if porteur_ej is None and g.membres and g.porteur_ej not in {
+                    m.finess_ej for m in g.membres}:
+                raise SaisieInvalide([("porteur", f"l'OG porteur {g.porteur_ej} est retiré de "
+                                       "la grappe : choisissez un autre porteur parmi les "
+                                       "membres")])
             if porteur_ej is not None:
                 if porteur_ej not in {m.finess_ej for m in g.membres}:
                     raise SaisieInvalide([("porteur", f"{porteur_ej[:9]} n'est pas membre")])
                 g.porteur_ej = porteur_ej
             self._reevaluate(s, g)
             flag_modified(g, "membres")
-            g.statut = g.statut
+            g.statut = "proposee"  # a reopened grappe (a member withdrew) is proposed again
             flag_modified(g, "statut")
             s.flush()
             self._audit(s, p, "grappe_modification", "grappe", g.id)
@@ -250,6 +271,9 @@ class GrappesMixin(LectureMixin):
             g = self._grappe(s, p, grappe_id, Action.INVITER, version)
             if g.statut != "proposee":
                 raise RegistreError(f"invitations déjà envoyées pour la grappe {g.code}")
+            self._exiger_membres_parlent(s, g)
+            for m in g.membres:
+                self._engager(s, g, m.declaration_id)
             for m in g.membres:
                 s.add(Invitation(grappe_id=g.id, declaration_id=m.declaration_id,
                                  statut="en_attente", origine="coordinateur",
@@ -261,6 +285,19 @@ class GrappesMixin(LectureMixin):
             return self._vue_grappe(s, p, g)
 
         return self._commit_versioned(run, "la grappe")
+
+    def _exiger_membres_parlent(self, s: Session, g: GrappeProposee) -> None:
+        """Invitations go only to declarations that speak for their OG (issue 18)."""
+        rows = s.execute(select(Declaration.id, Declaration.compte_id, Declaration.finess_ej)
+                         .where(Declaration.id.in_([m.declaration_id for m in g.membres]))
+                         ).all()
+        claims = rattachement.etats(s, (r.finess_ej for r in rows))
+        for r in rows:
+            why = rattachement.motif_exclusion(claims.get(r.finess_ej), r.compte_id)
+            if why:
+                raise RegistreError(f"grappe {g.code} : l'OG {r.finess_ej} (déclaration {r.id})"
+                                    f" ne peut pas être invité : {why}. Retirez-le de la "
+                                    "grappe ou réglez son rattachement")
 
     def mes_invitations(self, jeton: str) -> list[InvitationVue]:
         """Invitations addressed to the caller's declarations, with the other members'
@@ -275,8 +312,8 @@ class GrappesMixin(LectureMixin):
                 .where(Declaration.compte_id == p.compte_id)
                 .order_by(Invitation.id)
             ).all()
-            for inv in rows:
-                exiger(p, Action.REPONDRE_INVITATION, Cible(proprietaire=inv.compte_id))
+            for inv in rows:  # the caller's own declarations' invitations
+                exiger(p, Action.LIRE_DECLARATION, Cible(proprietaire=inv.compte_id))
             views = self._vues_grappes(s, p, {inv.grappe_id for inv in rows}, contacts=True)
             out = [InvitationVue(inv.id, inv.declaration_id, inv.statut, inv.origine,
                                  inv.envoyee_le, views[inv.grappe_id]) for inv in rows]
@@ -292,18 +329,20 @@ class GrappesMixin(LectureMixin):
         for attempt in range(tentatives):
             try:
                 with self.db.write() as s:
-                    return self._repondre(s, jeton, int(invitation_id), bool(accepte))
+                    return self._repondre(s, jeton, invitation_id, bool(accepte))
             except StaleDataError:
                 time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
         raise ConflitVersion("trop de réponses simultanées sur cette grappe : réessayez")
 
-    def _repondre(self, s: Session, jeton: str, invitation_id: int, accepte: bool):
+    def _repondre(self, s: Session, jeton: str, invitation_id: object, accepte: bool):
         p = self._principal(s, jeton)
-        inv = s.get(Invitation, invitation_id)
+        inv = s.get(Invitation, self._ident(invitation_id))
         d = s.get(Declaration, inv.declaration_id) if inv is not None else None
         if inv is None or d is None:
             raise AccesRefuse
-        exiger(p, Action.REPONDRE_INVITATION, Cible(proprietaire=d.compte_id))
+        exiger(p, Action.REPONDRE_INVITATION, Cible(
+            proprietaire=d.compte_id,
+            rattache=rattachement.parle(s, d.compte_id, d.finess_ej)))
         if inv.statut not in ("en_attente", "acceptee", "declinee") or d.statut != "active":
             raise RegistreError("invitation annulée : la grappe a changé")
         # answers to one grappe queue on its row (FOR UPDATE on PostgreSQL; SQLite writers
@@ -318,6 +357,7 @@ class GrappesMixin(LectureMixin):
         states = [self._invitation_of(g, m.declaration_id) for m in g.membres]
         if any(i is not None and i.statut == "declinee" for i in states):
             g.statut = "declinee"
+            self._liberer(s, g)
         elif all(i is not None and i.statut == "acceptee" for i in states):
             g.statut = "acceptee"
         else:
@@ -340,6 +380,9 @@ class GrappesMixin(LectureMixin):
             if g.statut != "acceptee" or not self._all_accepted(g):
                 raise RegistreError(f"grappe {g.code} : tous les membres n'ont pas accepté "
                                     f"(état {g.statut.replace('_', ' ')})")
+            self._exiger_membres_parlent(s, g)
+            for m in g.membres:  # a grappe made before r0005 engages its members now
+                self._engager(s, g, m.declaration_id)
             g.statut = "constituee"
             g.constituee_le = self.clock()
             s.flush()

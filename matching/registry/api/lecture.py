@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matching.registry import rattachement
 from matching.registry.api.base import RegistryBase
 from matching.registry.models import (
     Declaration,
@@ -32,10 +33,15 @@ from matching.registry.vues import (
 class LectureMixin(RegistryBase):
     """The views returned by every part of the API."""
 
-    def _vue_declaration(self, s: Session, p: Principal, d: Declaration,
-                         contacts: bool) -> DeclarationVue:
+    def _vue_declaration(self, s: Session, p: Principal, d: Declaration, contacts: bool,
+                         etat: rattachement.EtatOg | bool | None = False) -> DeclarationVue:
+        """``etat``: the claims on the OG when the caller already read them (``False``: read
+        them here)."""
+        if etat is False:
+            etat = rattachement.etats(s, [d.finess_ej]).get(d.finess_ej)
         show = contacts and d.contact_email is not None and autorise(
             p, Action.LIRE_CONTACT, self._cible_declaration(d))
+        motif = rattachement.motif_exclusion(etat, d.compte_id)
         return DeclarationVue(
             id=d.id, statut=d.statut, finess_ej=d.finess_ej,
             raison_sociale_ej=d.raison_sociale_ej, departement=d.departement, region=d.region,
@@ -50,6 +56,7 @@ class LectureMixin(RegistryBase):
             contact=Contact(d.contact_nom or "", d.contact_email or "",
                             d.contact_telephone or "") if show else None,
             texte_libre=d.texte_libre if show else None,
+            parle=not motif, motif_exclusion=motif,
         )  # fmt: skip
 
     def _vues_grappes(self, s: Session, p: Principal, grappe_ids: Iterable[int],
@@ -77,6 +84,8 @@ class LectureMixin(RegistryBase):
                 .join(D, D.id == M.declaration_id, isouter=True)
                 .where(M.grappe_id.in_(ids)).order_by(M.id)):
             membres.setdefault(row.grappe_id, []).append(row)
+        speaking = rattachement.parlent(s, {(m.declaration_id, m.compte_id, m.finess_ej)
+                                            for ms in membres.values() for m in ms})
         invitation: dict[tuple[int, int], str] = {}
         for gid, did, statut in s.execute(select(Inv.grappe_id, Inv.declaration_id, Inv.statut)
                                            .where(Inv.grappe_id.in_(ids)).order_by(Inv.id)):
@@ -88,7 +97,8 @@ class LectureMixin(RegistryBase):
             cible = Cible(departements=frozenset(g.departements), region=g.region,
                           membres=frozenset(m.compte_id for m in ms if m.compte_id is not None),
                           tous_acceptes=bool(ms) and all(x == "acceptee" for x in states),
-                          soumise_ars=g.soumise_ars)
+                          soumise_ars=g.soumise_ars,
+                          rattache=bool(ms) and all(m.declaration_id in speaking for m in ms))
             if action is not None:
                 exiger(p, action, cible)
             show = contacts and autorise(p, Action.LIRE_CONTACTS_GRAPPE, cible)
@@ -104,7 +114,8 @@ class LectureMixin(RegistryBase):
                     contact = Contact(m.contact_nom or "", m.contact_email or "",
                                       m.contact_telephone or "")
                 vues.append(MembreVue(m.declaration_id, m.finess_ej, m.raison_sociale_ej or "",
-                                      tuple(m.esms), state, contact))
+                                      tuple(m.esms), state, contact,
+                                      m.declaration_id in speaking))
             out[g.id] = GrappeVue(
                 id=g.id, appariement_id=g.appariement_id, code=g.code, champ=g.champ,
                 departements=tuple(g.departements), region=g.region, statut=g.statut,
