@@ -189,7 +189,7 @@ def importer_cmd(
                                 for x in rep.rejets], columns=["ligne", "champ", "motif"]),
                   rejets)
     if not rep.chargees and rep.lignes:
-        raise typer.Exit(2)
+        raise typer.Exit(1)  # every line refused: unusable data (exit codes: support.py)
 
 
 @registre.command("apparier")

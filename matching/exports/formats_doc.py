@@ -7,7 +7,7 @@ every file the tool writes can never drift from the code.
 
 from __future__ import annotations
 
-from matching.exports.tables import FILES
+from matching.exports.files import FILES
 
 KIND_TEXT: dict[str, str] = {
     "texte": "texte (libellé)",

@@ -1,0 +1,46 @@
+"""History of the « vérification de service régulier » (issue 19): each recording of a
+tranche's verification is a row; recording it again adds a row instead of replacing the
+date. Existing verifications become the first row of their tranche's history.
+
+Self-contained (one table, no change to the others). Written after r0004; the lead
+re-chains it after r0005 at merge.
+
+Revision ID: r0006
+Revises: r0004
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "r0006"
+down_revision = "r0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "suivi_verifications",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("tranche_id", sa.Integer,
+                  sa.ForeignKey("suivi_tranches.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("signee_le", sa.Date, nullable=False),
+        sa.Column("enregistree_le", sa.DateTime, nullable=False),
+        sa.Column("enregistree_par", sa.Integer,
+                  sa.ForeignKey("comptes.id", ondelete="SET NULL"), nullable=True),
+    )
+    op.create_index("ix_suivi_verifications_tranche_id", "suivi_verifications", ["tranche_id"])
+    bind = op.get_bind()
+    rows = bind.execute(sa.text(
+        "SELECT t.id, t.verifiee_le, t.verifiee_par, g.cree_le FROM suivi_tranches t "
+        "JOIN suivi_grappes g ON g.id = t.suivi_id WHERE t.verifiee_le IS NOT NULL")).all()
+    for tranche_id, le, par, cree_le in rows:
+        bind.execute(sa.text(
+            "INSERT INTO suivi_verifications (tranche_id, signee_le, enregistree_le, "
+            "enregistree_par) VALUES (:t, :le, :at, :par)"),
+            {"t": tranche_id, "le": le, "at": cree_le, "par": par})
+
+
+def downgrade() -> None:
+    op.drop_index("ix_suivi_verifications_tranche_id", "suivi_verifications")
+    op.drop_table("suivi_verifications")
