@@ -16,6 +16,7 @@ from matching.followup.evaluate import STATE_LABELS
 from matching.followup.export import flags_frame, for_display, grappes_frame, tranches_frame
 from matching.followup.store import Suivi
 from matching.registry import RegistreError, Registry
+from matching.ui.suivi_registration import registration_panel, targets_panel
 
 st.set_page_config(page_title="Suivi des grappes financées", layout="wide")
 st.title("Suivi des grappes financées")
@@ -50,6 +51,8 @@ except RegistreError as exc:
     st.error(str(exc))
     st.stop()
 
+if me.role == "ars":
+    registration_panel(suivi, jeton)
 if not states:
     st.info("Aucune grappe suivie visible par ce compte.")
     st.stop()
@@ -128,6 +131,7 @@ st.caption("Le taux MSSanté peut dépasser 100 % : il compte des messages envoy
            "de personnes accompagnées »), et une personne peut en recevoir plusieurs. Les "
            "autres taux comptent une partie de leur dénominateur et ne dépassent jamais 100 %.")
 st.altair_chart(small_multiples(state), width="content")
+targets_panel(state)
 st.subheader("À corriger en premier")
 flags = flags_frame([state])
 if flags.empty:

@@ -60,3 +60,36 @@ def app_workbook(src: Path) -> bytes:
 
     report = propose(load(src), "amorcage-t2-2021", seed=1, time_limit=2)
     return workbook_bytes(Scenario.from_report(report))
+
+
+def constituted_grappe(reg, admin: str, password: str, folder: Path) -> int:
+    """A grappe of the registry built from the region's proposal and brought to
+    « constituée » (declarations without a FINESS file: field and commune declared; one
+    coordinator of 37, one déclarant per OG, all accepting). Returns its registry id."""
+    import pandas as pd
+
+    from matching.registry import DeclarationSaisie, EsmsSaisie
+
+    out = propose_out(folder)
+    etab = pd.read_csv(out / "etablissements.csv", sep=";", dtype=str, encoding="utf-8-sig",
+                       keep_default_na=False)
+    reg.creer_compte(admin, "coord@t.fr", "coordinateur", password, ["37"])
+    coord = reg.connexion("coord@t.fr", password).jeton
+    tokens = {}
+    for k, (ej, rows) in enumerate(etab.groupby("finess_ej", sort=True)):
+        email = f"og{k}@t.fr"
+        reg.creer_compte(admin, email, "declarant", password)
+        tokens[ej] = reg.connexion(email, password).jeton
+        reg.declarer(tokens[ej], DeclarationSaisie(
+            finess_ej=ej, consentement=True, contact_nom=f"Contact {k}",
+            contact_email=email, dui_statut="a_mettre_a_niveau",
+            dui_editeur="Éditeur Fictif Alpha", editeur_segur=True,
+            esms=[EsmsSaisie(e, "PA", "37261", n) for e, n in
+                  rows[["finess_et", "raison_sociale"]].itertuples(index=False)]))
+    g = reg.apparier(coord, ["37"], time_limit=5).grappes[0]
+    g = reg.inviter(coord, g.id, g.version)
+    for token in tokens.values():
+        for inv in reg.mes_invitations(token):
+            reg.repondre(token, inv.id, True)
+    g = reg.grappe(coord, g.id)
+    return reg.constituer(coord, g.id, g.version).id
