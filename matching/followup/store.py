@@ -32,6 +32,7 @@ from matching.followup.model import (
 )
 from matching.ingest.base import Source
 from matching.programme.rules import load_rules
+from matching.registry import outbox
 from matching.registry.api import Registry
 from matching.registry.errors import AccesRefuse, RegistreError, SaisieInvalide
 from matching.registry.models import Appariement, Compte, Declaration, GrappeProposee
@@ -144,6 +145,27 @@ class Suivi:
         for suivi_id, *r in rows:
             out[suivi_id].append(MonthlyFigures(*r))
         return out
+
+    def _notify(self, s: Session, g: SuiviGrappe, today: date) -> None:
+        """Queue « tranche payable » and « cibles à risque » for the porteurs and the ARS
+        of the région, in the caller's transaction, once per tranche (outbox key)."""
+        s.flush()
+        state = self._state(s, g, today)
+        to = [*outbox.account_emails(s, [p.compte_id for p in g.porteurs]),
+              *outbox.ars_emails(s, g.region)]
+        now = self.registry.clock()
+        for t in state.tranches:
+            rang = t.tranche.rang
+            if t.state == TrancheState.PAYABLE and t.tranche.declencheur != "signature":
+                outbox.enqueue(s, now, "tranche_payable", to, f"{g.code}, tranche {rang}",
+                               f"La tranche {rang} ({t.tranche.libelle}) de la grappe "
+                               f"{g.code} est payable depuis le {t.payable_on:%d/%m/%Y} : "
+                               f"{t.reason}.\n", cle=f"payable:{g.code}:{rang}")
+            elif t.state == TrancheState.AT_RISK:
+                outbox.enqueue(s, now, "cible_a_risque", to, f"{g.code}, tranche {rang}",
+                               f"La tranche {rang} de la grappe {g.code} est à risque : "
+                               f"{t.reason}.\nESMS à relancer : page Suivi.\n",
+                               cle=f"risque:{g.code}:{rang}")
 
     # ---------------------------------------------------------------- ARS: record
 
@@ -295,6 +317,7 @@ class Suivi:
                 raise SaisieInvalide([("date", "date dans le futur")])
             t.jalon_le = le
             self.registry._audit(s, p, "suivi_jalon", "suivi", code, f"tranche {rang}")
+            self._notify(s, g, self.registry.clock().date())
 
     def declarer_verification(self, jeton: str, code: str, rang: int, le: date) -> None:
         """A porteur records the signature date of the « vérification de service régulier »
@@ -323,6 +346,7 @@ class Suivi:
             if before is not None:
                 detail += f" (remplace le {before.isoformat()})"
             self.registry._audit(s, p, "suivi_verification", "suivi", code, detail)
+            self._notify(s, g, now.date())
 
     def historique_verifications(self, jeton: str, code: str) -> list[VerificationRecord]:
         """Every recording of the grappe's verifications, oldest first (porteurs, ARS)."""
@@ -358,6 +382,7 @@ class Suivi:
             self.registry._audit(s, p, "suivi_import", "suivi", code,
                                  f"{len(report.figures)} ligne(s), "
                                  f"{len(report.replaced)} remplacée(s)")
+            self._notify(s, g, today)
         return ImportResult(report, len(report.figures))
 
     def saisir(self, jeton: str, code: str, figures: Iterable[MonthlyFigures],

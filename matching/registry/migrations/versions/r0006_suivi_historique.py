@@ -1,8 +1,12 @@
-"""History of the « vérification de service régulier » (issue 19): each recording of a
-tranche's verification is a row; recording it again adds a row instead of replacing the
-date. Existing verifications become the first row of their tranche's history.
+"""Issue 19, two new tables (no change to the others):
 
-Self-contained (one table, no change to the others). Written after r0004; the lead
+- ``suivi_verifications``: history of the « vérification de service régulier »; each
+  recording of a tranche's verification is a row, recording it again adds a row instead of
+  replacing the date. Existing verifications become the first row of their history.
+- ``courriels``: the outbox of e-mail notifications (``matching.registry.outbox``),
+  written in the same transaction as the event, sent later through SMTP.
+
+Self-contained. Written after r0004; the lead
 re-chains it after r0005 at merge.
 
 Revision ID: r0006
@@ -41,6 +45,27 @@ def upgrade() -> None:
             {"t": tranche_id, "le": le, "at": cree_le, "par": par})
 
 
+    op.create_table(
+        "courriels",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("cree_le", sa.DateTime, nullable=False),
+        sa.Column("evenement", sa.String(40), nullable=False),
+        sa.Column("cle", sa.String(120), nullable=False, server_default=""),
+        sa.Column("destinataire", sa.String(254), nullable=False),
+        sa.Column("sujet", sa.Text, nullable=False),
+        sa.Column("corps", sa.Text, nullable=False),
+        sa.Column("envoye_le", sa.DateTime, nullable=True),
+        sa.Column("tentatives", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("prochain_essai", sa.DateTime, nullable=True),
+        sa.Column("derniere_erreur", sa.Text, nullable=False, server_default=""),
+    )
+    op.create_index("ix_courriels_cle", "courriels", ["cle"])
+    op.create_index("ix_courriels_destinataire", "courriels", ["destinataire"])
+
+
 def downgrade() -> None:
+    op.drop_index("ix_courriels_destinataire", "courriels")
+    op.drop_index("ix_courriels_cle", "courriels")
+    op.drop_table("courriels")
     op.drop_index("ix_suivi_verifications_tranche_id", "suivi_verifications")
     op.drop_table("suivi_verifications")
