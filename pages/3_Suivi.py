@@ -16,7 +16,7 @@ from matching.followup.evaluate import STATE_LABELS
 from matching.followup.export import flags_frame, for_display, grappes_frame, tranches_frame
 from matching.followup.store import Suivi
 from matching.registry import RegistreError, Registry
-from matching.ui.suivi_registration import registration_panel, targets_panel
+from matching.ui.suivi_registration import mail_panel, registration_panel, targets_panel
 
 st.set_page_config(page_title="Suivi des grappes financées", layout="wide")
 st.title("Suivi des grappes financées")
@@ -51,6 +51,7 @@ except RegistreError as exc:
     st.error(str(exc))
     st.stop()
 
+mail_panel(suivi, jeton)
 if me.role == "ars":
     registration_panel(suivi, jeton)
 if not states:

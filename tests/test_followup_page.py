@@ -117,6 +117,8 @@ def test_porteur_sees_the_month_each_target_was_met(db):
                                       "non atteinte", "non atteinte", "2024-04"]
     at = _login("p@t.fr")
     assert any(h.value == "Mois où chaque cible est atteinte" for h in at.subheader)
+    # the outbox, without GRAPPES_SMTP_URL: the « tranche payable » message is on the page
+    assert any(e.label.startswith("Mes messages (") for e in at.expander)
     assert any("ESMS" in df.value.columns for df in at.dataframe)
 
 

@@ -10,6 +10,7 @@ without ``st`` are tested without a page.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import date
 
@@ -163,3 +164,33 @@ def registration_panel(suivi: Suivi, jeton: str) -> None:
                     st.session_state["suivi_enregistrement_fait"] = (
                         f"Grappe {code} enregistrée (signature le {signed:%d/%m/%Y}).")
                     st.rerun()
+
+
+def mail_panel(suivi: Suivi, jeton: str) -> None:
+    """« Mes messages »: the notifications addressed to the account (the outbox). Without
+    ``GRAPPES_SMTP_URL`` they are not e-mailed, and this is where they are read."""
+    import streamlit as st
+
+    from matching.registry.outbox import SMTP_ENV, mes_courriels
+
+    messages = mes_courriels(suivi.registry, jeton)
+    if not messages:
+        return
+    waiting = sum(1 for m in messages if m.envoye_le is None)
+    with st.expander(f"Mes messages ({len(messages)}, dont {waiting} non envoyés par "
+                     "courriel)"):
+        if os.environ.get(SMTP_ENV) is None:
+            st.caption("Aucun serveur de courriel configuré (GRAPPES_SMTP_URL) : les "
+                       "messages restent ici.")
+        st.dataframe(messages_frame(messages), hide_index=True)
+
+
+def messages_frame(messages) -> pd.DataFrame:
+    """The messages as the page lists them (French headers, dates « 02/03/2026 »)."""
+    return pd.DataFrame({
+        "Reçu le": [f"{m.cree_le:%d/%m/%Y %H:%M}" for m in messages],
+        "Objet": [m.sujet.removeprefix("[grappes] ") for m in messages],
+        "Message": [m.corps.strip() for m in messages],
+        "Courriel": [f"envoyé le {m.envoye_le:%d/%m/%Y}" if m.envoye_le else "en attente"
+                     for m in messages],
+    })
