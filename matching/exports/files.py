@@ -3,7 +3,7 @@ writers and the readers.
 
 ``grappes propose --out`` (CSV set, ``grappes.xlsx``), the app's downloads (the same CSV
 bytes and workbook) and ``grappes registre exporter`` (the same set per proposal, in
-``appariement-<n>/``, plus ``contacts.csv``) all write these columns; ``grappes cost`` and
+``appariement-<n>/``) all write these columns; ``grappes cost`` and
 ``grappes suivi enregistrer`` read them back by these names, never by a copy of the string.
 Each column is declared once with its kind (how French Excel shows it) and its meaning;
 ``docs/formats-sorties.md`` is generated from here (``matching.exports.formats_doc``).
@@ -30,9 +30,8 @@ FINANCEMENTS_CSV = "financements.csv"
 XLSX_FILE = "grappes.xlsx"
 #: the scenario file written beside the CSV set by ``propose --out`` (names the rule set)
 SCENARIO_FILE = "scenario.json"
-#: ``registre exporter``: one folder per proposal (``appariement-<id>``) and the contacts
-REGISTRY_RUN_FOLDER = "appariement-{id}"
-CONTACTS_CSV = "contacts.csv"
+#: ``registre exporter``: one folder per proposal, ``appariement-<id>``
+REGISTRY_RUN_PREFIX = "appariement-"
 #: first cell of the dossier sheet's row naming the rule set (value in the second cell)
 DOSSIER_RULES_ROW = "Règles appliquées"
 DOSSIER_SHEET_PREFIX = "dossier "
@@ -186,23 +185,6 @@ FILES: dict[str, tuple[Column, ...]] = {
     ETABLISSEMENTS_CSV: ETABLISSEMENTS_COLUMNS,
     FINANCEMENTS_CSV: FINANCEMENTS_COLUMNS,
 }
-
-#: ``contacts.csv`` of ``registre exporter``: one row per member OG of a constituted grappe
-CONTACTS_COLUMNS: tuple[Column, ...] = _cols(
-    ("grappe", "code", "identifiant de la grappe"),
-    ("champ", "code", "champ de la grappe"),
-    ("finess_ej", "code", "FINESS EJ de l'OG membre"),
-    ("raison_sociale_ej", "texte", "nom de l'OG"),
-    ("porteur", "oui_non", "l'OG porte le projet de la grappe"),
-    ("contact_nom", "texte", "personne à contacter (vide : non visible par ce compte)"),
-    ("contact_email", "texte", "son e-mail"),
-    ("contact_telephone", "texte", "son téléphone"),
-)
-
-
-def names(columns: Sequence[Column]) -> list[str]:
-    """The column names, in order (the header a writer writes)."""
-    return [c.name for c in columns]
 
 
 def kinds(columns: Sequence[Column]) -> dict[str, str]:

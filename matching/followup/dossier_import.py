@@ -31,6 +31,7 @@ from matching.exports.files import (
     DOSSIER_SHEET_PREFIX,
     ETABLISSEMENTS_CSV,
     GRAPPES_CSV,
+    REGISTRY_RUN_PREFIX,
     SCENARIO_FILE,
     XLSX_FILE,
     code_column,
@@ -137,8 +138,9 @@ def read_exports(source: str | Path | bytes, name: str = "") -> list[ExportTable
                 msg = f"dossier {path} : fichier manquant : {ETABLISSEMENTS_CSV}"
                 raise IngestError(msg)
             return [_folder(path)]
-        subs = sorted(p for p in path.iterdir() if (p / GRAPPES_CSV).is_file()
-                      and (p / ETABLISSEMENTS_CSV).is_file())
+        subs = sorted((p for p in path.iterdir() if p.name.startswith(REGISTRY_RUN_PREFIX)
+                       and (p / GRAPPES_CSV).is_file() and (p / ETABLISSEMENTS_CSV).is_file()),
+                      key=lambda p: (len(p.name), p.name))  # appariement-2 before -10
         if subs:
             return [_folder(p) for p in subs]
         if (path / XLSX_FILE).is_file():
