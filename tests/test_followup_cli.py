@@ -191,6 +191,7 @@ def test_both_groups_sign_in_from_the_environment(db, tmp_path):
         r = run(*group, compte="admin@t.fr", password="mauvais-mot-de-passe")
         assert r.exit_code == 1 and "incorrect" in r.output, r.output
     before = _failures(db, "ars@t.fr")
-    r = run("suivi", "etat", compte="ars@t.fr", password="")
-    assert r.exit_code == 2 and "mot de passe manquant" in r.output
+    for group in (("registre", "journal"), ("suivi", "etat")):
+        r = run(*group, compte="ars@t.fr", password="")
+        assert r.exit_code == 2 and "mot de passe manquant" in r.output, r.output
     assert _failures(db, "ars@t.fr") == before

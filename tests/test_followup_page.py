@@ -66,7 +66,10 @@ def test_porteur_sees_tranches_then_payable_after_a_month(db):
 def test_ars_sees_its_region(db):
     at = _login("ars@t.fr")
     assert "Vue ARS" in at.header[0].value
-    assert len(at.dataframe) == 2
+    # its messages (the usage tranche at risk, told at the import), then its two tables
+    assert [e.label.split(" (")[0] for e in at.expander] == ["Mes messages"]
+    assert len(at.dataframe) == 3
+    assert "à risque" in at.dataframe[0].value["Objet"].iloc[0]
 
 
 def test_porteur_records_the_verification_de_service_regulier(db):
