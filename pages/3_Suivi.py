@@ -17,6 +17,7 @@ from matching.followup.export import flags_frame, for_display, grappes_frame, tr
 from matching.followup.store import Suivi
 from matching.registry import RegistreError, Registry
 from matching.ui import registre_session
+from matching.ui.suivi_registration import mail_panel, registration_panel, targets_panel
 
 st.set_page_config(page_title="Suivi des grappes financées", layout="wide")
 st.title("Suivi des grappes financées")
@@ -43,6 +44,9 @@ except RegistreError as exc:
     registre_session.erreur(exc)
     st.stop()
 
+mail_panel(suivi, jeton)
+if me.role == "ars":
+    registration_panel(suivi, jeton)
 if not states:
     st.info("Aucune grappe suivie visible par ce compte.")
     st.stop()
@@ -121,6 +125,7 @@ st.caption("Le taux MSSanté peut dépasser 100 % : il compte des messages envoy
            "de personnes accompagnées »), et une personne peut en recevoir plusieurs. Les "
            "autres taux comptent une partie de leur dénominateur et ne dépassent jamais 100 %.")
 st.altair_chart(small_multiples(state), width="content")
+targets_panel(state)
 st.subheader("À corriger en premier")
 flags = flags_frame([state])
 if flags.empty:

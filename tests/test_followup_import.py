@@ -9,9 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from matching.exports.files import ETABLISSEMENTS_CSV, GRAPPES_CSV, XLSX_FILE
 from matching.followup.csv_import import COLUMNS, read_monthly_csv
-from matching.followup.dossier_import import read_funded_grappe
+from matching.followup.dossier_import import funded_codes, read_funded_grappe
 from matching.ingest.errors import IngestError
+from tests.followup_exports import GRAPPE, app_workbook, propose_out
 from tests.followup_factories import FINESS_A, FINESS_B
 
 HEADER = ";".join(COLUMNS)
@@ -104,29 +106,73 @@ def test_template_file_is_a_valid_import():
     assert rep.ok and len(rep.figures) == 2
 
 
-def _export(tmp_path: Path) -> Path:
-    pd.DataFrame({
-        "grappe": ["PA-24-001", "PA-24-002"], "total": ["100000.0", "1 000,50"],
-        "porteur": ["180000100", "x"], "porteur_nom": ["OG A", "OG B"], "regions": ["24", "24"],
-    }).to_csv(tmp_path / "grappes.csv", sep=";", index=False, encoding="utf-8-sig")
-    pd.DataFrame({
-        "finess_et": [FINESS_A, FINESS_B, "180000027"],
-        "raison_sociale": ["A", "B", "C"], "finess_ej": ["180000100"] * 3,
-        "departement": ["18"] * 3, "grappe": ["PA-24-001", "PA-24-001", "PA-24-002"],
-        "dui_statut": ["aucun", "a_mettre_a_niveau", "aucun"],
-    }).to_csv(tmp_path / "etablissements.csv", sep=";", index=False, encoding="utf-8-sig")
-    return tmp_path
+@pytest.fixture(scope="module")
+def export(tmp_path_factory):
+    """``grappes propose region.csv --out DIR --xlsx`` on a region of upgrades."""
+    return propose_out(tmp_path_factory.mktemp("propose") / "sortie")
 
 
-def test_funded_grappe_from_the_csv_export(tmp_path):
-    g = read_funded_grappe(_export(tmp_path), "PA-24-001", date(2024, 1, 10), "amorcage-t2-2021")
-    assert [(m.finess_et, m.type_projet) for m in g.members] == [
-        (FINESS_A, "acquisition"), (FINESS_B, "conformite")]
-    assert [t.montant for t in g.tranches] == [40_000, 40_000, 20_000]
-    assert g.region == "24" and g.porteur == "180000100"
-    assert read_funded_grappe(tmp_path, "PA-24-002", date(2024, 1, 10),
-                              "generalisation-2022").montant_total == 1000.5
-    with pytest.raises(IngestError, match="absente"):
-        read_funded_grappe(tmp_path, "ZZ", date(2024, 1, 10), "amorcage-t2-2021")
+def _members_of(folder: Path) -> list[str]:
+    etab = pd.read_csv(folder / ETABLISSEMENTS_CSV, sep=";", dtype=str, encoding="utf-8-sig")
+    return sorted(etab.loc[etab["grappe"] == GRAPPE, "finess_et"])
+
+
+def _same(g, h) -> None:
+    assert (g.grappe_id, g.montant_total, g.porteur, g.region, g.regles) == \
+        (h.grappe_id, h.montant_total, h.porteur, h.region, h.regles)
+    assert g.members == h.members and g.tranches == h.tranches
+
+
+def test_each_export_of_the_tool_registers_the_same_grappe(export, tmp_path):
+    """The ``propose --out`` folder (rule set from scenario.json), ``grappes.xlsx``, the
+    app's workbook (uploaded bytes) give the same grappe: members, amount, porteur."""
+    grappes = pd.read_csv(export / GRAPPES_CSV, sep=";", dtype=str, encoding="utf-8-sig")
+    row = grappes.set_index("grappe").loc[GRAPPE]
+    signed = date(2023, 3, 15)
+    from_csv = read_funded_grappe(export, GRAPPE, signed)
+    assert from_csv.regles == "amorcage-t2-2021"  # named by scenario.json
+    assert sorted(m.finess_et for m in from_csv.members) == _members_of(export)
+    assert from_csv.montant_total == float(row["financement"]) > 0
+    assert from_csv.porteur == row["porteur"] and from_csv.region == "24"
+    (export.parent / "csv-seuls").mkdir()
+    for name in (GRAPPES_CSV, ETABLISSEMENTS_CSV):  # the CSV without scenario.json: say so
+        (export.parent / "csv-seuls" / name).write_bytes((export / name).read_bytes())
     with pytest.raises(IngestError, match="--regles"):
-        read_funded_grappe(tmp_path, "PA-24-001", date(2024, 1, 10))
+        read_funded_grappe(export.parent / "csv-seuls", GRAPPE, signed)
+    _same(read_funded_grappe(export / XLSX_FILE, GRAPPE, signed), from_csv)
+    app_bytes = app_workbook(export.parent / "sortie-entree.csv")
+    _same(read_funded_grappe(app_bytes, GRAPPE, signed, name="grappes.xlsx"), from_csv)
+    assert funded_codes(app_bytes) == funded_codes(export) == [GRAPPE]
+
+
+def test_upgrade_grappe_gets_the_nine_month_deadline(export):
+    """Worked by hand (issue 19): every member « à mettre à niveau » (code
+    ``a_mettre_a_niveau`` in ``dui_statut_code``; the label column says « à mettre à
+    niveau »), signed on 15/03/2023: 004 gives 9 months, the usage targets are due on
+    15/12/2023 — not 15/09/2024 (18 months, what reading the label gave)."""
+    etab = pd.read_csv(export / ETABLISSEMENTS_CSV, sep=";", dtype=str, encoding="utf-8-sig")
+    assert set(etab["dui_statut_code"]) == {"a_mettre_a_niveau"}
+    assert set(etab["dui_statut"]) == {"à mettre à niveau"}
+    for source in (export, export / XLSX_FILE):
+        g = read_funded_grappe(source, GRAPPE, date(2023, 3, 15))
+        assert {m.type_projet for m in g.members} == {"conformite"}
+        usage = next(t for t in g.tranches if t.declencheur == "cibles_usage")
+        assert g.deadline(usage) == date(2023, 12, 15)
+
+
+def test_unknown_grappe_and_unreadable_sources_are_one_french_message(export, tmp_path):
+    with pytest.raises(IngestError, match="absente"):
+        read_funded_grappe(export, "ZZ", date(2024, 1, 10))
+    with pytest.raises(IngestError, match="introuvable"):
+        read_funded_grappe(tmp_path / "rien.xlsx", GRAPPE, date(2024, 1, 10))
+    with pytest.raises(IngestError, match="grappes propose"):
+        read_funded_grappe(tmp_path, GRAPPE, date(2024, 1, 10))
+    with pytest.raises(IngestError, match="classeur illisible"):
+        read_funded_grappe(b"pas un classeur", GRAPPE, date(2024, 1, 10))
+    old = tmp_path / "ancien"
+    old.mkdir()
+    (old / GRAPPES_CSV).write_text("grappe;total\nPA-24-001;1\n", encoding="utf-8")
+    (old / ETABLISSEMENTS_CSV).write_text("finess_et;grappe\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="colonne\\(s\\) manquante\\(s\\) : valide, "
+                       "financement, porteur, regions"):
+        read_funded_grappe(old, GRAPPE, date(2024, 1, 10), "amorcage-t2-2021")

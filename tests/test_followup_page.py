@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from matching.followup.store import Suivi
-from matching.registry import Registry
+from matching.registry import RegistreError, Registry
 from tests.followup_factories import T2_A, T2_B, g2022_grappe, linear_c, steady_d, t2_grappe
 from tests.registry.test_followup_store import _csv
 
@@ -66,7 +66,10 @@ def test_porteur_sees_tranches_then_payable_after_a_month(db):
 def test_ars_sees_its_region(db):
     at = _login("ars@t.fr")
     assert "Vue ARS" in at.header[0].value
-    assert len(at.dataframe) == 2
+    # its messages (the usage tranche at risk, told at the import), then its two tables
+    assert [e.label.split(" (")[0] for e in at.expander] == ["Mes messages"]
+    assert len(at.dataframe) == 3
+    assert "à risque" in at.dataframe[0].value["Objet"].iloc[0]
 
 
 def test_porteur_records_the_verification_de_service_regulier(db):
@@ -100,3 +103,71 @@ def test_tables_show_french_amounts_shares_and_dates():
     assert list(shown.columns) == ["Tranche", "Part", "Montant", "Payable le", "Taux"]
     assert shown.iloc[0].tolist() == [1, "40 %", "40 000 €", "10/05/2026", "72 %"]
     assert shown.iloc[1].tolist() == [2, "60 %", "", "", "150 %"]
+
+
+def test_porteur_sees_the_month_each_target_was_met(db):
+    """The worked example of docs/suivi.md, on the page: EHPAD A and SSIAD B, months met
+    per indicator (May not declared yet: B's active files not met)."""
+    from matching.ui.suivi_registration import targets_table
+
+    suivi, porteur = db
+    table = targets_table(suivi.etat(porteur, "T2-TEST", as_of=date(2024, 7, 5)))
+    assert list(table.columns) == ["ESMS", "MSSanté", "DMP", "Dossiers actifs",
+                                   "Projet personnalisé", "Événement"]
+    assert table.iloc[0].tolist() == ["EHPAD A (180000001)", "2024-03", "2024-04", "2024-03",
+                                      "2024-03", "2024-03"]
+    assert table.iloc[1].tolist() == ["SSIAD B (180000019)", "2024-03", "2024-04",
+                                      "non atteinte", "non atteinte", "2024-04"]
+    at = _login("p@t.fr")
+    assert any(h.value == "Mois où chaque cible est atteinte" for h in at.subheader)
+    # the outbox, without GRAPPES_SMTP_URL: the « tranche payable » message is on the page
+    assert any(e.label.startswith("Mes messages (") for e in at.expander)
+    assert any("ESMS" in df.value.columns for df in at.dataframe)
+
+
+def test_ars_registers_a_constituted_registry_grappe_without_a_file(db, tmp_path):
+    """The ARS picks the constituted grappe in « Depuis le registre », gives the signature
+    date: the grappe is followed, its porteur's account can read it."""
+    from tests.followup_exports import GRAPPE, constituted_grappe
+
+    suivi, _ = db
+    reg = suivi.registry
+    admin = reg.connexion("admin@t.fr", PW).jeton
+    gid = constituted_grappe(reg, admin, PW, tmp_path / "sortie")
+    at = _login("ars@t.fr")
+    assert any(h.value == "Enregistrer une grappe financée" for h in at.subheader)
+    assert at.selectbox[0].options[0].startswith(f"{GRAPPE} — 16 ESMS")
+    at.date_input(key="sig_registre").set_value(date(2024, 1, 15))
+    next(b for b in at.button if b.label == "Enregistrer la grappe").click().run()
+    assert not at.exception, at.exception
+    assert any(f"Grappe {GRAPPE} enregistrée" in el.value for el in at.success)
+    ars = reg.connexion("ars@t.fr", PW).jeton
+    state = suivi.etat(ars, GRAPPE, as_of=date(2024, 2, 1))
+    assert len(state.grappe.members) == 16 and state.grappe.signature == date(2024, 1, 15)
+    assert suivi.financables(ars) == []
+    assert gid is not None
+
+    def reads(email: str) -> bool:
+        try:
+            suivi.etat(reg.connexion(email, PW).jeton, GRAPPE, as_of=date(2024, 2, 1))
+        except RegistreError:
+            return False
+        return True
+
+    # by default the porteur OG's déclarant account, and nobody else of the grappe
+    assert sum(reads(f"og{k}@t.fr") for k in range(4)) == 1
+
+
+def test_ars_registers_from_an_uploaded_workbook(db, tmp_path):
+    """The upload path of the page: the app's workbook of a proposal, as uploaded bytes."""
+    from matching.ui.suivi_registration import register_from_upload
+    from tests.followup_exports import GRAPPE, app_workbook, upgrade_region
+
+    suivi, _ = db
+    ars = suivi.registry.connexion("ars@t.fr", PW).jeton
+    data = app_workbook(upgrade_region(tmp_path / "region.csv"))
+    assert register_from_upload(suivi, ars, data, "grappes.xlsx", GRAPPE, date(2023, 3, 15),
+                                ["p@t.fr"]) == GRAPPE
+    state = suivi.etat(ars, GRAPPE, as_of=date(2023, 4, 1))
+    usage = next(t for t in state.tranches if t.tranche.declencheur == "cibles_usage")
+    assert usage.deadline == date(2023, 12, 15)  # upgrades: 9 months (004)

@@ -215,3 +215,26 @@ def test_forecast_never_shows_a_past_date():
     assert t.expected_on is None and t.expected_earliest is None
     assert "en retard : cibles non atteintes au 02/12/2023" in t.reason
     assert all(f.expected is None or f.expected >= date(2023, 12, 1) for f in state.flags)
+
+
+def test_a_month_counts_only_once_it_has_ended():
+    """004 measures « à chaque fin de mois ». The t2 grappe meets every target with May's
+    figures: on 15/05 May has not ended, so the usage tranche is not payable (it used to
+    say « payable le 31/05 »); on 31/05 it is, from that day. The import refuses May's
+    figures before its end."""
+    from matching.followup.csv_import import COLUMNS, read_monthly_csv
+
+    g = t2_grappe(date(2024, 4, 30))
+    mid = evaluate(g, t2_figures(5), T2, date(2024, 5, 15))
+    assert mid.usage_met is None
+    assert mid.tranches[2].state != TrancheState.PAYABLE and mid.tranches[2].payable_on is None
+    end = evaluate(g, t2_figures(5), T2, date(2024, 5, 31))
+    assert (end.tranches[2].state, end.tranches[2].payable_on) == (
+        TrancheState.PAYABLE, date(2024, 5, 31))
+    row = f"{FINESS_A};2024-05;100;75;72;95;90;90\n"
+    early = read_monthly_csv((";".join(COLUMNS) + "\n" + row).encode(), {FINESS_A},
+                             today=date(2024, 5, 15))
+    assert [(r.field, "pas encore terminé" in r.reason) for r in early.rejects] == [
+        ("mois", True)]
+    assert read_monthly_csv((";".join(COLUMNS) + "\n" + row).encode(), {FINESS_A},
+                            today=date(2024, 5, 31)).ok

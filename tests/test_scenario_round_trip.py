@@ -24,9 +24,9 @@ from typer.testing import CliRunner
 from matching.cli.main import app
 from matching.core.model import LoadResult
 from matching.exports.dossier import csv_files, workbook_bytes, write_exports
+from matching.exports.files import FILES
 from matching.exports.formats_doc import render
 from matching.exports.french_excel import EURO_FORMAT, KM_FORMAT
-from matching.exports.tables import FILES
 from matching.ingest.sample import load_sample
 from matching.programme.reach import distance_to_grappe_km, grappe_distances
 from matching.scenarios.scenario import Scenario

@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "matching.cli.propose",
     "matching.cli.partners",
     "matching.cli.registre",
+    "matching.cli.courriels",
     "matching.cli.suivi",
 )
 

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from matching.cli.account import MissingCredentials, account, password
 from matching.registry import AccesRefuse, RegistreError, Registry
 
 registre = typer.Typer(
@@ -70,12 +71,15 @@ def _password(stdin: bool, confirm: bool = False, label: str = "Mot de passe") -
 
 
 def _login(reg: Registry, compte: str | None, stdin: bool) -> str:
-    email = compte or os.environ.get("GRAPPES_COMPTE")
-    if not email:
-        _fail("compte manquant : --compte EMAIL (ou GRAPPES_COMPTE)")
+    """Sign in by the convention every command group shares (``matching.cli.account``)."""
+    try:
+        email, secret = account(compte), password(stdin)
+    except MissingCredentials as exc:
+        err.print(f"[red]Usage incorrect :[/red] {exc}", highlight=False)
+        raise typer.Exit(exc.exit_code) from exc
     try:
         reg.db.check_schema()
-        return reg.connexion(email, _password(stdin)).jeton
+        return reg.connexion(email, secret).jeton
     except RegistreError as exc:
         _fail(str(exc))
     raise AssertionError  # unreachable
@@ -204,7 +208,7 @@ def importer_cmd(
                                 for x in rep.rejets], columns=["ligne", "champ", "motif"]),
                   rejets)
     if not rep.chargees and rep.lignes:
-        raise typer.Exit(2)
+        raise typer.Exit(1)  # every line refused: unusable data (exit codes: support.py)
 
 
 @registre.command("apparier")

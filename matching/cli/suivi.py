@@ -10,19 +10,26 @@ its grappe's figures.
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from matching.cli.account import MissingCredentials, account, password
+from matching.cli.support import EXIT_DATA, EXIT_USAGE, fail
 from matching.core.formatting import euros
 from matching.followup.dossier_import import read_funded_grappe
 from matching.followup.evaluate import STATE_LABELS, FollowupState
-from matching.followup.export import flags_frame, grappes_frame, tranches_frame
+from matching.followup.export import (
+    flags_frame,
+    grappes_frame,
+    records,
+    targets_frame,
+    tranches_frame,
+)
 from matching.followup.months import label
 from matching.followup.store import Suivi
 from matching.ingest.errors import IngestError
@@ -34,62 +41,85 @@ suivi_app = typer.Typer(help="Suivi des grappes financées : cibles d'usage et v
 console = Console()
 err = Console(stderr=True)
 
-Compte = Annotated[str, typer.Option("--compte", envvar="GRAPPES_COMPTE",
-                                     help="E-mail du compte du registre.")]
+Compte = Annotated[str | None, typer.Option("--compte", help="E-mail du compte du registre "
+                                            "(défaut : GRAPPES_COMPTE).")]
 Db = Annotated[str | None, typer.Option("--db", help="Base (chemin SQLite ou URL PostgreSQL).")]
+Stdin = Annotated[bool, typer.Option("--mot-de-passe-stdin",
+                                     help="Lire le mot de passe sur l'entrée standard.")]
 
 
-def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]Erreur :[/red] {message}", highlight=False)
-    raise typer.Exit(code)
+def _fail(message: str, code: int = EXIT_DATA) -> NoReturn:
+    fail(err, message, code=code)
 
 
-def _session(db: str | None, compte: str) -> tuple[Suivi, str]:
-    if sys.stdin.isatty():
-        password = typer.prompt(f"Mot de passe de {compte}", hide_input=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+def _session(db: str | None, compte: str | None, stdin: bool = False) -> tuple[Suivi, str]:
+    """Sign in (``matching.cli.account``: the same convention as ``grappes registre``)."""
+    try:
+        email = account(compte)
+        secret = password(stdin, f"Mot de passe de {compte or email}")
+    except MissingCredentials as exc:
+        _fail(str(exc), EXIT_USAGE)
     try:
         reg = Registry(db)
         reg.db.check_schema()
-        return Suivi(reg), reg.connexion(compte, password).jeton
+        return Suivi(reg), reg.connexion(email, secret).jeton
     except RegistreError as exc:
         _fail(str(exc))
-        raise  # unreachable
 
 
 def _date(text: str, field: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        _fail(f"{field} : date attendue au format AAAA-MM-JJ ({text!r})")
-        raise
+        _fail(f"{field} : date attendue au format AAAA-MM-JJ ({text!r})", EXIT_USAGE)
 
 
 @suivi_app.command("enregistrer")
 def enregistrer(
-    source: Annotated[Path, typer.Argument(help="Dossier de CSV (grappes.csv…) ou grappes.xlsx.")],
-    grappe: Annotated[str, typer.Option("--grappe", help="Identifiant de la grappe.")],
     signature: Annotated[str, typer.Option("--signature", help="Date de signature AAAA-MM-JJ.")],
-    compte: Compte,
-    regles: Annotated[str | None, typer.Option("--regles", help="Jeu de règles.")] = None,
+    source: Annotated[Path | None, typer.Argument(
+        help="Export de l'outil : dossier de grappes propose --out, grappes.xlsx (commande "
+             "ou application), ou dossier de grappes registre exporter.")] = None,
+    grappe: Annotated[str | None, typer.Option(
+        "--grappe", help="Identifiant de la grappe dans l'export.")] = None,
+    registre: Annotated[int | None, typer.Option(
+        "--registre", help="Ou : numéro d'une grappe constituée du registre (sans fichier).")
+    ] = None,
+    compte: Compte = None,
+    regles: Annotated[str | None, typer.Option(
+        "--regles", help="Jeu de règles (défaut : celui que nomme l'export).")] = None,
     porteur: Annotated[list[str] | None, typer.Option(
-        "--porteur", help="E-mail d'un compte porteur (répétable).")] = None,
+        "--porteur", help="E-mail d'un compte porteur (répétable ; registre : par défaut les "
+                          "comptes du porteur).")] = None,
     perimetre: Annotated[str | None, typer.Option(
         "--perimetre", help="esms ou grappe : remplace le choix du jeu de règles.")] = None,
     db: Db = None,
+    stdin: Stdin = False,
 ) -> None:
-    """(ARS) Enregistrer une grappe financée à partir de l'export de l'outil."""
+    """(ARS) Enregistrer une grappe financée : depuis un export de l'outil ou depuis une
+    grappe constituée du registre."""
+    when = _date(signature, "--signature")
+    if (source is None) == (registre is None):
+        _fail("donner soit un export (SOURCE --grappe ID), soit --registre NUMÉRO", EXIT_USAGE)
+    if source is not None and not grappe:
+        _fail("--grappe ID : quelle grappe de l'export enregistrer ?", EXIT_USAGE)
+    funded = None
+    if source is not None:
+        try:
+            funded = read_funded_grappe(source, str(grappe), when, regles)
+        except (IngestError, RulesError) as exc:
+            _fail(str(exc))
+    suivi, jeton = _session(db, compte, stdin)
     try:
-        funded = read_funded_grappe(source, grappe, _date(signature, "signature"), regles)
-    except (IngestError, RulesError) as exc:
+        if funded is None:
+            funded, emails = suivi.funded_from_registry(jeton, int(registre or 0), when, regles)
+            suivi.enregistrer(jeton, funded, porteur or emails, perimetre,
+                              registre_grappe_id=registre)
+        else:
+            suivi.enregistrer(jeton, funded, porteur or [], perimetre)
+    except (RegistreError, ValueError, RulesError) as exc:
         _fail(str(exc))
-    suivi, jeton = _session(db, compte)
-    try:
-        suivi.enregistrer(jeton, funded, porteur or [], perimetre)
-    except (RegistreError, ValueError) as exc:
-        _fail(str(exc))
-    console.print(f"Grappe {grappe} suivie : {len(funded.members)} ESMS, "
+    console.print(f"Grappe {funded.grappe_id} suivie : {len(funded.members)} ESMS, "
                   f"{euros(funded.montant_total)}, signature {funded.signature:%d/%m/%Y}.",
                   highlight=False)
 
@@ -98,13 +128,14 @@ def enregistrer(
 def importer(
     fichier: Annotated[Path, typer.Argument(help="CSV des indicateurs mensuels.")],
     grappe: Annotated[str, typer.Option("--grappe", help="Identifiant de la grappe.")],
-    compte: Compte,
+    compte: Compte = None,
     remplacer: Annotated[bool, typer.Option(
         "--remplacer", help="Remplacer les mois déjà enregistrés.")] = False,
     db: Db = None,
+    stdin: Stdin = False,
 ) -> None:
     """(Porteur) Importer les indicateurs mensuels : tout ou rien."""
-    suivi, jeton = _session(db, compte)
+    suivi, jeton = _session(db, compte, stdin)
     try:
         result = suivi.importer(jeton, grappe, fichier, remplacer)
     except (RegistreError, IngestError) as exc:
@@ -117,7 +148,7 @@ def importer(
             table.add_row(str(r.line), r.field, r.reason, r.value)
         err.print(table)
         _fail(f"{len(result.report.rejects)} ligne(s) refusée(s) ; corrigez le fichier et "
-              "relancez l'import.", 2)
+              "relancez l'import.")
     console.print(f"{result.written} ligne(s) importée(s) dont "
                   f"{len(result.report.replaced)} remplacée(s).")
 
@@ -127,13 +158,14 @@ def jalon(
     grappe: Annotated[str, typer.Option("--grappe")],
     tranche: Annotated[int, typer.Option("--tranche", help="Rang de la tranche (1, 2…).")],
     le: Annotated[str, typer.Option("--date", help="Date du jalon AAAA-MM-JJ.")],
-    compte: Compte,
+    compte: Compte = None,
     db: Db = None,
+    stdin: Stdin = False,
 ) -> None:
     """(Porteur) Déclarer un jalon atteint (par exemple la fin du paramétrage)."""
-    suivi, jeton = _session(db, compte)
+    suivi, jeton = _session(db, compte, stdin)
     try:
-        suivi.declarer_jalon(jeton, grappe, tranche, _date(le, "date"))
+        suivi.declarer_jalon(jeton, grappe, tranche, _date(le, "--date"))
     except RegistreError as exc:
         _fail(str(exc))
     console.print(f"Jalon de la tranche {tranche} déclaré.")
@@ -143,16 +175,17 @@ def jalon(
 def verification(
     grappe: Annotated[str, typer.Option("--grappe")],
     le: Annotated[str, typer.Option("--date", help="Date de signature AAAA-MM-JJ.")],
-    compte: Compte,
+    compte: Compte = None,
     tranche: Annotated[int | None, typer.Option(
         "--tranche", help="Rang de la tranche (par défaut : celle qui attend la vérification).")
     ] = None,
     db: Db = None,
+    stdin: Stdin = False,
 ) -> None:
     """(Porteur) Enregistrer la vérification de service régulier signée (généralisation 2022 :
     la tranche des cibles d'usage n'est payable qu'après elle)."""
-    suivi, jeton = _session(db, compte)
-    when = _date(le, "date")
+    suivi, jeton = _session(db, compte, stdin)
+    when = _date(le, "--date")
     try:
         if tranche is None:
             state = suivi.etat(jeton, grappe)
@@ -168,27 +201,28 @@ def verification(
 
 
 def _json(states: list[FollowupState]) -> str:
-    def clean(df):
-        return json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False))
-
-    return json.dumps({"grappes": clean(grappes_frame(states)),
-                       "tranches": clean(tranches_frame(states)),
-                       "esms_signales": clean(flags_frame(states))},
+    """``etat --json``: plain ISO dates (``2024-05-31``); ``cibles`` gives, per ESMS (and
+    the grappe) and per indicator, the month the target was first met."""
+    return json.dumps({"grappes": records(grappes_frame(states)),
+                       "tranches": records(tranches_frame(states)),
+                       "cibles": records(targets_frame(states)),
+                       "esms_signales": records(flags_frame(states))},
                       ensure_ascii=False, indent=2)
 
 
 @suivi_app.command("etat")
 def etat(
-    compte: Compte,
+    compte: Compte = None,
     region: Annotated[str | None, typer.Option("--region", help="Code région (ex. 24).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
     le: Annotated[str | None, typer.Option("--date", help="Date d'évaluation.")] = None,
     db: Db = None,
+    stdin: Stdin = False,
 ) -> None:
     """État des grappes suivies : tranches, dates prévues, ESMS à relancer."""
-    suivi, jeton = _session(db, compte)
+    suivi, jeton = _session(db, compte, stdin)
     try:
-        states = suivi.mes_grappes(jeton, region, _date(le, "date") if le else None)
+        states = suivi.mes_grappes(jeton, region, _date(le, "--date") if le else None)
     except RegistreError as exc:
         _fail(str(exc))
     if as_json:
@@ -222,15 +256,36 @@ def etat(
         console.print(t2)
 
 
+@suivi_app.command("versement")
+def versement(
+    grappe: Annotated[str, typer.Option("--grappe")],
+    tranche: Annotated[int, typer.Option("--tranche", help="Rang de la tranche (1, 2…).")],
+    le: Annotated[str, typer.Option("--date", help="Date du versement AAAA-MM-JJ.")],
+    compte: Compte = None,
+    db: Db = None,
+    stdin: Stdin = False,
+) -> None:
+    """(ARS) Noter le versement d'une tranche payable."""
+    when = _date(le, "--date")
+    suivi, jeton = _session(db, compte, stdin)
+    try:
+        suivi.declarer_versement(jeton, grappe, tranche, when)
+    except RegistreError as exc:
+        _fail(str(exc))
+    console.print(f"Versement de la tranche {tranche} de {grappe} noté le {when:%d/%m/%Y}.",
+                  highlight=False)
+
+
 @suivi_app.command("exporter")
 def exporter(
     dossier: Annotated[Path, typer.Argument(help="Dossier où écrire suivi-grappes.xlsx.")],
-    compte: Compte,
+    compte: Compte = None,
     region: Annotated[str | None, typer.Option("--region")] = None,
     db: Db = None,
+    stdin: Stdin = False,
 ) -> None:
     """(ARS) Exporter le suivi de la région en XLSX."""
-    suivi, jeton = _session(db, compte)
+    suivi, jeton = _session(db, compte, stdin)
     try:
         path = suivi.exporter(jeton, dossier, region)
     except RegistreError as exc:

@@ -24,15 +24,21 @@ import pandas as pd
 
 from matching.core.model import Grappe
 from matching.core.vocabulary import STATUT_LABELS
+from matching.exports.files import (
+    DOSSIER_RULES_ROW,
+    DOSSIER_SHEET_PREFIX,
+    FILES,
+    XLSX_FILE,
+    kinds,
+    sheet_of,
+)
 from matching.exports.french_excel import WorkbookWriter, csv_bytes, write_csv
 from matching.exports.safe_write import write_bytes_safely
 from matching.exports.tables import (
     BASIS_LABELS,
-    FILES,
     LEVER_LABELS,
     TYPE_LABELS,
     TYPOLOGIE_LABELS,
-    kinds,
     tables,
 )
 from matching.programme.rules import RuleSet
@@ -40,7 +46,6 @@ from matching.scenarios.scenario import Scenario
 
 #: the CSV files of an export, in order (also the first sheets of the workbook)
 CSV_FILES: tuple[str, ...] = tuple(FILES)
-XLSX_FILE = "grappes.xlsx"
 #: dossier sheet: number of columns of the layout and their widths
 DOSSIER_WIDTH = 8
 DOSSIER_WIDTHS: tuple[int, ...] = (46, 42, 14, 30, 16, 26, 30, 26)
@@ -85,7 +90,7 @@ def dossier_rows(data: Scenario, grappe: Grappe) -> tuple[list[list[Any]], dict[
 
     add(f"Dossier de candidature — grappe {grappe.id}", mark="title")
     add("Appel à projets", rules.title)
-    add("Règles appliquées", rules.name)
+    add(DOSSIER_RULES_ROW, rules.name)
     add("Typologie de projet", _project_typology(members, rules))
     add("Type de public (champ)", grappe.champ)
     add("Nombre de structures concernées (ESMS)", len(grappe.esms))
@@ -180,7 +185,7 @@ def dossier_rows(data: Scenario, grappe: Grappe) -> tuple[list[list[Any]], dict[
 
 
 def dossier_sheet_name(grappe_id: str) -> str:
-    return f"dossier {grappe_id}"
+    return f"{DOSSIER_SHEET_PREFIX}{grappe_id}"
 
 
 # --------------------------------------------------------------------------- files
@@ -201,7 +206,7 @@ def workbook_bytes(scenario: Scenario) -> bytes:
     buffer = io.BytesIO()
     writer = WorkbookWriter(buffer)
     for name, df in tables(scenario).items():
-        writer.table(name.removesuffix(".csv"), df, kinds(FILES[name]))
+        writer.table(sheet_of(name), df, kinds(FILES[name]))
     for g in scenario.grappes:
         rows, marks = dossier_rows(scenario, g)
         writer.rows(dossier_sheet_name(g.id), rows, marks, DOSSIER_WIDTHS)

@@ -7,7 +7,7 @@ every file the tool writes can never drift from the code.
 
 from __future__ import annotations
 
-from matching.exports.tables import FILES
+from matching.exports.files import FILES
 
 KIND_TEXT: dict[str, str] = {
     "texte": "texte (libellé)",
@@ -31,7 +31,11 @@ liste chaque colonne de chaque fichier, dans l'ordre.
   pour une valeur inconnue ;
 - en-têtes en français, en minuscules sans accents (noms stables pour les programmes) ;
 - les colonnes de texte portent des libellés (« à mettre à niveau ») ; quand un programme a
-  besoin du code, il est dans sa propre colonne `*_code` (lue en priorité par `grappes cost`) ;
+  besoin du code, il est dans sa propre colonne `*_code` (lue en priorité par `grappes cost`,
+  seule lue par `grappes suivi enregistrer`) ;
+- noms des fichiers et des colonnes déclarés une seule fois (`matching/exports/files.py`),
+  pour ceux qui les écrivent et ceux qui les relisent ; `grappes registre exporter` écrit les
+  mêmes fichiers, un dossier `appariement-N/` par appariement ;
 - une cellule de texte qui commence par `=`, `+`, `-` ou `@` est précédée d'une apostrophe
   (elle ne peut pas s'exécuter comme une formule) ;
 - XLSX (`grappes.xlsx`, écrit avec xlsxwriter) : les feuilles `grappes`, `etablissements`,

@@ -13,7 +13,7 @@ characters or in their fullwidth forms (``＝``), are neutralised with a leading
 so that a name coming from an input file can never run as a formula
 (CSV injection). Numbers are left as numbers, so negative amounts are not mangled.
 
-Column kinds (``matching.exports.tables.Column``) decide the formats; without them they are
+Column kinds (``matching.exports.files.Column``) decide the formats; without them they are
 inferred from the dtypes.
 """
 

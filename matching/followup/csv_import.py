@@ -2,7 +2,7 @@
 
 The shape is what a DUI vendor's usage export gives (template:
 ``data/suivi/modele-indicateurs.csv``, documented in docs/suivi.md). Every row is checked
-(FINESS of a member of the grappe, a real month not in the future nor before the
+(FINESS of a member of the grappe, a real month that has ended and is not before the
 signature, whole non-negative counts, no subset larger than its whole, i.e. no bounded
 rate above 100 %, no month twice). A month already recorded is refused unless the caller
 asks to replace it. Any reject and nothing is applied: the caller gets the full list of
@@ -21,7 +21,7 @@ from datetime import date
 
 from matching.core.model import Rejet
 from matching.followup.indicators import COUNT_FIELDS, COUNT_LABELS, INDICATORS, MonthlyFigures
-from matching.followup.months import label, month_of, parse_month
+from matching.followup.months import label, month_end, month_of, parse_month
 from matching.ingest.base import Source, decode, read_bytes
 from matching.ingest.errors import IngestError
 
@@ -126,6 +126,10 @@ def read_monthly_csv(
             bad("mois", "mois attendu au format AAAA-MM (ou MM/AAAA)", raw_month)
         elif month > this_month:
             bad("mois", f"mois dans le futur (nous sommes en {label(this_month)})", raw_month)
+        elif month_end(month) > today:
+            bad("mois", f"mois pas encore terminé : les chiffres de {label(month)} se "
+                f"déclarent à partir du {month_end(month):%d/%m/%Y} (004 : mesure « à chaque "
+                "fin de mois »)", raw_month)
         elif first_month is not None and month < first_month:
             bad("mois", f"mois antérieur à la signature ({label(first_month)})", raw_month)
         counts: dict[str, int] = {}

@@ -7,9 +7,9 @@ Tranche rules (``declencheur`` in the rule file):
 - ``jalon``: payable once its milestone date is declared (e.g. t2's « fin du paramétrage de la
   solution sur l'ensemble des ESMS de la grappe », 000); no forecast, nothing to measure;
 - ``cibles_usage``: payable at the end of the first month every target holds
-  (``attainment``); otherwise pending with a forecast, or at risk when the deadline
-  (9 or 18 months after signature, 004) has passed, the forecast falls after it, or an
-  indicator does not progress.
+  (``attainment``), a month counting only once it has ended; otherwise pending with a
+  forecast, or at risk when the deadline (9 or 18 months after signature, 004) has passed,
+  the forecast falls after it, or an indicator does not progress.
 
 An ESMS is flagged when one of its indicators, at its trend, reaches the target after the
 ESMS's own deadline or never; the flag names the indicator that holds it back the most.
@@ -31,7 +31,7 @@ from matching.followup.attainment import (
 from matching.followup.forecast import Outlook, Projection, project_many
 from matching.followup.indicators import INDICATORS, MonthlyFigures
 from matching.followup.model import FollowupRules, FundedGrappe, Tranche, Verification
-from matching.followup.months import add_months, label, month_end, month_of
+from matching.followup.months import add_months, label, month_end
 from matching.followup.rates import GRAPPE, Rate, esms_rates, grappe_rates
 
 
@@ -123,9 +123,11 @@ def _rank(p: Projection) -> tuple[int, date]:
 def evaluate(grappe: FundedGrappe, figures: Iterable[MonthlyFigures], rules: FollowupRules,
              as_of: date) -> FollowupState:
     """Everything the porteur and the ARS see about ``grappe`` on ``as_of``."""
-    finess, last = grappe.finess, month_of(as_of)
+    finess = grappe.finess
     members = sorted(finess)
-    figs = [f for f in figures if f.finess_et in finess and f.mois <= last]
+    # a month counts once it has ended (004: « mesuré à chaque fin de mois »): on 15/07,
+    # July's figures say nothing yet, and the usage tranche cannot be payable on 31/07
+    figs = [f for f in figures if f.finess_et in finess and month_end(f.mois) <= as_of]
     rates = esms_rates(figs, rules)
     g_rates = grappe_rates(rates)
     index = rate_index([*rates, *g_rates])

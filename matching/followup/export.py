@@ -23,12 +23,19 @@ from matching.followup.months import add_months, label, month_end, month_of
 Paid = Mapping[str, Mapping[int, date | None]]
 
 
+def _paid(st: FollowupState, paid: Paid | None) -> Mapping[int, date | None]:
+    """Payment dates of a grappe: given, else those its record carries."""
+    if paid is not None and st.grappe.grappe_id in paid:
+        return paid[st.grappe.grappe_id]
+    return st.grappe.versements
+
+
 def grappes_frame(states: Sequence[FollowupState], paid: Paid | None = None) -> pd.DataFrame:
     rows = []
     for st in states:
         g = st.grappe
         usage = next((t for t in st.tranches if t.tranche.declencheur == "cibles_usage"), None)
-        versed = paid.get(g.grappe_id, {}) if paid else {}
+        versed = _paid(st, paid)
         rows.append({
             "grappe": g.grappe_id, "region": g.region, "regles": g.regles,
             "signature": g.signature, "porteur": g.porteur_nom or g.porteur,
@@ -50,7 +57,7 @@ def grappes_frame(states: Sequence[FollowupState], paid: Paid | None = None) -> 
 def tranches_frame(states: Sequence[FollowupState], paid: Paid | None = None) -> pd.DataFrame:
     rows = []
     for st in states:
-        versed = paid.get(st.grappe.grappe_id, {}) if paid else {}
+        versed = _paid(st, paid)
         for t in st.tranches:
             rows.append({
                 "grappe": st.grappe.grappe_id, "tranche": t.tranche.rang,
@@ -89,6 +96,26 @@ def flags_frame(states: Sequence[FollowupState]) -> pd.DataFrame:
                                        "taux", "cible", "prevu", "echeance", "motif"])
 
 
+def targets_frame(states: Sequence[FollowupState]) -> pd.DataFrame:
+    """Per ESMS (and the grappe, ``finess_et`` « grappe ») and per indicator: the target,
+    the month it was first met (``AAAA-MM``, empty: not yet), the last month measured and
+    its rate. A month counts once it has ended."""
+    rows = []
+    for st in states:
+        names = {m.finess_et: m.raison_sociale for m in st.grappe.members}
+        for a in st.attainments:
+            rows.append({
+                "grappe": st.grappe.grappe_id, "finess_et": a.finess_et or "grappe",
+                "raison_sociale": names.get(a.finess_et, "") if a.finess_et else "",
+                "indicateur": INDICATORS[a.indicator].short, "indicateur_code": a.indicator,
+                "cible": a.target, "atteinte": label(a.first_met),
+                "dernier_mois": label(a.last_month), "taux": a.last_rate,
+            })
+    return pd.DataFrame(rows, columns=["grappe", "finess_et", "raison_sociale", "indicateur",
+                                       "indicateur_code", "cible", "atteinte", "dernier_mois",
+                                       "taux"])
+
+
 def rates_frame(states: Sequence[FollowupState]) -> pd.DataFrame:
     rows = [{
         "grappe": st.grappe.grappe_id, "finess_et": r.finess_et or "grappe",
@@ -117,7 +144,7 @@ def calendar_frame(states: Sequence[FollowupState], paid: Paid | None = None,
         last = month_end(m)
         engage = payable = verse = prevu = 0.0
         for st in states:
-            versed = paid.get(st.grappe.grappe_id, {}) if paid else {}
+            versed = _paid(st, paid)
             if st.grappe.signature <= last:
                 engage += st.grappe.montant_total
             for t in st.tranches:
@@ -148,11 +175,13 @@ _FORMATS = {
 
 
 def write_workbook(states: Sequence[FollowupState], paid: Paid | None, path: Path) -> Path:
-    """The ARS workbook: grappes, tranches, ESMS to chase, calendar, monthly rates."""
+    """The ARS workbook: grappes, tranches, ESMS to chase, targets met (month per ESMS and
+    indicator), calendar, monthly rates."""
     sheets = {
         "grappes": grappes_frame(states, paid),
         "tranches": tranches_frame(states, paid),
         "esms_signales": flags_frame(states),
+        "cibles": targets_frame(states),
         "calendrier": calendar_frame(states, paid),
         "taux_mensuels": rates_frame(states),
     }
@@ -191,6 +220,8 @@ DISPLAY_LABELS: dict[str, str] = {
     "motif": "Motif", "finess_et": "FINESS ET", "raison_sociale": "Établissement",
     "indicateur": "Indicateur", "taux": "Taux", "cible": "Cible", "prevu": "Prévu",
     "mois": "Mois", "numerateur": "Numérateur", "denominateur": "Dénominateur",
+    "indicateur_code": "Code", "atteinte": "Cible atteinte (mois)",
+    "dernier_mois": "Dernier mois mesuré",
     "verification_service_regulier": "Vérification de service régulier",
     "verification_le": "Signée le", "verification_par": "Enregistrée par",
 }
@@ -211,6 +242,26 @@ def _display_cell(column: str, value: object) -> object:
     if isinstance(value, (date, pd.Timestamp)):
         return value.strftime("%d/%m/%Y")
     return value
+
+
+def _plain(value: object) -> object:
+    """A cell as JSON wants it: dates as ``AAAA-MM-JJ``, no NaN/NaT, numpy as Python."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalar
+        return value.item()
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """The rows of ``frame`` for JSON: plain ISO dates (``2024-05-31``), null for empty."""
+    cols = [str(c) for c in frame.columns]
+    return [{c: _plain(v) for c, v in zip(cols, row, strict=True)}
+            for row in frame.itertuples(index=False, name=None)]
 
 
 def for_display(frame: pd.DataFrame) -> pd.DataFrame:

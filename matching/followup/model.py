@@ -116,6 +116,8 @@ class FundedGrappe:
     jalons: Mapping[int, date] = field(default_factory=dict)
     #: recorded « vérifications de service régulier » (tranche rank -> verification)
     verifications: Mapping[int, Verification] = field(default_factory=dict)
+    #: payments recorded by the ARS (tranche rank -> date paid)
+    versements: Mapping[int, date] = field(default_factory=dict)
 
     def member(self, finess_et: str) -> Member | None:
         for m in self.members:

@@ -20,14 +20,22 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from matching.followup.csv_import import ImportReport, read_monthly_csv
-from matching.followup.evaluate import FollowupState, evaluate
+from matching.followup.evaluate import STATE_LABELS, FollowupState, TrancheState, evaluate
 from matching.followup.indicators import COUNT_FIELDS, MonthlyFigures
-from matching.followup.model import FollowupRules, FundedGrappe, Member, Tranche, Verification
+from matching.followup.model import (
+    FollowupRules,
+    FundedGrappe,
+    Member,
+    Tranche,
+    Verification,
+    build_funded_grappe,
+)
 from matching.ingest.base import Source
 from matching.programme.rules import load_rules
+from matching.registry import outbox
 from matching.registry.api import Registry
 from matching.registry.errors import AccesRefuse, RegistreError, SaisieInvalide
-from matching.registry.models import Compte
+from matching.registry.models import Appariement, Compte, Declaration, GrappeProposee
 from matching.registry.policy import Action, Cible, Principal, autorise, exiger
 from matching.registry.suivi_tables import (
     SuiviGrappe,
@@ -35,6 +43,7 @@ from matching.registry.suivi_tables import (
     SuiviMembre,
     SuiviPorteur,
     SuiviTranche,
+    SuiviVerification,
 )
 
 
@@ -48,6 +57,35 @@ class ImportResult:
     @property
     def ok(self) -> bool:
         return self.report.ok
+
+
+#: registry states of a grappe that can be funded: constituted (and, if the registry marks
+#: it so, submitted to the ARS)
+CONSTITUTED: tuple[str, ...] = ("constituee", "soumise_ars", "soumise")
+
+
+@dataclass(frozen=True)
+class RegistryCandidate:
+    """A constituted registry grappe the ARS may register as funded."""
+
+    registre_grappe_id: int
+    code: str
+    region: str
+    n_esms: int
+    total: float
+    porteur_ej: str
+    soumise_ars: bool
+
+
+@dataclass(frozen=True)
+class VerificationRecord:
+    """One recording of a « vérification de service régulier » (its history is kept)."""
+
+    grappe: str
+    tranche: int
+    signee_le: date
+    enregistree_le: datetime
+    par: str
 
 
 class Suivi:
@@ -86,8 +124,9 @@ class Suivi:
         checks = {t.rang: Verification(t.verifiee_le,
                                        t.verificateur.email if t.verificateur else "")
                   for t in g.tranches if t.verifiee_le is not None}
+        paid = {t.rang: t.versee_le for t in g.tranches if t.versee_le is not None}
         return FundedGrappe(g.code, g.regles, g.signature, members, g.montant_total, tranches,
-                            g.region, g.porteur_ej, g.porteur_nom, jalons, checks)
+                            g.region, g.porteur_ej, g.porteur_nom, jalons, checks, paid)
 
     @staticmethod
     def _figures(s: Session, suivi_id: int) -> list[MonthlyFigures]:
@@ -106,6 +145,27 @@ class Suivi:
         for suivi_id, *r in rows:
             out[suivi_id].append(MonthlyFigures(*r))
         return out
+
+    def _notify(self, s: Session, g: SuiviGrappe, today: date) -> None:
+        """Queue « tranche payable » and « cibles à risque » for the porteurs and the ARS
+        of the région, in the caller's transaction, once per tranche (outbox key)."""
+        s.flush()
+        state = self._state(s, g, today)
+        to = [*outbox.account_emails(s, [p.compte_id for p in g.porteurs]),
+              *outbox.ars_emails(s, g.region)]
+        now = self.registry.clock()
+        for t in state.tranches:
+            rang = t.tranche.rang
+            if t.state == TrancheState.PAYABLE and t.tranche.declencheur != "signature":
+                outbox.enqueue(s, now, "tranche_payable", to, f"{g.code}, tranche {rang}",
+                               f"La tranche {rang} ({t.tranche.libelle}) de la grappe "
+                               f"{g.code} est payable depuis le {t.payable_on:%d/%m/%Y} : "
+                               f"{t.reason}.\n", cle=f"payable:{g.code}:{rang}")
+            elif t.state == TrancheState.AT_RISK:
+                outbox.enqueue(s, now, "cible_a_risque", to, f"{g.code}, tranche {rang}",
+                               f"La tranche {rang} de la grappe {g.code} est à risque : "
+                               f"{t.reason}.\nESMS à relancer : page Suivi.\n",
+                               cle=f"risque:{g.code}:{rang}")
 
     # ---------------------------------------------------------------- ARS: record
 
@@ -147,16 +207,100 @@ class Suivi:
             self.registry._audit(s, p, "suivi_enregistrer", "suivi", grappe.grappe_id)
         return grappe.grappe_id
 
+    def financables(self, jeton: str) -> list[RegistryCandidate]:
+        """The constituted grappes of the registry in the caller's régions (ARS) that are
+        not followed yet: what the Suivi page offers to register without any file."""
+        with self.db.read() as s:
+            p = self._p(s, jeton)
+            followed = set(s.scalars(select(SuiviGrappe.registre_grappe_id)
+                                     .where(SuiviGrappe.registre_grappe_id.is_not(None))))
+            codes = set(s.scalars(select(SuiviGrappe.code)))
+            out = []
+            for g in s.scalars(select(GrappeProposee)
+                               .where(GrappeProposee.statut.in_(CONSTITUTED))
+                               .order_by(GrappeProposee.id)):
+                if g.id in followed or g.code in codes or not autorise(
+                        p, Action.ENREGISTRER_SUIVI, Cible(region=g.region)):
+                    continue
+                n = sum(len(m.esms) for m in g.membres)
+                out.append(RegistryCandidate(g.id, g.code, g.region, n, g.total or 0.0,
+                                             g.porteur_ej, g.soumise_ars))
+            return out
+
+    def funded_from_registry(self, jeton: str, registre_grappe_id: int, signature: date,
+                             regles: str | None = None) -> tuple[FundedGrappe, list[str]]:
+        """The funded grappe a constituted registry grappe becomes (ids, members and
+        amount as the registry holds them; each member's project type from the DUI status
+        code the costing used), and the e-mails of its porteur's declarant accounts."""
+        with self.db.read() as s:
+            p = self._p(s, jeton)
+            g = s.get(GrappeProposee, int(registre_grappe_id))
+            if g is None or not autorise(p, Action.ENREGISTRER_SUIVI, Cible(region=g.region)):
+                raise AccesRefuse
+            if g.statut not in CONSTITUTED:
+                raise SaisieInvalide([("grappe", f"grappe {g.code} pas encore constituée "
+                                                 f"(état {g.statut.replace('_', ' ')})")])
+            if g.total is None:
+                raise SaisieInvalide([("grappe", f"grappe {g.code} sans montant calculé")])
+            run = s.get(Appariement, g.appariement_id)
+            rules = load_rules(regles or run.regles)
+            seen = {str(r.get("finess_et")): r for r in run.etablissements}
+            fallback = rules.type_by_statut.get("inconnu", "acquisition")
+            members, emails = [], []
+            for m in g.membres:
+                d = s.get(Declaration, m.declaration_id)
+                esms = {e.finess_et: e for e in d.esms}
+                for et in m.esms:
+                    row = seen.get(et, {})
+                    statut = str(row.get("dui_statut") or d.dui_statut or "inconnu")
+                    e = esms.get(et)
+                    members.append(Member(
+                        et, str(row.get("raison_sociale") or (e.raison_sociale if e else "")),
+                        m.finess_ej, rules.type_by_statut.get(statut, fallback),
+                        str(row.get("departement") or (e.departement if e else ""))))
+                if m.finess_ej == g.porteur_ej and d.compte_id is not None:
+                    c = s.get(Compte, d.compte_id)
+                    if c is not None and c.role == "declarant" and c.email not in emails:
+                        emails.append(c.email)
+            nom = next((str(r.get("raison_sociale_ej") or "") for r in run.etablissements
+                        if str(r.get("finess_ej")) == g.porteur_ej), "")
+            funded = build_funded_grappe(g.code, rules, signature, members, float(g.total),
+                                         region=g.region, porteur=g.porteur_ej,
+                                         porteur_nom=nom)
+            return funded, emails
+
+    def enregistrer_depuis_registre(self, jeton: str, registre_grappe_id: int,
+                                    signature: date, porteurs: Sequence[str] | None = None,
+                                    perimetre: str | None = None,
+                                    regles: str | None = None) -> str:
+        """(ARS) Record a constituted registry grappe as funded, without any file;
+        ``porteurs`` default to the accounts of the porteur OG's declarations."""
+        funded, emails = self.funded_from_registry(jeton, registre_grappe_id, signature, regles)
+        return self.enregistrer(jeton, funded, emails if porteurs is None else porteurs,
+                                perimetre, registre_grappe_id=int(registre_grappe_id))
+
     def declarer_versement(self, jeton: str, code: str, rang: int, le: date) -> None:
-        """The ARS records that tranche ``rang`` was paid on ``le``."""
+        """The ARS records that tranche ``rang`` was paid on ``le``: a tranche payable on
+        that date, paid once (a second recording is refused, not a silent replacement)."""
         with self.db.write() as s:
             p = self._p(s, jeton)
             g = self._grappe(s, p, code, Action.DECLARER_VERSEMENT)
             t = next((t for t in g.tranches if t.rang == rang), None)
             if t is None:
                 raise SaisieInvalide([("tranche", f"pas de tranche {rang}")])
+            if t.versee_le is not None:
+                raise SaisieInvalide([("tranche", f"tranche {rang} déjà versée le "
+                                                  f"{t.versee_le:%d/%m/%Y}")])
+            if le > self.registry.clock().date():
+                raise SaisieInvalide([("date", "date dans le futur")])
+            status = self._state(s, g, le).tranches[rang - 1]
+            if status.state != TrancheState.PAYABLE:
+                raise SaisieInvalide([("tranche", f"la tranche {rang} n'est pas payable au "
+                                                  f"{le:%d/%m/%Y} ({STATE_LABELS[status.state]}"
+                                                  f" : {status.reason})")])
             t.versee_le = le
-            self.registry._audit(s, p, "suivi_versement", "suivi", code, f"tranche {rang}")
+            self.registry._audit(s, p, "suivi_versement", "suivi", code,
+                                 f"tranche {rang} versée le {le.isoformat()}")
 
     # ---------------------------------------------------------------- porteur: write
 
@@ -173,11 +317,13 @@ class Suivi:
                 raise SaisieInvalide([("date", "date dans le futur")])
             t.jalon_le = le
             self.registry._audit(s, p, "suivi_jalon", "suivi", code, f"tranche {rang}")
+            self._notify(s, g, self.registry.clock().date())
 
     def declarer_verification(self, jeton: str, code: str, rang: int, le: date) -> None:
         """A porteur records the signature date of the « vérification de service régulier »
         that tranche ``rang`` waits for (004; who records it: see the rule file's ``choix``).
-        Recording it again replaces the date; the account is kept with it."""
+        Recording it again sets the date the tranche uses and keeps the earlier ones: each
+        recording is a row of ``suivi_verifications`` and a line of the audit log."""
         with self.db.write() as s:
             p = self._p(s, jeton)
             g = self._grappe(s, p, code, Action.SAISIR_SUIVI)
@@ -185,14 +331,35 @@ class Suivi:
             if t is None or not t.verification_requise:
                 msg = f"la tranche {rang} n'attend pas de vérification de service régulier"
                 raise SaisieInvalide([("tranche", msg)])
-            if le > self.registry.clock().date():
+            now = self.registry.clock()
+            if le > now.date():
                 raise SaisieInvalide([("date", "date dans le futur")])
             if le < g.signature:
                 raise SaisieInvalide([("date", "date antérieure à la signature de la "
                                                f"convention ({g.signature:%d/%m/%Y})")])
+            before = t.verifiee_le
             t.verifiee_le = le
             t.verifiee_par = p.compte_id
-            self.registry._audit(s, p, "suivi_verification", "suivi", code, f"tranche {rang}")
+            s.add(SuiviVerification(tranche_id=t.id, signee_le=le, enregistree_le=now,
+                                    enregistree_par=p.compte_id))
+            detail = f"tranche {rang} : signée le {le.isoformat()}"
+            if before is not None:
+                detail += f" (remplace le {before.isoformat()})"
+            self.registry._audit(s, p, "suivi_verification", "suivi", code, detail)
+            self._notify(s, g, now.date())
+
+    def historique_verifications(self, jeton: str, code: str) -> list[VerificationRecord]:
+        """Every recording of the grappe's verifications, oldest first (porteurs, ARS)."""
+        with self.db.read() as s:
+            p = self._p(s, jeton)
+            g = self._grappe(s, p, code, Action.LIRE_SUIVI)
+            rang_of = {t.id: t.rang for t in g.tranches}
+            rows = s.scalars(select(SuiviVerification)
+                             .where(SuiviVerification.tranche_id.in_(list(rang_of)))
+                             .order_by(SuiviVerification.id))
+            return [VerificationRecord(code, rang_of[r.tranche_id], r.signee_le,
+                                       r.enregistree_le, r.auteur.email if r.auteur else "")
+                    for r in rows]
 
     def importer(self, jeton: str, code: str, src: Source, remplacer: bool = False,
                  today: date | None = None) -> ImportResult:
@@ -215,6 +382,7 @@ class Suivi:
             self.registry._audit(s, p, "suivi_import", "suivi", code,
                                  f"{len(report.figures)} ligne(s), "
                                  f"{len(report.replaced)} remplacée(s)")
+            self._notify(s, g, today)
         return ImportResult(report, len(report.figures))
 
     def saisir(self, jeton: str, code: str, figures: Iterable[MonthlyFigures],

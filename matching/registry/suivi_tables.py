@@ -1,6 +1,7 @@
 """Tables of the follow-up (issue 14), on the registry's declarative base and database.
 
-Created by the Alembic revisions ``r0003_suivi`` and ``r0004_verification_service`` on top
+Created by the Alembic revisions ``r0003_suivi``, ``r0004_verification_service`` and
+``r0006_suivi_historique`` on top
 of the registry's chain, never by ``create_all``. No personal data here: FINESS numbers,
 counts, dates, amounts; the porteur accounts are ids of the registry's ``comptes``.
 """
@@ -120,3 +121,19 @@ class SuiviIndicateur(Base):
     dossiers_evenement: Mapped[int] = mapped_column(Integer)
     saisi_le: Mapped[datetime] = mapped_column(DateTime)
     saisi_par: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class SuiviVerification(Base):
+    """Every recording of a tranche's « vérification de service régulier » (r0006): a new
+    date never erases the one before; the tranche's ``verifiee_le`` is the latest."""
+
+    __tablename__ = "suivi_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tranche_id: Mapped[int] = mapped_column(
+        ForeignKey("suivi_tranches.id", ondelete="CASCADE"), index=True)
+    signee_le: Mapped[date] = mapped_column(Date)
+    enregistree_le: Mapped[datetime] = mapped_column(DateTime)
+    enregistree_par: Mapped[int | None] = mapped_column(
+        ForeignKey("comptes.id", ondelete="SET NULL"), nullable=True)
+    auteur: Mapped[Compte | None] = relationship(lazy="selectin")

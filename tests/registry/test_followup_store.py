@@ -95,6 +95,35 @@ def test_2022_verification_de_service_regulier_stored_and_applied(world, suivi):
     assert st.amount_payable == 60_000
 
 
+def test_verification_recorded_again_keeps_its_history(world, suivi):
+    """Re-recording the « vérification de service régulier » sets the date the tranche
+    uses and keeps the earlier one, each recording audited with what it replaced."""
+    assert suivi.importer(world.a, "G22-TEST", _csv_of([*linear_c(10), *steady_d(10)])).ok
+    suivi.declarer_verification(world.a, "G22-TEST", 2, date(2023, 10, 12))
+    suivi.declarer_verification(world.a, "G22-TEST", 2, date(2023, 10, 10))  # a typo fixed
+    history = suivi.historique_verifications(world.ars, "G22-TEST")
+    assert [(h.tranche, h.signee_le, h.par) for h in history] == [
+        (2, date(2023, 10, 12), "a@test.fr"), (2, date(2023, 10, 10), "a@test.fr")]
+    t = suivi.etat(world.ars, "G22-TEST", as_of=date(2023, 10, 13)).tranches[1]
+    assert (t.state, t.payable_on) == (TrancheState.PAYABLE, date(2023, 10, 10))
+    audit = [a.detail for a in world.reg.journal(world.admin, 50)
+             if a.action == "suivi_verification"]
+    assert "tranche 2 : signée le 2023-10-10 (remplace le 2023-10-12)" in audit
+    assert "tranche 2 : signée le 2023-10-12" in audit
+    with pytest.raises(AccesRefuse):
+        suivi.historique_verifications(world.b, "G22-TEST")
+
+
+def test_payment_only_of_a_payable_tranche_and_once(world, suivi):
+    with pytest.raises(SaisieInvalide, match="pas payable"):
+        suivi.declarer_versement(world.ars, "T2-TEST", 3, date(2024, 7, 1))
+    suivi.declarer_versement(world.ars, "T2-TEST", 1, date(2024, 2, 1))
+    with pytest.raises(SaisieInvalide, match="déjà versée le 01/02/2024"):
+        suivi.declarer_versement(world.ars, "T2-TEST", 1, date(2024, 2, 2))
+    st = suivi.etat(world.ars, "T2-TEST", as_of=date(2024, 7, 5))
+    assert st.grappe.versements == {1: date(2024, 2, 1)}
+
+
 def test_bad_import_writes_nothing_and_replacement_is_explicit(world, suivi):
     assert suivi.importer(world.a, "T2-TEST", _csv(T2_A[:2], T2_B[:2])).ok
     before = _count(suivi)

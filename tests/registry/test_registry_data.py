@@ -202,7 +202,7 @@ def test_purge_by_retention(world, clock):
 def test_migrations_empty_database(db_url):
     engine = create_engine(db_url)
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "r0005"
+    assert current_revision(engine) == head_revision()
     with engine.connect() as c:
         diff = compare_metadata(MigrationContext.configure(c), Base.metadata)
     # only index/constraint naming may differ; no missing table or column
@@ -257,8 +257,8 @@ def test_migration_r0004_flags_the_tranches_awaiting_the_verification(db_url):
             c.execute(text(
                 "INSERT INTO suivi_tranches (id, suivi_id, rang, libelle, part, montant, "
                 f"declencheur) VALUES ({tid}, {gid}, {rang}, 'T', 0.5, 500, '{trigger}')"))
-    upgrade(engine)
-    assert current_revision(engine) == head_revision()
+    upgrade(engine, "r0004")
+    assert current_revision(engine) == "r0004"
     with engine.connect() as c:
         rows = c.execute(text("SELECT id, verification_requise, verifiee_le, verifiee_par "
                               "FROM suivi_tranches ORDER BY id")).all()
@@ -295,3 +295,31 @@ def test_edit_form_round_trip_changes_only_what_is_edited(world):
                  "partenaires_souhaites", "partenaires_refuses", "porteur", "contact"):
         assert getattr(after, name) == getattr(before, name), name
     assert [e.finess_et for e in after.esms] == [e.finess_et for e in before.esms]
+
+
+def test_migration_r0006_keeps_a_recorded_verification_as_its_first_history_row(db_url):
+    """r0006 (issue 19): a verification recorded before it becomes the first row of its
+    tranche's history; the outbox table exists and is empty."""
+    engine = create_engine(db_url)
+    upgrade(engine, "r0004")
+    now = "2025-01-01 10:00:00"
+    with engine.begin() as c:
+        c.execute(text(
+            "INSERT INTO comptes (id, email, nom, role, mot_de_passe, actif, echecs, cree_le) "
+            f"VALUES (7, 'p@test.fr', '', 'declarant', NULL, true, 0, '{now}')"))
+        c.execute(text(
+            "INSERT INTO suivi_grappes (id, code, regles, signature, region, porteur_ej, "
+            "porteur_nom, montant_total, cree_le, version) VALUES (1, 'G1', "
+            f"'generalisation-2022', '2024-01-10', '24', '', '', 1000, '{now}', 1)"))
+        c.execute(text(
+            "INSERT INTO suivi_tranches (id, suivi_id, rang, libelle, part, montant, "
+            "declencheur, verification_requise, verifiee_le, verifiee_par) VALUES "
+            "(2, 1, 2, 'T', 0.5, 500, 'cibles_usage', true, '2024-06-12', 7)"))
+    upgrade(engine)
+    with engine.connect() as c:
+        rows = c.execute(text("SELECT tranche_id, signee_le, enregistree_par "
+                              "FROM suivi_verifications")).all()
+        mails = c.execute(text("SELECT count(*) FROM courriels")).scalar()
+    assert [(r[0], str(r[1])[:10], r[2]) for r in rows] == [(2, "2024-06-12", 7)]
+    assert mails == 0
+    engine.dispose()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from matching.registry import adapters, rattachement
+from matching.registry import adapters, outbox, rattachement
 from matching.registry import appariement as app_build
 from matching.registry.api.base import parse_territoire
 from matching.registry.api.lecture import LectureMixin
@@ -282,6 +282,8 @@ class GrappesMixin(LectureMixin):
             s.flush()
             s.refresh(g)
             self._audit(s, p, "invitation_envoi", "grappe", g.id, f"n={len(g.membres)}")
+            outbox.grappe_event(s, self.clock(), g, "invitation",
+                                "Vous êtes invité à la rejoindre : acceptez ou déclinez.")
             return self._vue_grappe(s, p, g)
 
         return self._commit_versioned(run, "la grappe")
@@ -360,6 +362,8 @@ class GrappesMixin(LectureMixin):
             self._liberer(s, g)
         elif all(i is not None and i.statut == "acceptee" for i in states):
             g.statut = "acceptee"
+            outbox.grappe_event(s, self.clock(), g, "tous_acceptes",
+                                "Tous les membres ont accepté : leurs coordonnées sont visibles.")
         else:
             g.statut = "invitations_envoyees"
         flag_modified(g, "statut")  # always bump the grappe's version: serialises answers
@@ -386,6 +390,7 @@ class GrappesMixin(LectureMixin):
             g.statut = "constituee"
             g.constituee_le = self.clock()
             s.flush()
+            outbox.grappe_event(s, self.clock(), g, "constituee")
             self._audit(s, p, "grappe_constitution", "grappe", g.id)
             return self._vue_grappe(s, p, g)
 
@@ -399,6 +404,7 @@ class GrappesMixin(LectureMixin):
                 raise RegistreError(f"grappe {g.code} pas encore constituée")
             g.soumise_ars = True
             s.flush()
+            outbox.grappe_event(s, self.clock(), g, "soumise_ars")
             self._audit(s, p, "grappe_soumission_ars", "grappe", g.id)
             return self._vue_grappe(s, p, g)
 
