@@ -80,6 +80,9 @@ def constituted_grappe(reg, admin: str, password: str, folder: Path) -> int:
         email = f"og{k}@t.fr"
         reg.creer_compte(admin, email, "declarant", password)
         tokens[ej] = reg.connexion(email, password).jeton
+        # the account speaks for its OG once the coordinator of 37 approves (issue 18)
+        req = reg.demander_rattachement(tokens[ej], ej)
+        reg.decider_rattachement(coord, req.id, True)
         reg.declarer(tokens[ej], DeclarationSaisie(
             finess_ej=ej, consentement=True, contact_nom=f"Contact {k}",
             contact_email=email, dui_statut="a_mettre_a_niveau",

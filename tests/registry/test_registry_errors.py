@@ -123,7 +123,7 @@ def test_cli_rich_markup_in_rejected_cell_and_big_numbers(tmp_path, monkeypatch)
     csv.write_text("finess_ej;finess_et;contact_nom;contact_email;consentement\n"
                    "[/bold]x;[red]y;[/];z@og.fr;oui\n", encoding="utf-8")
     r = run("importer", str(csv), env=admin)
-    assert r.exit_code == 2 and isinstance(r.exception, SystemExit)
+    assert r.exit_code == 1 and isinstance(r.exception, SystemExit)
     assert "[/BOLD]X" in r.output and "Traceback" not in r.output  # shown as typed
     ars = {"GRAPPES_COMPTE": "ars@test.fr", "GRAPPES_MOT_DE_PASSE": pw}
     r = run("inviter", str(10**15), "--grappe", "1", env=ars)
