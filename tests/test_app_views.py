@@ -105,8 +105,8 @@ def test_partner_columns_put_the_decision_first():
         "regles_enfreintes": "", "n_esms_apres": 16, "n_og_apres": 4, "points_avant": 5,
         "points_apres": 8, "financement_avant": 500_000.0, "financement_apres": 530_000.0}])
     view = partners_view(frame)
-    assert view.labels[:5] == ["rang", "grappe ou OG cible", "valide après", "points après",
-                               "financement après"]
+    assert view.labels[:6] == ["rang", "grappe ou OG cible", "valide après",
+                               "pourquoi invalide après", "points après", "financement après"]
     assert view.frame["distance"].iloc[0] == pytest.approx(3.2)
 
 
