@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
-from matching.core.formatting import euros_short
+from matching.core.formatting import euros, euros_short
 from matching.exports.dossier import csv_files, workbook_bytes
 from matching.ingest import IngestError
 from matching.programme.costing import cost_grappe
@@ -202,11 +202,20 @@ def test_partner_search_stays_in_the_field_and_offers_a_switch(at):
 def test_envelope_in_the_page(at):
     scenario = at.session_state["scenario"]
     total = scenario.current.totals["financement"]
-    at.number_input(key="env_amount").set_value(round(total / 2, -3))
+    half = round(total / 2, -3)
+    typed = f"{int(half):,}".replace(",", "\u202f") + ",50"  # « 6 000 000,50 », French
+    at.text_input(key="env_amount").set_value(typed)
     next(b for b in at.button if "envelope_form" in (b.key or "")).click().run()
     assert not at.exception
     summary = next(s.value for s in at.success if "financée(s) sur" in s.value)
     assert "€ engagés" in summary
     funded = next(d.value for d in at.dataframe
                   if {"fenetre", "financement"} <= set(d.value.columns))
-    assert 0 < funded["financement"].sum() <= round(total / 2, -3)
+    assert 0 < funded["financement"].sum() <= half + 0.5
+    assert any(euros(half + 0.5) in c.value for c in at.caption)  # read as typed, not x100
+
+
+def test_envelope_refuses_an_ambiguous_amount(at):
+    at.text_input(key="env_amount").set_value("6.000")
+    next(b for b in at.button if "envelope_form" in (b.key or "")).click().run()
+    assert any("milliers ou décimales" in e.value for e in at.error)
