@@ -7,8 +7,9 @@ same spellings and refuse the same ambiguous ones, with the same French message.
 
 Accepted: « 6000000 », « 6 000 000 » (plain, no-break or narrow no-break spaces between groups
 of three), « 6 000 000,50 » (decimal comma), « 6.5 » (a dot followed by one, two or four and
-more digits is a decimal point), « 6.000.000 » (two dots or more: thousands), a unit the
-field expects (« € », « euros », « km », « % ») and, for amounts, an explicit multiplier
+more digits is a decimal point), « 6.000.000 » (two dots or more: thousands), « 1e6 » (as
+scripts write it), a unit the field expects (« € », « euros », « km », « % ») and, for amounts,
+an explicit multiplier
 « k€ » / « M€ » (« 6,5 M€ » = 6 500 000 €). Refused, never guessed: « 6,000 » or « 6.000 »
 (thousands or decimals?), « 6 00 000 » (badly grouped), two decimal separators, letters.
 """
@@ -49,6 +50,8 @@ def parse_number(text: str | float | int, field: str = "nombre", unit: str = "",
     s = re.sub(r" +", " ", s)
     if not s:
         raise _refuse(field, raw, "rien n'est saisi")
+    if re.fullmatch(r"[+-]?\d+(\.\d+)?e[+-]?\d+", s):  # « 1e6 »: scripts write it
+        return float(s)
     match = _TAIL.match(s)
     num, mult, unit_word = match["num"].strip(), match["mult"], match["unit"]
     if unit_word and UNITS.get(unit_word) != unit:
