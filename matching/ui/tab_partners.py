@@ -81,10 +81,11 @@ def partners_tab(scenario: Any, report: Any, params: dict[str, Any]) -> None:
 
     champs = [scenario.champ] if scenario.champ else list(
         scenario.rules.grouping.eligible_champs)
-    st.markdown("Cherchez un ESMS du champ étudié (nom, FINESS ou commune) pour voir les "
-                "grappes et OG qu'il pourrait rejoindre, et ce que cela changerait.")
-    query = st.text_input("ESMS recherché", key="partner_query",
-                          placeholder="ex. EHPAD Tours, 370012345, Vierzon")
+    st.markdown("Cherchez un ESMS du champ étudié (nom de l'ESMS ou de son OG, numéro FINESS "
+                "de l'établissement ou de l'OG, commune) pour voir les grappes et OG qu'il "
+                "pourrait rejoindre, et ce que cela changerait.")
+    query = st.text_input("ESMS ou OG recherché", key="partner_query",
+                          placeholder="ex. EHPAD Tours, CCAS de Dun, 370012345, Vierzon")
     if not query:
         return
     found_all = search_esms(scenario.etab, query, scenario.assignment, limit=50)
