@@ -181,3 +181,16 @@ def test_templates_are_read_back_by_the_readers():
 def test_one_upload_limit():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB == 300
+
+
+def test_loading_messages_lose_the_cli_options():
+    """The check panel never shows « (--ej) » or « (--dui …) » (issue 20): CLI jargon."""
+    from matching.ingest.dui import ROLE as DUI_ROLE
+    from matching.ingest.ej import ROLE as EJ_ROLE
+    from matching.ui.datapanel import without_cli_options
+
+    for text in (f"{EJ_ROLE} absent", f"{DUI_ROLE} : ligne 3",
+                 "Pas de données DUI (--dui ou colonnes du modèle) : statut inconnu"):
+        assert "--" not in without_cli_options(text)
+    assert without_cli_options("Pas de données DUI (--dui ou colonnes du modèle)") == \
+        "Pas de données DUI (fichier DUI ou colonnes du modèle)"
