@@ -214,6 +214,11 @@ def test_french_page_readable_figures_no_snake_case(server):
             assert re.search(r"total \d{1,3}( \d{3})+ €", text), "montant sans séparateur"
             assert SNAKE.findall(text) == [], SNAKE.findall(text)[:10]
             assert "--ej" not in text and "--dui" not in text
+            # the main page's name in the sidebar: « Proposer des grappes », not « app »
+            shown = page.evaluate("""() => { const s = document.querySelector(
+                '[data-testid=stSidebarNav] li:first-child a span');
+                return s ? getComputedStyle(s, '::after').content : ''; }""")
+            assert shown == '"Proposer des grappes"', shown
             if os.environ.get("GRAPPES_SCREENSHOT"):
                 page.screenshot(path=str(ROOT / "docs" / "img" / "app.png"))
             # uploader: Streamlit's English replaced by French
