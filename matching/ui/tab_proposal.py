@@ -85,7 +85,7 @@ def grappe_detail(data: Any, scenario: Any, ids: list[str]) -> None:
         st.markdown(f"**Points grille** : {cost.score.total} / {cost.score.max} — "
                     + (points_text(cost.score.computed, cost.score.declared) or "aucun"))
     for v in data.violations.get(gid, []):
-        st.error(v.message)
+        st.error(with_names(v.message, names))  # « OG Nom (FINESS) à 51,9 km », not a number
     with st.expander("Éligibilité, avertissements et pourquoi ces membres", expanded=False):
         for text in [*cost.eligibility, *grappe.warnings, *grappe.reasons]:
             st.markdown(f"- {with_names(text, names)}")

@@ -182,7 +182,7 @@ def whatif_tab(scenario: Any) -> None:
         for issue in evaluation.lock_issues:
             st.warning(with_names(issue, names))
         for gid, message in evaluation.new_violations:
-            st.error(f"{gid} : {message}")
+            st.error(with_names(f"{gid} : {message}", names))
         changed = evaluation.grappes[evaluation.grappes["modifiee"]]
         changes_view(changed, names).show("whatif_table")
 
