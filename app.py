@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from matching.ui import scenfile
+from matching.ui import actions, scenfile
 from matching.ui.datapanel import (
     UPLOAD_LABEL,
     check_panel,
@@ -22,7 +22,7 @@ from matching.ui.datapanel import (
     territory_and_field,
 )
 from matching.ui.page import FRENCH_SCRIPT, PAGE_CSS
-from matching.ui.proposalstate import report_with_progress, scenario_for
+from matching.ui.proposalstate import report_with_progress, scenario_for, show_edit_errors
 from matching.ui.tab_compare import compare_tab
 from matching.ui.tab_envelope import envelope_tab
 from matching.ui.tab_exports import exports_tab, scenario_file_panel
@@ -35,7 +35,9 @@ def main() -> None:
     """Sidebar → data → file check → territory → proposal → scenario → tabs."""
     st.set_page_config(page_title="grappes — ESMS numérique", layout="wide")
     st.html(FRENCH_SCRIPT + PAGE_CSS, unsafe_allow_javascript=True)
+    actions.clear_pending()  # choices an edit asked to clear, before any widget is drawn
     st.title("grappes — former des grappes d'ESMS pour ESMS numérique")
+    show_edit_errors()
     choice = sidebar()
     first_screen(expanded=choice["source"] == UPLOAD_LABEL
                  and choice.get("files", (None,))[0] is None)

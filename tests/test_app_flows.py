@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
-from matching.core.formatting import euros_short
+from matching.core.formatting import euros, euros_short
 from matching.exports.dossier import csv_files, workbook_bytes
 from matching.ingest import IngestError
 from matching.programme.costing import cost_grappe
@@ -82,8 +82,11 @@ def test_whatif_lock_recosts(at):
     scenario = at.session_state["scenario"]
     g1, g2 = scenario.grappe_ids[:2]
     ogs = [scenario.ogs(g1)[0], scenario.ogs(g2)[0]]
-    at.multiselect(key="lock_ogs").set_value(ogs)
-    next(b for b in at.button if "lock_form" in (b.key or "")).click().run()
+    at.multiselect(key="lock_ogs").set_value(ogs).run()
+    button = next(b for b in at.button if (b.key or "").startswith("act_lock_"))
+    assert button.label.startswith("Verrouiller ensemble : ")
+    assert all(f"({o})" in button.label for o in ogs)
+    button.click().run()
     assert not at.exception
     scenario = at.session_state["scenario"]
     assert scenario.history[-1].startswith("OG verrouillés ensemble")
@@ -99,8 +102,28 @@ def test_whatif_lock_recosts(at):
     assert evaluation.totals["financement"] == pytest.approx(valid["financement"].sum())
     assert metric(at, "Financement") == euros_short(evaluation.totals["financement"])
     # undo restores the proposal
-    at.button(key="undo_btn").click().run()
+    next(b for b in at.button if (b.key or "").startswith("act_undo_")).click().run()
     assert at.session_state["scenario"].history == []
+
+
+def test_exclude_names_its_target_then_clears_the_choice(at):
+    """The button names the ESMS and its grappe; after the edit the choice is empty and the
+    button disabled: a second click makes no second edit (issue 20)."""
+    scenario = at.session_state["scenario"]
+    exclude = next(b for b in at.button if (b.key or "").startswith("act_exclude_"))
+    assert exclude.disabled
+    gid = scenario.grappe_ids[0]
+    et = scenario.members(gid)[0]
+    at.selectbox(key="exclude_et").set_value(et).run()
+    exclude = next(b for b in at.button if (b.key or "").startswith("act_exclude_"))
+    assert not exclude.disabled
+    assert et in exclude.label and f"la grappe {gid}" in exclude.label
+    exclude.click().run()
+    assert not at.exception, at.exception
+    assert len(at.session_state["scenario"].history) == 1
+    assert at.selectbox(key="exclude_et").value is None
+    again = next(b for b in at.button if (b.key or "").startswith("act_exclude_"))
+    assert again.disabled and again.key != exclude.key  # the old button is gone
 
 
 def test_exports_parse_back(at):
@@ -179,11 +202,20 @@ def test_partner_search_stays_in_the_field_and_offers_a_switch(at):
 def test_envelope_in_the_page(at):
     scenario = at.session_state["scenario"]
     total = scenario.current.totals["financement"]
-    at.number_input(key="env_amount").set_value(round(total / 2, -3))
+    half = round(total / 2, -3)
+    typed = f"{int(half):,}".replace(",", "\u202f") + ",50"  # « 6 000 000,50 », French
+    at.text_input(key="env_amount").set_value(typed)
     next(b for b in at.button if "envelope_form" in (b.key or "")).click().run()
     assert not at.exception
     summary = next(s.value for s in at.success if "financée(s) sur" in s.value)
     assert "€ engagés" in summary
     funded = next(d.value for d in at.dataframe
                   if {"fenetre", "financement"} <= set(d.value.columns))
-    assert 0 < funded["financement"].sum() <= round(total / 2, -3)
+    assert 0 < funded["financement"].sum() <= half + 0.5
+    assert any(euros(half + 0.5) in c.value for c in at.caption)  # read as typed, not x100
+
+
+def test_envelope_refuses_an_ambiguous_amount(at):
+    at.text_input(key="env_amount").set_value("6.000")
+    next(b for b in at.button if "envelope_form" in (b.key or "")).click().run()
+    assert any("milliers ou décimales" in e.value for e in at.error)

@@ -42,8 +42,8 @@ def test_save_after_edit_then_load_in_a_fresh_page():
     scenario = at.session_state["scenario"]
     gid = scenario.grappe_ids[0]
     et = scenario.members(gid)[0]
-    at.selectbox(key="exclude_et").set_value(et)
-    next(b for b in at.button if "exclude_form" in (b.key or "")).click().run()
+    at.selectbox(key="exclude_et").set_value(et).run()
+    next(b for b in at.button if (b.key or "").startswith("act_exclude_")).click().run()
     assert not at.exception, at.exception
     edited = at.session_state["scenario"]
     assert et in edited.constraints.excluded_esms

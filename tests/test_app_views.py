@@ -105,8 +105,8 @@ def test_partner_columns_put_the_decision_first():
         "regles_enfreintes": "", "n_esms_apres": 16, "n_og_apres": 4, "points_avant": 5,
         "points_apres": 8, "financement_avant": 500_000.0, "financement_apres": 530_000.0}])
     view = partners_view(frame)
-    assert view.labels[:5] == ["rang", "grappe ou OG cible", "valide après", "points après",
-                               "financement après"]
+    assert view.labels[:6] == ["rang", "grappe ou OG cible", "valide après",
+                               "pourquoi invalide après", "points après", "financement après"]
     assert view.frame["distance"].iloc[0] == pytest.approx(3.2)
 
 
@@ -181,3 +181,16 @@ def test_templates_are_read_back_by_the_readers():
 def test_one_upload_limit():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB == 300
+
+
+def test_loading_messages_lose_the_cli_options():
+    """The check panel never shows « (--ej) » or « (--dui …) » (issue 20): CLI jargon."""
+    from matching.ingest.dui import ROLE as DUI_ROLE
+    from matching.ingest.ej import ROLE as EJ_ROLE
+    from matching.ui.datapanel import without_cli_options
+
+    for text in (f"{EJ_ROLE} absent", f"{DUI_ROLE} : ligne 3",
+                 "Pas de données DUI (--dui ou colonnes du modèle) : statut inconnu"):
+        assert "--" not in without_cli_options(text)
+    assert without_cli_options("Pas de données DUI (--dui ou colonnes du modèle)") == \
+        "Pas de données DUI (fichier DUI ou colonnes du modèle)"

@@ -157,3 +157,15 @@ def test_template_round_trip_keeps_the_isolated_esms(tmp_path):
     row = result.etablissements[result.etablissements["finess_et"] == isolated].iloc[0]
     assert bool(row["autonome"])
     assert haversine_km(row["lon"], row["lat"], TOURS[0], TOURS[1]) < 10
+
+
+def test_search_by_og_name_or_ej_number(setting):
+    """An OG director types their OG's name or FINESS EJ number (issue 20: « Aucun ESMS du
+    champ étudié ne correspond »): every ESMS of that OG is found."""
+    r, etab, _ = setting
+    og = etab.loc[etab["finess_et"] == r.isolated].iloc[0]
+    mine = set(etab.loc[etab["finess_ej"] == og["finess_ej"], "finess_et"])
+    assert set(search_esms(etab, str(og["finess_ej"]), limit=500)["finess_et"]) >= mine
+    etab = etab.copy()
+    etab.loc[etab["finess_ej"] == og["finess_ej"], "raison_sociale_ej"] = "CCAS FICTIF DE DUN"
+    assert set(search_esms(etab, "ccas fictif de dun", limit=500)["finess_et"]) == mine

@@ -31,6 +31,7 @@ from matching.cli.support import (
 from matching.core.columns import FALSE_WORDS, TRUE_WORDS, text_column
 from matching.core.formatting import euros, number_fr
 from matching.core.model import ETAB_COLUMNS
+from matching.core.numbers import NumberError, parse_amount
 from matching.core.vocabulary import MODE_LABELS, label_of
 from matching.exports.french_excel import write_csv
 from matching.ingest.grouping import candidate_problems, grouping_problems, problems_message
@@ -688,7 +689,9 @@ def register(app: typer.Typer) -> None:
     def select_cmd(
         file: Annotated[Path, typer.Argument(
             help="grappes.csv, etablissements.csv ou JSON de grappes propose.")],
-        envelope: Annotated[float, typer.Option("--envelope", help="Enveloppe régionale (€).")],
+        envelope_text: Annotated[str, typer.Option(
+            "--envelope", help="Enveloppe régionale (€), écrite à la française : 6000000, "
+                               "« 6 000 000 », « 6 000 000,50 » ou « 6,5 M€ ».")],
         windows: Annotated[str | None, typer.Option(
             "--windows", help="Parts cumulées par fenêtre, ex. 0.5,0.7,1.0 "
                               "(par défaut : celles du jeu de règles).")] = None,
@@ -721,6 +724,10 @@ def register(app: typer.Typer) -> None:
         """Choisir les grappes à financer dans l'enveloppe, fenêtre par fenêtre (optimum exact)."""
         console = Console(stderr=as_json)
         try:
+            try:
+                envelope = parse_amount(envelope_text, "--envelope")
+            except NumberError as exc:
+                raise UsageError(str(exc)) from exc
             check_number("--envelope", envelope, above=0, maximum=1e11)
             check_number("--time-limit", time_limit, above=0, maximum=86_400)
             for name, v in (("--max-share-departement", max_share_departement),

@@ -58,7 +58,8 @@ def _plain(text: pd.Series) -> pd.Series:
 
 def search_esms(etab: pd.DataFrame, query: str, assignment: dict[str, str] | None = None,
                 limit: int = 20) -> pd.DataFrame:
-    """ESMS matching a query: FINESS ET (exact or prefix), name, commune name or code.
+    """ESMS matching a query: FINESS ET (exact or prefix), FINESS EJ of their OG (an OG
+    director types their own number), name, the OG's name, commune name or code.
 
     Accents and case are ignored; every word of the query must appear in the name or the
     commune. Autonomous ESMS come first, then by name. Health establishments are skipped.
@@ -70,11 +71,13 @@ def search_esms(etab: pd.DataFrame, query: str, assignment: dict[str, str] | Non
     et = text_column(table, "finess_et")
     if query.replace(" ", "").isdigit() or query[:2].upper() in ("2A", "2B"):
         digits = query.replace(" ", "").upper()
-        mask = et.str.startswith(digits) | (text_column(table, "commune") == digits)
+        mask = (et.str.startswith(digits) | (text_column(table, "commune") == digits)
+                | (text_column(table, "finess_ej") == digits))
     else:
         words = _plain(pd.Series(query.split())).tolist()
         haystack = (_plain(text_column(table, "raison_sociale")) + " "
-                    + _plain(text_column(table, "commune_nom")))
+                    + _plain(text_column(table, "commune_nom")) + " "
+                    + _plain(text_column(table, "raison_sociale_ej")))
         mask = pd.Series(True, index=table.index)
         for w in words:
             mask &= haystack.str.contains(w, regex=False)

@@ -8,6 +8,7 @@ tabs below only read the scenario they produce.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import streamlit as st
@@ -40,6 +41,14 @@ CHAMP_LABELS: dict[str, str] = {
     **{c: f"{c} — {CHAMP_NAMES[c]}" for c in CHAMPS},
     ALL_CHAMPS: "Tous les champs (plus long)",
 }
+
+
+def without_cli_options(message: str) -> str:
+    """A loading message without the command line's option names (« (--ej) », « --dui ou »):
+    the page's user never typed them; the CLI keeps its own wording."""
+    message = re.sub(r" ?\(--[a-z-]+\)", "", message)
+    message = re.sub(r"\(--dui ou ", "(fichier DUI ou ", message)
+    return re.sub(r"--[a-z-]+ ", "", message)
 
 
 def region_label(code: str) -> str:
@@ -175,7 +184,7 @@ def check_panel(result: LoadResult) -> None:
         with right:
             count_view(summary["by_departement"], "département", "ESMS").show("by_dep_table")
         for w in summary["warnings"]:
-            st.warning(w)
+            st.warning(without_cli_options(w))
         if len(rejects):
             st.markdown("**Lignes rejetées** (numéro de ligne du fichier, champ, raison)")
             st.dataframe(rejects, hide_index=True, key="rejects_table")

@@ -5,7 +5,8 @@ below sets ``<html lang="fr">`` and makes the browser format numbers in French (
 ``Intl.NumberFormat`` with ``navigator.languages``: without this a browser set to English
 would show ``€700,000.00``). The CSS replaces the uploader's "Drag and drop file here /
 Limit 200MB per file / Browse files" with French, and hides the tables' toolbar, whose
-tooltips are English (the app offers its own French downloads instead).
+tooltips are English (the app offers its own French downloads instead), and names the main
+page « Proposer des grappes » in the sidebar (Streamlit names it after the file, « app »).
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ PAGE_CSS = f"""
   content: "Déposez le fichier ici (au plus {MAX_UPLOAD_MB} Mo)"; font-size: 0.8rem;
   margin-right: 0.5rem; }}
 [data-testid="stElementToolbar"] {{ display: none; }}
+[data-testid="stSidebarNav"] li:first-child a span {{ font-size: 0; }}
+[data-testid="stSidebarNav"] li:first-child a span::after {{
+  content: "Proposer des grappes"; font-size: 0.875rem; }}
 .grappes-legende {{ max-height: 520px; overflow-y: auto; }}
 .grappes-legende * {{ white-space: normal !important; }}
 [data-testid="stMetricValue"] > div {{ overflow: visible; text-overflow: clip; }}

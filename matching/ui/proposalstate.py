@@ -14,8 +14,8 @@ from typing import Any
 import streamlit as st
 
 from matching.core.model import LoadResult
+from matching.ui import actions, scenfile
 from matching.ui import edits as edit_log
-from matching.ui import scenfile
 from matching.ui.store import cached, grouping_version, session_memo
 from matching.ui.views import og_labels, with_names
 
@@ -89,14 +89,10 @@ def scenario_for(report_key: str, report: Any):
         tag = edit_log.proposal_tag(report_key)
         log = edit_log.decode(st.query_params.get("modifs"), tag)
         kept, dropped = edit_log.replay(scenario, log) if log else ([], [])
-        state["scenario"] = scenario
-        state["scenario_key"] = report_key
-        state["edit_tag"] = tag
-        state["edit_log"] = kept
-        state["replay_dropped"] = dropped
         start = cached(f"start|{report_key}", lambda: Scenario.from_report(report))
-        state["scenario_meta"] = (start.scope, start.settings)
-        state["undo"] = []
+        actions.commit(scenario=scenario, scenario_key=report_key, edit_tag=tag,
+                       edit_log=kept, replay_dropped=dropped,
+                       scenario_meta=(start.scope, start.settings), undo=[])
         save_log(kept)
     return state["scenario"]
 
@@ -124,18 +120,59 @@ def shown_scenario(whatif: Any):
                         lambda: Scenario.from_whatif(whatif, scope, settings))
 
 
-def apply_edit(scenario: Any, edit: dict[str, Any], where: Any) -> bool:
-    """Apply one what-if edit, log it (address), keep an undo copy; False with a French
-    message when the edit is refused."""
-    state = st.session_state
-    before = scenario.copy()
-    try:
-        edit_log.apply(scenario, edit)
-    except ValueError as exc:
-        where.error(with_names(str(exc), og_labels(scenario.etab)))
-        return False
-    state["undo"].append((before, list(state["edit_log"])))
-    state["edit_log"] = [*state["edit_log"], edit]
-    save_log(state["edit_log"])
-    return True
+EditStep = dict[str, Any] | Callable[[Any], dict[str, Any]]
 
+
+def apply_edit(scenario: Any, edit: dict[str, Any]) -> Any:
+    """Apply one what-if edit on a copy, log it (address), keep the previous scenario for
+    undo; returns the edited scenario (now the session's), or None when the edit is refused
+    (its French message is kept for the page: ``edit_errors``)."""
+    state = st.session_state
+    work = scenario.copy()
+    try:
+        edit_log.apply(work, edit)
+    except ValueError as exc:
+        state["edit_errors"] = [*state.get("edit_errors", []),
+                                with_names(str(exc), og_labels(scenario.etab))]
+        return None
+    log = [*state["edit_log"], edit]
+    actions.commit(scenario=work, edit_log=log,
+                   undo=[*state["undo"], (scenario, list(state["edit_log"]))],
+                   **{actions.SERIAL: actions.serial() + 1})
+    save_log(log)
+    return work
+
+
+def _on_edit(drawn: int, steps: list[EditStep], clear: list[str],
+             done: Callable[[Any], None] | None) -> None:
+    """The action button's callback: the edit(s), once, then the choices cleared."""
+    state = st.session_state
+    if actions.serial() != drawn:  # a click on a button drawn before another edit
+        return
+    scenario = state["scenario"]
+    for step in steps:
+        scenario = apply_edit(scenario, step(scenario) if callable(step) else step)
+        if scenario is None:
+            return
+    for key in clear:  # an empty choice (popping the key would leave the browser's one)
+        if key in state:
+            state[key] = [] if isinstance(state[key], list) else None
+    if done is not None:
+        done(scenario)
+
+
+def edit_button(label: str, name: str, steps: list[EditStep] | None, clear: list[str],
+                where: Any = None, done: Callable[[Any], None] | None = None) -> None:
+    """An action button (``matching.ui.actions``): disabled without a target, keyed on the
+    edit serial and its target, its edit made in its callback."""
+    ready = bool(steps)
+    (where or st).button(
+        label, key=actions.action_key(name, *(s for s in steps or [] if not callable(s))),
+        disabled=not ready, type="primary" if ready else "secondary",
+        on_click=_on_edit, args=(actions.serial(), list(steps or []), clear, done))
+
+
+def show_edit_errors() -> None:
+    """The French messages of the edits refused since the last run."""
+    for message in st.session_state.pop("edit_errors", []):
+        st.error(message)

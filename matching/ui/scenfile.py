@@ -128,12 +128,11 @@ def install(state: MutableMapping[str, Any], load: ScenarioLoad) -> None:
     edit log and the undo stack start empty: the file, not the address, holds its edits."""
     for widget, value in load.widgets.items():
         state[widget] = value
-    state["scenario"] = load.loaded.whatif
-    state["scenario_meta"] = (load.loaded.scope, load.loaded.settings)
-    state["scenario_key"] = load.key
-    state["edit_log"] = []
-    state["undo"] = []
-    state["replay_dropped"] = []
+    from matching.ui import actions
+
+    actions.commit(state, scenario=load.loaded.whatif,
+                   scenario_meta=(load.loaded.scope, load.loaded.settings),
+                   scenario_key=load.key, edit_log=[], undo=[], replay_dropped=[])
     state[FROM_FILE] = load.name
     state[NOTES] = load.notes
 

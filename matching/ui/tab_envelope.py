@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from matching.core.formatting import decimal_fr, euros, euros_short
+from matching.core.numbers import NumberError, parse_amount, parse_percent
 from matching.core.vocabulary import MODE_LABELS
 from matching.ui.proposalstate import shown_scenario
 from matching.ui.store import grouping_version, session_memo
@@ -27,11 +28,12 @@ def envelope_tab(scenario: Any, rules_name: str) -> None:
     default_env = float(round(scenario.current.totals["financement"] * 0.6, -3)) or 1_000_000.0
     shares = [w.share for w in rule_set.windows] or list(DEFAULT_WINDOWS)
     labels = [w.label for w in rule_set.windows] or None
-    with st.form("envelope_form"):
+    # no « Press Enter to submit form » (English): Enter does not submit, the button does
+    with st.form("envelope_form", enter_to_submit=False):
         c1, c2, c3 = st.columns([2, 2, 2])
-        envelope = c1.number_input("Enveloppe régionale (€)", min_value=1_000.0,
-                                   value=default_env, step=10_000.0, format="%.0f",
-                                   key="env_amount")
+        envelope_text = c1.text_input(
+            "Enveloppe régionale (€)", value=euros(default_env), key="env_amount",
+            help="Écrivez le montant à la française : 6 000 000, 6 000 000,50 ou 6,5 M€.")
         windows_text = c2.text_input("Fenêtres : parts cumulées de l'enveloppe (%)",
                                      value=" ; ".join(decimal_fr(s * 100, 0) for s in shares),
                                      key="env_windows")
@@ -50,14 +52,17 @@ def envelope_tab(scenario: Any, rules_name: str) -> None:
                                   key="env_excluded", placeholder="Aucune grappe écartée")
         motif = d3.text_input("Motif de ces choix (affiché dans la sélection)", key="env_motif")
         submitted = st.form_submit_button("Choisir les grappes financées", type="primary")
-    st.caption(f"Enveloppe saisie : {euros(envelope)} ({euros_short(envelope)}).")
-    if not submitted and "env_result" not in st.session_state:
-        return
     try:
-        windows = tuple(float(p.strip().replace(",", ".")) / 100
-                        for p in windows_text.replace(";", " ").split() if p.strip())
-    except ValueError:
-        st.error("Fenêtres : des pourcentages séparés par « ; » sont attendus, ex. 50 ; 70 ; 100.")
+        envelope = parse_amount(envelope_text, "Enveloppe régionale")
+        if envelope <= 0:
+            raise NumberError("Enveloppe régionale : un montant positif est attendu.")
+        windows = tuple(parse_percent(p, "Fenêtres") for p in windows_text.split(";")
+                        if p.strip())
+    except NumberError as exc:
+        st.error(str(exc))
+        return
+    st.caption(f"Enveloppe lue : {euros(envelope)} ({euros_short(envelope)}).")
+    if not submitted and "env_result" not in st.session_state:
         return
     both = sorted(set(forced) & set(excluded))
     if both:

@@ -21,6 +21,13 @@ def exports_tab(scenario: Any) -> None:
                 "Excel en français (séparateur « ; »). Le classeur XLSX reprend les trois "
                 "tableaux et ajoute une feuille « dossier » par grappe. Le GeoPackage s'ouvre "
                 "dans QGIS : ESMS, contour de chaque grappe, ESMS sans grappe avec la raison.")
+    data = shown_scenario(scenario)
+    invalid = data.totals().invalides
+    if invalid:
+        st.warning(f"{len(invalid)} grappe(s) invalide(s) figurent dans les exports, marquées "
+                   "« non » dans la colonne « valide » et hors du total financé : "
+                   + ", ".join(invalid) + ". Corrigez-les (onglet « Et si… ») ou "
+                   "signalez-les comme telles.")
     labels = {"grappes.csv": "Grappes (CSV)", "etablissements.csv": "Établissements (CSV)",
               "financements.csv": "Lignes de financement (CSV)"}
     version = grouping_version(scenario)

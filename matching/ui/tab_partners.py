@@ -11,9 +11,9 @@ import streamlit as st
 from matching.core.formatting import euros, km_text
 from matching.ui.datapanel import CHAMP_LABELS
 from matching.ui.proposalmap import proposal_map
-from matching.ui.proposalstate import apply_edit
+from matching.ui.proposalstate import edit_button
 from matching.ui.store import grouping_version, session_memo
-from matching.ui.views import og_labels, partners_view
+from matching.ui.views import og_labels, partners_view, with_names
 
 
 def partner_panel(scenario: Any, report: Any, et: str, prefix: str, top: int = 5) -> None:
@@ -44,8 +44,9 @@ def partner_panel(scenario: Any, report: Any, et: str, prefix: str, top: int = 5
         return
     partners_view(frame).show(f"partners_table_{prefix}")
     options = {f"{r.type}|{r.cible}": f"{r.rang}. {r.libelle} — "
-               f"{'valide' if r.valide_apres else 'invalide'} après, "
-               f"{euros(r.financement_apres)}, {km_text(r.distance_km)}"
+               + ("valide après" if r.valide_apres else with_names(
+                   f"invalide après ({r.regles_enfreintes or 'règles de l’appel'})", names))
+               + f", {euros(r.financement_apres)}, {km_text(r.distance_km)}"
                for r in frame.itertuples()}
     pick = st.selectbox("Cible", list(options), format_func=options.get,
                         key=f"partner_pick_{prefix}")
@@ -53,21 +54,26 @@ def partner_panel(scenario: Any, report: Any, et: str, prefix: str, top: int = 5
     if kind == "grappe":
         proposal_map(scenario, report, target, f"carte_{prefix}", height=380)
     og = info["finess_ej"]
-    if st.button("L'ajouter à cette grappe" if kind == "grappe" else
-                 "Former une nouvelle grappe avec cet OG", key=f"partner_add_{prefix}",
-                 type="primary"):
-        where = st.container()
-        if kind == "grappe":
-            ok = apply_edit(scenario, {"op": "move", "og": og, "to": target}, where)
-        else:
-            ok = apply_edit(scenario, {"op": "move", "og": og, "to": "nouvelle"}, where)
-            if ok:
-                new = scenario.assignment.get(et, "")
-                ok = apply_edit(scenario, {"op": "move", "og": target, "to": new}, where)
-        if ok:
-            st.session_state["last_move"] = (f"{info['raison_sociale']} ajouté : "
-                                             f"{scenario.history[-1]}")
-            st.rerun()
+    row = next(r for r in frame.itertuples() if f"{r.type}|{r.cible}" == pick)
+    esms = f"{info['raison_sociale']} ({info['finess_et']})"
+    label = (f"Ajouter {esms} à la grappe {target}" if kind == "grappe" else
+             f"Former une nouvelle grappe : {esms} avec {names.get(target, target)}")
+    if not row.valide_apres:
+        st.warning(with_names(f"Après cet ajout la grappe serait invalide "
+                              f"({row.regles_enfreintes or 'règles de l’appel'}) : elle "
+                              "resterait marquée invalide dans les exports.", names))
+    if kind == "grappe":
+        steps: list[Any] = [{"op": "move", "og": og, "to": target}]
+    else:  # a new grappe with this ESMS's OG, then the target OG joins it
+        steps = [{"op": "move", "og": og, "to": "nouvelle"},
+                 lambda s: {"op": "move", "og": target, "to": s.assignment.get(et, "")}]
+    clear = ([f"partner_pick_{prefix}", "partner_esms", "partner_query"]
+             if prefix == "search" else [f"partner_pick_{prefix}"])
+
+    def done(edited: Any) -> None:
+        st.session_state["last_move"] = f"{esms} ajouté : {edited.history[-1]}"
+
+    edit_button(label, f"partner_{prefix}_{et}_{pick}", steps, clear, done=done)
 
 
 def partners_tab(scenario: Any, report: Any, params: dict[str, Any]) -> None:
@@ -75,10 +81,11 @@ def partners_tab(scenario: Any, report: Any, params: dict[str, Any]) -> None:
 
     champs = [scenario.champ] if scenario.champ else list(
         scenario.rules.grouping.eligible_champs)
-    st.markdown("Cherchez un ESMS du champ étudié (nom, FINESS ou commune) pour voir les "
-                "grappes et OG qu'il pourrait rejoindre, et ce que cela changerait.")
-    query = st.text_input("ESMS recherché", key="partner_query",
-                          placeholder="ex. EHPAD Tours, 370012345, Vierzon")
+    st.markdown("Cherchez un ESMS du champ étudié (nom de l'ESMS ou de son OG, numéro FINESS "
+                "de l'établissement ou de l'OG, commune) pour voir les grappes et OG qu'il "
+                "pourrait rejoindre, et ce que cela changerait.")
+    query = st.text_input("ESMS ou OG recherché", key="partner_query",
+                          placeholder="ex. EHPAD Tours, CCAS de Dun, 370012345, Vierzon")
     if not query:
         return
     found_all = search_esms(scenario.etab, query, scenario.assignment, limit=50)

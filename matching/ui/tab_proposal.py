@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from matching.core.formatting import decimal_fr, euros
-from matching.ui import scenfile
+from matching.ui import actions, scenfile
 from matching.ui.proposalmap import proposal_map
 from matching.ui.proposalstate import shown_scenario
 from matching.ui.tab_partners import partner_panel
@@ -85,7 +85,7 @@ def grappe_detail(data: Any, scenario: Any, ids: list[str]) -> None:
         st.markdown(f"**Points grille** : {cost.score.total} / {cost.score.max} — "
                     + (points_text(cost.score.computed, cost.score.declared) or "aucun"))
     for v in data.violations.get(gid, []):
-        st.error(v.message)
+        st.error(with_names(v.message, names))  # « OG Nom (FINESS) à 51,9 km », not a number
     with st.expander("Éligibilité, avertissements et pourquoi ces membres", expanded=False):
         for text in [*cost.eligibility, *grappe.warnings, *grappe.reasons]:
             st.markdown(f"- {with_names(text, names)}")
@@ -100,10 +100,13 @@ def unplaced_section(data: Any, scenario: Any, report: Any) -> None:
     if view.frame.empty:
         st.caption("Aucune ligne.")
         return
-    event = st.dataframe(view.frame, hide_index=True, column_config=view.config,
-                         column_order=[c for c in view.frame.columns if c != "finess_et"],
-                         key="unplaced_table", on_select="rerun",
-                         selection_mode="single-row")
+    # the grid's key changes with each edit (``actions.serial``): its row selection is
+    # cleared, so the row that slides into place after a move is never picked silently
+    with st.container(key="unplaced_table"):
+        event = st.dataframe(view.frame, hide_index=True, column_config=view.config,
+                             column_order=[c for c in view.frame.columns if c != "finess_et"],
+                             key=f"unplaced_grid_{actions.serial()}", on_select="rerun",
+                             selection_mode="single-row")
     rows = event.selection.rows if event is not None else []
     if rows:
         et = str(view.frame["finess_et"].iloc[rows[0]])

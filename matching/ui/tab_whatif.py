@@ -10,8 +10,8 @@ import streamlit as st
 
 from matching.core.formatting import decimal_fr, euros
 from matching.solver.settings import APP_TIME_LIMIT
-from matching.ui import scenfile
-from matching.ui.proposalstate import apply_edit, save_log
+from matching.ui import actions, scenfile
+from matching.ui.proposalstate import edit_button, save_log
 from matching.ui.views import changes_view, esms_labels, og_labels, with_names
 
 
@@ -40,6 +40,25 @@ def kept_text() -> str:
             "lien copié les conserve.")
 
 
+def undo(drawn: int) -> None:
+    """Back to the scenario before the last edit (callback; once per click)."""
+    state = st.session_state
+    if actions.serial() != drawn or not state["undo"]:
+        return
+    *rest, (previous, log) = state["undo"]
+    actions.commit(scenario=previous, edit_log=log, undo=rest,
+                   **{actions.SERIAL: actions.serial() + 1})
+    save_log(log)
+
+
+def reset(drawn: int) -> None:
+    """Back to the proposal (callback): the page rebuilds it, without the address's log."""
+    if actions.serial() != drawn:
+        return
+    actions.commit(scenario_key=None, **{actions.SERIAL: actions.serial() + 1})
+    st.query_params.pop("modifs", None)
+
+
 def whatif_tab(scenario: Any) -> None:
     state = st.session_state
     names = og_labels(scenario.etab)
@@ -50,78 +69,94 @@ def whatif_tab(scenario: Any) -> None:
                 "peut ensuite chercher à nouveau en respectant les verrous. " + kept_text())
     results = st.container()
 
-    def edit(entry: dict[str, Any]) -> None:
-        apply_edit(scenario, entry, results)
+    labels = esms_labels(scenario.etab)
+
+    def act(name: str, label: str, keys: list[str], entry: dict[str, Any] | None) -> None:
+        """One action button: disabled until its target is chosen, named after it; its edit
+        is made once, then its choices are cleared (``proposalstate.edit_button``)."""
+        edit_button(label, name, [entry] if entry else None, keys)
+
+    def grappe_text(t: str) -> str:
+        return {"nouvelle": "une nouvelle grappe", "": "hors de toute grappe"}.get(
+            t, f"la grappe {t}")
 
     c1, c2 = st.columns(2)
-    with c1.form("lock_form"):
+    with c1:
         st.markdown("**Verrouiller des OG ensemble** (partenariat existant)")
         ogs = st.multiselect("OG", field_ogs, format_func=names.get, key="lock_ogs",
-                             placeholder="choisir au moins deux OG")
-        if st.form_submit_button("Verrouiller"):
-            edit({"op": "lock", "ogs": list(ogs)})
-    with c2.form("apart_form"):
+                             placeholder="Choisir au moins deux OG")
+        act("lock", "Verrouiller ensemble : " + ", ".join(names.get(o, o) for o in ogs)
+            if len(ogs) >= 2 else "Verrouiller (choisir au moins deux OG)", ["lock_ogs"],
+            {"op": "lock", "ogs": list(ogs)} if len(ogs) >= 2 else None)
+    with c2:
         st.markdown("**Séparer deux OG**")
-        # options keep their order and the widgets their key: the choice stays put
-        a = st.selectbox("OG A", placed_ogs, format_func=names.get, key="apart_a")
-        if state.get("apart_b") not in placed_ogs:
-            state["apart_b"] = placed_ogs[min(1, len(placed_ogs) - 1)] if placed_ogs else None
-        b = st.selectbox("OG B", placed_ogs, format_func=names.get, key="apart_b")
-        if st.form_submit_button("Séparer"):
-            edit({"op": "apart", "a": a, "b": b})
+        a = st.selectbox("OG A", placed_ogs, format_func=names.get, key="apart_a", index=None,
+                         placeholder="Choisir un OG")
+        b = st.selectbox("OG B", placed_ogs, format_func=names.get,
+                         key="apart_b", index=None, placeholder="Choisir un autre OG")
+        ready = a is not None and b is not None and a != b
+        act("apart", f"Séparer {names.get(a, a)} et {names.get(b, b)}" if ready
+            else "Séparer (choisir deux OG)", ["apart_a", "apart_b"],
+            {"op": "apart", "a": a, "b": b} if ready else None)
     c3, c4 = st.columns(2)
-    with c3.form("move_form"):
+    with c3:
         st.markdown("**Déplacer un OG**")
-        og = st.selectbox("OG", field_ogs, format_func=names.get, key="move_og")
-        targets = [*grappes, "nouvelle", ""]
-        to = st.selectbox("Vers", targets, key="move_to", format_func=lambda t: {
-            "nouvelle": "une nouvelle grappe", "": "hors de toute grappe"}.get(t, t))
-        if st.form_submit_button("Déplacer"):
-            edit({"op": "move", "og": og, "to": to})
-    with c4.form("exclude_form"):
+        og = st.selectbox("OG", field_ogs, format_func=names.get, key="move_og", index=None,
+                          placeholder="Choisir un OG")
+        to = st.selectbox("Vers", [*grappes, "nouvelle", ""], key="move_to", index=None,
+                          format_func=grappe_text, placeholder="Choisir la destination")
+        ready = og is not None and to is not None
+        act("move", f"Déplacer {names.get(og, og)} vers {grappe_text(to)}" if ready
+            else "Déplacer (choisir l'OG et la destination)", ["move_og", "move_to"],
+            {"op": "move", "og": og, "to": to} if ready else None)
+    with c4:
         st.markdown("**Exclure un ESMS**")
         placed = sorted(scenario.assignment)
-        labels = esms_labels(scenario.etab)
-        et = st.selectbox("ESMS", placed, key="exclude_et", format_func=labels.get)
-        if st.form_submit_button("Exclure"):
-            edit({"op": "exclude", "et": et})
+        et = st.selectbox("ESMS", placed, key="exclude_et", format_func=labels.get,
+                          index=None, placeholder="Choisir un ESMS placé")
+        act("exclude", f"Exclure {labels.get(et, et)} de la grappe "
+            f"{scenario.assignment.get(et, '')}" if et else "Exclure (choisir un ESMS)",
+            ["exclude_et"], {"op": "exclude", "et": et} if et else None)
     c5, c6 = st.columns(2)
     with c5:
         st.markdown("**Changer le porteur**")
-        gid = st.selectbox("Grappe", grappes, key="porteur_grappe")
+        gid = st.selectbox("Grappe", grappes, key="porteur_grappe", index=None,
+                           placeholder="Choisir une grappe")
+        new = None
         if gid:
             current = scenario.current.costs[gid].porteur if scenario.current else ""
-            members = scenario.ogs(gid)
-            new = st.selectbox("Porteur", members, format_func=names.get, key="porteur_og",
-                               index=members.index(current) if current in members else 0)
-            if st.button("Changer le porteur", key="porteur_btn"):
-                edit({"op": "porteur", "g": gid, "og": new})
+            members = [o for o in scenario.ogs(gid) if o != current]
+            new = st.selectbox("Nouveau porteur", members, format_func=names.get,
+                               key="porteur_og", index=None, placeholder="Choisir un OG")
+        act("porteur", f"Nommer {names.get(new, new)} porteur de la grappe {gid}" if new
+            else "Changer le porteur (choisir la grappe et l'OG)",
+            ["porteur_grappe", "porteur_og"],
+            {"op": "porteur", "g": gid, "og": new} if gid and new else None)
     with c6:
         st.markdown("**Critères déclarés de la grille**")
-        gid2 = st.selectbox("Grappe ", grappes, key="declare_grappe")
+        gid2 = st.selectbox("Grappe ", grappes, key="declare_grappe", index=None,
+                            placeholder="Choisir une grappe")
         declarable = [c for c in scenario.rules.grid.criteria if not c.computed]
         ticked = scenario.declared.get(gid2, {}) if gid2 else {}
-        with st.form("declare_form"):
-            values = {c.code: st.checkbox(f"{c.label} ({c.points} pt)",
-                                          value=bool(ticked.get(c.code)),
-                                          key=f"decl_{gid2}_{c.code}") for c in declarable}
-            if st.form_submit_button("Enregistrer les critères") and gid2:
-                edit({"op": "declare", "g": gid2, "c": values})
+        values = {c.code: st.checkbox(f"{c.label} ({c.points} pt)",
+                                      value=bool(ticked.get(c.code)),
+                                      key=f"decl_{gid2}_{c.code}", disabled=not gid2)
+                  for c in declarable}
+        changed = gid2 and any(bool(ticked.get(k)) != v for k, v in values.items())
+        act("declare", f"Enregistrer les critères de la grappe {gid2}" if changed
+            else "Enregistrer les critères (choisir une grappe, cocher)", ["declare_grappe"],
+            {"op": "declare", "g": gid2, "c": values} if changed else None)
 
     b1, b2, b3 = st.columns(3)
-    if b1.button("Annuler la dernière modification", disabled=not state["undo"],
-                 key="undo_btn"):
-        state["scenario"], state["edit_log"] = state["undo"].pop()
-        save_log(state["edit_log"])
-        st.rerun()
-    if b2.button("Revenir à la proposition", disabled=not scenario.history, key="reset_btn"):
-        state["scenario_key"] = None
-        st.query_params.pop("modifs", None)
-        st.rerun()
-    if b3.button("Relancer le solveur avec les verrous", key="rerun_btn"):
-        with st.spinner("Nouvelle recherche sous contraintes…"):
-            edit({"op": "rerun", "seed": int(state.get("seed", 0)),
-                  "t": float(state.get("time_limit", APP_TIME_LIMIT))})
+    b1.button("Annuler la dernière modification", disabled=not state["undo"],
+              key=actions.action_key("undo", len(state["undo"])), on_click=undo,
+              args=(actions.serial(),))
+    b2.button("Revenir à la proposition", disabled=not scenario.history,
+              key=actions.action_key("reset"), on_click=reset, args=(actions.serial(),))
+    with b3:
+        edit_button("Relancer le solveur avec les verrous", "rerun",
+                    [{"op": "rerun", "seed": int(state.get("seed", 0)),
+                      "t": float(state.get("time_limit", APP_TIME_LIMIT))}], [])
 
     evaluation = scenario.current
     if evaluation is None:
@@ -147,7 +182,7 @@ def whatif_tab(scenario: Any) -> None:
         for issue in evaluation.lock_issues:
             st.warning(with_names(issue, names))
         for gid, message in evaluation.new_violations:
-            st.error(f"{gid} : {message}")
+            st.error(with_names(f"{gid} : {message}", names))
         changed = evaluation.grappes[evaluation.grappes["modifiee"]]
         changes_view(changed, names).show("whatif_table")
 

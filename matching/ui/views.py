@@ -310,6 +310,7 @@ def partners_view(frame: pd.DataFrame) -> TableView:
         "rang": frame["rang"],
         "cible": frame["libelle"],
         "valide_apres": frame["valide_apres"].astype(bool),
+        "regles": frame["regles_enfreintes"],
         "points_apres": frame["points_apres"],
         "financement_apres": frame["financement_apres"],
         "distance": pd.to_numeric(frame["distance_km"], errors="coerce").round(1),
@@ -320,13 +321,13 @@ def partners_view(frame: pd.DataFrame) -> TableView:
         "points_avant": frame["points_avant"],
         "financement_avant": frame["financement_avant"],
         "esms_apres": frame["n_esms_apres"],
-        "regles": frame["regles_enfreintes"],
         "statut": frame["statut"],
     })
     config = {
         "rang": col.integer("rang", width=60),
         "cible": col.text("grappe ou OG cible", width="large"),
         "valide_apres": col.check("valide après"),
+        "regles": col.text("pourquoi invalide après", width="large"),
         "points_apres": col.integer("points après"),
         "financement_apres": col.euros("financement après"),
         "distance": col.km("distance au centre (km)"),
@@ -336,7 +337,6 @@ def partners_view(frame: pd.DataFrame) -> TableView:
         "points_avant": col.integer("points avant"),
         "financement_avant": col.euros("financement avant"),
         "esms_apres": col.integer("ESMS après"),
-        "regles": col.text("règles enfreintes après", width="large"),
         "statut": col.text("statuts des OG"),
     }
     return TableView(out, config)

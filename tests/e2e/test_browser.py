@@ -85,6 +85,79 @@ def watch_requests(page, server: str) -> list[str]:
     return outside
 
 
+def choose(page, key: str, index: int) -> str:
+    """Pick the ``index``-th option of the selectbox with this key; returns its text."""
+    box = page.locator(f".st-key-{key} [data-testid=stSelectbox]")
+    box.scroll_into_view_if_needed()
+    box.click()
+    option = page.get_by_role("option").nth(index)
+    option.wait_for(timeout=30_000)
+    text = option.inner_text()
+    option.click()
+    wait_idle(page, page.url)
+    return text
+
+
+def double_click(page, button) -> None:
+    """Two clicks 80 ms apart at the button's place (as a hurried user does)."""
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    page.mouse.dblclick(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, delay=80)
+
+
+def edits_made(page) -> int:
+    """How many edits the « Et si… » tab reports (0 before the first)."""
+    found = re.search(r"Après (\d+) modification", page.locator("body").inner_text())
+    return int(found.group(1)) if found else 0
+
+
+def test_double_click_makes_one_edit_per_action(server):
+    """Each what-if action names its target; a double click on it makes exactly one edit and
+    leaves the choice empty (issue 20: a second click moved another ESMS)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = open_browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(server, timeout=30_000)
+            wait_page(page, server)
+            # ESMS sans grappe -> its partner finder -> « Ajouter X à la grappe Y »
+            grid = page.locator(".st-key-unplaced_table [data-testid=stDataFrame]")
+            grid.scroll_into_view_if_needed()
+            page.wait_for_timeout(1_500)
+            box = grid.bounding_box()
+            page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+            add = page.get_by_role("button", name=re.compile(r"^(Ajouter .+ à la grappe "
+                                                              r"|Former une nouvelle grappe)"))
+            add.wait_for(timeout=60_000)
+            double_click(page, add)
+            wait_idle(page, server)
+            page.wait_for_timeout(1_000)
+            wait_idle(page, server)
+            assert page.get_by_text("Partenaires possibles").count() == 0  # selection cleared
+            page.get_by_role("tab", name="Et si…").click()
+            assert edits_made(page) == 1
+            steps = [("exclude_et", [], r"^Exclure .+ \(\d{9}\) de la grappe "),
+                     ("move_og", [("move_to", 0)], r"^Déplacer .+ \(\d{9}\) vers la grappe "),
+                     ("apart_a", [("apart_b", 1)], r"^Séparer .+ \(\d{9}\) et .+ \(\d{9}\)$")]
+            for n, (key, more, name) in enumerate(steps, start=2):
+                choose(page, key, 0)
+                for other, index in more:
+                    choose(page, other, index)
+                button = page.get_by_role("button", name=re.compile(name))
+                button.wait_for(timeout=30_000)
+                double_click(page, button)
+                wait_idle(page, server)
+                page.wait_for_timeout(1_000)
+                wait_idle(page, server)
+                assert edits_made(page) == n, (key, edits_made(page), page.locator(
+                    "[data-testid=stAlert]").all_inner_texts())
+            assert page.get_by_text("Traceback").count() == 0
+        finally:
+            browser.close()
+
+
 def test_page_map_table_and_csv_download(server):
     from playwright.sync_api import sync_playwright
 
@@ -141,6 +214,11 @@ def test_french_page_readable_figures_no_snake_case(server):
             assert re.search(r"total \d{1,3}( \d{3})+ €", text), "montant sans séparateur"
             assert SNAKE.findall(text) == [], SNAKE.findall(text)[:10]
             assert "--ej" not in text and "--dui" not in text
+            # the main page's name in the sidebar: « Proposer des grappes », not « app »
+            shown = page.evaluate("""() => { const s = document.querySelector(
+                '[data-testid=stSidebarNav] li:first-child a span');
+                return s ? getComputedStyle(s, '::after').content : ''; }""")
+            assert shown == '"Proposer des grappes"', shown
             if os.environ.get("GRAPPES_SCREENSHOT"):
                 page.screenshot(path=str(ROOT / "docs" / "img" / "app.png"))
             # uploader: Streamlit's English replaced by French
@@ -216,7 +294,7 @@ def test_unplaced_to_partner_move_recost_and_reload(server):
             box = grid.bounding_box()
             page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # first row's selection box
             page.get_by_text("Partenaires possibles").wait_for(timeout=60_000)
-            add = page.get_by_role("button", name="L'ajouter à cette grappe")
+            add = page.get_by_role("button", name=re.compile(r"^Ajouter .+ à la grappe "))
             add.wait_for(timeout=60_000)
             before = page.locator("[data-testid=stMetricValue]:visible").all_inner_texts()
             add.click()
@@ -251,7 +329,8 @@ def test_edit_save_scenario_reload_and_load_it_back(server, tmp_path):
             wait_page(page, server)
             plain = page.locator("[data-testid=stMetricValue]:visible").all_inner_texts()
             page.get_by_role("tab", name="Et si…").click()
-            page.get_by_role("button", name="Exclure").click()
+            choose(page, "exclude_et", 0)
+            page.get_by_role("button", name=re.compile(r"^Exclure .+ de la grappe")).click()
             page.get_by_text(re.compile(r"Proposition modifiée \(1 modification")).first \
                 .wait_for(state="attached", timeout=60_000)  # in the hidden first tab
             page.get_by_role("tab", name="Proposition").click()
