@@ -3,14 +3,44 @@
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
+import click
 import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from matching.cli.support import fail, internal_error
+from matching.core.errors import GrappesError
+
+
+class GrappesGroup(TyperGroup):
+    """The command group: the one edge where errors become exit codes.
+
+    A ``GrappesError`` that a command did not handle prints its French message (exit 1 or
+    2); anything else is a bug of grappes: exit 3, a French message and a crash report
+    (``matching.cli.support.internal_error``), never a traceback.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.ClickException,
+                click.Abort, SystemExit):
+            raise
+        except GrappesError as exc:
+            fail(Console(stderr=True), exc)
+        except Exception as exc:
+            internal_error(exc)
+
 
 app = typer.Typer(
     name="grappes",
     help="Former des grappes d'ESMS pour le programme ESMS numérique.",
     no_args_is_help=True,
     add_completion=False,
+    cls=GrappesGroup,
+    pretty_exceptions_enable=False,
 )
 
 #: modules that each define ``register(app: typer.Typer) -> None``

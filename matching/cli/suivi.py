@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from matching.core.errors import GrappesError
 from matching.core.formatting import euros
 from matching.followup.dossier_import import read_funded_grappe
 from matching.followup.evaluate import STATE_LABELS, FollowupState
@@ -87,7 +88,7 @@ def enregistrer(
     suivi, jeton = _session(db, compte)
     try:
         suivi.enregistrer(jeton, funded, porteur or [], perimetre)
-    except (RegistreError, ValueError) as exc:
+    except GrappesError as exc:
         _fail(str(exc))
     console.print(f"Grappe {grappe} suivie : {len(funded.members)} ESMS, "
                   f"{euros(funded.montant_total)}, signature {funded.signature:%d/%m/%Y}.",

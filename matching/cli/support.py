@@ -1,17 +1,22 @@
 """What every ``grappes`` command shares: exit codes, option checks and output folders.
 
-Exit codes: 0 success, 1 bad data (a file that cannot be used, rows that make the result
-meaningless), 2 bad usage (a wrong option value, a missing file, an output folder that
-cannot be used). Every failure prints one French message naming the file, the line and the
-field where one applies; no command answers with a traceback.
+Exit codes (one table, docs/formats-entree.md): 0 done; 1 input unusable or nothing to do
+(a file that cannot be used, no usable row); 2 bad usage (a wrong option value, a missing
+file, an output folder that cannot be used); 3 internal error (a bug of grappes: a French
+message and the path of a crash report, never a traceback on screen). Every failure prints
+one French message naming the file, the line and the field where one applies.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import math
 import os
+import sys
+import tempfile
+import traceback
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -20,8 +25,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-EXIT_DATA = 1
-EXIT_USAGE = 2
+from matching.core import errors as _errors
+from matching.core.errors import GrappesError
+
+EXIT_DATA = _errors.EXIT_DATA
+EXIT_USAGE = _errors.EXIT_USAGE
+EXIT_INTERNAL = _errors.EXIT_INTERNAL
+#: where crash reports are written (``GRAPPES_RAPPORTS`` overrides it)
+CRASH_DIR_ENV = "GRAPPES_RAPPORTS"
 
 #: the CP-SAT solver takes a 32-bit seed
 MAX_SEED = 2**31 - 1
@@ -64,14 +75,14 @@ SYSTEM_FOLDERS: tuple[str, ...] = (
 )
 
 
-class UsageError(ValueError):
+class UsageError(GrappesError, ValueError):
     """A command-line value the command cannot use (French message, exit code 2)."""
 
     exit_code = EXIT_USAGE
 
 
 def exit_code(exc: BaseException) -> int:
-    """The exit code for an error: its ``exit_code`` attribute, else 1 (bad data)."""
+    """The exit code for an error: its ``exit_code`` attribute (1 or 2), else 1."""
     code = getattr(exc, "exit_code", EXIT_DATA)
     return code if isinstance(code, int) and code in (EXIT_DATA, EXIT_USAGE) else EXIT_DATA
 
@@ -229,3 +240,52 @@ def reject_notice(n_rejets: int, command: str = "grappes check FICHIER --out DOS
         f"{n_rejets} ligne(s) rejetée(s) à la lecture, absentes du résultat : détail ligne par "
         f"ligne dans rejets.csv ({command})."
     )
+
+
+# --------------------------------------------------------------------------- internal errors
+
+
+def crash_dir() -> Path:
+    """The folder of crash reports: ``$GRAPPES_RAPPORTS``, else ``<tmp>/grappes-rapports``."""
+    return Path(os.environ.get(CRASH_DIR_ENV) or Path(tempfile.gettempdir()) / "grappes-rapports")
+
+
+def write_crash_report(exc: BaseException) -> Path | None:
+    """Write the traceback, the command line and the versions to a new file; its path.
+
+    None when even that fails (a read-only disk): the message then says so.
+    """
+    import matching
+
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    lines = [
+        "Rapport de plantage de grappes (à joindre à un signalement)",
+        f"date (UTC) : {stamp}",
+        f"grappes : {getattr(matching, '__version__', '?')}",
+        f"python : {sys.version.split()[0]} ({sys.platform})",
+        "commande : " + " ".join(sys.argv[1:])[:2000],
+        "",
+        *traceback.format_exception(exc),
+    ]
+    try:
+        folder = crash_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f"plantage-{stamp}-", suffix=".txt", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
+            fh.write("\n".join(line.rstrip("\n") for line in lines) + "\n")
+    except OSError:
+        return None
+    return Path(name)
+
+
+def internal_error(exc: BaseException) -> NoReturn:
+    """Exit 3 with a French message and the path of a crash report (never a traceback)."""
+    report = write_crash_report(exc)
+    where = (f"Rapport écrit : {report}" if report is not None
+             else "le rapport de plantage n'a pas pu être écrit")
+    message = (
+        f"Erreur interne de grappes ({type(exc).__name__}) : ce n'est pas un problème de vos "
+        f"données ni de la commande. {where} ; joignez-le à un signalement."
+    )
+    Console(stderr=True).print(f"[red]Erreur interne :[/red] {escape(message)}", highlight=False)
+    raise typer.Exit(EXIT_INTERNAL)

@@ -24,8 +24,10 @@ from typing import Any
 import pandas as pd
 
 import matching
+from matching.core.errors import GrappesError
 from matching.core.formatting import euros
 from matching.core.model import Grappe, LoadResult
+from matching.core.structure import StructureError, loads_checked
 from matching.core.vocabulary import SOLVER_SET_ASIDE
 from matching.programme.rules import RulesError, RuleSet, load_rules
 from matching.programme.validate import text_column
@@ -50,7 +52,7 @@ ROW_HASH = 16
 SHOWN = 8
 
 
-class ScenarioFileError(ValueError):
+class ScenarioFileError(GrappesError, ValueError):
     """A scenario file that cannot be loaded (French message for the user)."""
 
 
@@ -296,10 +298,13 @@ def read_scenario_file(data: bytes) -> dict[str, Any]:
         msg = "fichier de scénario vide"
         raise ScenarioFileError(msg)
     try:
-        payload = json.loads(text)
+        payload = loads_checked(text)
     except json.JSONDecodeError as exc:
         msg = (f"fichier de scénario illisible : JSON invalide ligne {exc.lineno}, colonne "
                f"{exc.colno} ({exc.msg})")
+        raise ScenarioFileError(msg) from exc
+    except StructureError as exc:
+        msg = f"fichier de scénario refusé : {exc.reason}"
         raise ScenarioFileError(msg) from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
         msg = ("ce fichier n'est pas un scénario grappes (champ « format » différent de "
