@@ -5,13 +5,28 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-import click
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
 from matching.cli.support import fail, internal_error
 from matching.core.errors import GrappesError
+
+def _framework_errors() -> tuple[type[BaseException], ...]:
+    """What the command-line framework raises itself (exit, usage errors): not ours.
+
+    typer >= 0.16 ships its own copy of click (``typer.TyperException`` is the root of its
+    usage errors); older versions use click's ``ClickException``.
+    """
+    base = getattr(typer, "TyperException", None)
+    if base is None:  # pragma: no cover - older typer
+        import click
+
+        base = click.ClickException
+    return (typer.Exit, typer.Abort, base, SystemExit)
+
+
+_PASS_THROUGH = _framework_errors()
 
 
 class GrappesGroup(TyperGroup):
@@ -22,11 +37,10 @@ class GrappesGroup(TyperGroup):
     (``matching.cli.support.internal_error``), never a traceback.
     """
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.ClickException,
-                click.Abort, SystemExit):
+        except _PASS_THROUGH:
             raise
         except GrappesError as exc:
             fail(Console(stderr=True), exc)
