@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 from matching.cli.support import fail, internal_error
 from matching.core.errors import GrappesError
 
+
 def _framework_errors() -> tuple[type[BaseException], ...]:
     """What the command-line framework raises itself (exit, usage errors): not ours.
 
