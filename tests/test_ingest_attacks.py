@@ -205,3 +205,13 @@ def test_preview_is_one_safe_line() -> None:
     assert preview("a\nb\udc00" + "x" * 500) == "a\\u000ab\\udc00" + "x" * 45 + "…"
     assert preview(10**5000)  # str() would refuse more than 4,300 digits
     assert too_deep(deep) == "[0]" * MAX_DEPTH
+
+
+@pytest.mark.parametrize("levels", [100, 10_000])
+def test_rule_file_nested_too_deep_is_a_french_rules_error(tmp_path: Path, levels: int) -> None:
+    from matching.programme.rules import RulesError, load_rules
+
+    path = tmp_path / "profond.toml"
+    path.write_text('nom = "x"\nvaleur = ' + "[" * levels + "]" * levels + "\n", encoding="utf-8")
+    with pytest.raises(RulesError, match=f"plus de {MAX_DEPTH} niveaux"):
+        load_rules(path)
