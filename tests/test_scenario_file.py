@@ -284,7 +284,7 @@ def test_a_key_given_twice_in_a_scenario_is_refused_with_its_path(edited):
     text = data.decode("utf-8")
     assert '"champ": ' in text
     doubled = text.replace('"modifications": {', '"modifications": {"exclus": [], ', 1)
-    with pytest.raises(ScenarioFileError, match="« modifications.exclus »"):
+    with pytest.raises(ScenarioFileError, match=r"« modifications\.exclus »"):
         read_scenario_file(doubled.encode("utf-8"))
 
 
