@@ -215,3 +215,45 @@ def test_rule_file_nested_too_deep_is_a_french_rules_error(tmp_path: Path, level
     path.write_text('nom = "x"\nvaleur = ' + "[" * levels + "]" * levels + "\n", encoding="utf-8")
     with pytest.raises(RulesError, match=f"plus de {MAX_DEPTH} niveaux"):
         load_rules(path)
+
+
+# --------------------------------------------------------------------------- etalab: said, not silent
+
+
+def _etalab(commune: str, *, bom_line: bool = False) -> bytes:
+    sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
+    import builders as b
+
+    ets = [b.Et(b.finess("37000001"), b.finess("37000100"), "500", "37", "261"),
+           b.Et(b.finess("37000002"), b.finess("37000100"), "500", "37", commune)]
+    f = b.EtalabFile(ets=ets)
+    text = f.text()
+    if bom_line:
+        lines = text.split("\n")
+        lines[2] = "\ufeff" + lines[2]
+        text = "\n".join(lines)
+    return text.encode("utf-8")
+
+
+def test_a_one_character_commune_code_padded_is_said_with_its_line() -> None:
+    result = load(_etalab("4"))
+    assert len(result.etablissements) == 2
+    (warning,) = [w for w in result.warnings if "complété par des zéros" in w]
+    assert "ligne 3" in warning and "« 4 » → 37004" in warning
+
+
+def test_a_bom_at_the_start_of_a_line_gets_a_clear_reason() -> None:
+    result = load(_etalab("262", bom_line=True))
+    assert len(result.etablissements) == 1
+    (bad,) = result.rejets
+    assert bad.line == 3 and "BOM (U+FEFF) en début de ligne" in bad.reason
+    assert "section inconnue" not in bad.reason
+
+
+def test_finess_plus_commune_that_lost_its_leading_zero_is_said() -> None:
+    ets = _four()
+    doc = flow([pmej(EJ, [ege(ets[0], commune="1004")])])
+    doc["pmej"][0]["ege"][0]["adresse"][0]["cogCommune"] = 1004
+    result = load(json.dumps(doc).encode())
+    assert result.etablissements["commune"].tolist() == ["01004"]
+    assert any("pmej[0].ege[0] (« 1004 » → 01004)" in w for w in result.warnings)

@@ -509,6 +509,7 @@ class _State:
         default_factory=lambda: {"fermes": [], "inactifs": [], "og_fermes": []}
     )
     drift: list[str] = field(default_factory=list)
+    padded: list[str] = field(default_factory=list)  # commune codes given on 4 digits
     pm_finess: dict[str, str] = field(default_factory=dict)  # pmSmsseId -> numFinessPm
     ege_pm: dict[str, str] = field(default_factory=dict)  # egeId -> numFinessPm
     groups: list[tuple[str, str, list[str], list[str]]] = field(default_factory=list)
@@ -612,7 +613,10 @@ def _take_pmej(
             state.set_aside[closed].append(f"{path} ({finess_et})")
             continue
         address = geographic_address(ege.get("adresse")) or {}
-        commune = normalise_commune(text(address.get("cogcommune")))
+        raw_commune = text(address.get("cogcommune"))
+        commune = normalise_commune(raw_commune)
+        if len(commune) != len(raw_commune.strip()):
+            state.padded.append(f"{path} (« {preview(raw_commune, 10)} » → {commune})")
         coords = address.get("coordonneesgeographique")
         coords = coords if isinstance(coords, dict) else {}
         values = []
@@ -1011,6 +1015,12 @@ class FinessPlusReader:
             result.warnings.append(
                 f"Tableau « {key} » donné {count} fois au premier niveau du fichier : tous ses "
                 "éléments sont lus, numérotés à la suite."
+            )
+        if state.padded:
+            shown = ", ".join(state.padded[:5]) + (" …" if len(state.padded) > 5 else "")
+            result.warnings.append(
+                f"Code commune à 4 chiffres (zéro de tête perdu) complété pour "
+                f"{len(state.padded)} établissement(s) : {shown} ; vérifiez la commune."
             )
         if state.drift:
             shown = ", ".join(state.drift[:5]) + (" …" if len(state.drift) > 5 else "")
