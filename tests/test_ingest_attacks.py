@@ -217,7 +217,7 @@ def test_rule_file_nested_too_deep_is_a_french_rules_error(tmp_path: Path, level
         load_rules(path)
 
 
-# --------------------------------------------------------------------------- etalab: said, not silent
+# ---------------------------------------------------------- etalab: said, not silent
 
 
 def _etalab(commune: str, *, bom_line: bool = False) -> bytes:
