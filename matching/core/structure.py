@@ -106,6 +106,37 @@ def duplicate_paths(value: Any, path: str = "") -> list[str]:
     return sorted(found)
 
 
+REASON_SURROGATE = (
+    "caractère invalide : demi-paire de substitution UTF-16 isolée (\\udXXX), texte illisible"
+)
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def surrogate_path(value: Any, path: str = "") -> str | None:
+    """The path of the first text (value or key) holding a lone UTF-16 surrogate, else None."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, str):
+            if _has_surrogate(node):
+                return where or "(racine)"
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                if _has_surrogate(k):
+                    return path_join(where, k.encode("utf-8", "backslashreplace").decode())
+                stack.append((v, path_join(where, k)))
+        elif isinstance(node, list):
+            stack.extend((v, path_join(where, i)) for i, v in enumerate(node))
+    return None
+
+
 class StructureError(ValueError):
     """A JSON text too deep or with duplicate keys (``reason`` in French, ``path`` of it)."""
 
@@ -128,6 +159,9 @@ def loads_checked(text: str, limit: int = MAX_DEPTH) -> Any:
         value = json.loads(text, object_pairs_hook=_pairs)
     except RecursionError as exc:  # pragma: no cover - the scan above stops it first
         raise StructureError(REASON_DEEP) from exc
+    bad_text = surrogate_path(value)
+    if bad_text is not None:
+        raise StructureError(f"« {bad_text} » : {REASON_SURROGATE}", bad_text)
     dups = duplicate_paths(value)
     if dups:
         shown = ", ".join(f"« {p} »" for p in dups[:5]) + (" …" if len(dups) > 5 else "")
