@@ -24,7 +24,7 @@ def test_registre_cli(tmp_path, monkeypatch):
     r = run("compte", "ajouter", "admin@test.fr", "--role", "admin", "--mot-de-passe-stdin",
             input=PASSWORD + "\n")
     assert r.exit_code == 1 and "grappes registre init" in r.output
-    assert "révision r0004" in run("init").output.replace("\n", "")
+    assert "révision r0004" in " ".join(run("init").output.split())
     r = run("compte", "ajouter", "admin@test.fr", "--role", "admin", "--mot-de-passe-stdin",
             input=PASSWORD + "\n")
     assert r.exit_code == 0, r.output
