@@ -179,13 +179,14 @@ def mutate_structured(base: StructuredBase, kind: str, seed: int, index: int
         doc = copy.deepcopy(base.finess_plus)
         for _ in range(rng.randint(1, 3)):
             where = rng.random()
-            if where < 0.85:
-                i = rng.randrange(len(doc["pmej"]))
+            pms = doc.get("pmej")
+            if where < 0.85 and isinstance(pms, list) and pms:
+                i = rng.randrange(len(pms))
                 touched.add(i)
                 _mutate_doc(rng, doc["pmej"][i], names)
             else:
                 _mutate_doc(rng, doc, names)
-                touched.update(range(len(doc["pmej"])))
+                touched.update(range(len(base.finess_plus["pmej"])))
         text = _serialise(doc, rng)
     else:
         payload = json.loads(base.scenario)
