@@ -626,7 +626,7 @@ class Pool:
 def run_campaign(
     n: int, seed: int, timeout: float = 30.0, n_rows: int = DEFAULT_ROWS, propose_time: float = 0.5,
     only: int | None = None, workers: int = 1, log: Path | None = None, resume: bool = False,
-    kinds: tuple[str, ...] = KINDS,
+    kinds: tuple[str, ...] = KINDS, first: int = 0,
 ) -> list[Outcome]:
     """Run inputs ``0..n-1`` (or only one) on ``workers`` processes; outcomes by index.
 
@@ -645,7 +645,7 @@ def run_campaign(
                 handle.write(json.dumps(o.__dict__, ensure_ascii=False) + "\n")
         return o
 
-    indices = [only] if only is not None else list(range(n))
+    indices = [only] if only is not None else list(range(first, n))
     if resume and log is not None and log.exists():
         done = {o.index for o in read_log(log) if o.outcome != "hang"}
         indices = [i for i in indices if i not in done]
@@ -720,6 +720,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--propose-time", type=float, default=0.5,
                         help="CP-SAT budget (deterministic s)")
     parser.add_argument("--only", type=int, default=None, help="replay one input")
+    parser.add_argument("--from", dest="first", type=int, default=0,
+                        help="first input (a campaign split between processes)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--show", type=int, default=20, help="problems listed after the table")
     parser.add_argument("--log", type=Path, default=None, help="JSON-lines file of outcomes")
@@ -739,7 +741,8 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         outcomes = run_campaign(args.n, args.seed, args.timeout, args.rows, args.propose_time,
                                 args.only, args.workers, args.log, args.resume,
-                                tuple(k.strip() for k in args.kinds.split(",") if k.strip()))
+                                tuple(k.strip() for k in args.kinds.split(",") if k.strip()),
+                                args.first)
         seconds = time.perf_counter() - start
         if args.resume and args.log is not None:
             outcomes = [o for o in read_log(args.log) if o.index < args.n]

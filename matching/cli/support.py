@@ -10,13 +10,9 @@ one French message naming the file, the line and the field where one applies.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import math
 import os
-import sys
-import tempfile
-import traceback
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -31,8 +27,6 @@ from matching.core.errors import GrappesError
 EXIT_DATA = _errors.EXIT_DATA
 EXIT_USAGE = _errors.EXIT_USAGE
 EXIT_INTERNAL = _errors.EXIT_INTERNAL
-#: where crash reports are written (``GRAPPES_RAPPORTS`` overrides it)
-CRASH_DIR_ENV = "GRAPPES_RAPPORTS"
 
 #: the CP-SAT solver takes a 32-bit seed
 MAX_SEED = 2**31 - 1
@@ -245,47 +239,8 @@ def reject_notice(n_rejets: int, command: str = "grappes check FICHIER --out DOS
 # --------------------------------------------------------------------------- internal errors
 
 
-def crash_dir() -> Path:
-    """The folder of crash reports: ``$GRAPPES_RAPPORTS``, else ``<tmp>/grappes-rapports``."""
-    return Path(os.environ.get(CRASH_DIR_ENV) or Path(tempfile.gettempdir()) / "grappes-rapports")
-
-
-def write_crash_report(exc: BaseException) -> Path | None:
-    """Write the traceback, the command line and the versions to a new file; its path.
-
-    None when even that fails (a read-only disk): the message then says so.
-    """
-    import matching
-
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    lines = [
-        "Rapport de plantage de grappes (à joindre à un signalement)",
-        f"date (UTC) : {stamp}",
-        f"grappes : {getattr(matching, '__version__', '?')}",
-        f"python : {sys.version.split()[0]} ({sys.platform})",
-        "commande : " + " ".join(sys.argv[1:])[:2000],
-        "",
-        *traceback.format_exception(exc),
-    ]
-    try:
-        folder = crash_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f"plantage-{stamp}-", suffix=".txt", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
-            fh.write("\n".join(line.rstrip("\n") for line in lines) + "\n")
-    except OSError:
-        return None
-    return Path(name)
-
-
 def internal_error(exc: BaseException) -> NoReturn:
     """Exit 3 with a French message and the path of a crash report (never a traceback)."""
-    report = write_crash_report(exc)
-    where = (f"Rapport écrit : {report}" if report is not None
-             else "le rapport de plantage n'a pas pu être écrit")
-    message = (
-        f"Erreur interne de grappes ({type(exc).__name__}) : ce n'est pas un problème de vos "
-        f"données ni de la commande. {where} ; joignez-le à un signalement."
-    )
+    message = _errors.internal_message(exc, _errors.write_crash_report(exc))
     Console(stderr=True).print(f"[red]Erreur interne :[/red] {escape(message)}", highlight=False)
     raise typer.Exit(EXIT_INTERNAL)

@@ -13,6 +13,13 @@ stay ``ValueError`` too, so older ``except ValueError`` code keeps working.
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
 #: exit codes of every ``grappes`` command (the table in docs/formats-entree.md)
 EXIT_OK = 0
 EXIT_DATA = 1
@@ -31,3 +38,51 @@ class GrappesError(Exception):
 
 class UnusableInput(GrappesError, ValueError):
     """A value or a file the user gave that the domain code cannot use (French message)."""
+
+
+#: where crash reports are written (``GRAPPES_RAPPORTS`` overrides it)
+CRASH_DIR_ENV = "GRAPPES_RAPPORTS"
+
+
+def crash_dir() -> Path:
+    """The folder of crash reports: ``$GRAPPES_RAPPORTS``, else ``<tmp>/grappes-rapports``."""
+    return Path(os.environ.get(CRASH_DIR_ENV) or Path(tempfile.gettempdir()) / "grappes-rapports")
+
+
+def write_crash_report(exc: BaseException) -> Path | None:
+    """Write the traceback, the command line and the versions to a new file; its path.
+
+    None when even that fails (a read-only disk): the message then says so. The command line
+    and the app share it (one home).
+    """
+    import matching
+
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    lines = [
+        "Rapport de plantage de grappes (à joindre à un signalement)",
+        f"date (UTC) : {stamp}",
+        f"grappes : {getattr(matching, '__version__', '?')}",
+        f"python : {sys.version.split()[0]} ({sys.platform})",
+        "commande : " + " ".join(sys.argv[1:])[:2000],
+        "",
+        *traceback.format_exception(exc),
+    ]
+    try:
+        folder = crash_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f"plantage-{stamp}-", suffix=".txt", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
+            fh.write("\n".join(line.rstrip("\n") for line in lines) + "\n")
+    except OSError:
+        return None
+    return Path(name)
+
+
+def internal_message(exc: BaseException, report: Path | None) -> str:
+    """The French message of an internal error (command line and app alike)."""
+    where = (f"Rapport écrit : {report}" if report is not None
+             else "le rapport de plantage n'a pas pu être écrit")
+    return (
+        f"Erreur interne de grappes ({type(exc).__name__}) : ce n'est pas un problème de vos "
+        f"données ni de la commande. {where} ; joignez-le à un signalement."
+    )
