@@ -159,8 +159,11 @@ def _serialise(doc: Any, rng: random.Random) -> str:
         inner = start + len(f'"{MARK}dup": [')
         decoder = json.JSONDecoder()
         pair, end = decoder.raw_decode(text, inner - 1)
-        key, value = pair
-        text = text[:start] + json.dumps(key) + ": " + json.dumps(value) + text[end:]
+        if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str):
+            twin = json.dumps(pair[0]) + ": " + json.dumps(pair[1])
+        else:  # a later mutation changed the marker itself: keep it as an ordinary key
+            twin = json.dumps("cle") + ": " + json.dumps(pair)
+        text = text[:start] + twin + text[end:]
     text = text.replace(f'"{MARK}deep"', _deep(rng))
     return re.sub(MARK + r"(ud[0-9a-f]{3})", r"\\\1", text)
 

@@ -55,13 +55,17 @@ def write_crash_report(exc: BaseException) -> Path | None:
     None when even that fails (a read-only disk): the message then says so. The command line
     and the app share it (one home).
     """
-    import matching
+    from importlib import metadata
 
+    try:
+        version = metadata.version("grappes")
+    except metadata.PackageNotFoundError:
+        version = "?"
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     lines = [
         "Rapport de plantage de grappes (à joindre à un signalement)",
         f"date (UTC) : {stamp}",
-        f"grappes : {getattr(matching, '__version__', '?')}",
+        f"grappes : {version}",
         f"python : {sys.version.split()[0]} ({sys.platform})",
         "commande : " + " ".join(sys.argv[1:])[:2000],
         "",
