@@ -155,10 +155,9 @@ def _plain_text(payload: Any) -> Any:
 def _serialise(doc: Any, rng: random.Random) -> str:
     text = json.dumps(doc, ensure_ascii=False)
     while MARK + "dup" in text:
-        start = text.index(f'"{MARK}dup": [')
-        inner = start + len(f'"{MARK}dup": [')
+        start = text.index(f'"{MARK}dup": ')
         decoder = json.JSONDecoder()
-        pair, end = decoder.raw_decode(text, inner - 1)
+        pair, end = decoder.raw_decode(text, start + len(f'"{MARK}dup": '))
         if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str):
             twin = json.dumps(pair[0]) + ": " + json.dumps(pair[1])
         else:  # a later mutation changed the marker itself: keep it as an ordinary key
