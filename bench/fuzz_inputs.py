@@ -46,6 +46,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.fuzz_structured import (  # noqa: E402 - after the path set-up
+    STRUCTURED_KINDS,
+    StructuredBaseline,
+    build_structured,
+    mutate_structured,
+    run_structured,
+)
+
 #: columns compared between a mutated input and the unmutated one (derived OG counts left out:
 #: they change, rightly, when another row of the same OG is rejected)
 COMPARED = (
@@ -240,10 +248,11 @@ def _mutate_line(rng: random.Random, content: bytes) -> tuple[bytes, str]:
     return b";".join(cells), what
 
 
-def mutate(base: Base, seed: int, index: int) -> Mutated:
-    """Input ``index`` of ``seed``: always the same bytes."""
+def mutate(base: Base, seed: int, index: int, kind: str | None = None) -> Mutated:
+    """Input ``index`` of ``seed``: always the same bytes (``kind``: forced, else drawn)."""
     rng = random.Random(f"{seed}-{index}")
-    kind = rng.choice(KINDS)
+    drawn = rng.choice(KINDS)
+    kind = kind or drawn
     text: bytes = getattr(base, kind)
     entries = [Entry(i, line) for i, line in enumerate(text.split(b"\n")[:-1])]
     touched: set[int] = set()
@@ -514,23 +523,50 @@ def _dui_accounting(m: Mutated, result: Any) -> str:
 # --------------------------------------------------------------------------- worker processes
 
 
-def _worker(conn: Any, seed: int, n_rows: int, propose_time: float) -> None:
+def _worker(conn: Any, seed: int, n_rows: int, propose_time: float,
+            kinds: tuple[str, ...] = KINDS) -> None:
     base = build_base(n_rows)
     baseline = Baseline(base)
+    structured = None
+    if set(kinds) & set(STRUCTURED_KINDS):
+        sbase = build_structured(base.etalab, base.ej, base.dui)
+        structured = StructuredBaseline(sbase, baseline.results["etalab"])
     conn.send("ready")
     while True:
         index = conn.recv()
         if index is None:
             return
-        m = mutate(base, seed, index)
-        conn.send(run_one(baseline, m, propose_time))
+        conn.send(run_input(baseline, structured, seed, index, propose_time, kinds))
+
+
+def run_input(baseline: Baseline, structured: Any, seed: int, index: int,
+              propose_time: float = 0.5, kinds: tuple[str, ...] = KINDS) -> Outcome:
+    """Input ``index``: the line kinds as before (same bytes when ``kinds`` is the default),
+    the structured kinds of ``bench/fuzz_structured.py`` when asked for."""
+    if tuple(kinds) == KINDS:
+        return run_one(baseline, mutate(baseline.base, seed, index), propose_time)
+    kind = random.Random(f"{seed}-{index}-kind").choice(kinds)
+    if kind not in STRUCTURED_KINDS:
+        return run_one(baseline, mutate(baseline.base, seed, index, kind), propose_time)
+    try:
+        m = mutate_structured(structured.base, kind, seed, index)
+    except Exception as exc:  # a bug of the harness itself: said, not counted as the tool's
+        return Outcome(index, kind, "crash", "mutation : " + _trace(exc))
+    start, cpu_start = time.perf_counter(), time.process_time()
+    try:
+        outcome, detail = run_structured(structured, m)
+    except Exception as exc:
+        outcome, detail = "crash", _trace(exc)
+    return Outcome(index, kind, outcome, detail, m.mutations, time.perf_counter() - start,
+                   -1, time.process_time() - cpu_start)
 
 
 class Pool:
     """One worker process; restarted after a hang (killed) or a hard crash."""
 
-    def __init__(self, seed: int, n_rows: int, propose_time: float) -> None:
-        self.args = (seed, n_rows, propose_time)
+    def __init__(self, seed: int, n_rows: int, propose_time: float,
+                 kinds: tuple[str, ...] = KINDS) -> None:
+        self.args = (seed, n_rows, propose_time, kinds)
         self.ctx = mp.get_context("fork")
         self.start()
 
@@ -590,6 +626,7 @@ class Pool:
 def run_campaign(
     n: int, seed: int, timeout: float = 30.0, n_rows: int = DEFAULT_ROWS, propose_time: float = 0.5,
     only: int | None = None, workers: int = 1, log: Path | None = None, resume: bool = False,
+    kinds: tuple[str, ...] = KINDS, first: int = 0,
 ) -> list[Outcome]:
     """Run inputs ``0..n-1`` (or only one) on ``workers`` processes; outcomes by index.
 
@@ -608,14 +645,14 @@ def run_campaign(
                 handle.write(json.dumps(o.__dict__, ensure_ascii=False) + "\n")
         return o
 
-    indices = [only] if only is not None else list(range(n))
+    indices = [only] if only is not None else list(range(first, n))
     if resume and log is not None and log.exists():
         done = {o.index for o in read_log(log) if o.outcome != "hang"}
         indices = [i for i in indices if i not in done]
     workers = max(1, min(workers, len(indices)))
 
     def drive(chunk: list[int]) -> list[Outcome]:
-        pool = Pool(seed, n_rows, propose_time)
+        pool = Pool(seed, n_rows, propose_time, kinds)
         try:
             return [record(pool.run(i, timeout)) for i in chunk]
         finally:
@@ -660,8 +697,10 @@ def table(outcomes: list[Outcome], seed: int, seconds: float) -> str:
         f"({sum(o.grappes for o in proposed)} grappes in all); worker CPU {cpu:.0f} s "
         f"({cpu / max(len(outcomes), 1):.2f} s per input)."
     )
-    for kind in KINDS:
+    for kind in (*KINDS, *STRUCTURED_KINDS):
         total = sum(by_kind[(kind, o)] for o in OUTCOMES)
+        if not total:
+            continue
         lines.append(
             f"| {kind} | {total} | {by_kind[(kind, 'clean_loaded')]} | "
             f"{by_kind[(kind, 'clean_refused')]} | {by_kind[(kind, 'crash')]} | "
@@ -681,6 +720,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--propose-time", type=float, default=0.5,
                         help="CP-SAT budget (deterministic s)")
     parser.add_argument("--only", type=int, default=None, help="replay one input")
+    parser.add_argument("--from", dest="first", type=int, default=0,
+                        help="first input (a campaign split between processes)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--show", type=int, default=20, help="problems listed after the table")
     parser.add_argument("--log", type=Path, default=None, help="JSON-lines file of outcomes")
@@ -688,6 +729,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --log: skip the inputs already in the log (hangs run again)")
     parser.add_argument("--summarise", type=Path, default=None,
                         help="print the table of a (possibly partial) --log file and stop")
+    parser.add_argument("--kinds", default=",".join(KINDS),
+                        help="input kinds, comma-separated: etalab,template,ej,dui (default) "
+                             "and finess_plus,scenario (bench/fuzz_structured.py)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     if args.summarise is not None:
@@ -696,7 +740,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         start = time.perf_counter()
         outcomes = run_campaign(args.n, args.seed, args.timeout, args.rows, args.propose_time,
-                                args.only, args.workers, args.log, args.resume)
+                                args.only, args.workers, args.log, args.resume,
+                                tuple(k.strip() for k in args.kinds.split(",") if k.strip()),
+                                args.first)
         seconds = time.perf_counter() - start
         if args.resume and args.log is not None:
             outcomes = [o for o in read_log(args.log) if o.index < args.n]

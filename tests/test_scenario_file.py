@@ -259,3 +259,48 @@ def test_cli_bad_scenario_and_conflicting_scope_are_french_errors(edited, tmp_pa
     assert res.exit_code == 2 and "retirez --champ" in res.output
     res = runner.invoke(app, ["propose", "--sample", "--scenario", str(tmp_path / "absent")])
     assert res.exit_code == 2 and "fichier introuvable" in res.output
+
+
+# --------------------------------------------------------------------------- issue 21: attacks
+
+
+def _resealed(data: bytes, edit) -> bytes:
+    payload = json.loads(data)
+    edit(payload)
+    payload["controle"] = content_checksum(payload)
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+
+
+def test_a_scenario_nested_10000_levels_is_refused_in_french(edited):
+    _, _, data = edited
+    text = data.decode("utf-8").replace('"historique": [', '"historique": [' + "[" * 10_000
+                                        + "]" * 10_000 + ",", 1)
+    with pytest.raises(ScenarioFileError, match="plus de 64 niveaux"):
+        read_scenario_file(text.encode("utf-8"))
+
+
+def test_a_key_given_twice_in_a_scenario_is_refused_with_its_path(edited):
+    _, _, data = edited
+    text = data.decode("utf-8")
+    assert '"champ": ' in text
+    doubled = text.replace('"modifications": {', '"modifications": {"exclus": [], ', 1)
+    with pytest.raises(ScenarioFileError, match=r"« modifications\.exclus »"):
+        read_scenario_file(doubled.encode("utf-8"))
+
+
+def test_a_member_in_two_grappes_and_an_og_number_are_listed_not_dropped(edited):
+    _, _, data = edited
+    payload = json.loads(data)
+    first, second = payload["grappes"][0], payload["grappes"][1]
+    twice = first["esms"][0]
+    og = next(o for o in second.get("og", []) or [payload["esms"][second["esms"][0]][0]])
+
+    def edit(p):
+        p["grappes"][1]["esms"].append(twice)
+        p["grappes"][1]["esms"].append(og)
+
+    loaded = load_scenario(_resealed(data, edit), load_sample())
+    text = " ".join(loaded.notes)
+    assert f"{twice} listé deux fois" in text and "la première mention" in text
+    assert f"{og} dans grappes[1].esms est un numéro d'OG" in text
+    assert loaded.whatif.assignment[twice] == first["id"]

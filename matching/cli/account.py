@@ -14,11 +14,13 @@ import sys
 
 import typer
 
+from matching.core.errors import GrappesError
+
 ACCOUNT_ENV = "GRAPPES_COMPTE"
 PASSWORD_ENV = "GRAPPES_MOT_DE_PASSE"
 
 
-class MissingCredentials(ValueError):
+class MissingCredentials(GrappesError, ValueError):
     """No account or no password given (a usage error: exit code 2)."""
 
     exit_code = 2

@@ -17,18 +17,18 @@ from matching.cli.support import (
     EjOption,
     JsonFlag,
     SystemOutFlag,
-    UsageError,
     check_number,
     fail,
     json_default,
     prepare_out,
     print_written,
 )
+from matching.core.errors import GrappesError
 from matching.core.model import HORS_CHAMP, LoadResult
 from matching.core.vocabulary import CHAMP_LABELS as CHAMP_NAMES
 from matching.exports.french_excel import write_csv
 from matching.exports.rejects import rejets_frame
-from matching.ingest import DEFAULT_MAX_MO, IngestError, load
+from matching.ingest import DEFAULT_MAX_MO, load
 from matching.ingest.check import summarise
 from matching.ingest.sample import resolve_input
 
@@ -165,7 +165,7 @@ def check(
         result = _load_with_progress(console, file, ej, dui, max_mo * 1_000_000, as_json)
         summary = summarise(result)
         written = list(write_outputs(result, out)) if out is not None else []
-    except (IngestError, UsageError, ValueError) as exc:  # OutputError is a ValueError
+    except GrappesError as exc:  # IngestError, UsageError, OutputError
         fail(console, exc, as_json=as_json)
     if written:
         print_written(console, written, before)

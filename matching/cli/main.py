@@ -3,14 +3,59 @@
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from matching.cli.support import fail, internal_error
+from matching.core.errors import GrappesError
+
+
+def _framework_errors() -> tuple[type[BaseException], ...]:
+    """What the command-line framework raises itself (exit, usage errors): not ours.
+
+    typer >= 0.16 ships its own copy of click (``typer.TyperException`` is the root of its
+    usage errors); older versions use click's ``ClickException``.
+    """
+    base = getattr(typer, "TyperException", None)
+    if base is None:  # pragma: no cover - older typer
+        import click
+
+        base = click.ClickException
+    return (typer.Exit, typer.Abort, base, SystemExit)
+
+
+_PASS_THROUGH = _framework_errors()
+
+
+class GrappesGroup(TyperGroup):
+    """The command group: the one edge where errors become exit codes.
+
+    A ``GrappesError`` that a command did not handle prints its French message (exit 1 or
+    2); anything else is a bug of grappes: exit 3, a French message and a crash report
+    (``matching.cli.support.internal_error``), never a traceback.
+    """
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _PASS_THROUGH:
+            raise
+        except GrappesError as exc:
+            fail(Console(stderr=True), exc)
+        except Exception as exc:
+            internal_error(exc)
+
 
 app = typer.Typer(
     name="grappes",
     help="Former des grappes d'ESMS pour le programme ESMS numérique.",
     no_args_is_help=True,
     add_completion=False,
+    cls=GrappesGroup,
+    pretty_exceptions_enable=False,
 )
 
 #: modules that each define ``register(app: typer.Typer) -> None``

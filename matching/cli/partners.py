@@ -23,8 +23,9 @@ from matching.cli.support import (
     reject_notice,
 )
 from matching.core.columns import text_column
+from matching.core.errors import GrappesError
 from matching.core.formatting import euros
-from matching.ingest import IngestError, load
+from matching.ingest import load
 from matching.ingest.sample import resolve_input
 from matching.scenarios.partners import DEFAULT_MAX_KM, PartnerReport, find_partners
 from matching.solver.settings import DEFAULT_TIME_LIMIT
@@ -123,7 +124,7 @@ def partenaires(
                              time_limit=time_limit)
             scenario = WhatIf.from_report(report)
             found = find_partners(scenario, key, top=top, max_km=max_km)
-    except (IngestError, ValueError, FileNotFoundError) as exc:
+    except (GrappesError, FileNotFoundError) as exc:
         fail(console, exc, as_json=as_json)
     if as_json:
         data = found.as_dict()

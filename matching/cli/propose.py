@@ -21,6 +21,7 @@ from matching.cli.support import (
     print_written,
     reject_notice,
 )
+from matching.core.errors import GrappesError, UnusableInput
 from matching.core.formatting import decimal_fr, euros
 from matching.core.model import CHAMPS, LoadResult
 from matching.core.vocabulary import UNPLACED_LABELS
@@ -47,14 +48,19 @@ def load_input(file: Path | None, ej: Path | None, dui: Path | None, sample: boo
     return load(file, ej=ej, dui=dui)
 
 
-def read_links_file(path: Path | None):
-    """Known partnerships (``finess_ej_a;finess_ej_b``) or None."""
+def read_links_file(path: Path | None, result: LoadResult | None = None):
+    """Known partnerships (``finess_ej_a;finess_ej_b``) or None.
+
+    Checked like the FINESS+ groups (``matching.ingest.links.check_links``): pairs with an
+    invalid number or an OG absent of ``result`` are dropped, counted and said in
+    ``result.warnings``.
+    """
     if path is None:
         return None
     import csv
 
     from matching.ingest.base import decode_text, read_bytes
-    from matching.ingest.links import read_links
+    from matching.ingest.links import check_links, read_links
 
     if not path.is_file():
         msg = f"{path} : fichier de liens introuvable"
@@ -63,10 +69,30 @@ def read_links_file(path: Path | None):
     # decode_text refuses binary files with a French message (csv used to raise _csv.Error)
     text = decode_text(read_bytes(path, 50_000_000, role), role).text
     try:
-        return read_links(text.encode("utf-8"))
+        links = read_links(text.encode("utf-8"))
     except csv.Error as exc:
         msg = f"{role} illisible : {path} n'est pas un CSV finess_ej_a;finess_ej_b"
-        raise ValueError(msg) from exc
+        raise UnusableInput(msg) from exc
+    links, warnings = check_links(links, _ogs(result))
+    if result is not None:
+        result.warnings.extend(warnings)
+        result.meta["liens_fichier"] = len(links)
+    return links
+
+
+def _ogs(result: LoadResult | None) -> set[str] | None:
+    if result is None or "finess_ej" not in result.etablissements.columns:
+        return None
+    return set(result.etablissements["finess_ej"].astype("string").fillna("")) - {""}
+
+
+def nothing_to_propose(result: LoadResult) -> str:
+    """Why ``propose`` stops: no usable row (exit 1, never a success with no grappe)."""
+    if result.rejets:
+        return (f"aucun établissement utilisable : les {len(result.rejets)} ligne(s) lue(s) "
+                "ont toutes été rejetées (détail : grappes check FICHIER --out DOSSIER, "
+                "rejets.csv) ; rien à proposer")
+    return "aucun établissement dans le fichier (en-tête seul ?) : rien à proposer"
 
 
 def write_outputs(scenario: Scenario, out: Path, xlsx: bool = False) -> list[Path]:
@@ -318,7 +344,12 @@ def propose_command(
             raise CommandError(msg)
         before = prepare_out(out, system_out) if out is not None else set()
         result = load_input(file, ej, dui, sample)
-        links = read_links_file(liens)
+        if not len(result.etablissements):
+            if out is not None:
+                paths_rejects = write_rejects(result, out)
+                print_written(console, paths_rejects, before)
+            raise UnusableInput(nothing_to_propose(result))
+        links = read_links_file(liens, result)
         loaded = None
         if scenario_file is not None:
             loaded = restore_scenario(scenario_file, result, rules, region, champ)
@@ -369,7 +400,7 @@ def propose_command(
             paths.append(write_gpkg(out / "grappes.gpkg", *gpkg_inputs(scenario)))
         if out is not None:
             paths += write_rejects(result, out)
-    except ValueError as exc:  # IngestError, RulesError, CommandError, OutputError
+    except GrappesError as exc:  # IngestError, RulesError, CommandError, OutputError
         fail(console, exc, as_json=as_json)
     except OSError as exc:
         from matching.ingest.base import os_reason

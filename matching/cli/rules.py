@@ -29,6 +29,7 @@ from matching.cli.support import (
     print_written,
 )
 from matching.core.columns import FALSE_WORDS, TRUE_WORDS, text_column
+from matching.core.errors import GrappesError
 from matching.core.formatting import euros, number_fr
 from matching.core.model import ETAB_COLUMNS
 from matching.core.numbers import NumberError, parse_amount
@@ -55,7 +56,7 @@ REQUIRED_COLUMNS: tuple[str, ...] = ("finess_et", "finess_ej", "champ", "grappe"
 RULES_HELP = "Jeu de règles : nom (grappes rules) ou fichier .toml."
 
 
-class InputError(ValueError):
+class InputError(GrappesError, ValueError):
     """A user file cannot be used; the message names the line and the field (exit code 1,
     2 for a missing file)."""
 
@@ -675,7 +676,7 @@ def register(app: typer.Typer) -> None:
             etab = etab[text_column(etab, "grappe") != ""]
             rows, warnings = cost_grouping(etab, rule_set, decl)
             written = _write_cost_outputs(out, rows) if out is not None else []
-        except (RulesError, InputError, ValueError) as exc:
+        except GrappesError as exc:  # RulesError, InputError, UsageError
             fail(console, exc, as_json=as_json)
         if as_json:
             print(json.dumps({"rules": rule_set.name, "grappes": [_public(g) for g in rows],
@@ -777,7 +778,7 @@ def register(app: typer.Typer) -> None:
             written = [write_csv(df, out / name) for name, df in (
                 ("selection.csv", sel.funded), ("non_retenues.csv", sel.not_funded),
                 ("fenetres.csv", pd.DataFrame(sel.windows)))] if out is not None else []
-        except (RulesError, InputError, ValueError) as exc:
+        except GrappesError as exc:  # RulesError, InputError, UsageError
             fail(console, exc, as_json=as_json)
         if as_json:
             print(json.dumps(sel.as_dict() | {"invalides_non_candidates": skipped},

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from matching.core.errors import GrappesError, UnusableInput
 from matching.core.formatting import integer_fr
 from matching.ingest.sample import SAMPLE_REGION, finess_plus_sample_path, sample_paths
 
@@ -36,7 +37,7 @@ def copy_sample(out: Path) -> list[Path]:
     """
     if out.exists() and not out.is_dir():
         msg = f"{out} existe déjà et n'est pas un dossier : choisissez un autre --out"
-        raise ValueError(msg)
+        raise UnusableInput(msg)
     sources = list(sample_paths())
     readme = sources[0].parent / "README.md"
     if readme.is_file():
@@ -69,7 +70,7 @@ def register(app: typer.Typer) -> None:
         console = Console()
         try:
             copies = copy_sample(out)
-        except (ValueError, FileNotFoundError, OSError) as exc:
+        except (GrappesError, OSError) as exc:
             console.print(f"[red]Erreur :[/red] {exc}")
             raise typer.Exit(code=1) from exc
         table = Table(title=f"Région exemple synthétique ({SAMPLE_REGION} Centre-Val de Loire)")

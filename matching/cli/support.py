@@ -1,9 +1,10 @@
 """What every ``grappes`` command shares: exit codes, option checks and output folders.
 
-Exit codes: 0 success, 1 bad data (a file that cannot be used, rows that make the result
-meaningless), 2 bad usage (a wrong option value, a missing file, an output folder that
-cannot be used). Every failure prints one French message naming the file, the line and the
-field where one applies; no command answers with a traceback.
+Exit codes (one table, docs/formats-entree.md): 0 done; 1 input unusable or nothing to do
+(a file that cannot be used, no usable row); 2 bad usage (a wrong option value, a missing
+file, an output folder that cannot be used); 3 internal error (a bug of grappes: a French
+message and the path of a crash report, never a traceback on screen). Every failure prints
+one French message naming the file, the line and the field where one applies.
 """
 
 from __future__ import annotations
@@ -20,13 +21,16 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from matching.core import errors as _errors
+from matching.core.errors import GrappesError
 from matching.core.formatting import integer_fr
 
 # re-exported for the commands (``--json``); its home is matching.exports.json_values
 from matching.exports.json_values import json_default as json_default
 
-EXIT_DATA = 1
-EXIT_USAGE = 2
+EXIT_DATA = _errors.EXIT_DATA
+EXIT_USAGE = _errors.EXIT_USAGE
+EXIT_INTERNAL = _errors.EXIT_INTERNAL
 
 #: the CP-SAT solver takes a 32-bit seed
 MAX_SEED = 2**31 - 1
@@ -69,14 +73,14 @@ SYSTEM_FOLDERS: tuple[str, ...] = (
 )
 
 
-class UsageError(ValueError):
+class UsageError(GrappesError, ValueError):
     """A command-line value the command cannot use (French message, exit code 2)."""
 
     exit_code = EXIT_USAGE
 
 
 def exit_code(exc: BaseException) -> int:
-    """The exit code for an error: its ``exit_code`` attribute, else 1 (bad data)."""
+    """The exit code for an error: its ``exit_code`` attribute (1 or 2), else 1."""
     code = getattr(exc, "exit_code", EXIT_DATA)
     return code if isinstance(code, int) and code in (EXIT_DATA, EXIT_USAGE) else EXIT_DATA
 
@@ -217,3 +221,13 @@ def reject_notice(n_rejets: int, command: str = "grappes check FICHIER --out DOS
         f"{n_rejets} ligne(s) rejetée(s) à la lecture, absentes du résultat : détail ligne par "
         f"ligne dans rejets.csv ({command})."
     )
+
+
+# --------------------------------------------------------------------------- internal errors
+
+
+def internal_error(exc: BaseException) -> NoReturn:
+    """Exit 3 with a French message and the path of a crash report (never a traceback)."""
+    message = _errors.internal_message(exc, _errors.write_crash_report(exc))
+    Console(stderr=True).print(f"[red]Erreur interne :[/red] {escape(message)}", highlight=False)
+    raise typer.Exit(EXIT_INTERNAL)

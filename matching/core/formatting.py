@@ -54,3 +54,39 @@ def decimal_fr(value: float, digits: int = 1) -> str:
 def percent_fr(share: float, digits: int = 0) -> str:
     """'40 %' from 0.4 (French puts a space before %)."""
     return f"{share * 100:.{digits}f}".replace(".", ",") + " %"
+
+
+#: longest preview of a value shown in a message
+PREVIEW_CHARS = 60
+
+
+def preview(value: object, limit: int = PREVIEW_CHARS) -> str:
+    """One line showing what a value from a file looks like, at most ``limit`` characters.
+
+    Safe on anything read from a file: a list or an object is described by its size, never
+    turned into text (a value nested 10,000 levels deep would make ``str()`` fail), control
+    characters and lone surrogates are shown escaped.
+    """
+    if isinstance(value, dict):
+        return f"{{…}} (objet de {len(value)} clé(s))"
+    if isinstance(value, list | tuple):
+        return f"[…] (liste de {len(value)} élément(s))"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        text = value[: limit * 4]
+    elif isinstance(value, int) and value.bit_length() > 3 * limit:
+        return f"(nombre de plus de {limit} chiffres)"
+    elif isinstance(value, int | float):
+        text = repr(value)[: limit * 4]
+    else:
+        text = type(value).__name__
+    text = "".join(
+        c if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF else f"\\u{ord(c):04x}"
+        for c in text
+    )
+    if len(text) > limit or (isinstance(value, str) and len(value) > limit * 4):
+        text = text[: limit - 1] + "…"
+    return text

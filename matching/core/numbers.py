@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 
+from matching.core.errors import EXIT_USAGE, GrappesError
+
 #: the spaces people (and copy-paste from Excel or a PDF) put between digit groups
 SPACES = " \u00a0\u202f\u2009\u2007"
 MULTIPLIERS = {"k": 1_000.0, "m": 1_000_000.0, "md": 1_000_000_000.0, "mds": 1_000_000_000.0}
@@ -26,8 +28,11 @@ _TAIL = re.compile(r"^(?P<num>.*?)(?P<mult>k|m|md|mds)?\s*(?P<unit>€|eur|euros
 _GROUPED = re.compile(r"^\d{1,3}( \d{3})+$")
 
 
-class NumberError(ValueError):
-    """A typed number that cannot be read without guessing (the message is in French)."""
+class NumberError(GrappesError, ValueError):
+    """A typed number that cannot be read without guessing (the message is in French; a
+    usage error on the command line: exit code 2)."""
+
+    exit_code = EXIT_USAGE
 
 
 def _refuse(field: str, text: str, why: str) -> NumberError:

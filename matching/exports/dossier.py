@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from matching.core.errors import UnusableInput
 from matching.core.model import Grappe
 from matching.core.vocabulary import STATUT_LABELS
 from matching.exports.files import (
@@ -222,7 +223,7 @@ def write_exports(scenario: Scenario, out_dir: str | Path, xlsx: bool = True) ->
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         msg = f"dossier de sortie impossible à créer : {folder} ({exc.strerror})"
-        raise ValueError(msg) from exc
+        raise UnusableInput(msg) from exc
     written = [write_csv(df, folder / name, kinds(FILES[name]))
                for name, df in tables(scenario).items()]
     if xlsx:

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from matching.core.columns import text_column
+from matching.core.errors import GrappesError
 from matching.core.model import Grappe
 from matching.exports.tables import etablissements_table
 
@@ -81,7 +82,7 @@ GRAPPE_COLUMNS: tuple[str, ...] = (
 NO_REASON = "motif non précisé"
 
 
-class GisError(ValueError):
+class GisError(GrappesError, ValueError):
     """An export the inputs do not allow (French message)."""
 
 

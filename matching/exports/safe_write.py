@@ -11,8 +11,10 @@ import os
 import tempfile
 from pathlib import Path
 
+from matching.core.errors import GrappesError
 
-class OutputError(ValueError):
+
+class OutputError(GrappesError, ValueError):
     """An output file cannot be written where asked (French message; bad usage: exit 2)."""
 
     exit_code = 2

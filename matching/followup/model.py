@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from matching.core.errors import UnusableInput
 from matching.followup.indicators import INDICATORS
 from matching.followup.months import add_months
 from matching.programme.rules import PERIMETRES, RuleSet
@@ -82,12 +83,12 @@ class FollowupRules:
         """Targets of ``rules``; ``perimetre`` ("esms"/"grappe") overrides the file's choice."""
         if perimetre is not None and perimetre not in PERIMETRES:
             msg = f"périmètre inconnu : {perimetre} (attendu : {', '.join(PERIMETRES)})"
-            raise ValueError(msg)
+            raise UnusableInput(msg)
         targets = []
         for t in rules.usage_targets:
             if t.code not in INDICATORS:
                 msg = f"{rules.name} : cible « {t.label} » sans code d'indicateur connu"
-                raise ValueError(msg)
+                raise UnusableInput(msg)
             targets.append(TargetRule(t.code, t.label, t.target, perimetre or t.perimetre,
                                       t.first_window_months))
         return cls(tuple(targets))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from matching.core.errors import GrappesError
 
-class IngestError(ValueError):
+
+class IngestError(GrappesError, ValueError):
     """A whole input file is unusable: empty, binary, wrong separator, too big, unknown format.
 
     The message is in French and meant for the user as is (CLI, app). Row-level problems are

@@ -16,6 +16,7 @@ from matching.core.model import LoadResult, Rejet
 from matching.ingest.base import (
     Parsed,
     Progress,
+    format_lines,
     head_lines,
     raw_frame,
     split_text,
@@ -195,6 +196,15 @@ class EtalabReader:
                 f"{old_form} lignes structureet à 31 champs (ancien format, sans numuai) : "
                 "lues normalement."
             )
+        short = (com.str.fullmatch(r"[0-9]{1,2}").fillna(False) & (insee != "")).to_numpy(bool)
+        if short.any():
+            first = int(np.flatnonzero(short)[0])
+            warnings.append(
+                f"code commune de moins de 3 chiffres complété par des zéros à gauche pour "
+                f"{int(short.sum())} établissement(s) ({format_lines(rows['ligne'][short])}), "
+                f"par exemple « {com.iloc[first]} » → {insee.iloc[first]} : vérifiez la commune "
+                "(le champ commune de l'extrait FINESS a 3 chiffres)."
+            )
         return Parsed(
             rows=rows,
             rejets=rejets,
@@ -228,5 +238,12 @@ def _bad_section(line: int, record: list[str]) -> Rejet:
         reason = "ligne structureej (entité juridique) dans un fichier d'établissements : passez "
         reason += "l'extrait des entités juridiques avec --ej"
         return Rejet(line, "section", reason, cell[:60], "")
+    if cell.startswith("\ufeff"):
+        reason = (
+            "caractère invisible BOM (U+FEFF) en début de ligne, devant "
+            f"« {cell.lstrip(chr(0xFEFF))[:40]} » : ligne rejetée (souvent deux fichiers "
+            "collés l'un à l'autre) ; retirez ce caractère"
+        )
+        return Rejet(line, "section", reason, cell.lstrip(chr(0xFEFF))[:60], "")
     reason = f"section inconnue « {cell[:40]} » (attendu : structureet ou geolocalisation)"
     return Rejet(line, "section", reason, cell[:60], "")

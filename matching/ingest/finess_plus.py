@@ -32,6 +32,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import re
 import zlib
 from dataclasses import dataclass, field, replace
 from itertools import combinations
@@ -41,8 +42,9 @@ from typing import Any, BinaryIO
 import numpy as np
 import pandas as pd
 
-from matching.core.formatting import integer_fr
+from matching.core.formatting import integer_fr, preview
 from matching.core.model import LoadResult, Rejet
+from matching.core.structure import MAX_DEPTH, REASON_DEEP, path_join
 from matching.ingest.base import Parsed, Progress, Source, format_lines, raw_frame, source_name
 from matching.ingest.errors import IngestError
 
@@ -63,6 +65,10 @@ FIELD_NAMES: dict[str, str] = {
     "commune": "adresse.cogCommune",
 }
 _JSON_STARTS = (b"{", b"[")
+REASON_TWICE = "clé donnée deux fois dans le même objet (laquelle garder est ambigu)"
+REASON_TWICE_VALUES = (
+    "clé donnée deux fois avec des valeurs différentes (laquelle garder est ambigu)"
+)
 
 
 # --------------------------------------------------------------------------- recognising
@@ -138,6 +144,62 @@ class _Counted(io.RawIOBase):
         return bytes(buffer[:n])
 
 
+#: a ``\\uD800``-``\\uDFFF`` escape; group 1 the backslashes before ``u`` (odd: an escape)
+_SURROGATE = re.compile(
+    rb"(\\+)u([dD][89abAB][0-9a-fA-F]{2})(?![\\]u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<![\\]u[dD][89abAB][0-9a-fA-F]{2})(\\+)u([dD][c-fC-F][0-9a-fA-F]{2})"
+)
+#: what a lone surrogate escape becomes (same length): a noncharacter the reader then finds
+SURROGATE_MARK = "\uffff"
+_MARK_ESCAPE = b"uFFFF"
+
+
+def _mark_surrogate(match: re.Match[bytes]) -> bytes:
+    slashes = match.group(1) or match.group(3)
+    if len(slashes) % 2 == 0:  # an escaped backslash followed by text: not an escape
+        return match.group(0)
+    return slashes + _MARK_ESCAPE
+
+
+class _Surrogates(io.RawIOBase):
+    """Replace the JSON escapes of lone UTF-16 surrogates (``\\udc00``) by a marker.
+
+    The JSON parser turns such an escape into bytes that are not UTF-8 and stops the whole
+    file with an English codec error. Replaced by ``\\uFFFF`` (a noncharacter, same length),
+    the file reads on and the record holding it is rejected, naming its field. ``found``
+    counts the replacements.
+    """
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.pending = b""
+        self.found = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.pending
+        while True:
+            chunk = self.raw.read(max(len(buffer) - len(data), 64))
+            data += chunk
+            if not chunk:
+                self.pending = b""
+                break
+            cut = data.find(b"\\", max(0, len(data) - 16))
+            keep = data[cut:] if cut >= 0 else b""
+            if len(data) - len(keep) > 0:
+                data, self.pending = data[: len(data) - len(keep)], keep
+                break
+        if b"\\" in data:
+            data, n = _SURROGATE.subn(_mark_surrogate, data)
+            self.found += n
+        if len(data) > len(buffer):
+            data, self.pending = data[: len(buffer)], data[len(buffer) :] + self.pending
+        buffer[: len(data)] = data
+        return len(data)
+
+
 class _Prefixed(io.RawIOBase):
     """A non-seekable stream whose first bytes were already read for sniffing."""
 
@@ -211,40 +273,125 @@ class _Broken(Exception):
     """The JSON stream ended or broke inside a value."""
 
 
-def _build(events: Any, event: str, value: Any) -> Any:
-    """The Python value starting with (``event``, ``value``), keys lower-cased (trap 1)."""
+@dataclass
+class _Problem:
+    """A value of an item that makes its record unusable: too deep, or a key given twice."""
+
+    parts: list[Any]  # path inside the item: original key names and list indices
+    reason: str
+
+    def path(self, where: str) -> str:
+        out = where
+        for part in self.parts:
+            out = path_join(out, part)
+        return out
+
+    def field(self) -> str:
+        """The last key of the path (the field at fault)."""
+        names = [p for p in self.parts if isinstance(p, str)]
+        return names[-1] if names else "structure"
+
+    def ege_index(self) -> int | None:
+        """The index of the ``ege`` holding the problem, None when it is above the ege."""
+        if len(self.parts) >= 2 and str(self.parts[0]).lower() == "ege" and isinstance(
+            self.parts[1], int
+        ):
+            return self.parts[1]
+        return None
+
+
+REASON_SURROGATE = (
+    "caractère invalide : demi-paire de substitution UTF-16 isolée (\\udXXX), texte "
+    "illisible ; corrigez ce champ dans le fichier"
+)
+
+
+def _marked(value: Any) -> list[_Problem]:
+    """Problems for the strings holding a lone-surrogate marker (iterative walk)."""
+    found: list[_Problem] = []
+    stack: list[tuple[Any, list[Any]]] = [(value, [])]
+    while stack:
+        node, parts = stack.pop()
+        if isinstance(node, str):
+            if SURROGATE_MARK in node:
+                found.append(_Problem(parts, REASON_SURROGATE))
+        elif isinstance(node, dict):
+            stack.extend((v, [*parts, k]) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, [*parts, i]) for i, v in enumerate(node))
+    return found
+
+
+def _parts(stack: list[Any], names: list[str]) -> list[Any]:
+    """The path of the value being added to ``stack[-1]`` (``names``: keys as written)."""
+    parts: list[Any] = []
+    last = len(stack) - 1
+    for i, node in enumerate(stack):
+        if type(node) is dict:
+            parts.append(names[i])
+        else:
+            parts.append(len(node) - (0 if i == last else 1))
+    return parts
+
+
+def _build(events: Any, event: str, value: Any) -> tuple[Any, list[_Problem]]:
+    """The Python value starting with (``event``, ``value``), keys lower-cased (trap 1).
+
+    Iterative (no recursion on the data). A value nested deeper than ``MAX_DEPTH`` is
+    skipped unread and a key given twice (whatever its case) is kept as a problem of the
+    item: a list given twice is joined (so that its establishments are all accounted for),
+    a scalar given twice with different values keeps the last; either way the record is
+    rejected by the caller, naming the path.
+    """
     if event == "start_map":
         root: Any = {}
     elif event == "start_array":
         root = []
     else:
-        return value
+        return value, []
+    problems: list[_Problem] = []
     stack: list[Any] = [root]
     keys: list[str] = [""]
+    names: list[str] = [""]
     for ev, val in events:
         if ev == "map_key":
             keys[-1] = val.lower()
+            names[-1] = val
             continue
         if ev == "end_map" or ev == "end_array":
             stack.pop()
             keys.pop()
+            names.pop()
             if not stack:
-                return root
+                return root, problems
             continue
-        if ev == "start_map":
-            child: Any = {}
-        elif ev == "start_array":
-            child = []
+        top = stack[-1]
+        if ev == "start_map" or ev == "start_array":
+            if len(stack) >= MAX_DEPTH:
+                problems.append(_Problem(_parts(stack, names), REASON_DEEP))
+                _skip(events, ev)
+                child: Any = None
+                ev = "skipped"
+            else:
+                child = {} if ev == "start_map" else []
         else:
             child = val
-        top = stack[-1]
         if type(top) is dict:
-            top[keys[-1]] = child
+            key = keys[-1]
+            if key in top:
+                old = top[key]
+                if type(old) is type(child) and type(old) in (list, dict):
+                    child = old  # joined: nothing read is dropped before the record is judged
+                    problems.append(_Problem(_parts(stack, names), REASON_TWICE))
+                elif old != child or type(old) in (list, dict) or type(child) in (list, dict):
+                    problems.append(_Problem(_parts(stack, names), REASON_TWICE_VALUES))
+            top[key] = child
         else:
             top.append(child)
         if ev == "start_map" or ev == "start_array":
             stack.append(child)
             keys.append("")
+            names.append("")
     raise _Broken
 
 
@@ -272,9 +419,13 @@ def code(value: Any) -> str:
         value = value.get("code", "")
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e18:
         value = int(value)
-    return str(value).strip()
+    if isinstance(value, bool | list | dict) or not isinstance(value, int | float):
+        return preview(value)  # a wrong type: shown as found, then refused by the checks
+    return preview(value, 40)
 
 
 def text(value: Any) -> str:
@@ -285,7 +436,7 @@ def text(value: Any) -> str:
 def label(value: Any) -> str:
     """The label of a coded object when the file gives one (``display``/``libelle``)."""
     if isinstance(value, dict):
-        return str(value.get("display") or value.get("libelle") or "").strip()
+        return text(value.get("display") or value.get("libelle") or "")
     return ""
 
 
@@ -358,13 +509,17 @@ class _State:
         default_factory=lambda: {"fermes": [], "inactifs": [], "og_fermes": []}
     )
     drift: list[str] = field(default_factory=list)
+    padded: list[str] = field(default_factory=list)  # commune codes given on 4 digits
     pm_finess: dict[str, str] = field(default_factory=dict)  # pmSmsseId -> numFinessPm
     ege_pm: dict[str, str] = field(default_factory=dict)  # egeId -> numFinessPm
     groups: list[tuple[str, str, list[str], list[str]]] = field(default_factory=list)
     pmej: int = 0
     pmej_fermes: int = 0
     counter: Any = None  # the _Counted view of the JSON text (bytes read so far)
+    marks: Any = None  # the _Surrogates view (lone surrogates replaced so far)
     top: dict[str, Any] = field(default_factory=dict)
+    top_twice: list[str] = field(default_factory=list)  # top-level scalars given twice
+    keys_twice: dict[str, int] = field(default_factory=dict)  # pmej/gco/gcc arrays given twice
 
 
 def _mft_labels() -> dict[str, str]:
@@ -383,14 +538,32 @@ def _closed(obj: dict[str, Any], infos: dict[str, Any]) -> str:
     return ""
 
 
-def _take_pmej(pm: Any, index: int, state: _State, mft: dict[str, str]) -> None:
-    """Turn one ``pmej`` into rows, set-asides and rejects (one ``Rejet`` per bad ``ege``)."""
+def _take_pmej(
+    pm: Any, index: int, state: _State, mft: dict[str, str], problems: list[_Problem]
+) -> None:
+    """Turn one ``pmej`` into rows, set-asides and rejects (one ``Rejet`` per bad ``ege``).
+
+    ``problems`` (a value too deep, a key given twice): one inside an ``ege`` rejects that
+    ``ege``; one above them rejects every ``ege`` of the entity, each with its path.
+    """
     state.pmej += 1
     where = f"pmej[{index}]"
+    if state.marks is not None and state.marks.found:
+        problems = problems + _marked(pm)
     if not isinstance(pm, dict):
         reason = "élément qui n'est pas un objet JSON : ignoré"
-        state.rejets.append(Rejet(0, "pmej", reason, str(pm)[:60], "", path=where))
+        if problems:
+            reason = f"{problems[0].path(where)} : {problems[0].reason}"
+        state.rejets.append(Rejet(0, "pmej", reason, preview(pm), "", path=where))
         return
+    by_ege: dict[int, _Problem] = {}
+    above: _Problem | None = None
+    for problem in problems:
+        j = problem.ege_index()
+        if j is None:
+            above = above or problem
+        else:
+            by_ege.setdefault(j, problem)
     infos = pm.get("informationsgeneralespmej")
     infos = infos if isinstance(infos, dict) else {}
     finess_ej = text(infos.get("numfinesspm")).upper()
@@ -405,14 +578,24 @@ def _take_pmej(pm: Any, index: int, state: _State, mft: dict[str, str]) -> None:
     eges = pm.get("ege") or []
     if not isinstance(eges, list):
         eges = [eges]
+    if above is not None and not eges:
+        reason = f"{above.path(where)} : {above.reason} ; entité juridique rejetée"
+        state.rejets.append(Rejet(0, "pmej", reason, "", "", path=where))
     cols = state.cols
     for j, ege in enumerate(eges):
         path = f"{where}.ege[{j}]"
         state.paths.append(path)
         ordinal = len(state.paths)
+        problem = above or by_ege.get(j)
+        if problem is not None:
+            reason = f"{problem.path(where)} : {problem.reason}"
+            if problem is above:
+                reason += " ; toute l'entité juridique est rejetée"
+            state.rejets.append(Rejet(ordinal, problem.field(), reason, "", "", path=path))
+            continue
         if not isinstance(ege, dict):
             reason = "établissement qui n'est pas un objet JSON"
-            state.rejets.append(Rejet(ordinal, "ege", reason, str(ege)[:60], "", path=path))
+            state.rejets.append(Rejet(ordinal, "ege", reason, preview(ege), "", path=path))
             continue
         e_infos = ege.get("informationsgeneralesege")
         if not isinstance(e_infos, dict):
@@ -430,7 +613,10 @@ def _take_pmej(pm: Any, index: int, state: _State, mft: dict[str, str]) -> None:
             state.set_aside[closed].append(f"{path} ({finess_et})")
             continue
         address = geographic_address(ege.get("adresse")) or {}
-        commune = normalise_commune(text(address.get("cogcommune")))
+        raw_commune = text(address.get("cogcommune"))
+        commune = normalise_commune(raw_commune)
+        if len(commune) != len(raw_commune.strip()):
+            state.padded.append(f"{path} (« {preview(raw_commune, 10)} » → {commune})")
         coords = address.get("coordonneesgeographique")
         coords = coords if isinstance(coords, dict) else {}
         values = []
@@ -458,9 +644,24 @@ def _take_pmej(pm: Any, index: int, state: _State, mft: dict[str, str]) -> None:
         cols.ordinal.append(ordinal)
 
 
-def _take_group(kind: str, group: Any, index: int, state: _State) -> None:
+def _list(value: Any) -> list[Any]:
+    """A member list as given; a single object stands for a list of one; anything else: []."""
+    if isinstance(value, list):
+        return value
+    return [value] if isinstance(value, dict) else []
+
+
+def _take_group(
+    kind: str, group: Any, index: int, state: _State, problems: list[_Problem]
+) -> None:
     """Remember a ``gco``/``gcc`` group: its name and member ids (resolved at the end)."""
     where = f"{kind}[{index}]"
+    if state.marks is not None and state.marks.found:
+        problems = problems + _marked(group)
+    if problems:
+        reason = f"{problems[0].path(where)} : {problems[0].reason} ; groupe ignoré"
+        state.rejets.append(Rejet(0, kind, reason, "", "", path=where))
+        return
     if not isinstance(group, dict):
         state.rejets.append(
             Rejet(0, kind, "groupe qui n'est pas un objet JSON : ignoré", "", "", path=where)
@@ -472,11 +673,10 @@ def _take_group(kind: str, group: Any, index: int, state: _State) -> None:
     ege_ids: list[str] = []
     if kind == "gco" and text(group.get("pmsmsseid")):
         pm_ids.append(text(group.get("pmsmsseid")))
-    for key in (f"pmejdu{kind}",):
-        for member in group.get(key) or []:
-            if isinstance(member, dict) and text(member.get("pmsmsseid")):
-                pm_ids.append(text(member.get("pmsmsseid")))
-    for member in group.get(f"egedu{kind}") or []:
+    for member in _list(group.get(f"pmejdu{kind}")):
+        if isinstance(member, dict) and text(member.get("pmsmsseid")):
+            pm_ids.append(text(member.get("pmsmsseid")))
+    for member in _list(group.get(f"egedu{kind}")):
         if isinstance(member, dict) and text(member.get("egeid")):
             ege_ids.append(text(member.get("egeid")))
     name = text(group.get("nomgcc")) or where
@@ -502,6 +702,7 @@ def _stream(raw: Any, state: _State, progress: Progress | None, total: int, coun
             )
             raise IngestError(msg)
         seen_pmej = False
+        seen_items: dict[str, int] = {}
         for ev, val in events:
             if ev == "end_map":
                 break
@@ -509,25 +710,32 @@ def _stream(raw: Any, state: _State, progress: Progress | None, total: int, coun
             ev, val = next(events)
             if key in ("pmej", "gco", "gcc"):
                 if ev != "start_array":
-                    msg = f"structure JSON inattendue : « {val if ev != 'start_map' else '{…}'} »"
+                    shown = "{…}" if ev == "start_map" else preview(val)
+                    msg = f"structure JSON inattendue : « {shown} »"
                     msg += f" pour {key}, un tableau [...] est attendu"
                     raise IngestError(msg)
                 seen_pmej = seen_pmej or key == "pmej"
-                index = -1
+                if key in seen_items:
+                    state.keys_twice[key] = state.keys_twice.get(key, 1) + 1
+                # a key given twice goes on numbering: every path stays unique
+                index = seen_items.get(key, 0) - 1
                 for ev, val in events:
                     if ev == "end_array":
                         break
                     index += 1  # not enumerate: the events iterator is shared with _build
-                    item = _build(events, ev, val)
+                    item, problems = _build(events, ev, val)
                     if key == "pmej":
-                        _take_pmej(item, index, state, mft)
+                        _take_pmej(item, index, state, mft, problems)
                         if progress is not None and index % 2000 == 0:
                             progress(_position(counted, total), total)
                     else:
-                        _take_group(key, item, index, state)
+                        _take_group(key, item, index, state, problems)
+                seen_items[key] = index + 1
             elif ev in ("start_map", "start_array"):
                 _skip(events, ev)
             else:
+                if key in state.top and state.top[key] != val:
+                    state.top_twice.append(key)
                 state.top[key] = val
         if not seen_pmej:
             msg = (
@@ -716,7 +924,9 @@ class FinessPlusReader:
             what = "flux FINESS+" if opened.gz else "fichier JSON"
             counted = _Counted(inner, max_json_bytes, what)
             state.counter = counted
-            _stream(io.BufferedReader(counted, 1 << 16), state, progress, opened.size, opened.raw)
+            state.marks = _Surrogates(counted)
+            reader = io.BufferedReader(state.marks, 1 << 16)
+            _stream(reader, state, progress, opened.size, opened.raw)
         finally:
             if opened.close:
                 opened.raw.close()
@@ -795,6 +1005,22 @@ class FinessPlusReader:
             result.warnings.append(
                 f"Groupes FINESS+ : {stats['membres_inconnus']} membre(s) désigné(s) par un "
                 "identifiant absent du fichier (ignorés)."
+            )
+        if state.top_twice:
+            result.warnings.append(
+                "En-tête du flux : clé(s) donnée(s) deux fois avec des valeurs différentes, la "
+                f"dernière est gardée : {', '.join(preview(k) for k in state.top_twice[:5])}."
+            )
+        for key, count in state.keys_twice.items():
+            result.warnings.append(
+                f"Tableau « {key} » donné {count} fois au premier niveau du fichier : tous ses "
+                "éléments sont lus, numérotés à la suite."
+            )
+        if state.padded:
+            shown = ", ".join(state.padded[:5]) + (" …" if len(state.padded) > 5 else "")
+            result.warnings.append(
+                f"Code commune à 4 chiffres (zéro de tête perdu) complété pour "
+                f"{len(state.padded)} établissement(s) : {shown} ; vérifiez la commune."
             )
         if state.drift:
             shown = ", ".join(state.drift[:5]) + (" …" if len(state.drift) > 5 else "")

@@ -36,6 +36,7 @@ import pandas as pd
 
 from geo.distances import pairwise_km
 from matching.core.columns import flag_column, text_column
+from matching.core.errors import UnusableInput
 from matching.core.model import DUI_INCONNU, DUI_STATUTS
 from matching.programme.rules import FundingLineRule, RuleSet
 from matching.programme.scoring import Score, score_arrays
@@ -337,7 +338,7 @@ def cost_grappe(
         if porteur not in set(ej):
             msg = (f"Le porteur {porteur} n'est pas un OG (FINESS EJ) ni un ESMS (FINESS ET) "
                    "de la grappe.")
-            raise ValueError(msg)
+            raise UnusableInput(msg)
     else:
         lon, lat = _coords(members)
         rows = counted if counted.any() else np.ones(n_rows, dtype=bool)

@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from matching.core.errors import GrappesError
 from matching.core.model import CHAMPS, DUI_INCONNU, DUI_STATUTS, GroupingRules
 from matching.core.paths import rules_dir
+from matching.core.structure import REASON_DEEP, too_deep
 
 DEFAULT_RULES = "amorcage-t2-2021"
 SCHEMA_VERSION = 1
@@ -62,7 +64,7 @@ PREREQUISITES: tuple[str, ...] = ("aucun", "segur", "segur_ou_sad")
 PRIORITY_KINDS: tuple[str, ...] = ("minimum", "palier")
 
 
-class RulesError(ValueError):
+class RulesError(GrappesError, ValueError):
     """A rule file is missing, unreadable or malformed; the message names the file and key."""
 
 
@@ -528,13 +530,21 @@ def _resolve(name_or_path: str | Path, near: Path | None = None) -> Path:
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         msg = f"{path.name}: fichier TOML illisible ({exc})."
+        raise RulesError(msg) from exc
+    except RecursionError as exc:
+        msg = f"{path.name}: {REASON_DEEP}."
         raise RulesError(msg) from exc
     except OSError as exc:
         msg = f"{path.name}: lecture impossible ({exc.strerror})."
         raise RulesError(msg) from exc
+    deep = too_deep(data)
+    if deep is not None:
+        msg = f"{path.name}, clé {deep} : {REASON_DEEP}."
+        raise RulesError(msg)
+    return data
 
 
 def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from matching.core.columns import flag_column, text_column
+from matching.core.errors import UnusableInput
 from matching.core.model import GroupingRules
 from matching.programme.rules import RuleSet
 from matching.programme.validate import counted_mask
@@ -166,12 +167,12 @@ def score_arrays(
     if unknown:
         msg = (f"Critère(s) déclaré(s) inconnu(s) dans la grille {rules.name} : "
                f"{', '.join(unknown)}. Critères : {', '.join(known)}.")
-        raise ValueError(msg)
+        raise UnusableInput(msg)
     computed_codes = sorted(c for c in declared if known[c].computed)
     if computed_codes:
         msg = (f"Critère(s) calculé(s) à partir des données, non déclarables : "
                f"{', '.join(computed_codes)}.")
-        raise ValueError(msg)
+        raise UnusableInput(msg)
     if region_used is None:
         region_used = main_region(region)
     met = criteria_met(*_counts(region, ej, dep, autonome, region_used))

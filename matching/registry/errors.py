@@ -6,8 +6,10 @@ caller is not allowed to see (a refusal reads the same whether the object exists
 
 from __future__ import annotations
 
+from matching.core.errors import GrappesError
 
-class RegistreError(Exception):
+
+class RegistreError(GrappesError):
     """Base class: a French message for the user, never a traceback."""
 
 

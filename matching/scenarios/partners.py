@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matching.core.errors import UnusableInput
 from matching.core.model import CHAMPS
 from matching.core.vocabulary import STATUT_LABELS
 from matching.programme.costing import common_vendor, cost_grappe
@@ -200,16 +201,16 @@ def find_partners(
     key = str(finess_et).strip()
     if key not in set(et_col):
         msg = f"ESMS (FINESS ET) introuvable dans les données : {key}"
-        raise ValueError(msg)
+        raise UnusableInput(msg)
     row = etab[(et_col == key).to_numpy()].iloc[0]
     champ = str(row["champ"])
     if champ not in CHAMPS or champ not in rules.grouping.grappe_champs:
         msg = f"l'ESMS {key} est hors des champs de l'appel {rules.name} (champ {champ})"
-        raise ValueError(msg)
+        raise UnusableInput(msg)
     lon, lat = float(row["lon"]), float(row["lat"])
     if not (np.isfinite(lon) and np.isfinite(lat)):
         msg = f"l'ESMS {key} n'a pas de coordonnées : distances impossibles à calculer"
-        raise ValueError(msg)
+        raise UnusableInput(msg)
     og = str(row["finess_ej"])
     unit_et = sorted(set(scenario.og_esms(og, champ)) | {key})
     unit = etab[et_col.isin(unit_et).to_numpy()]

@@ -24,8 +24,10 @@ from typing import Any
 import pandas as pd
 
 import matching
+from matching.core.errors import GrappesError
 from matching.core.formatting import euros
 from matching.core.model import Grappe, LoadResult
+from matching.core.structure import StructureError, loads_checked
 from matching.core.vocabulary import SOLVER_SET_ASIDE
 from matching.programme.rules import RulesError, RuleSet, load_rules
 from matching.programme.validate import text_column
@@ -50,7 +52,7 @@ ROW_HASH = 16
 SHOWN = 8
 
 
-class ScenarioFileError(ValueError):
+class ScenarioFileError(GrappesError, ValueError):
     """A scenario file that cannot be loaded (French message for the user)."""
 
 
@@ -296,10 +298,13 @@ def read_scenario_file(data: bytes) -> dict[str, Any]:
         msg = "fichier de scénario vide"
         raise ScenarioFileError(msg)
     try:
-        payload = json.loads(text)
+        payload = loads_checked(text)
     except json.JSONDecodeError as exc:
         msg = (f"fichier de scénario illisible : JSON invalide ligne {exc.lineno}, colonne "
                f"{exc.colno} ({exc.msg})")
+        raise ScenarioFileError(msg) from exc
+    except StructureError as exc:
+        msg = f"fichier de scénario refusé : {exc.reason}"
         raise ScenarioFileError(msg) from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
         msg = ("ce fichier n'est pas un scénario grappes (champ « format » différent de "
@@ -544,6 +549,7 @@ def _restore(r: _Reader, whatif: WhatIf, known: set[str], ej_now: Mapping[str, s
     """The saved grouping, locks and edits on ``whatif``; what no longer fits is noted."""
     m = r.get("modifications", dict)
     ogs_now = set(ej_now.values()) - {""}
+    saved_esms_keys = set(r.get("esms", dict))
     together, apart = [], []
     for i, group in enumerate(m.get("ensemble", [])):
         group = r.texts(group, f"modifications.ensemble[{i}]")
@@ -587,13 +593,29 @@ def _restore(r: _Reader, whatif: WhatIf, known: set[str], ej_now: Mapping[str, s
     porteurs: dict[str, str] = {}
     excluded_now = set(whatif.constraints.excluded_esms)
     emptied = []
+    ignored: list[str] = []  # edits that cannot apply, each with its reason
     for i, item in enumerate(r.get("grappes", list)):
         where = f"grappes[{i}]"
         if not isinstance(item, dict):
             raise r.fail(where, "un objet")
         gid = r.get("id", str, item)
-        members = [e for e in r.texts(item.get("esms"), f"{where}.esms")
-                   if e in known and e not in excluded_now]
+        listed = r.texts(item.get("esms"), f"{where}.esms")
+        members = []
+        for e in listed:
+            if e in assignment or e in members:
+                first = assignment.get(e, gid)
+                ignored.append(f"{e} listé deux fois ({first} et {where} {gid}) : gardé dans "
+                               f"{first}, la première mention")
+            elif e in excluded_now:
+                continue
+            elif e in known:
+                members.append(e)
+            elif e in ogs_now:
+                ignored.append(f"{e} dans {where}.esms est un numéro d'OG (FINESS EJ), pas "
+                               "d'ESMS : ignoré")
+            elif e not in saved_esms_keys:
+                ignored.append(f"{e} dans {where}.esms : ESMS inconnu des données et du "
+                               "scénario, ignoré")
         if not members:
             emptied.append(gid)
             continue
@@ -601,6 +623,9 @@ def _restore(r: _Reader, whatif: WhatIf, known: set[str], ej_now: Mapping[str, s
         for e in members:
             assignment[e] = gid
         porteurs[gid] = r.get("porteur", str, item)
+    if ignored:
+        notes.append(f"{len(ignored)} modification(s) du fichier non appliquée(s) : "
+                     f"{_named(ignored)}.")
     if emptied:
         notes.append(f"Grappe(s) sans aucun ESMS dans les données, supprimée(s) : "
                      f"{_named(emptied)}.")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from matching.core.errors import UnusableInput
 from matching.core.model import ETAB_COLUMNS, Grappe, GroupingRules, LoadResult
 from matching.core.vocabulary import SET_ASIDE_TEXT, SOLVER_SET_ASIDE
 from matching.programme.costing import GrappeCost, cost_grappe
@@ -125,7 +126,7 @@ def filter_scope(
         return etab, {}
     if not keep.any():
         msg = f"aucun établissement dans le périmètre demandé ({', '.join(where)})"
-        raise ValueError(msg)
+        raise UnusableInput(msg)
     reason = f"{SET_ASIDE_TEXT['hors_region']} ({', '.join(where)})"
     out = {str(et): reason for et in text(etab[~keep.to_numpy()], "finess_et")}
     return etab[keep.to_numpy()], out
@@ -176,7 +177,7 @@ def propose(
     missing = [c for c in ETAB_COLUMNS if c not in etab.columns]
     if missing:
         msg = f"table des établissements incomplète : colonne(s) {', '.join(missing)}"
-        raise ValueError(msg)
+        raise UnusableInput(msg)
     scoped, out_of_scope = filter_scope(etab, region, departements)
     links, links_note = with_file_links(links, result)
     graph_weights = graph_weights or GraphWeights()

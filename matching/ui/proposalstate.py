@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from matching.core.errors import GrappesError, internal_message, write_crash_report
 from matching.core.model import LoadResult
 from matching.ui import actions, scenfile
 from matching.ui import edits as edit_log
@@ -51,9 +52,13 @@ def report_with_progress(data_key: str, result: LoadResult, view: tuple[Any, ...
     try:
         report = compute_report(data_key, result, *view,
                                 progress=lambda text, share: bar.progress(share, text=text))
-    except ValueError as exc:
+    except GrappesError as exc:
         bar.empty()
         st.error(f"Proposition impossible : {exc}")
+        return None
+    except Exception as exc:
+        bar.empty()
+        st.error(internal_message(exc, write_crash_report(exc)))
         return None
     bar.empty()
     return report
