@@ -29,7 +29,6 @@ solver's seed and the zone, CP-SAT with a fixed seed and a deterministic time li
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 
@@ -49,9 +48,7 @@ EXHAUSTIVE_UNITS = 10
 #: Grappes freed at least, the nearest within reach, when fewer lie within the radius.
 MIN_GRAPPES = 3
 #: Randomly perturbed growths per freed unit and vendor class.
-
-RANDOM_GROWTHS = int(os.environ.get("RG", "1"))
-FULL = os.environ.get("FULL", "1") == "1"
+RANDOM_GROWTHS = 1
 #: Deterministic time limit of one zone's packing (seconds): zones are small, most are
 #: solved to optimality far below it.
 ZONE_LIMIT = 0.5
