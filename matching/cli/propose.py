@@ -241,6 +241,16 @@ def print_report(console: Console, scenario: Scenario) -> None:
             f"{euros(totals.financement)} ; calcul : {decimal_fr(stats.get('runtime_s', 0))} s.",
             highlight=False,
         )
+        subs = stats.get("by_subproblem") or []
+        if subs:
+            proven = sum(1 for d in subs if d.get("proven_optimal"))
+            console.print(
+                f"Optimum prouvé (borne = relaxation linéaire atteinte) dans {proven} / "
+                f"{len(subs)} sous-problème(s) champ × région ; zones certifiées : "
+                f"{stats.get('zones_certified', 0)} (aucun regroupement de leurs grappes ne "
+                "place un ESMS de plus).",
+                highlight=False,
+            )
     for gid in totals.invalides:
         breaks = " ; ".join(v.message for v in scenario.violations.get(gid, []))
         cost = scenario.costs.get(gid)

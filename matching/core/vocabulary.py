@@ -92,6 +92,7 @@ UNPLACED_SOLVER_CODES: tuple[str, ...] = (
     "conflit_dui",
     "trop_peu_esms",
     "non_retenu",
+    "zone_certifiee",
 )
 
 #: Short French label of every reason code of an ESMS without grappe (summaries, where the
@@ -113,6 +114,7 @@ UNPLACED_LABELS: dict[str, str] = {
     "conflit_dui": "conflit d'éditeur DUI",
     "trop_peu_esms": "trop peu d'ESMS proches",
     "non_retenu": "non retenu",
+    "zone_certifiee": "aucun regroupement voisin possible",
 }
 
 

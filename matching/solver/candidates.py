@@ -90,6 +90,8 @@ class Grower:
         self.ev = ev
         self.params = params
         self.found: set[tuple[int, ...]] = set()
+        #: growths run (a deterministic measure of the work done)
+        self.growths = 0
         units = ev.units
         rules = ev.rules
         self.n = units.n.tolist()
@@ -121,6 +123,7 @@ class Grower:
         (units taken in the order of ``order_key``, ascending).
         """
         ev = self.ev
+        self.growths += 1
         units = ev.units
         cap = ev.cap
         apart = units.apart

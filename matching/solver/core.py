@@ -18,15 +18,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
 
 from matching.core.model import CHAMPS, GroupingRules
 from matching.core.vocabulary import SET_ASIDE_TEXT
 from matching.programme.validate import counted_mask
 from matching.solver.attach import attach_other_fields, extend_grappe
+from matching.solver.bounds import neighbourhood_bound
 from matching.solver.candidates import CandidateParams, compatible_with, generate
 from matching.solver.evaluate import Evaluator
 from matching.solver.explain import (
+    certified_reason,
     describe_grappe,
     explain_unit,
     near_miss,
@@ -36,6 +37,7 @@ from matching.solver.greedy import greedy_grappes
 from matching.solver.local_search import LocalSearch
 from matching.solver.proposal import Proposal
 from matching.solver.select import select
+from matching.solver.settings import ZONE_BUDGET_SHARE
 from matching.solver.subproblem import Subproblem
 from matching.solver.units import (
     Constraints,
@@ -44,6 +46,7 @@ from matching.solver.units import (
     subset_units,
     text,
 )
+from matching.solver.zones import certify, reoptimise_zones
 
 #: Columns the solver cannot work without.
 REQUIRED_COLUMNS: tuple[str, ...] = ("finess_et", "finess_ej", "champ", "lon", "lat", "og_nb_esms")
@@ -114,58 +117,6 @@ def check_table(etab: pd.DataFrame) -> None:
         line = etab["ligne"].iloc[pos] if "ligne" in etab.columns else pos + 1
         msg = f"ligne {line}, champ finess_et : valeur vide"
         raise ValueError(msg)
-
-
-def neighbourhood_bound(ev: Evaluator, neighbours: list[np.ndarray]) -> tuple[int, int, np.ndarray]:
-    """Upper bounds on the ESMS of small OGs, and on all ESMS, any valid grouping can place.
-
-    A unit can only be placed when the compatible units within reach (``2 * max_km``, the
-    diameter of a grappe) hold enough ESMS, and, for a small OG, when at least one other
-    OG is within reach. A grappe keeps one DUI solution: for a unit without one, only the
-    units without a DUI and those of a single solution count (the best one). Units failing
-    this are removed and the test repeated until stable. Also returns the mask of units
-    that pass.
-    """
-    units = ev.units
-    n_units = len(units)
-    if n_units == 0:
-        return 0, 0, np.zeros(0, dtype=bool)
-    rows, cols = [], []
-    for u, nb in enumerate(neighbours):
-        ok = nb[compatible_with(ev, u, nb)]
-        rows.append(np.full(len(ok), u))
-        cols.append(ok)
-    r = np.concatenate(rows)
-    c = np.concatenate(cols)
-    adj = coo_matrix((np.ones(len(r)), (r, c)), shape=(n_units, n_units)).tocsr()
-    rules = ev.rules
-    alive = units.vendor != -2
-    minimum = np.where(units.derog, rules.min_esms_derogatoire, rules.min_esms)
-    alone_ok = units.big | (ev.n_og >= rules.min_og)
-    if rules.max_esms is not None:
-        # above the nominal size a unit can only stand alone (the documents cap the funding,
-        # not the project: 000 « dans la limite de 49 ESMS par projet »)
-        alive &= (units.n <= rules.max_esms) | alone_ok
-    free = units.vendor == -1
-    bound = np.flatnonzero(units.vendor >= 0)
-    n_vendors = max(int(units.vendor.max()) + 1, 1) if len(units.vendor) else 1
-    own = np.maximum(units.vendor, 0)
-    while True:
-        weight = units.n * alive
-        by_vendor = coo_matrix(
-            (weight[bound], (bound, units.vendor[bound])), shape=(n_units, n_vendors)
-        ).tocsr()
-        per_vendor = (adj @ by_vendor).toarray()
-        best_vendor = np.where(
-            units.vendor >= 0, per_vendor[np.arange(n_units), own], per_vendor.max(axis=1)
-        )
-        reach = units.n + adj @ (weight * free) + best_vendor
-        partners = adj @ alive.astype(float)
-        keep = alive & (reach >= minimum) & (alone_ok | (partners > 0))
-        if (keep == alive).all():
-            break
-        alive = keep
-    return int(units.n_small[alive].sum()), int(units.n[alive].sum()), alive
 
 
 def widen_bounds(subs: Sequence[Subproblem]) -> None:
@@ -363,7 +314,8 @@ class GrappeSolver:
         mark = time.perf_counter()
         # 2. exact selection, budget shared by size
         cands_left = max(sum(len(s.candidates) for s in subs), 1)
-        remaining = self.time_limit
+        # the zones (step 3) get their share of the budget
+        remaining = self.time_limit * (1.0 - ZONE_BUDGET_SHARE)
         for k, sub in enumerate(subs):
             self._report(
                 f"Sélection exacte {sub.champ} région {sub.region}",
@@ -398,12 +350,31 @@ class GrappeSolver:
 
         timings["selection"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        # 3. local search
         moves: dict[str, int] = {}
+        # 3. zone re-optimisation around every small OG left out (budget shared by size)
+        zone_left = max(sum(len(s.units) for s in subs), 1)
+        zone_budget = ZONE_BUDGET_SHARE * self.time_limit
+        for k, sub in enumerate(subs):
+            self._report(
+                f"Regroupements autour des OG laissés de côté {sub.champ} région {sub.region}",
+                0.8 + 0.08 * k / max(len(subs), 1),
+            )
+            budget = zone_budget * len(sub.units) / zone_left
+            zone_left = max(zone_left - len(sub.units), 1)
+            sub.grappes, sub.zones = reoptimise_zones(
+                sub.ev, sub.neighbours, sub.km, sub.grappes, alive=sub.alive,
+                points_weight=pw, seed=self.seed, budget=budget, workers=self.workers,
+                deadline=safety,
+            )
+            zone_budget = max(zone_budget - sub.zones.dtime, 0.0)
+            moves["zone"] = moves.get("zone", 0) + sub.zones.improved
+        timings["zones"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        # 4. local search (also polishes points and cost after the zones)
         for k, sub in enumerate(subs):
             self._report(
                 f"Amélioration locale {sub.champ} région {sub.region}",
-                0.8 + 0.15 * k / max(len(subs), 1),
+                0.88 + 0.07 * k / max(len(subs), 1),
             )
             search = LocalSearch(sub.ev, sub.neighbours, pw)
             before = sub.ev.total(sub.grappes)
@@ -414,6 +385,12 @@ class GrappeSolver:
                 raise RuntimeError(msg)
             for name, count in search.moves.items():
                 moves[name] = moves.get(name, 0) + count
+            # local certificates on the final grouping of the sub-problem
+            sub.zones.certified_units, sub.zones.certified = certify(
+                sub.ev, sub.neighbours, sub.km, sub.grappes, alive=sub.alive
+            )
+        timings["recherche_locale"] = time.perf_counter() - mark
+        mark = time.perf_counter()
 
         # leftovers of a field join their OG's grappe of another field (at most 20 %)
         apart = {frozenset(p) for p in locks.apart} if locks is not None else set()
@@ -421,7 +398,7 @@ class GrappeSolver:
         if len(champs) > 1:
             widen_bounds(subs)
         moves["rattachement_autre_champ"] = sum(len(v) for v in attachments.values())
-        timings["recherche_locale"] = time.perf_counter() - mark
+        timings["rattachement"] = time.perf_counter() - mark
         mark = time.perf_counter()
         self._report("Explications", 0.95)
         proposal = build_proposal(
@@ -478,6 +455,7 @@ def build_proposal(
             }
         )
     per_champ: dict[str, dict[str, int]] = {}
+    detail: list[dict[str, Any]] = []
     bound = candidate_bound = optimal = groups = 0
     for si, sub in enumerate(subs):
         units = sub.units
@@ -510,6 +488,8 @@ def build_proposal(
             nb = sub.neighbours[u]
             compat = compatible_with(ev, int(u), nb)
             code, reason = explain_unit(ev, int(u), nb, compat)
+            if code == "non_retenu" and int(u) in sub.zones.certified_units:
+                code, reason = certified_reason(sub.zones.certified_units[int(u)])
             miss, miss_km = near_miss(ev, int(u), ordered, gids, nb, sub.km[u], centres)
             for r in units.rows[u]:
                 unplaced_rows.append(
@@ -529,6 +509,22 @@ def build_proposal(
         stats["esms_groupable"] += int(units.n.sum())
         stats["esms_placed"] += int(units.n[placed].sum())
         stats["grappes"] += len(ordered)
+        small_placed = int(units.n_small[placed].sum())
+        detail.append(
+            {
+                "champ": sub.champ,
+                "region": sub.region,
+                "esms_small_og_placed": small_placed,
+                "upper_bound": sub.bound_small,
+                "proven_optimal": small_placed >= sub.bound_small,
+                "zones": sub.zones.zones,
+                "zones_improved": sub.zones.improved,
+                "zones_certified": sub.zones.certified,
+                "unplaced_certified": len(
+                    [u for u in sub.zones.certified_units if not placed[u]]
+                ),
+            }
+        )
         bound += sub.bound_small
         candidate_bound += sub.candidate_bound
         optimal += sub.optimal
@@ -567,6 +563,10 @@ def build_proposal(
         "selection_groups": groups,
         "selection_groups_optimal": optimal,
         "moves": moves,
+        "zones": sum(d["zones"] for d in detail),
+        "zones_improved": sum(d["zones_improved"] for d in detail),
+        "zones_certified": sum(d["zones_certified"] for d in detail),
+        "by_subproblem": detail,
         "by_champ": per_champ,
         "multi_region": multi_region,
         "warnings": warnings,

@@ -265,6 +265,18 @@ def explain_unit(
     )
 
 
+def certified_reason(n_grappes: int) -> tuple[str, str]:
+    """Code and sentence of a small OG left out whose zone is certified (``zones.certify``)."""
+    if n_grappes:
+        what = f"des {n_grappes} grappes voisines" if n_grappes > 1 else "de la grappe voisine"
+    else:
+        what = "des OG voisins laissés de côté"
+    return (
+        "zone_certifiee",
+        f"aucun regroupement {what} ne permet de l'accueillir (borne prouvée sur la zone)",
+    )
+
+
 def near_miss(
     ev: Evaluator,
     u: int,

@@ -1,8 +1,8 @@
 """The solver's settings that change the answer, carried with every scenario.
 
-Same input, rule set, scope and settings: same grouping, same ids. ``grappes propose``,
-``grappes partenaires`` and the app start from :data:`DEFAULT_TIME_LIMIT` unless told
-otherwise.
+Same input, rule set, scope and settings: same grouping, same ids. ``grappes propose`` and
+``grappes partenaires`` start from :data:`DEFAULT_TIME_LIMIT` unless told otherwise; the app
+starts from 2 s (its first screen must answer quickly) and lets the user raise it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,15 @@ DEFAULT_TIME_LIMIT = 20.0
 #: The app's first proposal, seconds: its sidebar's default, and the budget of the sample's
 #: precomputed proposals (``matching.scenarios.precomputed``), which must be the same.
 APP_TIME_LIMIT = 2.0
+
+#: Zone re-optimisation around an ESMS left out (``matching.solver.zones``): the grappes
+#: with a member within this distance of the left-out OG are freed (km)...
+ZONE_RADIUS_KM = 25.0
+#: ... at most this many of them, nearest first (the pattern measured in issue 23: placing
+#: one left-out OG means rebuilding 10 to 14 neighbouring grappes together).
+ZONE_GRAPPES = 12
+#: Share of the time budget given to the zones (deterministic time of their CP-SAT packings).
+ZONE_BUDGET_SHARE = 0.3
 
 
 @dataclass(frozen=True)

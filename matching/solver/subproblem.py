@@ -12,6 +12,7 @@ import numpy as np
 
 from matching.solver.evaluate import Evaluator
 from matching.solver.units import Units
+from matching.solver.zones import ZoneReport
 
 
 @dataclass
@@ -33,3 +34,4 @@ class Subproblem:
     candidate_bound: int = 0
     optimal: int = 0
     groups: int = 0
+    zones: ZoneReport = field(default_factory=ZoneReport)
