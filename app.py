@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from matching.ui import actions, scenfile
+from matching.ui import scenfile
 from matching.ui.datapanel import (
     UPLOAD_LABEL,
     check_panel,
@@ -35,7 +35,6 @@ def main() -> None:
     """Sidebar → data → file check → territory → proposal → scenario → tabs."""
     st.set_page_config(page_title="grappes — ESMS numérique", layout="wide")
     st.html(FRENCH_SCRIPT + PAGE_CSS, unsafe_allow_javascript=True)
-    actions.clear_pending()  # choices an edit asked to clear, before any widget is drawn
     st.title("grappes — former des grappes d'ESMS pour ESMS numérique")
     show_edit_errors()
     choice = sidebar()

@@ -57,3 +57,11 @@ __getattr__  # PEP 562 lazy module attributes (matching/solver/__init__.py)
 
 # Tests: an actor of the authorisation matrix, reached by name (tests/registry/).
 _.ars_other
+
+# Added at the merge of issues 18–21 (each name is read where vulture cannot see it).
+EXIT_OK  # the exit-code table's 0 (matching/core/errors.py), documented in formats-entree.md
+_.premier_admin  # ORM column: its unique index makes the first admin once (registry/models.py)
+_.decide_par  # ORM column: who approved or refused an attachment, read by the audit views
+_.enregistree_par  # ORM column: who recorded a vérification (suivi history)
+_fixed_terminal  # autouse pytest fixture (tests/conftest.py): fixed COLUMNS for every test
+_.handle_DATA  # aiosmtpd calls its handler's handle_DATA (tests/registry/test_outbox.py)

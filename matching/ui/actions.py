@@ -9,8 +9,9 @@ moved two ESMS). Three guards, one home:
   button (a double click, a click queued while the page reran) names a button that no longer
   exists and Streamlit drops it;
 - the label names the ESMS or OG and the grappe the edit acts on (built by the caller);
-- after an edit the selections that chose its target are cleared (``clear_after``): the next
-  edit starts from an empty choice, never from the row that slid into place.
+- after an edit the selections that chose its target are cleared (in the callback,
+  ``proposalstate.edit_button``): the next edit starts from an empty choice, never from the
+  row that slid into place.
 
 The edit itself runs in the button's callback (``on_click``): Streamlit runs callbacks
 before the page and keeps what they write even when a second click stops the run that
@@ -23,13 +24,12 @@ no-op.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 import streamlit as st
 
 SERIAL = "edit_serial"
-PENDING = "_clear_keys"
 
 
 def commit(state: MutableMapping[str, Any] | None = None, **values: Any) -> None:
@@ -50,13 +50,3 @@ def action_key(name: str, *target: Any) -> str:
     return f"act_{name}_{serial()}_{digest}"
 
 
-def clear_after(keys: Iterable[str]) -> None:
-    """Forget these widgets' choices at the start of the next run (a widget's value cannot be
-    changed once it is drawn in the current run; from a callback it can)."""
-    st.session_state[PENDING] = set(st.session_state.get(PENDING, set())) | set(keys)
-
-
-def clear_pending() -> None:
-    """Drop the choices asked by ``clear_after`` (called before the widgets are drawn)."""
-    for key in st.session_state.pop(PENDING, set()):
-        st.session_state.pop(key, None)
