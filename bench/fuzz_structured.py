@@ -267,8 +267,8 @@ def run_structured(baseline: StructuredBaseline, m: StructuredInput) -> tuple[st
 
 
 def _run_plus(baseline: StructuredBaseline, m: StructuredInput) -> tuple[str, str]:
-    from matching.cli.check import rejets_frame
     from matching.exports.french_excel import csv_bytes
+    from matching.exports.rejects import rejets_frame
     from matching.ingest import IngestError, load
     from matching.ingest.check import summarise
 
