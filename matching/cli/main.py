@@ -16,15 +16,10 @@ from matching.core.errors import GrappesError
 def _framework_errors() -> tuple[type[BaseException], ...]:
     """What the command-line framework raises itself (exit, usage errors): not ours.
 
-    typer >= 0.16 ships its own copy of click (``typer.TyperException`` is the root of its
-    usage errors); older versions use click's ``ClickException``.
+    typer >= 0.16 ships its own copy of click; ``typer.TyperException`` is the root of its
+    usage errors (pyproject.toml pins typer at that version or later).
     """
-    base = getattr(typer, "TyperException", None)
-    if base is None:  # pragma: no cover - older typer
-        import click
-
-        base = click.ClickException
-    return (typer.Exit, typer.Abort, base, SystemExit)
+    return (typer.Exit, typer.Abort, typer.TyperException, SystemExit)
 
 
 _PASS_THROUGH = _framework_errors()

@@ -49,6 +49,7 @@ from ortools.sat.python import cp_model
 
 from matching.core.columns import flag_column, text_column
 from matching.core.cpsat import StagedSolve
+from matching.core.errors import UnusableInput
 from matching.core.formatting import euros
 from matching.core.model import GroupingRules
 from matching.programme.rules import (
@@ -163,17 +164,17 @@ def prepare_candidates(grappes: pd.DataFrame, typologies: Sequence[ProjectTypolo
     if missing:
         msg = (f"Colonne(s) manquante(s) : {', '.join(missing)} (attendu : grappe, total, "
                "points ; optionnel : departements, champ, statut, fenetre).")
-        raise ValueError(msg)
+        raise UnusableInput(msg)
     rows = []
     seen: set[str] = set()
     for pos, (_, r) in enumerate(grappes.iterrows(), start=2):
         gid = str(r["grappe"]).strip()
         if not gid or gid.lower() in ("nan", "<na>"):
             msg = f"Ligne {pos}, champ grappe : identifiant vide."
-            raise ValueError(msg)
+            raise UnusableInput(msg)
         if gid in seen:
             msg = f"Ligne {pos}, champ grappe : identifiant « {gid} » en double."
-            raise ValueError(msg)
+            raise UnusableInput(msg)
         seen.add(gid)
         values = {}
         for col in ("total", "points"):
@@ -184,7 +185,7 @@ def prepare_candidates(grappes: pd.DataFrame, typologies: Sequence[ProjectTypolo
                 num = float("nan")
             if math.isnan(num) or num < 0:
                 msg = f"Ligne {pos}, champ {col} : nombre positif attendu, lu « {raw} »."
-                raise ValueError(msg)
+                raise UnusableInput(msg)
             values[col] = num
         fenetre = 1
         if "fenetre" in grappes.columns and not pd.isna(r["fenetre"]) and str(r["fenetre"]).strip():
@@ -194,7 +195,7 @@ def prepare_candidates(grappes: pd.DataFrame, typologies: Sequence[ProjectTypolo
                 fenetre = 0
             if fenetre < 1:
                 msg = f"Ligne {pos}, champ fenetre : numéro de fenêtre (1, 2, 3…) attendu."
-                raise ValueError(msg)
+                raise UnusableInput(msg)
         deps = _split_codes(r["departements"]) if "departements" in grappes.columns else []
         weights = None
         if "poids_departements" in grappes.columns and isinstance(r["poids_departements"], dict):
@@ -621,15 +622,15 @@ def select_funding(
     """
     if mode not in MODES:
         msg = f"Mode inconnu : {mode} (attendu : {', '.join(MODES)})."
-        raise ValueError(msg)
+        raise UnusableInput(msg)
     if not envelope or envelope <= 0:
         msg = "L'enveloppe doit être un montant positif en euros."
-        raise ValueError(msg)
+        raise UnusableInput(msg)
     shares = [float(s) for s in windows]
     if not shares or any(not 0 < s <= 1 for s in shares) or shares != sorted(shares):
         msg = ("Fenêtres : parts cumulées croissantes entre 0 et 1 attendues, "
                "par exemple 0.5,0.7,1.0.")
-        raise ValueError(msg)
+        raise UnusableInput(msg)
     labels = list(window_labels or [f"Fenêtre {k + 1}" for k in range(len(shares))])
     env = math.floor(envelope + 1e-9)
     cands = prepare_candidates(grappes, typologies, len(shares))
@@ -639,11 +640,11 @@ def select_funding(
     unknown = [g for g in unknown if g not in ids]
     if unknown:
         msg = f"Grappe(s) inconnue(s) parmi les candidates : {', '.join(unknown)}."
-        raise ValueError(msg)
+        raise UnusableInput(msg)
     both = sorted(set(decisions.forced) & set(decisions.excluded))
     if both:
         msg = f"Grappe(s) à la fois imposée(s) et écartée(s) : {', '.join(both)}."
-        raise ValueError(msg)
+        raise UnusableInput(msg)
     forced = {ids[g] for g in decisions.forced}
     excluded = {ids[g] for g in decisions.excluded}
     late = cands["fenetre"] > len(shares)

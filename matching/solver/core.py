@@ -351,22 +351,21 @@ class GrappeSolver:
         timings["selection"] = time.perf_counter() - mark
         mark = time.perf_counter()
         moves: dict[str, int] = {}
-        # 3. zone re-optimisation around every small OG left out (budget shared by size)
-        zone_left = max(sum(len(s.units) for s in subs), 1)
+        # 3. zone re-optimisation around every small OG left out. Each sub-problem gets its
+        # own budget (not a share of the others'): a field's grappes must not depend on which
+        # other fields are solved in the same run (« tous les champs » gives the same PA
+        # grappes as PA alone: tests/test_scenario_round_trip.py)
         zone_budget = ZONE_BUDGET_SHARE * self.time_limit
         for k, sub in enumerate(subs):
             self._report(
                 f"Regroupements autour des OG laissés de côté {sub.champ} région {sub.region}",
                 0.8 + 0.08 * k / max(len(subs), 1),
             )
-            budget = zone_budget * len(sub.units) / zone_left
-            zone_left = max(zone_left - len(sub.units), 1)
             sub.grappes, sub.zones = reoptimise_zones(
                 sub.ev, sub.neighbours, sub.km, sub.grappes, alive=sub.alive,
-                points_weight=pw, seed=self.seed, budget=budget, workers=self.workers,
+                points_weight=pw, seed=self.seed, budget=zone_budget, workers=self.workers,
                 deadline=safety,
             )
-            zone_budget = max(zone_budget - sub.zones.dtime, 0.0)
             moves["zone"] = moves.get("zone", 0) + sub.zones.improved
         timings["zones"] = time.perf_counter() - mark
         mark = time.perf_counter()
