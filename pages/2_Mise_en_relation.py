@@ -33,7 +33,7 @@ from matching.registry import (
     Registry,
     SessionInvalide,
 )
-from matching.registry.affichage import echapper
+from matching.registry.affichage import commune_libelle, echapper
 from matching.registry.declarations import (
     CONSENT_TEXT,
     PORTEUR_CHOIX,
@@ -76,7 +76,7 @@ def esms_table(d) -> pd.DataFrame:
     """The ESMS of a declaration, with French headers."""
     return pd.DataFrame([{
         "FINESS ET": e.finess_et, "nom": e.raison_sociale,
-        "champ": CHAMP_LABELS.get(e.champ, e.champ), "commune": e.commune,
+        "champ": CHAMP_LABELS.get(e.champ, e.champ), "commune": commune_libelle(e.commune),
         "département": e.departement} for e in d.esms])  # fmt: skip
 
 
@@ -100,6 +100,8 @@ def declaration_form(reg: Registry, jeton: str, existing: DeclarationVue | None 
     v = saisie_from_vue(existing) if existing is not None else None
     st.markdown("**1. Votre organisme (OG) et ses ESMS**")
     ej = st.text_input("FINESS EJ de l'OG", key=f"{k}ej", value=v.finess_ej if v else "")
+    if f"{k}og_nom" not in st.session_state:
+        st.session_state[f"{k}og_nom"] = v.raison_sociale_ej if v else ""
     if st.button("Rechercher les ESMS dans le FINESS", key=f"{k}lookup"):
         table = reg.finess_table()
         if table is None:
@@ -107,11 +109,15 @@ def declaration_form(reg: Registry, jeton: str, existing: DeclarationVue | None 
                     "(FINESS ET;champ;commune INSEE;nom).")
         else:
             rows = table[table["finess_ej"].astype(str) == ej.strip()]
+            if len(rows) and "raison_sociale_ej" in rows.columns:
+                st.session_state[f"{k}og_nom"] = str(rows["raison_sociale_ej"].iloc[0] or "")
             st.session_state[f"{k}esms_text"] = "\n".join(
                 f"{r.finess_et};{r.champ};{r.commune};{r.raison_sociale}"
                 for r in rows.itertuples())
             st.success(f"{len(rows)} ESMS trouvé(s) pour l'OG {echapper(ej.strip())}.")
     with st.form(f"{k}declaration"):
+        # without a FINESS file, the OG's name is typed here (else it comes from the FINESS)
+        og_nom = st.text_input("Nom de l'OG (raison sociale)", key=f"{k}og_nom")
         esms_text = st.text_area("ESMS concernés (un par ligne : FINESS ET;champ;commune;nom)",
                                  value=st.session_state.get(f"{k}esms_text", _esms_lines(v)),
                                  height=160)
@@ -153,7 +159,8 @@ def declaration_form(reg: Registry, jeton: str, existing: DeclarationVue | None 
         from matching.registry.declarations import split_list
 
         saisie = DeclarationSaisie(
-            finess_ej=ej, esms=esms_from_text(esms_text.splitlines()), contact_nom=nom,
+            finess_ej=ej, raison_sociale_ej=og_nom,
+            esms=esms_from_text(esms_text.splitlines()), contact_nom=nom,
             contact_email=email, consentement=consent, dui_editeur=editeur, dui_statut=statut,
             editeur_segur={"oui": True, "non": False}.get(segur),
             distance_max_km=float(km) if km else None,

@@ -20,3 +20,13 @@ def echapper(value: object) -> str:
     text = _MD_SPECIAL.sub(r"\\\1", text)
     # quotes stay as typed: an entity (&#x27;) would show raw once its « # » is escaped
     return html.escape(text, quote=False).replace("\n", "  \n")
+
+
+def commune_libelle(code: str) -> str:
+    """« Tours (37261) » for a stored INSEE code: the declaration keeps the code (the
+    solver's key), people read the name (the commune reference of ``geo``). An unknown code
+    is shown as stored."""
+    from matching.registry.adapters import lieu
+
+    place = lieu(code)
+    return f"{place.commune_nom} ({place.commune})" if place else str(code or "")

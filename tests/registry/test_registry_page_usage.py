@@ -1,0 +1,83 @@
+"""The « Mise en relation » page as its users read it (issue 19, item 4): names rather than
+codes, feedback on every action, the facts an invitation needs, French labels. Each view is
+run with ``AppTest`` on a registry built here through the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from matching.registry import Registry
+from matching.registry.affichage import commune_libelle, echapper
+from matching.registry.adapters import load_finess
+from tests.registry.conftest import LIGHT, OG_A, OG_B, OG_C, PASSWORD, World, saisie
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "2_Mise_en_relation.py")
+EMAILS = {"coord": "coord37@test.fr", "a": "a@test.fr", "b": "b@test.fr", "c": "c@test.fr",
+          "ars": "ars24@test.fr", "admin": "admin@test.fr"}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    db = tmp_path_factory.mktemp("usage") / "grappes.db"
+    reg = Registry(str(db), finess="sample", securite=LIGHT)
+    reg.init()
+    w = World(reg)
+    w.da = reg.declarer(w.a, saisie(OG_A, "Alice Martin", "alice@og-a.fr"))
+    w.db = reg.declarer(w.b, saisie(OG_B, "Bruno Petit", "bruno@og-b.fr",
+                                    porteur="volontaire"))
+    w.run = reg.apparier(w.coord, ["37"], time_limit=5)
+    assert w.run.grappes
+    yield w, db
+    reg.db.dispose()
+
+
+def page(world, role: str, monkeypatch, finess: str = "sample") -> AppTest:
+    w, db = world
+    monkeypatch.setenv("GRAPPES_DB_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("GRAPPES_FINESS", finess)
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["jeton"] = w.reg.connexion(EMAILS[role], PASSWORD).jeton
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def frames(at: AppTest) -> list:
+    return [d.value for d in at.dataframe]
+
+
+def test_commune_shown_by_name_with_its_code():
+    assert commune_libelle("37261") == "Tours (37261)"
+    assert commune_libelle("99999") == "99999"  # unknown: as stored
+
+
+def test_declarant_reads_og_and_commune_names(world, monkeypatch):
+    at = page(world, "a", monkeypatch)
+    finess = load_finess("sample")
+    og_name = str(finess.loc[finess["finess_ej"] == OG_A, "raison_sociale_ej"].iloc[0])
+    assert og_name and any(echapper(og_name) in str(m.value) for m in at.markdown)
+    esms = next(f for f in frames(at) if "commune" in f.columns)
+    assert all("(" in c and not c.isdigit() for c in esms["commune"]), esms["commune"]
+
+
+def test_og_name_typed_in_the_form_is_stored(world, monkeypatch):
+    """The form asks the OG's name (without a FINESS file nothing else gives it)."""
+    w, _db = world
+    at = page(world, "c", monkeypatch)
+    at.text_input(key="ej").set_value(OG_C)
+    at.text_input(key="og_nom").set_value("Association des Tilleuls")
+    et = str(load_finess("sample").query("finess_ej == @OG_C")["finess_et"].iloc[0])
+    at.text_area[0].set_value(f"{et};PA;37261;EHPAD des Tilleuls")
+    by_label = {t.label: t for t in at.text_input}
+    by_label["Personne à contacter"].set_value("Chloé Durand")
+    by_label["E-mail de contact"].set_value("chloe@og-c.fr")
+    at.checkbox[0].check()
+    next(b for b in at.button if b.label == "Enregistrer ma déclaration").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    mine = w.reg.mes_declarations(w.c)
+    assert [d.raison_sociale_ej for d in mine] == ["Association des Tilleuls"]
+    w.reg.retirer_declaration(w.c, mine[0].id)
