@@ -7,11 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from matching.registry import Registry
-from matching.registry.affichage import commune_libelle, echapper
 from matching.registry.adapters import load_finess
+from matching.registry.affichage import commune_libelle, echapper
 from tests.registry.conftest import LIGHT, OG_A, OG_B, OG_C, PASSWORD, World, saisie
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "2_Mise_en_relation.py")
@@ -31,6 +32,7 @@ def world(tmp_path_factory):
     w.run = reg.apparier(w.coord, ["37"], time_limit=5)
     assert w.run.grappes
     yield w, db
+    st.cache_resource.clear()  # no other test module reads this registry through the page
     reg.db.dispose()
 
 
@@ -38,6 +40,7 @@ def page(world, role: str, monkeypatch, finess: str = "sample") -> AppTest:
     w, db = world
     monkeypatch.setenv("GRAPPES_DB_URL", f"sqlite:///{db}")
     monkeypatch.setenv("GRAPPES_FINESS", finess)
+    st.cache_resource.clear()  # the page's Registry is cached per process: this test's
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.session_state["jeton"] = w.reg.connexion(EMAILS[role], PASSWORD).jeton
     at.run()
