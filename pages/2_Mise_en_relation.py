@@ -23,7 +23,6 @@ from matching.core.vocabulary import (
     CHAMP_LABELS,
     DECLARATION_STATUT_LABELS,
     DUI_STATUT_LABELS,
-    GRAPPE_STATUT_LABELS,
     INVITATION_STATUT_LABELS,
     ROLE_LABELS,
 )
@@ -33,7 +32,7 @@ from matching.registry import (
     Registry,
     SessionInvalide,
 )
-from matching.registry.affichage import commune_libelle, echapper
+from matching.registry.affichage import commune_libelle, echapper, etat_grappe
 from matching.registry.declarations import (
     CONSENT_TEXT,
     PORTEUR_CHOIX,
@@ -283,7 +282,7 @@ def declarant(reg: Registry, jeton: str) -> None:
                 etat = INVITATION_STATUT_LABELS.get(inv.statut, inv.statut)
                 st.markdown(f"**Grappe {echapper(g.code)}** ({g.champ}, {g.n_esms} ESMS) — "
                             f"invitation : **{etat}** — grappe : "
-                            f"{GRAPPE_STATUT_LABELS.get(g.statut, g.statut)}")
+                            f"{etat_grappe(g.statut, g.soumise_ars)}")
                 st.dataframe(members_table(g), hide_index=True)
                 if g.tous_acceptes:
                     st.success("Tous les membres ont accepté : leurs coordonnées sont visibles.")
@@ -360,13 +359,16 @@ def coordinateur(reg: Registry, jeton: str, moi) -> None:
                     st.warning(echapper(w))
     with tab_g:
         grappes = call(reg.grappes, jeton, territoire) or []
+        flash = st.session_state.pop("grappe_action", None)
+        if flash:
+            st.success(echapper(flash))
         if not grappes:
             st.info("Aucune grappe : lancez l'appariement.")
         for g in grappes:
             with st.container(border=True):
                 st.markdown(f"**Grappe {echapper(g.code)}** — {g.champ}, {g.n_esms} ESMS, "
                             f"{len(g.membres)} OG — état : "
-                            f"**{GRAPPE_STATUT_LABELS.get(g.statut, g.statut)}**"
+                            f"**{etat_grappe(g.statut, g.soumise_ars)}**"
                             + (f" — {g.total:,.0f} €".replace(",", " ") if g.total else ""))
                 for w in (*g.regles_enfreintes, *g.avertissements):
                     st.warning(echapper(w))
@@ -374,15 +376,25 @@ def coordinateur(reg: Registry, jeton: str, moi) -> None:
                 c1, c2, c3 = st.columns(3)
                 if g.statut == "proposee" and c1.button("Envoyer les invitations",
                                                         key=f"inv{g.id}"):
-                    call(reg.inviter, jeton, g.id, g.version)
-                    st.rerun()
+                    done = call(reg.inviter, jeton, g.id, g.version)
+                    if done is not None:
+                        st.session_state["grappe_action"] = (
+                            f"Grappe {done.code} : {len(done.membres)} invitation(s) envoyée(s).")
+                        st.rerun()
                 if g.statut == "acceptee" and c2.button("Marquer constituée", key=f"con{g.id}"):
-                    call(reg.constituer, jeton, g.id, g.version)
-                    st.rerun()
+                    done = call(reg.constituer, jeton, g.id, g.version)
+                    if done is not None:
+                        st.session_state["grappe_action"] = (
+                            f"Grappe {done.code} constituée : vous pouvez la soumettre à l'ARS.")
+                        st.rerun()
                 if g.statut == "constituee" and not g.soumise_ars and c3.button(
                         "Soumettre à l'ARS", key=f"ars{g.id}"):
-                    call(reg.soumettre_ars, jeton, g.id, g.version)
-                    st.rerun()
+                    done = call(reg.soumettre_ars, jeton, g.id, g.version)
+                    if done is not None:
+                        st.session_state["grappe_action"] = (
+                            f"Grappe {done.code} soumise à l'ARS : l'ARS de la région la voit "
+                            "avec les coordonnées de ses membres.")
+                        st.rerun()
         if any(g.statut == "proposee" for g in grappes):
             edit_grappe(reg, jeton, grappes, decls)
         if any(g.statut == "constituee" for g in grappes) and st.button("Préparer l'export"):

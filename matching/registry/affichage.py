@@ -30,3 +30,17 @@ def commune_libelle(code: str) -> str:
 
     place = lieu(code)
     return f"{place.commune_nom} ({place.commune})" if place else str(code or "")
+
+
+#: the state shown once a constituted grappe went to the ARS (``soumise_ars`` is a flag
+#: beside the ``constituee`` state, not a state of its own)
+SOUMISE_ARS = "constituée, soumise à l'ARS"
+
+
+def etat_grappe(statut: str, soumise_ars: bool = False) -> str:
+    """The French state of a registry grappe, « soumise à l'ARS » once submitted."""
+    from matching.core.vocabulary import GRAPPE_STATUT_LABELS
+
+    if statut == "constituee" and soumise_ars:
+        return SOUMISE_ARS
+    return GRAPPE_STATUT_LABELS.get(statut, statut)

@@ -84,3 +84,32 @@ def test_og_name_typed_in_the_form_is_stored(world, monkeypatch):
     mine = w.reg.mes_declarations(w.c)
     assert [d.raison_sociale_ej for d in mine] == ["Association des Tilleuls"]
     w.reg.retirer_declaration(w.c, mine[0].id)
+
+
+def _constituted(w) -> int:
+    """The proposed grappe of A and B, invited, accepted by both and constituted (API)."""
+    reg = w.reg
+    g = next(x for x in reg.grappes(w.coord, ["37"]) if len(x.membres) == 2)
+    if g.statut == "proposee":
+        reg.inviter(w.coord, g.id, g.version)
+        for token in (w.a, w.b):
+            for inv in reg.mes_invitations(token):
+                if inv.grappe.id == g.id and inv.statut == "en_attente":
+                    reg.repondre(token, inv.id, True)
+        g = next(x for x in reg.grappes(w.coord, ["37"]) if x.id == g.id)
+        reg.constituer(w.coord, g.id, g.version)
+    return g.id
+
+
+def test_submitting_to_the_ars_says_so_and_changes_the_state(world, monkeypatch):
+    w, _db = world
+    gid = _constituted(w)
+    at = page(world, "coord", monkeypatch)
+    assert any("état : **constituée**" in m.value for m in at.markdown)
+    next(b for b in at.button if b.label == "Soumettre à l'ARS").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert any("soumise à l'ARS" in s.value for s in at.success), [s.value for s in at.success]
+    assert any("soumise à l'ARS" in m.value for m in at.markdown)
+    assert not any(b.label == "Soumettre à l'ARS" for b in at.button)
+    assert next(x for x in w.reg.grappes(w.coord, ["37"]) if x.id == gid).soumise_ars
