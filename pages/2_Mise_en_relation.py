@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from matching.core.formatting import euros, km_text
 from matching.core.vocabulary import (
     CHAMP_LABELS,
     DECLARATION_STATUT_LABELS,
@@ -283,6 +284,7 @@ def declarant(reg: Registry, jeton: str) -> None:
                 st.markdown(f"**Grappe {echapper(g.code)}** ({g.champ}, {g.n_esms} ESMS) — "
                             f"invitation : **{etat}** — grappe : "
                             f"{etat_grappe(g.statut, g.soumise_ars)}")
+                fiche_invitation(reg, jeton, inv)
                 st.dataframe(members_table(g), hide_index=True)
                 if g.tous_acceptes:
                     st.success("Tous les membres ont accepté : leurs coordonnées sont visibles.")
@@ -296,6 +298,32 @@ def declarant(reg: Registry, jeton: str) -> None:
                     if c2.button("Décliner", key=f"dec{inv.id}"):
                         call(reg.repondre, jeton, inv.id, False)
                         st.rerun()
+
+
+def fiche_invitation(reg: Registry, jeton: str, inv) -> None:
+    """The facts to decide: amount, ESMS, grid points, distance, and each partner OG with its
+    name, ESMS, distance and indicative share. Read once per grappe version (session)."""
+    cache = st.session_state.setdefault("fiches_invitation", {})
+    key = (inv.id, inv.grappe.version)
+    if key not in cache:
+        cache[key] = call(reg.fiche_invitation, jeton, inv.id)
+    f = cache[key]
+    if f is None:
+        return
+    cols = st.columns(4)
+    cols[0].metric("Financement de la grappe", euros(f.total))
+    cols[1].metric("ESMS", f.n_esms)
+    cols[2].metric("Points de la grille", f"{f.points} / {f.points_max}")
+    cols[3].metric("Distance maximale", km_text(f.km_max) if f.km_max is not None else "—")
+    if not f.valide:
+        st.warning("La grappe ne respecte pas encore toutes les règles du programme.")
+    st.dataframe(pd.DataFrame([{
+        "OG (FINESS EJ)": p.finess_ej, "nom": p.raison_sociale_ej or "—", "ESMS": p.n_esms,
+        "distance de mon OG": "mon OG" if p.moi else (
+            km_text(p.km) if p.km is not None else "—"),
+        "porteur": "oui" if p.porteur else "non",
+        "part indicative (au prorata des ESMS)": euros(p.part_indicative),
+    } for p in f.partenaires]), hide_index=True)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- coordinateur

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from matching.registry import Registry
 from matching.registry.adapters import load_finess
 from matching.registry.affichage import commune_libelle, echapper
+from matching.registry.errors import AccesRefuse
 from tests.registry.conftest import LIGHT, OG_A, OG_B, OG_C, PASSWORD, World, saisie
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "2_Mise_en_relation.py")
@@ -113,3 +114,29 @@ def test_submitting_to_the_ars_says_so_and_changes_the_state(world, monkeypatch)
     assert any("soumise à l'ARS" in m.value for m in at.markdown)
     assert not any(b.label == "Soumettre à l'ARS" for b in at.button)
     assert next(x for x in w.reg.grappes(w.coord, ["37"]) if x.id == gid).soumise_ars
+
+
+def test_an_invitation_shows_partners_distance_amounts_and_points(world, monkeypatch):
+    w, _db = world
+    gid = _constituted(w)
+    inv = next(i for i in w.reg.mes_invitations(w.a) if i.grappe.id == gid)
+    fiche = w.reg.fiche_invitation(w.a, inv.id)
+    finess = load_finess("sample")
+    names = finess.drop_duplicates("finess_ej").set_index("finess_ej")["raison_sociale_ej"]
+    assert {p.finess_ej: p.raison_sociale_ej for p in fiche.partenaires} == {
+        OG_A: names[OG_A], OG_B: names[OG_B]}
+    assert fiche.total > 0 and fiche.points > 0 and fiche.points <= fiche.points_max
+    assert fiche.n_esms == inv.grappe.n_esms == sum(p.n_esms for p in fiche.partenaires)
+    assert sum(p.part_indicative for p in fiche.partenaires) == pytest.approx(fiche.total)
+    partner = next(p for p in fiche.partenaires if p.finess_ej == OG_B)
+    assert partner.km is not None and 0 <= partner.km <= fiche.km_max
+    assert next(p for p in fiche.partenaires if p.finess_ej == OG_A).moi
+    with pytest.raises(AccesRefuse):  # not B's invitation
+        w.reg.fiche_invitation(w.b, inv.id)
+    at = page(world, "a", monkeypatch)
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Points de la grille"] == f"{fiche.points} / {fiche.points_max}"
+    assert labels["Financement de la grappe"].endswith("€")
+    table = next(f for f in frames(at) if "part indicative (au prorata des ESMS)" in f.columns)
+    assert set(table["nom"]) == {names[OG_A], names[OG_B]}
+    assert "mon OG" in set(table["distance de mon OG"])
