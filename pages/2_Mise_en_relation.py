@@ -33,7 +33,13 @@ from matching.registry import (
     Registry,
     SessionInvalide,
 )
-from matching.registry.affichage import commune_libelle, echapper, etat_grappe
+from matching.registry.affichage import (
+    CIBLE_LABELS,
+    action_libelle,
+    commune_libelle,
+    echapper,
+    etat_grappe,
+)
 from matching.registry.declarations import (
     CONSENT_TEXT,
     PORTEUR_CHOIX,
@@ -545,7 +551,14 @@ def admin(reg: Registry, jeton: str) -> None:
                      hide_index=True)
     with tab_j:
         journal = call(reg.journal, jeton, 300) or []
-        st.dataframe(pd.DataFrame([a.__dict__ for a in journal]), hide_index=True)
+        st.dataframe(pd.DataFrame([{
+            "date": a.le.strftime("%d/%m/%Y %H:%M:%S"), "action": action_libelle(a.action),
+            "compte n°": a.compte_id if a.compte_id is not None else "—",
+            "rôle": ROLE_LABELS.get(a.role, a.role or "—"),
+            "objet": CIBLE_LABELS.get(a.cible, a.cible), "n°": a.cible_id,
+            "détail": a.detail} for a in journal],
+            columns=["date", "action", "compte n°", "rôle", "objet", "n°", "détail"]),
+            hide_index=True)  # fmt: skip
     with tab_p:
         if st.button("Appliquer la durée de conservation"):
             rep = call(reg.purger, jeton)

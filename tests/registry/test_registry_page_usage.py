@@ -140,3 +140,39 @@ def test_an_invitation_shows_partners_distance_amounts_and_points(world, monkeyp
     table = next(f for f in frames(at) if "part indicative (au prorata des ESMS)" in f.columns)
     assert set(table["nom"]) == {names[OG_A], names[OG_B]}
     assert "mon OG" in set(table["distance de mon OG"])
+
+
+def _audit_codes() -> set[str]:
+    """Every action code the sources write to the audit log (literal codes, the console's
+    ``Audit(action=...)``, and the decisions ``rattachement_<statut>``)."""
+    import re
+
+    from matching.registry import rattachement
+
+    root = Path(__file__).resolve().parents[2] / "matching"
+    codes: set[str] = set()
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        codes |= set(re.findall(r'_audit\(\s*s,\s*[\w.()]+,\s*"([a-z_]+)"', text))
+        codes |= set(re.findall(r'Audit\(.{0,200}?action="([a-z_]+)"', text, re.S))
+    codes |= {f"rattachement_{x}" for x in (rattachement.APPROUVE, rattachement.REFUSE,
+                                            rattachement.REVOQUE)}
+    return codes
+
+
+def test_every_audit_action_has_a_french_label():
+    from matching.registry.affichage import ACTION_LABELS
+
+    codes = _audit_codes()
+    assert {"connexion", "compte_deblocage", "suivi_versement"} <= codes  # the scan works
+    assert codes <= set(ACTION_LABELS), sorted(codes - set(ACTION_LABELS))
+
+
+def test_the_audit_log_reads_in_french(world, monkeypatch):
+    from matching.registry.affichage import ACTION_LABELS
+
+    at = page(world, "admin", monkeypatch)
+    journal = next(f for f in frames(at) if "action" in f.columns)
+    assert len(journal)
+    assert set(journal["action"]) <= set(ACTION_LABELS.values()), set(journal["action"])
+    assert "déclaration enregistrée" in set(journal["action"])
