@@ -493,19 +493,33 @@ def ars(reg: Registry, jeton: str, moi) -> None:
     if data is None:
         return
     st.markdown("**Déclarations par département et champ**")
-    st.dataframe(data["par_departement"], hide_index=True)
+    par_dep = data["par_departement"]
+    st.dataframe(pd.DataFrame({
+        "département": par_dep["departement"],
+        "champ": [CHAMP_LABELS.get(c, c) for c in par_dep["champ"]],
+        "déclarations": par_dep["declarations"], "ESMS": par_dep["esms"]}),
+        hide_index=True)  # fmt: skip
     st.markdown("**Grappes**")
-    st.dataframe(data["grappes"], hide_index=True)
+    gr = data["grappes"]
+    st.dataframe(pd.DataFrame({
+        "grappe": gr["grappe"], "état": [etat_grappe(x) for x in gr["statut"]],
+        "champ": [CHAMP_LABELS.get(c, c) for c in gr["champ"]],
+        "départements": [str(x).replace(",", ", ") for x in gr["departements"]],
+        "ESMS": gr["n_esms"],
+        "financement": [euros(x) if pd.notna(x) else "—" for x in gr["total"]]}),
+        hide_index=True)  # fmt: skip
     carte = data["carte"].dropna(subset=["lat", "lon"])
     if len(carte):
         st.map(carte[["lat", "lon"]])
-    st.markdown("**Grappes constituées**")
+    st.markdown("**Grappes et leurs membres**")
     for g in call(reg.grappes, jeton, territoire) or []:
-        st.markdown(f"Grappe {echapper(g.code)} — {g.n_esms} ESMS — soumise : "
-                    f"{'oui' if g.soumise_ars else 'non'}")
+        st.markdown(f"Grappe {echapper(g.code)} — {g.n_esms} ESMS — "
+                    f"{euros(g.total) if g.total else 'financement non calculé'} — état : "
+                    f"**{etat_grappe(g.statut, g.soumise_ars)}**")
         st.dataframe(members_table(g), hide_index=True)
     st.markdown("**Suggérer des partenaires à un ESMS isolé**")
-    did = st.number_input("Déclaration n°", min_value=0, max_value=2**31 - 1, value=0)
+    did = st.number_input("Déclaration n°", min_value=1, max_value=2**31 - 1, value=None,
+                          step=1, placeholder="numéro de la déclaration")
     if did and st.button("Chercher des partenaires"):
         st.session_state["suggestions"] = (int(did), call(reg.suggerer_partenaires, jeton,
                                                           int(did)) or [])
@@ -515,7 +529,7 @@ def ars(reg: Registry, jeton: str, moi) -> None:
     if done:
         st.success(echapper(done))
     found = st.session_state.get("suggestions")
-    if found and found[0] == int(did):
+    if found and did and found[0] == int(did):
         for s in found[1]:
             st.text(f"{s.rang}. {s.texte}")
             if s.grappe_id and st.button(f"Inviter dans {echapper(s.libelle)}",

@@ -176,3 +176,24 @@ def test_the_audit_log_reads_in_french(world, monkeypatch):
     assert len(journal)
     assert set(journal["action"]) <= set(ACTION_LABELS.values()), set(journal["action"])
     assert "déclaration enregistrée" in set(journal["action"])
+
+
+def test_the_ars_view_shows_labels_and_amounts_not_raw_values(world, monkeypatch):
+    w, _db = world
+    _constituted(w)
+    at = page(world, "ars", monkeypatch)
+    tables = frames(at)
+    par_dep = next(f for f in tables if "déclarations" in f.columns)
+    assert list(par_dep.columns) == ["département", "champ", "déclarations", "ESMS"]
+    assert "personnes âgées" in set(par_dep["champ"])
+    grappes = next(f for f in tables if "financement" in f.columns)
+    assert "n_esms" not in grappes.columns and "statut" not in grappes.columns
+    assert not {"constituee", "proposee"} & set(grappes["état"])
+    assert any(x.startswith("constituée") for x in grappes["état"])
+    total = next(g.total for g in w.reg.grappes(w.ars, ["R24"]) if g.statut == "constituee")
+    from matching.core.formatting import euros
+
+    assert euros(total) in set(grappes["financement"])  # « 730 000 € », not 730000.0
+    n = next(x for x in at.number_input if x.label == "Déclaration n°")
+    assert n.value is None and n.min == 1
+    assert not any("constituee" in m.value for m in at.markdown)
