@@ -197,3 +197,19 @@ def test_the_ars_view_shows_labels_and_amounts_not_raw_values(world, monkeypatch
     n = next(x for x in at.number_input if x.label == "Déclaration n°")
     assert n.value is None and n.min == 1
     assert not any("constituee" in m.value for m in at.markdown)
+
+
+def test_contacts_csv_names_each_og(world, tmp_path):
+    """The export's ``contacts.csv`` carries the OG names the declarations stored (from the
+    FINESS look-up, or typed in the form)."""
+    import pandas as pd
+
+    w, _db = world
+    _constituted(w)
+    w.reg.exporter(w.coord, ["37"], tmp_path)
+    contacts = pd.read_csv(tmp_path / "contacts.csv", sep=";", encoding="utf-8-sig",
+                           dtype=str)
+    finess = load_finess("sample").drop_duplicates("finess_ej").set_index("finess_ej")
+    assert set(contacts["finess_ej"]) == {OG_A, OG_B}
+    for row in contacts.itertuples():
+        assert row.raison_sociale_ej == finess.at[row.finess_ej, "raison_sociale_ej"]
