@@ -19,11 +19,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from matching.core.formatting import euros, km_text
 from matching.core.vocabulary import (
     CHAMP_LABELS,
     DECLARATION_STATUT_LABELS,
     DUI_STATUT_LABELS,
-    GRAPPE_STATUT_LABELS,
     INVITATION_STATUT_LABELS,
     ROLE_LABELS,
 )
@@ -33,7 +33,13 @@ from matching.registry import (
     Registry,
     SessionInvalide,
 )
-from matching.registry.affichage import echapper
+from matching.registry.affichage import (
+    CIBLE_LABELS,
+    action_libelle,
+    commune_libelle,
+    echapper,
+    etat_grappe,
+)
 from matching.registry.declarations import (
     CONSENT_TEXT,
     PORTEUR_CHOIX,
@@ -76,7 +82,7 @@ def esms_table(d) -> pd.DataFrame:
     """The ESMS of a declaration, with French headers."""
     return pd.DataFrame([{
         "FINESS ET": e.finess_et, "nom": e.raison_sociale,
-        "champ": CHAMP_LABELS.get(e.champ, e.champ), "commune": e.commune,
+        "champ": CHAMP_LABELS.get(e.champ, e.champ), "commune": commune_libelle(e.commune),
         "département": e.departement} for e in d.esms])  # fmt: skip
 
 
@@ -100,6 +106,8 @@ def declaration_form(reg: Registry, jeton: str, existing: DeclarationVue | None 
     v = saisie_from_vue(existing) if existing is not None else None
     st.markdown("**1. Votre organisme (OG) et ses ESMS**")
     ej = st.text_input("FINESS EJ de l'OG", key=f"{k}ej", value=v.finess_ej if v else "")
+    if f"{k}og_nom" not in st.session_state:
+        st.session_state[f"{k}og_nom"] = v.raison_sociale_ej if v else ""
     if st.button("Rechercher les ESMS dans le FINESS", key=f"{k}lookup"):
         table = reg.finess_table()
         if table is None:
@@ -107,11 +115,15 @@ def declaration_form(reg: Registry, jeton: str, existing: DeclarationVue | None 
                     "(FINESS ET;champ;commune INSEE;nom).")
         else:
             rows = table[table["finess_ej"].astype(str) == ej.strip()]
+            if len(rows) and "raison_sociale_ej" in rows.columns:
+                st.session_state[f"{k}og_nom"] = str(rows["raison_sociale_ej"].iloc[0] or "")
             st.session_state[f"{k}esms_text"] = "\n".join(
                 f"{r.finess_et};{r.champ};{r.commune};{r.raison_sociale}"
                 for r in rows.itertuples())
             st.success(f"{len(rows)} ESMS trouvé(s) pour l'OG {echapper(ej.strip())}.")
     with st.form(f"{k}declaration"):
+        # without a FINESS file, the OG's name is typed here (else it comes from the FINESS)
+        og_nom = st.text_input("Nom de l'OG (raison sociale)", key=f"{k}og_nom")
         esms_text = st.text_area("ESMS concernés (un par ligne : FINESS ET;champ;commune;nom)",
                                  value=st.session_state.get(f"{k}esms_text", _esms_lines(v)),
                                  height=160)
@@ -153,7 +165,8 @@ def declaration_form(reg: Registry, jeton: str, existing: DeclarationVue | None 
         from matching.registry.declarations import split_list
 
         saisie = DeclarationSaisie(
-            finess_ej=ej, esms=esms_from_text(esms_text.splitlines()), contact_nom=nom,
+            finess_ej=ej, raison_sociale_ej=og_nom,
+            esms=esms_from_text(esms_text.splitlines()), contact_nom=nom,
             contact_email=email, consentement=consent, dui_editeur=editeur, dui_statut=statut,
             editeur_segur={"oui": True, "non": False}.get(segur),
             distance_max_km=float(km) if km else None,
@@ -276,7 +289,8 @@ def declarant(reg: Registry, jeton: str) -> None:
                 etat = INVITATION_STATUT_LABELS.get(inv.statut, inv.statut)
                 st.markdown(f"**Grappe {echapper(g.code)}** ({g.champ}, {g.n_esms} ESMS) — "
                             f"invitation : **{etat}** — grappe : "
-                            f"{GRAPPE_STATUT_LABELS.get(g.statut, g.statut)}")
+                            f"{etat_grappe(g.statut, g.soumise_ars)}")
+                fiche_invitation(reg, jeton, inv)
                 st.dataframe(members_table(g), hide_index=True)
                 if g.tous_acceptes:
                     st.success("Tous les membres ont accepté : leurs coordonnées sont visibles.")
@@ -290,6 +304,32 @@ def declarant(reg: Registry, jeton: str) -> None:
                     if c2.button("Décliner", key=f"dec{inv.id}"):
                         call(reg.repondre, jeton, inv.id, False)
                         st.rerun()
+
+
+def fiche_invitation(reg: Registry, jeton: str, inv) -> None:
+    """The facts to decide: amount, ESMS, grid points, distance, and each partner OG with its
+    name, ESMS, distance and indicative share. Read once per grappe version (session)."""
+    cache = st.session_state.setdefault("fiches_invitation", {})
+    key = (inv.id, inv.grappe.version)
+    if key not in cache:
+        cache[key] = call(reg.fiche_invitation, jeton, inv.id)
+    f = cache[key]
+    if f is None:
+        return
+    cols = st.columns(4)
+    cols[0].metric("Financement de la grappe", euros(f.total))
+    cols[1].metric("ESMS", f.n_esms)
+    cols[2].metric("Points de la grille", f"{f.points} / {f.points_max}")
+    cols[3].metric("Distance maximale", km_text(f.km_max) if f.km_max is not None else "—")
+    if not f.valide:
+        st.warning("La grappe ne respecte pas encore toutes les règles du programme.")
+    st.dataframe(pd.DataFrame([{
+        "OG (FINESS EJ)": p.finess_ej, "nom": p.raison_sociale_ej or "—", "ESMS": p.n_esms,
+        "distance de mon OG": "mon OG" if p.moi else (
+            km_text(p.km) if p.km is not None else "—"),
+        "porteur": "oui" if p.porteur else "non",
+        "part indicative (au prorata des ESMS)": euros(p.part_indicative),
+    } for p in f.partenaires]), hide_index=True)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- coordinateur
@@ -353,13 +393,16 @@ def coordinateur(reg: Registry, jeton: str, moi) -> None:
                     st.warning(echapper(w))
     with tab_g:
         grappes = call(reg.grappes, jeton, territoire) or []
+        flash = st.session_state.pop("grappe_action", None)
+        if flash:
+            st.success(echapper(flash))
         if not grappes:
             st.info("Aucune grappe : lancez l'appariement.")
         for g in grappes:
             with st.container(border=True):
                 st.markdown(f"**Grappe {echapper(g.code)}** — {g.champ}, {g.n_esms} ESMS, "
                             f"{len(g.membres)} OG — état : "
-                            f"**{GRAPPE_STATUT_LABELS.get(g.statut, g.statut)}**"
+                            f"**{etat_grappe(g.statut, g.soumise_ars)}**"
                             + (f" — {g.total:,.0f} €".replace(",", " ") if g.total else ""))
                 for w in (*g.regles_enfreintes, *g.avertissements):
                     st.warning(echapper(w))
@@ -367,15 +410,25 @@ def coordinateur(reg: Registry, jeton: str, moi) -> None:
                 c1, c2, c3 = st.columns(3)
                 if g.statut == "proposee" and c1.button("Envoyer les invitations",
                                                         key=f"inv{g.id}"):
-                    call(reg.inviter, jeton, g.id, g.version)
-                    st.rerun()
+                    done = call(reg.inviter, jeton, g.id, g.version)
+                    if done is not None:
+                        st.session_state["grappe_action"] = (
+                            f"Grappe {done.code} : {len(done.membres)} invitation(s) envoyée(s).")
+                        st.rerun()
                 if g.statut == "acceptee" and c2.button("Marquer constituée", key=f"con{g.id}"):
-                    call(reg.constituer, jeton, g.id, g.version)
-                    st.rerun()
+                    done = call(reg.constituer, jeton, g.id, g.version)
+                    if done is not None:
+                        st.session_state["grappe_action"] = (
+                            f"Grappe {done.code} constituée : vous pouvez la soumettre à l'ARS.")
+                        st.rerun()
                 if g.statut == "constituee" and not g.soumise_ars and c3.button(
                         "Soumettre à l'ARS", key=f"ars{g.id}"):
-                    call(reg.soumettre_ars, jeton, g.id, g.version)
-                    st.rerun()
+                    done = call(reg.soumettre_ars, jeton, g.id, g.version)
+                    if done is not None:
+                        st.session_state["grappe_action"] = (
+                            f"Grappe {done.code} soumise à l'ARS : l'ARS de la région la voit "
+                            "avec les coordonnées de ses membres.")
+                        st.rerun()
         if any(g.statut == "proposee" for g in grappes):
             edit_grappe(reg, jeton, grappes, decls)
         if any(g.statut == "constituee" for g in grappes) and st.button("Préparer l'export"):
@@ -440,19 +493,33 @@ def ars(reg: Registry, jeton: str, moi) -> None:
     if data is None:
         return
     st.markdown("**Déclarations par département et champ**")
-    st.dataframe(data["par_departement"], hide_index=True)
+    par_dep = data["par_departement"]
+    st.dataframe(pd.DataFrame({
+        "département": par_dep["departement"],
+        "champ": [CHAMP_LABELS.get(c, c) for c in par_dep["champ"]],
+        "déclarations": par_dep["declarations"], "ESMS": par_dep["esms"]}),
+        hide_index=True)  # fmt: skip
     st.markdown("**Grappes**")
-    st.dataframe(data["grappes"], hide_index=True)
+    gr = data["grappes"]
+    st.dataframe(pd.DataFrame({
+        "grappe": gr["grappe"], "état": [etat_grappe(x) for x in gr["statut"]],
+        "champ": [CHAMP_LABELS.get(c, c) for c in gr["champ"]],
+        "départements": [str(x).replace(",", ", ") for x in gr["departements"]],
+        "ESMS": gr["n_esms"],
+        "financement": [euros(x) if pd.notna(x) else "—" for x in gr["total"]]}),
+        hide_index=True)  # fmt: skip
     carte = data["carte"].dropna(subset=["lat", "lon"])
     if len(carte):
         st.map(carte[["lat", "lon"]])
-    st.markdown("**Grappes constituées**")
+    st.markdown("**Grappes et leurs membres**")
     for g in call(reg.grappes, jeton, territoire) or []:
-        st.markdown(f"Grappe {echapper(g.code)} — {g.n_esms} ESMS — soumise : "
-                    f"{'oui' if g.soumise_ars else 'non'}")
+        st.markdown(f"Grappe {echapper(g.code)} — {g.n_esms} ESMS — "
+                    f"{euros(g.total) if g.total else 'financement non calculé'} — état : "
+                    f"**{etat_grappe(g.statut, g.soumise_ars)}**")
         st.dataframe(members_table(g), hide_index=True)
     st.markdown("**Suggérer des partenaires à un ESMS isolé**")
-    did = st.number_input("Déclaration n°", min_value=0, max_value=2**31 - 1, value=0)
+    did = st.number_input("Déclaration n°", min_value=1, max_value=2**31 - 1, value=None,
+                          step=1, placeholder="numéro de la déclaration")
     if did and st.button("Chercher des partenaires"):
         st.session_state["suggestions"] = (int(did), call(reg.suggerer_partenaires, jeton,
                                                           int(did)) or [])
@@ -462,7 +529,7 @@ def ars(reg: Registry, jeton: str, moi) -> None:
     if done:
         st.success(echapper(done))
     found = st.session_state.get("suggestions")
-    if found and found[0] == int(did):
+    if found and did and found[0] == int(did):
         for s in found[1]:
             st.text(f"{s.rang}. {s.texte}")
             if s.grappe_id and st.button(f"Inviter dans {echapper(s.libelle)}",
@@ -498,7 +565,14 @@ def admin(reg: Registry, jeton: str) -> None:
                      hide_index=True)
     with tab_j:
         journal = call(reg.journal, jeton, 300) or []
-        st.dataframe(pd.DataFrame([a.__dict__ for a in journal]), hide_index=True)
+        st.dataframe(pd.DataFrame([{
+            "date": a.le.strftime("%d/%m/%Y %H:%M:%S"), "action": action_libelle(a.action),
+            "compte n°": a.compte_id if a.compte_id is not None else "—",
+            "rôle": ROLE_LABELS.get(a.role, a.role or "—"),
+            "objet": CIBLE_LABELS.get(a.cible, a.cible), "n°": a.cible_id,
+            "détail": a.detail} for a in journal],
+            columns=["date", "action", "compte n°", "rôle", "objet", "n°", "détail"]),
+            hide_index=True)  # fmt: skip
     with tab_p:
         if st.button("Appliquer la durée de conservation"):
             rep = call(reg.purger, jeton)

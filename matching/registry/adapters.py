@@ -77,6 +77,29 @@ def departement_nom(code: str) -> str:
     return _territoires().departement_nom(code)
 
 
+def km_between(a: Sequence[tuple[float, float]], b: Sequence[tuple[float, float]]) -> float | None:
+    """The smallest great-circle distance (km) between a point of ``a`` and one of ``b``
+    (``(lon, lat)`` pairs, ``geo.distances``); None when either side has no point."""
+    import numpy as np
+
+    from geo.distances import haversine_km
+
+    if not a or not b:
+        return None
+    lon1, lat1 = np.array([p[0] for p in a])[:, None], np.array([p[1] for p in a])[:, None]
+    lon2, lat2 = np.array([p[0] for p in b])[None, :], np.array([p[1] for p in b])[None, :]
+    return float(np.nanmin(haversine_km(lon1, lat1, lon2, lat2)))
+
+
+def km_max(points: Sequence[tuple[float, float]]) -> float | None:
+    """The greatest great-circle distance (km) between two of ``points`` (``(lon, lat)``)."""
+    from geo.distances import pairwise_km
+
+    if not points:
+        return None
+    return float(pairwise_km([p[0] for p in points], [p[1] for p in points]).max())
+
+
 @lru_cache(maxsize=4)
 def load_finess(source: str) -> pd.DataFrame:
     """The normalised establishments table of a FINESS file (``sample`` = the région exemple)."""

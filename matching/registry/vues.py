@@ -214,3 +214,38 @@ class Suggestion:
     km: float
     valide_apres: bool
     texte: str
+
+
+@dataclass(frozen=True)
+class PartenaireVue:
+    """One OG of an invited grappe, as the invited déclarant reads it before answering."""
+
+    finess_ej: str
+    raison_sociale_ej: str
+    n_esms: int
+    #: km from the invited OG's nearest ESMS to this OG's nearest ESMS (None: no coordinates)
+    km: float | None
+    porteur: bool
+    #: the invited OG itself
+    moi: bool
+    #: the grappe's amount shared by ESMS count: indicative (the programme pays the porteur)
+    part_indicative: float
+
+
+@dataclass(frozen=True)
+class FicheInvitation:
+    """The facts to decide on an invitation: partners, distance, amount, grid points,
+    computed now by the same what-if evaluation as the coordinator's."""
+
+    invitation_id: int
+    grappe_id: int
+    code: str
+    champ: str
+    valide: bool
+    total: float
+    n_esms: int
+    points: int
+    points_max: int
+    #: the greatest distance between two ESMS of the grappe (km)
+    km_max: float | None
+    partenaires: tuple[PartenaireVue, ...]

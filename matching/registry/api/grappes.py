@@ -34,8 +34,10 @@ from matching.registry.policy import Action, Cible, exiger
 from matching.registry.vues import (
     AppariementVue,
     EvaluationGrappe,
+    FicheInvitation,
     GrappeVue,
     InvitationVue,
+    PartenaireVue,
 )
 
 
@@ -323,6 +325,52 @@ class GrappesMixin(LectureMixin):
             with self.db.write() as s:
                 self._audit_contacts(s, p, views.values())
         return out
+
+    def fiche_invitation(self, jeton: str, invitation_id: int) -> FicheInvitation:
+        """The facts an invited déclarant needs to answer: the partners with their names,
+        ESMS and distance, the grappe's amount (and each OG's indicative share by ESMS), its
+        grid points and validity, from the same what-if evaluation as ``evaluer_grappe``.
+        Only the owner of the invited declaration may read it (no contact in it)."""
+        with self.db.read() as s:
+            p = self._principal(s, jeton)
+            inv = s.get(Invitation, int(invitation_id))
+            d = s.get(Declaration, inv.declaration_id) if inv is not None else None
+            if inv is None or d is None:
+                raise AccesRefuse()
+            exiger(p, Action.LIRE_DECLARATION, Cible(proprietaire=d.compte_id))
+            g = inv.grappe
+            evaluation = self._evaluate(s, g)
+            points: dict[str, list[tuple[float, float]]] = {}
+            names: dict[str, str] = {}
+            for m in g.membres:
+                md = s.get(Declaration, m.declaration_id)
+                names[m.finess_ej] = md.raison_sociale_ej if md is not None else ""
+                coords = {e.finess_et: (e.lon, e.lat) for e in (md.esms if md else ())
+                          if e.lon is not None and e.lat is not None}
+                points.setdefault(m.finess_ej, []).extend(
+                    coords[et] for et in m.esms if et in coords)
+            counts: dict[str, int] = {}
+            for m in g.membres:
+                counts[m.finess_ej] = counts.get(m.finess_ej, 0) + len(m.esms)
+            if evaluation is None:
+                total, pts, pts_max, valide = 0.0, 0, 0, False
+            else:
+                cost = evaluation.costs[g.code]
+                total, pts, pts_max = float(cost.total), int(cost.score.total), \
+                    int(cost.score.max)
+                valide = not evaluation.violations.get(g.code)
+            n_esms = sum(counts.values())
+            every = [x for pts_og in points.values() for x in pts_og]
+            km_max = adapters.km_max(every)
+            mine = points.get(d.finess_ej, [])
+            partenaires = tuple(PartenaireVue(
+                ej, names.get(ej, ""), n, None if ej == d.finess_ej
+                else adapters.km_between(mine, points.get(ej, [])),
+                ej == g.porteur_ej, ej == d.finess_ej,
+                round(total * n / n_esms, 2) if n_esms else 0.0)
+                for ej, n in counts.items())  # fmt: skip
+            return FicheInvitation(inv.id, g.id, g.code, g.champ, valide, total, n_esms, pts,
+                                   pts_max, km_max, partenaires)
 
     def repondre(self, jeton: str, invitation_id: int, accepte: bool,
                  tentatives: int = 20) -> InvitationVue:

@@ -1,0 +1,215 @@
+"""The « Mise en relation » page as its users read it (issue 19, item 4): names rather than
+codes, feedback on every action, the facts an invitation needs, French labels. Each view is
+run with ``AppTest`` on a registry built here through the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from matching.registry import Registry
+from matching.registry.adapters import load_finess
+from matching.registry.affichage import commune_libelle, echapper
+from matching.registry.errors import AccesRefuse
+from tests.registry.conftest import LIGHT, OG_A, OG_B, OG_C, PASSWORD, World, saisie
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "2_Mise_en_relation.py")
+EMAILS = {"coord": "coord37@test.fr", "a": "a@test.fr", "b": "b@test.fr", "c": "c@test.fr",
+          "ars": "ars24@test.fr", "admin": "admin@test.fr"}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    db = tmp_path_factory.mktemp("usage") / "grappes.db"
+    reg = Registry(str(db), finess="sample", securite=LIGHT)
+    reg.init()
+    w = World(reg)
+    w.da = reg.declarer(w.a, saisie(OG_A, "Alice Martin", "alice@og-a.fr"))
+    w.db = reg.declarer(w.b, saisie(OG_B, "Bruno Petit", "bruno@og-b.fr",
+                                    porteur="volontaire"))
+    w.run = reg.apparier(w.coord, ["37"], time_limit=5)
+    assert w.run.grappes
+    yield w, db
+    st.cache_resource.clear()  # no other test module reads this registry through the page
+    reg.db.dispose()
+
+
+def page(world, role: str, monkeypatch, finess: str = "sample") -> AppTest:
+    w, db = world
+    monkeypatch.setenv("GRAPPES_DB_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("GRAPPES_FINESS", finess)
+    st.cache_resource.clear()  # the page's Registry is cached per process: this test's
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["jeton"] = w.reg.connexion(EMAILS[role], PASSWORD).jeton
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def frames(at: AppTest) -> list:
+    return [d.value for d in at.dataframe]
+
+
+def test_commune_shown_by_name_with_its_code():
+    assert commune_libelle("37261") == "Tours (37261)"
+    assert commune_libelle("99999") == "99999"  # unknown: as stored
+
+
+def test_declarant_reads_og_and_commune_names(world, monkeypatch):
+    at = page(world, "a", monkeypatch)
+    finess = load_finess("sample")
+    og_name = str(finess.loc[finess["finess_ej"] == OG_A, "raison_sociale_ej"].iloc[0])
+    assert og_name and any(echapper(og_name) in str(m.value) for m in at.markdown)
+    esms = next(f for f in frames(at) if "commune" in f.columns)
+    assert all("(" in c and not c.isdigit() for c in esms["commune"]), esms["commune"]
+
+
+def test_og_name_typed_in_the_form_is_stored(world, monkeypatch):
+    """The form asks the OG's name (without a FINESS file nothing else gives it)."""
+    w, _db = world
+    at = page(world, "c", monkeypatch)
+    at.text_input(key="ej").set_value(OG_C)
+    at.text_input(key="og_nom").set_value("Association des Tilleuls")
+    et = str(load_finess("sample").query("finess_ej == @OG_C")["finess_et"].iloc[0])
+    at.text_area[0].set_value(f"{et};PA;37261;EHPAD des Tilleuls")
+    by_label = {t.label: t for t in at.text_input}
+    by_label["Personne à contacter"].set_value("Chloé Durand")
+    by_label["E-mail de contact"].set_value("chloe@og-c.fr")
+    at.checkbox[0].check()
+    next(b for b in at.button if b.label == "Enregistrer ma déclaration").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    mine = w.reg.mes_declarations(w.c)
+    assert [d.raison_sociale_ej for d in mine] == ["Association des Tilleuls"]
+    w.reg.retirer_declaration(w.c, mine[0].id)
+
+
+def _constituted(w) -> int:
+    """The proposed grappe of A and B, invited, accepted by both and constituted (API)."""
+    reg = w.reg
+    g = next(x for x in reg.grappes(w.coord, ["37"]) if len(x.membres) == 2)
+    if g.statut == "proposee":
+        reg.inviter(w.coord, g.id, g.version)
+        for token in (w.a, w.b):
+            for inv in reg.mes_invitations(token):
+                if inv.grappe.id == g.id and inv.statut == "en_attente":
+                    reg.repondre(token, inv.id, True)
+        g = next(x for x in reg.grappes(w.coord, ["37"]) if x.id == g.id)
+        reg.constituer(w.coord, g.id, g.version)
+    return g.id
+
+
+def test_submitting_to_the_ars_says_so_and_changes_the_state(world, monkeypatch):
+    w, _db = world
+    gid = _constituted(w)
+    at = page(world, "coord", monkeypatch)
+    assert any("état : **constituée**" in m.value for m in at.markdown)
+    next(b for b in at.button if b.label == "Soumettre à l'ARS").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert any("soumise à l'ARS" in s.value for s in at.success), [s.value for s in at.success]
+    assert any("soumise à l'ARS" in m.value for m in at.markdown)
+    assert not any(b.label == "Soumettre à l'ARS" for b in at.button)
+    assert next(x for x in w.reg.grappes(w.coord, ["37"]) if x.id == gid).soumise_ars
+
+
+def test_an_invitation_shows_partners_distance_amounts_and_points(world, monkeypatch):
+    w, _db = world
+    gid = _constituted(w)
+    inv = next(i for i in w.reg.mes_invitations(w.a) if i.grappe.id == gid)
+    fiche = w.reg.fiche_invitation(w.a, inv.id)
+    finess = load_finess("sample")
+    names = finess.drop_duplicates("finess_ej").set_index("finess_ej")["raison_sociale_ej"]
+    assert {p.finess_ej: p.raison_sociale_ej for p in fiche.partenaires} == {
+        OG_A: names[OG_A], OG_B: names[OG_B]}
+    assert fiche.total > 0 and fiche.points > 0 and fiche.points <= fiche.points_max
+    assert fiche.n_esms == inv.grappe.n_esms == sum(p.n_esms for p in fiche.partenaires)
+    assert sum(p.part_indicative for p in fiche.partenaires) == pytest.approx(fiche.total)
+    partner = next(p for p in fiche.partenaires if p.finess_ej == OG_B)
+    assert partner.km is not None and 0 <= partner.km <= fiche.km_max
+    assert next(p for p in fiche.partenaires if p.finess_ej == OG_A).moi
+    with pytest.raises(AccesRefuse):  # not B's invitation
+        w.reg.fiche_invitation(w.b, inv.id)
+    at = page(world, "a", monkeypatch)
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Points de la grille"] == f"{fiche.points} / {fiche.points_max}"
+    assert labels["Financement de la grappe"].endswith("€")
+    table = next(f for f in frames(at) if "part indicative (au prorata des ESMS)" in f.columns)
+    assert set(table["nom"]) == {names[OG_A], names[OG_B]}
+    assert "mon OG" in set(table["distance de mon OG"])
+
+
+def _audit_codes() -> set[str]:
+    """Every action code the sources write to the audit log (literal codes, the console's
+    ``Audit(action=...)``, and the decisions ``rattachement_<statut>``)."""
+    import re
+
+    from matching.registry import rattachement
+
+    root = Path(__file__).resolve().parents[2] / "matching"
+    codes: set[str] = set()
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        codes |= set(re.findall(r'_audit\(\s*s,\s*[\w.()]+,\s*"([a-z_]+)"', text))
+        codes |= set(re.findall(r'Audit\(.{0,200}?action="([a-z_]+)"', text, re.S))
+    codes |= {f"rattachement_{x}" for x in (rattachement.APPROUVE, rattachement.REFUSE,
+                                            rattachement.REVOQUE)}
+    return codes
+
+
+def test_every_audit_action_has_a_french_label():
+    from matching.registry.affichage import ACTION_LABELS
+
+    codes = _audit_codes()
+    assert {"connexion", "compte_deblocage", "suivi_versement"} <= codes  # the scan works
+    assert codes <= set(ACTION_LABELS), sorted(codes - set(ACTION_LABELS))
+
+
+def test_the_audit_log_reads_in_french(world, monkeypatch):
+    from matching.registry.affichage import ACTION_LABELS
+
+    at = page(world, "admin", monkeypatch)
+    journal = next(f for f in frames(at) if "action" in f.columns)
+    assert len(journal)
+    assert set(journal["action"]) <= set(ACTION_LABELS.values()), set(journal["action"])
+    assert "déclaration enregistrée" in set(journal["action"])
+
+
+def test_the_ars_view_shows_labels_and_amounts_not_raw_values(world, monkeypatch):
+    w, _db = world
+    _constituted(w)
+    at = page(world, "ars", monkeypatch)
+    tables = frames(at)
+    par_dep = next(f for f in tables if "déclarations" in f.columns)
+    assert list(par_dep.columns) == ["département", "champ", "déclarations", "ESMS"]
+    assert "personnes âgées" in set(par_dep["champ"])
+    grappes = next(f for f in tables if "financement" in f.columns)
+    assert "n_esms" not in grappes.columns and "statut" not in grappes.columns
+    assert not {"constituee", "proposee"} & set(grappes["état"])
+    assert any(x.startswith("constituée") for x in grappes["état"])
+    total = next(g.total for g in w.reg.grappes(w.ars, ["R24"]) if g.statut == "constituee")
+    from matching.core.formatting import euros
+
+    assert euros(total) in set(grappes["financement"])  # « 730 000 € », not 730000.0
+    n = next(x for x in at.number_input if x.label == "Déclaration n°")
+    assert n.value is None and n.min == 1
+    assert not any("constituee" in m.value for m in at.markdown)
+
+
+def test_contacts_csv_names_each_og(world, tmp_path):
+    """The export's ``contacts.csv`` carries the OG names the declarations stored (from the
+    FINESS look-up, or typed in the form)."""
+    import pandas as pd
+
+    w, _db = world
+    _constituted(w)
+    w.reg.exporter(w.coord, ["37"], tmp_path)
+    contacts = pd.read_csv(tmp_path / "contacts.csv", sep=";", encoding="utf-8-sig",
+                           dtype=str)
+    finess = load_finess("sample").drop_duplicates("finess_ej").set_index("finess_ej")
+    assert set(contacts["finess_ej"]) == {OG_A, OG_B}
+    for row in contacts.itertuples():
+        assert row.raison_sociale_ej == finess.at[row.finess_ej, "raison_sociale_ej"]
