@@ -3,8 +3,12 @@ partners and distances, and the OG search; the shares add up to every grappe's t
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
+from matching.exports.dossier import write_exports
+from matching.exports.french_excel import EURO_FORMAT, KM_FORMAT
 from matching.ingest.sample import load_sample
 from matching.scenarios.og_view import og_shares, search_ogs
 from matching.scenarios.scenario import Scenario
@@ -74,3 +78,33 @@ def test_search_finds_an_og_by_name_ej_et_and_commune(sample_pa):
         assert og in set(found["finess_ej"]), query
         assert g.id in found.set_index("finess_ej").loc[og, "grappes"]
     assert search_ogs(sample_pa, "zzz introuvable").empty
+
+
+def test_financements_og_written_by_the_exports_reads_back(sample_pa, tmp_path):
+    """``financements_og.csv`` and the ``financements_og`` sheet, as ``propose --out --xlsx``
+    writes them: numbers in French Excel form, shares adding up to ``grappes.csv``."""
+    paths = write_exports(sample_pa, tmp_path, xlsx=True)
+    assert tmp_path / "financements_og.csv" in paths
+    raw = (tmp_path / "financements_og.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    per_og = pd.read_csv(tmp_path / "financements_og.csv", sep=";", encoding="utf-8-sig",
+                         decimal=",", dtype={"grappe": str, "finess_ej": str},
+                         keep_default_na=False)
+    grappes = pd.read_csv(tmp_path / "grappes.csv", sep=";", encoding="utf-8-sig", decimal=",",
+                          dtype={"grappe": str})
+    sums = per_og.groupby("grappe")["financement_og"].sum()
+    expected = grappes.set_index("grappe")["financement"].astype(float)
+    assert sums.reindex(expected.index).tolist() == pytest.approx(expected.tolist())
+    parts = per_og[["par_esms", "equipement_petits_og", "par_projet"]].sum(axis=1)
+    assert parts.tolist() == pytest.approx(per_og["financement_og"].tolist())
+    assert set(per_og["porteur"]) == {"oui", "non"}
+    assert (per_og["porteur"] == "oui").sum() == len(sample_pa.grappes)
+    assert per_og["distance_centre_km"].dtype.kind == "f"
+    assert b"\xc2\xa0" not in raw and "acquisition" in " ".join(per_og["detail_lignes"]).lower()
+    sheet = load_workbook(tmp_path / "grappes.xlsx", read_only=True)["financements_og"]
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    assert header == list(per_og.columns)
+    first = next(sheet.iter_rows(min_row=2, max_row=2))
+    amount = first[header.index("financement_og")]
+    assert isinstance(amount.value, (int, float)) and amount.number_format == EURO_FORMAT
+    assert first[header.index("distance_centre_km")].number_format == KM_FORMAT
