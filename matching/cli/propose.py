@@ -97,8 +97,9 @@ def nothing_to_propose(result: LoadResult) -> str:
 
 def write_outputs(scenario: Scenario, out: Path, xlsx: bool = False) -> list[Path]:
     """``grappes.csv``, ``etablissements.csv``, ``financements.csv``, ``financements_og.csv``
-    (French Excel CSV) in ``out``, and the workbook ``grappes.xlsx`` with ``xlsx``: the same builders as the app's
-    downloads (``matching.exports.dossier``), so the CSV files are the same either way."""
+    (French Excel CSV) in ``out``, and the workbook ``grappes.xlsx`` with ``xlsx``: the same
+    builders as the app's downloads (``matching.exports.dossier``), so the CSV files are the
+    same either way."""
     from matching.exports.dossier import write_exports
 
     return write_exports(scenario, out, xlsx=xlsx)
