@@ -93,7 +93,7 @@ def test_formula_names_are_neutralised(data):
 def test_workbook_has_one_dossier_per_grappe(data):
     r, export = data
     wb = load_workbook(io.BytesIO(workbook_bytes(export)))
-    assert wb.sheetnames == ["grappes", "etablissements", "financements",
+    assert wb.sheetnames == ["grappes", "etablissements", "financements", "financements_og",
                              "dossier PA-24-001", "dossier PA-24-002"]
     assert wb["etablissements"].max_row == len(r.etab) + 1
     for g in r.grappes:

@@ -137,6 +137,11 @@ def test_cli_writes_french_excel_csv(tmp_path) -> None:
     assert all(f"`{c}`" in documented for c in grappes.columns)
     assert set(grappes["valide"]) == {"oui"}
     assert (out / "financements.csv").is_file()
+    per_og = pd.read_csv(out / "financements_og.csv", sep=";", encoding="utf-8-sig",
+                         decimal=",", dtype={"grappe": str, "finess_ej": str})
+    sums = per_og.groupby("grappe")["financement_og"].sum()
+    totals = grappes.set_index("grappe")["financement"].astype(float)
+    assert sums.reindex(totals.index).tolist() == pytest.approx(totals.tolist())
     table = pd.read_csv(
         out / "etablissements.csv", sep=";", encoding="utf-8-sig", dtype=str, keep_default_na=False
     )

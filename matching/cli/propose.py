@@ -96,9 +96,10 @@ def nothing_to_propose(result: LoadResult) -> str:
 
 
 def write_outputs(scenario: Scenario, out: Path, xlsx: bool = False) -> list[Path]:
-    """``grappes.csv``, ``etablissements.csv`` and ``financements.csv`` (French Excel CSV) in
-    ``out``, and the workbook ``grappes.xlsx`` with ``xlsx``: the same builders as the app's
-    downloads (``matching.exports.dossier``), so the CSV files are the same either way."""
+    """``grappes.csv``, ``etablissements.csv``, ``financements.csv``, ``financements_og.csv``
+    (French Excel CSV) in ``out``, and the workbook ``grappes.xlsx`` with ``xlsx``: the same
+    builders as the app's downloads (``matching.exports.dossier``), so the CSV files are the
+    same either way."""
     from matching.exports.dossier import write_exports
 
     return write_exports(scenario, out, xlsx=xlsx)
@@ -304,7 +305,7 @@ def propose_command(
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Dossier où écrire grappes.csv, etablissements.csv, "
-                                   "financements.csv et scenario.json."),
+                                   "financements.csv, financements_og.csv et scenario.json."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON (un objet).")] = False,
     seed: Annotated[int, typer.Option("--seed", help="Graine (même graine, même résultat).")] = 0,

@@ -198,8 +198,9 @@ def csv_files(scenario: Scenario) -> dict[str, bytes]:
 
 
 def workbook_bytes(scenario: Scenario) -> bytes:
-    """The XLSX workbook: sheets ``grappes``, ``etablissements``, ``financements`` (the same
-    tables as the CSV files), then one ``dossier <id>`` sheet per grappe.
+    """The XLSX workbook: sheets ``grappes``, ``etablissements``, ``financements``,
+    ``financements_og`` (the same tables as the CSV files), then one ``dossier <id>`` sheet
+    per grappe.
 
     Written in one pass with xlsxwriter (``french_excel.WorkbookWriter``): amounts in euro
     format, distances with one decimal, header filters and frozen header on table sheets.

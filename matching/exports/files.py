@@ -26,6 +26,8 @@ from matching.core.model import ETAB_COLUMNS
 GRAPPES_CSV = "grappes.csv"
 ETABLISSEMENTS_CSV = "etablissements.csv"
 FINANCEMENTS_CSV = "financements.csv"
+#: each OG's share of its grappe's funding (``matching.scenarios.og_view``)
+FINANCEMENTS_OG_CSV = "financements_og.csv"
 #: the workbook of ``propose --out --xlsx``, of the app and of the registry export
 XLSX_FILE = "grappes.xlsx"
 #: the scenario file written beside the CSV set by ``propose --out`` (names the rule set)
@@ -179,11 +181,35 @@ FINANCEMENTS_COLUMNS: tuple[Column, ...] = _cols(
     ("beneficiaire", "texte", "bénéficiaire du versement"),
 )
 
+FINANCEMENTS_OG_COLUMNS: tuple[Column, ...] = _cols(
+    ("grappe", "code", "grappe de l'OG"),
+    ("og_nom", "texte", "raison sociale de l'OG"),
+    ("finess_ej", "code", "FINESS EJ de l'OG"),
+    ("valide", "oui_non", "la grappe respecte les règles dures (sinon : non comptée dans les "
+     "totaux)"),
+    ("porteur", "oui_non", "l'OG porte le projet de la grappe (il reçoit les lignes par projet)"),
+    ("nb_esms", "entier", "nombre d'ESMS de l'OG dans la grappe"),
+    ("financement_og", "euros", "part de l'OG dans le financement ESMS numérique de la grappe "
+     "(hors SONS) : la somme des parts des OG d'une grappe est son financement"),
+    ("par_esms", "euros", "lignes par ESMS financé (acquisition, mise en conformité…) pour les "
+     "ESMS de l'OG"),
+    ("equipement_petits_og", "euros", "lignes par ESMS d'un petit OG (équipements) pour les "
+     "ESMS de l'OG"),
+    ("par_projet", "euros", "lignes par projet (AMOA…), versées au porteur"),
+    ("sons_editeur", "euros", "part SONS versée à l'éditeur pour les ESMS de l'OG (hors total)"),
+    ("financement_grappe", "euros", "financement ESMS numérique de toute la grappe"),
+    ("distance_centre_km", "km", "distance du centre de l'OG (ses ESMS) au centre de la grappe"),
+    ("partenaire_le_plus_loin", "texte", "OG partenaire le plus éloigné : nom (FINESS EJ)"),
+    ("partenaire_le_plus_loin_km", "km", "distance entre les centres des deux OG"),
+    ("detail_lignes", "texte", "lignes de l'OG « libellé (ESMS) : montant », séparées par « | »"),
+)
+
 #: file name -> its columns
 FILES: dict[str, tuple[Column, ...]] = {
     GRAPPES_CSV: GRAPPES_COLUMNS,
     ETABLISSEMENTS_CSV: ETABLISSEMENTS_COLUMNS,
     FINANCEMENTS_CSV: FINANCEMENTS_COLUMNS,
+    FINANCEMENTS_OG_CSV: FINANCEMENTS_OG_COLUMNS,
 }
 
 

@@ -39,9 +39,10 @@ liste chaque colonne de chaque fichier, dans l'ordre.
 - une cellule de texte qui commence par `=`, `+`, `-` ou `@` est précédée d'une apostrophe
   (elle ne peut pas s'exécuter comme une formule) ;
 - XLSX (`grappes.xlsx`, écrit avec xlsxwriter) : les feuilles `grappes`, `etablissements`,
-  `financements` reprennent les trois tableaux CSV (mêmes colonnes), montants en nombres au
-  format euro (`#,##0 "€"`, affiché `1 030 000 €`), distances avec une décimale, filtres
-  d'en-tête et première ligne figée ; puis une feuille `dossier <grappe>` par grappe ;
+  `financements`, `financements_og` reprennent les quatre tableaux CSV (mêmes colonnes),
+  montants en nombres au format euro (`#,##0 "€"`, affiché `1 030 000 €`), distances avec
+  une décimale, filtres d'en-tête et première ligne figée ; puis une feuille
+  `dossier <grappe>` par grappe ;
 - `grappes propose --out`, `grappes propose --out --xlsx` et les téléchargements de
   l'application écrivent les mêmes fichiers CSV pour un même scénario ;
 - relecture tolérante : `grappes cost` et `grappes select` acceptent la virgule et le point

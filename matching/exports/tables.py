@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from matching.core.formatting import euros
 from matching.core.model import ETAB_COLUMNS
 from matching.core.vocabulary import DUI_STATUT_LABELS, STATUT_LABELS, TYPOLOGIE_LABELS
 from matching.exports.files import (
@@ -27,6 +28,8 @@ from matching.exports.files import (
     ETABLISSEMENTS_CSV,
     FINANCEMENTS_COLUMNS,
     FINANCEMENTS_CSV,
+    FINANCEMENTS_OG_COLUMNS,
+    FINANCEMENTS_OG_CSV,
     GRAPPES_COLUMNS,
     GRAPPES_CSV,
     LABELLED_COLUMNS,
@@ -36,6 +39,7 @@ from matching.exports.files import (
 from matching.programme.costing import PROJECT_TYPE_LABELS
 from matching.programme.reach import grappe_distances
 from matching.programme.validate import text_column
+from matching.scenarios.og_view import OgShare, og_shares
 from matching.scenarios.scenario import Scenario
 
 # --------------------------------------------------------------------------- labels
@@ -197,7 +201,41 @@ def financements_table(s: Scenario) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[c.name for c in FINANCEMENTS_COLUMNS])
 
 
+def og_share_row(share: OgShare) -> dict[str, Any]:
+    """One row of ``financements_og.csv`` (``FINANCEMENTS_OG_COLUMNS``)."""
+    far = share.farthest_partner
+    details = [f"{ln.label}{f' ({ln.esms_name})' if ln.finess_et else ''} : "
+               f"{euros(ln.amount)}" for ln in share.lines]
+    return {
+        "grappe": share.grappe,
+        "og_nom": share.name,
+        "finess_ej": share.finess_ej,
+        "valide": share.valid,
+        "porteur": share.porteur,
+        "nb_esms": len(share.esms),
+        "financement_og": share.amount,
+        "par_esms": share.amount_of("per_esms"),
+        "equipement_petits_og": share.amount_of("per_esms_small_og"),
+        "par_projet": share.amount_of("per_project"),
+        "sons_editeur": share.sons,
+        "financement_grappe": share.grappe_total,
+        "distance_centre_km": share.distance_centre_km,
+        "partenaire_le_plus_loin": f"{far.name} ({far.finess_ej})" if far else "",
+        "partenaire_le_plus_loin_km": far.distance_km if far else None,
+        "detail_lignes": " | ".join(details),
+    }
+
+
+def financements_og_table(s: Scenario) -> pd.DataFrame:
+    """``financements_og.csv``: one row per OG of each grappe, its share of the funding
+    (``FINANCEMENTS_OG_COLUMNS``); the shares of a grappe add up to its total."""
+    rows = [og_share_row(share) for share in og_shares(s)]
+    table = pd.DataFrame(rows, columns=[c.name for c in FINANCEMENTS_OG_COLUMNS])
+    table["partenaire_le_plus_loin_km"] = table["partenaire_le_plus_loin_km"].astype("float64")
+    return table
+
+
 def tables(s: Scenario) -> dict[str, pd.DataFrame]:
-    """The three tables, by file name, in order."""
+    """The four tables, by file name, in order."""
     return {GRAPPES_CSV: grappes_table(s), ETABLISSEMENTS_CSV: etablissements_table(s),
-            FINANCEMENTS_CSV: financements_table(s)}
+            FINANCEMENTS_CSV: financements_table(s), FINANCEMENTS_OG_CSV: financements_og_table(s)}

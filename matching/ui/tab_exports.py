@@ -29,7 +29,8 @@ def exports_tab(scenario: Any) -> None:
                    + ", ".join(invalid) + ". Corrigez-les (onglet « Et si… ») ou "
                    "signalez-les comme telles.")
     labels = {"grappes.csv": "Grappes (CSV)", "etablissements.csv": "Établissements (CSV)",
-              "financements.csv": "Lignes de financement (CSV)"}
+              "financements.csv": "Lignes de financement (CSV)",
+              "financements_og.csv": "Financement par OG (CSV)"}
     version = grouping_version(scenario)
     # files are bytes built from the scenario as shown and kept per version; a click does
     # not rerun the page (on_click="ignore"), so the file it points to is still there

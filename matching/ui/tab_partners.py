@@ -10,6 +10,7 @@ import streamlit as st
 
 from matching.core.formatting import euros, km_text
 from matching.ui.datapanel import CHAMP_LABELS
+from matching.ui.my_og import my_og_section
 from matching.ui.proposalmap import proposal_map
 from matching.ui.proposalstate import edit_button
 from matching.ui.store import grouping_version, session_memo
@@ -79,6 +80,8 @@ def partner_panel(scenario: Any, report: Any, et: str, prefix: str, top: int = 5
 def partners_tab(scenario: Any, report: Any, params: dict[str, Any]) -> None:
     from matching.scenarios.partners import search_esms
 
+    with st.expander("Mon OG : ma grappe, mes partenaires, mon financement", expanded=True):
+        my_og_section(scenario)
     champs = [scenario.champ] if scenario.champ else list(
         scenario.rules.grouping.eligible_champs)
     st.markdown("Cherchez un ESMS du champ étudié (nom de l'ESMS ou de son OG, numéro FINESS "
