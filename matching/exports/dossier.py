@@ -34,7 +34,7 @@ from matching.exports.files import (
     sheet_of,
 )
 from matching.exports.french_excel import WorkbookWriter, csv_bytes, write_csv
-from matching.exports.naming import og_labels, with_names
+from matching.exports.naming import esms_labels, og_labels, with_names
 from matching.exports.safe_write import write_bytes_safely
 from matching.exports.tables import (
     BASIS_LABELS,
@@ -79,7 +79,8 @@ def dossier_rows(data: Scenario, grappe: Grappe) -> tuple[list[list[Any]], dict[
     cost = data.costs.get(grappe.id)
     rules = data.rules
     names = data.og_names()
-    labels = og_labels(members)  # « Nom (FINESS) » of the member OGs, for the texts below
+    ogs = og_labels(members)  # « Nom (FINESS) » of the member OGs and ESMS, for the texts
+    labels = {**esms_labels(members), **ogs}  # (ET and EJ numbers never coincide)
     porteur = (cost.porteur if cost is not None else "") or (grappe.porteur or "")
     rows: list[list[Any]] = []
     marks: dict[str, list[Any]] = {"title": [], "section": [], "header": [], "euro": []}
@@ -140,7 +141,7 @@ def dossier_rows(data: Scenario, grappe: Grappe) -> tuple[list[list[Any]], dict[
         dui = label_of(str(r["dui_statut"]), DUI_STATUT_LABELS) \
             + (f" / {r['dui_editeur']}" if str(r["dui_editeur"]) else "")
         add(str(r["finess_et"]), str(r["raison_sociale"]), str(r["categorie"]),
-            str(r["categorie_libelle"]), labels.get(str(r["finess_ej"]), str(r["finess_ej"])),
+            str(r["categorie_libelle"]), ogs.get(str(r["finess_ej"]), str(r["finess_ej"])),
             f"{r['commune_nom']} ({r['departement']})", dui,
             TYPE_LABELS.get(types.get(str(r["finess_et"]), ""),
                             types.get(str(r["finess_et"]), "")))
