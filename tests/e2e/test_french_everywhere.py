@@ -4,7 +4,8 @@ One server, one browser: the page opens on the sample region, each tab is clicke
 its visible text (sidebar included, icon ligatures removed) must hold no word of a small
 English blocklist (Streamlit's « Drag and drop », « Upload », « Choose options », « Press
 Enter »…) and no snake_case token (a column name or a code leaking to the screen). The
-uploader of « Mes fichiers FINESS » is checked last, as the user sees it in the sidebar.
+uploader of « Mes fichiers FINESS » is checked as the user sees it in the sidebar, then the
+*Suivi* page.
 
 With ``GRAPPES_SCREENSHOT=1`` each tab is saved as ``docs/img/planificateur-<onglet>.png``
 for the user guide (docs/guide-utilisateur.md).
@@ -123,5 +124,15 @@ def test_every_tab_and_the_uploader_in_french():
             assert "Proposer des grappes" in nav, nav
             if shots:
                 page.screenshot(path=str(ROOT / "docs" / "img" / "planificateur-fichiers.png"))
+            # the Suivi page wears the same French dress (here without a registry: its
+            # login or setup screen)
+            page.goto(url + "Suivi", timeout=30_000)
+            wait_idle(page, url)
+            text = visible_text(page)
+            assert "Suivi des grappes financées" in text and "Traceback" not in text, \
+                diagnose(page, url)
+            assert foreign_words(text) == [], foreign_words(text)
+            nav = visible_text(page, "[data-testid=stSidebarNav]")
+            assert "Proposer des grappes" in nav, nav
         finally:
             browser.close()
