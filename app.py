@@ -21,7 +21,7 @@ from matching.ui.datapanel import (
     sidebar,
     territory_and_field,
 )
-from matching.ui.page import FRENCH_SCRIPT, PAGE_CSS
+from matching.ui.page import dress_in_french
 from matching.ui.proposalstate import report_with_progress, scenario_for, show_edit_errors
 from matching.ui.tab_compare import compare_tab
 from matching.ui.tab_envelope import envelope_tab
@@ -34,7 +34,7 @@ from matching.ui.tab_whatif import whatif_tab
 def main() -> None:
     """Sidebar → data → file check → territory → proposal → scenario → tabs."""
     st.set_page_config(page_title="grappes — ESMS numérique", layout="wide")
-    st.html(FRENCH_SCRIPT + PAGE_CSS, unsafe_allow_javascript=True)
+    dress_in_french()
     st.title("grappes — former des grappes d'ESMS pour ESMS numérique")
     show_edit_errors()
     choice = sidebar()

@@ -17,9 +17,11 @@ from matching.followup.export import flags_frame, for_display, grappes_frame, tr
 from matching.followup.store import Suivi
 from matching.registry import RegistreError, Registry
 from matching.ui import registre_session
+from matching.ui.page import dress_in_french
 from matching.ui.suivi_registration import mail_panel, registration_panel, targets_panel
 
 st.set_page_config(page_title="Suivi des grappes financées", layout="wide")
+dress_in_french()
 st.title("Suivi des grappes financées")
 
 
@@ -101,7 +103,7 @@ if checks:
                      f"{t.verification.le:%d/%m/%Y} (enregistrée{by}).")
         else:
             st.write(f"Tranche {t.tranche.rang} : vérification à enregistrer.")
-    with st.form("verification"):
+    with st.form("verification", enter_to_submit=False):
         rang = st.selectbox("Tranche", [t.tranche.rang for t in checks])
         signed = st.date_input("Date de signature de la vérification", format="DD/MM/YYYY",
                                value=None)
@@ -140,7 +142,7 @@ st.subheader("Importer les chiffres du mois")
 done = st.session_state.pop("suivi_import_fait", None)
 if done:
     st.success(done)
-with st.form("import"):
+with st.form("import", enter_to_submit=False):
     upload = st.file_uploader("CSV des indicateurs (modèle : data/suivi/modele-indicateurs.csv)",
                               type=["csv"])
     replace = st.checkbox("Remplacer les mois déjà enregistrés")

@@ -17,6 +17,7 @@ import pytest
 from test_app_factory import region
 
 from matching.core.formatting import euros
+from matching.exports.naming import og_labels, with_names
 from matching.ingest import load
 from matching.scenarios.scenario import Scenario
 from matching.scenarios.whatif import WhatIf
@@ -28,10 +29,8 @@ from matching.ui.views import (
     grappes_view,
     headline,
     members_view,
-    og_labels,
     partners_view,
     unplaced_view,
-    with_names,
 )
 
 ROOT = Path(__file__).resolve().parents[1]

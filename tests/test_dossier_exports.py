@@ -155,3 +155,48 @@ def test_exports_of_a_propose_report(tmp_path):
         f"dossier {g.id}" for g in report.grappes]
     with pytest.raises(ValueError, match="dossier de sortie"):
         write_exports(scenario, tmp_path / "grappes.csv" / "x", xlsx=False)
+
+
+def test_dossier_sheets_name_ogs_and_never_show_codes(tmp_path):
+    """Issue 20.4, on the tool's own output (``propose`` then ``write_exports``): the dossier
+    sheets show the DUI status as words (« à mettre à niveau », not ``a_mettre_a_niveau``),
+    each ESMS's OG as « Nom (FINESS) », and no snake_case code nor bare « OG 123456789 »."""
+    import re
+
+    from matching.solver.propose import propose
+
+    r = region()
+    report = propose(LoadResult(etablissements=r.etab), "amorcage-t2-2021", champ="PA",
+                     time_limit=1.0)
+    write_exports(Scenario.from_report(report), tmp_path, xlsx=True)
+    wb = load_workbook(tmp_path / XLSX_FILE)
+    names = dict(zip(r.etab["finess_ej"], r.etab["raison_sociale_ej"], strict=True))
+    dossiers = [wb[n] for n in wb.sheetnames if n.startswith("dossier")]
+    known = sorted({*r.etab["raison_sociale"], *r.etab["raison_sociale_ej"]}, key=len,
+                   reverse=True)
+
+    def unnamed(text: str) -> str:  # the factory's names hold numbers: leave them out
+        for name in known:
+            text = text.replace(name, "")
+        return text
+
+    assert dossiers
+    texts = [str(c.value) for ws in dossiers for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str)]
+    assert [t for t in texts if re.search(r"\b[a-z]+_[a-z_]+\b", t)] == []
+    assert [t for t in texts if re.search(r"\bOG \d{9}", t)] == []
+    assert any(t.startswith("à mettre à niveau") for t in texts)
+    for ws in dossiers:
+        rows = [[c.value for c in row] for row in ws.iter_rows()]
+        head = next(i for i, row in enumerate(rows) if row[0] == "FINESS ET")
+        assert rows[head][4] == "OG (FINESS EJ)"
+        for row in rows[head + 1:]:
+            if not row[0]:
+                break
+            ej = re.fullmatch(r"(.+) \((\d{9})\)", str(row[4]))
+            assert ej and names[ej.group(2)] == ej.group(1), row[4]
+        # the sentences (attention points, reasons: one cell per row) name what they cite
+        notes = [str(row[0]) for row in rows
+                 if row[0] and not any(row[1:]) and str(row[0]).endswith(".")]
+        bare = [t for t in notes if re.search(r"(?<!\()\b\d{9}\b(?!\))", unnamed(t))]
+        assert bare == []

@@ -24,7 +24,7 @@ import pandas as pd
 
 from matching.core.errors import UnusableInput
 from matching.core.model import Grappe
-from matching.core.vocabulary import STATUT_LABELS
+from matching.core.vocabulary import DUI_STATUT_LABELS, STATUT_LABELS, label_of
 from matching.exports.files import (
     DOSSIER_RULES_ROW,
     DOSSIER_SHEET_PREFIX,
@@ -34,6 +34,7 @@ from matching.exports.files import (
     sheet_of,
 )
 from matching.exports.french_excel import WorkbookWriter, csv_bytes, write_csv
+from matching.exports.naming import esms_labels, og_labels, with_names
 from matching.exports.safe_write import write_bytes_safely
 from matching.exports.tables import (
     BASIS_LABELS,
@@ -78,6 +79,8 @@ def dossier_rows(data: Scenario, grappe: Grappe) -> tuple[list[list[Any]], dict[
     cost = data.costs.get(grappe.id)
     rules = data.rules
     names = data.og_names()
+    ogs = og_labels(members)  # « Nom (FINESS) » of the member OGs and ESMS, for the texts
+    labels = {**esms_labels(members), **ogs}  # (ET and EJ numbers never coincide)
     porteur = (cost.porteur if cost is not None else "") or (grappe.porteur or "")
     rows: list[list[Any]] = []
     marks: dict[str, list[Any]] = {"title": [], "section": [], "header": [], "euro": []}
@@ -131,13 +134,14 @@ def dossier_rows(data: Scenario, grappe: Grappe) -> tuple[list[list[Any]], dict[
     add()
 
     add("Établissements bénéficiaires", mark="section")
-    add("FINESS ET", "Raison sociale", "Catégorie", "Typologie (catégorie)", "FINESS EJ (OG)",
+    add("FINESS ET", "Raison sociale", "Catégorie", "Typologie (catégorie)", "OG (FINESS EJ)",
         "Commune", "Statut DUI / éditeur", "Type de projet", mark="header")
     types = cost.esms_types if cost is not None else {}
     for r in members.astype(object).to_dict("records"):
-        dui = str(r["dui_statut"]) + (f" / {r['dui_editeur']}" if str(r["dui_editeur"]) else "")
+        dui = label_of(str(r["dui_statut"]), DUI_STATUT_LABELS) \
+            + (f" / {r['dui_editeur']}" if str(r["dui_editeur"]) else "")
         add(str(r["finess_et"]), str(r["raison_sociale"]), str(r["categorie"]),
-            str(r["categorie_libelle"]), str(r["finess_ej"]),
+            str(r["categorie_libelle"]), ogs.get(str(r["finess_ej"]), str(r["finess_ej"])),
             f"{r['commune_nom']} ({r['departement']})", dui,
             TYPE_LABELS.get(types.get(str(r["finess_et"]), ""),
                             types.get(str(r["finess_et"]), "")))
@@ -176,12 +180,12 @@ def dossier_rows(data: Scenario, grappe: Grappe) -> tuple[list[list[Any]], dict[
     if findings:
         add("Points d'attention", mark="section")
         for text in findings:
-            add(text)
+            add(with_names(text, labels))
         add()
     if grappe.reasons:
         add("Pourquoi ces membres", mark="section")
         for text in grappe.reasons:
-            add(text)
+            add(with_names(text, labels))
     return rows, marks
 
 

@@ -4,12 +4,17 @@ Streamlit writes a few English strings of its own and declares ``lang="en"``. Th
 below sets ``<html lang="fr">`` and makes the browser format numbers in French (tables use
 ``Intl.NumberFormat`` with ``navigator.languages``: without this a browser set to English
 would show ``€700,000.00``). The CSS replaces the uploader's "Drag and drop file here /
-Limit 200MB per file / Browse files" with French, and hides the tables' toolbar, whose
-tooltips are English (the app offers its own French downloads instead), and names the main
-page « Proposer des grappes » in the sidebar (Streamlit names it after the file, « app »).
+Limit 200MB per file / Browse files" (and, in the narrow sidebar, "Upload" with its icon's
+ligature text, which innerText and screen readers read as « UploadChoisir un fichier ») with
+French, replaces the inputs' "Press Enter to apply" hint, hides the tables' toolbar, whose
+tooltips are English (the app offers its own French downloads instead). The script also names
+the main page « Proposer des grappes » in the sidebar (Streamlit names it after the file,
+« app »; a CSS ``::after`` there collapses to zero height in Streamlit 1.67's nav item).
 """
 
 from __future__ import annotations
+
+import streamlit as st
 
 from matching.ui.upload import MAX_UPLOAD_MB
 
@@ -25,6 +30,20 @@ FRENCH_SCRIPT = """
       Object.defineProperty(nav, "language", {get: () => "fr-FR", configurable: true});
     } catch (e) { /* already French */ }
   }
+  // the main page is named after its file, « app »: rename it in the sidebar, again after
+  // each redraw (the text node is kept, only its value changes, so React still owns it)
+  const rename = () => {
+    const p = doc.querySelector(
+      '[data-testid="stSidebarNav"] li:first-child [data-testid="stMarkdownContainer"] p');
+    if (p && p.firstChild && p.firstChild.nodeValue === "app") {
+      p.firstChild.nodeValue = "Proposer des grappes";
+    }
+  };
+  rename();
+  if (!doc.grappesRenamer) {
+    doc.grappesRenamer = new MutationObserver(rename);
+    doc.grappesRenamer.observe(doc.body, {childList: true, subtree: true});
+  }
 })();
 </script>
 """
@@ -32,21 +51,35 @@ FRENCH_SCRIPT = """
 PAGE_CSS = f"""
 <style>
 [data-testid="stFileUploaderDropzoneInstructions"] {{ display: none; }}
-[data-testid="stFileUploaderDropzone"] button {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stIconMaterial"],
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] {{
+  display: none; }}
 [data-testid="stFileUploaderDropzone"] button::after {{
   content: "Choisir un fichier"; font-size: 0.875rem; }}
 [data-testid="stFileUploaderDropzone"]::before {{
   content: "Déposez le fichier ici (au plus {MAX_UPLOAD_MB} Mo)"; font-size: 0.8rem;
   margin-right: 0.5rem; }}
+[data-testid="InputInstructions"] > * {{ display: none; }}
+[data-testid="stTextInput"] [data-testid="InputInstructions"]::after {{
+  content: "Entrée pour valider"; }}
+[data-testid="stTextArea"] [data-testid="InputInstructions"]::after {{
+  content: "Ctrl+Entrée pour valider"; }}
 [data-testid="stElementToolbar"] {{ display: none; }}
-[data-testid="stSidebarNav"] li:first-child a span {{ font-size: 0; }}
-[data-testid="stSidebarNav"] li:first-child a span::after {{
-  content: "Proposer des grappes"; font-size: 0.875rem; }}
 .grappes-legende {{ max-height: 520px; overflow-y: auto; }}
 .grappes-legende * {{ white-space: normal !important; }}
 [data-testid="stMetricValue"] > div {{ overflow: visible; text-overflow: clip; }}
 </style>
 """
+
+
+def dress_in_french() -> None:
+    """Put the French dress (script and styles above) on the page being drawn.
+
+    Every page calls it once, right after ``st.set_page_config``: Streamlit draws each page
+    afresh, so a page that forgets it shows the uploader and the hints in English.
+    """
+    st.html(FRENCH_SCRIPT + PAGE_CSS, unsafe_allow_javascript=True)
+
 
 HOW_IT_WORKS = """
 **Une grappe**, c'est un groupe d'ESMS (établissements et services médico-sociaux) de plusieurs

@@ -7,8 +7,8 @@ from typing import Any
 
 import streamlit as st
 
+from matching.exports.naming import og_labels
 from matching.ui.store import cached, grouping_version, session_memo
-from matching.ui.views import og_labels
 
 
 def map_fingerprint(drawn: Any, scenario: Any, labels: dict[str, str]) -> str:

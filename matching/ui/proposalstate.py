@@ -15,10 +15,10 @@ import streamlit as st
 
 from matching.core.errors import GrappesError, internal_message, write_crash_report
 from matching.core.model import LoadResult
+from matching.exports.naming import og_labels, with_names
 from matching.ui import actions, scenfile
 from matching.ui import edits as edit_log
 from matching.ui.store import cached, grouping_version, session_memo
-from matching.ui.views import og_labels, with_names
 
 
 def compute_report(data_key: str, result: LoadResult, rules_name: str, region: str | None,

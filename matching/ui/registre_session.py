@@ -34,7 +34,7 @@ def jeton_ou_connexion(reg: Registry) -> str | None:
     if jeton:
         return jeton
     st.subheader("Connexion")
-    with st.form("connexion"):
+    with st.form("connexion", enter_to_submit=False):
         email = st.text_input("Adresse e-mail")
         password = st.text_input("Mot de passe", type="password")
         ok = st.form_submit_button("Se connecter")
@@ -65,7 +65,8 @@ def barre_laterale(reg: Registry, jeton: str) -> CompteVue | None:
         finally:
             st.session_state.pop(JETON, None)
         st.rerun()
-    with st.sidebar.expander("Changer mon mot de passe"), st.form("mot_de_passe"):
+    with st.sidebar.expander("Changer mon mot de passe"), \
+            st.form("mot_de_passe", enter_to_submit=False):
         actuel = st.text_input("Mot de passe actuel", type="password")
         nouveau = st.text_input("Nouveau mot de passe (12 caractères au moins)",
                                 type="password")

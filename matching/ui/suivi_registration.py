@@ -108,7 +108,7 @@ def registration_panel(suivi: Suivi, jeton: str) -> None:
         if not candidates:
             st.info("Aucune grappe constituée du registre à enregistrer dans votre région.")
         else:
-            with st.form("enregistrer_registre"):
+            with st.form("enregistrer_registre", enter_to_submit=False):
                 choice = st.selectbox("Grappe constituée", candidates,
                                       format_func=candidate_label)
                 signed = st.date_input("Date de signature de la convention",
@@ -143,7 +143,7 @@ def registration_panel(suivi: Suivi, jeton: str) -> None:
         if not codes:
             st.warning("Aucune grappe valide dans ce classeur.")
             return
-        with st.form("enregistrer_export"):
+        with st.form("enregistrer_export", enter_to_submit=False):
             code = st.selectbox("Grappe", codes)
             signed = st.date_input("Date de signature de la convention", format="DD/MM/YYYY",
                                    value=None, key="sig_export")

@@ -9,12 +9,13 @@ from typing import Any
 import streamlit as st
 
 from matching.core.formatting import euros, km_text
+from matching.exports.naming import og_labels, with_names
 from matching.ui.datapanel import CHAMP_LABELS
 from matching.ui.my_og import my_og_section
 from matching.ui.proposalmap import proposal_map
 from matching.ui.proposalstate import edit_button
 from matching.ui.store import grouping_version, session_memo
-from matching.ui.views import og_labels, partners_view, with_names
+from matching.ui.views import partners_view
 
 
 def partner_panel(scenario: Any, report: Any, et: str, prefix: str, top: int = 5) -> None:

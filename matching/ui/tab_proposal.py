@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from matching.core.formatting import decimal_fr, euros
+from matching.exports.naming import og_labels, with_names
 from matching.ui import actions, scenfile
 from matching.ui.proposalmap import proposal_map
 from matching.ui.proposalstate import shown_scenario
@@ -18,10 +19,8 @@ from matching.ui.views import (
     grappes_view,
     headline,
     members_view,
-    og_labels,
     points_text,
     unplaced_view,
-    with_names,
 )
 
 

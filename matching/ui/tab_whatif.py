@@ -9,10 +9,11 @@ from typing import Any
 import streamlit as st
 
 from matching.core.formatting import decimal_fr, euros
+from matching.exports.naming import esms_labels, og_labels, with_names
 from matching.solver.settings import APP_TIME_LIMIT
 from matching.ui import actions, scenfile
 from matching.ui.proposalstate import edit_button, save_log
-from matching.ui.views import changes_view, esms_labels, og_labels, with_names
+from matching.ui.views import changes_view
 
 
 def scope_ogs(scenario: Any) -> list[str]:

@@ -9,7 +9,6 @@ columns first.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,38 +23,13 @@ from matching.core.vocabulary import (
     TYPOLOGIE_LABELS,
     label_of,
 )
+from matching.exports.naming import og_labels
 from matching.exports.tables import TYPE_LABELS, financements_table, grappes_table
 from matching.programme.validate import text_column
 from matching.ui import columns as col
 from matching.ui.columns import TableView
 
-FINESS_TOKEN = re.compile(r"\b(\d{9}|2[AB]\d{7})\b")
-
-
 # --------------------------------------------------------------------------- names
-
-
-def og_labels(etab: pd.DataFrame) -> dict[str, str]:
-    """FINESS EJ -> 'Nom (FINESS)': a user recognises a name, a file needs the number."""
-    frame = pd.DataFrame({"ej": text_column(etab, "finess_ej"),
-                          "nom": text_column(etab, "raison_sociale_ej")})
-    frame = frame[frame["ej"] != ""]
-    named = frame[frame["nom"] != ""].drop_duplicates("ej")
-    names = dict(zip(named["ej"], named["nom"], strict=True))
-    return {ej: f"{names.get(ej) or 'OG'} ({ej})" for ej in frame["ej"].unique()}
-
-
-def esms_labels(etab: pd.DataFrame) -> dict[str, str]:
-    """FINESS ET -> 'Nom (FINESS)'."""
-    et = text_column(etab, "finess_et")
-    names = text_column(etab, "raison_sociale")
-    return {e: f"{n or 'ESMS'} ({e})" for e, n in zip(et, names, strict=True)}
-
-
-def with_names(message: str, labels: dict[str, str]) -> str:
-    """A sentence with bare FINESS numbers ('OG verrouillés ensemble : 180196156, …') made
-    readable: each known number becomes 'Nom (FINESS)'."""
-    return FINESS_TOKEN.sub(lambda m: labels.get(m.group(1), m.group(1)), str(message))
 
 
 def points_text(computed: dict[str, int], declared: dict[str, bool] | None = None,
