@@ -48,8 +48,10 @@ from matching.registry.declarations import (
 )
 from matching.registry.vues import DeclarationVue
 from matching.ui import registre_session, registry_edit
+from matching.ui.page import dress_in_french
 
 st.set_page_config(page_title="grappes — mise en relation", layout="wide")
+dress_in_french()
 
 
 @st.cache_resource
