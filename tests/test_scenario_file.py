@@ -106,7 +106,8 @@ def test_the_file_says_what_it_holds(edited):
     m = payload["modifications"]
     assert m["exclus"] and m["separes"] and m["ensemble"] and m["porteurs_choisis"]
     assert m["criteres_declares"] and m["grappes_construites"]
-    assert len(payload["depart"]) == len(start.grappes) > 20 and len(payload["grappes"]) == len(w.grappe_ids)
+    assert len(payload["depart"]) == len(start.grappes) > 20
+    assert len(payload["grappes"]) == len(w.grappe_ids)
     assert payload["totaux"]["financement"] == w.evaluate().totals["financement"]
 
 
