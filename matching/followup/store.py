@@ -88,6 +88,30 @@ class VerificationRecord:
     par: str
 
 
+#: the programme's first call for projects opened in 2021: a convention signed before 2020
+#: is a typing error (« 1900 »), not a grappe to follow
+EARLIEST_SIGNATURE = date(2020, 1, 1)
+
+
+def check_event_date(le: date, signature: date, today: date) -> None:
+    """One check for every date a person records in the follow-up (milestone, vérification,
+    payment): not in the future, not before the convention's signature (issue 18: a milestone
+    dated before the signature, or a payment dated 1900 or 2999, used to be accepted)."""
+    if le > today:
+        raise SaisieInvalide([("date", f"date dans le futur ({le:%d/%m/%Y})")])
+    if le < signature:
+        raise SaisieInvalide([("date", f"date ({le:%d/%m/%Y}) antérieure à la signature de "
+                                       f"la convention ({signature:%d/%m/%Y})")])
+
+
+def check_signature(signature: date, today: date) -> None:
+    """A convention's signature date: from 2020 (the programme's start) to today."""
+    if signature < EARLIEST_SIGNATURE or signature > today:
+        raise SaisieInvalide([("signature", f"date de signature invraisemblable "
+                                            f"({signature:%d/%m/%Y}) : attendue entre le "
+                                            f"{EARLIEST_SIGNATURE:%d/%m/%Y} et aujourd'hui")])
+
+
 class Suivi:
     """Follow-up of funded grappes, stored with the registry ``registry``."""
 
@@ -175,6 +199,7 @@ class Suivi:
         """Record ``grappe`` as funded (ARS of its région); ``porteurs`` are account e-mails."""
         if perimetre is not None:
             FollowupRules.from_ruleset(load_rules(grappe.regles), perimetre)  # checks it
+        check_signature(grappe.signature, self.registry.clock().date())
         with self.db.write() as s:
             p = self._p(s, jeton)
             exiger(p, Action.ENREGISTRER_SUIVI, Cible(region=grappe.region))
@@ -291,8 +316,7 @@ class Suivi:
             if t.versee_le is not None:
                 raise SaisieInvalide([("tranche", f"tranche {rang} déjà versée le "
                                                   f"{t.versee_le:%d/%m/%Y}")])
-            if le > self.registry.clock().date():
-                raise SaisieInvalide([("date", "date dans le futur")])
+            check_event_date(le, g.signature, self.registry.clock().date())
             status = self._state(s, g, le).tranches[rang - 1]
             if status.state != TrancheState.PAYABLE:
                 raise SaisieInvalide([("tranche", f"la tranche {rang} n'est pas payable au "
@@ -313,8 +337,7 @@ class Suivi:
             if t is None or t.declencheur != "jalon":
                 msg = f"la tranche {rang} n'a pas de jalon à déclarer"
                 raise SaisieInvalide([("tranche", msg)])
-            if le > self.registry.clock().date():
-                raise SaisieInvalide([("date", "date dans le futur")])
+            check_event_date(le, g.signature, self.registry.clock().date())
             t.jalon_le = le
             self.registry._audit(s, p, "suivi_jalon", "suivi", code, f"tranche {rang}")
             self._notify(s, g, self.registry.clock().date())
@@ -332,11 +355,7 @@ class Suivi:
                 msg = f"la tranche {rang} n'attend pas de vérification de service régulier"
                 raise SaisieInvalide([("tranche", msg)])
             now = self.registry.clock()
-            if le > now.date():
-                raise SaisieInvalide([("date", "date dans le futur")])
-            if le < g.signature:
-                raise SaisieInvalide([("date", "date antérieure à la signature de la "
-                                               f"convention ({g.signature:%d/%m/%Y})")])
+            check_event_date(le, g.signature, now.date())
             before = t.verifiee_le
             t.verifiee_le = le
             t.verifiee_par = p.compte_id

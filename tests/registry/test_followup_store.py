@@ -204,3 +204,23 @@ def test_access_matrix(world, suivi, tmp_path):
                 assert str(missing.value) == AccesRefuse.MESSAGE
     assert not wrong, wrong
     assert cells == len(EXPECTED) * len(ACTIONS)
+
+
+def test_dates_before_the_signature_or_absurd_are_refused(world, suivi):
+    """Issue 18: a milestone dated before the signature, a payment dated 1900 or 2999 and a
+    convention « signed » in 1900 are refused with a French message naming the field."""
+    from dataclasses import replace
+
+    signed = "10/01/2024"
+    with pytest.raises(SaisieInvalide, match=f"antérieure à la signature.*{signed}"):
+        suivi.declarer_jalon(world.a, "T2-TEST", 2, date(2023, 12, 1))
+    with pytest.raises(SaisieInvalide, match="antérieure à la signature"):
+        suivi.declarer_versement(world.ars, "T2-TEST", 1, date(1900, 1, 1))
+    with pytest.raises(SaisieInvalide, match="dans le futur"):
+        suivi.declarer_versement(world.ars, "T2-TEST", 1, date(2999, 1, 1))
+    with pytest.raises(SaisieInvalide, match="invraisemblable"):
+        suivi.enregistrer(world.ars, replace(t2_grappe(), grappe_id="T2-1900",
+                                             signature=date(1900, 1, 1)))
+    st = suivi.etat(world.ars, "T2-TEST", as_of=date(2024, 7, 5))
+    assert st.grappe.versements == {} and all(
+        t.jalon_le is None for t in st.grappe.tranches if hasattr(t, "jalon_le"))
