@@ -25,6 +25,10 @@ ZONE_RADIUS_KM = 25.0
 ZONE_GRAPPES = 12
 #: Share of the time budget given to the zones (deterministic time of their CP-SAT packings).
 ZONE_BUDGET_SHARE = 0.3
+#: Cap on one sub-problem's zone budget (deterministic seconds): each sub-problem has its own
+#: budget (a field's grappes must not depend on the other fields solved), so without a cap
+#: a run over every field would spend 30 % of the budget once per field.
+ZONE_BUDGET_CAP = 1.5
 
 
 @dataclass(frozen=True)
