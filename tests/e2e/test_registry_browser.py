@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -119,16 +120,32 @@ def declare(browser, url: str, email: str, ej: str, nom: str, contact: str,
     page.context.close()
 
 
-def metrics(page) -> dict[str, str]:
-    """The figures of the what-if edit (label -> value), once the page has settled."""
-    out = {}
-    boxes = page.locator('[data-testid="stMetric"]:visible')
-    boxes.first.wait_for(timeout=T)
-    for i in range(boxes.count()):
-        box = boxes.nth(i)
-        label = box.locator('[data-testid="stMetricLabel"]').inner_text().strip()
-        out[label] = box.locator('[data-testid="stMetricValue"]').inner_text().strip()
-    return out
+def metrics(page, expect: tuple[str, ...] = ("Validité", "Montant")) -> dict[str, str]:
+    """The figures of the what-if edit (label -> value), once the page has settled.
+
+    Streamlit re-renders in several passes after a click: read until every expected label is
+    there and two reads in a row agree, so a half-drawn page is never taken for the answer.
+    """
+    deadline = time.monotonic() + T / 1000
+    previous: dict[str, str] | None = None
+    while True:
+        out: dict[str, str] = {}
+        boxes = page.locator('[data-testid="stMetric"]:visible')
+        boxes.first.wait_for(timeout=T)
+        try:
+            for i in range(boxes.count()):
+                box = boxes.nth(i)
+                label = box.locator('[data-testid="stMetricLabel"]').inner_text(timeout=2_000)
+                value = box.locator('[data-testid="stMetricValue"]').inner_text(timeout=2_000)
+                out[label.strip()] = value.strip()
+        except Exception:  # a box vanished mid-read: read again
+            out = {}
+        if all(k in out for k in expect) and out == previous:
+            return out
+        if time.monotonic() > deadline:
+            raise AssertionError(f"les indicateurs ne se stabilisent pas : {out}")
+        previous = out
+        page.wait_for_timeout(300)
 
 
 def pick(page, label: str, option_start: str) -> None:
