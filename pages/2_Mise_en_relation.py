@@ -330,7 +330,7 @@ def fiche_invitation(reg: Registry, jeton: str, inv) -> None:
         "distance de mon OG": "mon OG" if p.moi else (
             km_text(p.km) if p.km is not None else "—"),
         "porteur": "oui" if p.porteur else "non",
-        "part indicative (au prorata des ESMS)": euros(p.part_indicative),
+        "part indicative (ESMS de l'OG ; lignes projet au porteur)": euros(p.part_indicative),
     } for p in f.partenaires]), hide_index=True)  # fmt: skip
 
 

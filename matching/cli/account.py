@@ -15,6 +15,7 @@ import sys
 import typer
 
 from matching.core.errors import GrappesError
+from matching.registry import Registry
 
 ACCOUNT_ENV = "GRAPPES_COMPTE"
 PASSWORD_ENV = "GRAPPES_MOT_DE_PASSE"
@@ -49,3 +50,15 @@ def password(stdin: bool = False, label: str = "Mot de passe") -> str:
                "(aucune tentative de connexion comptée)")
         raise MissingCredentials(msg)
     return value
+
+
+def sign_in(reg: Registry, compte: str | None, stdin: bool = False) -> str:
+    """Open a session on ``reg`` by the convention above; returns its token.
+
+    Raises :class:`MissingCredentials` (usage, exit 2) before touching the database, and the
+    registry's own errors (wrong password, locked account, schema too old: exit 1) after.
+    """
+    email = account(compte)
+    secret = password(stdin, f"Mot de passe de {email}")
+    reg.db.check_schema()
+    return reg.connexion(email, secret).jeton

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from matching.cli.account import MissingCredentials, account, password
+from matching.cli.account import MissingCredentials, sign_in
 from matching.cli.registre import registre
 from matching.cli.support import EXIT_DATA, EXIT_USAGE, fail
 from matching.registry import RegistreError, Registry
@@ -34,13 +34,10 @@ def envoyer_courriels(
 ) -> None:
     """(Admin) Envoyer les courriels en attente (invitations, grappes, tranches)."""
     try:
-        email, secret = account(compte), password(stdin)
+        reg = Registry(db)
+        rep = envoyer(reg, sign_in(reg, compte, stdin), smtp)
     except MissingCredentials as exc:
         fail(err, str(exc), code=EXIT_USAGE)
-    try:
-        reg = Registry(db)
-        reg.db.check_schema()
-        rep = envoyer(reg, reg.connexion(email, secret).jeton, smtp)
     except (RegistreError, ValueError) as exc:
         fail(err, str(exc), code=EXIT_DATA)
     console.print(f"Courriels envoyés : {rep.sent} ; en échec (réessayés plus tard) : "

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from matching.cli.account import MissingCredentials, account, password
+from matching.cli.account import MissingCredentials, sign_in
 from matching.registry import AccesRefuse, RegistreError, Registry
 
 registre = typer.Typer(
@@ -73,13 +73,10 @@ def _password(stdin: bool, confirm: bool = False, label: str = "Mot de passe") -
 def _login(reg: Registry, compte: str | None, stdin: bool) -> str:
     """Sign in by the convention every command group shares (``matching.cli.account``)."""
     try:
-        email, secret = account(compte), password(stdin)
+        return sign_in(reg, compte, stdin)
     except MissingCredentials as exc:
         err.print(f"[red]Usage incorrect :[/red] {exc}", highlight=False)
         raise typer.Exit(exc.exit_code) from exc
-    try:
-        reg.db.check_schema()
-        return reg.connexion(email, secret).jeton
     except RegistreError as exc:
         _fail(str(exc))
     raise AssertionError  # unreachable

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from matching.cli.account import MissingCredentials, account, password
+from matching.cli.account import MissingCredentials, sign_in
 from matching.cli.support import EXIT_DATA, EXIT_USAGE, fail
 from matching.core.formatting import euros
 from matching.followup.dossier_import import read_funded_grappe
@@ -55,14 +55,10 @@ def _fail(message: str, code: int = EXIT_DATA) -> NoReturn:
 def _session(db: str | None, compte: str | None, stdin: bool = False) -> tuple[Suivi, str]:
     """Sign in (``matching.cli.account``: the same convention as ``grappes registre``)."""
     try:
-        email = account(compte)
-        secret = password(stdin, f"Mot de passe de {compte or email}")
+        reg = Registry(db)
+        return Suivi(reg), sign_in(reg, compte, stdin)
     except MissingCredentials as exc:
         _fail(str(exc), EXIT_USAGE)
-    try:
-        reg = Registry(db)
-        reg.db.check_schema()
-        return Suivi(reg), reg.connexion(email, secret).jeton
     except RegistreError as exc:
         _fail(str(exc))
 

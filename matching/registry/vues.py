@@ -228,7 +228,9 @@ class PartenaireVue:
     porteur: bool
     #: the invited OG itself
     moi: bool
-    #: the grappe's amount shared by ESMS count: indicative (the programme pays the porteur)
+    #: this OG's share of the grappe's amount by the planner's rule (a per-ESMS line to the
+    #: ESMS's OG, a per-project line to the porteur: ``scenarios.og_view.split_lines``);
+    #: indicative, since the programme pays the porteur
     part_indicative: float
 
 

@@ -20,6 +20,17 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
+
+
+#: the marks of every browser test module: skipped without chromium, except on CI where a
+#: missing browser must fail (``.ci/run`` installs it)
+BROWSER_MARKS = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+        reason=f"navigateur absent ({CHROMIUM}) : apt-get install chromium pour ce test",
+    ),
+]
 ROOT = Path(__file__).resolve().parents[2]
 BROWSER_ARGS = [
     "--headless=new",

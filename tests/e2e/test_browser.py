@@ -17,6 +17,7 @@ import pytest
 
 from tests.e2e.streamlit_server import (
     BROWSER_ARGS,
+    BROWSER_MARKS,
     CHROMIUM,
     ROOT,
     diagnose,
@@ -25,13 +26,7 @@ from tests.e2e.streamlit_server import (
     wait_idle,
 )
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-        reason=f"navigateur absent ({CHROMIUM}) : apt-get install chromium pour ce test",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")

@@ -17,18 +17,18 @@ import pytest
 
 from matching.core.vocabulary import ROLE_LABELS
 from matching.registry import Registry
-from tests.e2e.streamlit_server import BROWSER_ARGS, CHROMIUM, streamlit_app, wait_idle
+from tests.e2e.streamlit_server import (
+    BROWSER_ARGS,
+    BROWSER_MARKS,
+    CHROMIUM,
+    streamlit_app,
+    wait_idle,
+)
 
 PASSWORD = "mot-de-passe-solide"
 OG_A, OG_B, OG_C = "370016669", "371082033", "371114794"
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-        reason=f"navigateur absent ({CHROMIUM}) : apt-get install chromium pour ce test",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from matching.followup.months import add_months, label, month_of
 from matching.followup.store import Suivi
 from matching.programme.rules import load_rules
 from matching.registry import Registry
-from tests.e2e.streamlit_server import BROWSER_ARGS, CHROMIUM, streamlit_app
+from tests.e2e.streamlit_server import BROWSER_ARGS, BROWSER_MARKS, CHROMIUM, streamlit_app
 from tests.followup_factories import FINESS_A, FINESS_B, T2_A, T2_B
 
 PASSWORD = "mot-de-passe-solide"
@@ -32,13 +32,7 @@ CODE = "T2-E2E"
 T = 90_000  # generous: the machine is shared
 MONTH = re.compile(r"\d{4}-\d{2}")
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-        reason=f"navigateur absent ({CHROMIUM}) : apt-get install chromium pour ce test",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 def _months(signature: date) -> list[date]:

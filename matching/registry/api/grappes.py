@@ -223,6 +223,10 @@ class GrappesMixin(LectureMixin):
         """The what-if evaluation (``matching.scenarios.whatif``) of ``g`` alone over its
         proposal's snapshot; None for an empty grappe. ESMS added since the matching join the
         snapshot (stored when ``persist``)."""
+        return self._evaluate_on(s, g, persist)[0]
+
+    def _evaluate_on(self, s: Session, g: GrappeProposee, persist: bool = False):
+        """:meth:`_evaluate` and the establishments table it was evaluated on."""
         run = s.get(Appariement, g.appariement_id)
         etab = app_build.from_snapshot(run.etablissements)
         members = [e for m in g.membres for e in m.esms]
@@ -243,11 +247,11 @@ class GrappesMixin(LectureMixin):
                 run.etablissements = app_build.snapshot(etab)
                 flag_modified(run, "etablissements")
         if not members:
-            return None
+            return None, etab
         grappe = adapters.Grappe(id=g.code, champ=g.champ,
                                  og=sorted({m.finess_ej for m in g.membres}), esms=members,
                                  porteur=g.porteur_ej or None)
-        return adapters.whatif(etab, run.regles, [grappe]).evaluate()
+        return adapters.whatif(etab, run.regles, [grappe]).evaluate(), etab
 
     def evaluer_grappe(self, jeton: str, grappe_id: int) -> EvaluationGrappe:
         """The coordinator's what-if reading of a grappe: validity, broken rules (codes and
@@ -328,7 +332,7 @@ class GrappesMixin(LectureMixin):
 
     def fiche_invitation(self, jeton: str, invitation_id: int) -> FicheInvitation:
         """The facts an invited déclarant needs to answer: the partners with their names,
-        ESMS and distance, the grappe's amount (and each OG's indicative share by ESMS), its
+        ESMS and distance, the grappe's amount (and each OG's share, by the planner's rule), its
         grid points and validity, from the same what-if evaluation as ``evaluer_grappe``.
         Only the owner of the invited declaration may read it (no contact in it)."""
         with self.db.read() as s:
@@ -339,7 +343,7 @@ class GrappesMixin(LectureMixin):
                 raise AccesRefuse()
             exiger(p, Action.LIRE_DECLARATION, Cible(proprietaire=d.compte_id))
             g = inv.grappe
-            evaluation = self._evaluate(s, g)
+            evaluation, etab = self._evaluate_on(s, g)
             points: dict[str, list[tuple[float, float]]] = {}
             names: dict[str, str] = {}
             for m in g.membres:
@@ -352,6 +356,7 @@ class GrappesMixin(LectureMixin):
             counts: dict[str, int] = {}
             for m in g.membres:
                 counts[m.finess_ej] = counts.get(m.finess_ej, 0) + len(m.esms)
+            shares: dict[str, float] = {}
             if evaluation is None:
                 total, pts, pts_max, valide = 0.0, 0, 0, False
             else:
@@ -359,6 +364,8 @@ class GrappesMixin(LectureMixin):
                 total, pts, pts_max = float(cost.total), int(cost.score.total), \
                     int(cost.score.max)
                 valide = not evaluation.violations.get(g.code)
+                shares = adapters.og_amounts(etab, s.get(Appariement, g.appariement_id).regles,
+                                             [e for m in g.membres for e in m.esms], cost)
             n_esms = sum(counts.values())
             every = [x for pts_og in points.values() for x in pts_og]
             km_max = adapters.km_max(every)
@@ -366,8 +373,7 @@ class GrappesMixin(LectureMixin):
             partenaires = tuple(PartenaireVue(
                 ej, names.get(ej, ""), n, None if ej == d.finess_ej
                 else adapters.km_between(mine, points.get(ej, [])),
-                ej == g.porteur_ej, ej == d.finess_ej,
-                round(total * n / n_esms, 2) if n_esms else 0.0)
+                ej == g.porteur_ej, ej == d.finess_ej, shares.get(ej, 0.0))
                 for ej, n in counts.items())  # fmt: skip
             return FicheInvitation(inv.id, g.id, g.code, g.champ, valide, total, n_esms, pts,
                                    pts_max, km_max, partenaires)
