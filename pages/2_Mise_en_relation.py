@@ -405,7 +405,7 @@ def coordinateur(reg: Registry, jeton: str, moi) -> None:
                 st.markdown(f"**Grappe {echapper(g.code)}** — {g.champ}, {g.n_esms} ESMS, "
                             f"{len(g.membres)} OG — état : "
                             f"**{etat_grappe(g.statut, g.soumise_ars)}**"
-                            + (f" — {g.total:,.0f} €".replace(",", " ") if g.total else ""))
+                            + (f" — {euros(g.total)}" if g.total else ""))
                 for w in (*g.regles_enfreintes, *g.avertissements):
                     st.warning(echapper(w))
                 st.dataframe(members_table(g), hide_index=True)

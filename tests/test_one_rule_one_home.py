@@ -239,12 +239,9 @@ def test_numbers_are_formatted_in_one_home() -> None:
     assert integer_fr(2_147_483_647) == "2 147 483 647" and integer_fr(999.6) == "1 000"
     assert number_fr(1234.5) == "1 234,5" and number_fr(0.25, 2) == "0,25"
     assert euros(40_000) == "40 000 €"
-    #: files another change rewrites (issue 24): to route through the home once it lands
-    not_yet = {"matching.ui.views", "matching.ui.datapanel", "matching.cli.registre",
-               "pages.2_Mise_en_relation"}
     copies = []
     for module, tree in _project_trees():
-        if module == "matching.core.formatting" or module in not_yet:
+        if module == "matching.core.formatting":
             continue
         for node in ast.walk(tree):
             thousands = isinstance(node, ast.FormattedValue) and isinstance(

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from matching.cli.account import MissingCredentials, sign_in
+from matching.core.formatting import euros
 from matching.registry import AccesRefuse, RegistreError, Registry
 
 registre = typer.Typer(
@@ -227,7 +228,7 @@ def apparier_cmd(
                   "avertissements", title=f"Appariement {run.id} ({run.regles})",
                   title_justify="left")
     for g in run.grappes:
-        total = "" if g.total is None else f"{g.total:,.0f} €".replace(",", " ")
+        total = "" if g.total is None else euros(g.total)
         table.add_row(str(g.id), Text(g.code), g.champ, str(g.n_esms), str(len(g.membres)),
                       g.porteur_ej, total, Text(" | ".join(g.avertissements)[:120]))
     console.print(table)

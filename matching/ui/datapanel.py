@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from matching.core.formatting import integer_fr
 from matching.core.model import CHAMPS, LoadResult
 from matching.core.vocabulary import CHAMP_LABELS as CHAMP_NAMES
 from matching.exports.french_excel import csv_bytes
@@ -148,8 +149,8 @@ def load_data(choice: dict[str, Any]) -> tuple[str, LoadResult] | None:
 
     def progress(done: int, total: int) -> None:
         share = done / total if total else 1.0
-        bar.progress(min(share, 1.0), text=f"Lecture du fichier : {done:,} / {total:,} lignes"
-                     .replace(",", " "))
+        bar.progress(min(share, 1.0), text=f"Lecture du fichier : {integer_fr(done)} / "
+                     f"{integer_fr(total)} lignes")
 
     try:
         result = cached(key, lambda: read_upload(etab_file, ej_file, dui_file, progress))

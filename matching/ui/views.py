@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from matching.core.formatting import euros, euros_short
+from matching.core.formatting import euros, euros_short, integer_fr
 from matching.core.vocabulary import (
     CRITERE_LABELS,
     DUI_STATUT_LABELS,
@@ -63,8 +63,7 @@ class Counts:
     @property
     def definition(self) -> str:
         """The sentence shown under the headline figures."""
-        def n(value: int) -> str:
-            return f"{value:,}".replace(",", " ")
+        n = integer_fr
 
         return (f"ESMS du champ : les {n(self.champ)} ESMS du champ étudié et du territoire "
                 f"qui peuvent entrer dans une grappe ; {n(self.places)} sont placés, "
@@ -130,7 +129,7 @@ def headline(totals: dict[str, float], n: Counts) -> list[Metric]:
         Metric("Grappes valides", f"{int(totals['valides'])}",
                "Grappes qui respectent toutes les règles dures de l'appel.",
                _delta_int(totals, "valides")),
-        Metric("ESMS placés", f"{n.places} / {n.champ}".replace(",", " "), n.definition,
+        Metric("ESMS placés", f"{integer_fr(n.places)} / {integer_fr(n.champ)}", n.definition,
                _delta_int(totals, "esms_places")),
         Metric("Points grille", f"{int(totals['points_grille'])}",
                "Somme des points de la grille de priorisation des grappes valides.",
