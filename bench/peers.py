@@ -33,6 +33,7 @@ from pyproj import Transformer
 
 from bench.metrics import group_centres
 from matching.core.model import GroupingRules
+from matching.solver.settings import LIBRARY_TIME_LIMIT
 
 #: Method names as printed in the table.
 SOLVEUR = "solveur"
@@ -351,7 +352,7 @@ def run_solver(
     champ: str,
     *,
     seed: int = 0,
-    time_limit: float = 30.0,
+    time_limit: float = LIBRARY_TIME_LIMIT,
 ) -> PeerRun:
     """``matching.solver.GrappeSolver`` with default weights."""
     from matching.solver import GrappeSolver

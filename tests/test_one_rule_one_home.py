@@ -259,8 +259,10 @@ def test_numbers_are_formatted_in_one_home() -> None:
 
 def test_time_limit_defaults_have_one_home() -> None:
     """Home: ``matching.solver.settings`` (``DEFAULT_TIME_LIMIT`` for the commands,
-    ``APP_TIME_LIMIT`` for the app and its precomputed proposals). No other module sets a
-    ``*TIME_LIMIT*`` constant, and no two constants share a name."""
+    ``APP_TIME_LIMIT`` for the app and its precomputed proposals, ``FUNDING_TIME_LIMIT``,
+    ``RERUN_TIME_LIMIT``, ``LIBRARY_TIME_LIMIT``). No other module sets a ``*TIME_LIMIT*``
+    constant or gives a ``time_limit`` parameter or field a number of its own, and no two
+    constants share a name."""
     from matching.scenarios import precomputed
     from matching.solver import settings
     from matching.ui import datapanel
@@ -277,6 +279,20 @@ def test_time_limit_defaults_have_one_home() -> None:
                         and isinstance(node.value, ast.Constant)
                         and isinstance(node.value.value, int | float)):
                     homes.setdefault(target.id, []).append(f"{module}:{node.lineno}")
+        # a parameter ``time_limit=10.0`` is a default too: it must name a settings constant
+        for node in ast.walk(tree):
+            if isinstance(node, ast.arguments):
+                args = [*node.posonlyargs, *node.args, *node.kwonlyargs]
+                defaults = [None] * (len(node.posonlyargs) + len(node.args) - len(
+                    node.defaults)) + list(node.defaults) + list(node.kw_defaults)
+                for arg, default in zip(args, defaults, strict=True):
+                    if ("time_limit" in arg.arg and isinstance(default, ast.Constant)
+                            and isinstance(default.value, int | float)):
+                        homes.setdefault(f"{arg.arg}=", []).append(f"{module}:{default.lineno}")
+            elif (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                  and "time_limit" in node.target.id and isinstance(node.value, ast.Constant)
+                  and isinstance(node.value.value, int | float)):
+                homes.setdefault(f"{node.target.id}=", []).append(f"{module}:{node.lineno}")
     elsewhere = {n: w for n, w in homes.items() if any(
         not x.startswith("matching.solver.settings:") for x in w)}
     assert set(homes) >= {"DEFAULT_TIME_LIMIT", "APP_TIME_LIMIT"}

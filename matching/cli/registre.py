@@ -21,6 +21,7 @@ from rich.text import Text
 from matching.cli.account import MissingCredentials, sign_in
 from matching.core.formatting import euros
 from matching.registry import AccesRefuse, RegistreError, Registry
+from matching.solver.settings import DEFAULT_TIME_LIMIT
 
 registre = typer.Typer(
     name="registre",
@@ -215,7 +216,7 @@ def apparier_cmd(
     avec_finess: Annotated[bool, typer.Option("--avec-finess", help="données du fichier FINESS "
                                               "pour les ESMS déclarés")] = False,
     regles: Annotated[str | None, typer.Option("--regles", help="jeu de règles")] = None,
-    time_limit: Annotated[float, typer.Option("--time-limit")] = 20.0,
+    time_limit: Annotated[float, typer.Option("--time-limit")] = DEFAULT_TIME_LIMIT,
     db: DbOpt = None, finess: FinessOpt = None, compte: CompteOpt = None,
     stdin: StdinOpt = False,
 ) -> None:

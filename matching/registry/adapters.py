@@ -21,6 +21,7 @@ from matching.core.columns import TRUE_WORDS as TRUE_WORDS
 
 #: Fields of the programme and DUI statuses (``matching.core.model``).
 from matching.core.model import CHAMPS, DUI_INCONNU, DUI_STATUTS, ETAB_COLUMNS, Grappe
+from matching.solver.settings import RERUN_TIME_LIMIT
 
 
 def check_finess(number: str) -> str | None:
@@ -166,7 +167,7 @@ def propose(
     together: list[tuple[str, ...]],
     apart: list[tuple[str, str]],
     seed: int = 0,
-    time_limit: float = 10.0,
+    time_limit: float = RERUN_TIME_LIMIT,
 ):
     """Run the existing solver and costing (``matching.solver.propose``) on a table."""
     from matching.core.model import LoadResult

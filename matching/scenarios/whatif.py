@@ -31,6 +31,7 @@ from matching.programme.rules import RuleSet
 from matching.programme.validate import Violation, check_grouping, counted_mask, text_column
 from matching.scenarios.ids import rename_in_text, stable_ids
 from matching.solver.graph import GraphWeights
+from matching.solver.settings import RERUN_TIME_LIMIT
 from matching.solver.units import Constraints
 
 EVALUATION_COLUMNS: tuple[str, ...] = (
@@ -643,7 +644,7 @@ class WhatIf:
     def rerun(
         self,
         seed: int = 0,
-        time_limit: float = 10.0,
+        time_limit: float = RERUN_TIME_LIMIT,
         progress: Callable[[str, float], None] | None = None,
     ) -> Evaluation:
         """Let the solver search again under the locks, keeping the grappe ids.

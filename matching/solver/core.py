@@ -37,7 +37,7 @@ from matching.solver.greedy import greedy_grappes
 from matching.solver.local_search import LocalSearch
 from matching.solver.proposal import Proposal
 from matching.solver.select import select
-from matching.solver.settings import ZONE_BUDGET_CAP, ZONE_BUDGET_SHARE
+from matching.solver.settings import LIBRARY_TIME_LIMIT, ZONE_BUDGET_CAP, ZONE_BUDGET_SHARE
 from matching.solver.subproblem import Subproblem
 from matching.solver.units import (
     Constraints,
@@ -176,7 +176,7 @@ class GrappeSolver:
         weights: SolverWeights | None = None,
         graph_weights: GraphWeights | None = None,
         seed: int = 0,
-        time_limit: float = 30.0,
+        time_limit: float = LIBRARY_TIME_LIMIT,
         allow_multi_region: bool = False,
         links: pd.DataFrame | None = None,
         progress: Progress | None = None,

@@ -21,6 +21,7 @@ from ortools.sat.python import cp_model
 
 from matching.core.cpsat import StagedSolve
 from matching.solver.evaluate import Value
+from matching.solver.settings import FUNDING_TIME_LIMIT
 
 #: Cost (kilometre equivalents) is multiplied by this before rounding for CP-SAT.
 COST_SCALE = 100
@@ -260,7 +261,7 @@ def select(
     forced: np.ndarray | None = None,
     points_weight: float | None = None,
     hint: Sequence[int] = (),
-    time_limit: float = 10.0,
+    time_limit: float = FUNDING_TIME_LIMIT,
     seed: int = 0,
     workers: int = 1,
     hint_level1_optimal: bool = False,

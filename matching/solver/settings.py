@@ -16,6 +16,13 @@ DEFAULT_TIME_LIMIT = 20.0
 #: The app's first proposal, seconds: its sidebar's default, and the budget of the sample's
 #: precomputed proposals (``matching.scenarios.precomputed``), which must be the same.
 APP_TIME_LIMIT = 2.0
+#: A solver built in code without a budget (``GrappeSolver(rules)``): a library default,
+#: more generous than the commands' since nobody is waiting at a prompt.
+LIBRARY_TIME_LIMIT = 30.0
+#: The envelope's funding selection (``grappes select``, the app's « Enveloppe ARS »).
+FUNDING_TIME_LIMIT = 10.0
+#: A re-solve around the user's edits (the app's « Relancer ») and the registry's matching.
+RERUN_TIME_LIMIT = 10.0
 
 #: Zone re-optimisation around an ESMS left out (``matching.solver.zones``): the grappes
 #: with a member within this distance of the left-out OG are freed (km)...

@@ -24,6 +24,7 @@ from matching.programme.funding_select import (
     select_funding,
 )
 from matching.programme.validate import text_column
+from matching.solver.settings import FUNDING_TIME_LIMIT
 from matching.ui import columns as col
 from matching.ui.columns import TableView
 
@@ -39,7 +40,7 @@ class EnvelopeRequest:
     windows: tuple[float, ...] = DEFAULT_WINDOWS
     mode: str = DEFAULT_MODE
     #: deterministic time per stage (``funding_select.STAGE_DTIME`` units)
-    time_limit: float = 10.0
+    time_limit: float = FUNDING_TIME_LIMIT
     #: grappes the ARS imposes / sets aside, as (id, reason) pairs (hashable: memo key)
     forced: tuple[tuple[str, str], ...] = ()
     excluded: tuple[tuple[str, str], ...] = ()

@@ -137,7 +137,8 @@ def test_an_invitation_shows_partners_distance_amounts_and_points(world, monkeyp
     labels = {m.label: m.value for m in at.metric}
     assert labels["Points de la grille"] == f"{fiche.points} / {fiche.points_max}"
     assert labels["Financement de la grappe"].endswith("€")
-    table = next(f for f in frames(at) if "part indicative (ESMS de l'OG ; lignes projet au porteur)" in f.columns)
+    share = "part indicative (ESMS de l'OG ; lignes projet au porteur)"
+    table = next(f for f in frames(at) if share in f.columns)
     assert set(table["nom"]) == {names[OG_A], names[OG_B]}
     assert "mon OG" in set(table["distance de mon OG"])
 

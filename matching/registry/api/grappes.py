@@ -39,6 +39,7 @@ from matching.registry.vues import (
     InvitationVue,
     PartenaireVue,
 )
+from matching.solver.settings import RERUN_TIME_LIMIT
 
 
 class GrappesMixin(LectureMixin):
@@ -51,7 +52,7 @@ class GrappesMixin(LectureMixin):
         avec_finess: bool = False,
         regles: str | None = None,
         seed: int = 0,
-        time_limit: float = 10.0,
+        time_limit: float = RERUN_TIME_LIMIT,
     ) -> AppariementVue:
         """Run the existing solver on the active declarations of a territory and store the
         proposal (grappes with their members, status « proposée »)."""
