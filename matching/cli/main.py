@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
+from matching.cli import french
 from matching.cli.support import fail, internal_error
 from matching.core.errors import GrappesError
 
@@ -23,6 +24,7 @@ def _framework_errors() -> tuple[type[BaseException], ...]:
 
 
 _PASS_THROUGH = _framework_errors()
+french.apply()
 
 
 class GrappesGroup(TyperGroup):

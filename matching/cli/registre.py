@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from matching.cli.account import MissingCredentials, sign_in
+from matching.cli.french import new_password
 from matching.core.formatting import euros
 from matching.registry import AccesRefuse, RegistreError, Registry
 from matching.solver.settings import DEFAULT_TIME_LIMIT
@@ -69,7 +70,7 @@ def _password(stdin: bool, confirm: bool = False, label: str = "Mot de passe") -
     env = os.environ.get("GRAPPES_MOT_DE_PASSE")
     if env and not confirm:
         return env
-    return typer.prompt(label, hide_input=True, confirmation_prompt=confirm)
+    return new_password(label) if confirm else typer.prompt(label, hide_input=True)
 
 
 def _login(reg: Registry, compte: str | None, stdin: bool) -> str:
@@ -128,8 +129,7 @@ def compte_ajouter(
             _fail("--mot-de-passe-stdin : un seul mot de passe par entrée ; donner celui de "
                   "l'administrateur par GRAPPES_MOT_DE_PASSE")
         jeton = _login(reg, compte, False)
-        pw = typer.prompt("Mot de passe du nouveau compte", hide_input=True,
-                          confirmation_prompt=True) if sys.stdin.isatty() else \
+        pw = new_password("Mot de passe du nouveau compte") if sys.stdin.isatty() else \
             sys.stdin.readline().rstrip("\r\n")
         v = _run(lambda: reg.creer_compte(jeton, email, role, pw, codes, nom))
     terr = ", ".join(v.territoires) or "—"
@@ -141,8 +141,8 @@ def compte_mot_de_passe(email: str, db: DbOpt = None, compte: CompteOpt = None) 
     """(Admin) définir le mot de passe d'un compte : active un compte importé, déverrouille."""
     reg = _registry(db)
     jeton = _login(reg, compte, False)
-    pw = typer.prompt("Nouveau mot de passe", hide_input=True, confirmation_prompt=True) \
-        if sys.stdin.isatty() else sys.stdin.readline().rstrip("\r\n")
+    pw = new_password("Nouveau mot de passe") if sys.stdin.isatty() \
+        else sys.stdin.readline().rstrip("\r\n")
     _run(lambda: reg.definir_mot_de_passe(jeton, email, pw))
     console.print(f"Mot de passe défini pour {email}.", highlight=False)
 

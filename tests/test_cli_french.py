@@ -1,0 +1,44 @@
+"""The command line's own words are French (``matching.cli.french``): help panels, the help
+option, the usage line and the password confirmation, on real ``--help`` output."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from matching.cli.french import new_password
+from matching.cli.main import app
+
+ENGLISH = ("Show this message", "Usage:", "Commands", "[default:", "[required]",
+           "Repeat for confirmation")
+
+
+@pytest.mark.parametrize("args", [
+    ["--help"], ["propose", "--help"], ["registre", "--help"],
+    ["registre", "compte", "ajouter", "--help"], ["suivi", "versement", "--help"],
+])
+def test_help_is_french(args: list[str]) -> None:
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Utilisation : " in result.output
+    assert "Afficher cette aide et quitter." in result.output
+    found = [w for w in ENGLISH if w in result.output]
+    assert not found, f"mots anglais dans {' '.join(args)} : {found}"
+    if args in (["--help"], ["registre", "--help"]):
+        assert "Commandes" in result.output
+
+
+def test_new_password_is_asked_again_until_both_entries_agree() -> None:
+    probe = typer.Typer()
+
+    @probe.command()
+    def ask() -> None:
+        typer.echo(f"retenu : {new_password('Mot de passe')}")
+
+    result = CliRunner().invoke(probe, [], input="premier-essai-1\nautre-chose-22\n"
+                                "bon-mot-de-passe\nbon-mot-de-passe\n")
+    assert result.exit_code == 0, result.output
+    assert "Les deux saisies diffèrent : recommencez." in result.output
+    assert "retenu : bon-mot-de-passe" in result.output
+    assert "Repeat" not in result.output and "do not match" not in result.output
