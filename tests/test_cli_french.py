@@ -42,3 +42,20 @@ def test_new_password_is_asked_again_until_both_entries_agree() -> None:
     assert "Les deux saisies diffèrent : recommencez." in result.output
     assert "retenu : bon-mot-de-passe" in result.output
     assert "Repeat" not in result.output and "do not match" not in result.output
+
+
+@pytest.mark.parametrize(("args", "french"), [
+    (["propose", "--option-inconnue"], "option inconnue : --option-inconnue"),
+    (["suivi", "versement"], "option obligatoire manquante : --grappe"),
+    (["propose", "--seed", "x"], "nombre entier attendu"),
+    (["propose", "--champ"], "l'option --champ attend une valeur"),
+    (["commande-inconnue"], "commande inconnue : « commande-inconnue »"),
+    (["propose", "a.csv", "b.csv"], "argument(s) en trop : b.csv"),
+])
+def test_usage_errors_are_french(args: list[str], french: str) -> None:
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.replace("│", " ").split())
+    assert french in text, text
+    assert not any(w in text for w in ("No such", "Missing", "Invalid value", "Got unexpected",
+                                       "Input should"))

@@ -1,4 +1,5 @@
-"""The command line's own words in French: help panels, the help option, the usage line.
+"""The command line's own words in French: help panels, the help option, the usage line, the
+usage errors.
 
 typer writes these in English with no translation hook (its bundled click has the strings in
 the code), so a French user read « Usage: », « Commands » and « Show this message and exit. »
@@ -13,6 +14,7 @@ Passwords are asked twice with :func:`new_password` (typer's confirmation prompt
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any
 
 import typer
@@ -34,6 +36,62 @@ PANEL_WORDS: dict[str, str] = {
     "DEPRECATED_STRING": "(obsolète) ",
     "RICH_HELP": "Aide : [blue]'{command_path} {help_option}'[/]",
 }
+
+
+#: typer's usage-error messages (English in its code) -> French, first match wins
+USAGE_ERRORS: tuple[tuple[str, str], ...] = (
+    (r"^No such option: (\S+) \(Possible options: (.+)\)$",
+     r"option inconnue : \1 (options proches : \2)"),
+    (r"^No such option: (\S+)\s*Did you mean (.+)\?$",
+     r"option inconnue : \1 ; voulez-vous dire \2 ?"),
+    (r"^No such option: (.+)$", r"option inconnue : \1"),
+    (r"^No such command '(.+)'\.?$", r"commande inconnue : « \1 »"),
+    (r"^Missing option '(.+)'\.?(.*)$", r"option obligatoire manquante : \1\2"),
+    (r"^Missing argument '(.+)'\.?(.*)$", r"argument obligatoire manquant : \1\2"),
+    (r"^Missing parameter: (.+)$", r"paramètre manquant : \1"),
+    (r"^Option '(.+)' requires an argument\.$", r"l'option \1 attend une valeur"),
+    (r"^Option '(.+)' does not take a value\.$", r"l'option \1 ne prend pas de valeur"),
+    (r"^Got unexpected extra argument(?:s|\(s\))? \((.+)\)$", r"argument(s) en trop : \1"),
+    (r"^Invalid value for (.+?): '(.*)' is not a valid integer\.?$",
+     r"valeur invalide pour \1 : « \2 » n'est pas un nombre entier"),
+    (r"^Invalid value for (.+?): '(.*)' is not a valid float\.?$",
+     r"valeur invalide pour \1 : « \2 » n'est pas un nombre"),
+    (r"^Invalid value for (.+?): '(.*)' is not one of (.+)\.$",
+     r"valeur invalide pour \1 : « \2 » ; valeurs permises : \3"),
+    (r"^Invalid value for (.+?): (.*)$", r"valeur invalide pour \1 : \2"),
+    (r"^Invalid value: (.*)$", r"valeur invalide : \1"),
+)
+
+
+#: what typer says about a value it could not convert -> French
+VALUE_ERRORS: tuple[tuple[str, str], ...] = (
+    (r"Input should be a valid integer.*", "nombre entier attendu"),
+    (r"Input should be a valid (?:number|float).*", "nombre attendu"),
+    (r"Input should be a valid boolean.*", "oui/non attendu (true, false, 1, 0)"),
+    (r"Input should be a valid date.*", "date attendue (AAAA-MM-JJ)"),
+)
+
+
+def usage_error_fr(message: str) -> str:
+    """The French of one of typer's usage-error messages (unchanged when not recognised)."""
+    text = message.strip()
+    for pattern, french in VALUE_ERRORS:
+        text = re.sub(pattern, french, text, flags=re.S)
+    for pattern, french in USAGE_ERRORS:
+        out, n = re.subn(pattern, french, text, flags=re.S)
+        if n:
+            return out
+    return text
+
+
+def _french_errors(original: Any) -> Any:
+    def rich_format_error(exc: Any) -> None:
+        english = exc.format_message
+        exc.format_message = lambda: usage_error_fr(english())
+        original(exc)
+
+    rich_format_error.__wrapped__ = original  # type: ignore[attr-defined]
+    return rich_format_error
 
 
 def _french_help_option(original: Any) -> Any:
@@ -60,6 +118,8 @@ def apply() -> None:
     for name, word in PANEL_WORDS.items():
         if hasattr(rich_utils, name):
             setattr(rich_utils, name, word)
+    if not hasattr(rich_utils.rich_format_error, "__wrapped__"):
+        rich_utils.rich_format_error = _french_errors(rich_utils.rich_format_error)
     highlighter = getattr(rich_utils, "OptionHighlighter", None)
     if highlighter is not None:
         highlighter.highlights = [h.replace("Usage: ", USAGE) for h in highlighter.highlights]
