@@ -9,6 +9,7 @@ import re
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pytest
 from test_app_factory import esms_rows, make_etab, region
 
 from matching.ui.mapcolours import FIELD_COLOURS, colour_graph, css
@@ -253,6 +254,12 @@ def test_highlight_fits_and_outlines_one_grappe():
     assert f"{target.id} (sélectionnée)" in m.legend
     unknown = build_map(etab, assignment, porteurs, highlight="PA-99-999")
     assert unknown.view.zoom == whole.view.zoom  # an unknown id is ignored
+    # the wheel may zoom out to a little past the whole territory, never to blank space,
+    # from the whole map as from a picked grappe
+    same_size = build_map(etab, assignment, porteurs, width=900, height=560)
+    for view in (same_size.view, m.view):
+        assert view.min_zoom == pytest.approx(same_size.view.zoom - 1.0)
+        assert view.max_zoom == 14.0 and view.min_zoom <= view.zoom <= view.max_zoom
 
 
 def test_legend_has_a_swatch_per_grappe_and_the_markers():
@@ -304,3 +311,42 @@ def test_view_fits_the_points():
     assert lon.min() < view.longitude < lon.max()
     empty = view_state(np.array([np.nan]), np.array([np.nan]))
     assert 4 < empty.zoom < 6
+
+
+def test_legend_lists_every_grappe_in_a_scrolling_box():
+    """Issue 20: the legend showed a few grappes of 25; now every one, in a box that scrolls."""
+    from matching.ui.mapcolours import LEGEND_SCROLL, legend_html
+
+    colours = {f"PA-24-{i:03d}": (i * 3 % 255, 100, 200) for i in range(1, 61)}
+    legend = legend_html(colours, {"PA-24-060": "CCAS DE DUN"})
+    assert all(gid in legend for gid in colours)
+    assert "PA-24-060 · CCAS DE DUN" in legend and "autres grappes" not in legend
+    assert LEGEND_SCROLL in legend and "overflow-y:auto" in LEGEND_SCROLL
+    assert "(60 ;" in legend
+
+
+@pytest.mark.parametrize(("departement", "where"), [
+    ("974", (55.45, -20.88)),   # a few ESMS around Saint-Denis (La Réunion)
+    ("976", (45.23, -12.78)),   # Mamoudzou (Mayotte)
+    ("2A", (8.74, 41.92)),      # Ajaccio (Corse-du-Sud)
+])
+def test_a_small_overseas_or_corsican_upload_is_framed_on_its_whole_territory(departement,
+                                                                                where):
+    """Issue 20: an upload from La Réunion showed a few towns and a fragment of coastline.
+    The view now frames the whole island (every corner of its boundary on screen)."""
+    from shapely.geometry import shape
+
+    from matching.ui.mapview import boundaries_for
+
+    etab = make_etab(esms_rows("970000001", 4, where, 1, departement=departement,
+                               spread_km=2.0))
+    m = build_map(etab, {}, {}, width=900, height=560)
+    world = 512 * 2 ** m.view.zoom
+    y0 = np.log(np.tan(np.pi / 4 + np.radians(m.view.latitude) / 2))
+    for feature in boundaries_for([departement])["features"]:
+        lo0, la0, lo1, la1 = shape(feature["geometry"]).bounds
+        for lon, lat in ((lo0, la0), (lo1, la1)):
+            x = (lon - m.view.longitude) / 360 * world
+            y = (np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)) - y0) / (2 * np.pi) * world
+            assert abs(x) <= 450 and abs(y) <= 280, (departement, lon, lat)
+    assert m.view.zoom >= 7  # and still the island, not the ocean

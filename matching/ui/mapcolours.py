@@ -184,19 +184,22 @@ def _swatch(fill: str, extra: str = "", w: int = 12) -> str:
     return f'<span style="{_SWATCH.format(w=w, extra=f"background:{fill};{extra}")}"></span>'
 
 
+#: the grappes' part of the legend scrolls past this height, so every grappe is listed
+LEGEND_SCROLL = "max-height:24rem;overflow-y:auto;padding-right:4px"
+
+
 def legend_html(
     colours: Mapping[str, Iterable[int]],
     labels: Mapping[str, str] | None = None,
     highlight: str | None = None,
-    max_grappes: int = 40,
     fields: Mapping[str, Iterable[int]] | None = None,
 ) -> str:
     """The map legend as a small HTML block (``st.markdown(..., unsafe_allow_html=True)``).
 
     First the markers (porteur, isolated autonomous ESMS, ESMS in no grappe, boundaries,
     names), then one swatch per grappe with its id (``labels`` may add a short text, e.g.
-    the porteur's name). Beyond ``max_grappes`` grappes the list is cut with a count, since
-    the colours repeat anyway and the tooltip names every point's grappe. With ``fields``
+    the porteur's name): every grappe, in a box that scrolls past about fifteen lines (a
+    cut list left most grappes of a région without a name on the map). With ``fields``
     (field -> colour, the "tous les champs" reading) the swatches are the fields instead.
     """
     from matching.core.vocabulary import CHAMP_LABELS
@@ -226,16 +229,16 @@ def legend_html(
     ]
     ids = sorted(colours)
     items = []
-    for g in ids[:max_grappes]:
+    for g in ids:
         text = html.escape(g + (f" · {labels[g]}" if labels.get(g) else ""))
         if g == highlight:
             text = f"<b>{text} (sélectionnée)</b>"
         items.append(_ITEM.format(_swatch(css(list(colours[g])[:3])), text))
-    if len(ids) > max_grappes:
-        items.append(_ITEM.format("", f"… et {len(ids) - max_grappes} autres grappes"))
     grappes = (
-        '<div style="margin-top:2px"><b>Grappes</b> (une couleur par grappe ; deux grappes '
-        "voisines n'ont jamais la même couleur) : " + "".join(items) + "</div>"
+        f'<div style="margin-top:2px"><b>Grappes</b> ({len(ids)} ; une couleur par grappe ; '
+        "deux grappes voisines n'ont jamais la même couleur) :</div>"
+        f'<div class="grappes-legende-liste" style="{LEGEND_SCROLL}">'
+        + "".join(items) + "</div>"
         if items
         else ""
     )

@@ -252,6 +252,40 @@ def view_state(lon: np.ndarray, lat: np.ndarray, width_px: int = 900,
     )
 
 
+def territory_frame(departements: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The corners of the drawn départements' boundaries, when they lie in one territory
+    (metropolitan France with Corsica, or one overseas département), else nothing.
+
+    Why: fitting the view to the ESMS alone framed an upload from La Réunion on a few
+    towns, with a fragment of coastline; the island (or the région) is the reader's frame.
+    Départements on several oceans are framed by their ESMS, as before.
+    """
+    codes = sorted({str(d) for d in departements})
+    zones = {c if c.startswith("97") else "metropole" for c in codes}
+    collection = boundaries_for(codes) if len(zones) == 1 else {"features": []}
+    if not collection["features"]:
+        return np.empty(0), np.empty(0)
+    from shapely.geometry import shape
+
+    boxes = np.array([shape(f["geometry"]).bounds for f in collection["features"]])
+    lo0, la0 = boxes[:, 0].min(), boxes[:, 1].min()
+    lo1, la1 = boxes[:, 2].max(), boxes[:, 3].max()
+    return np.array([lo0, lo1]), np.array([la0, la1])
+
+
+#: how far out the reader may zoom past the whole territory (zoom levels), and how far in
+ZOOM_OUT_MARGIN = 1.0
+MAX_ZOOM = 14.0
+
+
+def kept_on_territory(view: pdk.ViewState, whole: pdk.ViewState) -> pdk.ViewState:
+    """``view`` with zoom limits: never further out than the whole territory (less a margin),
+    so the wheel cannot lose the map in blank space, nor further in than a street."""
+    floor = max(2.0, float(whole.zoom) - ZOOM_OUT_MARGIN)
+    return pdk.ViewState(longitude=view.longitude, latitude=view.latitude,
+                         zoom=max(float(view.zoom), floor), min_zoom=floor, max_zoom=MAX_ZOOM)
+
+
 def boundaries_for(departements: Iterable[str]) -> dict:
     """The bundled boundaries of these départements (a new FeatureCollection)."""
     from geo.territories import departement_boundaries
@@ -480,8 +514,12 @@ def build_map(
         _text_layer("noms_grappes", _grappe_label_records(selected), "nom", 13,
                     (0, 0, 0, 255), bold=True),
     ]
-    view = (grappe_view(points, highlight, width, height) if highlight is not None
-            else view_state(points["lon"].to_numpy(), points["lat"].to_numpy(), width, height))
+    frame_lon, frame_lat = territory_frame(departements)
+    whole = view_state(np.concatenate([points["lon"].to_numpy(dtype=float), frame_lon]),
+                       np.concatenate([points["lat"].to_numpy(dtype=float), frame_lat]),
+                       width, height)
+    view = grappe_view(points, highlight, width, height) if highlight is not None else whole
+    view = kept_on_territory(view, whole)
     deck = pdk.Deck(
         layers=layers,
         initial_view_state=view,
