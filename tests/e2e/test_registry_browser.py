@@ -1,6 +1,6 @@
 """Real-browser journey of the « Mise en relation » page (headless Debian chromium, no
 download): the admin creates accounts; three déclarants ask to be attached to their OG and
-the coordinator approves (issue 18); two declare with the FINESS look-up, the coordinator
+the coordinator approves (issue 18); two declare with « Rechercher mon établissement », the coordinator
 matches and invites, both accept, each then sees the other's contact, and a third déclarant
 sees neither. Then an impostor claims an OG: the claim is shown contested to the
 coordinator, the OG stays out of matching, and the coordinator refuses the claim.
@@ -38,7 +38,8 @@ def server(tmp_path_factory):
     reg.init()
     reg.creer_compte(None, "admin@test.fr", "admin", PASSWORD)  # as `compte ajouter` does
     reg.db.dispose()
-    env = {"GRAPPES_DB_URL": f"sqlite:///{db}", "GRAPPES_FINESS": "sample"}
+    # no GRAPPES_FINESS: the search works out of the box on the bundled sample
+    env = {"GRAPPES_DB_URL": f"sqlite:///{db}"}
     with streamlit_app("Mise_en_relation", env, timeout=30) as url:
         yield url
 
@@ -97,10 +98,12 @@ def decide_attachments(page, url: str, n: int, name: str = "Approuver") -> None:
 def declare(browser, url: str, email: str, ej: str, nom: str, contact: str,
             refuses: str = "", edit_text: str = "") -> None:
     page = login(browser, url, email)
-    page.get_by_label("FINESS EJ de l'OG", exact=True).fill(ej)
-    page.get_by_label("FINESS EJ de l'OG", exact=True).press("Enter")
-    page.get_by_role("button", name="Rechercher les ESMS dans le FINESS").click()
-    page.get_by_text("ESMS trouvé(s) pour l'OG").wait_for(timeout=T)
+    # « Rechercher mon établissement » by the OG's number: the OG and all its ESMS
+    page.get_by_label("Rechercher mon établissement").fill(ej)
+    page.get_by_label("Rechercher mon établissement").press("Enter")
+    page.get_by_role("button", name="Choisir cet établissement").click()
+    page.get_by_text("cochez ceux à déclarer").wait_for(timeout=T)
+    assert page.get_by_label("FINESS EJ de l'OG", exact=True).input_value() == ej
     if refuses:
         page.get_by_label("Partenaires refusés (FINESS EJ, séparés par des virgules)").fill(
             refuses)

@@ -67,23 +67,60 @@ def test_declarant_reads_og_and_commune_names(world, monkeypatch):
     assert all("(" in c and not c.isdigit() for c in esms["commune"]), esms["commune"]
 
 
-def test_og_name_typed_in_the_form_is_stored(world, monkeypatch):
-    """The form asks the OG's name (without a FINESS file nothing else gives it)."""
-    w, _db = world
-    at = page(world, "c", monkeypatch)
-    at.text_input(key="ej").set_value(OG_C)
-    at.text_input(key="og_nom").set_value("Association des Tilleuls")
-    et = str(load_finess("sample").query("finess_ej == @OG_C")["finess_et"].iloc[0])
-    at.text_area[0].set_value(f"{et};PA;37261;EHPAD des Tilleuls")
+def _fill_contact_and_submit(at: AppTest, nom: str, email: str) -> None:
     by_label = {t.label: t for t in at.text_input}
-    by_label["Personne à contacter"].set_value("Chloé Durand")
-    by_label["E-mail de contact"].set_value("chloe@og-c.fr")
-    at.checkbox[0].check()
+    by_label["Personne à contacter"].set_value(nom)
+    by_label["E-mail de contact"].set_value(email)
+    next(c for c in at.checkbox if c.label.startswith("J'accepte")).check()
     next(b for b in at.button if b.label == "Enregistrer ma déclaration").click().run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    mine = w.reg.mes_declarations(w.c)
+
+
+def test_search_by_og_number_fills_the_og_and_ticks_all_its_esms(world, monkeypatch):
+    """« Rechercher mon établissement » by the OG's FINESS EJ: the OG's number and name are
+    filled, all its ESMS of the FINESS listed and ticked; the OG's name stays editable."""
+    w, _db = world
+    at = page(world, "c", monkeypatch)
+    at.text_input(key="q").set_value(OG_C).run()
+    table = next(f for f in frames(at) if list(f.columns) == ["nom", "commune", "OG",
+                                                                "FINESS ET"])
+    finess = load_finess("sample")
+    ets = set(finess.loc[finess["finess_ej"] == OG_C, "finess_et"])
+    assert set(table["FINESS ET"]) == ets
+    next(b for b in at.button if b.label == "Choisir cet établissement").click().run()
+    assert at.text_input(key="ej").value == OG_C
+    assert at.text_input(key="og_nom").value == finess.loc[
+        finess["finess_ej"] == OG_C, "raison_sociale_ej"].iloc[0]
+    lignes = at.session_state["lignes"]
+    assert set(lignes["FINESS ET"]) == ets and lignes["inclure"].all()
+    at.text_input(key="og_nom").set_value("Association des Tilleuls")
+    _fill_contact_and_submit(at, "Chloé Durand", "chloe@og-c.fr")
+    mine = [d for d in w.reg.mes_declarations(w.c) if d.statut == "active"]
     assert [d.raison_sociale_ej for d in mine] == ["Association des Tilleuls"]
+    assert {e.finess_et for e in mine[0].esms} == ets
+    w.reg.retirer_declaration(w.c, mine[0].id)
+
+
+def test_search_by_name_declares_the_chosen_esms_only(world, monkeypatch):
+    w, _db = world
+    finess = load_finess("sample")
+    row = finess[finess["finess_ej"] == OG_C].sort_values("raison_sociale").iloc[-1]
+    at = page(world, "c", monkeypatch)
+    words = " ".join(str(row["raison_sociale"]).lower().split()[1:])  # a name fragment
+    at.text_input(key="q").set_value(words).run()
+    box = next(s for s in at.selectbox if s.label == "Mon établissement")
+    choice = next(i for i in box.options if f"FINESS ET {row['finess_et']}" in i)
+    box.select(choice).run()
+    next(b for b in at.button if b.label == "Choisir cet établissement").click().run()
+    lignes = at.session_state["lignes"]
+    assert lignes.loc[lignes["inclure"], "FINESS ET"].tolist() == [row["finess_et"]]
+    assert len(lignes) == (finess["finess_ej"] == OG_C).sum()
+    assert any("cochez ceux à déclarer" in m.value for m in at.success)
+    _fill_contact_and_submit(at, "Chloé Durand", "chloe@og-c.fr")
+    mine = [d for d in w.reg.mes_declarations(w.c) if d.statut == "active"]
+    assert [(e.finess_et, e.commune) for e in mine[0].esms] == [
+        (row["finess_et"], row["commune"])]
     w.reg.retirer_declaration(w.c, mine[0].id)
 
 
