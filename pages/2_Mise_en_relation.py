@@ -32,6 +32,7 @@ from matching.registry import (
     RegistreError,
     Registry,
     SessionInvalide,
+    parse_territoire,
 )
 from matching.registry.affichage import (
     CIBLE_LABELS,
@@ -46,7 +47,7 @@ from matching.registry.declarations import (
     saisie_from_vue,
 )
 from matching.registry.vues import DeclarationVue
-from matching.ui import declaration_esms, registre_session, registry_edit
+from matching.ui import ars_map, declaration_esms, registre_session, registry_edit
 from matching.ui.page import dress_in_french
 
 st.set_page_config(page_title="grappes — mise en relation", layout="wide")
@@ -554,9 +555,13 @@ def ars(reg: Registry, jeton: str, moi) -> None:
         "ESMS": gr["n_esms"],
         "financement": [euros(x) if pd.notna(x) else "—" for x in gr["total"]]}),
         hide_index=True)  # fmt: skip
-    carte = data["carte"].dropna(subset=["lat", "lon"])
-    if len(carte):
-        st.map(carte[["lat", "lon"]])
+    st.markdown("**Carte des ESMS déclarés**")
+    try:
+        deps = sorted(parse_territoire(territoire)[0])
+    except RegistreError:
+        deps = sorted(set(par_dep["departement"].astype(str)))
+    if ars_map.ars_map(data["carte"], deps, key="carte_ars") is None:
+        st.info("Aucun ESMS déclaré avec une position dans ce territoire.")
     st.markdown("**Grappes et leurs membres**")
     for g in call(reg.grappes, jeton, territoire) or []:
         st.markdown(f"Grappe {echapper(g.code)} — {g.n_esms} ESMS — "

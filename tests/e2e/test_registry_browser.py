@@ -1,8 +1,8 @@
 """Real-browser journey of the « Mise en relation » page (headless Debian chromium, no
 download): the admin creates accounts; three déclarants ask to be attached to their OG and
-the coordinator approves (issue 18); two declare with « Rechercher mon établissement », the coordinator
-matches and invites, both accept, each then sees the other's contact, and a third déclarant
-sees neither. Then an impostor claims an OG: the claim is shown contested to the
+the coordinator approves (issue 18); two declare with « Rechercher mon établissement », the
+coordinator matches and invites, both accept, each then sees the other's contact, and a
+third déclarant sees neither. Then an impostor claims an OG: the claim is shown contested to the
 coordinator, the OG stays out of matching, and the coordinator refuses the claim.
 """
 
@@ -95,6 +95,12 @@ def decide_attachments(page, url: str, n: int, name: str = "Approuver") -> None:
         wait_idle(page, url)
 
 
+def expect(locator):
+    from playwright.sync_api import expect as _expect
+
+    return _expect(locator)
+
+
 def declare(browser, url: str, email: str, ej: str, nom: str, contact: str,
             refuses: str = "", edit_text: str = "") -> None:
     page = login(browser, url, email)
@@ -103,7 +109,7 @@ def declare(browser, url: str, email: str, ej: str, nom: str, contact: str,
     page.get_by_label("Rechercher mon établissement").press("Enter")
     page.get_by_role("button", name="Choisir cet établissement").click()
     page.get_by_text("cochez ceux à déclarer").wait_for(timeout=T)
-    assert page.get_by_label("FINESS EJ de l'OG", exact=True).input_value() == ej
+    expect(page.get_by_label("FINESS EJ de l'OG", exact=True)).to_have_value(ej, timeout=T)
     if refuses:
         page.get_by_label("Partenaires refusés (FINESS EJ, séparés par des virgules)").fill(
             refuses)

@@ -4,6 +4,7 @@ run with ``AppTest`` on a registry built here through the API."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pytest
@@ -177,6 +178,40 @@ def test_an_invitation_shows_partners_distance_amounts_and_points(world, monkeyp
     table = next(f for f in frames(at) if "part indicative (au prorata des ESMS)" in f.columns)
     assert set(table["nom"]) == {names[OG_A], names[OG_B]}
     assert "mon OG" in set(table["distance de mon OG"])
+
+
+def test_ars_map_is_the_planners_map_with_boundaries_legend_and_names(world, monkeypatch):
+    """The ARS view draws the planner's map (``matching.ui.mapview``): département boundaries
+    and names, one colour per engaged grappe with its porteur's name in the legend, and each
+    ESMS's name, OG and commune on hover (user-typed names escaped there)."""
+    from matching.ui.ars_map import map_inputs
+    from matching.ui.mapview import build_map
+
+    w, _db = world
+    gid = _constituted(w)
+    g = next(x for x in w.reg.grappes(w.coord, ["37"]) if x.id == gid)
+    carte = w.reg.agregats(w.ars, ["R24"])["carte"]
+    assert set(carte.loc[carte["grappe"] == g.code, "finess_ej"]) == {OG_A, OG_B}
+    etab, assignment, porteurs, labels = map_inputs(carte)
+    finess = load_finess("sample")
+    names = finess.drop_duplicates("finess_ej").set_index("finess_ej")["raison_sociale_ej"]
+    assert porteurs == {g.code: g.porteur_ej}
+    assert labels == {g.code: names[g.porteur_ej]}
+    pmap = build_map(etab, assignment, porteurs, departements=["37", "41"],
+                     grappe_labels=labels)
+    layers = {layer.id: layer for layer in pmap.deck.layers}
+    codes = {f["properties"]["code"] for f in layers["departements"].data["features"]}
+    assert codes == {"37", "41"}
+    assert "Indre-et-Loire" in {r["nom"] for r in layers["noms_departements"].data}
+    assert html.escape(f"{g.code} · {labels[g.code]}") in pmap.legend
+    hover = {r["finess_et"]: r for r in layers["grappes"].data}
+    et = str(finess.loc[finess["finess_ej"] == OG_A, "finess_et"].iloc[0])
+    assert hover[et]["og"].startswith(names[OG_A][:10]) and "(37)" in hover[et]["commune"]
+    hostile = carte.assign(raison_sociale="<img src=x onerror=alert(1)>")
+    assert "<img" not in map_inputs(hostile)[0]["raison_sociale"].iloc[0]
+    at = page(world, "ars", monkeypatch)
+    assert at.get("deck_gl_json_chart"), "pas de carte sur la vue ARS"
+    assert any("Légende" in m.value for m in at.markdown)
 
 
 def _audit_codes() -> set[str]:
