@@ -17,7 +17,15 @@ import pytest
 
 from matching.core.vocabulary import ROLE_LABELS
 from matching.registry import Registry
-from tests.e2e.streamlit_server import BROWSER_ARGS, CHROMIUM, streamlit_app, wait_idle
+from tests.e2e.streamlit_server import (
+    BROWSER_ARGS,
+    CHROMIUM,
+    ROOT,
+    diagnose,
+    streamlit_app,
+    wait_idle,
+)
+from tests.e2e.test_french_everywhere import foreign_words, visible_text
 
 PASSWORD = "mot-de-passe-solide"
 OG_A, OG_B, OG_C = "370016669", "371082033", "371114794"
@@ -48,6 +56,27 @@ T = 60_000
 #: registry state codes that must never reach the page (shown as French labels)
 STATUS_CODES = re.compile(r"\b(en_attente|invitations_envoyees|acceptee|declinee|proposee|"
                           r"constituee|non_conforme|a_mettre_a_niveau)\b")
+
+
+def in_french(page, url: str, tabs: tuple[str, ...] = (), where: str = "") -> None:
+    """Issue 19, item 4 on the registry pages, logged in: each of ``tabs`` clicked in turn
+    (or the page as it is), its visible text holds no word of the planner's English
+    blocklist nor a snake_case code (``test_french_everywhere``), and no traceback."""
+    for tab in tabs or ("",):
+        if tab:
+            page.get_by_role("tab", name=tab).click()
+        wait_idle(page, url)
+        page.wait_for_timeout(300)  # the tab's widgets are drawn
+        text = visible_text(page)
+        label = f"{where} {tab}".strip()
+        assert "Traceback" not in text, f"{label} :{diagnose(page, url)}"
+        assert foreign_words(text) == [], f"{label} : {foreign_words(text)[:10]}"
+
+
+def shoot(page, name: str) -> None:
+    """``docs/img/<name>.png`` when ``GRAPPES_SCREENSHOT`` is set (docs/registre.md)."""
+    if os.environ.get("GRAPPES_SCREENSHOT"):
+        page.screenshot(path=str(ROOT / "docs" / "img" / f"{name}.png"), full_page=True)
 
 
 def login(browser, url: str, email: str):
@@ -102,7 +131,7 @@ def expect(locator):
 
 
 def declare(browser, url: str, email: str, ej: str, nom: str, contact: str,
-            refuses: str = "", edit_text: str = "") -> None:
+            refuses: str = "", edit_text: str = "", check: bool = False) -> None:
     page = login(browser, url, email)
     # « Rechercher mon établissement » by the OG's number: the OG and all its ESMS
     page.get_by_label("Rechercher mon établissement").fill(ej)
@@ -110,6 +139,9 @@ def declare(browser, url: str, email: str, ej: str, nom: str, contact: str,
     page.get_by_role("button", name="Choisir cet établissement").click()
     page.get_by_text("cochez ceux à déclarer").wait_for(timeout=T)
     expect(page.get_by_label("FINESS EJ de l'OG", exact=True)).to_have_value(ej, timeout=T)
+    if check:  # the form with its search results and ESMS table, in French
+        in_french(page, url, where="formulaire de déclaration")
+        shoot(page, "registre-declaration")
     if refuses:
         page.get_by_label("Partenaires refusés (FINESS EJ, séparés par des virgules)").fill(
             refuses)
@@ -182,6 +214,8 @@ def test_registry_journey(server):
             create_account(page, "coord@test.fr", "coordinateur", "37")
             for who in ("a", "b", "c", "imposteur"):
                 create_account(page, f"{who}@test.fr", "declarant")
+            create_account(page, "ars@test.fr", "ars", "R24")
+            in_french(page, url, ("Comptes", "Journal d'audit", "Conservation"), "admin")
             page.context.close()
 
             # 2. three déclarants ask to speak for their OG; the coordinator approves
@@ -193,7 +227,7 @@ def test_registry_journey(server):
 
             # 3. two déclarants declare (FINESS look-up), a third one too, refusing them
             declare(browser, url, "a@test.fr", OG_A, "Alice Martin", "alice@og-a.fr",
-                    edit_text="Disponible dès janvier")
+                    edit_text="Disponible dès janvier", check=True)
             declare(browser, url, "b@test.fr", OG_B, "Bruno Petit", "bruno@og-b.fr")
             declare(browser, url, "c@test.fr", OG_C, "Chloé Durand", "chloe@og-c.fr",
                     refuses=f"{OG_A}, {OG_B}")
@@ -220,12 +254,16 @@ def test_registry_journey(server):
             page.get_by_role("button", name="Envoyer les invitations").first.click()
             page.get_by_text("état : invitations envoyées").first.wait_for(timeout=T)
             assert not STATUS_CODES.search(page.locator("body").inner_text())
+            in_french(page, url, ("Déclarations", "Rattachements", "Appariement",
+                                  "Grappes et invitations"), "coordinateur")
             page.context.close()
 
             # 4. both accept; before that, no contact of the other
             page = invitations(browser, url, "a@test.fr")
             page.get_by_text("invitation : en attente de réponse").wait_for(timeout=T)
             assert not STATUS_CODES.search(page.locator("body").inner_text())
+            in_french(page, url, ("Mes invitations", "Ma déclaration"), "déclarant")
+            page.get_by_role("tab", name="Mes invitations").click()
             assert page.get_by_text("bruno@og-b.fr").count() == 0
             page.get_by_role("button", name="Accepter").click()
             page.get_by_text("invitation : acceptée").wait_for(timeout=T)
@@ -264,6 +302,23 @@ def test_registry_journey(server):
             decide_attachments(page, url, 1, name="Refuser")
             assert page.get_by_text("Revendication contestée").count() == 0
             assert "Traceback" not in page.content()
+            page.context.close()
+
+            # 7. the ARS view (the planner's map: boundaries, legend, names), then the
+            # Suivi page in the same session: French only
+            page = login(browser, url, "ars@test.fr")
+            page.get_by_text("Carte des ESMS déclarés").wait_for(timeout=T)
+            page.locator("[data-testid=stDeckGlJsonChart]").first.wait_for(timeout=T)
+            page.get_by_text("Légende").first.wait_for(timeout=T)
+            page.get_by_text("limite et nom de département").first.wait_for(timeout=T)
+            in_french(page, url, where="ARS")
+            page.get_by_text("Carte des ESMS déclarés").scroll_into_view_if_needed()
+            page.wait_for_timeout(1500)  # the map's canvas is drawn
+            if os.environ.get("GRAPPES_SCREENSHOT"):
+                page.screenshot(path=str(ROOT / "docs" / "img" / "registre-carte-ars.png"))
+            page.get_by_role("link", name="Suivi").first.click()
+            page.get_by_text("Suivi des grappes financées").first.wait_for(timeout=T)
+            in_french(page, url, where="Suivi (ARS)")
             page.context.close()
         finally:
             browser.close()
