@@ -148,7 +148,8 @@ ESMS_COLONNES = {
     declaration_esms.ET: st.column_config.TextColumn("FINESS ET", required=True),
     declaration_esms.NOM: st.column_config.TextColumn("nom"),
     declaration_esms.CHAMP: st.column_config.SelectboxColumn(
-        "champ", options=list(CHAMP_LABELS), format_func=lambda c: CHAMP_LABELS.get(c, c)),
+        "champ", options=list(CHAMP_LABELS), format_func=lambda c: CHAMP_LABELS.get(c, c),
+        width="medium"),
     declaration_esms.COMMUNE: st.column_config.TextColumn(
         "commune", help="nom de la commune ou code INSEE, par ex. « Tours (37261) »"),
 }

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 #: grappe states whose members the map colours (as ``Registry.agregats`` marks them)
-ENGAGEES = "invitations envoyées, acceptées ou constituées"
+ENGAGEES = "dont les invitations sont envoyées, acceptées ou constituées"
 
 
 def map_inputs(carte: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str], dict[str, str],
