@@ -276,9 +276,11 @@ def test_registry_journey(server):
             page.context.close()
             page = invitations(browser, url, "a@test.fr")
             page.get_by_text(f"OG {OG_B} : Bruno Petit — bruno@og-b.fr").wait_for(timeout=T)
-            if os.environ.get("GRAPPES_SCREENSHOT"):  # docs/registre.md's picture
-                page.screenshot(path=str(Path(__file__).resolve().parents[2] / "docs" / "img"
-                                         / "registre.png"), full_page=True)
+            if os.environ.get("GRAPPES_SCREENSHOT"):  # docs/registre.md's picture, drawn
+                wait_idle(page, url)
+                page.locator('[data-testid="stMetricValue"]:visible').first.wait_for(timeout=T)
+                page.wait_for_timeout(1500)
+                shoot(page, "registre")
             page.context.close()
             # ... and not to the third déclarant
             page = invitations(browser, url, "c@test.fr")
