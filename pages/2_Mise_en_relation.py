@@ -118,7 +118,9 @@ def recherche_etablissement(reg: Registry, k: str) -> None:
         return
     st.dataframe(pd.DataFrame([{
         "nom": e.nom, "commune": e.commune_nom or e.commune, "OG": e.og_nom,
-        "FINESS ET": e.finess_et} for e in res.esms]), hide_index=True)  # fmt: skip
+        "FINESS ET": e.finess_et} for e in res.esms]), hide_index=True,
+        column_config={"nom": st.column_config.TextColumn(width="large"),
+                       "OG": st.column_config.TextColumn(width="large")})  # fmt: skip
     if res.total > len(res.esms):
         st.caption(f"{res.total} établissements trouvés, les {len(res.esms)} premiers "
                    "affichés : précisez la recherche.")
@@ -146,12 +148,13 @@ ESMS_COLONNES = {
     declaration_esms.INCLURE: st.column_config.CheckboxColumn(
         "inclure", default=True, help="décochez un ESMS à ne pas déclarer"),
     declaration_esms.ET: st.column_config.TextColumn("FINESS ET", required=True),
-    declaration_esms.NOM: st.column_config.TextColumn("nom"),
+    declaration_esms.NOM: st.column_config.TextColumn("nom", width="large"),
     declaration_esms.CHAMP: st.column_config.SelectboxColumn(
         "champ", options=list(CHAMP_LABELS), format_func=lambda c: CHAMP_LABELS.get(c, c),
         width="medium"),
     declaration_esms.COMMUNE: st.column_config.TextColumn(
-        "commune", help="nom de la commune ou code INSEE, par ex. « Tours (37261) »"),
+        "commune", help="nom de la commune ou code INSEE, par ex. « Tours (37261) »",
+        width="medium"),
 }
 
 

@@ -137,7 +137,7 @@ def declare(browser, url: str, email: str, ej: str, nom: str, contact: str,
     page.get_by_label("Rechercher mon établissement").fill(ej)
     page.get_by_label("Rechercher mon établissement").press("Enter")
     page.get_by_role("button", name="Choisir cet établissement").click()
-    page.get_by_text("cochez ceux à déclarer").wait_for(timeout=T)
+    page.get_by_text("ESMS dans le FINESS ; cochez ceux à déclarer").wait_for(timeout=T)
     expect(page.get_by_label("FINESS EJ de l'OG", exact=True)).to_have_value(ej, timeout=T)
     if check:  # the form with its search results and ESMS table, in French
         in_french(page, url, where="formulaire de déclaration")
