@@ -119,8 +119,10 @@ def recherche_etablissement(reg: Registry, k: str) -> None:
     st.dataframe(pd.DataFrame([{
         "nom": e.nom, "commune": e.commune_nom or e.commune, "OG": e.og_nom,
         "FINESS ET": e.finess_et} for e in res.esms]), hide_index=True,
-        column_config={"nom": st.column_config.TextColumn(width="large"),
-                       "OG": st.column_config.TextColumn(width="large")})  # fmt: skip
+        column_config={"nom": st.column_config.TextColumn(width=340),
+                       "commune": st.column_config.TextColumn(width=160),
+                       "OG": st.column_config.TextColumn(width=300),
+                       "FINESS ET": st.column_config.TextColumn(width=110)})  # fmt: skip
     if res.total > len(res.esms):
         st.caption(f"{res.total} établissements trouvés, les {len(res.esms)} premiers "
                    "affichés : précisez la recherche.")
@@ -146,15 +148,15 @@ def recherche_etablissement(reg: Registry, k: str) -> None:
 
 ESMS_COLONNES = {
     declaration_esms.INCLURE: st.column_config.CheckboxColumn(
-        "inclure", default=True, help="décochez un ESMS à ne pas déclarer"),
-    declaration_esms.ET: st.column_config.TextColumn("FINESS ET", required=True),
-    declaration_esms.NOM: st.column_config.TextColumn("nom", width="large"),
+        "inclure", default=True, help="décochez un ESMS à ne pas déclarer", width=70),
+    declaration_esms.ET: st.column_config.TextColumn("FINESS ET", required=True, width=100),
+    declaration_esms.NOM: st.column_config.TextColumn("nom", width=320),
     declaration_esms.CHAMP: st.column_config.SelectboxColumn(
         "champ", options=list(CHAMP_LABELS), format_func=lambda c: CHAMP_LABELS.get(c, c),
-        width="medium"),
+        width=150),
     declaration_esms.COMMUNE: st.column_config.TextColumn(
         "commune", help="nom de la commune ou code INSEE, par ex. « Tours (37261) »",
-        width="medium"),
+        width=200),
 }
 
 
