@@ -4,14 +4,14 @@ Thin UI: every read and write goes through ``matching.registry.Registry`` (the A
 the policy and writes the audit log); this page never touches the database. User text is
 shown with ``st.text``, in tables, or escaped (``affichage.echapper``) before Markdown.
 
-Settings: ``GRAPPES_DB_URL`` (default ``grappes.db``), ``GRAPPES_FINESS`` (a FINESS file or
-``sample``, for the FINESS look-up of the declaration form).
+Settings: ``GRAPPES_DB_URL`` (default ``grappes.db``); the FINESS file of the declaration
+form's search is the registry's (``matching.registry.finess_source``: ``GRAPPES_FINESS``,
+else ``registre init --finess``, else the bundled sample).
 """
 
 from __future__ import annotations
 
 import io
-import os
 import tempfile
 import zipfile
 from pathlib import Path
@@ -32,6 +32,7 @@ from matching.registry import (
     RegistreError,
     Registry,
     SessionInvalide,
+    parse_territoire,
 )
 from matching.registry.affichage import (
     CIBLE_LABELS,
@@ -43,11 +44,10 @@ from matching.registry.affichage import (
 from matching.registry.declarations import (
     CONSENT_TEXT,
     PORTEUR_CHOIX,
-    esms_from_text,
     saisie_from_vue,
 )
 from matching.registry.vues import DeclarationVue
-from matching.ui import registre_session, registry_edit
+from matching.ui import ars_map, declaration_esms, registre_session, registry_edit
 from matching.ui.page import dress_in_french
 
 st.set_page_config(page_title="grappes — mise en relation", layout="wide")
@@ -56,7 +56,7 @@ dress_in_french()
 
 @st.cache_resource
 def registry() -> Registry:
-    return Registry(None, finess=os.environ.get("GRAPPES_FINESS") or None)
+    return Registry(None)
 
 
 def show_error(exc: Exception) -> None:
@@ -101,34 +101,90 @@ def members_table(g) -> pd.DataFrame:
 # --------------------------------------------------------------------------- déclarant
 
 
+def recherche_etablissement(reg: Registry, k: str) -> None:
+    """« Rechercher mon établissement »: one box (name, commune, FINESS number); choosing a
+    result fills the OG and lists all its ESMS of the FINESS in the table below."""
+    q = st.text_input("Rechercher mon établissement", key=f"{k}q",
+                      placeholder="nom, commune ou numéro FINESS (ET ou EJ)")
+    if not q.strip():
+        return
+    index = call(reg.recherche_finess)
+    if index is None:
+        return
+    res = index.rechercher(q)
+    if not res.total:
+        st.info("Aucun établissement trouvé dans le FINESS : essayez une partie du nom, la "
+                "commune ou le numéro FINESS, ou ajoutez vos ESMS à la main dans le tableau.")
+        return
+    st.dataframe(pd.DataFrame([{
+        "nom": e.nom, "commune": e.commune_nom or e.commune, "OG": e.og_nom,
+        "FINESS ET": e.finess_et} for e in res.esms]), hide_index=True,
+        column_config={"nom": st.column_config.TextColumn(width=340),
+                       "commune": st.column_config.TextColumn(width=160),
+                       "OG": st.column_config.TextColumn(width=300),
+                       "FINESS ET": st.column_config.TextColumn(width=110)})  # fmt: skip
+    if res.total > len(res.esms):
+        st.caption(f"{res.total} établissements trouvés, les {len(res.esms)} premiers "
+                   "affichés : précisez la recherche.")
+    choix = st.selectbox(
+        "Mon établissement", range(len(res.esms)), key=f"{k}choix{q.strip()}",
+        format_func=lambda i: f"{res.esms[i].nom} — {res.esms[i].commune_nom} "
+                              f"(FINESS ET {res.esms[i].finess_et})")
+    if st.button("Choisir cet établissement", key=f"{k}choisir"):
+        e = res.esms[choix]
+        og = index.og(e.finess_ej)
+        if og is None:
+            return
+        # searched by the OG's number: all its ESMS ticked; else the chosen one only
+        par_og = q.strip().upper().replace(" ", "") == og.finess_ej
+        st.session_state[f"{k}ej"] = og.finess_ej
+        st.session_state[f"{k}og_nom"] = og.nom
+        st.session_state[f"{k}lignes"] = declaration_esms.lignes_og(
+            og.esms, None if par_og else {e.finess_et})
+        st.session_state[f"{k}lignes_v"] = st.session_state.get(f"{k}lignes_v", 0) + 1
+        st.session_state[f"{k}choisi"] = (f"OG {og.finess_ej} — {og.nom} : {len(og.esms)} "
+                                          "ESMS dans le FINESS ; cochez ceux à déclarer.")
+
+
+ESMS_COLONNES = {
+    declaration_esms.INCLURE: st.column_config.CheckboxColumn(
+        "inclure", default=True, help="décochez un ESMS à ne pas déclarer", width=70),
+    declaration_esms.ET: st.column_config.TextColumn("FINESS ET", required=True, width=100),
+    declaration_esms.NOM: st.column_config.TextColumn("nom", width=320),
+    declaration_esms.CHAMP: st.column_config.SelectboxColumn(
+        "champ", options=list(CHAMP_LABELS), format_func=lambda c: CHAMP_LABELS.get(c, c),
+        width=150),
+    declaration_esms.COMMUNE: st.column_config.TextColumn(
+        "commune", help="nom de la commune ou code INSEE, par ex. « Tours (37261) »",
+        width=200),
+}
+
+
 def declaration_form(reg: Registry, jeton: str, existing: DeclarationVue | None = None) -> None:
     """The « formulaire de mise en relation »; with ``existing``, filled from the stored
     declaration and saved as an edit (optimistic locking on its version)."""
     k = f"m{existing.id}_" if existing is not None else ""
     v = saisie_from_vue(existing) if existing is not None else None
     st.markdown("**1. Votre organisme (OG) et ses ESMS**")
-    ej = st.text_input("FINESS EJ de l'OG", key=f"{k}ej", value=v.finess_ej if v else "")
-    if f"{k}og_nom" not in st.session_state:
-        st.session_state[f"{k}og_nom"] = v.raison_sociale_ej if v else ""
-    if st.button("Rechercher les ESMS dans le FINESS", key=f"{k}lookup"):
-        table = reg.finess_table()
-        if table is None:
-            st.info("Pas de fichier FINESS configuré : saisissez vos ESMS ci-dessous "
-                    "(FINESS ET;champ;commune INSEE;nom).")
-        else:
-            rows = table[table["finess_ej"].astype(str) == ej.strip()]
-            if len(rows) and "raison_sociale_ej" in rows.columns:
-                st.session_state[f"{k}og_nom"] = str(rows["raison_sociale_ej"].iloc[0] or "")
-            st.session_state[f"{k}esms_text"] = "\n".join(
-                f"{r.finess_et};{r.champ};{r.commune};{r.raison_sociale}"
-                for r in rows.itertuples())
-            st.success(f"{len(rows)} ESMS trouvé(s) pour l'OG {echapper(ej.strip())}.")
+    for key, value in ((f"{k}ej", v.finess_ej if v else ""),
+                       (f"{k}og_nom", v.raison_sociale_ej if v else "")):
+        st.session_state.setdefault(key, value)
+    if f"{k}lignes" not in st.session_state:
+        st.session_state[f"{k}lignes"] = (declaration_esms.lignes_declaration(v.esms) if v
+                                          else declaration_esms.vide())
+    recherche_etablissement(reg, k)
+    flash = st.session_state.pop(f"{k}choisi", None)
+    if flash:
+        st.success(echapper(flash))
+    ej = st.text_input("FINESS EJ de l'OG", key=f"{k}ej")
     with st.form(f"{k}declaration"):
-        # without a FINESS file, the OG's name is typed here (else it comes from the FINESS)
         og_nom = st.text_input("Nom de l'OG (raison sociale)", key=f"{k}og_nom")
-        esms_text = st.text_area("ESMS concernés (un par ligne : FINESS ET;champ;commune;nom)",
-                                 value=st.session_state.get(f"{k}esms_text", _esms_lines(v)),
-                                 height=160)
+        st.caption("ESMS concernés : cochez ceux à déclarer ; ajoutez une ligne pour un ESMS "
+                   "absent du FINESS (FINESS ET, nom, champ, commune).")
+        lignes = st.data_editor(
+            st.session_state[f"{k}lignes"], column_config=ESMS_COLONNES, num_rows="dynamic",
+            hide_index=True, width="stretch",
+            key=f"{k}esms{st.session_state.get(f'{k}lignes_v', 0)}")
         st.markdown("**2. DUI actuel**")
         editeur = st.text_input("Éditeur du DUI", value=v.dui_editeur if v else "")
         statuts = ["inconnu", "aucun", "non_conforme", "a_mettre_a_niveau", "conforme"]
@@ -168,7 +224,8 @@ def declaration_form(reg: Registry, jeton: str, existing: DeclarationVue | None 
 
         saisie = DeclarationSaisie(
             finess_ej=ej, raison_sociale_ej=og_nom,
-            esms=esms_from_text(esms_text.splitlines()), contact_nom=nom,
+            esms=declaration_esms.saisies(lignes, call(reg.recherche_finess)),
+            contact_nom=nom,
             contact_email=email, consentement=consent, dui_editeur=editeur, dui_statut=statut,
             editeur_segur={"oui": True, "non": False}.get(segur),
             distance_max_km=float(km) if km else None,
@@ -182,16 +239,10 @@ def declaration_form(reg: Registry, jeton: str, existing: DeclarationVue | None 
         else:
             done = call(reg.declarer, jeton, saisie)
         if done is not None:
-            st.session_state.pop(f"{k}esms_text", None)
+            for key in ("lignes", "lignes_v", "q"):
+                st.session_state.pop(f"{k}{key}", None)
             st.success("Déclaration enregistrée.")
             st.rerun()
-
-
-def _esms_lines(v) -> str:
-    """The ESMS text area's content for a stored declaration (one ESMS per line)."""
-    if v is None:
-        return ""
-    return "\n".join(f"{e.finess_et};{e.champ};{e.commune};{e.raison_sociale}" for e in v.esms)
 
 
 RATTACHEMENT_LABELS = {"demande": "en attente de validation", "approuve": "validé",
@@ -510,9 +561,13 @@ def ars(reg: Registry, jeton: str, moi) -> None:
         "ESMS": gr["n_esms"],
         "financement": [euros(x) if pd.notna(x) else "—" for x in gr["total"]]}),
         hide_index=True)  # fmt: skip
-    carte = data["carte"].dropna(subset=["lat", "lon"])
-    if len(carte):
-        st.map(carte[["lat", "lon"]])
+    st.markdown("**Carte des ESMS déclarés**")
+    try:
+        deps = sorted(parse_territoire(territoire)[0])
+    except RegistreError:
+        deps = sorted(set(par_dep["departement"].astype(str)))
+    if ars_map.ars_map(data["carte"], deps, key="carte_ars") is None:
+        st.info("Aucun ESMS déclaré avec une position dans ce territoire.")
     st.markdown("**Grappes et leurs membres**")
     for g in call(reg.grappes, jeton, territoire) or []:
         st.markdown(f"Grappe {echapper(g.code)} — {g.n_esms} ESMS — "

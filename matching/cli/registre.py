@@ -39,8 +39,8 @@ err = Console(stderr=True)
 DbOpt = Annotated[str | None, typer.Option("--db", help="URL PostgreSQL ou fichier SQLite "
                                            "(défaut : GRAPPES_DB_URL, sinon grappes.db)")]
 FinessOpt = Annotated[str | None, typer.Option(
-    "--finess", help="fichier FINESS de contrôle des numéros, ou « sample » "
-    "(défaut : GRAPPES_FINESS)")]
+    "--finess", help="fichier FINESS de contrôle des numéros, ou « sample » (défaut : "
+    "GRAPPES_FINESS, sinon celui de « registre init --finess », sinon l'exemple intégré)")]
 CompteOpt = Annotated[str | None, typer.Option("--compte", help="votre compte (e-mail) ; "
                                                "défaut : GRAPPES_COMPTE")]
 StdinOpt = Annotated[bool, typer.Option("--mot-de-passe-stdin",
@@ -58,7 +58,7 @@ def _fail(message: str) -> None:
 
 def _registry(db: str | None, finess: str | None = None) -> Registry:
     try:
-        reg = Registry(db, finess=finess or os.environ.get("GRAPPES_FINESS") or None)
+        reg = Registry(db, finess=finess)
     except RegistreError as exc:
         _fail(str(exc))
     return reg
@@ -93,11 +93,22 @@ def _run(fn):
 
 
 @registre.command("init")
-def init_cmd(db: DbOpt = None) -> None:
-    """Créer ou mettre à jour le schéma de la base (migrations)."""
+def init_cmd(
+    db: DbOpt = None,
+    finess: Annotated[str | None, typer.Option(
+        "--finess", help="fichier FINESS du territoire (ou « sample ») : enregistré dans la "
+        "base, il sert à la recherche « Rechercher mon établissement » et au contrôle des "
+        "numéros déclarés")] = None,
+) -> None:
+    """Créer ou mettre à jour le schéma de la base (migrations) ; avec --finess, enregistrer
+    le fichier FINESS du registre."""
     reg = _registry(db)
     rev = _run(reg.init)
     console.print(f"Base prête ({reg.db.url.split('@')[-1]}), révision {rev}.", highlight=False)
+    if finess is not None:
+        valeur, n = _run(lambda: reg.configurer_finess(finess))
+        console.print(f"Fichier FINESS enregistré : {valeur} ({n} ESMS).", highlight=False)
+    console.print(f"Fichier FINESS utilisé : {reg.source_finess().libelle}.", highlight=False)
 
 
 @compte_app.command("ajouter")

@@ -79,6 +79,7 @@ ACTION_LABELS: dict[str, str] = {
     "grappe_soumission_ars": "grappe soumise à l'ARS",
     "export": "export des grappes constituées",
     "purge": "effacement (durée de conservation)",
+    "parametre_finess": "fichier FINESS du registre enregistré (console)",
     "suivi_enregistrer": "suivi : grappe financée enregistrée",
     "suivi_import": "suivi : import mensuel",
     "suivi_import_refuse": "suivi : import refusé",
@@ -94,7 +95,7 @@ ACTION_LABELS: dict[str, str] = {
 CIBLE_LABELS: dict[str, str] = {
     "compte": "compte", "declaration": "déclaration", "grappe": "grappe",
     "invitation": "invitation", "appariement": "appariement", "rattachement": "rattachement",
-    "suivi": "suivi",
+    "suivi": "suivi", "parametre": "paramètre",
 }
 
 

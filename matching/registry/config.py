@@ -2,8 +2,9 @@
 
 ``GRAPPES_DB_URL`` (or ``--db``) names a PostgreSQL (``postgresql+psycopg://…``) or SQLite
 database; the default is the SQLite file ``grappes.db`` in the current folder, so a single
-user needs nothing to install. ``GRAPPES_FINESS`` optionally names a FINESS file (or
-``sample`` for the bundled région exemple) against which declared numbers are checked.
+user needs nothing to install. Which FINESS file the registry reads (``GRAPPES_FINESS``, the
+file stored by ``registre init --finess``, else the bundled sample) is decided in
+``matching.registry.finess_source``.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ the length limits are refused.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -117,14 +116,15 @@ def _finess(errors: list, name: str, value: str) -> str:
 
 
 def valider(
-    saisie: DeclarationSaisie, finess: pd.DataFrame | None = None
+    saisie: DeclarationSaisie, finess: pd.DataFrame | None = None, stricte: bool = True
 ) -> DeclarationValide:
     """Check a declaration; raise ``SaisieInvalide`` listing every problem at once.
 
-    ``finess`` is the loaded FINESS table indexed by FINESS ET (``adapters.finess_index``)
-    when one is configured: each
-    FINESS ET must then be in it and belong to the declared OG, and its field, commune and
-    name come from it.
+    ``finess`` is the loaded FINESS table indexed by FINESS ET (``adapters.finess_index``):
+    an ESMS found in it must belong to the declared OG, and its field, commune and name come
+    from it. ``stricte`` (a file somebody configured): an ESMS absent from it is refused.
+    Not ``stricte`` (the bundled sample, used by default): an ESMS absent from it is checked
+    as without a file (format, Luhn key, field and commune as typed).
     """
     e: list[tuple[str, str]] = []
     saisie.finess_ej = _finess(e, "finess_ej", saisie.finess_ej)
@@ -167,7 +167,7 @@ def valider(
         e.append(("partenaires_refuses", "un même FINESS est à la fois souhaité et refusé"))
     if not saisie.consentement:
         e.append(("consentement", "le consentement (RGPD) est nécessaire pour enregistrer"))
-    esms = _check_esms(e, saisie, finess)
+    esms = _check_esms(e, saisie, finess, stricte)
     if e:
         raise SaisieInvalide(e)
     deps = pd.Series([x.departement for x in esms])
@@ -177,7 +177,7 @@ def valider(
 
 
 def _check_esms(
-    e: list, saisie: DeclarationSaisie, finess: pd.DataFrame | None
+    e: list, saisie: DeclarationSaisie, finess: pd.DataFrame | None, stricte: bool = True
 ) -> list[EsmsValide]:
     if not saisie.esms:
         e.append(("esms", "au moins un ESMS (FINESS ET) est nécessaire"))
@@ -196,7 +196,7 @@ def _check_esms(
             continue
         seen.add(et)
         raison = _text(e, f"{name}.raison_sociale", item.raison_sociale)
-        if index is not None and et:
+        if index is not None and et and (stricte or et in index.index):
             if et not in index.index:
                 e.append((f"{name}.finess_et", f"{et} absent du fichier FINESS chargé"))
                 continue
@@ -245,18 +245,6 @@ def parse_bool(value: object, name: str) -> bool | None:
     if text == "":
         return None
     raise SaisieInvalide([(name, f"oui ou non attendu, pas {text[:20]!r}")])
-
-
-def esms_from_text(lines: Sequence[str]) -> list[EsmsSaisie]:
-    """Form helper: one ESMS per line, ``FINESS_ET`` or ``FINESS_ET;CHAMP;COMMUNE;NOM``."""
-    out = []
-    for line in lines:
-        parts = [p.strip() for p in str(line).split(";")]
-        if not parts or not parts[0]:
-            continue
-        parts += [""] * (4 - len(parts))
-        out.append(EsmsSaisie(parts[0], parts[1], parts[2], ";".join(parts[3:]).strip(";")))
-    return out
 
 
 def saisie_from_vue(d: DeclarationVue) -> DeclarationSaisie:

@@ -285,3 +285,14 @@ class Audit(Base):
     cible: Mapped[str] = mapped_column(String(40), default="")
     cible_id: Mapped[str] = mapped_column(String(40), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Parametre(Base):
+    """A setting of the registry stored in its database (r0007), e.g. ``finess``: the FINESS
+    file given at ``grappes registre init --finess`` (``matching.registry.finess_source``)."""
+
+    __tablename__ = "parametres"
+
+    cle: Mapped[str] = mapped_column(String(60), primary_key=True)
+    valeur: Mapped[str] = mapped_column(Text)
+    modifie_le: Mapped[datetime] = mapped_column(DateTime)

@@ -1,8 +1,8 @@
 """Real-browser journey of the « Mise en relation » page (headless Debian chromium, no
 download): the admin creates accounts; three déclarants ask to be attached to their OG and
-the coordinator approves (issue 18); two declare with the FINESS look-up, the coordinator
-matches and invites, both accept, each then sees the other's contact, and a third déclarant
-sees neither. Then an impostor claims an OG: the claim is shown contested to the
+the coordinator approves (issue 18); two declare with « Rechercher mon établissement », the
+coordinator matches and invites, both accept, each then sees the other's contact, and a
+third déclarant sees neither. Then an impostor claims an OG: the claim is shown contested to the
 coordinator, the OG stays out of matching, and the coordinator refuses the claim.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import time
-from pathlib import Path
 
 import pytest
 
@@ -21,9 +20,12 @@ from tests.e2e.streamlit_server import (
     BROWSER_ARGS,
     BROWSER_MARKS,
     CHROMIUM,
+    ROOT,
+    diagnose,
     streamlit_app,
     wait_idle,
 )
+from tests.e2e.test_french_everywhere import foreign_words, visible_text
 
 PASSWORD = "mot-de-passe-solide"
 OG_A, OG_B, OG_C = "370016669", "371082033", "371114794"
@@ -38,7 +40,8 @@ def server(tmp_path_factory):
     reg.init()
     reg.creer_compte(None, "admin@test.fr", "admin", PASSWORD)  # as `compte ajouter` does
     reg.db.dispose()
-    env = {"GRAPPES_DB_URL": f"sqlite:///{db}", "GRAPPES_FINESS": "sample"}
+    # no GRAPPES_FINESS: the search works out of the box on the bundled sample
+    env = {"GRAPPES_DB_URL": f"sqlite:///{db}"}
     with streamlit_app("Mise_en_relation", env, timeout=30) as url:
         yield url
 
@@ -47,6 +50,27 @@ T = 60_000
 #: registry state codes that must never reach the page (shown as French labels)
 STATUS_CODES = re.compile(r"\b(en_attente|invitations_envoyees|acceptee|declinee|proposee|"
                           r"constituee|non_conforme|a_mettre_a_niveau)\b")
+
+
+def in_french(page, url: str, tabs: tuple[str, ...] = (), where: str = "") -> None:
+    """Issue 19, item 4 on the registry pages, logged in: each of ``tabs`` clicked in turn
+    (or the page as it is), its visible text holds no word of the planner's English
+    blocklist nor a snake_case code (``test_french_everywhere``), and no traceback."""
+    for tab in tabs or ("",):
+        if tab:
+            page.get_by_role("tab", name=tab).click()
+        wait_idle(page, url)
+        page.wait_for_timeout(300)  # the tab's widgets are drawn
+        text = visible_text(page)
+        label = f"{where} {tab}".strip()
+        assert "Traceback" not in text, f"{label} :{diagnose(page, url)}"
+        assert foreign_words(text) == [], f"{label} : {foreign_words(text)[:10]}"
+
+
+def shoot(page, name: str) -> None:
+    """``docs/img/<name>.png`` when ``GRAPPES_SCREENSHOT`` is set (docs/registre.md)."""
+    if os.environ.get("GRAPPES_SCREENSHOT"):
+        page.screenshot(path=str(ROOT / "docs" / "img" / f"{name}.png"), full_page=True)
 
 
 def login(browser, url: str, email: str):
@@ -94,13 +118,24 @@ def decide_attachments(page, url: str, n: int, name: str = "Approuver") -> None:
         wait_idle(page, url)
 
 
+def expect(locator):
+    from playwright.sync_api import expect as _expect
+
+    return _expect(locator)
+
+
 def declare(browser, url: str, email: str, ej: str, nom: str, contact: str,
-            refuses: str = "", edit_text: str = "") -> None:
+            refuses: str = "", edit_text: str = "", check: bool = False) -> None:
     page = login(browser, url, email)
-    page.get_by_label("FINESS EJ de l'OG", exact=True).fill(ej)
-    page.get_by_label("FINESS EJ de l'OG", exact=True).press("Enter")
-    page.get_by_role("button", name="Rechercher les ESMS dans le FINESS").click()
-    page.get_by_text("ESMS trouvé(s) pour l'OG").wait_for(timeout=T)
+    # « Rechercher mon établissement » by the OG's number: the OG and all its ESMS
+    page.get_by_label("Rechercher mon établissement").fill(ej)
+    page.get_by_label("Rechercher mon établissement").press("Enter")
+    page.get_by_role("button", name="Choisir cet établissement").click()
+    page.get_by_text("ESMS dans le FINESS ; cochez ceux à déclarer").wait_for(timeout=T)
+    expect(page.get_by_label("FINESS EJ de l'OG", exact=True)).to_have_value(ej, timeout=T)
+    if check:  # the form with its search results and ESMS table, in French
+        in_french(page, url, where="formulaire de déclaration")
+        shoot(page, "registre-declaration")
     if refuses:
         page.get_by_label("Partenaires refusés (FINESS EJ, séparés par des virgules)").fill(
             refuses)
@@ -173,6 +208,8 @@ def test_registry_journey(server):
             create_account(page, "coord@test.fr", "coordinateur", "37")
             for who in ("a", "b", "c", "imposteur"):
                 create_account(page, f"{who}@test.fr", "declarant")
+            create_account(page, "ars@test.fr", "ars", "R24")
+            in_french(page, url, ("Comptes", "Journal d'audit", "Conservation"), "admin")
             page.context.close()
 
             # 2. three déclarants ask to speak for their OG; the coordinator approves
@@ -184,7 +221,7 @@ def test_registry_journey(server):
 
             # 3. two déclarants declare (FINESS look-up), a third one too, refusing them
             declare(browser, url, "a@test.fr", OG_A, "Alice Martin", "alice@og-a.fr",
-                    edit_text="Disponible dès janvier")
+                    edit_text="Disponible dès janvier", check=True)
             declare(browser, url, "b@test.fr", OG_B, "Bruno Petit", "bruno@og-b.fr")
             declare(browser, url, "c@test.fr", OG_C, "Chloé Durand", "chloe@og-c.fr",
                     refuses=f"{OG_A}, {OG_B}")
@@ -211,12 +248,16 @@ def test_registry_journey(server):
             page.get_by_role("button", name="Envoyer les invitations").first.click()
             page.get_by_text("état : invitations envoyées").first.wait_for(timeout=T)
             assert not STATUS_CODES.search(page.locator("body").inner_text())
+            in_french(page, url, ("Déclarations", "Rattachements", "Appariement",
+                                  "Grappes et invitations"), "coordinateur")
             page.context.close()
 
             # 4. both accept; before that, no contact of the other
             page = invitations(browser, url, "a@test.fr")
             page.get_by_text("invitation : en attente de réponse").wait_for(timeout=T)
             assert not STATUS_CODES.search(page.locator("body").inner_text())
+            in_french(page, url, ("Mes invitations", "Ma déclaration"), "déclarant")
+            page.get_by_role("tab", name="Mes invitations").click()
             assert page.get_by_text("bruno@og-b.fr").count() == 0
             page.get_by_role("button", name="Accepter").click()
             page.get_by_text("invitation : acceptée").wait_for(timeout=T)
@@ -229,9 +270,11 @@ def test_registry_journey(server):
             page.context.close()
             page = invitations(browser, url, "a@test.fr")
             page.get_by_text(f"OG {OG_B} : Bruno Petit — bruno@og-b.fr").wait_for(timeout=T)
-            if os.environ.get("GRAPPES_SCREENSHOT"):  # docs/registre.md's picture
-                page.screenshot(path=str(Path(__file__).resolve().parents[2] / "docs" / "img"
-                                         / "registre.png"), full_page=True)
+            if os.environ.get("GRAPPES_SCREENSHOT"):  # docs/registre.md's picture, drawn
+                wait_idle(page, url)
+                page.locator('[data-testid="stMetricValue"]:visible').first.wait_for(timeout=T)
+                page.wait_for_timeout(1500)
+                shoot(page, "registre")
             page.context.close()
             # ... and not to the third déclarant
             page = invitations(browser, url, "c@test.fr")
@@ -255,6 +298,23 @@ def test_registry_journey(server):
             decide_attachments(page, url, 1, name="Refuser")
             assert page.get_by_text("Revendication contestée").count() == 0
             assert "Traceback" not in page.content()
+            page.context.close()
+
+            # 7. the ARS view (the planner's map: boundaries, legend, names), then the
+            # Suivi page in the same session: French only
+            page = login(browser, url, "ars@test.fr")
+            page.get_by_text("Carte des ESMS déclarés").wait_for(timeout=T)
+            page.locator("[data-testid=stDeckGlJsonChart]").first.wait_for(timeout=T)
+            page.get_by_text("Légende").first.wait_for(timeout=T)
+            page.get_by_text("limite et nom de département").first.wait_for(timeout=T)
+            in_french(page, url, where="ARS")
+            page.get_by_text("Carte des ESMS déclarés").scroll_into_view_if_needed()
+            page.wait_for_timeout(1500)  # the map's canvas is drawn
+            if os.environ.get("GRAPPES_SCREENSHOT"):
+                page.screenshot(path=str(ROOT / "docs" / "img" / "registre-carte-ars.png"))
+            page.get_by_role("link", name="Suivi").first.click()
+            page.get_by_text("Suivi des grappes financées").first.wait_for(timeout=T)
+            in_french(page, url, where="Suivi (ARS)")
             page.context.close()
         finally:
             browser.close()

@@ -4,6 +4,7 @@ run with ``AppTest`` on a registry built here through the API."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pytest
@@ -67,23 +68,60 @@ def test_declarant_reads_og_and_commune_names(world, monkeypatch):
     assert all("(" in c and not c.isdigit() for c in esms["commune"]), esms["commune"]
 
 
-def test_og_name_typed_in_the_form_is_stored(world, monkeypatch):
-    """The form asks the OG's name (without a FINESS file nothing else gives it)."""
-    w, _db = world
-    at = page(world, "c", monkeypatch)
-    at.text_input(key="ej").set_value(OG_C)
-    at.text_input(key="og_nom").set_value("Association des Tilleuls")
-    et = str(load_finess("sample").query("finess_ej == @OG_C")["finess_et"].iloc[0])
-    at.text_area[0].set_value(f"{et};PA;37261;EHPAD des Tilleuls")
+def _fill_contact_and_submit(at: AppTest, nom: str, email: str) -> None:
     by_label = {t.label: t for t in at.text_input}
-    by_label["Personne à contacter"].set_value("Chloé Durand")
-    by_label["E-mail de contact"].set_value("chloe@og-c.fr")
-    at.checkbox[0].check()
+    by_label["Personne à contacter"].set_value(nom)
+    by_label["E-mail de contact"].set_value(email)
+    next(c for c in at.checkbox if c.label.startswith("J'accepte")).check()
     next(b for b in at.button if b.label == "Enregistrer ma déclaration").click().run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    mine = w.reg.mes_declarations(w.c)
+
+
+def test_search_by_og_number_fills_the_og_and_ticks_all_its_esms(world, monkeypatch):
+    """« Rechercher mon établissement » by the OG's FINESS EJ: the OG's number and name are
+    filled, all its ESMS of the FINESS listed and ticked; the OG's name stays editable."""
+    w, _db = world
+    at = page(world, "c", monkeypatch)
+    at.text_input(key="q").set_value(OG_C).run()
+    table = next(f for f in frames(at) if list(f.columns) == ["nom", "commune", "OG",
+                                                                "FINESS ET"])
+    finess = load_finess("sample")
+    ets = set(finess.loc[finess["finess_ej"] == OG_C, "finess_et"])
+    assert set(table["FINESS ET"]) == ets
+    next(b for b in at.button if b.label == "Choisir cet établissement").click().run()
+    assert at.text_input(key="ej").value == OG_C
+    assert at.text_input(key="og_nom").value == finess.loc[
+        finess["finess_ej"] == OG_C, "raison_sociale_ej"].iloc[0]
+    lignes = at.session_state["lignes"]
+    assert set(lignes["FINESS ET"]) == ets and lignes["inclure"].all()
+    at.text_input(key="og_nom").set_value("Association des Tilleuls")
+    _fill_contact_and_submit(at, "Chloé Durand", "chloe@og-c.fr")
+    mine = [d for d in w.reg.mes_declarations(w.c) if d.statut == "active"]
     assert [d.raison_sociale_ej for d in mine] == ["Association des Tilleuls"]
+    assert {e.finess_et for e in mine[0].esms} == ets
+    w.reg.retirer_declaration(w.c, mine[0].id)
+
+
+def test_search_by_name_declares_the_chosen_esms_only(world, monkeypatch):
+    w, _db = world
+    finess = load_finess("sample")
+    row = finess[finess["finess_ej"] == OG_C].sort_values("raison_sociale").iloc[-1]
+    at = page(world, "c", monkeypatch)
+    words = " ".join(str(row["raison_sociale"]).lower().split()[1:])  # a name fragment
+    at.text_input(key="q").set_value(words).run()
+    box = next(s for s in at.selectbox if s.label == "Mon établissement")
+    choice = next(i for i in box.options if f"FINESS ET {row['finess_et']}" in i)
+    box.select(choice).run()
+    next(b for b in at.button if b.label == "Choisir cet établissement").click().run()
+    lignes = at.session_state["lignes"]
+    assert lignes.loc[lignes["inclure"], "FINESS ET"].tolist() == [row["finess_et"]]
+    assert len(lignes) == (finess["finess_ej"] == OG_C).sum()
+    assert any("cochez ceux à déclarer" in m.value for m in at.success)
+    _fill_contact_and_submit(at, "Chloé Durand", "chloe@og-c.fr")
+    mine = [d for d in w.reg.mes_declarations(w.c) if d.statut == "active"]
+    assert [(e.finess_et, e.commune) for e in mine[0].esms] == [
+        (row["finess_et"], row["commune"])]
     w.reg.retirer_declaration(w.c, mine[0].id)
 
 
@@ -141,6 +179,40 @@ def test_an_invitation_shows_partners_distance_amounts_and_points(world, monkeyp
     table = next(f for f in frames(at) if share in f.columns)
     assert set(table["nom"]) == {names[OG_A], names[OG_B]}
     assert "mon OG" in set(table["distance de mon OG"])
+
+
+def test_ars_map_is_the_planners_map_with_boundaries_legend_and_names(world, monkeypatch):
+    """The ARS view draws the planner's map (``matching.ui.mapview``): département boundaries
+    and names, one colour per engaged grappe with its porteur's name in the legend, and each
+    ESMS's name, OG and commune on hover (user-typed names escaped there)."""
+    from matching.ui.ars_map import map_inputs
+    from matching.ui.mapview import build_map
+
+    w, _db = world
+    gid = _constituted(w)
+    g = next(x for x in w.reg.grappes(w.coord, ["37"]) if x.id == gid)
+    carte = w.reg.agregats(w.ars, ["R24"])["carte"]
+    assert set(carte.loc[carte["grappe"] == g.code, "finess_ej"]) == {OG_A, OG_B}
+    etab, assignment, porteurs, labels = map_inputs(carte)
+    finess = load_finess("sample")
+    names = finess.drop_duplicates("finess_ej").set_index("finess_ej")["raison_sociale_ej"]
+    assert porteurs == {g.code: g.porteur_ej}
+    assert labels == {g.code: names[g.porteur_ej]}
+    pmap = build_map(etab, assignment, porteurs, departements=["37", "41"],
+                     grappe_labels=labels)
+    layers = {layer.id: layer for layer in pmap.deck.layers}
+    codes = {f["properties"]["code"] for f in layers["departements"].data["features"]}
+    assert codes == {"37", "41"}
+    assert "Indre-et-Loire" in {r["nom"] for r in layers["noms_departements"].data}
+    assert html.escape(f"{g.code} · {labels[g.code]}") in pmap.legend
+    hover = {r["finess_et"]: r for r in layers["grappes"].data}
+    et = str(finess.loc[finess["finess_ej"] == OG_A, "finess_et"].iloc[0])
+    assert hover[et]["og"].startswith(names[OG_A][:10]) and "(37)" in hover[et]["commune"]
+    hostile = carte.assign(raison_sociale="<img src=x onerror=alert(1)>")
+    assert "<img" not in map_inputs(hostile)[0]["raison_sociale"].iloc[0]
+    at = page(world, "ars", monkeypatch)
+    assert at.get("deck_gl_json_chart"), "pas de carte sur la vue ARS"
+    assert any("Légende" in m.value for m in at.markdown)
 
 
 def _audit_codes() -> set[str]:

@@ -37,19 +37,25 @@ class ArsMixin(LectureMixin):
 
     def agregats(self, jeton: str, territoire: Sequence[str]) -> dict[str, pd.DataFrame]:
         """Counts without personal data: declarations and ESMS by département and field,
-        grappes by state, and the points of the map (one per declared ESMS)."""
+        grappes by state, and the points of the map (one per declared ESMS, with the public
+        FINESS facts the planner's map shows on hover: ESMS and OG names, commune, and the
+        code and porteur of the grappe it is engaged in)."""
         deps, _ = parse_territoire(territoire)
         with self.db.read() as s:
             p = self._principal(s, jeton)
             self._exiger_territoire(p, Action.AGREGATS, deps)
             rows = s.execute(
                 select(Declaration.id, Declaration.departement, DeclarationEsms.finess_et,
-                       DeclarationEsms.champ, DeclarationEsms.lon, DeclarationEsms.lat)
+                       DeclarationEsms.champ, DeclarationEsms.lon, DeclarationEsms.lat,
+                       Declaration.finess_ej, Declaration.raison_sociale_ej,
+                       DeclarationEsms.raison_sociale, DeclarationEsms.commune)
                 .join(DeclarationEsms, DeclarationEsms.declaration_id == Declaration.id)
                 .where(Declaration.departement.in_(sorted(deps)), Declaration.statut == "active")
             ).all()
             esms = pd.DataFrame(rows, columns=["declaration", "departement", "finess_et",
-                                               "champ", "lon", "lat"])
+                                               "champ", "lon", "lat", "finess_ej",
+                                               "raison_sociale_ej", "raison_sociale",
+                                               "commune"])
             grappes = [(g.id, g.code, g.statut, g.champ, ",".join(g.departements),
                         sum(len(m.esms) for m in g.membres), g.total)
                        for g in s.scalars(select(GrappeProposee)) if set(g.departements) <= deps]
@@ -59,16 +65,24 @@ class ArsMixin(LectureMixin):
                        columns=["departement", "champ", "declarations", "esms"])
         gframe = pd.DataFrame(grappes, columns=["id", "grappe", "statut", "champ",
                                                 "departements", "n_esms", "total"])
-        placed = set()
+        placed: dict[str, tuple[str, str]] = {}  # FINESS ET -> (grappe code, porteur EJ)
         with self.db.read() as s:
             for g in s.scalars(select(GrappeProposee).where(
                     GrappeProposee.statut.in_(["constituee", "acceptee",
-                                               "invitations_envoyees"]))):
+                                               "invitations_envoyees"]))
+                    .order_by(GrappeProposee.id)):
                 for m in g.membres:
-                    placed.update(m.esms)
-        esms["en_grappe"] = esms["finess_et"].isin(placed)
+                    placed.update({et: (g.code, g.porteur_ej) for et in m.esms})
+        esms["en_grappe"] = esms["finess_et"].isin(list(placed))
+        esms["grappe"] = [placed.get(et, ("", ""))[0] for et in esms["finess_et"]]
+        esms["porteur_ej"] = [placed.get(et, ("", ""))[1] for et in esms["finess_et"]]
+        places = {c: adapters.lieu(c) for c in set(esms["commune"])}
+        esms["commune_nom"] = [getattr(places[c], "commune_nom", "") for c in esms["commune"]]
         return {"par_departement": par_dep, "grappes": gframe,
-                "carte": esms[["finess_et", "champ", "departement", "lon", "lat", "en_grappe"]]}
+                "carte": esms[["finess_et", "finess_ej", "raison_sociale",
+                               "raison_sociale_ej", "champ", "commune", "commune_nom",
+                               "departement", "lon", "lat", "en_grappe", "grappe",
+                               "porteur_ej"]]}
 
     def suggerer_partenaires(self, jeton: str, declaration_id: int,
                              top: int = 5) -> list[Suggestion]:

@@ -13,7 +13,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from matching.registry import adapters, rattachement
+from matching.registry import adapters, finess_search, finess_source, rattachement
 from matching.registry.accounts import token_hash
 from matching.registry.config import Conservation, Securite
 from matching.registry.db import Database
@@ -79,8 +79,9 @@ class RegistryBase:
         else ``grappes.db``).
     finess
         A FINESS file (or ``"sample"``) against which declared numbers are checked, and
-        whose data the matching can use as context. None: numbers are checked for their
-        format and Luhn key only.
+        whose data the search and the matching use. None: ``GRAPPES_FINESS``, else the file
+        stored by ``registre init --finess``, else the bundled sample, which serves the
+        search but does not reject ESMS absent from it (``finess_source``).
     clock
         Returns the current naive-UTC time (tests move it to expire sessions and data).
     """
@@ -94,7 +95,7 @@ class RegistryBase:
         clock: Clock | None = None,
     ) -> None:
         self.db = db if isinstance(db, Database) else Database(db)
-        self.finess_source = finess
+        self._finess = finess
         self.securite = securite or Securite()
         self.conservation = conservation or Conservation()
         self.clock = clock or utcnow
@@ -103,14 +104,40 @@ class RegistryBase:
         """Create or upgrade the schema (Alembic); returns the revision in place."""
         return self.db.init()
 
-    def finess_table(self) -> pd.DataFrame | None:
-        if not self.finess_source:
-            return None
+    def source_finess(self) -> finess_source.SourceFiness:
+        """The FINESS source in force (resolved on each call: ``registre init --finess``
+        may change it while the app runs)."""
+        return finess_source.resoudre(self._finess, self.db)
+
+    def finess_table(self) -> pd.DataFrame:
+        """The FINESS table in force, indexed by FINESS ET (French error when unreadable)."""
+        return self._finess_controle()[0]
+
+    def _finess_controle(self) -> tuple[pd.DataFrame, bool]:
+        """The FINESS table and whether it is authoritative (``SourceFiness.stricte``)."""
+        source = self.source_finess()
         try:
-            return adapters.finess_index(self.finess_source)
-        except Exception as exc:
-            msg = f"fichier FINESS du registre illisible ({self.finess_source}) : {exc}"
-            raise RegistreError(msg) from exc
+            return finess_source.charger(source.valeur), source.stricte
+        except RegistreError as exc:
+            raise RegistreError(f"{exc} — source : {source.libelle}") from exc
+
+    def recherche_finess(self) -> finess_search.IndexRecherche:
+        """The search of « Rechercher mon établissement » over the FINESS in force (public
+        data: no account needed)."""
+        source = self.source_finess()
+        try:
+            return finess_search.index_pour(source.valeur)
+        except RegistreError as exc:
+            raise RegistreError(f"{exc} — source : {source.libelle}") from exc
+
+    def configurer_finess(self, fichier: str) -> tuple[str, int]:
+        """Store ``fichier`` as the registry's FINESS file (server side: ``registre init
+        --finess``, no account); returns the stored value and its number of ESMS."""
+        valeur, n = finess_source.enregistrer(self.db, fichier, self.clock())
+        with self.db.write() as s:
+            self._audit(s, None, "parametre_finess", "parametre", "finess",
+                        f"{n} ESMS")
+        return valeur, n
 
     def _principal(self, s: Session, jeton: str | None) -> Principal:
         if not jeton:

@@ -96,7 +96,7 @@ class DeclarationsMixin(LectureMixin):
         transaction; checked first)."""
         with self.db.read() as s:  # no checking of a form for who may never declare
             exiger(self._principal(s, jeton), Action.DECLARER, Cible(rattache=True))
-        valide = valider(saisie, self.finess_table())
+        valide = valider(saisie, *self._finess_controle())
         with self.db.write() as s:
             p = self._principal(s, jeton)
             self._exiger_parole(s, p, Action.DECLARER, valide.saisie.finess_ej)
@@ -133,7 +133,7 @@ class DeclarationsMixin(LectureMixin):
 
     def modifier_declaration(self, jeton: str, declaration_id: int, saisie: DeclarationSaisie,
                              version: int) -> DeclarationVue:
-        valide = valider(saisie, self.finess_table())
+        valide = valider(saisie, *self._finess_controle())
 
         def run(s: Session) -> DeclarationVue:
             p = self._principal(s, jeton)
@@ -315,13 +315,13 @@ class DeclarationsMixin(LectureMixin):
                 exiger(p, Action.IMPORTER)
         groups, rejets, n = imp.read_rows(data)
         rapport = ImportRapport(rejets=list(rejets), lignes=n)
-        finess = self.finess_table()
+        finess, stricte = self._finess_controle()
         ready: list[tuple[imp.Groupe, DeclarationValide]] = []
         for g in groups:
             saisie, problems = imp.to_saisie(g)
             if saisie is not None:
                 try:
-                    valide = valider(saisie, finess)
+                    valide = valider(saisie, finess, stricte)
                 except SaisieInvalide as exc:
                     problems = [imp.Rejet(imp.line_of(g, f), imp.field_name(f), reason)
                                 for f, reason in exc.erreurs]
