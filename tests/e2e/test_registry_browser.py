@@ -155,7 +155,8 @@ def declare(browser, url: str, email: str, ej: str, nom: str, contact: str,
     page.context.close()
 
 
-def metrics(page, expect: tuple[str, ...] = ("Validité", "Montant")) -> dict[str, str]:
+def metrics(page, labels: tuple[str, ...] = ("Validité", "Montant", "Points de la grille")
+            ) -> dict[str, str]:
     """The figures of the what-if edit (label -> value), once the page has settled.
 
     Streamlit re-renders in several passes after a click: read until every expected label is
@@ -175,7 +176,7 @@ def metrics(page, expect: tuple[str, ...] = ("Validité", "Montant")) -> dict[st
                 out[label.strip()] = value.strip()
         except Exception:  # a box vanished mid-read: read again
             out = {}
-        if all(k in out for k in expect) and out == previous:
+        if all(k in out for k in labels) and out == previous:
             return out
         if time.monotonic() > deadline:
             raise AssertionError(f"les indicateurs ne se stabilisent pas : {out}")
