@@ -274,6 +274,291 @@ def _health_findings(et: np.ndarray, ej: np.ndarray, sanitaire: np.ndarray,
 # --------------------------------------------------------------------------- costing
 
 
+@dataclass
+class _Members:
+    """A grappe's columns read once as arrays, and what the costing found about them.
+
+    The costing's steps (:func:`cost_grappe`) share it: each reads the columns it needs,
+    narrows ``excluded`` and adds its French findings, in the order the reader sees them.
+    """
+
+    frame: pd.DataFrame
+    et: np.ndarray
+    ej: np.ndarray
+    champ: np.ndarray
+    region: np.ndarray
+    statut: np.ndarray
+    raw_vendor: np.ndarray
+    key: np.ndarray
+    counted: np.ndarray
+    deja: np.ndarray
+    carried: np.ndarray
+    derog: np.ndarray
+    small: np.ndarray
+    sanitaire: np.ndarray
+    excluded: np.ndarray
+    findings: list[str]
+
+    @property
+    def n(self) -> int:
+        return len(self.et)
+
+
+def _read_members(members: pd.DataFrame, rules: RuleSet) -> _Members:
+    grouping = rules.grouping
+    counted = counted_mask(members, grouping, segur_rule=False).to_numpy(dtype=bool)
+    return _Members(
+        frame=members,
+        et=text_column(members, "finess_et").to_numpy(dtype=object),
+        ej=text_column(members, "finess_ej").to_numpy(dtype=object),
+        champ=text_column(members, "champ").to_numpy(dtype=object),
+        region=text_column(members, "region").to_numpy(dtype=object),
+        statut=text_column(members, "dui_statut").to_numpy(dtype=object),
+        raw_vendor=text_column(members, "dui_editeur").to_numpy(dtype=object),
+        key=normalise_vendor(text_column(members, "dui_editeur")).to_numpy(dtype=object),
+        counted=counted,
+        deja=flag_column(members, "deja_finance").to_numpy(dtype=bool),
+        carried=carried_mask(members, grouping).to_numpy(dtype=bool) & counted,
+        derog=flag_column(members, "derogatoire").to_numpy(dtype=bool),
+        small=small_og_mask(members, grouping).to_numpy(dtype=bool),
+        sanitaire=flag_column(members, "sanitaire").to_numpy(dtype=bool),
+        excluded=~counted,
+        findings=[],
+    )
+
+
+def _exclusions(m: _Members, rules: RuleSet) -> None:
+    """Step 1: who counts, who is excluded and why."""
+    bad_field = ~np.isin(m.champ, rules.grouping.eligible_champs) & ~m.sanitaire
+    if "deja_finance" in set(rules.eligibility_codes):
+        m.excluded = m.excluded | (m.deja & ~m.carried)
+    if bad_field.any():
+        m.findings.append(f"Champ non éligible à cet appel, ESMS non financés ni comptés : "
+                          f"{_list(list(m.et[bad_field]))}.")
+    already = m.deja & ~bad_field & m.excluded
+    if already.any():
+        m.findings.append("Déjà financés (ESMS numérique, ou SONS pour un autre logiciel), "
+                          f"non financés ni comptés : {_list(list(m.et[already]))}.")
+    if m.carried.any():
+        m.findings.append("Déjà financés, d'un petit OG : comptés dans la grappe, sans "
+                          "acquisition ni mise en conformité, mais avec les prestations « petits "
+                          f"OG » (équipement, AMOA) : {_list(list(m.et[m.carried]))}.")
+
+
+def _choose_porteur(m: _Members, porteur: str | None) -> str:
+    """Step 2: the porteur given (an OG, or an ESMS of it) or the default one."""
+    if porteur:
+        porteur = porteur.strip()
+        if porteur in set(m.et):
+            porteur = str(m.ej[m.et == porteur][0])
+        if porteur not in set(m.ej):
+            msg = (f"Le porteur {porteur} n'est pas un OG (FINESS EJ) ni un ESMS (FINESS ET) "
+                   "de la grappe.")
+            raise UnusableInput(msg)
+    else:
+        lon, lat = _coords(m.frame)
+        rows = m.counted if m.counted.any() else np.ones(m.n, dtype=bool)
+        porteur = _default_porteur_arrays(m.ej[rows], lon[rows], lat[rows])
+    m.findings.extend(_health_findings(m.et, m.ej, m.sanitaire, porteur))
+    return porteur
+
+
+@dataclass(frozen=True)
+class _Vendor:
+    """Step 3's answer: the grappe's common DUI vendor and its Ségur referencing."""
+
+    key: str | None
+    name: str
+    #: known from the data (None: unknown)
+    segur_known: bool | None
+    #: what the costing assumes (the rule set's default when unknown)
+    segur: bool
+
+
+def _vendor(m: _Members, rules: RuleSet) -> _Vendor:
+    """Step 3: vendor and Ségur status."""
+    vendor_key, vendor_name = _common_vendor_arrays(m.statut, m.key, m.raw_vendor, ~m.excluded)
+    known_segur: bool | None = None
+    if vendor_key is not None and "editeur_segur" in m.frame.columns:
+        users = ~m.excluded & (m.key == vendor_key)
+        flags = m.frame["editeur_segur"].astype("boolean").to_numpy(dtype=object)[users]
+        known = [bool(f) for f in flags if f is not pd.NA and f is not None]
+        if any(known):
+            known_segur = True
+        elif known:
+            known_segur = False
+    segur = rules.segur_default if known_segur is None else known_segur
+    return _Vendor(vendor_key, vendor_name, known_segur, segur)
+
+
+def _project_types(m: _Members, rules: RuleSet, vendor: _Vendor) -> tuple[np.ndarray,
+                                                                            np.ndarray]:
+    """Step 4: the project type of each ESMS (and its typology); ESMS a rule makes
+    ineligible join ``m.excluded`` (type « exclu »)."""
+    codes = set(rules.eligibility_codes)
+    statut = np.where(np.isin(m.statut, [*DUI_STATUTS, DUI_INCONNU]), m.statut, DUI_INCONNU)
+    ptype = np.array([rules.type_by_statut[s] for s in statut], dtype=object)
+    switch = ~m.excluded & ~m.carried & np.isin(statut, VENDOR_BOUND_STATUTS) & (m.key != "")
+    switch &= (m.key != vendor.key) if vendor.key is not None else False
+    if switch.any():
+        ptype[switch] = rules.switch_type
+        how = PROJECT_TYPE_LABELS.get(rules.switch_type, rules.switch_type)
+        m.findings.append(f"Changement d'éditeur vers {vendor.name}, chiffré comme une {how} : "
+                          f"{_list(list(m.et[switch]))}.")
+    ptype[m.carried] = "deja_finance"
+    if "conformite_non_segur" in codes and vendor.segur is False:
+        non_segur = ~m.excluded & (ptype == "conformite")
+        if non_segur.any():
+            m.excluded = m.excluded | non_segur
+            m.findings.append(f"Montée de version avec un éditeur non référencé Ségur "
+                              f"({vendor.name or 'éditeur inconnu'}) : non éligible, ni "
+                              f"financée ni comptée dans le seuil ni dans le palier "
+                              f"({_list(list(m.et[non_segur]))}).")
+    typology = np.array([(rules.typology_of(str(c)).code if rules.typology_of(str(c)) else "")
+                         for c in m.champ], dtype=object)
+    if vendor.segur is False:
+        # 004 « ! PRÉREQUIS ! » of the project type: « Editeur doit être référencé Ségur »
+        strict = {t.code for t in rules.typologies if t.prerequisite == "segur"}
+        blocked = ~m.excluded & (ptype == "acquisition") & np.isin(typology, list(strict))
+        if blocked.any():
+            m.excluded = m.excluded | blocked
+            kinds = ", ".join(sorted({str(t) for t in typology[blocked]}))
+            m.findings.append(f"Acquisition {kinds} avec un éditeur non référencé Ségur "
+                              f"({vendor.name or 'éditeur inconnu'}) : prérequis du type de "
+                              f"projet non rempli (004 « Editeur doit être référencé Ségur »), "
+                              f"ni financée ni comptée ({_list(list(m.et[blocked]))}).")
+    ptype[m.excluded] = "exclu"
+    return ptype, typology
+
+
+@dataclass(frozen=True)
+class _Applies:
+    """Which ESMS a per-ESMS line pays for, before the funded/small-OG filters."""
+
+    ptype: np.ndarray
+    typology: np.ndarray
+    n_esms: int
+    segur: bool
+
+    def __call__(self, line: FundingLineRule) -> np.ndarray:
+        if not line.fits_size(self.n_esms) or (line.segur is not None
+                                                and line.segur != self.segur):
+            return np.zeros(len(self.ptype), dtype=bool)
+        ok = np.isin(self.ptype, line.types)
+        if line.typologies:
+            ok &= np.isin(self.typology, list(line.typologies))
+        return ok
+
+
+def _funded_esms(m: _Members, rules: RuleSet, applies: _Applies) -> tuple[np.ndarray,
+                                                                         np.ndarray]:
+    """Step 5: the ESMS a per-ESMS line funds (within the cap per project), and those paid
+    at all (funded, or carried over from a small OG and named by an equipment line)."""
+    ptype = applies.ptype
+    unit_value = np.zeros(m.n)
+    funded = np.zeros(m.n, dtype=bool)
+    for ln in rules.lines:
+        if ln.basis == "per_esms":
+            ok = applies(ln)
+            funded |= ok
+            if ln.lever == "esms_numerique":
+                unit_value += ok * ln.amount
+    for ln in rules.lines:
+        if ln.basis == "per_esms_small_og" and ln.lever == "esms_numerique":
+            unit_value += (applies(ln) & funded & m.small) * ln.amount
+    nothing = ~m.excluded & ~funded & ~m.carried
+    if nothing.any():
+        kinds = sorted({PROJECT_TYPE_LABELS.get(str(t), str(t)) for t in ptype[nothing]})
+        m.findings.append(f"Rien à financer pour ces ESMS ({', '.join(kinds)} : aucune ligne "
+                          f"de cet appel) : {_list(list(m.et[nothing]))}.")
+    capped = funded & np.isin(ptype, rules.capped_types)
+    if rules.max_funded_esms is not None and int(capped.sum()) > rules.max_funded_esms:
+        # the most funding within the cap: per-ESMS amounts add up, so keeping the ESMS
+        # worth the most (their line plus the small-OG equipment) maximises the total
+        ranked = sorted(np.flatnonzero(capped), key=lambda i: (-unit_value[i], m.et[i]))
+        beyond = np.zeros(m.n, dtype=bool)
+        beyond[ranked[rules.max_funded_esms:]] = True
+        funded &= ~beyond
+        m.findings.append(f"{int(beyond.sum())} ESMS au-delà du plafond de "
+                          f"{rules.max_funded_esms} ESMS financés par projet (projet recevable, "
+                          f"financement limité au plafond ; ESMS retenus : ceux qui apportent "
+                          f"le plus) : {_list(list(m.et[beyond]))}.")
+    # already-funded ESMS of small OGs: the lines that name them (equipment, AMOA)
+    carried_paid = np.zeros(m.n, dtype=bool)
+    for ln in rules.lines:
+        if "deja_finance" in ln.types and ln.basis == "per_esms_small_og":
+            carried_paid |= applies(ln) & m.carried & m.small
+    return funded, funded | carried_paid
+
+
+def _lines(m: _Members, rules: RuleSet, applies: _Applies, funded: np.ndarray,
+           paid: np.ndarray, porteur: str) -> list[FundingLine]:
+    """Step 6: the funding lines, per ESMS and per project, with their caps."""
+    ptype, typology, n_esms = applies.ptype, applies.typology, applies.n_esms
+    lines: list[FundingLine] = []
+    funded_types = set(ptype[paid])
+    porteur_small = bool(m.small[m.ej == porteur].any()) if porteur else False
+    kept = ~m.excluded
+    all_small = bool(m.small[kept].all()) if kept.any() else False
+    for ln in rules.lines:
+        if ln.basis == "per_project":
+            paid_types = funded_types
+            if ln.typologies:
+                paid_types = set(ptype[paid & np.isin(typology, list(ln.typologies))])
+            ok = bool(paid_types & set(ln.types)) and ln.fits_size(n_esms)
+            if ln.segur is not None:
+                ok &= ln.segur == applies.segur
+            if ln.condition == "tous_petits_og":
+                ok &= all_small
+            elif ln.condition == "porteur_petit_og":
+                ok &= porteur_small
+            elif ln.condition == "un_petit_og":
+                ok &= bool(m.small[paid].any())
+            qty = int(ok)
+        else:
+            mask = applies(ln) & funded
+            if ln.basis == "per_esms_small_og":
+                mask = applies(ln) & paid & m.small
+            qty = int(mask.sum())
+        if ln.cap is not None:
+            qty = min(qty, ln.cap)
+        if qty:
+            lines.append(FundingLine(ln.label, ln.basis, qty, ln.amount, qty * ln.amount,
+                                     ln.code, ln.lever, ln.beneficiary))
+    return lines
+
+
+def _closing_findings(m: _Members, rules: RuleSet, vendor: _Vendor, ptype: np.ndarray,
+                      n_esms: int) -> None:
+    """What the reader must know about the amounts and the threshold."""
+    if vendor.segur_known is None and any(
+        ln.segur is not None and bool(np.isin(ptype, ln.types).any()) and ln.fits_size(n_esms)
+        for ln in rules.lines
+    ):
+        what = f"éditeur {vendor.name}" if vendor.key else "aucun éditeur commun choisi"
+        status = "référencé" if rules.segur_default else "non référencé"
+        m.findings.append(f"Référencement Ségur inconnu ({what}) : montants calculés pour un "
+                          f"éditeur {status} Ségur.")
+    grouping = rules.grouping
+    minimum = grouping.min_esms_derogatoire if (m.n and m.derog.all()) else grouping.min_esms
+    if n_esms < minimum:
+        m.findings.append(f"Grappe : {n_esms} ESMS comptés après exclusions, il en faut au "
+                          f"moins {minimum} pour être éligible.")
+
+
+def _project_type(funded_types: set[str]) -> str:
+    """The grappe's project type from its paid ESMS' types."""
+    kinds = funded_types - {"exclu"}
+    main = kinds - {"deja_finance"}  # the t1 ESMS carried over do not change the project type
+    if not kinds:
+        return "aucun"
+    if not main:
+        return "deja_finance"
+    if len(main) == 1:
+        return next(iter(main))
+    return "mixte"
+
+
 def cost_grappe(
     members: pd.DataFrame,
     rules: RuleSet,
@@ -282,6 +567,10 @@ def cost_grappe(
     region: str | None = None,
 ) -> GrappeCost:
     """Cost one grappe (rows of the normalised establishments table) under ``rules``.
+
+    The steps, in the order of the findings the reader sees: who counts (1), the porteur
+    (2), the common vendor and its Ségur referencing (3), each ESMS' project type (4), the
+    ESMS funded within the cap (5), the funding lines (6), then the grid's points.
 
     Parameters
     ----------
@@ -295,233 +584,42 @@ def cost_grappe(
 
     Raises ``ValueError`` (French message) when ``porteur`` is not in the grappe.
     """
-    grouping = rules.grouping
-    codes = set(rules.eligibility_codes)
-    n_rows = len(members)
-    et = text_column(members, "finess_et").to_numpy(dtype=object)
-    ej = text_column(members, "finess_ej").to_numpy(dtype=object)
-    champ = text_column(members, "champ").to_numpy(dtype=object)
-    region_col = text_column(members, "region").to_numpy(dtype=object)
-    statut = text_column(members, "dui_statut").to_numpy(dtype=object)
-    raw_vendor = text_column(members, "dui_editeur").to_numpy(dtype=object)
-    key = normalise_vendor(text_column(members, "dui_editeur")).to_numpy(dtype=object)
-    counted = counted_mask(members, grouping, segur_rule=False).to_numpy(dtype=bool)
-    deja = flag_column(members, "deja_finance").to_numpy(dtype=bool)
-    carried = carried_mask(members, grouping).to_numpy(dtype=bool) & counted
-    derog = flag_column(members, "derogatoire").to_numpy(dtype=bool)
-    small = small_og_mask(members, grouping).to_numpy(dtype=bool)
-    findings: list[str] = []
-
-    # 1. who counts, who is excluded and why
-    sanitaire = flag_column(members, "sanitaire").to_numpy(dtype=bool)
-    bad_field = ~np.isin(champ, grouping.eligible_champs) & ~sanitaire
-    excluded = ~counted
-    if "deja_finance" in codes:
-        excluded = excluded | (deja & ~carried)
-    if bad_field.any():
-        findings.append(f"Champ non éligible à cet appel, ESMS non financés ni comptés : "
-                        f"{_list(list(et[bad_field]))}.")
-    already = deja & ~bad_field & excluded
-    if already.any():
-        findings.append("Déjà financés (ESMS numérique, ou SONS pour un autre logiciel), "
-                        f"non financés ni comptés : {_list(list(et[already]))}.")
-    if carried.any():
-        findings.append("Déjà financés, d'un petit OG : comptés dans la grappe, sans acquisition "
-                        "ni mise en conformité, mais avec les prestations « petits OG » "
-                        f"(équipement, AMOA) : {_list(list(et[carried]))}.")
-
-    # 2. porteur
-    if porteur:
-        porteur = porteur.strip()
-        if porteur in set(et):
-            porteur = str(ej[et == porteur][0])
-        if porteur not in set(ej):
-            msg = (f"Le porteur {porteur} n'est pas un OG (FINESS EJ) ni un ESMS (FINESS ET) "
-                   "de la grappe.")
-            raise UnusableInput(msg)
-    else:
-        lon, lat = _coords(members)
-        rows = counted if counted.any() else np.ones(n_rows, dtype=bool)
-        porteur = _default_porteur_arrays(ej[rows], lon[rows], lat[rows])
-    findings.extend(_health_findings(et, ej, sanitaire, porteur))
-
-    # 3. vendor and Ségur status
-    vendor_key, vendor_name = _common_vendor_arrays(statut, key, raw_vendor, ~excluded)
-    vendor_segur: bool | None = None
-    if vendor_key is not None and "editeur_segur" in members.columns:
-        users = ~excluded & (key == vendor_key)
-        flags = members["editeur_segur"].astype("boolean").to_numpy(dtype=object)[users]
-        known = [bool(f) for f in flags if f is not pd.NA and f is not None]
-        if any(known):
-            vendor_segur = True
-        elif known:
-            vendor_segur = False
-    segur = rules.segur_default if vendor_segur is None else vendor_segur
-
-    # 4. project type of each ESMS
-    statut = np.where(np.isin(statut, [*DUI_STATUTS, DUI_INCONNU]), statut, DUI_INCONNU)
-    ptype = np.array([rules.type_by_statut[s] for s in statut], dtype=object)
-    switch = ~excluded & ~carried & np.isin(statut, VENDOR_BOUND_STATUTS) & (key != "")
-    switch &= (key != vendor_key) if vendor_key is not None else False
-    if switch.any():
-        ptype[switch] = rules.switch_type
-        how = PROJECT_TYPE_LABELS.get(rules.switch_type, rules.switch_type)
-        findings.append(f"Changement d'éditeur vers {vendor_name}, chiffré comme une {how} : "
-                        f"{_list(list(et[switch]))}.")
-    ptype[carried] = "deja_finance"
-    if "conformite_non_segur" in codes and segur is False:
-        non_segur = ~excluded & (ptype == "conformite")
-        if non_segur.any():
-            excluded = excluded | non_segur
-            findings.append(f"Montée de version avec un éditeur non référencé Ségur "
-                            f"({vendor_name or 'éditeur inconnu'}) : non éligible, ni financée "
-                            f"ni comptée dans le seuil ni dans le palier "
-                            f"({_list(list(et[non_segur]))}).")
-    typology = np.array([(rules.typology_of(str(c)).code if rules.typology_of(str(c)) else "")
-                         for c in champ], dtype=object)
-    if segur is False:
-        # 004 « ! PRÉREQUIS ! » of the project type: « Editeur doit être référencé Ségur »
-        strict = {t.code for t in rules.typologies if t.prerequisite == "segur"}
-        blocked = ~excluded & (ptype == "acquisition") & np.isin(typology, list(strict))
-        if blocked.any():
-            excluded = excluded | blocked
-            kinds = ", ".join(sorted({str(t) for t in typology[blocked]}))
-            findings.append(f"Acquisition {kinds} avec un éditeur non référencé Ségur "
-                            f"({vendor_name or 'éditeur inconnu'}) : prérequis du type de "
-                            f"projet non rempli (004 « Editeur doit être référencé Ségur »), "
-                            f"ni financée ni comptée ({_list(list(et[blocked]))}).")
-    ptype[excluded] = "exclu"
+    m = _read_members(members, rules)
+    _exclusions(m, rules)
+    porteur = _choose_porteur(m, porteur)
+    vendor = _vendor(m, rules)
+    ptype, typology = _project_types(m, rules, vendor)
     # the size of the grouping (threshold, tier): after every exclusion (004 « Non éligible »)
-    n_esms = int((~excluded).sum())
-
-    # 5. per-ESMS lines and funded ESMS
-    def applies(line: FundingLineRule) -> np.ndarray:
-        if not line.fits_size(n_esms) or (line.segur is not None and line.segur != segur):
-            return np.zeros(n_rows, dtype=bool)
-        ok = np.isin(ptype, line.types)
-        if line.typologies:
-            ok &= np.isin(typology, list(line.typologies))
-        return ok
-
-    unit_value = np.zeros(n_rows)
-    funded = np.zeros(n_rows, dtype=bool)
-    for ln in rules.lines:
-        if ln.basis == "per_esms":
-            ok = applies(ln)
-            funded |= ok
-            if ln.lever == "esms_numerique":
-                unit_value += ok * ln.amount
-    for ln in rules.lines:
-        if ln.basis == "per_esms_small_og" and ln.lever == "esms_numerique":
-            unit_value += (applies(ln) & funded & small) * ln.amount
-    nothing = ~excluded & ~funded & ~carried
-    if nothing.any():
-        kinds = sorted({PROJECT_TYPE_LABELS.get(str(t), str(t)) for t in ptype[nothing]})
-        findings.append(f"Rien à financer pour ces ESMS ({', '.join(kinds)} : aucune ligne "
-                        f"de cet appel) : {_list(list(et[nothing]))}.")
-
-    capped = funded & np.isin(ptype, rules.capped_types)
-    if rules.max_funded_esms is not None and int(capped.sum()) > rules.max_funded_esms:
-        # the most funding within the cap: per-ESMS amounts add up, so keeping the ESMS
-        # worth the most (their line plus the small-OG equipment) maximises the total
-        ranked = sorted(np.flatnonzero(capped), key=lambda i: (-unit_value[i], et[i]))
-        beyond = np.zeros(n_rows, dtype=bool)
-        beyond[ranked[rules.max_funded_esms:]] = True
-        funded &= ~beyond
-        findings.append(f"{int(beyond.sum())} ESMS au-delà du plafond de {rules.max_funded_esms} "
-                        f"ESMS financés par projet (projet recevable, financement limité au "
-                        f"plafond ; ESMS retenus : ceux qui apportent le plus) : "
-                        f"{_list(list(et[beyond]))}.")
-    # already-funded ESMS of small OGs: the lines that name them (equipment, AMOA)
-    carried_paid = np.zeros(n_rows, dtype=bool)
-    for ln in rules.lines:
-        if "deja_finance" in ln.types and ln.basis == "per_esms_small_og":
-            carried_paid |= applies(ln) & carried & small
-    paid = funded | carried_paid
-
-    # 6. lines
-    lines: list[FundingLine] = []
-    funded_types = set(ptype[paid])
-    porteur_small = bool(small[ej == porteur].any()) if porteur else False
-    kept = ~excluded
-    all_small = bool(small[kept].all()) if kept.any() else False
-    for ln in rules.lines:
-        if ln.basis == "per_project":
-            paid_types = funded_types
-            if ln.typologies:
-                paid_types = set(ptype[paid & np.isin(typology, list(ln.typologies))])
-            ok = bool(paid_types & set(ln.types)) and ln.fits_size(n_esms)
-            if ln.segur is not None:
-                ok &= ln.segur == segur
-            if ln.condition == "tous_petits_og":
-                ok &= all_small
-            elif ln.condition == "porteur_petit_og":
-                ok &= porteur_small
-            elif ln.condition == "un_petit_og":
-                ok &= bool(small[paid].any())
-            qty = int(ok)
-        else:
-            mask = applies(ln) & funded
-            if ln.basis == "per_esms_small_og":
-                mask = applies(ln) & paid & small
-            qty = int(mask.sum())
-        if ln.cap is not None:
-            qty = min(qty, ln.cap)
-        if qty:
-            lines.append(FundingLine(ln.label, ln.basis, qty, ln.amount, qty * ln.amount,
-                                     ln.code, ln.lever, ln.beneficiary))
+    n_esms = int((~m.excluded).sum())
+    applies = _Applies(ptype, typology, n_esms, vendor.segur)
+    funded, paid = _funded_esms(m, rules, applies)
+    lines = _lines(m, rules, applies, funded, paid, porteur)
     total = float(sum(ln.amount for ln in lines if ln.lever == "esms_numerique"))
     sons = float(sum(ln.amount for ln in lines if ln.lever == "sons"))
-
-    if vendor_segur is None and any(
-        ln.segur is not None and bool(np.isin(ptype, ln.types).any()) and ln.fits_size(n_esms)
-        for ln in rules.lines
-    ):
-        what = f"éditeur {vendor_name}" if vendor_key else "aucun éditeur commun choisi"
-        status = "référencé" if rules.segur_default else "non référencé"
-        findings.append(f"Référencement Ségur inconnu ({what}) : montants calculés pour un éditeur "
-                        f"{status} Ségur.")
-    minimum = grouping.min_esms_derogatoire if (n_rows and derog.all()) else grouping.min_esms
-    if n_esms < minimum:
-        findings.append(f"Grappe : {n_esms} ESMS comptés après exclusions, il en faut au moins "
-                        f"{minimum} pour être éligible.")
-
-    n_funded = int(paid.sum())
-    weights = Counter(str(r) for r in region_col[paid])
-    by_region = _split_cents(total, {k: float(v) for k, v in weights.items()})
-
-    kinds = funded_types - {"exclu"}
-    main = kinds - {"deja_finance"}  # the t1 ESMS carried over do not change the project type
-    if not kinds:
-        project_type = "aucun"
-    elif not main:
-        project_type = "deja_finance"
-    elif len(main) == 1:
-        project_type = next(iter(main))
-    else:
-        project_type = "mixte"
-
-    counted = ~excluded
+    _closing_findings(m, rules, vendor, ptype, n_esms)
+    weights = Counter(str(r) for r in m.region[paid])
+    counted = ~m.excluded
     score = score_arrays(
-        region_col[counted], ej[counted], text_column(members, "departement").to_numpy(
-            dtype=object)[counted], flag_column(members, "autonome").to_numpy(dtype=bool)[counted],
+        m.region[counted], m.ej[counted],
+        text_column(members, "departement").to_numpy(dtype=object)[counted],
+        flag_column(members, "autonome").to_numpy(dtype=bool)[counted],
         rules, declared, [ln.code for ln in lines], region,
     )
     return GrappeCost(
         total=total,
         lines=lines,
-        by_region=by_region,
+        by_region=_split_cents(total, {k: float(v) for k, v in weights.items()}),
         schedule=_schedule(total, rules),
         sons_vendor=sons,
-        project_type=project_type,
-        vendor=vendor_name or None,
-        vendor_segur=vendor_segur,
+        project_type=_project_type(set(ptype[paid])),
+        vendor=vendor.name or None,
+        vendor_segur=vendor.segur_known,
         porteur=porteur,
-        eligibility=findings,
+        eligibility=m.findings,
         score=score,
         rules=rules.name,
         n_esms=n_esms,
-        n_funded=n_funded,
-        esms_types={str(k): str(v) for k, v in zip(et, ptype, strict=True)},
+        n_funded=int(paid.sum()),
+        esms_types={str(k): str(v) for k, v in zip(m.et, ptype, strict=True)},
     )
 
