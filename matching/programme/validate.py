@@ -173,6 +173,162 @@ def _reach_violation(
     )
 
 
+@dataclass(frozen=True)
+class _Columns:
+    """The establishments table's columns the hard rules read, as arrays, read once."""
+
+    et: np.ndarray
+    ej: np.ndarray
+    champs: np.ndarray
+    counted: np.ndarray
+    bad_champ: np.ndarray
+    family: np.ndarray
+    derog: np.ndarray
+    og_size: np.ndarray
+    big: np.ndarray
+    med: np.ndarray
+    vendor: np.ndarray
+    raw_vendor: np.ndarray
+    bound: np.ndarray
+    vec: np.ndarray
+    located: np.ndarray
+    owner: np.ndarray
+    unit_key: np.ndarray
+
+
+def _read_columns(etab: pd.DataFrame, rules: GroupingRules) -> _Columns:
+    et = text_column(etab, "finess_et").to_numpy(dtype=object)
+    ej = text_column(etab, "finess_ej").to_numpy(dtype=object)
+    champs = text_column(etab, "champ").to_numpy(dtype=object)
+    counted = counted_mask(etab, rules).to_numpy(dtype=bool)
+    # a health establishment (hospital...) is set aside, never a fault of the grappe: 003 Q18
+    # « Un GHT peut en effet porter un projet pour les établissements et services
+    # médico-sociaux qui lui sont rattachés » (costing says why it is neither counted nor funded)
+    sanitaire = flag_column(etab, "sanitaire").to_numpy(dtype=bool)
+    bad_champ = ~text_column(etab, "champ").isin(list(rules.eligible_champs)).to_numpy(dtype=bool)
+    og_size = count_column(etab, "og_nb_esms").to_numpy()
+    vendor = normalise_vendor(text_column(etab, "dui_editeur")).to_numpy(dtype=object)
+    vec = unit_vectors(number_column(etab, "lon").to_numpy(), number_column(etab, "lat").to_numpy())
+    owner = np.where(ej == "", et, ej)
+    return _Columns(
+        et=et, ej=ej, champs=champs, counted=counted, bad_champ=bad_champ & ~sanitaire,
+        family=np.array([rules.family_of(str(c)) for c in champs], dtype=object),
+        derog=flag_column(etab, "derogatoire").to_numpy(dtype=bool),
+        og_size=og_size, big=og_size > rules.petit_og_max,
+        med=flag_column(etab, "medicalise").to_numpy(dtype=bool),
+        vendor=vendor, raw_vendor=text_column(etab, "dui_editeur").to_numpy(dtype=object),
+        bound=(text_column(etab, "dui_statut").isin(list(VENDOR_BOUND_STATUTS))
+               .to_numpy(dtype=bool) & (vendor != "") & counted),
+        vec=vec, located=np.isfinite(vec).all(axis=1) & counted, owner=owner,
+        unit_key=np.array([f"{o}\x1f{c}" for o, c in zip(owner, champs, strict=True)],
+                          dtype=object),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Slice:
+    """One grappe's rows and what every rule needs to know about them."""
+
+    idx: np.ndarray  # its rows
+    proj: np.ndarray  # its counted rows
+    n: int  # ESMS counted
+    ogs: int  # distinct OGs among the counted
+    is_derog: bool  # every member in Corsica or overseas
+    champ: str | None  # the field asked for (None: every field)
+    field_champ: str | None  # that field, or the grappe's dominant one
+
+
+def _dominant_champ(pchamps: np.ndarray) -> str | None:
+    """The most frequent named field; ties go to the first in ``CHAMPS``."""
+    rank = {c: i for i, c in enumerate(CHAMPS)}
+    named = Counter(x for x in pchamps if x)
+    if not named:
+        return None
+    best = max(named.values())
+    return min((x for x, v in named.items() if v == best),
+               key=lambda x: (rank.get(x, len(rank)), x))
+
+
+def _check_champs(c: _Columns, g: _Slice, rules: GroupingRules) -> list[Violation]:
+    """Fields: every ESMS's field eligible, the field asked for, the dominant field."""
+    vs = []
+    bad = g.idx[c.bad_champ[g.idx]]
+    if len(bad):
+        vs.append(Violation("non_eligible", f"{len(bad)} ESMS d'un champ non éligible à cet "
+                            f"appel ({_list(list(c.champs[bad]))}) : {_list(list(c.et[bad]))}.",
+                            tuple(sorted(c.et[bad]))))
+    if g.champ is not None and g.champ not in rules.grappe_champs:
+        vs.append(Violation("non_eligible",
+                            f"Le champ {g.champ} n'est pas éligible à cet appel à projets."))
+    return vs
+
+
+def _check_size(c: _Columns, g: _Slice, rules: GroupingRules, nominal: bool) -> list[Violation]:
+    """Threshold (15, or 8 in Corsica and overseas), nominal size, number of OGs."""
+    vs = []
+    minimum = rules.min_esms_derogatoire if g.is_derog else rules.min_esms
+    if g.n < minimum:
+        where = " (Corse / outre-mer)" if g.is_derog else ""
+        excluded = len(g.idx) - g.n
+        detail = f", {excluded} ESMS non comptés (déjà financés ou hors champ)" if excluded else ""
+        vs.append(Violation("trop_peu_esms",
+                            f"{g.n} ESMS comptés, il en faut au moins {minimum}{where}{detail}."))
+    if nominal and rules.max_esms is not None and g.n > rules.max_esms and g.ogs > 1:
+        vs.append(Violation("trop_esms", f"{g.n} ESMS comptés, taille nominale de "
+                            f"{rules.max_esms} ESMS dépassée par un regroupement de plusieurs OG."))
+    alone = rules.alone_min(g.is_derog)
+    if g.n and g.ogs < rules.min_og and not bool(
+            (c.big[g.proj] | (c.og_size[g.proj] >= alone)).any()):
+        vs.append(Violation("trop_peu_og", f"{g.ogs} OG, il en faut au moins {rules.min_og} "
+                            f"quand aucun OG ne compte à lui seul {alone} ESMS"
+                            f"{' (Corse / outre-mer)' if g.is_derog else ''}."))
+    return vs
+
+
+def _check_field_mix(c: _Columns, g: _Slice, rules: GroupingRules) -> list[Violation]:
+    """The dominant field eligible, and few ESMS of another field (or project type)."""
+    vs = []
+    if (g.n and g.champ is None and g.field_champ is not None
+            and g.field_champ not in rules.grappe_champs):
+        vs.append(Violation("non_eligible", f"Champ dominant {g.field_champ} : une grappe de cet "
+                            f"appel est à dominante {' ou '.join(rules.grappe_champs)} (quelques "
+                            "ESMS d'un autre champ au plus)."))
+    if g.n and g.field_champ is not None:
+        own = rules.family_of(g.field_champ)
+        other = g.proj[c.family[g.proj] != own]
+        share = len(other) / g.n
+        if share > rules.max_other_field_share + 1e-12:
+            where = (f"du type de projet {own}" if rules.field_families
+                     else f"du champ {g.field_champ}")
+            vs.append(Violation("champ_mixte", f"{len(other)} ESMS sur {g.n} "
+                                f"({percent_fr(share)}) hors {where} de la grappe, au plus "
+                                f"{percent_fr(rules.max_other_field_share)} autorisés.",
+                                tuple(sorted(c.et[other]))))
+    return vs
+
+
+def _check_medicalise(c: _Columns, g: _Slice, rules: GroupingRules) -> list[Violation]:
+    """A majority of ESMS funded by the Assurance maladie, when the call asks it."""
+    n_med = int(c.med[g.proj].sum())
+    if rules.medicalise_majority and g.n and 2 * n_med <= g.n:
+        return [Violation("medicalise_minoritaire", f"{n_med} ESMS médicalisés sur {g.n} : la "
+                          "grappe doit être majoritairement composée d'ESMS financés par "
+                          "l'Assurance maladie.")]
+    return []
+
+
+def _check_one_dui(c: _Columns, g: _Slice) -> list[Violation]:
+    """One DUI solution for the grappe: ESMS tied to different vendors cannot share one."""
+    tied = g.idx[c.bound[g.idx]]
+    keys = sorted(set(c.vendor[tied]))
+    if len(keys) <= 1:
+        return []
+    names = [min(c.raw_vendor[tied][c.vendor[tied] == key]) for key in keys]
+    return [Violation("dui_multiple", f"{len(keys)} solutions DUI différentes déjà en place "
+                      f"({_list(names, limit=10)}) : une grappe partage une seule solution.",
+                      tuple(sorted(c.et[tied])))]
+
+
 def _rule_violations(
     etab: pd.DataFrame,
     grappe: pd.Series,
@@ -184,8 +340,9 @@ def _rule_violations(
     """Every rule except the OG split, for all grappes at once.
 
     ``grappe`` holds a non-empty grappe id for each row of ``etab``. The columns are read
-    once into numpy arrays and the rows sorted by grappe, so each grappe costs a few
-    operations on its own small slice (30 000 ESMS in 2 000 grappes: well under a second).
+    once into numpy arrays (:class:`_Columns`) and the rows sorted by grappe, so each grappe
+    costs a few operations on its own small slice (30 000 ESMS in 2 000 grappes: well under
+    a second); one function per rule (``_check_*``), in the order the reader sees them.
     Returns the violations and the field of each grappe (``champ`` or its dominant field).
     ``nominal``: also report a grappe of several OGs above the solver's nominal size.
     """
@@ -193,147 +350,23 @@ def _rule_violations(
     ids, inverse = np.unique(g, return_inverse=True)
     order = np.argsort(inverse, kind="stable")
     bounds = np.searchsorted(inverse[order], np.arange(len(ids) + 1))
-
-    et = text_column(etab, "finess_et").to_numpy(dtype=object)
-    ej = text_column(etab, "finess_ej").to_numpy(dtype=object)
-    champs = text_column(etab, "champ").to_numpy(dtype=object)
-    counted = counted_mask(etab, rules).to_numpy(dtype=bool)
-    # a health establishment (hospital...) is set aside, never a fault of the grappe: 003 Q18
-    # « Un GHT peut en effet porter un projet pour les établissements et services
-    # médico-sociaux qui lui sont rattachés » (costing says why it is neither counted nor funded)
-    sanitaire = flag_column(etab, "sanitaire").to_numpy(dtype=bool)
-    bad_champ = ~text_column(etab, "champ").isin(list(rules.eligible_champs)).to_numpy(dtype=bool)
-    bad_champ &= ~sanitaire
-    family = np.array([rules.family_of(str(c)) for c in champs], dtype=object)
-    derog = flag_column(etab, "derogatoire").to_numpy(dtype=bool)
-    og_size = count_column(etab, "og_nb_esms").to_numpy()
-    big = og_size > rules.petit_og_max
-    med = flag_column(etab, "medicalise").to_numpy(dtype=bool)
-    vendor = normalise_vendor(text_column(etab, "dui_editeur")).to_numpy(dtype=object)
-    raw_vendor = text_column(etab, "dui_editeur").to_numpy(dtype=object)
-    bound = (text_column(etab, "dui_statut").isin(list(VENDOR_BOUND_STATUTS)).to_numpy(dtype=bool)
-             & (vendor != "") & counted)
-    rank = {c: i for i, c in enumerate(CHAMPS)}
-    vec = unit_vectors(number_column(etab, "lon").to_numpy(), number_column(etab, "lat").to_numpy())
-    located = np.isfinite(vec).all(axis=1) & counted
-    owner = np.where(ej == "", et, ej)
-    unit_key = np.array([f"{o}\x1f{c}" for o, c in zip(owner, champs, strict=True)], dtype=object)
-
+    c = _read_columns(etab, rules)
     out: dict[str, list[Violation]] = {}
     fields: dict[str, str | None] = {}
     for k, gid in enumerate(ids):
         gid = str(gid)
         idx = order[bounds[k]:bounds[k + 1]]
-        c = counted[idx]
-        n = int(c.sum())
-        proj = idx[c]
-        pchamps = champs[proj]
-        field_champ = champ
-        if field_champ is None:
-            named = Counter(x for x in pchamps if x)
-            if named:
-                best = max(named.values())
-                field_champ = min((x for x, v in named.items() if v == best),
-                                  key=lambda x: (rank.get(x, len(rank)), x))
-        fields[gid] = field_champ
-        vs: list[Violation] = []
-
-        bad = idx[bad_champ[idx]]
-        if len(bad):
-            vs.append(
-                Violation(
-                    "non_eligible",
-                    f"{len(bad)} ESMS d'un champ non éligible à cet appel "
-                    f"({_list(list(champs[bad]))}) : {_list(list(et[bad]))}.",
-                    tuple(sorted(et[bad])),
-                )
-            )
-        if champ is not None and champ not in rules.grappe_champs:
-            vs.append(
-                Violation(
-                    "non_eligible", f"Le champ {champ} n'est pas éligible à cet appel à projets."
-                )
-            )
-        is_derog = bool(derog[idx].all())
-        minimum = rules.min_esms_derogatoire if is_derog else rules.min_esms
-        if n < minimum:
-            where = " (Corse / outre-mer)" if is_derog else ""
-            excluded = len(idx) - n
-            detail = (
-                f", {excluded} ESMS non comptés (déjà financés ou hors champ)" if excluded else ""
-            )
-            vs.append(
-                Violation(
-                    "trop_peu_esms",
-                    f"{n} ESMS comptés, il en faut au moins {minimum}{where}{detail}.",
-                )
-            )
-        ogs = len({x for x in ej[proj] if x})
-        if nominal and rules.max_esms is not None and n > rules.max_esms and ogs > 1:
-            vs.append(
-                Violation("trop_esms", f"{n} ESMS comptés, taille nominale de {rules.max_esms} "
-                          "ESMS dépassée par un regroupement de plusieurs OG.")
-            )
-        alone = rules.alone_min(is_derog)
-        if n and ogs < rules.min_og and not bool(
-            (big[proj] | (og_size[proj] >= alone)).any()
-        ):
-            vs.append(
-                Violation(
-                    "trop_peu_og",
-                    f"{ogs} OG, il en faut au moins {rules.min_og} quand aucun OG ne compte "
-                    f"à lui seul {alone} ESMS{' (Corse / outre-mer)' if is_derog else ''}.",
-                )
-            )
-        if (n and champ is None and field_champ is not None
-                and field_champ not in rules.grappe_champs):
-            vs.append(
-                Violation(
-                    "non_eligible",
-                    f"Champ dominant {field_champ} : une grappe de cet appel est à dominante "
-                    f"{' ou '.join(rules.grappe_champs)} (quelques ESMS d'un autre champ au plus).",
-                )
-            )
-        if n and field_champ is not None:
-            own = rules.family_of(field_champ)
-            other = proj[family[proj] != own]
-            share = len(other) / n
-            if share > rules.max_other_field_share + 1e-12:
-                where = (f"du type de projet {own}" if rules.field_families
-                         else f"du champ {field_champ}")
-                vs.append(
-                    Violation(
-                        "champ_mixte",
-                        f"{len(other)} ESMS sur {n} ({percent_fr(share)}) hors {where} "
-                        f"de la grappe, au plus {percent_fr(rules.max_other_field_share)} "
-                        "autorisés.",
-                        tuple(sorted(et[other])),
-                    )
-                )
-        n_med = int(med[proj].sum())
-        if rules.medicalise_majority and n and 2 * n_med <= n:
-            vs.append(
-                Violation(
-                    "medicalise_minoritaire",
-                    f"{n_med} ESMS médicalisés sur {n} : la grappe doit être majoritairement "
-                    "composée d'ESMS financés par l'Assurance maladie.",
-                )
-            )
-        tied = idx[bound[idx]]
-        keys = sorted(set(vendor[tied]))
-        if len(keys) > 1:
-            names = [min(raw_vendor[tied][vendor[tied] == key]) for key in keys]
-            vs.append(
-                Violation(
-                    "dui_multiple",
-                    f"{len(keys)} solutions DUI différentes déjà en place "
-                    f"({_list(names, limit=10)}) : une grappe partage une seule solution.",
-                    tuple(sorted(et[tied])),
-                )
-            )
+        proj = idx[c.counted[idx]]
+        sl = _Slice(idx, proj, len(proj), len({x for x in c.ej[proj] if x}),
+                    bool(c.derog[idx].all()), champ,
+                    champ if champ is not None else _dominant_champ(c.champs[proj]))
+        fields[gid] = sl.field_champ
+        vs = [*_check_champs(c, sl, rules), *_check_size(c, sl, rules, nominal),
+              *_check_field_mix(c, sl, rules), *_check_medicalise(c, sl, rules),
+              *_check_one_dui(c, sl)]
         if max_km is not None:
-            geo = idx[located[idx]]
-            far = _reach_violation(vec[geo], unit_key[geo], owner[geo], max_km)
+            geo = idx[c.located[idx]]
+            far = _reach_violation(c.vec[geo], c.unit_key[geo], c.owner[geo], max_km)
             if far is not None:
                 vs.append(far)
         out[gid] = vs
