@@ -599,32 +599,48 @@ def load_rules(name_or_path: str | Path = DEFAULT_RULES) -> RuleSet:
     return rules
 
 
-def _build(data: dict[str, Any], path: Path, parent: str | None,
-           errors: list[str]) -> RuleSet | None:
-    top = _Reader(data, "", errors)
-    top.used.add("herite")
-    schema = top.integer("schema")
-    if schema is not None and schema != SCHEMA_VERSION:
-        top.error("schema", f"version {schema} non prise en charge (attendu {SCHEMA_VERSION})")
-    name = top.text("nom", required=False, default=path.stem) or path.stem
-    title = top.text("titre")
-    year = top.integer("annee", required=False)
-    citations: dict[str, str] = {}
-    choices: dict[str, str] = {}
+@dataclass
+class _Notes:
+    """Where each figure comes from (citations) and the project's documented choices, filled
+    by every table's reader as it goes."""
 
-    sources = []
-    for s in top.tables("sources"):
-        sources.append(Source(s.text("code"), s.text("document"), s.text("url", required=False)))
-        s.finish()
+    citations: dict[str, str] = field(default_factory=dict)
+    choices: dict[str, str] = field(default_factory=dict)
 
-    # -- grouping
+    def choice_of(self, reader: _Reader, key: str | None = None) -> None:
+        """Record the table's ``choix`` (under ``key``, default the table's path)."""
+        if reader.has("choix"):
+            self.choices[key or reader.path] = reader.text("choix")
+
+
+@dataclass(frozen=True)
+class _GroupingTable:
+    """``[regroupement]``'s figures."""
+
+    min_esms: Any
+    min_derog: Any
+    max_esms: Any
+    solver_size: Any
+    min_og: Any
+    petit_max: Any
+    petit_derog: Any
+    gros_min: Any
+    other_share: Any
+    champs: Any
+    dominants: Any
+    carried: Any
+    med_majority: Any
+    exclude: Any
+
+
+def _read_grouping(top: _Reader, notes: _Notes) -> _GroupingTable:
+    """``[regroupement]``: thresholds, OG sizes, fields."""
     reg = top.table("regroupement")
     table_source = reg.text("source", required=False)
-    if reg.has("choix"):
-        choices["regroupement"] = reg.text("choix")
+    notes.choice_of(reg, "regroupement")
 
     def fig(name: str, kind: str) -> Any:
-        return reg.figure(name, kind, citations, choices, table_source)
+        return reg.figure(name, kind, notes.citations, notes.choices, table_source)
 
     min_esms = fig("min_esms", "int")
     min_derog = fig("min_esms_derogatoire", "int")
@@ -636,39 +652,65 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
         if max_esms is None:
             reg.error("taille_travail_solveur", "obligatoire quand max_esms vaut « aucun » "
                       "(taille maximale des grappes de plusieurs OG que propose le solveur)")
-    min_og = fig("min_og", "int")
-    petit_max = fig("petit_og", "small")
-    petit_derog = fig("petit_og_derogatoire", "small") if reg.has("petit_og_derogatoire") else None
-    gros_min = fig("gros_og", "large")
-    other_share = fig("part_autre_champ_max", "share")
-    champs = fig("champs_eligibles", "champs")
-    dominants = fig("champs_dominants", "champs") if reg.has("champs_dominants") else None
-    carried = (fig("compter_deja_finances_petits_og", "bool")
-               if reg.has("compter_deja_finances_petits_og") else False)
-    med_majority = fig("majorite_medicalises", "bool")
-    exclude = fig("exclure_deja_finances", "bool")
+    out = _GroupingTable(
+        min_esms=min_esms, min_derog=min_derog, max_esms=max_esms, solver_size=solver_size,
+        min_og=fig("min_og", "int"),
+        petit_max=fig("petit_og", "small"),
+        petit_derog=(fig("petit_og_derogatoire", "small") if reg.has("petit_og_derogatoire")
+                     else None),
+        gros_min=fig("gros_og", "large"),
+        other_share=fig("part_autre_champ_max", "share"),
+        champs=fig("champs_eligibles", "champs"),
+        dominants=fig("champs_dominants", "champs") if reg.has("champs_dominants") else None,
+        carried=(fig("compter_deja_finances_petits_og", "bool")
+                 if reg.has("compter_deja_finances_petits_og") else False),
+        med_majority=fig("majorite_medicalises", "bool"),
+        exclude=fig("exclure_deja_finances", "bool"),
+    )  # fmt: skip
     reg.finish()
+    return out
 
-    # -- funding
+
+@dataclass(frozen=True)
+class _FundingTable:
+    """``[financement]``'s figures and lines."""
+
+    max_funded: Any
+    segur_default: Any
+    capped_types: Any
+    switch_type: Any
+    type_by_statut: dict[str, str]
+    lines: list[FundingLineRule]
+
+
+def _read_funding(top: _Reader, notes: _Notes) -> _FundingTable:
+    """``[financement]``: the cap, the Ségur default, the project type of each DUI status and
+    the ``[[financement.lignes]]``."""
     fin = top.table("financement")
     fin_source = fin.text("source", required=False)
-    if fin.has("choix"):
-        choices["financement"] = fin.text("choix")
-    max_funded = fin.figure("plafond_esms", "int_or_none", citations, choices, fin_source)
-    segur_default = fin.figure("editeur_segur_par_defaut", "bool", citations, choices, fin_source)
-    capped_types = (fin.figure("plafond_types", "types", citations, choices, fin_source)
+    notes.choice_of(fin, "financement")
+    cit, cho = notes.citations, notes.choices
+    max_funded = fin.figure("plafond_esms", "int_or_none", cit, cho, fin_source)
+    segur_default = fin.figure("editeur_segur_par_defaut", "bool", cit, cho, fin_source)
+    capped_types = (fin.figure("plafond_types", "types", cit, cho, fin_source)
                     if fin.has("plafond_types") else PROJECT_TYPES[:-1])
-    switch_type = (fin.figure("changement_editeur", "switch", citations, choices, fin_source)
+    switch_type = (fin.figure("changement_editeur", "switch", cit, cho, fin_source)
                    if fin.has("changement_editeur") else "acquisition")
     tps = fin.table("type_par_statut")
-    citations["financement.type_par_statut"] = tps.text("source")
-    if tps.has("choix"):
-        choices["financement.type_par_statut"] = tps.text("choix")
+    cit["financement.type_par_statut"] = tps.text("source")
+    notes.choice_of(tps, "financement.type_par_statut")
     type_by_statut: dict[str, str] = {}
     for statut in (*DUI_STATUTS, DUI_INCONNU):
         type_by_statut[statut] = tps.choice(statut, PROJECT_TYPES) or "aucun"
     tps.finish()
+    lines = _read_lines(fin, fin_source, notes)
+    fin.finish()
+    return _FundingTable(max_funded, segur_default, capped_types, switch_type, type_by_statut,
+                         lines)
 
+
+def _read_lines(fin: _Reader, fin_source: str | None, notes: _Notes) -> list[FundingLineRule]:
+    """``[[financement.lignes]]``: one funding line each, codes unique."""
     lines: list[FundingLineRule] = []
     codes_seen: set[str] = set()
     for ln in fin.tables("lignes"):
@@ -701,14 +743,16 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
         )
         if line.condition and line.basis != "per_project":
             ln.error("condition", "une condition ne s'applique qu'à une ligne de base per_project")
-        citations[f"{ln.path}.montant"] = line.source
+        notes.citations[f"{ln.path}.montant"] = line.source
         if line.choix:
-            choices[ln.path] = line.choix
+            notes.choices[ln.path] = line.choix
         lines.append(line)
         ln.finish()
-    fin.finish()
+    return lines
 
-    # -- schedule
+
+def _read_schedule(top: _Reader, notes: _Notes) -> list[InstalmentRule]:
+    """``[[versements]]``: the instalments, their triggers and deadlines; shares add to 1."""
     schedule = []
     for v in top.tables("versements"):
         trigger = v.choice("declencheur", TRIGGERS, required=False, default="jalon") or "jalon"
@@ -716,13 +760,13 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
         for kind in deadlines:
             key = f"delai_{kind}_mois"
             if v.has(key):
-                deadlines[kind] = v.figure(key, "int", citations, choices)
+                deadlines[kind] = v.figure(key, "int", notes.citations, notes.choices)
             elif trigger == "cibles_usage":
                 v.error(key, "clé manquante (délai en mois pour atteindre les cibles d'usage)")
         service_check = False
         if v.has("verification_service_regulier"):
-            service_check = bool(v.figure("verification_service_regulier", "bool", citations,
-                                          choices))
+            service_check = bool(v.figure("verification_service_regulier", "bool",
+                                          notes.citations, notes.choices))
             if service_check and trigger != "cibles_usage":
                 v.error("verification_service_regulier",
                         "seule une tranche « cibles_usage » attend cette vérification")
@@ -730,31 +774,34 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
             v.text("libelle"), v.share("part"), v.text("source"), trigger,
             deadlines["acquisition"], deadlines["conformite"], service_check,
         ))
-        if v.has("choix"):
-            choices[v.path] = v.text("choix")
+        notes.choice_of(v)
         v.finish()
     if schedule and abs(sum(i.share for i in schedule) - 1.0) > 1e-9:
         total = sum(i.share for i in schedule)
         top.error("versements", f"la somme des parts vaut {total:g}, elle doit valoir 1")
+    return schedule
 
-    # -- eligibility
+
+def _read_eligibility(top: _Reader, notes: _Notes) -> list[EligibilityRule]:
+    """``[[eligibilite]]``: the exclusion rules this call applies, with their source."""
     eligibility = []
     for e in top.tables("eligibilite", required=False):
         code = e.choice("code", ELIGIBILITY_CODES) or ""
         eligibility.append(EligibilityRule(code, e.text("source")))
-        if e.has("choix"):
-            choices[e.path] = e.text("choix")
+        notes.choice_of(e)
         e.finish()
+    return eligibility
 
-    # -- grid
+
+def _read_grid(top: _Reader, notes: _Notes, line_codes: set[str]) -> Grid:
+    """``[grille]``: the priority grid's criteria; their points add up to its total."""
     g = top.table("grille")
     grid_source = g.text("source")
-    if g.has("choix"):
-        choices["grille"] = g.text("choix")
+    notes.choice_of(g, "grille")
     criteria = []
     for c in g.tables("criteres"):
         implied = c.strings("implique_par", required=False)
-        unknown = [x for x in implied if x not in codes_seen]
+        unknown = [x for x in implied if x not in line_codes]
         if unknown:
             c.error("implique_par", f"ligne(s) de financement inconnue(s) : {', '.join(unknown)}")
         crit = Criterion(
@@ -767,7 +814,7 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
             choix=c.text("choix", required=False),
         )
         if crit.choix:
-            choices[c.path] = crit.choix
+            notes.choices[c.path] = crit.choix
         criteria.append(crit)
         c.finish()
     grid_max = g.integer("total") or 0
@@ -779,19 +826,26 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
         g.error("criteres", "deux critères ont le même code")
     grid = Grid(g.text("titre"), tuple(criteria), grid_max, grid_source)
     g.finish()
+    return grid
 
-    # -- windows and usage targets
+
+def _read_windows(top: _Reader, notes: _Notes) -> list[Window]:
+    """``[[fenetres]]``: the ARS's funding windows, cumulative shares growing."""
     windows = []
     previous = 0.0
     for w in top.tables("fenetres", required=False):
         win = Window(w.text("libelle"), w.share("part_cumulee"), w.text("source"))
-        if w.has("choix"):
-            choices[w.path] = w.text("choix")
+        notes.choice_of(w)
         if win.share < previous:
             w.error("part_cumulee", "les parts cumulées des fenêtres doivent croître")
         previous = win.share
         windows.append(win)
         w.finish()
+    return windows
+
+
+def _read_targets(top: _Reader, notes: _Notes) -> list[UsageTarget]:
+    """``[[cibles_usage]]``: the usage targets of the last instalment, one per indicator."""
     targets = []
     codes_targets: set[str] = set()
     for t in top.tables("cibles_usage", required=False):
@@ -801,46 +855,73 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
         codes_targets.add(code)
         perimetre = "esms"
         if t.has("perimetre"):
-            perimetre = t.figure("perimetre", "text", citations, choices) or "esms"
+            perimetre = t.figure("perimetre", "text", notes.citations, notes.choices) or "esms"
             if perimetre not in PERIMETRES:
                 t.error("perimetre", f"valeur attendue parmi : {', '.join(PERIMETRES)}")
         window = 1
         if t.has("premiere_mesure_mois"):
-            window = t.figure("premiere_mesure_mois", "int", citations, choices) or 1
+            window = t.figure("premiere_mesure_mois", "int", notes.citations,
+                              notes.choices) or 1
             if not 1 <= window <= 12:
                 t.error("premiere_mesure_mois", "entre 1 et 12 mois attendu")
         targets.append(UsageTarget(t.text("libelle"), t.share("cible"), t.text("source"),
                                    code, perimetre, window))
-        if t.has("choix"):
-            choices[t.path] = t.text("choix")
+        notes.choice_of(t)
         t.finish()
-    typologies = _read_typologies(top, choices)
+    return targets
+
+
+def _build(data: dict[str, Any], path: Path, parent: str | None,
+           errors: list[str]) -> RuleSet | None:
+    """The rule set of one file's data (its parent merged in), one reader per TOML table;
+    None when any key is wrong (``errors`` lists each, with its path)."""
+    top = _Reader(data, "", errors)
+    top.used.add("herite")
+    schema = top.integer("schema")
+    if schema is not None and schema != SCHEMA_VERSION:
+        top.error("schema", f"version {schema} non prise en charge (attendu {SCHEMA_VERSION})")
+    name = top.text("nom", required=False, default=path.stem) or path.stem
+    title = top.text("titre")
+    year = top.integer("annee", required=False)
+    notes = _Notes()
+    sources = []
+    for s in top.tables("sources"):
+        sources.append(Source(s.text("code"), s.text("document"), s.text("url", required=False)))
+        s.finish()
+    reg = _read_grouping(top, notes)
+    fin = _read_funding(top, notes)
+    schedule = _read_schedule(top, notes)
+    eligibility = _read_eligibility(top, notes)
+    grid = _read_grid(top, notes, {line.code for line in fin.lines})
+    windows = _read_windows(top, notes)
+    targets = _read_targets(top, notes)
+    typologies = _read_typologies(top, notes.choices)
     known_types = {t.code for t in typologies}
-    for i, line in enumerate(lines, 1):
+    for i, line in enumerate(fin.lines, 1):
         unknown = [x for x in line.typologies if x not in known_types]
         if unknown:
             errors.append(f"financement.lignes[{i}].typologies: type(s) de projet inconnu(s) "
                           f"{', '.join(unknown)} (déclarer [[types_projet]])")
-    priorities = _read_priorities(top, choices, len(windows))
+    priorities = _read_priorities(top, notes.choices, len(windows))
     top.finish()
 
     if errors:
         return None
     grouping = GroupingRules(
-        min_esms=min_esms,
-        min_esms_derogatoire=min_derog,
-        max_esms=max_esms,
-        solver_max_esms=solver_size,
-        min_og=min_og,
-        petit_og_max=petit_max,
-        petit_og_max_derogatoire=petit_derog,
-        max_other_field_share=other_share,
-        exclude_deja_finance=exclude,
-        deja_finance_small_og_counts=bool(carried),
+        min_esms=reg.min_esms,
+        min_esms_derogatoire=reg.min_derog,
+        max_esms=reg.max_esms,
+        solver_max_esms=reg.solver_size,
+        min_og=reg.min_og,
+        petit_og_max=reg.petit_max,
+        petit_og_max_derogatoire=reg.petit_derog,
+        max_other_field_share=reg.other_share,
+        exclude_deja_finance=reg.exclude,
+        deja_finance_small_og_counts=bool(reg.carried),
         exclude_upgrade_non_segur="conformite_non_segur" in {e.code for e in eligibility},
-        eligible_champs=tuple(champs),
-        dominant_champs=tuple(dominants) if dominants is not None else None,
-        medicalise_majority=med_majority,
+        eligible_champs=tuple(reg.champs),
+        dominant_champs=tuple(reg.dominants) if reg.dominants is not None else None,
+        medicalise_majority=reg.med_majority,
         field_families=tuple(t.champs for t in typologies),
         points_isole=grid.points_of("isole"),
         points_multi_og=grid.points_of("multi_og"),
@@ -853,22 +934,22 @@ def _build(data: dict[str, Any], path: Path, parent: str | None,
         path=path,
         sources=tuple(sources),
         grouping=grouping,
-        petit_og_max_derogatoire=petit_derog,
-        gros_og_min=gros_min,
-        type_by_statut=type_by_statut,
-        max_funded_esms=max_funded,
-        segur_default=bool(segur_default),
-        lines=tuple(lines),
+        petit_og_max_derogatoire=reg.petit_derog,
+        gros_og_min=reg.gros_min,
+        type_by_statut=fin.type_by_statut,
+        max_funded_esms=fin.max_funded,
+        segur_default=bool(fin.segur_default),
+        lines=tuple(fin.lines),
         schedule=tuple(schedule),
         eligibility=tuple(eligibility),
         grid=grid,
         windows=tuple(windows),
         usage_targets=tuple(targets),
-        citations=citations,
-        choices=choices,
+        citations=notes.citations,
+        choices=notes.choices,
         parent=parent,
-        capped_types=tuple(capped_types or ()),
-        switch_type=switch_type or "acquisition",
+        capped_types=tuple(fin.capped_types or ()),
+        switch_type=fin.switch_type or "acquisition",
         typologies=typologies,
         priorities=priorities,
     )
