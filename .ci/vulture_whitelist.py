@@ -65,3 +65,22 @@ _.decide_par  # ORM column: who approved or refused an attachment, read by the a
 _.enregistree_par  # ORM column: who recorded a vérification (suivi history)
 _fixed_terminal  # autouse pytest fixture (tests/conftest.py): fixed COLUMNS for every test
 _.handle_DATA  # aiosmtpd calls its handler's handle_DATA (tests/registry/test_outbox.py)
+
+# SolverStats' optional entries: set by the solver's callers, read through the mapping that
+# the JSON reports write (matching/solver/proposal.py)
+_.timings_s
+_.liens_fichier
+_.precalcule
+# ... and its counts, read by name from the report (stats["esms_total"]…) by the CLI, the
+# benchmarks and the tests
+_.esms_total
+_.esms_eligible
+_.esms_groupable
+_.subproblems
+_.selection_groups
+_.selection_groups_optimal
+_.zones_improved
+_.zones_certified
+_.by_subproblem
+_.by_champ
+_no_env  # autouse pytest fixture (tests/registry/test_finess_source.py)

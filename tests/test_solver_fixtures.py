@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from solver_factories import make_etab, og_rows
@@ -269,3 +271,19 @@ def test_other_field_share_is_capped() -> None:
     assert [g.n_esms for g in p.grappes] == [15]
     ph = p.unplaced[p.unplaced["champ"] == "PH"]
     assert len(ph) == 4 and (ph["reason"].str.len() > 0).all()
+
+
+def test_solver_stats_are_typed_and_read_as_the_json_report() -> None:
+    """Issue 24: ``Proposal.stats`` is a ``SolverStats`` (typed fields), which still reads as
+    the mapping the JSON reports write, and reads back from it; an unknown key is refused."""
+    from matching.solver.proposal import SolverStats
+
+    stats = SolverStats(esms_placed=17, warnings=["contrainte"], by_champ={"PA": {"grappes": 1}})
+    assert stats["esms_placed"] == stats.esms_placed == 17
+    assert "timings_s" not in stats and "liens_fichier" not in stats  # optional until set
+    stats.liens_fichier = 0
+    assert stats["liens_fichier"] == 0 and stats.get("precalcule") is None
+    again = SolverStats.from_mapping(json.loads(json.dumps(stats.as_dict())))
+    assert again == stats and dict(again) == stats.as_dict()
+    with pytest.raises(ValueError, match="clé\\(s\\) inconnue\\(s\\) esms_plaçés"):
+        SolverStats.from_mapping({"esms_plaçés": 3})

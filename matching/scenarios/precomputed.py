@@ -152,7 +152,7 @@ def proposal_json(proposal: Any) -> dict[str, Any]:
         groups.setdefault(key, []).append(rank[str(et)])
     return {"grappes": [_plain(asdict(g)) for g in proposal.grappes],
             "non_places": [[*key, rows] for key, rows in groups.items()],
-            "stats": _plain(proposal.stats)}
+            "stats": _plain(proposal.stats.as_dict())}
 
 
 def _text(value: Any) -> str:
@@ -162,7 +162,7 @@ def _text(value: Any) -> str:
 def proposal_from_json(item: dict[str, Any], scoped: pd.DataFrame) -> Any:
     """The ``Proposal`` back on ``scoped``, the table the solver was given."""
     from matching.programme.validate import text_column
-    from matching.solver.proposal import Proposal
+    from matching.solver.proposal import Proposal, SolverStats
 
     order = text_column(scoped, "finess_et").tolist()
     ej, champ = text_column(scoped, "finess_ej").tolist(), text_column(scoped, "champ").tolist()
@@ -178,7 +178,8 @@ def proposal_from_json(item: dict[str, Any], scoped: pd.DataFrame) -> Any:
         columns=[*UNPLACED_TEXT, "near_miss_km"])
     unplaced = unplaced.astype({c: "string" for c in UNPLACED_TEXT})
     unplaced["near_miss_km"] = pd.to_numeric(unplaced["near_miss_km"]).astype("float64")
-    return Proposal(grappes=grappes, unplaced=unplaced, stats=dict(item["stats"]), order=order)
+    return Proposal(grappes=grappes, unplaced=unplaced,
+                    stats=SolverStats.from_mapping(item["stats"]), order=order)
 
 
 # --------------------------------------------------------------------------- building
@@ -295,7 +296,7 @@ def stored_report(result: LoadResult, view: View, entries: dict[str, dict[str, A
                                         list(view.departements) or None)
     proposal = proposal_from_json(item, scoped.reset_index(drop=True))
     # said in the statistics: the grouping (and its runtime) comes from the build
-    proposal.stats["precalcule"] = True
+    proposal.stats.precalcule = True
     settings = SolverSettings(seed=view.seed, time_limit=view.time_limit)
     return report_from_proposal(proposal, result, ruleset, settings, out_of_scope=out_of_scope,
                                 region=view.region, departements=view.departements,

@@ -35,7 +35,7 @@ from matching.solver.explain import (
 from matching.solver.graph import GraphWeights, edge_weight, link_pairs, unit_neighbours
 from matching.solver.greedy import greedy_grappes
 from matching.solver.local_search import LocalSearch
-from matching.solver.proposal import Proposal
+from matching.solver.proposal import Proposal, SolverStats
 from matching.solver.select import select
 from matching.solver.settings import LIBRARY_TIME_LIMIT, ZONE_BUDGET_CAP, ZONE_BUDGET_SHARE
 from matching.solver.subproblem import Subproblem
@@ -407,7 +407,7 @@ class GrappeSolver:
             multi_region=self.allow_multi_region, attachments=attachments,
         )
         timings["explications"] = time.perf_counter() - mark
-        proposal.stats["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
+        proposal.stats.timings_s = {k: round(v, 3) for k, v in timings.items()}
         self._report("Terminé", 1.0)
         return proposal
 
@@ -548,31 +548,31 @@ def build_proposal(
     size = pd.to_numeric(eligible["og_nb_esms"], errors="coerce").fillna(0)
     small = eligible[(size <= rules.petit_og_max).to_numpy()]
     placed_et = {et for g in grappes for et in g.esms}
-    stats_out: dict[str, Any] = {
-        "esms_total": len(etab),
-        "esms_eligible": len(eligible),
-        "esms_groupable": len(counted),
-        "esms_placed": len(placed_et),
-        "esms_small_og": len(small),
-        "esms_small_og_placed": int(text(small, "finess_et").isin(placed_et).sum()),
-        "grappes": len(grappes),
-        "points": int(sum(sum(g.points.values()) for g in grappes)),
-        "upper_bound": bound,
-        "candidate_bound": candidate_bound,
-        "candidates": int(sum(len(s.candidates) for s in subs)),
-        "subproblems": len(subs),
-        "selection_groups": groups,
-        "selection_groups_optimal": optimal,
-        "moves": moves,
-        "zones": sum(d["zones"] for d in detail),
-        "zones_improved": sum(d["zones_improved"] for d in detail),
-        "zones_certified": sum(d["zones_certified"] for d in detail),
-        "by_subproblem": detail,
-        "by_champ": per_champ,
-        "multi_region": multi_region,
-        "warnings": warnings,
-        "runtime_s": round(time.perf_counter() - start, 3),
-    }
+    stats_out = SolverStats(
+        esms_total=len(etab),
+        esms_eligible=len(eligible),
+        esms_groupable=len(counted),
+        esms_placed=len(placed_et),
+        esms_small_og=len(small),
+        esms_small_og_placed=int(text(small, "finess_et").isin(placed_et).sum()),
+        grappes=len(grappes),
+        points=int(sum(sum(g.points.values()) for g in grappes)),
+        upper_bound=bound,
+        candidate_bound=candidate_bound,
+        candidates=int(sum(len(s.candidates) for s in subs)),
+        subproblems=len(subs),
+        selection_groups=groups,
+        selection_groups_optimal=optimal,
+        moves=moves,
+        zones=sum(d["zones"] for d in detail),
+        zones_improved=sum(d["zones_improved"] for d in detail),
+        zones_certified=sum(d["zones_certified"] for d in detail),
+        by_subproblem=detail,
+        by_champ=per_champ,
+        multi_region=multi_region,
+        warnings=warnings,
+        runtime_s=round(time.perf_counter() - start, 3),
+    )
     return Proposal(grappes=grappes, unplaced=unplaced, stats=stats_out, order=order)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -22,7 +22,7 @@ from matching.core.vocabulary import SET_ASIDE_TEXT, SOLVER_SET_ASIDE
 from matching.programme.costing import GrappeCost, cost_grappe
 from matching.programme.rules import DEFAULT_RULES, RuleSet, load_rules
 from matching.programme.validate import Violation, check_grouping
-from matching.solver.proposal import Proposal
+from matching.solver.proposal import Proposal, SolverStats
 from matching.solver.settings import DEFAULT_TIME_LIMIT, SolverSettings
 from matching.solver.units import text
 
@@ -76,7 +76,7 @@ class ProposalReport:
         return self.proposal.grappes
 
     @property
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> SolverStats:
         return self.proposal.stats
 
     def members(self, grappe_id: str) -> pd.DataFrame:
@@ -193,8 +193,8 @@ def propose(
     )
     proposal = solver.solve(scoped, champ=champ, locks=constraints)
     if links_note:
-        proposal.stats["liens_fichier"] = len(result.liens) if result.liens is not None else 0
-        proposal.stats.setdefault("warnings", []).append(links_note)
+        proposal.stats.liens_fichier = len(result.liens) if result.liens is not None else 0
+        proposal.stats.warnings.append(links_note)
     settings = SolverSettings(seed=int(seed), time_limit=float(time_limit),
                               allow_multi_region=bool(allow_multi_region),
                               max_km=float(graph_weights.max_km))

@@ -29,13 +29,14 @@ def _absent_from_sample() -> tuple[str, str]:
     return free[0], free[1]
 
 
-@pytest.fixture
-def no_env(monkeypatch):
+@pytest.fixture(autouse=True)
+def _no_env(monkeypatch):
+    """Every test here starts without GRAPPES_FINESS nor GRAPPES_DB_URL."""
     monkeypatch.delenv(ENV_FINESS, raising=False)
     monkeypatch.delenv("GRAPPES_DB_URL", raising=False)
 
 
-def test_resolution_order_argument_env_database_sample(tmp_path, no_env, monkeypatch):
+def test_resolution_order_argument_env_database_sample(tmp_path, monkeypatch):
     db = str(tmp_path / "grappes.db")
     reg = Registry(db)
     reg.init()
@@ -54,14 +55,14 @@ def test_resolution_order_argument_env_database_sample(tmp_path, no_env, monkeyp
     again.db.dispose()
 
 
-def test_database_not_initialised_falls_back_to_the_sample(tmp_path, no_env):
+def test_database_not_initialised_falls_back_to_the_sample(tmp_path):
     reg = Registry(str(tmp_path / "vide.db"))
     assert reg.source_finess().origine == "defaut"
     assert len(reg.finess_table()) == len(load_finess(SAMPLE).drop_duplicates("finess_et"))
     reg.db.dispose()
 
 
-def test_init_finess_stores_the_file_and_says_how_many_esms(tmp_path, no_env):
+def test_init_finess_stores_the_file_and_says_how_many_esms(tmp_path):
     db = str(tmp_path / "grappes.db")
     region = upgrade_region(tmp_path / "region.csv")
     r = runner.invoke(app, ["registre", "init", "--db", db])
@@ -84,7 +85,7 @@ def test_init_finess_stores_the_file_and_says_how_many_esms(tmp_path, no_env):
 
 
 def test_default_sample_accepts_an_esms_it_lacks_a_chosen_file_refuses_it(
-        db_url, clock, no_env, tmp_path):
+        db_url, clock, tmp_path):
     et, ej = _absent_from_sample()
     reg = Registry(db_url, clock=clock, securite=LIGHT)
     reg.init()
