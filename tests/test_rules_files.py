@@ -228,3 +228,17 @@ def test_cli_rules_show_prints_sources_and_choices():
     assert "Choix faits" in result.output
     bad = CliRunner().invoke(app, ["rules", "--show", "inexistant"])
     assert bad.exit_code == 1 and "Jeu de règles inconnu" in bad.output
+
+
+def test_cli_rules_list_fits_an_80_column_terminal():
+    """The list of rule sets read in 80 columns: titles wrapped under the names, never cut
+    (« priori… », « sélect… » before), no line wider than the terminal."""
+    from rich.cells import cell_len
+
+    result = CliRunner().invoke(app, ["rules"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert max(cell_len(line) for line in result.output.splitlines()) <= 80
+    assert "…" not in result.output
+    for r in (load_rules(n) for n in ("amorcage-t2-2021", "generalisation-2022")):
+        assert r.name in result.output
+        assert " ".join(r.title.split()[:2]) in " ".join(result.output.split())

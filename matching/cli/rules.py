@@ -396,17 +396,22 @@ def _with_skipped(frame: pd.DataFrame, skipped: list[str]) -> pd.DataFrame:
 
 
 def _rules_table(loaded: list[RuleSet]) -> Table:
-    table = Table(title="Jeux de règles installés", title_justify="left")
-    table.add_column("Nom", no_wrap=True)
-    for col in ("Titre", "Sources", "ESMS min (Corse/OM)", "Taille nominale", "OG min",
-                "Petit OG"):
-        table.add_column(col)
+    """One row per rule set; the title under the name, so the table reads in 80 columns."""
+    from rich.text import Text
+
+    table = Table(title="Jeux de règles installés", title_justify="left", show_lines=True)
+    table.add_column("Jeu de règles", ratio=1, min_width=22)
+    for col in ("Sources", "ESMS min\n(Corse, OM)", "Taille\nnominale", "OG\nmin",
+                "Petit OG\n(ESMS)"):
+        table.add_column(col, no_wrap=True)
     for r in loaded:
         g = r.grouping
-        table.add_row(r.name, r.title, ", ".join(s.code for s in r.sources),
+        name = Text(r.name, style="bold")
+        name.append(f"\n{r.title}", style="")
+        table.add_row(name, "\n".join(s.code for s in r.sources),
                       f"{g.min_esms} ({g.min_esms_derogatoire})",
-                      "aucun" if g.max_esms is None else str(g.max_esms), str(g.min_og),
-                      f"≤ {g.petit_og_max} ESMS")
+                      "aucune" if g.max_esms is None else str(g.max_esms), str(g.min_og),
+                      f"≤ {g.petit_og_max}")
     return table
 
 
