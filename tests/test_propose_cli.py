@@ -206,6 +206,13 @@ def test_cli_unplaced_summary_names_reasons_in_french(tmp_path) -> None:
     data = json.loads(runner.invoke(app, ["propose", str(src), "--json", "--time-limit",
                                           "2"]).stdout)
     assert {u["code"] for u in data["unplaced"]} == {"aucun_partenaire"}
+    # in 80 columns, each figure of the summary on its own line: an amount is never cut
+    narrow = CliRunner(env={"COLUMNS": "80"}).invoke(app, ["propose", str(src),
+                                                            "--time-limit", "2"])
+    assert narrow.exit_code == 0, narrow.output
+    funding = next(line for line in narrow.output.splitlines()
+                   if line.startswith("Financement (grappes valides)"))
+    assert funding.rstrip().endswith("€") and funding.split()[-2].replace(" ", "").isdigit()
 
 
 def test_every_unplaced_reason_code_has_a_label() -> None:

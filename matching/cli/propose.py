@@ -221,37 +221,35 @@ def print_report(console: Console, scenario: Scenario) -> None:
         "Détail de chaque grappe (raisons, alertes, membres) : --json ou --out.", style="dim"
     )
     totals = scenario.totals()
+    # one figure per line: a terminal that wraps a sentence cut « 13 790 000 € » in two
+    summary = Table.grid(padding=(0, 1))
+    summary.add_column(style="bold", no_wrap=True)
+    summary.add_column(no_wrap=True, overflow="fold")
+    summary.add_row("Grappes", f"{totals.grappes} dont {totals.valides} valide(s)")
     if not stats:  # a restored scenario: no solver run, so no solver statistics
-        console.print(
-            f"[bold]{totals.grappes}[/bold] grappe(s) dont {totals.valides} valide(s) ; "
-            f"[bold]{totals.esms_places}[/bold] ESMS placés ; points grille (grappes valides) : "
-            f"{totals.points_grille} ; financement des grappes valides : "
-            f"{euros(totals.financement)}.",
-            highlight=False,
-        )
+        summary.add_row("ESMS placés", str(totals.esms_places))
     else:
-        small = stats.get("esms_small_og", 0)
-        placed_small = stats.get("esms_small_og_placed", 0)
+        summary.add_row("ESMS placés", f"{stats.get('esms_placed', 0)} sur "
+                        f"{stats.get('esms_eligible', 0)} éligibles")
+        summary.add_row("ESMS de petits OG placés",
+                        f"{stats.get('esms_small_og_placed', 0)} / {stats.get('esms_small_og', 0)}"
+                        f" (borne supérieure {stats.get('upper_bound', '?')})")
+        summary.add_row("Critères calculés", str(stats.get("points", 0)))
+    summary.add_row("Points grille (grappes valides)", str(totals.points_grille))
+    summary.add_row("Financement (grappes valides)", euros(totals.financement))
+    if stats:
+        summary.add_row("Calcul", f"{decimal_fr(stats.get('runtime_s', 0))} s")
+    console.print(summary)
+    subs = (stats.get("by_subproblem") or []) if stats else []
+    if subs:
+        proven = sum(1 for d in subs if d.get("proven_optimal"))
         console.print(
-            f"[bold]{totals.grappes}[/bold] grappe(s) dont {totals.valides} valide(s) ; "
-            f"[bold]{stats.get('esms_placed', 0)}[/bold] ESMS placés sur "
-            f"{stats.get('esms_eligible', 0)} éligibles ; ESMS de petits OG placés : "
-            f"{placed_small} / {small} (borne supérieure {stats.get('upper_bound', '?')}) ; "
-            f"critères calculés : {stats.get('points', 0)} ; points grille (grappes valides) : "
-            f"{totals.points_grille} ; financement des grappes valides : "
-            f"{euros(totals.financement)} ; calcul : {decimal_fr(stats.get('runtime_s', 0))} s.",
+            f"Optimum prouvé (borne = relaxation linéaire atteinte) dans {proven} / "
+            f"{len(subs)} sous-problème(s) champ × région ; zones certifiées : "
+            f"{stats.get('zones_certified', 0)} (aucun regroupement de leurs grappes ne "
+            "place un ESMS de plus).",
             highlight=False,
         )
-        subs = stats.get("by_subproblem") or []
-        if subs:
-            proven = sum(1 for d in subs if d.get("proven_optimal"))
-            console.print(
-                f"Optimum prouvé (borne = relaxation linéaire atteinte) dans {proven} / "
-                f"{len(subs)} sous-problème(s) champ × région ; zones certifiées : "
-                f"{stats.get('zones_certified', 0)} (aucun regroupement de leurs grappes ne "
-                "place un ESMS de plus).",
-                highlight=False,
-            )
     for gid in totals.invalides:
         breaks = " ; ".join(v.message for v in scenario.violations.get(gid, []))
         cost = scenario.costs.get(gid)
