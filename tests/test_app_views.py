@@ -193,3 +193,16 @@ def test_loading_messages_lose_the_cli_options():
         assert "--" not in without_cli_options(text)
     assert without_cli_options("Pas de données DUI (--dui ou colonnes du modèle)") == \
         "Pas de données DUI (fichier DUI ou colonnes du modèle)"
+
+
+def test_ogs_named_by_number_in_alerts_become_names():
+    """Issue 20 item 4: « OG 360405005 à 51,9 km » and the solver's OGs kept together
+    (« OG 370000011+450000020 ») read as « Nom (FINESS) »; an unknown number stays."""
+    s, _ = whatif()
+    labels = og_labels(s.etab)
+    assert with_names("OG 370000011 à 51,9 km", labels) == \
+        "ASSOCIATION FICTIVE 370000011 (370000011) à 51,9 km"
+    assert with_names("OG 370000011+450000020 (12 ESMS)", labels) == (
+        "ASSOCIATION FICTIVE 370000011 (370000011) + ASSOCIATION FICTIVE 450000020 "
+        "(450000020) (12 ESMS)")
+    assert with_names("OG 999999999 à 3 km", labels) == "OG 999999999 à 3 km"

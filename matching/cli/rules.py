@@ -34,6 +34,7 @@ from matching.core.formatting import euros, number_fr
 from matching.core.model import ETAB_COLUMNS
 from matching.core.numbers import NumberError, parse_amount
 from matching.core.vocabulary import MODE_LABELS, label_of
+from matching.exports.files import ETABLISSEMENTS_CSV, GRAPPES_CSV, column_names
 from matching.exports.french_excel import write_csv
 from matching.ingest.grouping import candidate_problems, grouping_problems, problems_message
 from matching.programme.costing import PROJECT_TYPE_LABELS, GrappeCost, cost_grappe
@@ -98,7 +99,8 @@ def read_grouping_csv(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     raw = _read_csv(path)
-    raw.columns = [c.strip().lstrip("'") for c in raw.columns]
+    # French headers (« FINESS ET ») or the names of earlier files (finess_et)
+    raw.columns = column_names(list(raw.columns), ETABLISSEMENTS_CSV)
     raw = _codes_back(raw)
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
@@ -337,7 +339,7 @@ def candidates_from_file(path: str | Path, rules: RuleSet) -> pd.DataFrame:
                          **{k: g[k] for k in PRIORITY_COLUMNS if k in g}})
         return _with_skipped(pd.DataFrame(rows), skipped)
     raw = _read_csv(path)
-    raw.columns = [c.strip().lstrip("'") for c in raw.columns]
+    raw.columns = column_names(list(raw.columns), GRAPPES_CSV, ETABLISSEMENTS_CSV)
     if "finess_et" in raw.columns and "grappe" in raw.columns:
         etab = read_grouping_csv(path)
         etab = etab[text_column(etab, "grappe") != ""]

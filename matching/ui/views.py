@@ -23,7 +23,7 @@ from matching.core.vocabulary import (
     TYPOLOGIE_LABELS,
     label_of,
 )
-from matching.exports.naming import og_labels
+from matching.exports.naming import og_labels, with_names
 from matching.exports.tables import TYPE_LABELS, financements_table, grappes_table
 from matching.programme.validate import text_column
 from matching.ui import columns as col
@@ -261,8 +261,8 @@ def unplaced_view(data: Any, scenario: Any) -> TableView:
                                                         strict=True)],
         "commune": pick("commune_nom", info),
         "og": [names.get(str(e), str(e)) for e in pick("finess_ej", info)],
-        "raison": reason,
-        "quasi": pick("near_miss", un),
+        "raison": [with_names(str(r), names) for r in reason],
+        "quasi": [with_names(str(q), names) for q in pick("near_miss", un)],
         "quasi_km": pd.to_numeric(pd.Series(pick("near_miss_km", un, float("nan"))),
                                   errors="coerce").round(1),
     })

@@ -7,7 +7,6 @@ server, no usage statistics): the app has to work offline.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from pathlib import Path
@@ -24,6 +23,7 @@ from tests.e2e.streamlit_server import (
     upload,
     wait_idle,
 )
+from tests.followup_exports import read_written_csv
 
 pytestmark = [
     pytest.mark.e2e,
@@ -187,7 +187,7 @@ def test_page_map_table_and_csv_download(server):
         finally:
             browser.close()
     assert data.startswith(b"\xef\xbb\xbf")
-    table = pd.read_csv(io.BytesIO(data), sep=";", encoding="utf-8-sig", dtype=str)
+    table = read_written_csv(data)  # French headers, read back by the columns' names
     assert len(table) > 0 and {"grappe", "nb_esms", "financement"} <= set(table.columns)
     assert outside == [], f"requêtes hors de localhost : {outside[:5]}"
 
