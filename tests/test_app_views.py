@@ -107,6 +107,16 @@ def test_partner_columns_put_the_decision_first():
     assert view.labels[:6] == ["rang", "grappe ou OG cible", "valide après",
                                "pourquoi invalide après", "points après", "financement après"]
     assert view.frame["distance"].iloc[0] == pytest.approx(3.2)
+    # issue 20 item 5: « invalide après » always says why, OGs by name, text wrapped
+    s, _ = whatif()
+    invalid = pd.concat([frame.assign(valide_apres=False, regles_enfreintes=""),
+                         frame.assign(valide_apres=False, regles_enfreintes=(
+                             "OG 370000011 à 51,9 km du centre | 14 ESMS comptés"))])
+    view = partners_view(invalid, og_labels(s.etab))
+    assert list(view.frame["regles"]) == [
+        "règles de l'appel non respectées",
+        "ASSOCIATION FICTIVE 370000011 (370000011) à 51,9 km du centre ; 14 ESMS comptés"]
+    assert view.row_height and view.row_height > 64  # Streamlit wraps above 4rem
 
 
 def test_finess_numbers_become_names():
@@ -150,6 +160,14 @@ def test_envelope_funds_within_the_envelope_and_says_why_not():
     assert sel.total_cost <= cheapest + 1
     assert len(result.funded.frame) + len(result.not_funded.frame) == len(data.grappes)
     assert (result.not_funded.frame["raison"] != "").all()
+    # named by porteur, and « pourquoi non financée » right after, wrapped (issue 20 item 5)
+    assert result.not_funded.labels[:2] == ["grappe — porteur", "pourquoi non financée"]
+    assert result.funded.labels[0] == "grappe — porteur"
+    names = data.og_names()
+    for view in (result.funded, result.not_funded):
+        assert view.row_height and view.row_height > 64
+        for row in view.frame.itertuples():
+            assert row.intitule == f"{row.grappe} — {names[data.costs[row.grappe].porteur]}"
     assert result.remaining == pytest.approx(sel.envelope - sel.total_cost)
     csv = result.csv().decode("utf-8-sig")
     assert csv.splitlines()[0] == "grappe;decision;financement;points;raison"

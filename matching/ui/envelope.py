@@ -72,6 +72,11 @@ class EnvelopeResult:
         return csv_bytes(frame, {"financement": "euros", "points": "entier"})
 
 
+def titled(grappe: str, porteur: str) -> str:
+    """« PA-24-001 — Nom du porteur »: an ARS officer knows the porteur, not the id."""
+    return f"{grappe} — {porteur}" if porteur else str(grappe)
+
+
 def candidates(data) -> tuple[pd.DataFrame, list[tuple[str, float, int, str]]]:
     """The ``select_funding`` input from a ``Scenario`` (valid grappes only, with what the
     rule set's priorities read, ``grappe_traits``), and the invalid grappes as (id, porteur
@@ -123,15 +128,23 @@ def run_envelope(data, request: EnvelopeRequest, labels: list[str] | None = None
                          priorities=data.rules.priorities, typologies=data.rules.typologies,
                          decisions=decisions)
     funded = pd.DataFrame({
-        "grappe": sel.funded["grappe"], "porteur": sel.funded["nom"],
+        "intitule": [titled(g, n) for g, n in zip(sel.funded["grappe"], sel.funded["nom"],
+                                                  strict=True)],
         "fenetre": sel.funded["libelle_fenetre"],
         "financement": sel.funded["cout"], "points": sel.funded["points"],
         "raison": sel.funded["raison"],
         "departements": sel.funded["departements"].str.replace(",", ", "),
+        "grappe": sel.funded["grappe"], "porteur": sel.funded["nom"],
     }).reset_index(drop=True)
     not_funded = pd.DataFrame(
         [*[(r.grappe, r.nom, r.cout, r.points, r.raison) for r in sel.not_funded.itertuples()],
          *invalid], columns=["grappe", "porteur", "financement", "points", "raison"])
+    # decisive first: which grappe (by its porteur) and why it is not funded
+    not_funded.insert(0, "intitule", [titled(g, n) for g, n in
+                                      zip(not_funded["grappe"], not_funded["porteur"],
+                                          strict=True)])
+    not_funded = not_funded[["intitule", "raison", "financement", "points", "grappe",
+                             "porteur"]]
     wins = pd.DataFrame(sel.windows)
     windows_frame = pd.DataFrame({
         "fenetre": wins["libelle"], "grappes": wins["grappes"], "depense": wins["depense"],
@@ -147,19 +160,21 @@ def run_envelope(data, request: EnvelopeRequest, labels: list[str] | None = None
     return EnvelopeResult(
         selection=sel,
         funded=TableView(funded, {
-            "grappe": col.text("grappe", width="small"),
-            "porteur": col.text("porteur", width="medium"),
+            "intitule": col.text("grappe — porteur", width="large"),
+            "grappe": None, "porteur": None,  # in the title; kept for the CSV
             "fenetre": col.text("fenêtre"),
             "financement": col.euros("financement"),
             "points": col.integer("points grille"),
             "raison": col.text("pourquoi financée", width="large"),
-            "departements": col.text("départements", width="small")}),
+            "departements": col.text("départements", width="small")},
+            row_height=col.WRAP_ROW_HEIGHT),
         not_funded=TableView(not_funded, {
-            "grappe": col.text("grappe", width="small"),
-            "porteur": col.text("porteur", width="medium"),
+            "intitule": col.text("grappe — porteur", width="large"),
+            "raison": col.text("pourquoi non financée", width="large"),
             "financement": col.euros("financement demandé"),
             "points": col.integer("points grille"),
-            "raison": col.text("pourquoi non financée", width="large")}),
+            "grappe": None, "porteur": None},
+            row_height=col.WRAP_ROW_HEIGHT),
         windows=TableView(windows_frame, {
             "fenetre": col.text("fenêtre"), "grappes": col.integer("grappes financées"),
             "depense": col.euros("dépense de la fenêtre"),

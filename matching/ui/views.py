@@ -169,7 +169,7 @@ def grappes_view(data: Any) -> TableView:
         "alertes": table["alertes"],
     })
     config = {
-        "grappe": col.text("grappe", width="small"),
+        "grappe": col.text("grappe", width=100),
         "valide": col.check("valide", "Respecte toutes les règles dures de l'appel."),
         "points": col.integer("points grille", "Points de la grille de priorisation."),
         "financement": col.euros("financement", "Financement ESMS numérique (hors SONS)."),
@@ -227,7 +227,7 @@ def funding_view(data: Any, gid: str) -> TableView:
         "unitaire": lines["montant_unitaire"], "levier": lines["levier"],
     }).reset_index(drop=True)
     config = {
-        "ligne": col.text("ligne de financement", width="medium"),
+        "ligne": col.text("ligne de financement", width="large"),
         "montant": col.euros("montant"),
         "quantite": col.integer("quantité"),
         "unitaire": col.euros("montant unitaire"),
@@ -272,19 +272,27 @@ def unplaced_view(data: Any, scenario: Any) -> TableView:
         "commune": col.text("commune"),
         "og": col.text("OG (FINESS)", width="large"),
         "raison": col.text("pourquoi sans grappe", width="large"),
-        "quasi": col.text("grappe la plus proche"),
+        "quasi": col.text("grappe la plus proche", width="large"),
         "quasi_km": col.km("distance (km)"),
     }
-    return TableView(frame, config)
+    return TableView(frame, config, row_height=col.WRAP_ROW_HEIGHT)
 
 
-def partners_view(frame: pd.DataFrame) -> TableView:
-    """The partner finder's options, decisive columns first (valid after, points, funding)."""
+#: what « invalide après » says when the rules give no message of their own
+INVALID_WITHOUT_MESSAGE = "règles de l'appel non respectées"
+
+
+def partners_view(frame: pd.DataFrame, names: dict[str, str] | None = None) -> TableView:
+    """The partner finder's options, decisive columns first (target, valid after and why not,
+    points, funding), the reasons wrapped and their OGs named (``names``: « Nom (FINESS) »)."""
+    valid = frame["valide_apres"].astype(bool)
+    why = frame["regles_enfreintes"].fillna("").astype(str).map(
+        lambda t: with_names(t, names or {}).replace(" | ", " ; "))
     out = pd.DataFrame({
         "rang": frame["rang"],
         "cible": frame["libelle"],
-        "valide_apres": frame["valide_apres"].astype(bool),
-        "regles": frame["regles_enfreintes"],
+        "valide_apres": valid,
+        "regles": why.where(valid | (why != ""), INVALID_WITHOUT_MESSAGE).where(~valid, ""),
         "points_apres": frame["points_apres"],
         "financement_apres": frame["financement_apres"],
         "distance": pd.to_numeric(frame["distance_km"], errors="coerce").round(1),
@@ -313,7 +321,7 @@ def partners_view(frame: pd.DataFrame) -> TableView:
         "esms_apres": col.integer("ESMS après"),
         "statut": col.text("statuts des OG"),
     }
-    return TableView(out, config)
+    return TableView(out, config, row_height=col.WRAP_ROW_HEIGHT)
 
 
 def changes_view(grappes: pd.DataFrame, labels: dict[str, str]) -> TableView:
