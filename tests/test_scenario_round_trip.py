@@ -140,6 +140,27 @@ def test_cost_and_select_accept_point_decimals_and_true_false(written, tmp_path)
     assert json.loads(result.stdout)["total_cost"] == pytest.approx(scenario.totals().financement)
 
 
+def test_cost_names_a_bad_value_by_the_files_own_header(written, tmp_path):
+    """A value broken by hand in the written ``etablissements.csv``: ``grappes cost`` names
+    the line and the column as the file shows it (« ESMS gérés par l'OG »), and the old name
+    (``og_nb_esms``) in a file written before the French headers."""
+    _, out = written
+    lines = (out / "etablissements.csv").read_bytes().decode("utf-8-sig").split("\r\n")
+    head = lines[0].split(";")
+    where = head.index("ESMS gérés par l'OG")
+    cells = lines[1].split(";")
+    cells[where] = "-5"
+    broken = [lines[0], ";".join(cells), *lines[2:]]
+    (tmp_path / "new.csv").write_bytes("\r\n".join(broken).encode("utf-8-sig"))
+    result = runner.invoke(app, ["cost", str(tmp_path / "new.csv"), "--json"])
+    assert result.exit_code != 0
+    assert "ligne 2, champ ESMS gérés par l'OG" in " ".join(result.output.split())
+    old = [";".join(column_names(head, "etablissements.csv")), *broken[1:]]
+    (tmp_path / "old.csv").write_bytes("\r\n".join(old).encode("utf-8-sig"))
+    result = runner.invoke(app, ["cost", str(tmp_path / "old.csv"), "--json"])
+    assert result.exit_code != 0 and "ligne 2, champ og_nb_esms" in result.output
+
+
 def test_workbook_tables_are_numbers_with_formats_filters_and_frozen_header(written):
     scenario, out = written
     wb = load_workbook(out / "grappes.xlsx")

@@ -331,6 +331,11 @@ def reading_names(*file_names: str) -> dict[str, str]:
     return out
 
 
+def header_of(file_name: str, name: str) -> str:
+    """The header of the column ``name`` of ``file_name`` (the name itself if unknown)."""
+    return next((c.header for c in FILES[file_name] if c.name == name), name)
+
+
 def column_names(first_row: Sequence[str], *file_names: str) -> list[str]:
     """A file's first row as the names of ``file_names``'s columns; a cell that is neither a
     header nor a name of these files is kept as it is (stripped of spaces and of the
