@@ -170,7 +170,7 @@ def test_envelope_funds_within_the_envelope_and_says_why_not():
             assert row.intitule == f"{row.grappe} — {names[data.costs[row.grappe].porteur]}"
     assert result.remaining == pytest.approx(sel.envelope - sel.total_cost)
     csv = result.csv().decode("utf-8-sig")
-    assert csv.splitlines()[0] == "grappe;decision;financement;points;raison"
+    assert csv.splitlines()[0] == "Grappe;Porteur;Décision;Financement;Points de la grille;Pourquoi"
     with pytest.raises(ValueError, match="Fenêtres"):
         run_envelope(data, EnvelopeRequest(envelope=1e6, windows=(0.7, 0.5)))
     # an invalid grappe is never funded, and the reason names its broken rule

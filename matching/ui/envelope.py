@@ -31,6 +31,11 @@ from matching.ui.columns import TableView
 DEFAULT_WINDOWS: tuple[float, ...] = (0.5, 0.7, 1.0)
 
 
+#: the headers of the selection's CSV
+SELECTION_HEADERS: tuple[str, ...] = ("Grappe", "Porteur", "Décision", "Financement",
+                                      "Points de la grille", "Pourquoi")
+
+
 @dataclass(frozen=True)
 class EnvelopeRequest:
     """What the ARS officer enters."""
@@ -60,16 +65,14 @@ class EnvelopeResult:
     priorities: list[str] = field(default_factory=list)
 
     def csv(self) -> bytes:
-        """One file: every grappe, funded (window, amount) or not (why), then the windows."""
-        rows = [{"grappe": r.grappe, "decision": f"financée — {r.fenetre}",
-                 "financement": r.financement, "points": r.points, "raison": r.raison}
-                for r in self.funded.frame.itertuples()]
-        rows += [{"grappe": r.grappe, "decision": "non financée", "financement": r.financement,
-                  "points": r.points, "raison": r.raison}
+        """One file: every grappe with its porteur, funded (window, amount) or not (why).
+        French headers, like the other exports (issue 20)."""
+        rows = [(r.grappe, r.porteur, f"financée — {r.fenetre}", r.financement, r.points,
+                 r.raison) for r in self.funded.frame.itertuples()]
+        rows += [(r.grappe, r.porteur, "non financée", r.financement, r.points, r.raison)
                  for r in self.not_funded.frame.itertuples()]
-        frame = pd.DataFrame(rows, columns=["grappe", "decision", "financement", "points",
-                                            "raison"])
-        return csv_bytes(frame, {"financement": "euros", "points": "entier"})
+        frame = pd.DataFrame(rows, columns=list(SELECTION_HEADERS))
+        return csv_bytes(frame, {"Financement": "euros", "Points de la grille": "entier"})
 
 
 def titled(grappe: str, porteur: str) -> str:

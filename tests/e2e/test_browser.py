@@ -280,7 +280,7 @@ def test_upload_proposal_detail_envelope_export(server):
             with page.expect_download(timeout=60_000) as info:
                 page.get_by_role("button", name="Télécharger la sélection (CSV)").click()
             selection = Path(info.value.path()).read_bytes().decode("utf-8-sig")
-            assert selection.splitlines()[0].startswith("grappe;decision;financement")
+            assert selection.splitlines()[0].startswith("Grappe;Porteur;Décision;Financement")
             # export
             page.get_by_role("tab", name="Exports").click()
             with page.expect_download(timeout=60_000) as info:
