@@ -159,9 +159,10 @@ def grappes_view(data: Any) -> TableView:
         "valide": table["valide"].astype(bool),
         "points": table["points_grille"],
         "financement": table["financement"],
+        # the porteur names the grappe for people: on the first screen, not off to the right
+        "porteur": table["porteur"].map(lambda e: names.get(e, e) if e else ""),
         "esms": table["nb_esms"],
         "og": table["nb_og"],
-        "porteur": table["porteur"].map(lambda e: names.get(e, e) if e else ""),
         "departements": table["departements"],
         "editeur": table["editeur"],
         "detail": detail,

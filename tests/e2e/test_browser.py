@@ -57,8 +57,9 @@ def visible_text(page) -> str:
 def grid_headers(grid) -> list[str]:
     """The headers of a drawn table, in order (the grid's accessible header row: the grid
     itself is a canvas)."""
-    return [" ".join(t.split()) for t in
-            grid.locator("[role=columnheader]").all_text_contents()]
+    texts = [" ".join(t.split()) for t in
+             grid.locator("[role=columnheader]").all_text_contents()]
+    return [t for t in texts if t]  # the row selection column has no header
 
 
 def assert_first_columns(page, wanted: list[str]) -> None:
@@ -190,6 +191,10 @@ def test_page_map_table_and_csv_download(server):
             grid = page.locator("[data-testid='stDataFrame']:visible")
             grid.first.wait_for(timeout=30_000)
             assert grid.count() >= 2  # grappes (+ members of one grappe) and unplaced ESMS
+            assert_first_columns(page, ["grappe", "valide", "points grille", "financement",
+                                        "porteur"])
+            assert_first_columns(page, ["établissement (FINESS)", "commune", "OG (FINESS)",
+                                        "pourquoi sans grappe"])
             assert page.get_by_text("Traceback").count() == 0
 
             page.get_by_role("tab", name="Exports").click()
