@@ -260,21 +260,22 @@ def unplaced_view(data: Any, scenario: Any) -> TableView:
         "finess_et": ets,
         "etablissement": [f"{n} ({e})" for n, e in zip(pick("raison_sociale", info), ets,
                                                         strict=True)],
-        "commune": pick("commune_nom", info),
-        "og": [names.get(str(e), str(e)) for e in pick("finess_ej", info)],
+        # decisive first: why it has no grappe and what it nearly joined (issue 20 item 5)
         "raison": [with_names(str(r), names) for r in reason],
         "quasi": [with_names(str(q), names) for q in pick("near_miss", un)],
         "quasi_km": pd.to_numeric(pd.Series(pick("near_miss_km", un, float("nan"))),
                                   errors="coerce").round(1),
+        "og": [names.get(str(e), str(e)) for e in pick("finess_ej", info)],
+        "commune": pick("commune_nom", info),
     })
     config = {
         "finess_et": None,
         "etablissement": col.text("établissement (FINESS)", width="large"),
-        "commune": col.text("commune"),
-        "og": col.text("OG (FINESS)", width="large"),
         "raison": col.text("pourquoi sans grappe", width="large"),
         "quasi": col.text("grappe la plus proche", width="large"),
         "quasi_km": col.km("distance (km)"),
+        "og": col.text("OG (FINESS)", width="large"),
+        "commune": col.text("commune"),
     }
     return TableView(frame, config, row_height=col.WRAP_ROW_HEIGHT)
 

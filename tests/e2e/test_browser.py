@@ -193,8 +193,7 @@ def test_page_map_table_and_csv_download(server):
             assert grid.count() >= 2  # grappes (+ members of one grappe) and unplaced ESMS
             assert_first_columns(page, ["grappe", "valide", "points grille", "financement",
                                         "porteur"])
-            assert_first_columns(page, ["établissement (FINESS)", "commune", "OG (FINESS)",
-                                        "pourquoi sans grappe"])
+            assert_first_columns(page, ["établissement (FINESS)", "pourquoi sans grappe"])
             assert page.get_by_text("Traceback").count() == 0
 
             page.get_by_role("tab", name="Exports").click()
