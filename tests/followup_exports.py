@@ -8,13 +8,58 @@ hand-made copy of an export.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import pandas as pd
 from solver_factories import km_to_lonlat
 from typer.testing import CliRunner
 
 from matching.cli.main import app
 from matching.core.finess import luhn_key
+from matching.exports.files import FILES, column_names
+
+
+def read_written_csv(source: Path | bytes, **options) -> pd.DataFrame:
+    """A CSV the tool wrote, its first row checked to be the French headers (issue 20) and
+    read back as the columns' names, as the tool's readers do (``files.column_names``).
+    ``dtype`` may name columns by their names."""
+    if isinstance(options.get("dtype"), dict):
+        options["dtype"] = {c.header: kind for key, kind in options["dtype"].items()
+                            for columns in FILES.values() for c in columns if c.name == key}
+    frame = pd.read_csv(io.BytesIO(source) if isinstance(source, bytes) else source, sep=";",
+                        encoding="utf-8-sig", **{"dtype": str, "keep_default_na": False,
+                                                 **options})
+    headers = {c.header for columns in FILES.values() for c in columns}
+    assert set(frame.columns) <= headers, set(frame.columns) - headers
+    frame.columns = column_names(list(frame.columns), *FILES)
+    return frame
+
+
+def with_old_headers(export: Path, folder: Path) -> Path:
+    """A copy of the export ``export`` (``propose --out --xlsx``) as versions before issue 20
+    wrote it: the first row of each CSV file and table sheet holds the columns' names
+    (``dui_statut_code``), not the French headers. Only that row changes."""
+    from openpyxl import load_workbook
+
+    from matching.exports.files import XLSX_FILE, sheet_of
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in export.iterdir():
+        data = path.read_bytes()
+        if path.name in FILES:
+            head, rest = data.decode("utf-8-sig").split("\r\n", 1)
+            names = column_names(head.split(";"), path.name)
+            assert names != head.split(";")  # the file had the French headers
+            data = ("\ufeff" + ";".join(names) + "\r\n" + rest).encode("utf-8")
+        (folder / path.name).write_bytes(data)
+    book = load_workbook(folder / XLSX_FILE)
+    for file_name in FILES:
+        sheet = book[sheet_of(file_name)]
+        for cell in sheet[1]:
+            cell.value = column_names([str(cell.value)], file_name)[0]
+    book.save(folder / XLSX_FILE)
+    return folder
 
 
 def luhn_number(body: str) -> str:
@@ -66,13 +111,10 @@ def constituted_grappe(reg, admin: str, password: str, folder: Path) -> int:
     """A grappe of the registry built from the region's proposal and brought to
     « constituée » (declarations without a FINESS file: field and commune declared; one
     coordinator of 37, one déclarant per OG, all accepting). Returns its registry id."""
-    import pandas as pd
-
     from matching.registry import DeclarationSaisie, EsmsSaisie
 
     out = propose_out(folder)
-    etab = pd.read_csv(out / "etablissements.csv", sep=";", dtype=str, encoding="utf-8-sig",
-                       keep_default_na=False)
+    etab = read_written_csv(out / "etablissements.csv")
     reg.creer_compte(admin, "coord@t.fr", "coordinateur", password, ["37"])
     coord = reg.connexion("coord@t.fr", password).jeton
     tokens = {}

@@ -22,6 +22,7 @@ from matching.ingest import IngestError
 from matching.programme.costing import cost_grappe
 from matching.scenarios.scenario import Scenario
 from matching.ui import upload as ui_upload
+from tests.followup_exports import read_written_csv
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 300
@@ -129,11 +130,9 @@ def test_exclude_names_its_target_then_clears_the_choice(at):
 def test_exports_parse_back(at):
     scenario = at.session_state["scenario"]
     files = csv_files(Scenario.from_whatif(scenario))
-    grappes = pd.read_csv(io.BytesIO(files["grappes.csv"]), sep=";", encoding="utf-8-sig",
-                          dtype=str)
+    grappes = read_written_csv(files["grappes.csv"])
     assert sorted(grappes["grappe"]) == scenario.grappe_ids
-    etab = pd.read_csv(io.BytesIO(files["etablissements.csv"]), sep=";", encoding="utf-8-sig",
-                       dtype=str, keep_default_na=False)
+    etab = read_written_csv(files["etablissements.csv"])
     assert len(etab) == len(scenario.etab)
     assert (etab["finess_et"].str.len() == 9).all()
     wb = load_workbook(io.BytesIO(workbook_bytes(Scenario.from_whatif(scenario))))

@@ -107,6 +107,16 @@ def test_partner_columns_put_the_decision_first():
     assert view.labels[:6] == ["rang", "grappe ou OG cible", "valide après",
                                "pourquoi invalide après", "points après", "financement après"]
     assert view.frame["distance"].iloc[0] == pytest.approx(3.2)
+    # issue 20 item 5: « invalide après » always says why, OGs by name, text wrapped
+    s, _ = whatif()
+    invalid = pd.concat([frame.assign(valide_apres=False, regles_enfreintes=""),
+                         frame.assign(valide_apres=False, regles_enfreintes=(
+                             "OG 370000011 à 51,9 km du centre | 14 ESMS comptés"))])
+    view = partners_view(invalid, og_labels(s.etab))
+    assert list(view.frame["regles"]) == [
+        "règles de l'appel non respectées",
+        "ASSOCIATION FICTIVE 370000011 (370000011) à 51,9 km du centre ; 14 ESMS comptés"]
+    assert view.row_height and view.row_height > 64  # Streamlit wraps above 4rem
 
 
 def test_finess_numbers_become_names():
@@ -150,9 +160,17 @@ def test_envelope_funds_within_the_envelope_and_says_why_not():
     assert sel.total_cost <= cheapest + 1
     assert len(result.funded.frame) + len(result.not_funded.frame) == len(data.grappes)
     assert (result.not_funded.frame["raison"] != "").all()
+    # named by porteur, and « pourquoi non financée » right after, wrapped (issue 20 item 5)
+    assert result.not_funded.labels[:2] == ["grappe — porteur", "pourquoi non financée"]
+    assert result.funded.labels[0] == "grappe — porteur"
+    names = data.og_names()
+    for view in (result.funded, result.not_funded):
+        assert view.row_height and view.row_height > 64
+        for row in view.frame.itertuples():
+            assert row.intitule == f"{row.grappe} — {names[data.costs[row.grappe].porteur]}"
     assert result.remaining == pytest.approx(sel.envelope - sel.total_cost)
     csv = result.csv().decode("utf-8-sig")
-    assert csv.splitlines()[0] == "grappe;decision;financement;points;raison"
+    assert csv.splitlines()[0] == "Grappe;Porteur;Décision;Financement;Points de la grille;Pourquoi"
     with pytest.raises(ValueError, match="Fenêtres"):
         run_envelope(data, EnvelopeRequest(envelope=1e6, windows=(0.7, 0.5)))
     # an invalid grappe is never funded, and the reason names its broken rule
@@ -193,3 +211,16 @@ def test_loading_messages_lose_the_cli_options():
         assert "--" not in without_cli_options(text)
     assert without_cli_options("Pas de données DUI (--dui ou colonnes du modèle)") == \
         "Pas de données DUI (fichier DUI ou colonnes du modèle)"
+
+
+def test_ogs_named_by_number_in_alerts_become_names():
+    """Issue 20 item 4: « OG 360405005 à 51,9 km » and the solver's OGs kept together
+    (« OG 370000011+450000020 ») read as « Nom (FINESS) »; an unknown number stays."""
+    s, _ = whatif()
+    labels = og_labels(s.etab)
+    assert with_names("OG 370000011 à 51,9 km", labels) == \
+        "ASSOCIATION FICTIVE 370000011 (370000011) à 51,9 km"
+    assert with_names("OG 370000011+450000020 (12 ESMS)", labels) == (
+        "ASSOCIATION FICTIVE 370000011 (370000011) + ASSOCIATION FICTIVE 450000020 "
+        "(450000020) (12 ESMS)")
+    assert with_names("OG 999999999 à 3 km", labels) == "OG 999999999 à 3 km"

@@ -11,6 +11,7 @@ from test_app_factory import members, region
 
 from matching.core.model import LoadResult
 from matching.exports.dossier import CSV_FILES, XLSX_FILE, csv_files, workbook_bytes, write_exports
+from matching.exports.files import FILES, column_names
 from matching.exports.french_excel import EURO_FORMAT
 from matching.programme.costing import cost_grappe
 from matching.programme.validate import check_grouping
@@ -20,8 +21,14 @@ from matching.solver.settings import SolverSettings
 
 
 def read_csv(data: bytes) -> pd.DataFrame:
-    return pd.read_csv(io.BytesIO(data), sep=";", encoding="utf-8-sig", dtype=str,
-                       keep_default_na=False)
+    """A written CSV, its French headers checked and read back as the columns' names (as the
+    tool's readers do: ``files.column_names``)."""
+    frame = pd.read_csv(io.BytesIO(data), sep=";", encoding="utf-8-sig", dtype=str,
+                        keep_default_na=False)
+    headers = {c.header for columns in FILES.values() for c in columns}
+    assert set(frame.columns) <= headers, set(frame.columns) - headers
+    frame.columns = column_names(list(frame.columns), *FILES)
+    return frame
 
 
 @pytest.fixture(scope="module")

@@ -45,3 +45,32 @@ def test_sheet_name_deduplicates_case_insensitively():
     used: set[str] = set()
     assert sheet_name("Grappes", used) == "Grappes"
     assert sheet_name("grappes", used) == "grappes_2"
+
+
+def test_headers_are_french_words_one_per_column_codes_last():
+    """Issue 20: every written column has a French header, unique in its file; a header names
+    the same column in every file and is never another column's name (a reader maps both,
+    exactly: the old ``commune`` is the INSEE code, « Commune » the name); the code columns
+    come last."""
+    import re
+
+    from matching.exports.files import FILES, column_names, is_code_column, written_columns
+
+    meaning: dict[str, str] = {}
+    names = {c.name for columns in FILES.values() for c in columns}
+    for file_name, columns in FILES.items():
+        headers = [c.header for c in columns]
+        assert all(headers) and len(set(headers)) == len(headers), file_name
+        for c in columns:
+            assert not re.search(r"[a-z]_[a-z]", c.header), c.header  # words, not identifiers
+            assert c.header not in names, c.header
+            assert meaning.setdefault(c.header, c.name) == c.name, c.header
+        order = [is_code_column(c.name) for c in written_columns(file_name)]
+        assert order == sorted(order), file_name  # people's columns, then the codes
+        assert {c.name for c in written_columns(file_name)} == {c.name for c in columns}
+        # a reader takes the new first row and the old one to the same names
+        written = written_columns(file_name)
+        assert column_names([c.header for c in written], file_name) == \
+            column_names([c.name for c in written], file_name) == [c.name for c in written]
+    assert meaning["Statut du DUI (code)"] == "dui_statut_code"
+    assert meaning["Raison sociale de l'OG"] == "raison_sociale_ej"

@@ -15,7 +15,7 @@ from matching.cli import suivi as suivi_cli
 from matching.cli.main import app
 from matching.followup.csv_import import COLUMNS
 from matching.registry import Registry
-from tests.followup_exports import GRAPPE, propose_out
+from tests.followup_exports import GRAPPE, propose_out, read_written_csv
 from tests.followup_factories import T2_A, T2_B
 
 PW = "mot-de-passe-solide"
@@ -42,9 +42,7 @@ def export(tmp_path_factory):
 
 
 def _members(export) -> list[str]:
-    import pandas as pd
-
-    etab = pd.read_csv(export / "etablissements.csv", sep=";", dtype=str, encoding="utf-8-sig")
+    etab = read_written_csv(export / "etablissements.csv")
     return sorted(etab.loc[etab["grappe"] == GRAPPE, "finess_et"])
 
 

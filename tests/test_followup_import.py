@@ -6,14 +6,19 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from matching.exports.files import ETABLISSEMENTS_CSV, GRAPPES_CSV, XLSX_FILE
 from matching.followup.csv_import import COLUMNS, read_monthly_csv
 from matching.followup.dossier_import import funded_codes, read_funded_grappe
 from matching.ingest.errors import IngestError
-from tests.followup_exports import GRAPPE, app_workbook, propose_out
+from tests.followup_exports import (
+    GRAPPE,
+    app_workbook,
+    propose_out,
+    read_written_csv,
+    with_old_headers,
+)
 from tests.followup_factories import FINESS_A, FINESS_B
 
 HEADER = ";".join(COLUMNS)
@@ -113,7 +118,7 @@ def export(tmp_path_factory):
 
 
 def _members_of(folder: Path) -> list[str]:
-    etab = pd.read_csv(folder / ETABLISSEMENTS_CSV, sep=";", dtype=str, encoding="utf-8-sig")
+    etab = read_written_csv(folder / ETABLISSEMENTS_CSV)
     return sorted(etab.loc[etab["grappe"] == GRAPPE, "finess_et"])
 
 
@@ -126,7 +131,7 @@ def _same(g, h) -> None:
 def test_each_export_of_the_tool_registers_the_same_grappe(export, tmp_path):
     """The ``propose --out`` folder (rule set from scenario.json), ``grappes.xlsx``, the
     app's workbook (uploaded bytes) give the same grappe: members, amount, porteur."""
-    grappes = pd.read_csv(export / GRAPPES_CSV, sep=";", dtype=str, encoding="utf-8-sig")
+    grappes = read_written_csv(export / GRAPPES_CSV)
     row = grappes.set_index("grappe").loc[GRAPPE]
     signed = date(2023, 3, 15)
     from_csv = read_funded_grappe(export, GRAPPE, signed)
@@ -145,12 +150,27 @@ def test_each_export_of_the_tool_registers_the_same_grappe(export, tmp_path):
     assert funded_codes(app_bytes) == funded_codes(export) == [GRAPPE]
 
 
+def test_exports_of_earlier_versions_register_the_same_grappe(export, tmp_path):
+    """Issue 20: the headers became French words. A folder and a workbook written before
+    (first row: ``grappe``, ``dui_statut_code``…) are still read, by ``grappes suivi
+    enregistrer`` and by the Suivi page's upload (bytes), and give the same grappe."""
+    signed = date(2023, 3, 15)
+    new = read_funded_grappe(export, GRAPPE, signed)
+    old = with_old_headers(export, tmp_path / "ancien")
+    assert (old / GRAPPES_CSV).read_text(encoding="utf-8-sig").startswith("grappe;")
+    _same(read_funded_grappe(old, GRAPPE, signed), new)
+    _same(read_funded_grappe(old / XLSX_FILE, GRAPPE, signed), new)
+    _same(read_funded_grappe((old / XLSX_FILE).read_bytes(), GRAPPE, signed,
+                             name="grappes.xlsx"), new)
+    assert funded_codes(old) == funded_codes(export) == [GRAPPE]
+
+
 def test_upgrade_grappe_gets_the_nine_month_deadline(export):
     """Worked by hand (issue 19): every member « à mettre à niveau » (code
     ``a_mettre_a_niveau`` in ``dui_statut_code``; the label column says « à mettre à
     niveau »), signed on 15/03/2023: 004 gives 9 months, the usage targets are due on
     15/12/2023 — not 15/09/2024 (18 months, what reading the label gave)."""
-    etab = pd.read_csv(export / ETABLISSEMENTS_CSV, sep=";", dtype=str, encoding="utf-8-sig")
+    etab = read_written_csv(export / ETABLISSEMENTS_CSV)
     assert set(etab["dui_statut_code"]) == {"a_mettre_a_niveau"}
     assert set(etab["dui_statut"]) == {"à mettre à niveau"}
     for source in (export, export / XLSX_FILE):

@@ -3,16 +3,17 @@ partners and distances, and the OG search; the shares add up to every grappe's t
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
 from matching.exports.dossier import write_exports
+from matching.exports.files import written_columns
 from matching.exports.french_excel import EURO_FORMAT, KM_FORMAT
 from matching.ingest.sample import load_sample
 from matching.scenarios.og_view import og_shares, search_ogs
 from matching.scenarios.scenario import Scenario
 from matching.solver.propose import propose
+from tests.followup_exports import read_written_csv
 
 
 @pytest.fixture(scope="module")
@@ -87,11 +88,10 @@ def test_financements_og_written_by_the_exports_reads_back(sample_pa, tmp_path):
     assert tmp_path / "financements_og.csv" in paths
     raw = (tmp_path / "financements_og.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
-    per_og = pd.read_csv(tmp_path / "financements_og.csv", sep=";", encoding="utf-8-sig",
-                         decimal=",", dtype={"grappe": str, "finess_ej": str},
-                         keep_default_na=False)
-    grappes = pd.read_csv(tmp_path / "grappes.csv", sep=";", encoding="utf-8-sig", decimal=",",
-                          dtype={"grappe": str})
+    per_og = read_written_csv(tmp_path / "financements_og.csv", decimal=",",
+                              dtype={"grappe": str, "finess_ej": str})
+    grappes = read_written_csv(tmp_path / "grappes.csv", decimal=",", dtype={"grappe": str},
+                               keep_default_na=True)
     sums = per_og.groupby("grappe")["financement_og"].sum()
     expected = grappes.set_index("grappe")["financement"].astype(float)
     assert sums.reindex(expected.index).tolist() == pytest.approx(expected.tolist())
@@ -103,8 +103,11 @@ def test_financements_og_written_by_the_exports_reads_back(sample_pa, tmp_path):
     assert b"\xc2\xa0" not in raw and "acquisition" in " ".join(per_og["detail_lignes"]).lower()
     sheet = load_workbook(tmp_path / "grappes.xlsx", read_only=True)["financements_og"]
     header = [c.value for c in next(sheet.iter_rows(max_row=1))]
-    assert header == list(per_og.columns)
+    # the sheet holds the CSV's columns: French headers, code columns last
+    assert header == [c.header for c in written_columns("financements_og.csv")]
+    assert list(per_og.columns) == [c.name for c in written_columns("financements_og.csv")]
     first = next(sheet.iter_rows(min_row=2, max_row=2))
-    amount = first[header.index("financement_og")]
+    names = list(per_og.columns)
+    amount = first[names.index("financement_og")]
     assert isinstance(amount.value, (int, float)) and amount.number_format == EURO_FORMAT
-    assert first[header.index("distance_centre_km")].number_format == KM_FORMAT
+    assert first[names.index("distance_centre_km")].number_format == KM_FORMAT

@@ -259,15 +259,16 @@ def test_numbers_are_formatted_in_one_home() -> None:
 
 def test_time_limit_defaults_have_one_home() -> None:
     """Home: ``matching.solver.settings`` (``DEFAULT_TIME_LIMIT`` for the commands,
-    ``APP_TIME_LIMIT`` for the app and its precomputed proposals, ``FUNDING_TIME_LIMIT``,
-    ``RERUN_TIME_LIMIT``, ``LIBRARY_TIME_LIMIT``). No other module sets a ``*TIME_LIMIT*``
-    constant or gives a ``time_limit`` parameter or field a number of its own, and no two
-    constants share a name."""
+    ``APP_TIME_LIMIT`` for the app and its precomputed proposals, the same budget: issue 20
+    item 7; ``FUNDING_TIME_LIMIT``, ``RERUN_TIME_LIMIT``, ``LIBRARY_TIME_LIMIT``). No other
+    module sets a ``*TIME_LIMIT*`` constant or gives a ``time_limit`` parameter or field a
+    number of its own, and no two constants share a name."""
     from matching.scenarios import precomputed
     from matching.solver import settings
     from matching.ui import datapanel
 
     assert precomputed.APP_TIME_LIMIT is settings.APP_TIME_LIMIT is datapanel.APP_TIME_LIMIT
+    assert settings.APP_TIME_LIMIT == settings.DEFAULT_TIME_LIMIT
     assert settings.SolverSettings().time_limit == settings.DEFAULT_TIME_LIMIT
     homes: dict[str, list[str]] = {}
     for module, tree in _project_trees():
@@ -295,7 +296,7 @@ def test_time_limit_defaults_have_one_home() -> None:
                 homes.setdefault(f"{node.target.id}=", []).append(f"{module}:{node.lineno}")
     elsewhere = {n: w for n, w in homes.items() if any(
         not x.startswith("matching.solver.settings:") for x in w)}
-    assert set(homes) >= {"DEFAULT_TIME_LIMIT", "APP_TIME_LIMIT"}
+    assert set(homes) >= {"DEFAULT_TIME_LIMIT"}
     assert not elsewhere, f"des délais par défaut hors de solver.settings : {elsewhere}"
     assert all(len(w) == 1 for w in homes.values()), homes
 

@@ -15,6 +15,7 @@ from matching.core.model import LoadResult
 from matching.exports.tables import etablissements_table, grappes_table
 from matching.scenarios.scenario import Scenario
 from matching.solver.propose import propose
+from tests.followup_exports import read_written_csv
 
 runner = CliRunner()
 
@@ -131,20 +132,18 @@ def test_cli_writes_french_excel_csv(tmp_path) -> None:
     assert "grappe(s)" in result.output
     raw = (out / "grappes.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
-    grappes = pd.read_csv(out / "grappes.csv", sep=";", encoding="utf-8-sig", dtype=str)
+    grappes = read_written_csv(out / "grappes.csv", keep_default_na=True)
     documented = (Path(__file__).resolve().parents[1] / "docs" / "formats-sorties.md").read_text(
         encoding="utf-8")
     assert all(f"`{c}`" in documented for c in grappes.columns)
     assert set(grappes["valide"]) == {"oui"}
     assert (out / "financements.csv").is_file()
-    per_og = pd.read_csv(out / "financements_og.csv", sep=";", encoding="utf-8-sig",
-                         decimal=",", dtype={"grappe": str, "finess_ej": str})
+    per_og = read_written_csv(out / "financements_og.csv", decimal=",",
+                              dtype={"grappe": str, "finess_ej": str}, keep_default_na=True)
     sums = per_og.groupby("grappe")["financement_og"].sum()
     totals = grappes.set_index("grappe")["financement"].astype(float)
     assert sums.reindex(totals.index).tolist() == pytest.approx(totals.tolist())
-    table = pd.read_csv(
-        out / "etablissements.csv", sep=";", encoding="utf-8-sig", dtype=str, keep_default_na=False
-    )
+    table = read_written_csv(out / "etablissements.csv")
     assert {"grappe", "raison", "quasi_grappe"} <= set(table.columns)
     assert (table["grappe"] != "").sum() == 16
 

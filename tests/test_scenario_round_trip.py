@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from matching.cli.main import app
 from matching.core.model import LoadResult
 from matching.exports.dossier import csv_files, workbook_bytes, write_exports
-from matching.exports.files import FILES
+from matching.exports.files import FILES, GRAPPES_CSV, column_names, sheet_of
 from matching.exports.formats_doc import render
 from matching.exports.french_excel import EURO_FORMAT, KM_FORMAT
 from matching.ingest.sample import load_sample
@@ -32,6 +32,7 @@ from matching.programme.reach import distance_to_grappe_km, grappe_distances
 from matching.scenarios.scenario import Scenario
 from matching.scenarios.whatif import WhatIf
 from matching.solver.propose import propose
+from tests.followup_exports import read_written_csv
 
 runner = CliRunner()
 TIME = 2.0
@@ -53,7 +54,8 @@ def written(sample_pa, tmp_path_factory):
 
 
 def read(path: Path, **kw) -> pd.DataFrame:
-    return pd.read_csv(path, sep=";", encoding="utf-8-sig", **kw)
+    """A written CSV by its columns' names (its French headers checked)."""
+    return read_written_csv(path, **{"dtype": None, "keep_default_na": True, **kw})
 
 
 # --------------------------------------------------------------------------- round trip
@@ -116,7 +118,9 @@ def test_cost_and_select_accept_point_decimals_and_true_false(written, tmp_path)
     for col in ("medicalise", "autonome", "deja_finance", "og_porteur"):
         etab[col] = etab[col].map({"oui": "True", "non": "False", "": ""})
     etab = etab.drop(columns=[c for c in etab.columns if c.endswith("_code")])
+    # written as before issue 20: first row = the columns' names, not the French headers
     etab.to_csv(tmp_path / "old.csv", sep=";", index=False, encoding="utf-8-sig")
+    assert (tmp_path / "old.csv").read_text(encoding="utf-8-sig").startswith("finess_et;")
     result = runner.invoke(app, ["cost", str(tmp_path / "old.csv"), "--json"])
     assert result.exit_code == 0, result.output
     total = sum(g["total"] for g in json.loads(result.stdout)["grappes"] if not g["violations"])
@@ -129,6 +133,32 @@ def test_cost_and_select_accept_point_decimals_and_true_false(written, tmp_path)
                                  "--windows", "1.0", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["total_cost"] == pytest.approx(scenario.totals().financement)
+    # and the file as written now (French headers, code columns last)
+    result = runner.invoke(app, ["select", str(out / "grappes.csv"), "--envelope", "1e9",
+                                 "--windows", "1.0", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["total_cost"] == pytest.approx(scenario.totals().financement)
+
+
+def test_cost_names_a_bad_value_by_the_files_own_header(written, tmp_path):
+    """A value broken by hand in the written ``etablissements.csv``: ``grappes cost`` names
+    the line and the column as the file shows it (« ESMS gérés par l'OG »), and the old name
+    (``og_nb_esms``) in a file written before the French headers."""
+    _, out = written
+    lines = (out / "etablissements.csv").read_bytes().decode("utf-8-sig").split("\r\n")
+    head = lines[0].split(";")
+    where = head.index("ESMS gérés par l'OG")
+    cells = lines[1].split(";")
+    cells[where] = "-5"
+    broken = [lines[0], ";".join(cells), *lines[2:]]
+    (tmp_path / "new.csv").write_bytes("\r\n".join(broken).encode("utf-8-sig"))
+    result = runner.invoke(app, ["cost", str(tmp_path / "new.csv"), "--json"])
+    assert result.exit_code != 0
+    assert "ligne 2, champ ESMS gérés par l'OG" in " ".join(result.output.split())
+    old = [";".join(column_names(head, "etablissements.csv")), *broken[1:]]
+    (tmp_path / "old.csv").write_bytes("\r\n".join(old).encode("utf-8-sig"))
+    result = runner.invoke(app, ["cost", str(tmp_path / "old.csv"), "--json"])
+    assert result.exit_code != 0 and "ligne 2, champ og_nb_esms" in result.output
 
 
 def test_workbook_tables_are_numbers_with_formats_filters_and_frozen_header(written):
@@ -138,13 +168,16 @@ def test_workbook_tables_are_numbers_with_formats_filters_and_frozen_header(writ
         ws = wb[sheet]
         assert ws.freeze_panes == "A2" and ws.auto_filter.ref, sheet
     ws = wb["grappes"]
-    header = [c.value for c in ws[1]]
+    header = column_names([c.value for c in ws[1]], GRAPPES_CSV)
     fin, km, valid = (header.index(n) + 1 for n in ("financement", "distance_max_km", "valide"))
     assert ws.cell(2, fin).number_format == EURO_FORMAT
     assert isinstance(ws.cell(2, fin).value, int | float)
     assert ws.cell(2, km).number_format == KM_FORMAT
     assert ws.cell(2, valid).value == "oui"
     sheets = pd.read_excel(out / "grappes.xlsx", sheet_name=None)
+    for name, sheet in sheets.items():
+        if name in {sheet_of(f) for f in FILES}:
+            sheet.columns = column_names(list(sheet.columns), *FILES)
     assert sheets["grappes"]["financement"].sum() == pytest.approx(scenario.totals().financement)
     csv = read(out / "grappes.csv", decimal=",", dtype={"porteur": str}, keep_default_na=False)
     assert list(sheets["grappes"].columns) == list(csv.columns)
@@ -256,8 +289,8 @@ def test_generated_region_is_consistent_across_commands(tmp_path):
     assert result.exit_code == 0, result.output
     costed = {g["id"]: g["total"] for g in json.loads(result.stdout)["grappes"]}
     assert costed == pytest.approx({g: c.total for g, c in scenario.costs.items()})
-    grappes = pd.read_csv(io.BytesIO(files["grappes.csv"]), sep=";", decimal=",",
-                          encoding="utf-8-sig", dtype={"porteur": str})
+    grappes = read_written_csv(files["grappes.csv"], decimal=",", dtype={"porteur": str},
+                               keep_default_na=True)
     assert grappes["financement"].sum() == pytest.approx(scenario.totals().financement)
     wb = load_workbook(io.BytesIO(workbook_bytes(scenario)))
     assert [n for n in wb.sheetnames if n.startswith("dossier ")] == [

@@ -298,7 +298,8 @@ def propose_command(
         str | None, typer.Option("--region", help="Code INSEE de la région (ex. 24).")
     ] = None,
     champ: Annotated[
-        str | None, typer.Option("--champ", help=f"Un seul champ : {', '.join(CHAMPS)}.")
+        str | None, typer.Option("--champ", help=f"Un seul champ : {', '.join(CHAMPS)} (par "
+                                 "défaut : tous les champs ; l'application démarre sur PA).")
     ] = None,
     out: Annotated[
         Path | None,

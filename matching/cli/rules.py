@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,6 +35,7 @@ from matching.core.formatting import euros, number_fr
 from matching.core.model import ETAB_COLUMNS
 from matching.core.numbers import NumberError, parse_amount
 from matching.core.vocabulary import MODE_LABELS, label_of
+from matching.exports.files import ETABLISSEMENTS_CSV, GRAPPES_CSV, column_names, header_of
 from matching.exports.french_excel import write_csv
 from matching.ingest.grouping import candidate_problems, grouping_problems, problems_message
 from matching.programme.costing import PROJECT_TYPE_LABELS, GrappeCost, cost_grappe
@@ -98,11 +100,16 @@ def read_grouping_csv(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     raw = _read_csv(path)
-    raw.columns = [c.strip().lstrip("'") for c in raw.columns]
+    # French headers (« FINESS ET ») or the names of earlier files (finess_et)
+    written = [str(c).strip().lstrip("'") for c in raw.columns]
+    raw.columns = column_names(written, ETABLISSEMENTS_CSV)
+    # messages name a column as the user's file does
+    as_written = dict(zip(raw.columns, written, strict=True))
     raw = _codes_back(raw)
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
-        msg = (f"{path.name} : colonne(s) manquante(s) : {', '.join(missing)} "
+        named = ", ".join(f"« {header_of(ETABLISSEMENTS_CSV, c)} » ({c})" for c in missing)
+        msg = (f"{path.name} : colonne(s) manquante(s) : {named} "
                "(le fichier etablissements.csv écrit par « grappes propose » les contient).")
         raise InputError(msg)
     out: dict[str, pd.Series] = {}
@@ -118,8 +125,9 @@ def read_grouping_csv(path: str | Path) -> pd.DataFrame:
             bad = ~(low.isin(TRUE_WORDS | FALSE_WORDS) | (low == "") | (low == "<na>"))
             if bad.any():
                 i = int(bad.to_numpy().nonzero()[0][0])
-                msg = (f"{path.name}, ligne {i + 2}, champ {col} : « {values.iloc[i]} » n'est pas "
-                       "un booléen (oui / non, true / false, 1 / 0).")
+                msg = (f"{path.name}, ligne {i + 2}, champ {as_written.get(col, col)} : "
+                       f"« {values.iloc[i]} » n'est pas un booléen (oui / non, true / false, "
+                       "1 / 0).")
                 raise InputError(msg)
             out[col] = low.map(lambda v: True if v in TRUE_WORDS else
                                (False if v in FALSE_WORDS else pd.NA)).astype("boolean")
@@ -129,12 +137,13 @@ def read_grouping_csv(path: str | Path) -> pd.DataFrame:
             bad = num.isna() & ~values.isin(["", "<NA>", "nan"])
             if bad.any():
                 i = int(bad.to_numpy().nonzero()[0][0])
-                msg = (f"{path.name}, ligne {i + 2}, champ {col} : « {values.iloc[i]} » n'est pas "
-                       "un nombre.")
+                msg = (f"{path.name}, ligne {i + 2}, champ {as_written.get(col, col)} : "
+                       f"« {values.iloc[i]} » n'est pas un nombre.")
                 raise InputError(msg)
             out[col] = num.astype("float64")
     table = pd.DataFrame(out, index=raw.index)
-    problems = grouping_problems(table)
+    problems = [replace(p, field=as_written.get(p.field, p.field))
+                for p in grouping_problems(table)]
     if problems:
         raise InputError(problems_message(path.name, problems))
     for col, (dtype, _) in ETAB_COLUMNS.items():
@@ -337,7 +346,7 @@ def candidates_from_file(path: str | Path, rules: RuleSet) -> pd.DataFrame:
                          **{k: g[k] for k in PRIORITY_COLUMNS if k in g}})
         return _with_skipped(pd.DataFrame(rows), skipped)
     raw = _read_csv(path)
-    raw.columns = [c.strip().lstrip("'") for c in raw.columns]
+    raw.columns = column_names(list(raw.columns), GRAPPES_CSV, ETABLISSEMENTS_CSV)
     if "finess_et" in raw.columns and "grappe" in raw.columns:
         etab = read_grouping_csv(path)
         etab = etab[text_column(etab, "grappe") != ""]

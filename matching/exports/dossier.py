@@ -30,7 +30,7 @@ from matching.exports.files import (
     DOSSIER_SHEET_PREFIX,
     FILES,
     XLSX_FILE,
-    kinds,
+    header_kinds,
     sheet_of,
 )
 from matching.exports.french_excel import WorkbookWriter, csv_bytes, write_csv
@@ -42,6 +42,7 @@ from matching.exports.tables import (
     TYPE_LABELS,
     TYPOLOGIE_LABELS,
     tables,
+    written_table,
 )
 from matching.programme.rules import RuleSet
 from matching.scenarios.scenario import Scenario
@@ -198,7 +199,8 @@ def dossier_sheet_name(grappe_id: str) -> str:
 
 def csv_files(scenario: Scenario) -> dict[str, bytes]:
     """The CSV set as bytes (file name -> content), for downloads."""
-    return {name: csv_bytes(df, kinds(FILES[name])) for name, df in tables(scenario).items()}
+    return {name: csv_bytes(written_table(name, df), header_kinds(name))
+            for name, df in tables(scenario).items()}
 
 
 def workbook_bytes(scenario: Scenario) -> bytes:
@@ -212,7 +214,7 @@ def workbook_bytes(scenario: Scenario) -> bytes:
     buffer = io.BytesIO()
     writer = WorkbookWriter(buffer)
     for name, df in tables(scenario).items():
-        writer.table(sheet_of(name), df, kinds(FILES[name]))
+        writer.table(sheet_of(name), written_table(name, df), header_kinds(name))
     for g in scenario.grappes:
         rows, marks = dossier_rows(scenario, g)
         writer.rows(dossier_sheet_name(g.id), rows, marks, DOSSIER_WIDTHS)
@@ -229,7 +231,7 @@ def write_exports(scenario: Scenario, out_dir: str | Path, xlsx: bool = True) ->
     except OSError as exc:
         msg = f"dossier de sortie impossible à créer : {folder} ({exc.strerror})"
         raise UnusableInput(msg) from exc
-    written = [write_csv(df, folder / name, kinds(FILES[name]))
+    written = [write_csv(written_table(name, df), folder / name, header_kinds(name))
                for name, df in tables(scenario).items()]
     if xlsx:
         path = folder / XLSX_FILE

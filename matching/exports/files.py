@@ -9,7 +9,14 @@ Each column is declared once with its kind (how French Excel shows it) and its m
 ``docs/formats-sorties.md`` is generated from here (``matching.exports.formats_doc``).
 
 Text columns carry labels (« à mettre à niveau »); a program reads the code from the
-``<name>_code`` column beside it (:func:`code_column`), never the label.
+``<name>_code`` column (:func:`code_column`), never the label.
+
+Each column has a ``name`` (the identifier the code uses, stable) and a ``header`` (French
+words, what the file's first row says: « Statut du DUI », « Statut du DUI (code) »). The
+writers put the headers in the files with the code columns last (:func:`written_columns`);
+the readers map a file's first row back to the names with :func:`reading_names`, which knows
+the headers AND the names: files written by versions before issue 20, whose first row was the
+names (``dui_statut_code``), are read as before.
 
 Light on purpose (no pandas, no solver): a reader imports it without the writers' weight.
 """
@@ -57,62 +64,87 @@ def sheet_of(file_name: str) -> str:
 
 @dataclass(frozen=True)
 class Column:
-    """One output column: its kind (``texte``, ``code``, ``entier``, ``euros``, ``km``,
-    ``decimal``, ``oui_non``) and its meaning, in French."""
+    """One output column: its name (identifier for programs), its kind (``texte``, ``code``,
+    ``entier``, ``euros``, ``km``, ``decimal``, ``oui_non``), its meaning and its header (the
+    French words of the file's first row)."""
 
     name: str
     kind: str
     meaning: str
+    header: str = ""
 
 
-def _cols(*specs: tuple[str, str, str]) -> tuple[Column, ...]:
-    return tuple(Column(*s) for s in specs)
+def _cols(*specs: tuple[str, str, str, str]) -> tuple[Column, ...]:
+    """Columns from ``(name, header, kind, meaning)``."""
+    return tuple(Column(name, kind, meaning, header) for name, header, kind, meaning in specs)
+
+
+def is_code_column(name: str) -> bool:
+    """A column for programs (``dui_statut_code``, the funding line's ``code``): written last,
+    after the columns people read."""
+    return name == "code" or name.endswith("_code")
 
 
 GRAPPES_COLUMNS: tuple[Column, ...] = _cols(
-    ("grappe", "code", "identifiant de la grappe : champ-région-numéro (stable pour une même "
+    ("grappe", "Grappe", "code",
+     "identifiant de la grappe : champ-région-numéro (stable pour une même "
      "entrée, un même jeu de règles et un même périmètre)"),
-    ("champ", "code", "champ de la grappe (PA, PH, DOM, PDS, PDE, AHI, PJM)"),
-    ("valide", "oui_non", "la grappe respecte toutes les règles dures de l'appel, distance de "
+    ("champ", "Champ", "code", "champ de la grappe (PA, PH, DOM, PDS, PDE, AHI, PJM)"),
+    ("valide", "Valide", "oui_non",
+     "la grappe respecte toutes les règles dures de l'appel, distance de "
      "50 km au centre comprise"),
-    ("regles_enfreintes", "texte", "règles dures non respectées, séparées par « | »"),
-    ("nb_esms", "entier", "nombre d'ESMS membres"),
-    ("nb_og", "entier", "nombre d'OG (FINESS EJ) membres"),
-    ("og", "texte", "FINESS EJ des OG, séparés par des virgules"),
-    ("departements", "texte", "départements des membres"),
-    ("regions", "texte", "régions des membres"),
-    ("statut", "texte", "statut juridique le plus fréquent parmi les ESMS (libellé)"),
-    ("statut_code", "code", "le même statut, en code"),
-    ("criteres_calcules", "entier", "points des critères de la grille calculés à partir des "
+    ("regles_enfreintes", "Règles non respectées", "texte",
+     "règles dures non respectées, séparées par « | »"),
+    ("nb_esms", "Nombre d'ESMS", "entier", "nombre d'ESMS membres"),
+    ("nb_og", "Nombre d'OG", "entier", "nombre d'OG (FINESS EJ) membres"),
+    ("og", "OG (FINESS EJ)", "texte", "FINESS EJ des OG, séparés par des virgules"),
+    ("departements", "Départements", "texte", "départements des membres"),
+    ("regions", "Régions", "texte", "régions des membres"),
+    ("statut", "Statut juridique", "texte",
+     "statut juridique le plus fréquent parmi les ESMS (libellé)"),
+    ("statut_code", "Statut juridique (code)", "code", "le même statut, en code"),
+    ("criteres_calcules", "Points des critères calculés", "entier",
+     "points des critères de la grille calculés à partir des "
      "données (ESMS isolé, plusieurs OG, plusieurs départements) : ce que le solveur maximise"),
-    ("points_grille", "entier", "score sur la grille de priorisation : critères calculés, "
+    ("points_grille", "Points de la grille", "entier",
+     "score sur la grille de priorisation : critères calculés, "
      "déclarés et impliqués par le financement"),
-    ("points_max", "entier", "maximum de la grille (20 pour 2021)"),
-    ("detail_points", "texte",
+    ("points_max", "Points possibles", "entier", "maximum de la grille (20 pour 2021)"),
+    ("detail_points", "Détail des points", "texte",
      "points obtenus par critère (libellé de la grille : points), séparés par « | »"),
-    ("porteur", "code", "FINESS EJ de l'OG porteur du projet"),
-    ("porteur_nom", "texte", "raison sociale de l'OG porteur"),
-    ("financement", "euros", "financement ESMS numérique de la grappe (hors SONS)"),
-    ("sons_editeur", "euros", "financement SONS versé à l'éditeur (hors total)"),
-    ("type_projet", "texte", "type de projet (libellé)"),
-    ("type_projet_code", "code", "type de projet en code (acquisition, conformite, "
+    ("porteur", "Porteur (FINESS EJ)", "code", "FINESS EJ de l'OG porteur du projet"),
+    ("porteur_nom", "Raison sociale du porteur", "texte", "raison sociale de l'OG porteur"),
+    ("financement", "Financement ESMS numérique", "euros",
+     "financement ESMS numérique de la grappe (hors SONS)"),
+    ("sons_editeur", "SONS versé à l'éditeur", "euros",
+     "financement SONS versé à l'éditeur (hors total)"),
+    ("type_projet", "Type de projet", "texte", "type de projet (libellé)"),
+    ("type_projet_code", "Type de projet (code)", "code",
+     "type de projet en code (acquisition, conformite, "
      "deploiement, mixte, aucun)"),
-    ("editeur", "texte", "solution DUI commune (éditeur déjà le plus utilisé)"),
-    ("distance_moyenne_km", "km", "distance moyenne des ESMS au centre de la grappe"),
-    ("distance_max_km", "km", "plus grande distance d'un ESMS au centre de la grappe"),
-    ("alertes", "texte", "points d'attention du solveur, séparés par « | »"),
+    ("editeur", "Solution DUI commune", "texte",
+     "solution DUI commune (éditeur déjà le plus utilisé)"),
+    ("distance_moyenne_km", "Distance moyenne au centre (km)", "km",
+     "distance moyenne des ESMS au centre de la grappe"),
+    ("distance_max_km", "Distance maximale au centre (km)", "km",
+     "plus grande distance d'un ESMS au centre de la grappe"),
+    ("alertes", "Alertes", "texte", "points d'attention du solveur, séparés par « | »"),
 )
 
 ETAB_EXTRA_COLUMNS: tuple[Column, ...] = _cols(
-    ("grappe", "code", "grappe de l'établissement (vide : aucune)"),
-    ("porteur", "code", "FINESS EJ du porteur de sa grappe (vide : aucune grappe)"),
-    ("og_porteur", "oui_non", "l'OG de l'établissement porte le projet de sa grappe"),
-    ("type_projet", "texte", "type de projet de l'ESMS dans sa grappe (libellé)"),
-    ("type_projet_code", "code", "le même, en code (acquisition, conformite, exclu…)"),
-    ("raison", "texte", "pourquoi l'ESMS est sans grappe"),
-    ("raison_code", "code", "la même raison, en code"),
-    ("quasi_grappe", "texte", "grappe (ou OG) la plus proche qu'il aurait presque pu rejoindre"),
-    ("quasi_grappe_km", "km", "distance de son OG au centre de cette grappe"),
+    ("grappe", "Grappe", "code", "grappe de l'établissement (vide : aucune)"),
+    ("porteur", "Porteur (FINESS EJ)", "code",
+     "FINESS EJ du porteur de sa grappe (vide : aucune grappe)"),
+    ("og_porteur", "OG porteur", "oui_non", "l'OG de l'établissement porte le projet de sa grappe"),
+    ("type_projet", "Type de projet", "texte", "type de projet de l'ESMS dans sa grappe (libellé)"),
+    ("type_projet_code", "Type de projet (code)", "code",
+     "le même, en code (acquisition, conformite, exclu…)"),
+    ("raison", "Pourquoi sans grappe", "texte", "pourquoi l'ESMS est sans grappe"),
+    ("raison_code", "Pourquoi sans grappe (code)", "code", "la même raison, en code"),
+    ("quasi_grappe", "Grappe presque rejointe", "texte",
+     "grappe (ou OG) la plus proche qu'il aurait presque pu rejoindre"),
+    ("quasi_grappe_km", "Distance à cette grappe (km)", "km",
+     "distance de son OG au centre de cette grappe"),
 )
 
 _ETAB_KINDS = {"string": "texte", "boolean": "oui_non", "float64": "decimal", "int64": "entier"}
@@ -149,6 +181,44 @@ _ETAB_MEANINGS: dict[str, str] = {
 }
 
 
+_ETAB_HEADERS: dict[str, str] = {
+    "finess_et": "FINESS ET",
+    "finess_ej": "FINESS EJ",
+    "raison_sociale": "Raison sociale de l'ESMS",
+    "raison_sociale_ej": "Raison sociale de l'OG",
+    "categorie": "Catégorie FINESS",
+    "categorie_libelle": "Catégorie",
+    "champ": "Champ",
+    "medicalise": "Médicalisé",
+    "sanitaire": "Sanitaire",
+    "statut_juridique": "Statut juridique FINESS",
+    "statut_agrege": "Statut juridique regroupé",
+    "commune": "Commune (code INSEE)",
+    "commune_nom": "Commune",
+    "departement": "Département",
+    "region": "Région",
+    "derogatoire": "Corse ou outre-mer",
+    "lon": "Longitude",
+    "lat": "Latitude",
+    "source_coordonnees": "Origine des coordonnées",
+    "capacite": "Capacité (places)",
+    "dui_editeur": "Éditeur du DUI",
+    "dui_statut": "Statut du DUI",
+    "editeur_segur": "Éditeur référencé Ségur",
+    "deja_finance": "Déjà financé",
+    "og_nb_esms": "ESMS gérés par l'OG",
+    "og_typologie": "Typologie de l'OG",
+    "og_sanitaire": "OG gérant du sanitaire",
+    "autonome": "ESMS autonome",
+    "ligne": "Ligne du fichier d'entrée",
+}
+
+
+def code_header(header: str) -> str:
+    """The header of a label column's code column (« Statut du DUI (code) »)."""
+    return f"{header} (code)"
+
+
 def _etab_columns() -> tuple[Column, ...]:
     out = []
     for col, (dtype, _) in ETAB_COLUMNS.items():
@@ -157,51 +227,68 @@ def _etab_columns() -> tuple[Column, ...]:
         if name in ("finess_et", "finess_ej", "categorie", "statut_juridique", "commune",
                     "departement", "region", "champ"):
             kind = "code"
-        out.append(Column(name, kind, _ETAB_MEANINGS[name]))
+        header = _ETAB_HEADERS[name]
+        out.append(Column(name, kind, _ETAB_MEANINGS[name], header))
         if name in LABELLED_COLUMNS:
-            out.append(Column(code_column(name), "code", f"{_ETAB_MEANINGS[name]}, en code"))
+            out.append(Column(code_column(name), "code", f"{_ETAB_MEANINGS[name]}, en code",
+                              code_header(header)))
     return tuple(out)
 
 
 ETABLISSEMENTS_COLUMNS: tuple[Column, ...] = _etab_columns() + ETAB_EXTRA_COLUMNS
 
 FINANCEMENTS_COLUMNS: tuple[Column, ...] = _cols(
-    ("grappe", "code", "grappe financée"),
-    ("valide", "oui_non", "la grappe respecte les règles dures (sinon : non comptée dans les "
+    ("grappe", "Grappe", "code", "grappe financée"),
+    ("valide", "Valide", "oui_non",
+     "la grappe respecte les règles dures (sinon : non comptée dans les "
      "totaux)"),
-    ("code", "code", "code de la ligne de financement dans le jeu de règles"),
-    ("ligne", "texte", "libellé de la ligne de financement"),
-    ("base", "texte", "base de calcul (libellé)"),
-    ("base_code", "code", "base de calcul en code (per_esms, per_esms_small_og, per_project)"),
-    ("quantite", "entier", "nombre d'ESMS ou de projets financés sur cette ligne"),
-    ("montant_unitaire", "euros", "montant par unité"),
-    ("montant", "euros", "montant de la ligne"),
-    ("levier", "texte", "levier (ESMS numérique, ou SONS versé à l'éditeur)"),
-    ("levier_code", "code", "levier en code (esms_numerique, sons)"),
-    ("beneficiaire", "texte", "bénéficiaire du versement"),
+    ("code", "Ligne de financement (code)", "code",
+     "code de la ligne de financement dans le jeu de règles"),
+    ("ligne", "Ligne de financement", "texte", "libellé de la ligne de financement"),
+    ("base", "Base de calcul", "texte", "base de calcul (libellé)"),
+    ("base_code", "Base de calcul (code)", "code",
+     "base de calcul en code (per_esms, per_esms_small_og, per_project)"),
+    ("quantite", "Quantité", "entier", "nombre d'ESMS ou de projets financés sur cette ligne"),
+    ("montant_unitaire", "Montant unitaire", "euros", "montant par unité"),
+    ("montant", "Montant", "euros", "montant de la ligne"),
+    ("levier", "Levier", "texte", "levier (ESMS numérique, ou SONS versé à l'éditeur)"),
+    ("levier_code", "Levier (code)", "code", "levier en code (esms_numerique, sons)"),
+    ("beneficiaire", "Bénéficiaire", "texte", "bénéficiaire du versement"),
 )
 
 FINANCEMENTS_OG_COLUMNS: tuple[Column, ...] = _cols(
-    ("grappe", "code", "grappe de l'OG"),
-    ("og_nom", "texte", "raison sociale de l'OG"),
-    ("finess_ej", "code", "FINESS EJ de l'OG"),
-    ("valide", "oui_non", "la grappe respecte les règles dures (sinon : non comptée dans les "
+    ("grappe", "Grappe", "code", "grappe de l'OG"),
+    ("og_nom", "Nom de l'OG", "texte", "raison sociale de l'OG"),
+    ("finess_ej", "FINESS EJ", "code", "FINESS EJ de l'OG"),
+    ("valide", "Valide", "oui_non",
+     "la grappe respecte les règles dures (sinon : non comptée dans les "
      "totaux)"),
-    ("porteur", "oui_non", "l'OG porte le projet de la grappe (il reçoit les lignes par projet)"),
-    ("nb_esms", "entier", "nombre d'ESMS de l'OG dans la grappe"),
-    ("financement_og", "euros", "part de l'OG dans le financement ESMS numérique de la grappe "
+    ("porteur", "Porteur du projet", "oui_non",
+     "l'OG porte le projet de la grappe (il reçoit les lignes par projet)"),
+    ("nb_esms", "ESMS de l'OG dans la grappe", "entier", "nombre d'ESMS de l'OG dans la grappe"),
+    ("financement_og", "Part de l'OG", "euros",
+     "part de l'OG dans le financement ESMS numérique de la grappe "
      "(hors SONS) : la somme des parts des OG d'une grappe est son financement"),
-    ("par_esms", "euros", "lignes par ESMS financé (acquisition, mise en conformité…) pour les "
+    ("par_esms", "Lignes par ESMS", "euros",
+     "lignes par ESMS financé (acquisition, mise en conformité…) pour les "
      "ESMS de l'OG"),
-    ("equipement_petits_og", "euros", "lignes par ESMS d'un petit OG (équipements) pour les "
+    ("equipement_petits_og", "Équipement des petits OG", "euros",
+     "lignes par ESMS d'un petit OG (équipements) pour les "
      "ESMS de l'OG"),
-    ("par_projet", "euros", "lignes par projet (AMOA…), versées au porteur"),
-    ("sons_editeur", "euros", "part SONS versée à l'éditeur pour les ESMS de l'OG (hors total)"),
-    ("financement_grappe", "euros", "financement ESMS numérique de toute la grappe"),
-    ("distance_centre_km", "km", "distance du centre de l'OG (ses ESMS) au centre de la grappe"),
-    ("partenaire_le_plus_loin", "texte", "OG partenaire le plus éloigné : nom (FINESS EJ)"),
-    ("partenaire_le_plus_loin_km", "km", "distance entre les centres des deux OG"),
-    ("detail_lignes", "texte", "lignes de l'OG « libellé (ESMS) : montant », séparées par « | »"),
+    ("par_projet", "Lignes par projet (porteur)", "euros",
+     "lignes par projet (AMOA…), versées au porteur"),
+    ("sons_editeur", "SONS versé à l'éditeur", "euros",
+     "part SONS versée à l'éditeur pour les ESMS de l'OG (hors total)"),
+    ("financement_grappe", "Financement de la grappe", "euros",
+     "financement ESMS numérique de toute la grappe"),
+    ("distance_centre_km", "Distance au centre de la grappe (km)", "km",
+     "distance du centre de l'OG (ses ESMS) au centre de la grappe"),
+    ("partenaire_le_plus_loin", "Partenaire le plus éloigné", "texte",
+     "OG partenaire le plus éloigné : nom (FINESS EJ)"),
+    ("partenaire_le_plus_loin_km", "Distance au partenaire le plus éloigné (km)", "km",
+     "distance entre les centres des deux OG"),
+    ("detail_lignes", "Détail des lignes", "texte",
+     "lignes de l'OG « libellé (ESMS) : montant », séparées par « | »"),
 )
 
 #: file name -> its columns
@@ -216,3 +303,46 @@ FILES: dict[str, tuple[Column, ...]] = {
 def kinds(columns: Sequence[Column]) -> dict[str, str]:
     """Column name -> kind, for the writers."""
     return {c.name: c.kind for c in columns}
+
+
+def written_columns(file_name: str) -> tuple[Column, ...]:
+    """A file's columns in the order written: the columns people read, then the code
+    columns (:func:`is_code_column`) together at the end."""
+    columns = FILES[file_name]
+    return (tuple(c for c in columns if not is_code_column(c.name))
+            + tuple(c for c in columns if is_code_column(c.name)))
+
+
+def header_kinds(file_name: str) -> dict[str, str]:
+    """Header -> kind, for the writers of ``file_name`` (the table renamed to its headers)."""
+    return {c.header: c.kind for c in FILES[file_name]}
+
+
+def reading_names(*file_names: str) -> dict[str, str]:
+    """What a reader of ``file_names`` accepts in a first row -> the column's name: each
+    header (« Statut du DUI (code) ») and each name (``dui_statut_code``: files written
+    before the headers were French), compared exactly: the old name ``commune`` (the INSEE
+    code) is not the header « Commune » (the name of the commune)."""
+    out: dict[str, str] = {}
+    for file_name in file_names:
+        for c in FILES[file_name]:
+            out[c.header] = c.name
+            out.setdefault(c.name, c.name)
+    return out
+
+
+def header_of(file_name: str, name: str) -> str:
+    """The header of the column ``name`` of ``file_name`` (the name itself if unknown)."""
+    return next((c.header for c in FILES[file_name] if c.name == name), name)
+
+
+def column_names(first_row: Sequence[str], *file_names: str) -> list[str]:
+    """A file's first row as the names of ``file_names``'s columns; a cell that is neither a
+    header nor a name of these files is kept as it is (stripped of spaces and of the
+    apostrophe the writers put before a formula-like cell)."""
+    known = reading_names(*file_names)
+    out = []
+    for cell in first_row:
+        text = str(cell).strip().lstrip("'").strip()
+        out.append(known.get(text, text))
+    return out

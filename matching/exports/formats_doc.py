@@ -7,7 +7,7 @@ every file the tool writes can never drift from the code.
 
 from __future__ import annotations
 
-from matching.exports.files import FILES
+from matching.exports.files import FILES, written_columns
 
 KIND_TEXT: dict[str, str] = {
     "texte": "texte (libellé)",
@@ -22,17 +22,22 @@ KIND_TEXT: dict[str, str] = {
 INTRO = """# Fichiers écrits par grappes (formats de sortie)
 
 Ce document est produit à partir du code (`python -m matching.exports.formats_doc`) : il
-liste chaque colonne de chaque fichier, dans l'ordre.
+liste chaque colonne de chaque fichier, dans l'ordre où elle est écrite.
 
 ## Règles communes (pour Excel en français)
 
 - CSV : séparateur `;`, encodage UTF-8 avec BOM, virgule décimale (`27,1`), montants ronds
   sans décimale (`700000`, jamais `700000.0`), `oui` / `non` pour les booléens, cellule vide
   pour une valeur inconnue ;
-- en-têtes en français, en minuscules sans accents (noms stables pour les programmes) ;
+- en-têtes en mots français (« FINESS ET », « Raison sociale de l'OG », « Statut du DUI ») ;
+  chaque colonne a aussi un nom stable pour les programmes (`finess_et`, `dui_statut`), donné
+  ci-dessous : les fichiers écrits avant ces en-têtes (première ligne = les noms) sont relus
+  tels quels par `grappes cost`, `grappes select`, `grappes suivi enregistrer` et la page
+  « Suivi » ;
 - les colonnes de texte portent des libellés (« à mettre à niveau ») ; quand un programme a
-  besoin du code, il est dans sa propre colonne `*_code` (lue en priorité par `grappes cost`,
-  seule lue par `grappes suivi enregistrer`) ;
+  besoin du code, il est dans sa propre colonne « … (code) » (nom `*_code`, lue en priorité
+  par `grappes cost`, seule lue par `grappes suivi enregistrer`), et ces colonnes de codes
+  sont regroupées à la fin du fichier ;
 - noms des fichiers et des colonnes déclarés une seule fois (`matching/exports/files.py`),
   pour ceux qui les écrivent et ceux qui les relisent ; `grappes registre exporter` écrit les
   mêmes fichiers, un dossier `appariement-N/` par appariement ;
@@ -89,10 +94,12 @@ invalides ne sont pas candidates (elles sont citées à part).
 def render() -> str:
     """The whole Markdown document."""
     parts = [INTRO]
-    for name, columns in FILES.items():
-        parts.append(f"\n## `{name}`\n\n| colonne | type | signification |\n|---|---|---|")
-        for c in columns:
-            parts.append(f"| `{c.name}` | {KIND_TEXT.get(c.kind, c.kind)} | {c.meaning} |")
+    for name in FILES:
+        parts.append(f"\n## `{name}`\n\n| en-tête | nom | type | signification |\n"
+                     "|---|---|---|---|")
+        for c in written_columns(name):
+            parts.append(f"| {c.header} | `{c.name}` | {KIND_TEXT.get(c.kind, c.kind)} | "
+                         f"{c.meaning} |")
     parts.append(COST_FILES)
     return "\n".join(parts).rstrip() + "\n"
 

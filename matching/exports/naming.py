@@ -34,7 +34,24 @@ def esms_labels(etab: pd.DataFrame) -> dict[str, str]:
     return {e: f"{n or 'ESMS'} ({e})" for e, n in zip(et, names, strict=True)}
 
 
+#: « OG 180173809 » or « OG 180173809+180305781 » (OGs the solver keeps together)
+OG_TOKEN = r"\bOG ((?:\d{9}|2[AB]\d{7})(?:\+(?:\d{9}|2[AB]\d{7}))*)\b"
+ANY_TOKEN = re.compile(f"{OG_TOKEN}|{FINESS_TOKEN.pattern}")
+
+
 def with_names(message: str, labels: dict[str, str]) -> str:
     """A sentence with bare FINESS numbers ('OG verrouillés ensemble : 180196156, …') made
-    readable: each known number becomes 'Nom (FINESS)'."""
-    return FINESS_TOKEN.sub(lambda m: labels.get(m.group(1), m.group(1)), str(message))
+    readable: each known number becomes 'Nom (FINESS)'. « OG 360405005 à 51,9 km » becomes
+    « CCAS X (360405005) à 51,9 km » and the solver's « OG 180173809+180305781 » (OGs kept
+    together) « A (180173809) + B (180305781) »: the word OG is dropped when the name says it.
+    """
+    def name(m: re.Match[str]) -> str:
+        if m.group(1) is None:  # a bare number
+            return labels.get(m.group(2), m.group(2))
+        numbers = m.group(1).split("+")
+        if not all(n in labels for n in numbers):
+            return m.group(0)
+        return " + ".join(labels[n] for n in numbers)
+
+    # one pass: a name holding a number is not named again
+    return ANY_TOKEN.sub(name, str(message))

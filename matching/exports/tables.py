@@ -35,7 +35,9 @@ from matching.exports.files import (
     LABELLED_COLUMNS,
     RENAMED,
     code_column,
+    written_columns,
 )
+from matching.exports.naming import og_labels, with_names
 from matching.programme.costing import PROJECT_TYPE_LABELS
 from matching.programme.reach import grappe_distances
 from matching.programme.validate import text_column
@@ -94,6 +96,7 @@ def grappes_table(s: Scenario) -> pd.DataFrame:
     criterion_labels = {c.code: c.label for c in s.rules.grid.criteria}
     criterion_labels.update({c.computed: c.label for c in s.rules.grid.criteria if c.computed})
     names = s.og_names()
+    labels = og_labels(s.etablissements)  # « OG 360405005 à 51,9 km » -> « Nom (FINESS) … »
     rows = []
     for g in s.grappes:
         members = s.members(g.id)
@@ -110,7 +113,7 @@ def grappes_table(s: Scenario) -> pd.DataFrame:
             "grappe": g.id,
             "champ": g.champ,
             "valide": not vs,
-            "regles_enfreintes": " | ".join(v.message for v in vs),
+            "regles_enfreintes": " | ".join(with_names(v.message, labels) for v in vs),
             "nb_esms": len(g.esms),
             "nb_og": len(g.og),
             "og": _join(g.og),
@@ -133,7 +136,7 @@ def grappes_table(s: Scenario) -> pd.DataFrame:
             "editeur": (cost.vendor or "") if cost is not None else "",
             "distance_moyenne_km": mean_km,
             "distance_max_km": max_km,
-            "alertes": " | ".join(g.warnings),
+            "alertes": " | ".join(with_names(w, labels) for w in g.warnings),
         })
     return pd.DataFrame(rows, columns=[c.name for c in GRAPPES_COLUMNS])
 
@@ -165,10 +168,14 @@ def etablissements_table(s: Scenario) -> pd.DataFrame:
     table["type_projet_code"] = type_code
     un = s.unplaced.drop_duplicates("finess_et").set_index("finess_et")
     none = grappe == ""
+    labels = og_labels(s.etablissements)
     for out, col in (("raison", "reason"), ("raison_code", "code"), ("quasi_grappe", "near_miss")):
         values = (et.map(un[col].astype("string")) if col in un.columns
                   else pd.Series(pd.NA, index=et.index))
-        table[out] = values.astype("string").fillna("").where(none, "")
+        values = values.astype("string").fillna("").where(none, "")
+        # texts for people (not the code): OGs by name (« Nom (FINESS) à 51,9 km »)
+        table[out] = values if out == "raison_code" else values.map(
+            lambda v: with_names(v, labels) if v else v).astype("string")
     km = (et.map(pd.to_numeric(un["near_miss_km"], errors="coerce"))
           if "near_miss_km" in un.columns else pd.Series(float("nan"), index=et.index))
     table["quasi_grappe_km"] = km.astype("float64").where(none).round(1)
@@ -233,6 +240,14 @@ def financements_og_table(s: Scenario) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=[c.name for c in FINANCEMENTS_OG_COLUMNS])
     table["partenaire_le_plus_loin_km"] = table["partenaire_le_plus_loin_km"].astype("float64")
     return table
+
+
+def written_table(file_name: str, table: pd.DataFrame) -> pd.DataFrame:
+    """A table as its file holds it: French headers, code columns last
+    (``files.written_columns``). The builders above keep the names, which the app and the
+    GeoPackage read."""
+    columns = written_columns(file_name)
+    return table[[c.name for c in columns]].rename(columns={c.name: c.header for c in columns})
 
 
 def tables(s: Scenario) -> dict[str, pd.DataFrame]:

@@ -11,9 +11,12 @@ Four writers, one vocabulary:
 - ``grappes registre exporter DIR``: the same set per proposal in ``appariement-<n>/``,
   plus ``contacts.csv``.
 
-The amount is the ``financement`` column; the project type of each member (acquisition:
-18 months; upgrade: 9, 004) follows from its DUI status **code** (``dui_statut_code``, never
-the label beside it) through the rule set's ``type_par_statut``, as in the costing.
+Columns are read by their French headers (« Statut du DUI (code) ») or by their names
+(``dui_statut_code``, the first row of files written before issue 20), both through
+``files.column_names``. The amount is the ``financement`` column; the project type of each
+member (acquisition: 18 months; upgrade: 9, 004) follows from its DUI status **code**
+(``dui_statut_code``, never the label beside it) through the rule set's
+``type_par_statut``, as in the costing.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from matching.exports.files import (
     SCENARIO_FILE,
     XLSX_FILE,
     code_column,
+    column_names,
     sheet_of,
 )
 from matching.followup.model import FundedGrappe, Member, build_funded_grappe
@@ -44,7 +48,8 @@ from matching.programme.rules import RulesError, RuleSet, load_rules
 #: the columns the follow-up reads, by file (names from ``matching.exports.files``)
 GRAPPES_NEEDED: tuple[str, ...] = ("grappe", "valide", "financement", "porteur", "regions")
 ETABS_NEEDED: tuple[str, ...] = ("finess_et", "grappe", code_column("dui_statut"))
-SHEETS: tuple[str, ...] = (sheet_of(GRAPPES_CSV), sheet_of(ETABLISSEMENTS_CSV))
+FILES_READ: tuple[str, ...] = (GRAPPES_CSV, ETABLISSEMENTS_CSV)
+SHEETS: tuple[str, ...] = tuple(sheet_of(f) for f in FILES_READ)
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,10 @@ def _number(value: object) -> float | None:
         return None
 
 
-def _csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, sep=";", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+def _csv(path: Path, file_name: str) -> pd.DataFrame:
+    frame = pd.read_csv(path, sep=";", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    frame.columns = column_names(list(frame.columns), file_name)
+    return frame
 
 
 def _scenario_rules(folder: Path) -> str | None:
@@ -98,10 +105,10 @@ def _workbook(data: bytes | Path, where: str) -> ExportTables:
     if missing:
         raise IngestError(f"{where} : feuille(s) manquante(s) : {', '.join(missing)}")
     frames = []
-    for n in SHEETS:
+    for n, file_name in zip(SHEETS, FILES_READ, strict=True):
         raw = book[n]
         frame = raw.iloc[1:].copy()
-        frame.columns = [str(c) for c in raw.iloc[0]]
+        frame.columns = column_names([str(c) for c in raw.iloc[0]], file_name)
         frames.append(frame.fillna(""))
     rules_name = None
     for name, sheet in book.items():
@@ -121,7 +128,8 @@ def _folder(folder: Path) -> ExportTables:
     rules_name = _scenario_rules(folder)
     if rules_name is None and (folder / XLSX_FILE).is_file():
         rules_name = _workbook(folder / XLSX_FILE, str(folder / XLSX_FILE)).rules_name
-    return ExportTables(_csv(files[GRAPPES_CSV]), _csv(files[ETABLISSEMENTS_CSV]), rules_name,
+    return ExportTables(_csv(files[GRAPPES_CSV], GRAPPES_CSV),
+                        _csv(files[ETABLISSEMENTS_CSV], ETABLISSEMENTS_CSV), rules_name,
                         str(folder))
 
 

@@ -16,19 +16,29 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+#: row height (px) of the tables whose text must be read whole (reasons, « pourquoi non
+#: financée »): Streamlit's grid wraps a cell's text only when rows are taller than 4rem
+#: (64 px); 76 px gives three lines.
+WRAP_ROW_HEIGHT = 76
+
 
 @dataclass
 class TableView:
-    """A table as shown: the frame (only the shown columns, in order) and its column settings."""
+    """A table as shown: the frame (only the shown columns, in order; a column set to None in
+    ``config`` is kept for the code and hidden), its column settings, and the row height
+    (``WRAP_ROW_HEIGHT``: long text wrapped instead of cut)."""
 
     frame: pd.DataFrame
     config: dict[str, Any] = field(default_factory=dict)
+    row_height: int | None = None
 
     @property
     def labels(self) -> list[str]:
         """The headers a user reads, in order (for tests: no snake_case)."""
         out = []
         for col in self.frame.columns:
+            if col in self.config and self.config[col] is None:
+                continue  # hidden
             conf = self.config.get(col)
             label = conf.get("label") if isinstance(conf, dict) else None
             out.append(str(label or col))
@@ -40,6 +50,8 @@ class TableView:
             st.caption("Aucune ligne.")
             return
         kwargs: dict[str, Any] = {"height": height} if height else {}
+        if self.row_height:
+            kwargs["row_height"] = self.row_height
         st.dataframe(self.frame, hide_index=True, column_config=self.config,
                      column_order=list(self.frame.columns), key=key, **kwargs)
 

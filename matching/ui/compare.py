@@ -37,15 +37,16 @@ def compare_rules(rule_names: Sequence[str], report_for: Callable[[str], Any]) -
             "points": int(totals["points_grille"]),
             "financement": float(totals["financement"]),
         })
-    frame = pd.DataFrame(rows, columns=["appel", "grappes", "valides", "places", "champ",
-                                        "part", "points", "financement"])
+    # decisive first: the call, its funding and how many ESMS it places
+    frame = pd.DataFrame(rows, columns=["appel", "financement", "places", "part", "valides",
+                                        "grappes", "champ", "points"])
     return TableView(frame, {
         "appel": col.text("appel à projets", width="large"),
+        "financement": col.euros("financement", width="medium"),
         "grappes": col.integer("grappes"),
         "valides": col.integer("grappes valides"),
         "places": col.integer("ESMS placés"),
         "champ": col.integer("ESMS du champ"),
         "part": col.percent("part placée"),
         "points": col.integer("points grille"),
-        "financement": col.euros("financement"),
     })

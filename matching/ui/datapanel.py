@@ -33,7 +33,7 @@ from matching.ui.upload import (
 )
 from matching.ui.views import count_view
 
-#: CP-SAT budget of the first proposal (seconds): a quick answer first, more on demand
+#: the field the app starts on (the commands start on every field: ``CHAMP_HELP``)
 DEFAULT_CHAMP = "PA"
 SAMPLE_LABEL = "Région exemple (synthétique, Centre-Val de Loire)"
 UPLOAD_LABEL = "Mes fichiers FINESS"
@@ -42,6 +42,13 @@ CHAMP_LABELS: dict[str, str] = {
     **{c: f"{c} — {CHAMP_NAMES[c]}" for c in CHAMPS},
     ALL_CHAMPS: "Tous les champs (plus long)",
 }
+
+
+#: the sidebar's word on the starting scope: the README and ``grappes propose --help`` say the
+#: same (issue 20, item 7)
+CHAMP_HELP = ("L'application démarre sur le champ PA. « Tous les champs » couvre tous les "
+              "champs d'un coup, comme la commande grappes propose sans choix de champ : mêmes "
+              "grappes, mêmes montants.")
 
 
 def without_cli_options(message: str) -> str:
@@ -213,7 +220,7 @@ def territory_and_field(result: LoadResult, rules_name: str) -> dict[str, Any]:
     options = [*champs, ALL_CHAMPS]
     if st.session_state.get("champ") not in options:
         st.session_state["champ"] = DEFAULT_CHAMP if DEFAULT_CHAMP in options else options[0]
-    champ = sb.selectbox("Champ", options, key="champ",
+    champ = sb.selectbox("Champ", options, key="champ", help=CHAMP_HELP,
                          format_func=lambda c: CHAMP_LABELS.get(c, c))
     with sb.expander("Réglages du solveur"):
         st.session_state.setdefault("seed", 0)

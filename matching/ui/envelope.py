@@ -32,6 +32,11 @@ from matching.ui.columns import TableView
 DEFAULT_WINDOWS: tuple[float, ...] = (0.5, 0.7, 1.0)
 
 
+#: the headers of the selection's CSV
+SELECTION_HEADERS: tuple[str, ...] = ("Grappe", "Porteur", "Décision", "Financement",
+                                      "Points de la grille", "Pourquoi")
+
+
 @dataclass(frozen=True)
 class EnvelopeRequest:
     """What the ARS officer enters."""
@@ -61,16 +66,19 @@ class EnvelopeResult:
     priorities: list[str] = field(default_factory=list)
 
     def csv(self) -> bytes:
-        """One file: every grappe, funded (window, amount) or not (why), then the windows."""
-        rows = [{"grappe": r.grappe, "decision": f"financée — {r.fenetre}",
-                 "financement": r.financement, "points": r.points, "raison": r.raison}
-                for r in self.funded.frame.itertuples()]
-        rows += [{"grappe": r.grappe, "decision": "non financée", "financement": r.financement,
-                  "points": r.points, "raison": r.raison}
+        """One file: every grappe with its porteur, funded (window, amount) or not (why).
+        French headers, like the other exports (issue 20)."""
+        rows = [(r.grappe, r.porteur, f"financée — {r.fenetre}", r.financement, r.points,
+                 r.raison) for r in self.funded.frame.itertuples()]
+        rows += [(r.grappe, r.porteur, "non financée", r.financement, r.points, r.raison)
                  for r in self.not_funded.frame.itertuples()]
-        frame = pd.DataFrame(rows, columns=["grappe", "decision", "financement", "points",
-                                            "raison"])
-        return csv_bytes(frame, {"financement": "euros", "points": "entier"})
+        frame = pd.DataFrame(rows, columns=list(SELECTION_HEADERS))
+        return csv_bytes(frame, {"Financement": "euros", "Points de la grille": "entier"})
+
+
+def titled(grappe: str, porteur: str) -> str:
+    """« PA-24-001 — Nom du porteur »: an ARS officer knows the porteur, not the id."""
+    return f"{grappe} — {porteur}" if porteur else str(grappe)
 
 
 def candidates(data) -> tuple[pd.DataFrame, list[tuple[str, float, int, str]]]:
@@ -124,15 +132,23 @@ def run_envelope(data, request: EnvelopeRequest, labels: list[str] | None = None
                          priorities=data.rules.priorities, typologies=data.rules.typologies,
                          decisions=decisions)
     funded = pd.DataFrame({
-        "grappe": sel.funded["grappe"], "porteur": sel.funded["nom"],
+        "intitule": [titled(g, n) for g, n in zip(sel.funded["grappe"], sel.funded["nom"],
+                                                  strict=True)],
         "fenetre": sel.funded["libelle_fenetre"],
         "financement": sel.funded["cout"], "points": sel.funded["points"],
         "raison": sel.funded["raison"],
         "departements": sel.funded["departements"].str.replace(",", ", "),
+        "grappe": sel.funded["grappe"], "porteur": sel.funded["nom"],
     }).reset_index(drop=True)
     not_funded = pd.DataFrame(
         [*[(r.grappe, r.nom, r.cout, r.points, r.raison) for r in sel.not_funded.itertuples()],
          *invalid], columns=["grappe", "porteur", "financement", "points", "raison"])
+    # decisive first: which grappe (by its porteur) and why it is not funded
+    not_funded.insert(0, "intitule", [titled(g, n) for g, n in
+                                      zip(not_funded["grappe"], not_funded["porteur"],
+                                          strict=True)])
+    not_funded = not_funded[["intitule", "raison", "financement", "points", "grappe",
+                             "porteur"]]
     wins = pd.DataFrame(sel.windows)
     windows_frame = pd.DataFrame({
         "fenetre": wins["libelle"], "grappes": wins["grappes"], "depense": wins["depense"],
@@ -148,19 +164,21 @@ def run_envelope(data, request: EnvelopeRequest, labels: list[str] | None = None
     return EnvelopeResult(
         selection=sel,
         funded=TableView(funded, {
-            "grappe": col.text("grappe", width="small"),
-            "porteur": col.text("porteur", width="medium"),
+            "intitule": col.text("grappe — porteur", width="large"),
+            "grappe": None, "porteur": None,  # in the title; kept for the CSV
             "fenetre": col.text("fenêtre"),
             "financement": col.euros("financement"),
             "points": col.integer("points grille"),
             "raison": col.text("pourquoi financée", width="large"),
-            "departements": col.text("départements", width="small")}),
+            "departements": col.text("départements", width="small")},
+            row_height=col.WRAP_ROW_HEIGHT),
         not_funded=TableView(not_funded, {
-            "grappe": col.text("grappe", width="small"),
-            "porteur": col.text("porteur", width="medium"),
+            "intitule": col.text("grappe — porteur", width="large"),
+            "raison": col.text("pourquoi non financée", width="large"),
             "financement": col.euros("financement demandé"),
             "points": col.integer("points grille"),
-            "raison": col.text("pourquoi non financée", width="large")}),
+            "grappe": None, "porteur": None},
+            row_height=col.WRAP_ROW_HEIGHT),
         windows=TableView(windows_frame, {
             "fenetre": col.text("fenêtre"), "grappes": col.integer("grappes financées"),
             "depense": col.euros("dépense de la fenêtre"),

@@ -44,7 +44,7 @@ def partner_panel(scenario: Any, report: Any, et: str, prefix: str, top: int = 5
     if frame.empty:
         st.warning("Aucune grappe ni OG du même champ à moins de 100 km.")
         return
-    partners_view(frame).show(f"partners_table_{prefix}")
+    partners_view(frame, names).show(f"partners_table_{prefix}")
     options = {f"{r.type}|{r.cible}": f"{r.rang}. {r.libelle} — "
                + ("valide après" if r.valide_apres else with_names(
                    f"invalide après ({r.regles_enfreintes or 'règles de l’appel'})", names))

@@ -23,7 +23,7 @@ from matching.core.vocabulary import (
     TYPOLOGIE_LABELS,
     label_of,
 )
-from matching.exports.naming import og_labels
+from matching.exports.naming import og_labels, with_names
 from matching.exports.tables import TYPE_LABELS, financements_table, grappes_table
 from matching.programme.validate import text_column
 from matching.ui import columns as col
@@ -158,9 +158,10 @@ def grappes_view(data: Any) -> TableView:
         "valide": table["valide"].astype(bool),
         "points": table["points_grille"],
         "financement": table["financement"],
+        # the porteur names the grappe for people: on the first screen, not off to the right
+        "porteur": table["porteur"].map(lambda e: names.get(e, e) if e else ""),
         "esms": table["nb_esms"],
         "og": table["nb_og"],
-        "porteur": table["porteur"].map(lambda e: names.get(e, e) if e else ""),
         "departements": table["departements"],
         "editeur": table["editeur"],
         "detail": detail,
@@ -168,7 +169,7 @@ def grappes_view(data: Any) -> TableView:
         "alertes": table["alertes"],
     })
     config = {
-        "grappe": col.text("grappe", width="small"),
+        "grappe": col.text("grappe", width=100),
         "valide": col.check("valide", "Respecte toutes les règles dures de l'appel."),
         "points": col.integer("points grille", "Points de la grille de priorisation."),
         "financement": col.euros("financement", "Financement ESMS numérique (hors SONS)."),
@@ -226,7 +227,7 @@ def funding_view(data: Any, gid: str) -> TableView:
         "unitaire": lines["montant_unitaire"], "levier": lines["levier"],
     }).reset_index(drop=True)
     config = {
-        "ligne": col.text("ligne de financement", width="medium"),
+        "ligne": col.text("ligne de financement", width="large"),
         "montant": col.euros("montant"),
         "quantite": col.integer("quantité"),
         "unitaire": col.euros("montant unitaire"),
@@ -258,32 +259,41 @@ def unplaced_view(data: Any, scenario: Any) -> TableView:
         "finess_et": ets,
         "etablissement": [f"{n} ({e})" for n, e in zip(pick("raison_sociale", info), ets,
                                                         strict=True)],
-        "commune": pick("commune_nom", info),
-        "og": [names.get(str(e), str(e)) for e in pick("finess_ej", info)],
-        "raison": reason,
-        "quasi": pick("near_miss", un),
+        # decisive first: why it has no grappe and what it nearly joined (issue 20 item 5)
+        "raison": [with_names(str(r), names) for r in reason],
+        "quasi": [with_names(str(q), names) for q in pick("near_miss", un)],
         "quasi_km": pd.to_numeric(pd.Series(pick("near_miss_km", un, float("nan"))),
                                   errors="coerce").round(1),
+        "og": [names.get(str(e), str(e)) for e in pick("finess_ej", info)],
+        "commune": pick("commune_nom", info),
     })
     config = {
         "finess_et": None,
         "etablissement": col.text("établissement (FINESS)", width="large"),
-        "commune": col.text("commune"),
-        "og": col.text("OG (FINESS)", width="large"),
         "raison": col.text("pourquoi sans grappe", width="large"),
-        "quasi": col.text("grappe la plus proche"),
+        "quasi": col.text("grappe la plus proche", width="large"),
         "quasi_km": col.km("distance (km)"),
+        "og": col.text("OG (FINESS)", width="large"),
+        "commune": col.text("commune"),
     }
-    return TableView(frame, config)
+    return TableView(frame, config, row_height=col.WRAP_ROW_HEIGHT)
 
 
-def partners_view(frame: pd.DataFrame) -> TableView:
-    """The partner finder's options, decisive columns first (valid after, points, funding)."""
+#: what « invalide après » says when the rules give no message of their own
+INVALID_WITHOUT_MESSAGE = "règles de l'appel non respectées"
+
+
+def partners_view(frame: pd.DataFrame, names: dict[str, str] | None = None) -> TableView:
+    """The partner finder's options, decisive columns first (target, valid after and why not,
+    points, funding), the reasons wrapped and their OGs named (``names``: « Nom (FINESS) »)."""
+    valid = frame["valide_apres"].astype(bool)
+    why = frame["regles_enfreintes"].fillna("").astype(str).map(
+        lambda t: with_names(t, names or {}).replace(" | ", " ; "))
     out = pd.DataFrame({
         "rang": frame["rang"],
         "cible": frame["libelle"],
-        "valide_apres": frame["valide_apres"].astype(bool),
-        "regles": frame["regles_enfreintes"],
+        "valide_apres": valid,
+        "regles": why.where(valid | (why != ""), INVALID_WITHOUT_MESSAGE).where(~valid, ""),
         "points_apres": frame["points_apres"],
         "financement_apres": frame["financement_apres"],
         "distance": pd.to_numeric(frame["distance_km"], errors="coerce").round(1),
@@ -312,7 +322,7 @@ def partners_view(frame: pd.DataFrame) -> TableView:
         "esms_apres": col.integer("ESMS après"),
         "statut": col.text("statuts des OG"),
     }
-    return TableView(out, config)
+    return TableView(out, config, row_height=col.WRAP_ROW_HEIGHT)
 
 
 def changes_view(grappes: pd.DataFrame, labels: dict[str, str]) -> TableView:

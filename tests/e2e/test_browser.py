@@ -7,7 +7,6 @@ server, no usage statistics): the app has to work offline.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from pathlib import Path
@@ -25,6 +24,7 @@ from tests.e2e.streamlit_server import (
     upload,
     wait_idle,
 )
+from tests.followup_exports import read_written_csv
 
 pytestmark = BROWSER_MARKS
 
@@ -47,6 +47,23 @@ def visible_text(page) -> str:
         document.body.appendChild(main);
         main.style.position = 'absolute'; main.style.left = '-99999px';
         const text = main.innerText; main.remove(); return text; }""")
+
+
+def grid_headers(grid) -> list[str]:
+    """The headers of a drawn table, in order (the grid's accessible header row: the grid
+    itself is a canvas)."""
+    texts = [" ".join(t.split()) for t in
+             grid.locator("[role=columnheader]").all_text_contents()]
+    return [t for t in texts if t]  # the row selection column has no header
+
+
+def assert_first_columns(page, wanted: list[str]) -> None:
+    """Issue 20 item 5: a table of the page starts with the decisive columns ``wanted``
+    (read tables carry no key class: found by their headers)."""
+    page.locator("[role=columnheader]", has_text=wanted[-1]).first.wait_for(
+        state="attached", timeout=60_000)
+    tables = [grid_headers(g) for g in page.locator("[data-testid=stDataFrame]").all()]
+    assert any(h[:len(wanted)] == wanted for h in tables), tables
 
 
 def metrics_fit(page) -> list[str]:
@@ -169,6 +186,9 @@ def test_page_map_table_and_csv_download(server):
             grid = page.locator("[data-testid='stDataFrame']:visible")
             grid.first.wait_for(timeout=30_000)
             assert grid.count() >= 2  # grappes (+ members of one grappe) and unplaced ESMS
+            assert_first_columns(page, ["grappe", "valide", "points grille", "financement",
+                                        "porteur"])
+            assert_first_columns(page, ["établissement (FINESS)", "pourquoi sans grappe"])
             assert page.get_by_text("Traceback").count() == 0
 
             page.get_by_role("tab", name="Exports").click()
@@ -182,7 +202,7 @@ def test_page_map_table_and_csv_download(server):
         finally:
             browser.close()
     assert data.startswith(b"\xef\xbb\xbf")
-    table = pd.read_csv(io.BytesIO(data), sep=";", encoding="utf-8-sig", dtype=str)
+    table = read_written_csv(data)  # French headers, read back by the columns' names
     assert len(table) > 0 and {"grappe", "nb_esms", "financement"} <= set(table.columns)
     assert outside == [], f"requêtes hors de localhost : {outside[:5]}"
 
@@ -254,10 +274,12 @@ def test_upload_proposal_detail_envelope_export(server):
             done = page.get_by_text(re.compile(r"grappe\(s\) financée\(s\) sur"))
             done.wait_for(timeout=120_000)
             assert re.search(r"\d{1,3}( \d{3})+ € engagés", done.inner_text())
+            assert_first_columns(page, ["grappe — porteur", "pourquoi non financée"])
+            assert_first_columns(page, ["grappe — porteur", "fenêtre", "financement"])
             with page.expect_download(timeout=60_000) as info:
                 page.get_by_role("button", name="Télécharger la sélection (CSV)").click()
             selection = Path(info.value.path()).read_bytes().decode("utf-8-sig")
-            assert selection.splitlines()[0].startswith("grappe;decision;financement")
+            assert selection.splitlines()[0].startswith("Grappe;Porteur;Décision;Financement")
             # export
             page.get_by_role("tab", name="Exports").click()
             with page.expect_download(timeout=60_000) as info:
@@ -290,6 +312,8 @@ def test_unplaced_to_partner_move_recost_and_reload(server):
             page.get_by_text("Partenaires possibles").wait_for(timeout=60_000)
             add = page.get_by_role("button", name=re.compile(r"^Ajouter .+ à la grappe "))
             add.wait_for(timeout=60_000)
+            assert_first_columns(page, ["rang", "grappe ou OG cible", "valide après",
+                                        "pourquoi invalide après"])
             before = page.locator("[data-testid=stMetricValue]:visible").all_inner_texts()
             add.click()
             page.get_by_text(re.compile(r"Proposition modifiée \(\d+ modification")).first \
@@ -383,6 +407,7 @@ def test_rule_set_comparison_and_gis_download(server, tmp_path):
             page.get_by_role("button", name="Comparer les appels").click()
             panel = page.get_by_role("tabpanel", name="Comparer les appels")
             panel.locator("[data-testid='stDataFrame']").first.wait_for(timeout=240_000)
+            assert_first_columns(page, ["appel à projets", "financement", "ESMS placés"])
 
             page.get_by_role("tab", name="Exports").click()
             page.get_by_role("button", name="Préparer le classeur XLSX et le GeoPackage").click()

@@ -33,7 +33,7 @@ from matching.followup.csv_import import COLUMNS
 from matching.followup.dossier_import import read_funded_grappe
 from matching.followup.store import Suivi
 from matching.registry import DeclarationSaisie, EsmsSaisie, Registry
-from tests.followup_exports import upgrade_region
+from tests.followup_exports import read_written_csv, upgrade_region
 from tests.registry.conftest import LIGHT, PASSWORD, World
 
 runner = CliRunner()
@@ -41,7 +41,7 @@ SIGNATURE = date(2026, 3, 2)
 
 
 def _csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, sep=";", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    return read_written_csv(path)
 
 
 @pytest.fixture
