@@ -137,7 +137,7 @@ class GrappesMixin(LectureMixin):
         """Grappes of a territory (coordinateur: with contacts per consent; ARS: only
         constituted ones, contacts of those submitted to it)."""
         deps, _ = parse_territoire(territoire)
-        with self.db.write() as s:
+        with self.db.read() as s:  # a write only to audit other people's contacts
             p = self._principal(s, jeton)
             self._exiger_territoire(p, Action.LISTER_DECLARATIONS, deps)
             G = GrappeProposee
@@ -148,16 +148,18 @@ class GrappesMixin(LectureMixin):
                    and not (statuts and statut not in statuts)]
             vues = self._vues_grappes(s, p, ids, contacts=True, action=Action.LIRE_GRAPPE)
             out = [vues[gid] for gid in ids]
-            self._audit_contacts(s, p, out)
-            return out
+            others = self._contacts_vus_autrui(s, p, out)
+        self._auditer_apres_lecture(p, others)
+        return out
 
     def grappe(self, jeton: str, grappe_id: int) -> GrappeVue:
-        with self.db.write() as s:
+        with self.db.read() as s:
             p = self._principal(s, jeton)
             g = self._grappe(s, p, grappe_id, Action.LIRE_GRAPPE)
             vue = self._vue_grappe(s, p, g, contacts=True)
-            self._audit_contacts(s, p, [vue])
-            return vue
+            others = self._contacts_vus_autrui(s, p, [vue])
+        self._auditer_apres_lecture(p, others)
+        return vue
 
     def modifier_grappe(
         self,
@@ -321,9 +323,8 @@ class GrappesMixin(LectureMixin):
             views = self._vues_grappes(s, p, {inv.grappe_id for inv in rows}, contacts=True)
             out = [InvitationVue(inv.id, inv.declaration_id, inv.statut, inv.origine,
                                  inv.envoyee_le, views[inv.grappe_id]) for inv in rows]
-        if any(m.contact is not None for v in views.values() for m in v.membres):
-            with self.db.write() as s:
-                self._audit_contacts(s, p, views.values())
+            others = self._contacts_vus_autrui(s, p, views.values())
+        self._auditer_apres_lecture(p, others)
         return out
 
     def fiche_invitation(self, jeton: str, invitation_id: int) -> FicheInvitation:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from matching.registry import rattachement
@@ -133,9 +133,41 @@ class LectureMixin(RegistryBase):
         s.flush()
         return self._vues_grappes(s, p, [g.id], contacts)[g.id]
 
+    @staticmethod
+    def _contacts_autrui(s: Session, p: Principal, declaration_ids: Iterable[int]) -> list[int]:
+        """Of the declarations whose contact was shown, those that are not the reader's own:
+        reading one's own contact is not audited (nothing to trace, and on SQLite every
+        audit row is a write that queues behind all others); reading anyone else's is
+        (issue 18)."""
+        ids = sorted({int(i) for i in declaration_ids})
+        if not ids:
+            return []
+        return sorted(s.scalars(select(Declaration.id).where(
+            Declaration.id.in_(ids),
+            or_(Declaration.compte_id.is_(None), Declaration.compte_id != p.compte_id))))
+
+    @classmethod
+    def _contacts_vus_autrui(cls, s: Session, p: Principal,
+                             vues: Iterable[GrappeVue]) -> list[int]:
+        """The declarations of other people whose contact ``vues`` show."""
+        return cls._contacts_autrui(s, p, (m.declaration_id for v in vues for m in v.membres
+                                           if m.contact is not None))
+
+    def _audit_lecture_contacts(self, s: Session, p: Principal, ids: list[int]) -> None:
+        if ids:
+            self._audit(s, p, "lecture_contact", "declaration", f"n={len(ids)}",
+                        ",".join(map(str, ids)))
+
+    def _auditer_apres_lecture(self, p: Principal, ids: list[int]) -> None:
+        """After a read transaction: audit the other people's contacts it showed, in a short
+        write transaction, before the caller returns them (no write when there are none:
+        reads do not queue behind writers on SQLite). If this write fails, the call fails
+        and nothing is returned unaudited."""
+        if ids:
+            with self.db.write() as s:
+                self._audit_lecture_contacts(s, p, ids)
+
     def _audit_contacts(self, s: Session, p: Principal, vues: Iterable[GrappeVue]) -> None:
-        shown = sorted({m.declaration_id for v in vues for m in v.membres
-                        if m.contact is not None})
-        if shown:
-            self._audit(s, p, "lecture_contact", "declaration", f"n={len(shown)}",
-                        ",".join(map(str, shown)))
+        """Audit the contacts of other people that ``vues`` show (in the caller's write
+        transaction)."""
+        self._audit_lecture_contacts(s, p, self._contacts_vus_autrui(s, p, vues))
