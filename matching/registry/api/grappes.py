@@ -405,11 +405,17 @@ class GrappesMixin(LectureMixin):
         inv.repondue_le = self.clock()
         s.flush()
         s.refresh(g)
-        states = [self._invitation_of(g, m.declaration_id) for m in g.membres]
-        if any(i is not None and i.statut == "declinee" for i in states):
+        # every member's latest answer, in two column queries (no ORM load of the grappe's
+        # members and invitations: this runs once per answer, under the writers' queue)
+        latest = dict(s.execute(select(Invitation.declaration_id, Invitation.statut)
+                                .where(Invitation.grappe_id == g.id)
+                                .order_by(Invitation.id)).tuples().all())
+        states = [latest.get(did) for did in s.scalars(
+            select(GrappeMembre.declaration_id).where(GrappeMembre.grappe_id == g.id))]
+        if "declinee" in states:
             g.statut = "declinee"
             self._liberer(s, g)
-        elif all(i is not None and i.statut == "acceptee" for i in states):
+        elif all(x == "acceptee" for x in states):
             g.statut = "acceptee"
             outbox.grappe_event(s, self.clock(), g, "tous_acceptes",
                                 "Tous les membres ont accepté : leurs coordonnées sont visibles.")

@@ -71,12 +71,14 @@ class LectureMixin(RegistryBase):
         if not ids:
             return {}
         G, M, D, Inv = GrappeProposee, GrappeMembre, Declaration, Invitation
-        grappes = s.execute(select(
+        # column queries run on the session's connection (Core rows, no ORM loading step)
+        conn = s.connection()
+        grappes = conn.execute(select(
             G.id, G.appariement_id, G.code, G.champ, G.departements, G.region, G.statut,
             G.porteur_ej, G.total, G.regles_enfreintes, G.avertissements, G.soumise_ars,
             G.version).where(G.id.in_(ids)).order_by(G.id)).all()
         membres: dict[int, list] = {}
-        for row in s.execute(select(
+        for row in conn.execute(select(
                 M.grappe_id, M.declaration_id, M.finess_ej, M.esms, D.compte_id,
                 D.raison_sociale_ej, D.departement, D.region,
                 D.consentement_contacts_coordinateur, D.contact_nom, D.contact_email,
@@ -84,12 +86,27 @@ class LectureMixin(RegistryBase):
                 .join(D, D.id == M.declaration_id, isouter=True)
                 .where(M.grappe_id.in_(ids)).order_by(M.id)):
             membres.setdefault(row.grappe_id, []).append(row)
-        speaking = rattachement.parlent(s, {(m.declaration_id, m.compte_id, m.finess_ej)
-                                            for ms in membres.values() for m in ms})
+        speaking = rattachement.parlent(
+            s, {(m.declaration_id, m.compte_id, m.finess_ej) for ms in membres.values()
+                for m in ms},
+            select(M.finess_ej).where(M.grappe_id.in_(ids)))
         invitation: dict[tuple[int, int], str] = {}
-        for gid, did, statut in s.execute(select(Inv.grappe_id, Inv.declaration_id, Inv.statut)
-                                           .where(Inv.grappe_id.in_(ids)).order_by(Inv.id)):
+        for gid, did, statut in conn.execute(select(Inv.grappe_id, Inv.declaration_id,
+                                                    Inv.statut)
+                                             .where(Inv.grappe_id.in_(ids)).order_by(Inv.id)):
             invitation[(gid, did)] = statut  # the latest invitation counts
+        # one policy answer per distinct (owner, place, consent): members share them
+        contact_ok: dict[tuple, bool] = {}
+
+        def may_read_contact(m) -> bool:
+            key = (m.compte_id, m.departement, m.region,
+                   bool(m.consentement_contacts_coordinateur))
+            if key not in contact_ok:
+                contact_ok[key] = autorise(p, Action.LIRE_CONTACT, Cible(
+                    proprietaire=key[0], departements=frozenset({key[1]}), region=key[2],
+                    consentement_coordinateur=key[3]))
+            return contact_ok[key]
+
         out: dict[int, GrappeVue] = {}
         for g in grappes:
             ms = membres.get(g.id, [])
@@ -105,12 +122,7 @@ class LectureMixin(RegistryBase):
             vues = []
             for m, state in zip(ms, states, strict=True):
                 contact = None
-                if m.contact_email is not None and contacts and (show or autorise(
-                        p, Action.LIRE_CONTACT, Cible(
-                            proprietaire=m.compte_id, departements=frozenset({m.departement}),
-                            region=m.region,
-                            consentement_coordinateur=bool(
-                                m.consentement_contacts_coordinateur)))):
+                if m.contact_email is not None and contacts and (show or may_read_contact(m)):
                     contact = Contact(m.contact_nom or "", m.contact_email or "",
                                       m.contact_telephone or "")
                 vues.append(MembreVue(m.declaration_id, m.finess_ej, m.raison_sociale_ej or "",
