@@ -409,7 +409,7 @@ class GrappesMixin(LectureMixin):
         # members and invitations: this runs once per answer, under the writers' queue)
         latest = dict(s.execute(select(Invitation.declaration_id, Invitation.statut)
                                 .where(Invitation.grappe_id == g.id)
-                                .order_by(Invitation.id)).tuples().all())
+                                .order_by(Invitation.id)).all())
         states = [latest.get(did) for did in s.scalars(
             select(GrappeMembre.declaration_id).where(GrappeMembre.grappe_id == g.id))]
         if "declinee" in states:
