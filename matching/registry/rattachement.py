@@ -72,6 +72,7 @@ def etats(s: Session, ejs: Iterable[str] | Select) -> dict[str, EtatOg]:
         where = Rattachement.finess_ej.in_(wanted)
     approved: dict[str, set[int]] = {}
     pending: dict[str, set[int]] = {}
+    s.flush()  # Core rows below (no ORM autoflush): pending claims must be seen
     for ej, compte_id, statut in s.connection().execute(
             select(Rattachement.finess_ej, Rattachement.compte_id, Rattachement.statut)
             .where(where, Rattachement.statut.in_(REVENDIQUE))):

@@ -71,7 +71,9 @@ class LectureMixin(RegistryBase):
         if not ids:
             return {}
         G, M, D, Inv = GrappeProposee, GrappeMembre, Declaration, Invitation
-        # column queries run on the session's connection (Core rows, no ORM loading step)
+        # column queries run on the session's connection (Core rows, no ORM loading step;
+        # no autoflush there either: pending changes are flushed first)
+        s.flush()
         conn = s.connection()
         grappes = conn.execute(select(
             G.id, G.appariement_id, G.code, G.champ, G.departements, G.region, G.statut,
