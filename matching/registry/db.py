@@ -9,6 +9,7 @@ prevented by the version columns (optimistic locking, see ``models``).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -19,8 +20,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+try:  # POSIX: writers of several processes queue in the kernel (see _SqliteWriters)
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 from matching.registry.config import database_url
 from matching.registry.errors import BaseInaccessible, ConflitEnregistrement, RegistreError
@@ -33,13 +40,58 @@ _GUARD = threading.Lock()
 HEAD = "head"
 
 
+class _SqliteWriters:
+    """The queue of a SQLite file's writers: the threads of this process queue on a lock,
+    then the process waits for an exclusive ``flock`` on a lock file next to the database,
+    which the kernel hands over as soon as the holder releases it. Without it, writers of
+    several processes (app workers, CLI) poll SQLite's file lock with growing sleeps
+    (busy timeout): some wait seconds while the file is free (measured in
+    ``bench/bench_registry.py --processes``). Where ``fcntl`` is missing (Windows) or the
+    database is in memory, only the in-process lock is used."""
+
+    def __init__(self, thread_lock: threading.Lock, lock_path: Path | None) -> None:
+        self._thread_lock = thread_lock
+        self._path = lock_path if fcntl is not None else None
+        self._local = threading.local()
+
+    def __enter__(self) -> None:
+        self._thread_lock.acquire()
+        if self._path is None:
+            return
+        try:  # opened per transaction: a forked child never shares the parent's lock
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:  # read-only folder: SQLite's own lock still serialises writers
+            self._local.fd = None
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        self._local.fd = fd
+
+    def __exit__(self, *exc) -> None:
+        fd = getattr(self._local, "fd", None)
+        self._local.fd = None
+        try:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+        finally:
+            self._thread_lock.release()
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (None: in memory)."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` with the SQLite settings described in the module docstring."""
     if url.startswith("sqlite"):
         # SQLite connections are cheap: a large pool, so that 50 concurrent sessions wait on
         # the file lock (busy timeout), not on the pool
         engine = create_engine(url, connect_args={"timeout": 300, "check_same_thread": False},
-                               pool_size=10, max_overflow=100, pool_timeout=300)
+                               pool_size=60, max_overflow=100, pool_timeout=300)
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn, _record) -> None:  # pragma: no cover - driver hook
@@ -117,10 +169,13 @@ class Database:
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write = sessionmaker(bind=writer, expire_on_commit=False)
-        self._writer_lock = None
+        self._writer_lock: _SqliteWriters | None = None
         if self.is_sqlite:
             with _GUARD:
-                self._writer_lock = _SQLITE_WRITERS.setdefault(self.url, threading.Lock())
+                thread_lock = _SQLITE_WRITERS.setdefault(self.url, threading.Lock())
+            path = _sqlite_file(self.url)
+            self._writer_lock = _SqliteWriters(
+                thread_lock, path.with_name(path.name + "-ecriture.lock") if path else None)
 
     def init(self) -> str:
         """Create or upgrade the schema; returns the revision now in place."""

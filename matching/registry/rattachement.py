@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from matching.registry import adapters
@@ -59,26 +59,34 @@ class EtatOg:
         return compte_id is not None and compte_id in self.approuves and not self.conteste
 
 
-def etats(s: Session, ejs: Iterable[str]) -> dict[str, EtatOg]:
-    """The claims on each of ``ejs`` (an OG nobody claims is absent)."""
-    wanted = sorted({str(e) for e in ejs})
-    if not wanted:
-        return {}
+def etats(s: Session, ejs: Iterable[str] | Select) -> dict[str, EtatOg]:
+    """The claims on each of ``ejs`` (an OG nobody claims is absent). ``ejs`` may be a
+    SELECT of FINESS EJ numbers: the database then filters on it (no list of hundreds of
+    bound numbers to build and send)."""
+    if isinstance(ejs, Select):
+        where = Rattachement.finess_ej.in_(ejs)
+    else:
+        wanted = sorted({str(e) for e in ejs})
+        if not wanted:
+            return {}
+        where = Rattachement.finess_ej.in_(wanted)
     approved: dict[str, set[int]] = {}
     pending: dict[str, set[int]] = {}
-    for ej, compte_id, statut in s.execute(
+    s.flush()  # Core rows below (no ORM autoflush): pending claims must be seen
+    for ej, compte_id, statut in s.connection().execute(
             select(Rattachement.finess_ej, Rattachement.compte_id, Rattachement.statut)
-            .where(Rattachement.finess_ej.in_(wanted),
-                   Rattachement.statut.in_(REVENDIQUE))):
+            .where(where, Rattachement.statut.in_(REVENDIQUE))):
         (approved if statut == APPROUVE else pending).setdefault(ej, set()).add(compte_id)
     return {ej: EtatOg(frozenset(approved.get(ej, ())), frozenset(pending.get(ej, ())))
             for ej in set(approved) | set(pending)}
 
 
-def parlent(s: Session, declarations: Iterable[tuple[int, int | None, str]]) -> set[int]:
-    """Ids of the declarations ``(id, owner account, finess_ej)`` that speak for their OG."""
+def parlent(s: Session, declarations: Iterable[tuple[int, int | None, str]],
+            ejs: Select | None = None) -> set[int]:
+    """Ids of the declarations ``(id, owner account, finess_ej)`` that speak for their OG
+    (``ejs``: a SELECT giving at least their FINESS EJ numbers, used as the filter)."""
     rows = list(declarations)
-    state = etats(s, (ej for _, _, ej in rows))
+    state = etats(s, ejs if ejs is not None else (ej for _, _, ej in rows))
     return {i for i, owner, ej in rows if ej in state and state[ej].parle(owner)}
 
 

@@ -4,10 +4,12 @@ exactly ``max_failures`` checks, one first admin, one constitution per declarati
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import func, select, update
+import pytest
+from sqlalchemy import func, select, text, update
 
 from matching.registry import RegistreError
 from matching.registry.models import Audit, Compte, Declaration, GrappeProposee, Invitation
@@ -86,3 +88,34 @@ def test_two_concurrent_constitutions_of_one_declaration(world):
     assert "déjà engagée" in str(next(x for x in out if isinstance(x, Exception)))
     statuts = sorted(r.grappe(world.coord, gid).statut for gid in ids)
     assert statuts == ["acceptee", "constituee"]
+
+
+def test_sqlite_writers_of_other_processes_wait_on_the_kernel_lock(tmp_path):
+    """Issue 19 (speed): a SQLite write transaction holds an exclusive ``flock`` on the
+    file's writer lock, so a writer of another process waits in the kernel and is woken at
+    the commit, instead of polling SQLite's busy timeout (seconds lost under load). Another
+    open file description stands for the other process (flock locks belong to it)."""
+    fcntl = pytest.importorskip("fcntl")
+    from matching.registry.db import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'r.db'}")
+    lock_file = tmp_path / "r.db-ecriture.lock"
+
+    def other_process_can_write() -> bool:
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(fd)  # closing releases a lock taken here
+        return True
+
+    with db.write() as s:
+        s.execute(text("CREATE TABLE t (x INTEGER)"))
+        assert lock_file.exists() and not other_process_can_write()
+    assert other_process_can_write()
+    with db.read() as s:  # readers never take it
+        s.execute(text("SELECT 1"))
+        assert other_process_can_write()
+    db.dispose()

@@ -125,3 +125,43 @@ def test_declined_invitation_blocks_constitution(world):
     assert g.statut == "declinee"
     with pytest.raises(RegistreError, match="tous les membres n'ont pas accepté"):
         r.constituer(world.coord, g.id, g.version)
+
+
+def test_reading_own_contacts_is_not_audited_others_are(world):
+    """Issue 19 (speed): a déclarant reading its own contact writes no audit row (on SQLite
+    each one was a write queued behind all others); every reading of another person's
+    contact is still audited, naming only those declarations (issue 18)."""
+    r = world.reg
+    world.declare_all()
+
+    def contact_reads() -> list[str]:
+        return [a.detail for a in r.journal(world.admin) if a.action == "lecture_contact"]
+
+    g = next(g for g in r.apparier(world.coord, ["37"], time_limit=5).grappes
+             if {m.finess_ej for m in g.membres} >= {OG_A, OG_B})
+    g = r.inviter(world.coord, g.id, g.version)
+    before = contact_reads()
+    # own data only: the déclarant sees its own contact, nothing is written to the journal
+    mine = r.mes_declarations(world.a)
+    assert mine[0].contact.email == "alice@og-a.fr"
+    assert r.lire_declaration(world.a, world.da.id).contact.email == "alice@og-a.fr"
+    inv_a = r.mes_invitations(world.a)
+    own = {m.finess_ej: m.contact for m in inv_a[0].grappe.membres}
+    assert own[OG_A].email == "alice@og-a.fr" and own[OG_B] is None
+    assert r.grappe(world.a, g.id).membres
+    r.repondre(world.a, inv_a[0].id, True)
+    assert contact_reads() == before
+
+    # once everyone accepted, A reads B's contact: audited, naming B's declaration only
+    r.repondre(world.b, r.mes_invitations(world.b)[0].id, True)
+    before = contact_reads()
+    seen = {m.finess_ej: m.contact for m in r.mes_invitations(world.a)[0].grappe.membres}
+    assert seen[OG_B].email == "bruno@og-b.fr"
+    after = contact_reads()
+    assert len(after) == len(before) + 1 and after[0] == str(world.db.id)
+    r.grappe(world.a, g.id)
+    assert contact_reads()[0] == str(world.db.id) and len(contact_reads()) == len(after) + 1
+
+    # a coordinator reading A's declaration (A consented) is audited too
+    assert r.lire_declaration(world.coord, world.da.id).contact.email == "alice@og-a.fr"
+    assert contact_reads()[0] == str(world.da.id)

@@ -109,27 +109,28 @@ class DeclarationsMixin(LectureMixin):
             return self._vue_declaration(s, p, d, contacts=True)
 
     def mes_declarations(self, jeton: str) -> list[DeclarationVue]:
-        with self.db.write() as s:
+        """The caller's own declarations: a read (one's own contacts are not audited)."""
+        with self.db.read() as s:
             p = self._principal(s, jeton)
             rows = s.scalars(select(Declaration).where(Declaration.compte_id == p.compte_id)
                              .order_by(Declaration.id)).all()
+            claims = rattachement.etats(s, (d.finess_ej for d in rows))
             out = []
             for d in rows:
                 exiger(p, Action.LIRE_DECLARATION, self._cible_declaration(d))
-                out.append(self._vue_declaration(s, p, d, contacts=True))
-            if any(v.contact for v in out):
-                self._audit(s, p, "lecture_contact", "declaration",
-                            ",".join(str(v.id) for v in out if v.contact))
+                out.append(self._vue_declaration(s, p, d, contacts=True,
+                                                 etat=claims.get(d.finess_ej)))
             return out
 
     def lire_declaration(self, jeton: str, declaration_id: int) -> DeclarationVue:
-        with self.db.write() as s:
+        """One declaration; reading someone else's contact is audited (a write then)."""
+        with self.db.read() as s:
             p = self._principal(s, jeton)
             d = self._declaration(s, p, declaration_id, Action.LIRE_DECLARATION)
             vue = self._vue_declaration(s, p, d, contacts=True)
-            if vue.contact is not None:
-                self._audit(s, p, "lecture_contact", "declaration", d.id)
-            return vue
+            others = self._contacts_autrui(s, p, [d.id] if vue.contact is not None else [])
+        self._auditer_apres_lecture(p, others)
+        return vue
 
     def modifier_declaration(self, jeton: str, declaration_id: int, saisie: DeclarationSaisie,
                              version: int) -> DeclarationVue:

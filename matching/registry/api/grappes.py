@@ -138,7 +138,7 @@ class GrappesMixin(LectureMixin):
         """Grappes of a territory (coordinateur: with contacts per consent; ARS: only
         constituted ones, contacts of those submitted to it)."""
         deps, _ = parse_territoire(territoire)
-        with self.db.write() as s:
+        with self.db.read() as s:  # a write only to audit other people's contacts
             p = self._principal(s, jeton)
             self._exiger_territoire(p, Action.LISTER_DECLARATIONS, deps)
             G = GrappeProposee
@@ -149,16 +149,18 @@ class GrappesMixin(LectureMixin):
                    and not (statuts and statut not in statuts)]
             vues = self._vues_grappes(s, p, ids, contacts=True, action=Action.LIRE_GRAPPE)
             out = [vues[gid] for gid in ids]
-            self._audit_contacts(s, p, out)
-            return out
+            others = self._contacts_vus_autrui(s, p, out)
+        self._auditer_apres_lecture(p, others)
+        return out
 
     def grappe(self, jeton: str, grappe_id: int) -> GrappeVue:
-        with self.db.write() as s:
+        with self.db.read() as s:
             p = self._principal(s, jeton)
             g = self._grappe(s, p, grappe_id, Action.LIRE_GRAPPE)
             vue = self._vue_grappe(s, p, g, contacts=True)
-            self._audit_contacts(s, p, [vue])
-            return vue
+            others = self._contacts_vus_autrui(s, p, [vue])
+        self._auditer_apres_lecture(p, others)
+        return vue
 
     def modifier_grappe(
         self,
@@ -326,9 +328,8 @@ class GrappesMixin(LectureMixin):
             views = self._vues_grappes(s, p, {inv.grappe_id for inv in rows}, contacts=True)
             out = [InvitationVue(inv.id, inv.declaration_id, inv.statut, inv.origine,
                                  inv.envoyee_le, views[inv.grappe_id]) for inv in rows]
-        if any(m.contact is not None for v in views.values() for m in v.membres):
-            with self.db.write() as s:
-                self._audit_contacts(s, p, views.values())
+            others = self._contacts_vus_autrui(s, p, views.values())
+        self._auditer_apres_lecture(p, others)
         return out
 
     def fiche_invitation(self, jeton: str, invitation_id: int) -> FicheInvitation:
@@ -411,11 +412,17 @@ class GrappesMixin(LectureMixin):
         inv.repondue_le = self.clock()
         s.flush()
         s.refresh(g)
-        states = [self._invitation_of(g, m.declaration_id) for m in g.membres]
-        if any(i is not None and i.statut == "declinee" for i in states):
+        # every member's latest answer, in two column queries (no ORM load of the grappe's
+        # members and invitations: this runs once per answer, under the writers' queue)
+        latest = dict(s.execute(select(Invitation.declaration_id, Invitation.statut)
+                                .where(Invitation.grappe_id == g.id)
+                                .order_by(Invitation.id)).all())
+        states = [latest.get(did) for did in s.scalars(
+            select(GrappeMembre.declaration_id).where(GrappeMembre.grappe_id == g.id))]
+        if "declinee" in states:
             g.statut = "declinee"
             self._liberer(s, g)
-        elif all(i is not None and i.statut == "acceptee" for i in states):
+        elif all(x == "acceptee" for x in states):
             g.statut = "acceptee"
             outbox.grappe_event(s, self.clock(), g, "tous_acceptes",
                                 "Tous les membres ont accepté : leurs coordonnées sont visibles.")

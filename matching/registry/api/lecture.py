@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from matching.registry import rattachement
@@ -71,12 +71,16 @@ class LectureMixin(RegistryBase):
         if not ids:
             return {}
         G, M, D, Inv = GrappeProposee, GrappeMembre, Declaration, Invitation
-        grappes = s.execute(select(
+        # column queries run on the session's connection (Core rows, no ORM loading step;
+        # no autoflush there either: pending changes are flushed first)
+        s.flush()
+        conn = s.connection()
+        grappes = conn.execute(select(
             G.id, G.appariement_id, G.code, G.champ, G.departements, G.region, G.statut,
             G.porteur_ej, G.total, G.regles_enfreintes, G.avertissements, G.soumise_ars,
             G.version).where(G.id.in_(ids)).order_by(G.id)).all()
         membres: dict[int, list] = {}
-        for row in s.execute(select(
+        for row in conn.execute(select(
                 M.grappe_id, M.declaration_id, M.finess_ej, M.esms, D.compte_id,
                 D.raison_sociale_ej, D.departement, D.region,
                 D.consentement_contacts_coordinateur, D.contact_nom, D.contact_email,
@@ -84,12 +88,27 @@ class LectureMixin(RegistryBase):
                 .join(D, D.id == M.declaration_id, isouter=True)
                 .where(M.grappe_id.in_(ids)).order_by(M.id)):
             membres.setdefault(row.grappe_id, []).append(row)
-        speaking = rattachement.parlent(s, {(m.declaration_id, m.compte_id, m.finess_ej)
-                                            for ms in membres.values() for m in ms})
+        speaking = rattachement.parlent(
+            s, {(m.declaration_id, m.compte_id, m.finess_ej) for ms in membres.values()
+                for m in ms},
+            select(M.finess_ej).where(M.grappe_id.in_(ids)))
         invitation: dict[tuple[int, int], str] = {}
-        for gid, did, statut in s.execute(select(Inv.grappe_id, Inv.declaration_id, Inv.statut)
-                                           .where(Inv.grappe_id.in_(ids)).order_by(Inv.id)):
+        for gid, did, statut in conn.execute(select(Inv.grappe_id, Inv.declaration_id,
+                                                    Inv.statut)
+                                             .where(Inv.grappe_id.in_(ids)).order_by(Inv.id)):
             invitation[(gid, did)] = statut  # the latest invitation counts
+        # one policy answer per distinct (owner, place, consent): members share them
+        contact_ok: dict[tuple, bool] = {}
+
+        def may_read_contact(m) -> bool:
+            key = (m.compte_id, m.departement, m.region,
+                   bool(m.consentement_contacts_coordinateur))
+            if key not in contact_ok:
+                contact_ok[key] = autorise(p, Action.LIRE_CONTACT, Cible(
+                    proprietaire=key[0], departements=frozenset({key[1]}), region=key[2],
+                    consentement_coordinateur=key[3]))
+            return contact_ok[key]
+
         out: dict[int, GrappeVue] = {}
         for g in grappes:
             ms = membres.get(g.id, [])
@@ -105,12 +124,7 @@ class LectureMixin(RegistryBase):
             vues = []
             for m, state in zip(ms, states, strict=True):
                 contact = None
-                if m.contact_email is not None and contacts and (show or autorise(
-                        p, Action.LIRE_CONTACT, Cible(
-                            proprietaire=m.compte_id, departements=frozenset({m.departement}),
-                            region=m.region,
-                            consentement_coordinateur=bool(
-                                m.consentement_contacts_coordinateur)))):
+                if m.contact_email is not None and contacts and (show or may_read_contact(m)):
                     contact = Contact(m.contact_nom or "", m.contact_email or "",
                                       m.contact_telephone or "")
                 vues.append(MembreVue(m.declaration_id, m.finess_ej, m.raison_sociale_ej or "",
@@ -133,9 +147,41 @@ class LectureMixin(RegistryBase):
         s.flush()
         return self._vues_grappes(s, p, [g.id], contacts)[g.id]
 
+    @staticmethod
+    def _contacts_autrui(s: Session, p: Principal, declaration_ids: Iterable[int]) -> list[int]:
+        """Of the declarations whose contact was shown, those that are not the reader's own:
+        reading one's own contact is not audited (nothing to trace, and on SQLite every
+        audit row is a write that queues behind all others); reading anyone else's is
+        (issue 18)."""
+        ids = sorted({int(i) for i in declaration_ids})
+        if not ids:
+            return []
+        return sorted(s.scalars(select(Declaration.id).where(
+            Declaration.id.in_(ids),
+            or_(Declaration.compte_id.is_(None), Declaration.compte_id != p.compte_id))))
+
+    @classmethod
+    def _contacts_vus_autrui(cls, s: Session, p: Principal,
+                             vues: Iterable[GrappeVue]) -> list[int]:
+        """The declarations of other people whose contact ``vues`` show."""
+        return cls._contacts_autrui(s, p, (m.declaration_id for v in vues for m in v.membres
+                                           if m.contact is not None))
+
+    def _audit_lecture_contacts(self, s: Session, p: Principal, ids: list[int]) -> None:
+        if ids:
+            self._audit(s, p, "lecture_contact", "declaration", f"n={len(ids)}",
+                        ",".join(map(str, ids)))
+
+    def _auditer_apres_lecture(self, p: Principal, ids: list[int]) -> None:
+        """After a read transaction: audit the other people's contacts it showed, in a short
+        write transaction, before the caller returns them (no write when there are none:
+        reads do not queue behind writers on SQLite). If this write fails, the call fails
+        and nothing is returned unaudited."""
+        if ids:
+            with self.db.write() as s:
+                self._audit_lecture_contacts(s, p, ids)
+
     def _audit_contacts(self, s: Session, p: Principal, vues: Iterable[GrappeVue]) -> None:
-        shown = sorted({m.declaration_id for v in vues for m in v.membres
-                        if m.contact is not None})
-        if shown:
-            self._audit(s, p, "lecture_contact", "declaration", f"n={len(shown)}",
-                        ",".join(map(str, shown)))
+        """Audit the contacts of other people that ``vues`` show (in the caller's write
+        transaction)."""
+        self._audit_lecture_contacts(s, p, self._contacts_vus_autrui(s, p, vues))
