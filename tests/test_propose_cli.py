@@ -129,7 +129,7 @@ def test_cli_writes_french_excel_csv(tmp_path) -> None:
     out = tmp_path / "out"
     result = runner.invoke(app, ["propose", str(src), "--out", str(out), "--time-limit", "2"])
     assert result.exit_code == 0, result.output
-    assert "grappe(s)" in result.output
+    assert "valide(s)" in result.output and "Financement (grappes valides)" in result.output
     raw = (out / "grappes.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     grappes = read_written_csv(out / "grappes.csv", keep_default_na=True)
