@@ -151,3 +151,24 @@ def preference_warnings(members: Sequence[Declaration], champ: str) -> list[str]
                        f"au plus : le plus éloigné est à {worst:.0f} km "
                        f"(le plus proche à {far:.0f} km)")
     return out
+
+
+def unique_codes(solver_ids: Sequence[str], taken: set[str]) -> dict[str, str]:
+    """Registry codes for a new matching's grappes: the solver's id when no grappe of the
+    registry carries it yet, else the next free number of the same prefix (« PA-24-001 »
+    taken → « PA-24-004 » after « PA-24-003 »). A code then names one grappe in the registry,
+    whatever matching made it: two runs numbered from 001 each gave the ARS two « PA-24-001 »
+    (issue 18, M1; issue 20, item 7). Deterministic: solver order, lowest free number."""
+    used = set(taken)
+    out: dict[str, str] = {}
+    for sid in solver_ids:
+        code = sid
+        if code in used:
+            prefix, _, number = sid.rpartition("-")
+            width = max(len(number), 3)
+            same = [c.rpartition("-")[2] for c in used if c.rpartition("-")[0] == prefix]
+            last = max((int(n) for n in same if n.isdigit()), default=0)
+            code = f"{prefix}-{last + 1:0{width}d}"
+        used.add(code)
+        out[sid] = code
+    return out

@@ -165,3 +165,25 @@ def test_reading_own_contacts_is_not_audited_others_are(world):
     # a coordinator reading A's declaration (A consented) is audited too
     assert r.lire_declaration(world.coord, world.da.id).contact.email == "alice@og-a.fr"
     assert contact_reads()[0] == str(world.da.id)
+
+
+def test_a_second_matching_never_reuses_a_grappe_code(world):
+    """Two matchings of one territory each numbered from 001: the ARS saw two « PA-24-001 ».
+    Now a code names one grappe of the registry: the second run takes the next numbers."""
+    r = world.reg
+    world.declare_all()
+    first = [g.code for g in r.apparier(world.coord, ["37"], time_limit=5).grappes]
+    second = [g.code for g in r.apparier(world.coord, ["37"], time_limit=5).grappes]
+    assert first and second and not set(first) & set(second)
+    codes = [g.code for g in r.grappes(world.coord, ["37"])]
+    assert len(codes) == len(set(codes)) == len(first) + len(second)
+
+
+def test_unique_codes_take_the_next_free_number_of_the_prefix():
+    from matching.registry.appariement import unique_codes
+
+    taken = {"PA-24-001", "PA-24-002", "PH-24-001"}
+    assert unique_codes(["PA-24-001", "PA-24-002", "PH-24-002", "PA-24-003"], taken) == {
+        "PA-24-001": "PA-24-003", "PA-24-002": "PA-24-004", "PH-24-002": "PH-24-002",
+        "PA-24-003": "PA-24-005"}
+    assert unique_codes(["PA-24-001"], set()) == {"PA-24-001": "PA-24-001"}

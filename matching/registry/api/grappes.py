@@ -99,12 +99,14 @@ class GrappesMixin(LectureMixin):
             )
             s.add(run)
             s.flush()
+            codes = app_build.unique_codes([g.id for g in report.grappes],
+                                           set(s.scalars(select(GrappeProposee.code))))
             for g in report.grappes:
                 decl_ids = sorted({entree.declaration_of[e] for e in g.esms})
                 members = [by_id[i] for i in decl_ids]
                 cost = report.costs.get(g.id)
                 grappe = GrappeProposee(
-                    appariement_id=run.id, code=g.id, champ=g.champ,
+                    appariement_id=run.id, code=codes[g.id], champ=g.champ,
                     departements=sorted(set(g.departements)),
                     region=(g.regions[0] if g.regions else members[0].region),
                     statut="proposee",
