@@ -173,18 +173,19 @@ def app_steps_seconds() -> dict[str, float]:
     from matching.scenarios import precomputed as pre
     from matching.scenarios.scenario import Scenario
     from matching.solver.propose import propose
+    from matching.solver.settings import APP_TIME_LIMIT
     from matching.ui.envelope import EnvelopeRequest, run_envelope
 
     result = load_sample()
     out: dict[str, float] = {}
     start = time.perf_counter()
-    propose(result, "generalisation-2022", champ="PA", time_limit=2.0)
+    propose(result, "generalisation-2022", champ="PA", time_limit=APP_TIME_LIMIT)
     out["changement d'appel, sans précalcul (solveur)"] = time.perf_counter() - start
     # the app's path on the sample: the stored proposal, costed and checked (the file read
     # and the fingerprints of the table and the code are counted: the app does them once)
     start = time.perf_counter()
     entries, prints = pre.read_entries(), pre.Prints(result)
-    view = pre.View("generalisation-2022", "24", (), "PA", 0, 2.0)
+    view = pre.View("generalisation-2022", "24", (), "PA", 0, APP_TIME_LIMIT)
     stored = pre.stored_report(result, view, entries, prints)
     out["changement d'appel, proposition précalculée (1re fois)"] = time.perf_counter() - start
     if stored is None:
@@ -192,7 +193,7 @@ def app_steps_seconds() -> dict[str, float]:
               "python -m matching.scenarios.precomputed")
     out["changement d'appel, proposition précalculée (empreintes faites)"] = timed(
         lambda: pre.stored_report(result, view, entries, prints))
-    report = propose(result, None, champ="PA", time_limit=2.0)
+    report = propose(result, None, champ="PA", time_limit=APP_TIME_LIMIT)
     data = Scenario.from_report(report)
     out["classeur XLSX de la région"] = timed(lambda: workbook_bytes(data))
     out["GeoPackage de la région"] = timed(lambda: gpkg_bytes(*gpkg_inputs(data)))
