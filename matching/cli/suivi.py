@@ -4,7 +4,9 @@ Every command works on the registry's database (``--db`` or ``GRAPPES_DB_URL``, 
 ``grappes.db``) as an account of the registry: ``--compte EMAIL`` (or ``GRAPPES_COMPTE``),
 the password read from a hidden prompt, or from the first line of stdin when piped. The
 same policy as the app applies: the ARS records and exports its région, a porteur imports
-its grappe's figures.
+its grappe's figures. A registry error a command does not handle itself (refused access, a
+wrong grappe, a date out of range) reaches the CLI's edge (``matching.cli.main``), which
+prints its French message and exits 1, like every command group.
 """
 
 from __future__ import annotations
@@ -160,10 +162,7 @@ def jalon(
 ) -> None:
     """(Porteur) Déclarer un jalon atteint (par exemple la fin du paramétrage)."""
     suivi, jeton = _session(db, compte, stdin)
-    try:
-        suivi.declarer_jalon(jeton, grappe, tranche, _date(le, "--date"))
-    except RegistreError as exc:
-        _fail(str(exc))
+    suivi.declarer_jalon(jeton, grappe, tranche, _date(le, "--date"))
     console.print(f"Jalon de la tranche {tranche} déclaré.")
 
 
@@ -182,16 +181,13 @@ def verification(
     la tranche des cibles d'usage n'est payable qu'après elle)."""
     suivi, jeton = _session(db, compte, stdin)
     when = _date(le, "--date")
-    try:
-        if tranche is None:
-            state = suivi.etat(jeton, grappe)
-            waiting = [t.tranche.rang for t in state.tranches if t.tranche.verification]
-            if not waiting:
-                _fail(f"aucune tranche de {grappe} n'attend de vérification de service régulier")
-            tranche = waiting[0]
-        suivi.declarer_verification(jeton, grappe, tranche, when)
-    except RegistreError as exc:
-        _fail(str(exc))
+    if tranche is None:
+        state = suivi.etat(jeton, grappe)
+        waiting = [t.tranche.rang for t in state.tranches if t.tranche.verification]
+        if not waiting:
+            _fail(f"aucune tranche de {grappe} n'attend de vérification de service régulier")
+        tranche = waiting[0]
+    suivi.declarer_verification(jeton, grappe, tranche, when)
     console.print(f"Vérification de service régulier de la tranche {tranche} enregistrée "
                   f"(signée le {when:%d/%m/%Y}).")
 
@@ -217,10 +213,7 @@ def etat(
 ) -> None:
     """État des grappes suivies : tranches, dates prévues, ESMS à relancer."""
     suivi, jeton = _session(db, compte, stdin)
-    try:
-        states = suivi.mes_grappes(jeton, region, _date(le, "--date") if le else None)
-    except RegistreError as exc:
-        _fail(str(exc))
+    states = suivi.mes_grappes(jeton, region, _date(le, "--date") if le else None)
     if as_json:
         typer.echo(_json(states))
         return
@@ -264,10 +257,7 @@ def versement(
     """(ARS) Noter le versement d'une tranche payable."""
     when = _date(le, "--date")
     suivi, jeton = _session(db, compte, stdin)
-    try:
-        suivi.declarer_versement(jeton, grappe, tranche, when)
-    except RegistreError as exc:
-        _fail(str(exc))
+    suivi.declarer_versement(jeton, grappe, tranche, when)
     console.print(f"Versement de la tranche {tranche} de {grappe} noté le {when:%d/%m/%Y}.",
                   highlight=False)
 
@@ -282,10 +272,7 @@ def exporter(
 ) -> None:
     """(ARS) Exporter le suivi de la région en XLSX."""
     suivi, jeton = _session(db, compte, stdin)
-    try:
-        path = suivi.exporter(jeton, dossier, region)
-    except RegistreError as exc:
-        _fail(str(exc))
+    path = suivi.exporter(jeton, dossier, region)
     console.print(f"Écrit : {path}")
 
 

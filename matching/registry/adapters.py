@@ -198,17 +198,16 @@ def whatif(etab: pd.DataFrame, rules_name: str, grappes: list[Grappe]):
     return WhatIf.from_grappes(etab, load_rules(rules_name), grappes)
 
 
-def og_amounts(etab: pd.DataFrame, rules_name: str, members: list[str],
-               cost) -> dict[str, float]:
+def og_amounts(etab: pd.DataFrame, rules, members: list[str], cost) -> dict[str, float]:
     """Each OG's share of a grappe's funding (FINESS EJ -> euros), by the planner's rule
     (``matching.scenarios.og_view.split_lines``: a per-ESMS line to the ESMS's OG, a
-    per-project line to the porteur), so « Mon OG » and an invitation give the same figure."""
-    from matching.programme.rules import load_rules
+    per-project line to the porteur), so « Mon OG » and an invitation give the same figure.
+    ``rules``: the loaded rule set the grappe was costed with (not read again)."""
     from matching.scenarios.og_view import split_lines
 
     rows = etab[etab["finess_et"].astype(str).isin(set(members))]
     return {ej: round(sum(line.amount for line in lines), 2)
-            for ej, lines in split_lines(rows, cost, load_rules(rules_name)).items()}
+            for ej, lines in split_lines(rows, cost, rules).items()}
 
 
 def find_partners(scenario, finess_et: str, top: int = 5, max_km: float | None = None):

@@ -231,7 +231,7 @@ class GrappesMixin(LectureMixin):
         return self._evaluate_on(s, g, persist)[0]
 
     def _evaluate_on(self, s: Session, g: GrappeProposee, persist: bool = False):
-        """:meth:`_evaluate` and the establishments table it was evaluated on."""
+        """:meth:`_evaluate`, the establishments table and the loaded rule set it used."""
         run = s.get(Appariement, g.appariement_id)
         etab = app_build.from_snapshot(run.etablissements)
         members = [e for m in g.membres for e in m.esms]
@@ -252,11 +252,12 @@ class GrappesMixin(LectureMixin):
                 run.etablissements = app_build.snapshot(etab)
                 flag_modified(run, "etablissements")
         if not members:
-            return None, etab
+            return None, etab, None
         grappe = adapters.Grappe(id=g.code, champ=g.champ,
                                  og=sorted({m.finess_ej for m in g.membres}), esms=members,
                                  porteur=g.porteur_ej or None)
-        return adapters.whatif(etab, run.regles, [grappe]).evaluate(), etab
+        scenario = adapters.whatif(etab, run.regles, [grappe])
+        return scenario.evaluate(), etab, scenario.rules
 
     def evaluer_grappe(self, jeton: str, grappe_id: int) -> EvaluationGrappe:
         """The coordinator's what-if reading of a grappe: validity, broken rules (codes and
@@ -347,7 +348,7 @@ class GrappesMixin(LectureMixin):
                 raise AccesRefuse()
             exiger(p, Action.LIRE_DECLARATION, Cible(proprietaire=d.compte_id))
             g = inv.grappe
-            evaluation, etab = self._evaluate_on(s, g)
+            evaluation, etab, rules = self._evaluate_on(s, g)
             points: dict[str, list[tuple[float, float]]] = {}
             names: dict[str, str] = {}
             for m in g.membres:
@@ -368,7 +369,7 @@ class GrappesMixin(LectureMixin):
                 total, pts, pts_max = float(cost.total), int(cost.score.total), \
                     int(cost.score.max)
                 valide = not evaluation.violations.get(g.code)
-                shares = adapters.og_amounts(etab, s.get(Appariement, g.appariement_id).regles,
+                shares = adapters.og_amounts(etab, rules,
                                              [e for m in g.membres for e in m.esms], cost)
             n_esms = sum(counts.values())
             every = [x for pts_og in points.values() for x in pts_og]
