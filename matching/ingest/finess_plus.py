@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import os
 import re
 import zlib
@@ -47,6 +48,7 @@ from matching.core.model import LoadResult, Rejet
 from matching.core.structure import MAX_DEPTH, REASON_DEEP, path_join
 from matching.ingest.base import Parsed, Progress, Source, format_lines, raw_frame, source_name
 from matching.ingest.errors import IngestError
+from matching.ingest.json_chunks import JsonBroken, JsonChunks
 
 KIND = "finess_plus"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -65,6 +67,39 @@ FIELD_NAMES: dict[str, str] = {
     "commune": "adresse.cogCommune",
 }
 _JSON_STARTS = (b"{", b"[")
+#: The keys of the flow, spelled as in the real files (trap 1: the published schema differs
+#: in case, e.g. ``categorieEntiteGeographiqueExercice``). A key is matched whatever its case
+#: (:func:`canonical_key`); an object whose keys are all spelled so takes the fast path of
+#: :mod:`matching.ingest.json_chunks`, any other the exact (slower) reader.
+KEYS = frozenset(
+    (
+        "schemaVersion", "generatedAt", "pmej", "gco", "gcc", "informationsGeneralesPMEJ",
+        "numFinessPm", "pmSmsseId", "denominationPm", "denominationLonguePmSmsse",
+        "statutJuridique", "typePersonneMorale", "siren", "dateCreation", "dateFermeture",
+        "etatObjet", "dateDerniereMaj", "ege", "informationsGeneralesEGE", "egeId",
+        "numFinessEge", "nomEgeLong", "nomEgeCourt", "siret", "dateOuverture",
+        "datePremiereAutorisation", "categorieentiteGeographiqueExercice",
+        "modefixationtarifaire", "roleEge", "typeBudget", "adresse", "usageAdresse",
+        "cogCommune", "codePostal", "typeVoie", "numeroVoie", "libelleVoie",
+        "ligneAcheminement", "ligneUne", "ligneSix", "complementVoie",
+        "coordonneesGeographique", "coordonneeX", "coordonneeY", "directionLongitude",
+        "directionLatitude", "cleInInteropBAN", "scoreBAN", "contact", "typeContact",
+        "roleContact", "telecom", "telephone", "evenement", "engagement", "code", "system",
+        "display", "libelle", "gccId", "nomGcc", "typeGcc", "gccIdentifiantExterne",
+        "pmejDuGcc", "egeDuGcc", "gcoId", "nomGco", "typeGco", "pmejDuGco", "egeDuGco",
+        "typeRoleEntiteGroupe", "idEgePorteuse", "idEgeNonPorteuse", "roleRelationEge",
+    )
+)
+_CANONICAL = {key.lower(): key for key in KEYS}
+assert len(_CANONICAL) == len(KEYS), "two spellings of one key"
+
+
+def canonical_key(name: str) -> str:
+    """A key as spelled in :data:`KEYS` whatever its case; an unknown key in lower case."""
+    low = name.lower()
+    return _CANONICAL.get(low, low)
+
+
 REASON_TWICE = "clé donnée deux fois dans le même objet (laquelle garder est ambigu)"
 REASON_TWICE_VALUES = (
     "clé donnée deux fois avec des valeurs différentes (laquelle garder est ambigu)"
@@ -335,7 +370,8 @@ def _parts(stack: list[Any], names: list[str]) -> list[Any]:
 
 
 def _build(events: Any, event: str, value: Any) -> tuple[Any, list[_Problem]]:
-    """The Python value starting with (``event``, ``value``), keys lower-cased (trap 1).
+    """The Python value starting with (``event``, ``value``), keys spelled as in
+    :data:`KEYS` whatever their case (trap 1).
 
     Iterative (no recursion on the data). A value nested deeper than ``MAX_DEPTH`` is
     skipped unread and a key given twice (whatever its case) is kept as a problem of the
@@ -355,7 +391,7 @@ def _build(events: Any, event: str, value: Any) -> tuple[Any, list[_Problem]]:
     names: list[str] = [""]
     for ev, val in events:
         if ev == "map_key":
-            keys[-1] = val.lower()
+            keys[-1] = canonical_key(val)
             names[-1] = val
             continue
         if ev == "end_map" or ev == "end_array":
@@ -463,9 +499,9 @@ def geographic_address(addresses: Any) -> dict[str, Any] | None:
         return None
     items = [a for a in addresses if isinstance(a, dict)]
     for a in items:
-        if code(a.get("usageadresse")).zfill(2) == USAGE_GEOGRAPHIQUE:
+        if code(a.get("usageAdresse")).zfill(2) == USAGE_GEOGRAPHIQUE:
             return a
-    untyped = [a for a in items if not code(a.get("usageadresse"))]
+    untyped = [a for a in items if not code(a.get("usageAdresse"))]
     return untyped[0] if len(items) == 1 and untyped else None
 
 
@@ -517,6 +553,7 @@ class _State:
     pmej_fermes: int = 0
     counter: Any = None  # the _Counted view of the JSON text (bytes read so far)
     marks: Any = None  # the _Surrogates view (lone surrogates replaced so far)
+    cursor: Any = None  # the JsonChunks cursor (where the text is being read)
     top: dict[str, Any] = field(default_factory=dict)
     top_twice: list[str] = field(default_factory=list)  # top-level scalars given twice
     keys_twice: dict[str, int] = field(default_factory=dict)  # pmej/gco/gcc arrays given twice
@@ -531,9 +568,9 @@ def _mft_labels() -> dict[str, str]:
 
 def _closed(obj: dict[str, Any], infos: dict[str, Any]) -> str:
     """'fermes' (dateFermeture set), 'inactifs' (etatObjet I) or '' for an active entity."""
-    if text(infos.get("datefermeture")):
+    if text(infos.get("dateFermeture")):
         return "fermes"
-    if code(obj.get("etatobjet")).upper() == "I":
+    if code(obj.get("etatObjet")).upper() == "I":
         return "inactifs"
     return ""
 
@@ -564,17 +601,17 @@ def _take_pmej(
             above = above or problem
         else:
             by_ege.setdefault(j, problem)
-    infos = pm.get("informationsgeneralespmej")
+    infos = pm.get("informationsGeneralesPMEJ")
     infos = infos if isinstance(infos, dict) else {}
-    finess_ej = text(infos.get("numfinesspm")).upper()
-    pm_id = text(infos.get("pmsmsseid"))
+    finess_ej = text(infos.get("numFinessPm")).upper()
+    pm_id = text(infos.get("pmSmsseId"))
     if pm_id:
         state.pm_finess[pm_id] = finess_ej
     pm_closed = _closed(pm, infos)
     if pm_closed:
         state.pmej_fermes += 1
-    name_ej = text(infos.get("denominationlonguepmsmsse")) or text(infos.get("denominationpm"))
-    statut = code(infos.get("statutjuridique"))
+    name_ej = text(infos.get("denominationLonguePmSmsse")) or text(infos.get("denominationPm"))
+    statut = code(infos.get("statutJuridique"))
     eges = pm.get("ege") or []
     if not isinstance(eges, list):
         eges = [eges]
@@ -597,41 +634,41 @@ def _take_pmej(
             reason = "établissement qui n'est pas un objet JSON"
             state.rejets.append(Rejet(ordinal, "ege", reason, preview(ege), "", path=path))
             continue
-        e_infos = ege.get("informationsgeneralesege")
+        e_infos = ege.get("informationsGeneralesEGE")
         if not isinstance(e_infos, dict):
             reason = "informationsGeneralesEGE manquant : établissement illisible"
             state.rejets.append(
                 Rejet(ordinal, "informationsGeneralesEGE", reason, "", "", path=path)
             )
             continue
-        ege_id = text(e_infos.get("egeid"))
+        ege_id = text(e_infos.get("egeId"))
         if ege_id:
             state.ege_pm[ege_id] = finess_ej
-        finess_et = text(e_infos.get("numfinessege")).upper()
+        finess_et = text(e_infos.get("numFinessEge")).upper()
         closed = _closed(ege, e_infos) or ("og_fermes" if pm_closed else "")
         if closed:
             state.set_aside[closed].append(f"{path} ({finess_et})")
             continue
         address = geographic_address(ege.get("adresse")) or {}
-        raw_commune = text(address.get("cogcommune"))
+        raw_commune = text(address.get("cogCommune"))
         commune = normalise_commune(raw_commune)
         if len(commune) != len(raw_commune.strip()):
             state.padded.append(f"{path} (« {preview(raw_commune, 10)} » → {commune})")
-        coords = address.get("coordonneesgeographique")
+        coords = address.get("coordonneesGeographique")
         coords = coords if isinstance(coords, dict) else {}
         values = []
-        for key in ("coordonneex", "coordonneey", "directionlongitude", "directionlatitude"):
+        for key in ("coordonneeX", "coordonneeY", "directionLongitude", "directionLatitude"):
             value, drift = number(coords.get(key))
             values.append(value)
             if drift:
-                state.drift.append(f"{path}.{key}")
-        ban = text(coords.get("cleininteropban"))
-        categorie_raw = ege.get("categorieentitegeographiqueexercice")
+                state.drift.append(f"{path}.{key.lower()}")
+        ban = text(coords.get("cleInInteropBAN"))
+        categorie_raw = ege.get("categorieentiteGeographiqueExercice")
         mft_raw = ege.get("modefixationtarifaire")
         cols.finess_et.append(finess_et)
         cols.finess_ej.append(finess_ej)
         cols.raison_sociale.append(
-            text(e_infos.get("nomegelong")) or text(e_infos.get("nomegecourt"))
+            text(e_infos.get("nomEgeLong")) or text(e_infos.get("nomEgeCourt"))
         )
         cols.raison_sociale_ej.append(name_ej)
         cols.categorie.append(code(categorie_raw))
@@ -667,91 +704,140 @@ def _take_group(
             Rejet(0, kind, "groupe qui n'est pas un objet JSON : ignoré", "", "", path=where)
         )
         return
-    if code(group.get("etatobjet")).upper() == "I":
+    if code(group.get("etatObjet")).upper() == "I":
         return
     pm_ids: list[str] = []
     ege_ids: list[str] = []
-    if kind == "gco" and text(group.get("pmsmsseid")):
-        pm_ids.append(text(group.get("pmsmsseid")))
-    for member in _list(group.get(f"pmejdu{kind}")):
-        if isinstance(member, dict) and text(member.get("pmsmsseid")):
-            pm_ids.append(text(member.get("pmsmsseid")))
-    for member in _list(group.get(f"egedu{kind}")):
-        if isinstance(member, dict) and text(member.get("egeid")):
-            ege_ids.append(text(member.get("egeid")))
-    name = text(group.get("nomgcc")) or where
+    if kind == "gco" and text(group.get("pmSmsseId")):
+        pm_ids.append(text(group.get("pmSmsseId")))
+    for member in _list(group.get(f"pmejDu{kind.capitalize()}")):
+        if isinstance(member, dict) and text(member.get("pmSmsseId")):
+            pm_ids.append(text(member.get("pmSmsseId")))
+    for member in _list(group.get(f"egeDu{kind.capitalize()}")):
+        if isinstance(member, dict) and text(member.get("egeId")):
+            ege_ids.append(text(member.get("egeId")))
+    name = text(group.get("nomGcc")) or where
     state.groups.append((where, name, pm_ids, ege_ids))
 
 
-def _stream(raw: Any, state: _State, progress: Progress | None, total: int, counted: Any) -> None:
-    """Walk the top-level object; build each ``pmej`` / group item and hand it over."""
+#: level of the records in the file: the top-level object (1) holds the arrays (2) of records
+_RECORD_LEVEL = 2
+_ARRAYS = ("pmej", "gco", "gcc")
+
+
+def _exact(record_text: str) -> tuple[Any, list[_Problem]]:
+    """A record flagged by the fast path, read event by event: its problems with their paths.
+
+    Used for the rare records with a key given twice or spelled in another case, or nested
+    too deep (:mod:`matching.ingest.json_chunks` hands back their text).
+    """
     import ijson
 
-    mft = _mft_labels()
-    events = ijson.basic_parse(raw, use_float=True)
+    events = ijson.basic_parse(io.BytesIO(record_text.encode("utf-8")), use_float=True)
     try:
-        first = next(events, None)
-        if first is None:
+        ev, val = next(events)
+        return _build(events, ev, val)
+    except (_Broken, StopIteration) as exc:
+        raise JsonBroken("fin de fichier prématurée", truncated=True) from exc
+    except ijson.JSONError as exc:
+        raise JsonBroken(" ".join(str(exc).split())[:160]) from exc
+
+
+def _item(text: JsonChunks) -> tuple[Any, list[_Problem]]:
+    """The next record of an array: built by the C scanner, or by ``_exact`` when flagged."""
+    record = text.record()
+    if record.text is None:
+        return record.value, []
+    return _exact(record.text)
+
+
+def _scalar(text: JsonChunks) -> Any:
+    """The scalar value at the cursor."""
+    record = text.record()
+    return record.value if record.text is None else json.loads(record.text)
+
+
+def _stream(raw: Any, state: _State, progress: Progress | None, total: int, counted: Any) -> None:
+    """Walk the top-level object; parse each ``pmej`` / group item and hand it over.
+
+    The structure around the records (the top-level object, the arrays) is checked here,
+    character by character; each record is parsed whole by ``JsonChunks.record``.
+    """
+    mft = _mft_labels()
+    text = JsonChunks(raw, KEYS, MAX_DEPTH + _RECORD_LEVEL)
+    state.cursor = text
+    try:
+        first = text.peek()
+        if not first:
             msg = "fichier JSON vide : aucun objet à lire"
             raise IngestError(msg)
-        if first[0] != "start_map":
-            shape = "un tableau [...]" if first[0] == "start_array" else "une valeur isolée"
+        if first != "{":
+            if first != "[":
+                _scalar(text)  # invalid JSON raises JsonBroken: "JSON invalide"
+            shape = "un tableau [...]" if first == "[" else "une valeur isolée"
             msg = (
                 f"structure JSON inattendue : le fichier commence par {shape} ; le flux "
                 "FINESS+ est un objet {…} avec les tableaux pmej, gco et gcc"
             )
             raise IngestError(msg)
+        text.pos += 1
         seen_pmej = False
         seen_items: dict[str, int] = {}
-        for ev, val in events:
-            if ev == "end_map":
-                break
-            key = str(val).lower()
-            ev, val = next(events)
-            if key in ("pmej", "gco", "gcc"):
-                if ev != "start_array":
-                    shown = "{…}" if ev == "start_map" else preview(val)
+        closed = text.peek() == "}"
+        if closed:
+            text.pos += 1
+        while not closed:
+            if text.peek() != '"':
+                text.expect('"')  # raises with the character found
+            key = str(_scalar(text)).lower()
+            text.expect(":")
+            char = text.peek()
+            if key in _ARRAYS:
+                if char != "[":
+                    shown = "{…}" if char == "{" else preview(_scalar(text)) if char else ""
                     msg = f"structure JSON inattendue : « {shown} »"
                     msg += f" pour {key}, un tableau [...] est attendu"
                     raise IngestError(msg)
+                text.pos += 1
                 seen_pmej = seen_pmej or key == "pmej"
                 if key in seen_items:
                     state.keys_twice[key] = state.keys_twice.get(key, 1) + 1
                 # a key given twice goes on numbering: every path stays unique
                 index = seen_items.get(key, 0) - 1
-                for ev, val in events:
-                    if ev == "end_array":
-                        break
-                    index += 1  # not enumerate: the events iterator is shared with _build
-                    item, problems = _build(events, ev, val)
+                ended = text.peek() == "]"
+                if ended:
+                    text.pos += 1
+                while not ended:
+                    index += 1
+                    item, problems = _item(text)
                     if key == "pmej":
                         _take_pmej(item, index, state, mft, problems)
                         if progress is not None and index % 2000 == 0:
                             progress(_position(counted, total), total)
                     else:
                         _take_group(key, item, index, state, problems)
+                    ended = text.expect(",]") == "]"
                 seen_items[key] = index + 1
-            elif ev in ("start_map", "start_array"):
-                _skip(events, ev)
+            elif char in ("[", "{"):
+                text.pos = text.skip()  # not needed: never built
             else:
+                val = _scalar(text)
                 if key in state.top and state.top[key] != val:
                     state.top_twice.append(key)
                 state.top[key] = val
+            closed = text.expect(",}") == "}"
         if not seen_pmej:
             msg = (
                 "objet JSON sans tableau « pmej » : ce n'est pas le flux FINESS+ des structures "
                 "(finess-structures-journalier-AAAAMMJJ.json.gz)"
             )
             raise IngestError(msg)
-        trailing = next(events, None)
-        if trailing is not None:
+        if text.peek():
             msg = "contenu inattendu après la fin de l'objet JSON principal"
             raise IngestError(msg)
-    except (_Broken, StopIteration) as exc:
-        raise IngestError(_broken_message(state, "fin de fichier prématurée")) from exc
-    except ijson.JSONError as exc:
-        detail = " ".join(str(exc).split())[:160]
-        raise IngestError(_broken_message(state, f"JSON invalide ({detail})")) from exc
+    except JsonBroken as exc:
+        detail = "fin de fichier prématurée" if exc.truncated else f"JSON invalide ({exc.detail})"
+        raise IngestError(_broken_message(state, detail)) from exc
     except EOFError as exc:
         raise IngestError(_broken_message(state, "fichier compressé gzip tronqué")) from exc
     except (gzip.BadGzipFile, zlib.error) as exc:
@@ -773,7 +859,9 @@ def _broken_message(state: _State, detail: str) -> str:
     done = state.pmej
     where = f"pendant pmej[{done}]" if done or state.paths else "avant le premier pmej"
     last = f", dernier établissement lu : {state.paths[-1]}" if state.paths else ""
-    if state.counter is not None:
+    if state.cursor is not None:
+        last += f", vers l'octet {integer_fr(state.cursor.offset())} du JSON"
+    elif state.counter is not None:
         last += f", vers l'octet {integer_fr(state.counter.count)} du JSON"
     return (
         f"flux FINESS+ illisible {where} ({done} entité(s) juridique(s) lue(s){last}) : "

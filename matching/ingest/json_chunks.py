@@ -1,0 +1,304 @@
+"""A JSON text read in chunks, its values parsed one at a time by the C scanner of ``json``.
+
+Why: the FINESS+ flow is one JSON object of several hundred MB holding long arrays of small
+records. ``json.load`` keeps the whole document in memory; walking parser events in Python
+(ijson's ``basic_parse``) is several times slower than ``json.load``. Here the decompressed
+bytes are decoded in chunks of ``CHUNK_BYTES`` and each record is parsed by
+``json.JSONDecoder.scan_once`` (C) straight from the buffer, then dropped by the caller: the
+speed of ``json``, with the memory of one chunk and one record.
+
+Two guards run at C or numpy speed so that the fast path stays exact:
+
+- **keys**: every object goes through a minimal ``object_pairs_hook`` that notes an object
+  whose keys are given twice (``len(dict(pairs)) != len(pairs)``) or whose keys are not all
+  in the caller's ``known_keys`` (another spelling, such as ``EGE`` for ``ege``: the keys are
+  matched case-insensitively by the slow path);
+- **depth**: each chunk of bytes is scanned (:class:`DepthScan`) for brackets outside
+  strings; a chunk that goes deeper than the limit marks its text as deep. The C scanner
+  itself raises ``RecursionError`` on very deep values (about 1,000 levels), which is caught.
+
+A record flagged by either guard is handed back as text (``Record.text``) so that the caller
+parses it with its slow, exact reader (the path of the problem, the lists joined...). Real
+files never take the slow path.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import numpy as np
+
+#: bytes decoded at a time (the buffer grows past it only for a record larger than a chunk)
+CHUNK_BYTES = 1 << 20
+#: an error this close to the end of the buffer may be a record cut by the chunk boundary
+_CUT_MARGIN = 64
+_WS = re.compile(r"[ \t\n\r]*")
+_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL)
+_SPECIAL = re.compile(r'["\[\]{}]')
+#: every byte but the quote and the four brackets (deleted before the depth scan)
+_NOT_STRUCTURAL = bytes(sorted(set(range(256)) - set(b'"[]{}')))
+_STEP = np.zeros(256, dtype=np.int32)
+_STEP[list(b"[{")] = 1
+_STEP[list(b"]}")] = -1
+
+
+class JsonBroken(Exception):
+    """The JSON text is invalid (``detail``) or ends inside a value (``truncated``)."""
+
+    def __init__(self, detail: str, truncated: bool = False) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.truncated = truncated
+
+
+class DepthScan:
+    """Nesting depth of a JSON byte stream fed chunk by chunk, brackets in strings ignored.
+
+    Vectorised: escaped backslashes and quotes are removed (``bytes.replace``), every byte
+    but quotes and brackets deleted (``bytes.translate``), then the string parity
+    (``bitwise_xor.accumulate`` of the quotes) and the depth (``cumsum`` of the brackets
+    outside strings) are computed with numpy. ``feed`` says whether the chunk went deeper
+    than ``limit``. Exact on valid JSON; invalid JSON is refused by the parser anyway.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.depth = 0
+        self.in_string = False
+        self.carry = b""  # trailing backslashes: their pairing continues in the next chunk
+
+    def feed(self, chunk: bytes) -> bool:
+        data = self.carry + chunk if self.carry else chunk
+        self.carry = b""
+        if data.endswith(b"\\"):
+            kept = data.rstrip(b"\\")
+            self.carry = data[len(kept) :]
+            data = kept
+        if b"\\" in data:
+            data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+        marks = np.frombuffer(data.translate(None, _NOT_STRUCTURAL), dtype=np.uint8)
+        if not len(marks):
+            return False
+        quote = marks == 34
+        inside = np.bitwise_xor.accumulate(quote)
+        if self.in_string:
+            inside ^= True
+        self.in_string = bool(inside[-1])
+        steps = _STEP[marks]
+        steps[inside] = 0  # brackets in strings (quotes themselves step 0)
+        levels = np.cumsum(steps)
+        levels += self.depth
+        self.depth = int(levels[-1])
+        return int(levels.max()) > self.limit
+
+
+@dataclass
+class Record:
+    """One value read from the stream: built (``value``) or, when flagged, its ``text``."""
+
+    value: Any
+    text: str | None  # set when the record must go through the caller's exact reader
+    deep: bool  # the C scanner hit its recursion limit (the value was not built)
+
+
+class JsonChunks:
+    """Cursor over a UTF-8 JSON byte stream, read ``CHUNK_BYTES`` at a time.
+
+    ``item_depth`` is the absolute depth allowed inside the records read with
+    :meth:`record` (a record at depth 3, allowed 64 levels: 66). ``known_keys`` are the
+    exact key spellings of the fast path.
+    """
+
+    def __init__(self, raw: BinaryIO, known_keys: frozenset[str], item_depth: int) -> None:
+        self.raw = raw
+        self.buf = ""
+        self.pos = 0
+        self.base = 0  # characters dropped before ``buf``
+        self.eof = False
+        self.decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self.scan = DepthScan(item_depth)
+        self.deep: list[tuple[int, int]] = []  # character ranges of chunks found too deep
+        self.bytes_read = 0
+        flagged: list[bool] = []
+        self.flagged = flagged
+        known = known_keys
+
+        def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+            d = dict(pairs)
+            if len(d) != len(pairs) or not d.keys() <= known:
+                flagged.append(True)
+            return d
+
+        self.scan_once = json.JSONDecoder(object_pairs_hook=pairs_hook).scan_once
+
+    # ------------------------------------------------------------------ buffer
+
+    def fill(self, grow: bool = False) -> bool:
+        """Read the next chunk (``grow``: at least as much as is buffered); False at the end."""
+        if self.eof:
+            return False
+        size = CHUNK_BYTES
+        if grow:
+            size = max(size, len(self.buf) - self.pos)
+        data = self.raw.read(size)
+        self.bytes_read += len(data)
+        try:
+            text = self.decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            where = self.bytes_read - len(data) + exc.start
+            msg = f"octets qui ne sont pas de l'UTF-8 vers l'octet {where} ({exc.reason})"
+            raise JsonBroken(msg) from exc
+        if not data:
+            self.eof = True
+        elif self.scan.feed(data):
+            start = self.base + len(self.buf)
+            self.deep.append((start - 4, start + len(text) + 4))
+        self.base += self.pos
+        self.buf = self.buf[self.pos :] + text
+        self.pos = 0
+        return bool(data)
+
+    def peek(self) -> str:
+        """The next character that is not whitespace ('' at the end), not consumed."""
+        while True:
+            self.pos = _WS.match(self.buf, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self.fill():
+                return ""
+
+    def expect(self, chars: str) -> str:
+        """Consume the next character, which must be one of ``chars``."""
+        char = self.peek()
+        if not char:
+            raise JsonBroken("fin de fichier prématurée", truncated=True)
+        if char not in chars:
+            shown = " ou ".join(f"« {c} »" for c in chars)
+            raise JsonBroken(f"attendu {shown}, trouvé « {char} » à l'octet {self.offset()}")
+        self.pos += 1
+        return char
+
+    def offset(self) -> int:
+        """About the byte offset of the cursor in the JSON text (for messages)."""
+        rest = len(self.buf[self.pos :].encode("utf-8", "surrogatepass"))
+        return max(0, self.bytes_read - rest)
+
+    # ------------------------------------------------------------------ values
+
+    def record(self) -> Record:
+        """Parse the value at the cursor and move past it.
+
+        Fast path: the value as built by the C scanner. When the key hook flagged an object,
+        or the value lies in a chunk found too deep, or the scanner hit its recursion limit,
+        ``text`` holds the value's text for the caller's exact reader instead.
+        """
+        self.peek()
+        while True:
+            self.flagged.clear()
+            error: json.JSONDecodeError | None = None
+            try:
+                value, end = self.scan_once(self.buf, self.pos)
+            except StopIteration as exc:
+                error = json.JSONDecodeError("Expecting value", self.buf, exc.value)
+            except json.JSONDecodeError as exc:
+                error = exc
+            except RecursionError:
+                end = self.skip()
+                return Record(None, self._take(end), True)
+            except ValueError as exc:  # an integer of more than 4,300 digits
+                detail = " ".join(str(exc).split())[:160]
+                if "digits" in detail:
+                    detail = "nombre entier trop long (plus de 4 300 chiffres)"
+                raise JsonBroken(f"{detail} vers l'octet {self.offset()}") from exc
+            else:
+                if end < len(self.buf) or self.eof:
+                    break
+            if self.eof:
+                raise JsonBroken(_english(error), truncated=True)
+            if error is not None and not self._maybe_cut(error):
+                raise JsonBroken(f"{_english(error)} vers l'octet {self._error_offset(error)}")
+            self.fill(grow=True)
+        if self.flagged or (self.deep and self._in_deep(self.pos, end)):
+            return Record(None, self._take(end), False)
+        self.pos = end
+        return Record(value, None, False)
+
+    def _take(self, end: int) -> str:
+        text = self.buf[self.pos : end]
+        self.pos = end
+        return text
+
+    def _maybe_cut(self, error: json.JSONDecodeError) -> bool:
+        return error.pos >= len(self.buf) - _CUT_MARGIN or error.msg.startswith(
+            "Unterminated string"
+        )
+
+    def _error_offset(self, error: json.JSONDecodeError) -> int:
+        rest = len(self.buf[error.pos :].encode("utf-8", "surrogatepass"))
+        return max(0, self.bytes_read - rest)
+
+    def _in_deep(self, start: int, end: int) -> bool:
+        a, b = self.base + start, self.base + end
+        return any(lo < b and a < hi for lo, hi in self.deep)
+
+    def skip(self) -> int:
+        """The end of the container or string at the cursor, found without building it.
+
+        Iterative (any depth): strings are jumped over with a regex, brackets counted. The
+        cursor does not move; the buffer grows as needed (positions are kept relative to the
+        cursor, which ``fill`` moves to 0).
+        """
+        rel = 0
+        depth = 0
+        while True:
+            base = self.pos
+            match = _SPECIAL.search(self.buf, base + rel)
+            if match is None:
+                rel = len(self.buf) - base
+                if not self.fill(grow=True):
+                    raise JsonBroken("fin de fichier prématurée", truncated=True)
+                continue
+            rel = match.end() - base
+            char = match.group()
+            if char == '"':
+                while True:
+                    base = self.pos
+                    rest = _STRING_REST.match(self.buf, base + rel)
+                    if rest is not None:
+                        break
+                    if not self.fill(grow=True):
+                        raise JsonBroken("fin de fichier prématurée", truncated=True)
+                rel = rest.end() - base
+                if depth == 0:
+                    return base + rel
+            elif char in "[{":
+                depth += 1
+            else:
+                depth -= 1
+                if depth <= 0:
+                    return base + rel
+
+
+def _english(error: json.JSONDecodeError | None) -> str:
+    """The parser's reason, translated for the usual cases."""
+    if error is None:
+        return "fin de fichier prématurée"
+    words = {
+        "Expecting value": "valeur attendue",
+        "Expecting ',' delimiter": "virgule attendue",
+        "Expecting ':' delimiter": "deux-points attendu",
+        "Expecting property name enclosed in double quotes": "nom de clé entre guillemets "
+        "attendu",
+        "Unterminated string starting at": "texte non terminé",
+        "Invalid control character at": "caractère de contrôle dans un texte",
+        "Invalid \\escape": "séquence d'échappement invalide",
+        "Invalid \\uXXXX escape": "séquence \\uXXXX invalide",
+    }
+    for english, french in words.items():
+        if error.msg.startswith(english):
+            return french
+    return " ".join(error.msg.split())[:120]
