@@ -184,6 +184,8 @@ _SURROGATE = re.compile(
     rb"(\\+)u([dD][89abAB][0-9a-fA-F]{2})(?![\\]u[dD][c-fC-F][0-9a-fA-F]{2})"
     rb"|(?<![\\]u[dD][89abAB][0-9a-fA-F]{2})(\\+)u([dD][c-fC-F][0-9a-fA-F]{2})"
 )
+#: a surrogate escape, searched first (a literal prefix: fast) before the full pattern
+_SURROGATE_HINT = re.compile(rb"\\u[dD][89a-fA-F]")
 #: what a lone surrogate escape becomes (same length): a noncharacter the reader then finds
 SURROGATE_MARK = "\uffff"
 _MARK_ESCAPE = b"uFFFF"
@@ -226,7 +228,7 @@ class _Surrogates(io.RawIOBase):
             if len(data) - len(keep) > 0:
                 data, self.pending = data[: len(data) - len(keep)], keep
                 break
-        if b"\\" in data:
+        if _SURROGATE_HINT.search(data):  # the full pattern is slow on a long text
             data, n = _SURROGATE.subn(_mark_surrogate, data)
             self.found += n
         if len(data) > len(buffer):
@@ -451,6 +453,8 @@ def _skip(events: Any, event: str) -> None:
 
 def code(value: Any) -> str:
     """A coded value given bare (``"500"``) or as ``{code, system}`` (trap 2); '' if none."""
+    if type(value) is str:  # the usual case first: this runs a dozen times per establishment
+        return value.strip()
     if isinstance(value, dict):
         value = value.get("code", "")
     if value is None:
@@ -464,9 +468,8 @@ def code(value: Any) -> str:
     return preview(value, 40)
 
 
-def text(value: Any) -> str:
-    """A string field (numbers written as JSON numbers become their text)."""
-    return code(value)
+#: A string field (numbers written as JSON numbers become their text): read as a code.
+text = code
 
 
 def label(value: Any) -> str:

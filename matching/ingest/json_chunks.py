@@ -58,11 +58,11 @@ class JsonBroken(Exception):
 class DepthScan:
     """Nesting depth of a JSON byte stream fed chunk by chunk, brackets in strings ignored.
 
-    Vectorised: escaped backslashes and quotes are removed (``bytes.replace``), every byte
-    but quotes and brackets deleted (``bytes.translate``), then the string parity
-    (``bitwise_xor.accumulate`` of the quotes) and the depth (``cumsum`` of the brackets
-    outside strings) are computed with numpy. ``feed`` says whether the chunk went deeper
-    than ``limit``. Exact on valid JSON; invalid JSON is refused by the parser anyway.
+    Vectorised: escape sequences are removed, every byte but quotes and brackets deleted
+    (``bytes.translate``), then the string parity of each bracket (the quotes before it)
+    and the depth (``cumsum`` of the brackets outside strings) are computed with numpy.
+    ``feed`` says whether the chunk went deeper than ``limit``. Exact on valid JSON; invalid
+    JSON is refused by the parser anyway.
     """
 
     def __init__(self, limit: int) -> None:
@@ -79,21 +79,44 @@ class DepthScan:
             self.carry = data[len(kept) :]
             data = kept
         if b"\\" in data:
-            data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+            data = _without_escapes(data)
         marks = np.frombuffer(data.translate(None, _NOT_STRUCTURAL), dtype=np.uint8)
-        if not len(marks):
-            return False
-        quote = marks == 34
-        inside = np.bitwise_xor.accumulate(quote)
+        brackets = np.flatnonzero(marks != 34)
+        # the marks are quotes and brackets only: the quotes before the k-th bracket number
+        # its index minus k, and an odd count means the bracket is inside a string
+        quotes_before = brackets - np.arange(len(brackets))
         if self.in_string:
-            inside ^= True
-        self.in_string = bool(inside[-1])
-        steps = _STEP[marks]
-        steps[inside] = 0  # brackets in strings (quotes themselves step 0)
+            quotes_before += 1
+        self.in_string = bool((len(marks) - len(brackets) + self.in_string) % 2)
+        if not len(brackets):
+            return False
+        steps = _STEP[marks[brackets]]
+        steps[(quotes_before & 1).astype(bool)] = 0
         levels = np.cumsum(steps)
         levels += self.depth
         self.depth = int(levels[-1])
         return int(levels.max()) > self.limit
+
+
+def _without_escapes(data: bytes) -> bytes:
+    """``data`` without its escape sequences (``\\x``: the backslash and the character after).
+
+    Backslashes are rare in the real files: split on them and drop, after each, the character
+    it escapes (an empty piece is an escaped backslash, the next piece is then plain text).
+    ``data`` does not end with a backslash (held back by the caller).
+    """
+    parts = data.split(b"\\")
+    out = [parts[0]]
+    i = 1
+    while i < len(parts):
+        piece = parts[i]
+        if not piece:
+            out.append(parts[i + 1])
+            i += 2
+        else:
+            out.append(piece[1:])
+            i += 1
+    return b"".join(out)
 
 
 @dataclass
@@ -215,10 +238,16 @@ class JsonChunks:
                     detail = "nombre entier trop long (plus de 4 300 chiffres)"
                 raise JsonBroken(f"{detail} vers l'octet {self.offset()}") from exc
             else:
-                if end < len(self.buf) or self.eof:
+                # a number may go on in the next chunk (``12`` of ``12.5``): margin for them
+                room = len(self.buf) - end
+                if self.eof or room > _CUT_MARGIN or (room and type(value) not in (int, float)):
                     break
             if self.eof:
-                raise JsonBroken(_english(error), truncated=True)
+                cut = error is None or not self.buf[error.pos :].strip()
+                cut = cut or error.msg.startswith("Unterminated string")  # type: ignore[union-attr]
+                if cut:
+                    raise JsonBroken("fin de fichier prématurée", truncated=True)
+                raise JsonBroken(f"{_english(error)} vers l'octet {self._error_offset(error)}")
             if error is not None and not self._maybe_cut(error):
                 raise JsonBroken(f"{_english(error)} vers l'octet {self._error_offset(error)}")
             self.fill(grow=True)
