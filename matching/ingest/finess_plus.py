@@ -146,39 +146,6 @@ def sniff_bytes(head: bytes) -> bool:
 # --------------------------------------------------------------------------- byte sources
 
 
-class _Counted(io.RawIOBase):
-    """A readable view of a binary stream that counts bytes and refuses more than ``limit``."""
-
-    def __init__(self, raw: Any, limit: int, what: str) -> None:
-        self.raw = raw
-        self.limit = limit
-        self.what = what
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.raw.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
-        self.count += n
-        if self.count > self.limit:
-            msg = (
-                f"{self.what} trop volumineux : plus de {integer_fr(self.limit / 1_000_000)} Mo "
-                "une fois décompressé (limite de sécurité contre les archives piégées)"
-            )
-            raise IngestError(msg)
-        return n
-
-    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
-        if size is None or size < 0:
-            size = 1 << 20
-        buffer = bytearray(size)
-        n = self.readinto(buffer)
-        return bytes(buffer[:n])
-
-
 #: a ``\\uD800``-``\\uDFFF`` escape; group 1 the backslashes before ``u`` (odd: an escape)
 _SURROGATE = re.compile(
     rb"(\\+)u([dD][89abAB][0-9a-fA-F]{2})(?![\\]u[dD][c-fC-F][0-9a-fA-F]{2})"
@@ -198,43 +165,54 @@ def _mark_surrogate(match: re.Match[bytes]) -> bytes:
     return slashes + _MARK_ESCAPE
 
 
-class _Surrogates(io.RawIOBase):
-    """Replace the JSON escapes of lone UTF-16 surrogates (``\\udc00``) by a marker.
+class _JsonBytes:
+    """The bytes of the JSON text: decompressed, counted, lone surrogate escapes marked.
 
-    The JSON parser turns such an escape into bytes that are not UTF-8 and stops the whole
-    file with an English codec error. Replaced by ``\\uFFFF`` (a noncharacter, same length),
-    the file reads on and the record holding it is rejected, naming its field. ``found``
-    counts the replacements.
+    - More than ``limit`` bytes raise ``IngestError`` (a gzip bomb is stopped early).
+    - The JSON escapes of lone UTF-16 surrogates (``\\udc00``) are replaced by ``\\uFFFF``
+      (a noncharacter, same length): left as they are, the event reader turns them into
+      bytes that are not UTF-8 and stops the whole file with an English codec error; marked,
+      the file reads on and the record holding one is rejected, naming its field. ``found``
+      counts the replacements.
+
+    One plain ``read(size)`` (no ``io`` buffering layers: they cost more than the gzip
+    decompression itself on a national file).
     """
 
-    def __init__(self, raw: Any) -> None:
+    def __init__(self, raw: Any, limit: int, what: str) -> None:
         self.raw = raw
-        self.pending = b""
+        self.limit = limit
+        self.what = what
+        self.count = 0
         self.found = 0
+        self.pending = b""  # an escape cut by the end of the last read
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
+    def read(self, size: int) -> bytes:
         data = self.pending
+        self.pending = b""
         while True:
-            chunk = self.raw.read(max(len(buffer) - len(data), 64))
-            data += chunk
+            chunk = self.raw.read(size)
+            self.count += len(chunk)
+            if self.count > self.limit:
+                msg = (
+                    f"{self.what} trop volumineux : plus de "
+                    f"{integer_fr(self.limit / 1_000_000)} Mo une fois décompressé (limite de "
+                    "sécurité contre les archives piégées)"
+                )
+                raise IngestError(msg)
+            data = data + chunk if data else chunk
             if not chunk:
-                self.pending = b""
                 break
             cut = data.find(b"\\", max(0, len(data) - 16))
-            keep = data[cut:] if cut >= 0 else b""
-            if len(data) - len(keep) > 0:
-                data, self.pending = data[: len(data) - len(keep)], keep
+            if cut < 0:
+                break
+            if cut > 0:  # an escape may be cut: it waits for the next read
+                data, self.pending = data[:cut], data[cut:]
                 break
         if _SURROGATE_HINT.search(data):  # the full pattern is slow on a long text
             data, n = _SURROGATE.subn(_mark_surrogate, data)
             self.found += n
-        if len(data) > len(buffer):
-            data, self.pending = data[: len(buffer)], data[len(buffer) :] + self.pending
-        buffer[: len(data)] = data
-        return len(data)
+        return data
 
 
 class _Prefixed(io.RawIOBase):
@@ -554,8 +532,8 @@ class _State:
     groups: list[tuple[str, str, list[str], list[str]]] = field(default_factory=list)
     pmej: int = 0
     pmej_fermes: int = 0
-    counter: Any = None  # the _Counted view of the JSON text (bytes read so far)
-    marks: Any = None  # the _Surrogates view (lone surrogates replaced so far)
+    counter: Any = None  # the _JsonBytes source (bytes read so far)
+    marks: Any = None  # the same (lone surrogates replaced so far)
     cursor: Any = None  # the JsonChunks cursor (where the text is being read)
     top: dict[str, Any] = field(default_factory=dict)
     top_twice: list[str] = field(default_factory=list)  # top-level scalars given twice
@@ -1013,11 +991,9 @@ class FinessPlusReader:
         try:
             inner: Any = gzip.GzipFile(fileobj=opened.raw, mode="rb") if opened.gz else opened.raw
             what = "flux FINESS+" if opened.gz else "fichier JSON"
-            counted = _Counted(inner, max_json_bytes, what)
-            state.counter = counted
-            state.marks = _Surrogates(counted)
-            reader = io.BufferedReader(state.marks, 1 << 16)
-            _stream(reader, state, progress, opened.size, opened.raw)
+            counted = _JsonBytes(inner, max_json_bytes, what)
+            state.counter = state.marks = counted
+            _stream(counted, state, progress, opened.size, opened.raw)
         finally:
             if opened.close:
                 opened.raw.close()
