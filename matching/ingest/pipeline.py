@@ -82,13 +82,16 @@ def validate_categories(rows: pd.DataFrame, rejects: _Rejects) -> pd.DataFrame:
     """Reject missing or malformed category codes (3 digits expected)."""
     cat = rows["categorie"]
     bad = ~cat.str.fullmatch(_CATEGORIE_RE).fillna(False).astype(bool)
+    if not bad.any():
+        return rows
+    bad_cat = cat[bad]  # reasons for the rejected rows only (a text per row costs MBs)
     reason = pd.Series(
         np.where(
-            cat == "",
+            bad_cat == "",
             "code catégorie manquant",
             "code catégorie mal formé (3 chiffres attendus, ex. 500)",
         ),
-        index=rows.index,
+        index=bad_cat.index,
     )
     return rejects.drop(rows, bad, "categorie", reason, cat)
 
@@ -163,13 +166,14 @@ def _territory_and_position(
     """Resolve communes and pick coordinates; reject rows that cannot be located."""
     commune = rows["commune"].astype("string").fillna("").str.strip().str.upper()
     malformed = ~commune.str.fullmatch(_COMMUNE_RE).fillna(False).astype(bool)
+    bad_commune = commune[malformed]  # reasons for the rejected rows only
     reason = pd.Series(
         np.where(
-            commune == "",
+            bad_commune == "",
             "code commune manquant",
             "code commune mal formé (code INSEE à 5 caractères attendu, ex. 45234)",
         ),
-        index=rows.index,
+        index=bad_commune.index,
     )
     rows = rejects.drop(rows, malformed, "commune", reason, commune)
     commune = commune[rows.index]
@@ -184,16 +188,6 @@ def _territory_and_position(
     pos = choose_coordinates(lon, lat, terr["departement"], terr["lon"], terr["lat"])
     motif = pos["motif"].where(~unreadable, "illisibles")
     no_position = pos["coord_source"] == "aucune"
-    why = pd.Series(
-        np.where(
-            terr["connue"],
-            "établissement impossible à localiser : coordonnées inutilisables et pas de "
-            "centroïde pour cette commune",
-            "établissement impossible à localiser : code commune inconnu et coordonnées "
-            "absentes ou invalides",
-        ),
-        index=rows.index,
-    )
     bad_dep = ~terr["connue"] & ~terr["departement_connu"]
     from matching.ingest.position import outside_departement
 
@@ -206,12 +200,25 @@ def _territory_and_position(
             terr["departement"].astype("string").fillna("").to_numpy(dtype=object)[unknown],
         )
     outside_s = pd.Series(outside, index=rows.index)
-    why[outside_s] = (
+    rejected = (no_position | bad_dep | outside_s).to_numpy(dtype=bool)
+    # reasons for the rejected rows only (a text per row would cost tens of MB nationally)
+    why = pd.Series(
+        np.where(
+            terr["connue"].to_numpy(dtype=bool)[rejected],
+            "établissement impossible à localiser : coordonnées inutilisables et pas de "
+            "centroïde pour cette commune",
+            "établissement impossible à localiser : code commune inconnu et coordonnées "
+            "absentes ou invalides",
+        ),
+        index=rows.index[rejected],
+        dtype=object,
+    )
+    why[outside_s[rejected]] = (
         "code commune inconnu et coordonnées hors du département déclaré : territoire "
         "impossible à établir (corrigez le code commune)"
     )
     bad_dep = bad_dep | outside_s
-    why[bad_dep] = (
+    why[bad_dep[rejected]] = (
         "code commune inconnu du référentiel géographique : département, région et seuil ne "
         "peuvent pas en être déduits (corrigez le code commune)"
     )
