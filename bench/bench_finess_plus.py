@@ -5,15 +5,20 @@ included, as in the real register) in the FINESS+ JSON flow with
 ``matching.synthetic.write_finess_plus.write_national_finess_plus``, then times, each in a fresh
 Python process (so that peak memory is the reader's own):
 
-- ``stream``: ``matching.ingest.load`` of the ``.json.gz`` (ijson over gzip, one ``pmej`` at a
-  time, then validation and classification: the whole reader);
+- ``stream``: ``matching.ingest.load`` of the ``.json.gz`` (gzip read in 1 MB chunks, each
+  ``pmej`` parsed by the C scanner of ``json``, then validation and classification: the whole
+  reader);
+- ``avant`` (with ``--avant DIR``): the same ``load`` from another source tree (e.g. the
+  previous version, extracted with ``git archive``), timed in the same run;
 - ``json.load``: ``json.load(gzip.open(...))`` of the same file, which only builds the
   document in memory (no validation at all): the reference the issue asks for.
 
-Reports wall and CPU time, peak resident memory, and the ratios stream / json.load. Goal of
-issue 15: under 30 s and under 1 GB for the streaming reader.
+Reports wall and CPU time, peak resident memory (``VmHWM`` of each child, the same method for
+all), and the ratios to json.load. Goals: issue 15, under 30 s and under 1 GB; issue 21
+(item 6), time at most json.load's and peak memory at most half of json.load's.
 
-Run: ``python bench/bench_finess_plus.py`` (options: ``--n 100000 --seed 0 --keep DIR``).
+Run: ``python bench/bench_finess_plus.py`` (options: ``--n 100000 --seed 0 --keep DIR
+--avant DIR``).
 """
 
 from __future__ import annotations
@@ -84,8 +89,8 @@ def _baseline_mb() -> float:
     return float(out.stdout.strip())
 
 
-def run_child(mode: str, path: Path) -> dict[str, float]:
-    code = CHILD.format(root=str(ROOT))
+def run_child(mode: str, path: Path, root: Path = ROOT) -> dict[str, float]:
+    code = CHILD.format(root=str(root))
     out = subprocess.run(
         [sys.executable, "-c", code, mode, str(path)], capture_output=True, text=True, check=False
     )
@@ -99,6 +104,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000, help="establishments (about)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", type=Path, default=None, help="keep the file in this folder")
+    parser.add_argument(
+        "--avant", type=Path, default=None, help="source tree of a previous version to time too"
+    )
     args = parser.parse_args()
     console = Console(width=120)
     from matching.synthetic.write_finess_plus import write_national_finess_plus
@@ -117,22 +125,43 @@ def main() -> None:
             f"Fichier : {path.stat().st_size / 1e6:.1f} Mo compressé, {json_bytes / 1e6:.0f} Mo "
             f"de JSON, écrit en {written:.1f} s"
         )
-        results = {mode: run_child(mode, path) for mode in ("stream", "json.load")}
+        results: dict[str, dict[str, float]] = {}
+        if args.avant is not None:
+            results["avant"] = run_child("stream", path, args.avant.resolve())
+        for mode in ("stream", "json.load"):
+            results[mode] = run_child(mode, path)
         base = _baseline_mb()
     stream, ref = results["stream"], results["json.load"]
     table = Table(title=f"Lecture FINESS+ ({integer_fr(stream['rows'])} ege)")
     for col in ("lecture", "ege", "chargés", "temps (s)", "CPU (s)", "pic mémoire (Mo)",
                 "dont imports (Mo)"):  # fmt: skip
         table.add_column(col, justify="left" if col == "lecture" else "right")
-    labels = {"stream": "load (flux ijson + validation)", "json.load": "json.load (document seul)"}
+    labels = {
+        "avant": "load, version --avant",
+        "stream": "load (morceaux + json C + validation)",
+        "json.load": "json.load (document seul)",
+    }
     for mode, r in results.items():
         table.add_row(labels[mode], integer_fr(r['rows']), integer_fr(r['loaded']),
                       f"{r['wall']:.1f}", f"{r['cpu']:.1f}", f"{r['peak_mb']:.0f}",
                       f"{base:.0f}" if mode == "stream" else "")  # fmt: skip
-    table.add_row("rapport flux / json.load", "", "", f"{stream['wall'] / ref['wall']:.2f}",
-                  f"{stream['cpu'] / ref['cpu']:.2f}", f"{stream['peak_mb'] / ref['peak_mb']:.2f}",
-                  "")  # fmt: skip
+    for mode in results:
+        if mode == "json.load":
+            continue
+        r = results[mode]
+        table.add_row(f"rapport {mode} / json.load", "", "", f"{r['wall'] / ref['wall']:.2f}",
+                      f"{r['cpu'] / ref['cpu']:.2f}", f"{r['peak_mb'] / ref['peak_mb']:.2f}",
+                      "")  # fmt: skip
     console.print(table)
+    wall_ok = stream["wall"] <= ref["wall"]
+    cpu_ok = stream["cpu"] <= ref["cpu"]
+    mem_ok = stream["peak_mb"] <= 0.5 * ref["peak_mb"]
+    console.print(
+        "Issue 21 (point 6) : temps ≤ json.load : "
+        f"{'atteint' if wall_ok else 'MANQUÉ'} (temps réel), "
+        f"{'atteint' if cpu_ok else 'MANQUÉ'} (CPU) ; pic mémoire ≤ 0,5 × json.load : "
+        f"{'atteint' if mem_ok else 'MANQUÉ'}."
+    )
     ok_time = stream["wall"] < GOAL_SECONDS
     ok_mem = stream["peak_mb"] < GOAL_MB
     console.print(
