@@ -480,10 +480,12 @@ def geographic_address(addresses: Any) -> dict[str, Any] | None:
     """The address with ``usageAdresse`` "03" (trap 3); else the only address; else None."""
     if not isinstance(addresses, list):
         return None
-    items = [a for a in addresses if isinstance(a, dict)]
-    for a in items:
-        if code(a.get("usageAdresse")).zfill(2) == USAGE_GEOGRAPHIQUE:
-            return a
+    items = []
+    for a in addresses:
+        if isinstance(a, dict):
+            if code(a.get("usageAdresse")).zfill(2) == USAGE_GEOGRAPHIQUE:
+                return a
+            items.append(a)
     untyped = [a for a in items if not code(a.get("usageAdresse"))]
     return untyped[0] if len(items) == 1 and untyped else None
 
@@ -553,6 +555,9 @@ def _mft_labels() -> dict[str, str]:
     from matching.core.nomenclature import MFT_LIBELLES
 
     return dict(MFT_LIBELLES)
+
+
+_COORDINATE_KEYS = ("coordonneeX", "coordonneeY", "directionLongitude", "directionLatitude")
 
 
 def _closed(obj: dict[str, Any], infos: dict[str, Any]) -> str:
@@ -646,8 +651,12 @@ def _take_pmej(
         coords = address.get("coordonneesGeographique")
         coords = coords if isinstance(coords, dict) else {}
         values = []
-        for key in ("coordonneeX", "coordonneeY", "directionLongitude", "directionLatitude"):
-            value, drift = number(coords.get(key))
+        for key in _COORDINATE_KEYS:
+            value = coords.get(key)
+            if type(value) is float:  # the usual case, without a call
+                values.append(value)
+                continue
+            value, drift = number(value)
             values.append(value)
             if drift:
                 state.drift.append(f"{path}.{key.lower()}")
