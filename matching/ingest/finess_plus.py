@@ -906,12 +906,17 @@ def choose_positions(
         given |= present
         degrees = present & (np.abs(pa) <= 180) & (np.abs(pb) <= 180)
         projected = present & ~degrees
-        readings = [(pa, pb, degrees), (pb, pa, degrees)]
-        for x, y in ((pa, pb), (pb, pa)):
-            px, py = np.where(projected, x, np.nan), np.where(projected, y, np.nan)
-            rlon, rlat = to_wgs84(px, py, epsg)
-            readings.append((rlon, rlat, projected))
-        for k, (rlon, rlat, usable) in enumerate(readings):
+        readings: list[Any] = [(pa, pb, degrees), (pb, pa, degrees), (pa, pb), (pb, pa)]
+        for k, reading in enumerate(readings):
+            if k < 2:
+                rlon, rlat, usable = reading
+            else:  # projected: only the rows still without a position are transformed
+                x, y = reading
+                usable = projected
+                need = projected & ~np.isfinite(lon)
+                rlon, rlat = np.full(n, np.nan), np.full(n, np.nan)
+                if need.any():
+                    rlon[need], rlat[need] = to_wgs84(x[need], y[need], epsg[need])
             todo = usable & ~np.isfinite(lon) & np.isfinite(rlon) & np.isfinite(rlat)
             if k == 0:
                 first = todo & ~np.isfinite(fallback_lon)
