@@ -10,9 +10,11 @@ speed of ``json``, with the memory of one chunk and one record.
 Two guards run at C or numpy speed so that the fast path stays exact:
 
 - **keys**: every object goes through a minimal ``object_pairs_hook`` that notes an object
-  whose keys are given twice (``len(dict(pairs)) != len(pairs)``) or whose keys are not all
-  in the caller's ``known_keys`` (another spelling, such as ``EGE`` for ``ege``: the keys are
-  matched case-insensitively by the slow path);
+  whose keys are given twice (``len(dict(pairs)) != len(pairs)``), or that holds a key of
+  the caller's ``known_keys`` in another spelling (``EGE`` for ``ege``: the slow path matches
+  keys whatever their case) or two keys differing only by their case. The usual object, all
+  of whose keys are in ``known_keys``, costs one ``dict`` and one subset test; a field
+  unknown to the caller is checked in Python but does not leave the fast path;
 - **depth**: each chunk of bytes is scanned (:class:`DepthScan`) for brackets outside
   strings; a chunk that goes deeper than the limit marks its text as deep. The C scanner
   itself raises ``RecursionError`` on very deep values (about 1,000 levels), which is caught.
@@ -149,10 +151,20 @@ class JsonChunks:
         flagged: list[bool] = []
         self.flagged = flagged
         known = known_keys
+        known_lower = frozenset(key.lower() for key in known_keys)
+
+        def other_keys_clash(d: dict[str, Any]) -> bool:
+            """Keys outside ``known``: a clash when one is a known key in another case, or
+            two keys differ only by their case (an unknown field alone is harmless)."""
+            lowered = [key.lower() for key in d]
+            if len(set(lowered)) != len(lowered):
+                return True
+            pairs = zip(d, lowered, strict=True)
+            return any(key not in known and low in known_lower for key, low in pairs)
 
         def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             d = dict(pairs)
-            if len(d) != len(pairs) or not d.keys() <= known:
+            if len(d) != len(pairs) or (not d.keys() <= known and other_keys_clash(d)):
                 flagged.append(True)
             return d
 
