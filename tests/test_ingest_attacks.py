@@ -257,3 +257,33 @@ def test_finess_plus_commune_that_lost_its_leading_zero_is_said() -> None:
     result = load(json.dumps(doc).encode())
     assert result.etablissements["commune"].tolist() == ["01004"]
     assert any("pmej[0].ege[0] (« 1004 » → 01004)" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("levels", [65, 200])
+def test_value_nested_past_the_limit_but_parsable_rejects_only_its_ege(levels: int) -> None:
+    """Deeper than 64 levels but not deep enough to stop the C parser (about 1,000): the
+    vectorised depth scan sends the record to the exact reader, which names the path."""
+    deep = "[" * levels + "]" * levels
+    result = load(_with(_doc_with_mark("nomEgeLong"), deep))
+    assert len(result.etablissements) == 3
+    (bad,) = [r for r in result.rejets if r.path == "pmej[0].ege[1]"]
+    assert f"plus de {MAX_DEPTH} niveaux" in bad.reason
+    _accounted(result)
+
+
+def test_the_sample_flow_reads_the_same_whatever_the_chunk_size(monkeypatch) -> None:
+    """Records cut anywhere by the chunk boundaries (the committed sample flow, read 1 MB and
+    then 4,093 bytes at a time): the same table, rejects and counts."""
+    from matching.core.paths import sample_dir
+    from matching.ingest import json_chunks
+    from matching.ingest.sample import SAMPLE_FINESS_PLUS
+
+    path = sample_dir() / SAMPLE_FINESS_PLUS
+    whole = load(path)
+    monkeypatch.setattr(json_chunks, "CHUNK_BYTES", 4093)
+    cut = load(path)
+    assert whole.etablissements.equals(cut.etablissements)
+    assert whole.rejets == cut.rejets
+    assert whole.warnings == cut.warnings
+    assert whole.meta == cut.meta
+    assert len(whole.etablissements) > 1000
