@@ -138,3 +138,12 @@ def test_broken_text_is_told_apart_from_a_cut_record(text: str, truncated: bool)
         with pytest.raises(JsonBroken) as info:
             _records(text.encode(), chunk)
         assert info.value.truncated is truncated
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_an_unknown_field_stays_on_the_fast_path_a_case_clash_does_not() -> None:
+    text = '[{"nom": "a", "champNouveau": 1}, {"nom": "b", "NOM": "c"}, {"x": 1, "X": 2}]'
+    records = _records(text.encode(), 1 << 20)
+    assert records[0].value == {"nom": "a", "champNouveau": 1} and records[0].text is None
+    assert records[1].text == '{"nom": "b", "NOM": "c"}'
+    assert records[2].text == '{"x": 1, "X": 2}'
