@@ -287,3 +287,15 @@ def test_the_sample_flow_reads_the_same_whatever_the_chunk_size(monkeypatch) -> 
     assert whole.warnings == cut.warnings
     assert whole.meta == cut.meta
     assert len(whole.etablissements) > 1000
+
+
+def test_a_field_unknown_to_the_reader_is_harmless_but_a_case_clash_rejects() -> None:
+    ets = _four()
+    good, clash = ege(ets[0]), ege(ets[1])
+    good["champFutur"] = {"sousChamp": [1, 2]}
+    clash["informationsGeneralesEGE"]["NomEgeLong"] = "AUTRE NOM"
+    result = load(json.dumps(flow([pmej(EJ, [good, clash])])).encode())
+    assert result.etablissements["finess_et"].tolist() == [ets[0]]
+    (bad,) = result.rejets
+    assert bad.path == "pmej[0].ege[1]" and "NomEgeLong" in bad.reason
+    _accounted(result)
