@@ -155,6 +155,27 @@ def _french_errors(url: str) -> Iterator[None]:
                                "est démarrée et joignable, puis réessayez") from exc
 
 
+def _note_writes(session_factory: sessionmaker) -> None:
+    """Mark a session that wrote anything (``info["a_ecrit"]``): an ORM flush that changed
+    rows or a Core INSERT/UPDATE/DELETE run through it. The views' cache stores only what a
+    transaction that wrote nothing read (``session_sans_ecriture``)."""
+
+    @event.listens_for(session_factory, "after_flush")
+    def _flushed(session, _context) -> None:  # pragma: no cover - ORM hook
+        session.info["a_ecrit"] = True
+
+    @event.listens_for(session_factory, "do_orm_execute")
+    def _dml(state) -> None:  # pragma: no cover - ORM hook
+        if state.is_insert or state.is_update or state.is_delete:
+            state.session.info["a_ecrit"] = True
+
+
+def session_sans_ecriture(session: Session) -> bool:
+    """True for a read transaction that has written nothing so far: what it reads is
+    committed (see ``cache_vues``)."""
+    return bool(session.info.get("lecture")) and not session.info.get("a_ecrit")
+
+
 class Database:
     """The registry database: engine, one-transaction sessions, schema check."""
 
@@ -168,6 +189,7 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
+        _note_writes(self._read)
         self._write = sessionmaker(bind=writer, expire_on_commit=False)
         self._writer_lock: _SqliteWriters | None = None
         if self.is_sqlite:
@@ -232,6 +254,7 @@ class Database:
     def read(self) -> Iterator[Session]:
         """One read transaction (audit entries written in it are committed too)."""
         with _french_errors(self.url), self._read() as session, session.begin():
+            session.info["lecture"] = True
             yield session
 
     def effacer_traces(self, tables: list[str]) -> None:

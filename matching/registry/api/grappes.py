@@ -149,9 +149,9 @@ class GrappesMixin(LectureMixin):
                    if set(departements) <= deps
                    and not (p.role == "ars" and statut != "constituee")
                    and not (statuts and statut not in statuts)]
-            vues = self._vues_grappes(s, p, ids, contacts=True, action=Action.LIRE_GRAPPE)
+            vues, others = self._vues_et_autrui(s, p, ids, contacts=True,
+                                                action=Action.LIRE_GRAPPE)
             out = [vues[gid] for gid in ids]
-            others = self._contacts_vus_autrui(s, p, out)
         self._auditer_apres_lecture(p, others)
         return out
 
@@ -328,10 +328,10 @@ class GrappesMixin(LectureMixin):
             ).all()
             for inv in rows:  # the caller's own declarations' invitations
                 exiger(p, Action.LIRE_DECLARATION, Cible(proprietaire=inv.compte_id))
-            views = self._vues_grappes(s, p, {inv.grappe_id for inv in rows}, contacts=True)
+            views, others = self._vues_et_autrui(s, p, {inv.grappe_id for inv in rows},
+                                                 contacts=True)
             out = [InvitationVue(inv.id, inv.declaration_id, inv.statut, inv.origine,
                                  inv.envoyee_le, views[inv.grappe_id]) for inv in rows]
-            others = self._contacts_vus_autrui(s, p, views.values())
         self._auditer_apres_lecture(p, others)
         return out
 
