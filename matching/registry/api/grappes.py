@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -398,7 +398,10 @@ class GrappesMixin(LectureMixin):
     def _repondre(self, s: Session, jeton: str, invitation_id: object, accepte: bool):
         p = self._principal(s, jeton)
         inv = s.get(Invitation, self._ident(invitation_id))
-        d = s.get(Declaration, inv.declaration_id) if inv is not None else None
+        # no eager loading of the declaration's ESMS nor of the grappe's members and
+        # invitations: an answer reads what it needs in column queries below
+        d = s.get(Declaration, inv.declaration_id, options=[lazyload(Declaration.esms)]) \
+            if inv is not None else None
         if inv is None or d is None:
             raise AccesRefuse
         exiger(p, Action.REPONDRE_INVITATION, Cible(
@@ -408,13 +411,14 @@ class GrappesMixin(LectureMixin):
             raise RegistreError("invitation annulée : la grappe a changé")
         # answers to one grappe queue on its row (FOR UPDATE on PostgreSQL; SQLite writers
         # are serialised by BEGIN IMMEDIATE); the version column still guards the rest
-        g = s.get(GrappeProposee, inv.grappe_id, with_for_update=not self.db.is_sqlite)
+        g = s.get(GrappeProposee, inv.grappe_id, with_for_update=not self.db.is_sqlite,
+                  options=[lazyload(GrappeProposee.membres),
+                           lazyload(GrappeProposee.invitations)])
         if g.statut in ("constituee", "incomplete"):
             raise RegistreError(f"grappe {g.code} déjà {g.statut} : réponse impossible")
         inv.statut = "acceptee" if accepte else "declinee"
         inv.repondue_le = self.clock()
         s.flush()
-        s.refresh(g)
         # every member's latest answer, in two column queries (no ORM load of the grappe's
         # members and invitations: this runs once per answer, under the writers' queue)
         latest = dict(s.execute(select(Invitation.declaration_id, Invitation.statut)
@@ -435,8 +439,9 @@ class GrappesMixin(LectureMixin):
         s.flush()
         self._audit(s, p, "invitation_reponse", "invitation", inv.id,
                     "acceptee" if accepte else "declinee")
-        vue = self._vue_grappe(s, p, g, contacts=True)
-        self._audit_contacts(s, p, [vue])
+        vues, others = self._vues_et_autrui(s, p, [g.id], contacts=True)
+        self._audit_lecture_contacts(s, p, others)
+        vue = vues[g.id]
         return InvitationVue(inv.id, inv.declaration_id, inv.statut, inv.origine,
                              inv.envoyee_le, vue)
 
