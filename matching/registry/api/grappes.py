@@ -30,7 +30,7 @@ from matching.registry.models import (
     GrappeProposee,
     Invitation,
 )
-from matching.registry.policy import Action, Cible, exiger
+from matching.registry.policy import Action, Cible, Principal, exiger
 from matching.registry.vues import (
     AppariementVue,
     EvaluationGrappe,
@@ -386,16 +386,30 @@ class GrappesMixin(LectureMixin):
     def repondre(self, jeton: str, invitation_id: int, accepte: bool,
                  tentatives: int = 20) -> InvitationVue:
         """Accept or decline. Concurrent answers to the same grappe are serialised by the
-        grappe's version (retried here: no answer is lost, the grappe's state is exact)."""
+        grappe's version (retried here: no answer is lost, the grappe's state is exact).
+
+        The grappe's view returned is read after the answer is committed, in a read
+        transaction (its building no longer holds the writers' queue of SQLite, and it fills
+        the views' cache for the other members); the other members' contacts it shows
+        (once everyone accepted) are audited before it is returned."""
         for attempt in range(tentatives):
             try:
                 with self.db.write() as s:
-                    return self._repondre(s, jeton, invitation_id, bool(accepte))
+                    p, inv = self._repondre(s, jeton, invitation_id, bool(accepte))
+                break
             except StaleDataError:
                 time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
-        raise ConflitVersion("trop de réponses simultanées sur cette grappe : réessayez")
+        else:
+            raise ConflitVersion("trop de réponses simultanées sur cette grappe : réessayez")
+        with self.db.read() as s:
+            vues, others = self._vues_et_autrui(s, p, [inv.grappe_id], contacts=True)
+        self._auditer_apres_lecture(p, others)
+        return InvitationVue(inv.id, inv.declaration_id, inv.statut, inv.origine,
+                             inv.envoyee_le, vues[inv.grappe_id])
 
-    def _repondre(self, s: Session, jeton: str, invitation_id: object, accepte: bool):
+    def _repondre(self, s: Session, jeton: str, invitation_id: object,
+                  accepte: bool) -> tuple[Principal, Invitation]:
+        """The answer, in the caller's write transaction: the caller and the invitation."""
         p = self._principal(s, jeton)
         inv = s.get(Invitation, self._ident(invitation_id))
         # no eager loading of the declaration's ESMS nor of the grappe's members and
@@ -439,11 +453,7 @@ class GrappesMixin(LectureMixin):
         s.flush()
         self._audit(s, p, "invitation_reponse", "invitation", inv.id,
                     "acceptee" if accepte else "declinee")
-        vues, others = self._vues_et_autrui(s, p, [g.id], contacts=True)
-        self._audit_lecture_contacts(s, p, others)
-        vue = vues[g.id]
-        return InvitationVue(inv.id, inv.declaration_id, inv.statut, inv.origine,
-                             inv.envoyee_le, vue)
+        return p, inv
 
     def constituer(self, jeton: str, grappe_id: int, version: int) -> GrappeVue:
         """Mark a grappe « constituée » (every member accepted)."""

@@ -183,8 +183,8 @@ class LectureMixin(RegistryBase):
         write transaction, before the caller returns them (no write when there are none:
         reads do not queue behind writers on SQLite). If this write fails, the call fails
         and nothing is returned unaudited."""
-        if ids:
-            with self.db.write() as s:
+        if ids:  # a short write: ahead of the queued writers (``Database.write``)
+            with self.db.write(prioritaire=True) as s:
                 self._audit_lecture_contacts(s, p, ids)
 
     def _audit_contacts(self, s: Session, p: Principal, vues: Iterable[GrappeVue]) -> None:
