@@ -5,10 +5,12 @@ or attachment, and no contact is ever shown from memory (contacts are read fresh
 
 from __future__ import annotations
 
+import threading
+
 from sqlalchemy import select
 
 from matching.registry import Registry
-from matching.registry.db import session_sans_ecriture
+from matching.registry.db import _SQLITE_WRITERS, session_sans_ecriture
 from matching.registry.models import GrappeProposee
 from tests.registry.conftest import LIGHT, OG_A, OG_B, saisie
 
@@ -40,6 +42,26 @@ def test_modified_or_erased_contact_is_never_shown_from_the_cache(world):
     assert _member(r, world.a, OG_B).contact.email == "bruno@og-b.fr"
     assert _member(r, world.a, OG_B).contact.email == "bruno@og-b.fr"  # from the cache
     assert r._cache_vues.lire({gid: _revision(r, gid)})  # the view's entry is there
+    # the audit of the contact a read showed does not queue behind this process's waiting
+    # writers (SQLite): with the threads' queue held, the read still completes, audited
+    audited = len([a for a in r.journal(world.admin) if a.action == "lecture_contact"])
+    queue = _SQLITE_WRITERS.get(r.db.url) if r.db.is_sqlite else None
+    seen: list = []
+    if queue is not None:
+        queue.acquire()
+    try:
+        reader = threading.Thread(target=lambda: seen.append(_member(r, world.a, OG_B)))
+        reader.start()
+        reader.join(timeout=60)
+        finished_while_held = not reader.is_alive()
+    finally:
+        if queue is not None:
+            queue.release()
+    reader.join()
+    assert finished_while_held
+    assert seen[0].contact.email == "bruno@og-b.fr"
+    assert len([a for a in r.journal(world.admin) if a.action == "lecture_contact"]) \
+        == audited + 1
     # B changes its contact: A's very next read shows the new one
     r.modifier_declaration(world.b, world.db.id, saisie(
         OG_B, "Bruno Petit", "bruno.nouveau@og-b.fr", porteur="volontaire"),
