@@ -85,6 +85,9 @@ class CacheVues:
         self._taille = taille
         self._entrees: OrderedDict[int, GrappeBrute] = OrderedDict()
         self._verrou = threading.Lock()
+        #: grappes being loaded by a reader: the others wait for it instead of loading the
+        #: same rows again (50 sessions starting together on a cold cache)
+        self._en_cours: dict[int, threading.Event] = {}
 
     def lire(self, revisions: dict[int, int]) -> dict[int, GrappeBrute]:
         """The entries whose revision is the one given (the database's, read just before)."""
@@ -107,6 +110,30 @@ class CacheVues:
                     self._entrees.move_to_end(g.id)
             while len(self._entrees) > self._taille:
                 self._entrees.popitem(last=False)
+
+    def reserver(self, ids: list[int]) -> tuple[list[int], list[threading.Event]]:
+        """Of ``ids``, those the caller must load (reserved for it until :meth:`liberer`)
+        and the events of those another reader is loading. The caller loads its own first
+        and frees them before waiting for the others (no reader waits while holding a
+        reservation: no deadlock)."""
+        mine: list[int] = []
+        others: list[threading.Event] = []
+        with self._verrou:
+            for gid in ids:
+                event = self._en_cours.get(gid)
+                if event is None:
+                    self._en_cours[gid] = threading.Event()
+                    mine.append(gid)
+                else:
+                    others.append(event)
+        return mine, others
+
+    def liberer(self, ids: list[int]) -> None:
+        with self._verrou:
+            for gid in ids:
+                event = self._en_cours.pop(gid, None)
+                if event is not None:
+                    event.set()
 
     def vider(self) -> None:
         with self._verrou:

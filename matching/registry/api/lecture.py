@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from matching.registry import rattachement
 from matching.registry.api.base import RegistryBase
-from matching.registry.cache_vues import GrappeBrute, MembreBrut
+from matching.registry.cache_vues import CacheVues, GrappeBrute, MembreBrut
 from matching.registry.db import session_sans_ecriture
 from matching.registry.models import (
     Declaration,
@@ -93,10 +93,7 @@ class LectureMixin(RegistryBase):
         brutes = cache.lire(revisions)
         missing = [gid for gid in ids if gid in revisions and gid not in brutes]
         if missing:
-            loaded = _charger_brutes(s, missing, revisions)
-            if session_sans_ecriture(s):  # only committed states are kept
-                cache.ranger(list(loaded.values()))
-            brutes.update(loaded)
+            brutes.update(_charger_via_cache(s, cache, missing, revisions))
         # one policy answer per distinct (owner, place, consent): members share them
         contact_ok: dict[tuple, bool] = {}
 
@@ -244,6 +241,32 @@ def _charger_brutes(s: Session, ids: list[int],
                 invitation.get((g.id, m.declaration_id), ""), m.declaration_id in speaking)
                 for m in membres.get(g.id, [])),
         )  # fmt: skip
+    return out
+
+
+def _charger_via_cache(s: Session, cache: CacheVues, missing: list[int],
+                       revisions: dict[int, int]) -> dict[int, GrappeBrute]:
+    """Load the grappes ``missing`` from the cache; a transaction that wrote nothing stores
+    them (only committed states are kept) and, of those another reader is loading at the
+    same moment, waits for its result instead of reading the same rows again."""
+    if not session_sans_ecriture(s):
+        return _charger_brutes(s, missing, revisions)
+    mine, others = cache.reserver(missing)
+    try:
+        out = _charger_brutes(s, mine, revisions) if mine else {}
+        cache.ranger(list(out.values()))
+    finally:
+        cache.liberer(mine)
+    if others:
+        for event in others:
+            event.wait(timeout=10)
+        rest = {gid: revisions[gid] for gid in missing if gid not in out}
+        out.update(cache.lire(rest))
+        still = [gid for gid in rest if gid not in out]
+        if still:  # loaded at another revision (or not at all): read here
+            loaded = _charger_brutes(s, still, revisions)
+            cache.ranger(list(loaded.values()))
+            out.update(loaded)
     return out
 
 
