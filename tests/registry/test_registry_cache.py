@@ -10,6 +10,7 @@ import threading
 from sqlalchemy import select
 
 from matching.registry import Registry
+from matching.registry.cache_vues import CacheVues, GrappeBrute
 from matching.registry.db import _SQLITE_WRITERS, session_sans_ecriture
 from matching.registry.models import GrappeProposee
 from tests.registry.conftest import LIGHT, OG_A, OG_B, saisie
@@ -120,3 +121,29 @@ def test_a_write_by_another_process_is_seen_by_the_next_read(world, db_url, cloc
         assert not session_sans_ecriture(s)
     with r.db.write() as s:
         assert not session_sans_ecriture(s)
+
+
+def test_cache_keeps_only_the_revision_asked_and_loads_each_grappe_once_at_a_time():
+    """``CacheVues`` alone: an entry serves only its own revision; an older state never
+    replaces a newer one; of two readers missing the same grappe, one loads it and the
+    other waits for it (no reader waits while holding a reservation)."""
+    cache = CacheVues(taille=2)
+
+    def brute(gid: int, revision: int) -> GrappeBrute:
+        return GrappeBrute(gid, revision, 1, f"G{gid}", "PA", ("37",), "24", "proposee", "",
+                           None, (), (), False, 1, ())
+
+    cache.ranger([brute(1, 5)])
+    assert cache.lire({1: 5}) == {1: brute(1, 5)} and cache.lire({1: 6}) == {}
+    cache.ranger([brute(1, 4)])  # a slower reader's older state
+    assert cache.lire({1: 5})
+    cache.ranger([brute(2, 1), brute(3, 1)])  # bounded: the least recently used goes
+    assert len(cache) == 2 and not cache.lire({1: 5})
+    mine, others = cache.reserver([7, 8])
+    assert mine == [7, 8] and others == []
+    mine2, others2 = cache.reserver([8, 9])
+    assert mine2 == [9] and len(others2) == 1 and not others2[0].is_set()
+    cache.liberer(mine)
+    assert others2[0].is_set()
+    cache.liberer(mine2)
+    assert cache.reserver([7, 8, 9]) == ([7, 8, 9], [])
