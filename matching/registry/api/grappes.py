@@ -8,7 +8,7 @@ import random
 import time
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -33,6 +33,7 @@ from matching.registry.models import (
 from matching.registry.policy import Action, Cible, Principal, exiger
 from matching.registry.vues import (
     AppariementVue,
+    Contact,
     EvaluationGrappe,
     FicheInvitation,
     GrappeVue,
@@ -40,6 +41,17 @@ from matching.registry.vues import (
     PartenaireVue,
 )
 from matching.solver.settings import RERUN_TIME_LIMIT
+
+#: « mes invitations » in one statement (built once; see ``mes_invitations``)
+_MES_INVITATIONS = (
+    select(Invitation.id, Invitation.grappe_id, Invitation.declaration_id, Invitation.statut,
+           Invitation.origine, Invitation.envoyee_le, Declaration.compte_id,
+           Declaration.contact_nom, Declaration.contact_email, Declaration.contact_telephone,
+           GrappeProposee.revision)
+    .join(Declaration, Declaration.id == Invitation.declaration_id)
+    .join(GrappeProposee, GrappeProposee.id == Invitation.grappe_id)
+    .where(Declaration.compte_id == bindparam("c"))
+    .order_by(Invitation.id))
 
 
 class GrappesMixin(LectureMixin):
@@ -152,6 +164,7 @@ class GrappesMixin(LectureMixin):
             vues, others = self._vues_et_autrui(s, p, ids, contacts=True,
                                                 action=Action.LIRE_GRAPPE)
             out = [vues[gid] for gid in ids]
+            others = self._auditer_dans_lecture(s, p, others)
         self._auditer_apres_lecture(p, others)
         return out
 
@@ -160,7 +173,8 @@ class GrappesMixin(LectureMixin):
             p = self._principal(s, jeton)
             g = self._grappe(s, p, grappe_id, Action.LIRE_GRAPPE)
             vue = self._vue_grappe(s, p, g, contacts=True)
-            others = self._contacts_vus_autrui(s, p, [vue])
+            others = self._auditer_dans_lecture(
+                s, p, self._contacts_vus_autrui(s, p, [vue]))
         self._auditer_apres_lecture(p, others)
         return vue
 
@@ -318,20 +332,20 @@ class GrappesMixin(LectureMixin):
         contacts once every member has accepted."""
         with self.db.read() as s:  # a read: 50 déclarants reading do not queue on SQLite
             p = self._principal(s, jeton)
-            rows = s.execute(
-                select(Invitation.id, Invitation.grappe_id, Invitation.declaration_id,
-                       Invitation.statut, Invitation.origine, Invitation.envoyee_le,
-                       Declaration.compte_id)
-                .join(Declaration, Declaration.id == Invitation.declaration_id)
-                .where(Declaration.compte_id == p.compte_id)
-                .order_by(Invitation.id)
-            ).all()
+            # one statement: the invitations, their grappes' revisions (the views' cache
+            # key, read before any member row) and the caller's own contacts
+            rows = s.connection().execute(_MES_INVITATIONS, {"c": p.compte_id}).all()
             for inv in rows:  # the caller's own declarations' invitations
                 exiger(p, Action.LIRE_DECLARATION, Cible(proprietaire=inv.compte_id))
-            views, others = self._vues_et_autrui(s, p, {inv.grappe_id for inv in rows},
-                                                 contacts=True)
+            own = {inv.declaration_id: Contact(inv.contact_nom or "", inv.contact_email,
+                                               inv.contact_telephone or "")
+                   if inv.contact_email is not None else None for inv in rows}
+            views, others = self._vues_et_autrui(
+                s, p, {inv.grappe_id for inv in rows}, contacts=True,
+                revisions={inv.grappe_id: inv.revision for inv in rows}, connus=own)
             out = [InvitationVue(inv.id, inv.declaration_id, inv.statut, inv.origine,
                                  inv.envoyee_le, views[inv.grappe_id]) for inv in rows]
+            others = self._auditer_dans_lecture(s, p, others)
         self._auditer_apres_lecture(p, others)
         return out
 
@@ -403,6 +417,7 @@ class GrappesMixin(LectureMixin):
             raise ConflitVersion("trop de réponses simultanées sur cette grappe : réessayez")
         with self.db.read() as s:
             vues, others = self._vues_et_autrui(s, p, [inv.grappe_id], contacts=True)
+            others = self._auditer_dans_lecture(s, p, others)
         self._auditer_apres_lecture(p, others)
         return InvitationVue(inv.id, inv.declaration_id, inv.statut, inv.origine,
                              inv.envoyee_le, vues[inv.grappe_id])

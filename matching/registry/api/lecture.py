@@ -70,6 +70,8 @@ class LectureMixin(RegistryBase):
 
     def _vues_et_autrui(self, s: Session, p: Principal, grappe_ids: Iterable[int],
                         contacts: bool = False, action: Action | None = None,
+                        revisions: dict[int, int] | None = None,
+                        connus: dict[int, Contact | None] | None = None,
                         ) -> tuple[dict[int, GrappeVue], list[int]]:
         """The views, and the declarations of other people whose contact they show (to
         audit: ``_auditer_apres_lecture``). Their reader-independent part (members, names,
@@ -78,7 +80,11 @@ class LectureMixin(RegistryBase):
         from three column queries (no ORM object); then, on every call, the policy for
         this reader and the contacts it may see, read fresh from the declarations. With
         ``action``, the policy is asked for each grappe (``exiger``), on the same ``Cible``
-        as ``_cible_grappe`` builds."""
+        as ``_cible_grappe`` builds.
+
+        ``revisions``: the grappes' revisions when the caller read them in this transaction
+        before any member row (saves a query); ``connus``: contacts of declarations the
+        caller read in this transaction (None: no contact), not read again."""
         ids = sorted({int(i) for i in grappe_ids})
         if not ids:
             return {}, []
@@ -88,7 +94,8 @@ class LectureMixin(RegistryBase):
         conn = s.connection()
         # the revisions are read BEFORE the rows: on PostgreSQL (READ COMMITTED) rows read
         # after may be newer than their tag, never older (a newer tag is only reloaded)
-        revisions = dict(conn.execute(_REVISIONS, {"ids": ids}).all())
+        if revisions is None:
+            revisions = dict(conn.execute(_REVISIONS, {"ids": ids}).all())
         cache = self._cache_vues
         brutes = cache.lire(revisions)
         missing = [gid for gid in ids if gid in revisions and gid not in brutes]
@@ -119,7 +126,10 @@ class LectureMixin(RegistryBase):
                 every = autorise(p, Action.LIRE_CONTACTS_GRAPPE, cible)
                 shown[gid] = {m.declaration_id for m in g.membres
                               if every or may_read_contact(m)}
-        fresh = _contacts(conn, {d for ds in shown.values() for d in ds})
+        wanted = {d for ds in shown.values() for d in ds}
+        known = connus or {}
+        fresh = {d: c for d, c in known.items() if c is not None and d in wanted}
+        fresh.update(_contacts(conn, wanted - known.keys()))
         others: set[int] = set()
         out: dict[int, GrappeVue] = {}
         for gid in ids:
@@ -174,6 +184,17 @@ class LectureMixin(RegistryBase):
         if ids:
             self._audit(s, p, "lecture_contact", "declaration", f"n={len(ids)}",
                         ",".join(map(str, ids)))
+
+    def _auditer_dans_lecture(self, s: Session, p: Principal, ids: list[int]) -> list[int]:
+        """PostgreSQL: audit the other people's contacts a read showed in the read
+        transaction itself (committed with it, before the result is returned: one
+        transaction instead of two, no writers' queue there); nothing is left to audit.
+        SQLite: returns ``ids``, audited after the read by ``_auditer_apres_lecture`` (a
+        write inside the read transaction would make it a writer, queued)."""
+        if self.db.is_sqlite:
+            return ids
+        self._audit_lecture_contacts(s, p, ids)
+        return []
 
     def _auditer_apres_lecture(self, p: Principal, ids: list[int]) -> None:
         """After a read transaction: audit the other people's contacts it showed, in a short
