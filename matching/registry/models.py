@@ -224,6 +224,10 @@ class GrappeProposee(Base):
     constituee_le: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     soumise_ars: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: bumped by the database's triggers (migration r0008) on every write that changes what
+    #: the grappe's view shows, in the writing transaction: the key of the views' cache
+    #: (``cache_vues``). Never written by the application.
+    revision: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
     appariement: Mapped[Appariement] = relationship(back_populates="grappes")
     membres: Mapped[list[GrappeMembre]] = relationship(

@@ -9,12 +9,13 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 import pandas as pd
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from matching.registry import adapters, finess_search, finess_source, rattachement
 from matching.registry.accounts import token_hash
+from matching.registry.cache_vues import CacheVues
 from matching.registry.config import Conservation, Securite
 from matching.registry.db import Database
 from matching.registry.errors import (
@@ -27,6 +28,7 @@ from matching.registry.errors import (
 from matching.registry.models import (
     Audit,
     Compte,
+    CompteTerritoire,
     Declaration,
     GrappeProposee,
     Invitation,
@@ -69,6 +71,15 @@ def parse_territoire(codes: Iterable[str]) -> tuple[frozenset[str], frozenset[st
 
 
 
+#: the statements of ``_principal``, built once (SQLAlchemy caches their compiled form)
+_SESSION = (select(SessionOuverte.expire_le, Compte.id, Compte.role, Compte.actif)
+            .join(Compte, Compte.id == SessionOuverte.compte_id)
+            .where(SessionOuverte.jeton_hash == bindparam("h")))
+_TERRITOIRES = (select(CompteTerritoire.niveau, CompteTerritoire.code)
+                .where(CompteTerritoire.compte_id == bindparam("c"))
+                .order_by(CompteTerritoire.id))
+
+
 class RegistryBase:
     """The « mise en relation » registry on one database.
 
@@ -99,6 +110,8 @@ class RegistryBase:
         self.securite = securite or Securite()
         self.conservation = conservation or Conservation()
         self.clock = clock or utcnow
+        #: the reader-independent part of grappe views, per process (``cache_vues``)
+        self._cache_vues = CacheVues()
 
     def init(self) -> str:
         """Create or upgrade the schema (Alembic); returns the revision in place."""
@@ -140,31 +153,35 @@ class RegistryBase:
         return valeur, n
 
     def _principal(self, s: Session, jeton: str | None) -> Principal:
+        """The caller of a session token, in one column query (a second one for the
+        territories of a coordinateur or an ARS): it runs on every call."""
         if not jeton:
             raise SessionInvalide
-        row = s.execute(
-            select(SessionOuverte, Compte)
-            .join(Compte, Compte.id == SessionOuverte.compte_id)
-            .where(SessionOuverte.jeton_hash == token_hash(jeton))
-        ).first()
-        if row is None:
+        row = s.connection().execute(_SESSION, {"h": token_hash(jeton)}).first()
+        if row is None or row.expire_le <= self.clock() or not row.actif:
             raise SessionInvalide
-        sess, compte = row
-        if sess.expire_le <= self.clock() or not compte.actif:
-            raise SessionInvalide
-        return self._principal_of(compte)
+        territoires = s.connection().execute(_TERRITOIRES, {"c": row.id}).all() \
+            if row.role in ("coordinateur", "ars") else []
+        return self._principal_from(row.id, row.role, territoires)
+
+    @classmethod
+    def _principal_of(cls, compte: Compte) -> Principal:
+        return cls._principal_from(compte.id, compte.role,
+                                   [(t.niveau, t.code) for t in compte.territoires])
 
     @staticmethod
-    def _principal_of(compte: Compte) -> Principal:
+    def _principal_from(compte_id: int, role: str,
+                        territoires: Iterable[tuple[str, str]]) -> Principal:
+        """``territoires``: (niveau, code) pairs; a région brings its départements."""
         deps: set[str] = set()
         regions: set[str] = set()
-        for t in compte.territoires:
-            if t.niveau == "region":
-                regions.add(t.code)
-                deps.update(adapters.departements_of_region(t.code))
+        for niveau, code in territoires:
+            if niveau == "region":
+                regions.add(code)
+                deps.update(adapters.departements_of_region(code))
             else:
-                deps.add(t.code)
-        return Principal(compte.id, compte.role, frozenset(deps), frozenset(regions))
+                deps.add(code)
+        return Principal(compte_id, role, frozenset(deps), frozenset(regions))
 
     def _audit(self, s: Session, p: Principal | None, action: str, cible: str = "",
                cible_id: object = "", detail: str = "") -> None:

@@ -8,8 +8,8 @@ import random
 import time
 from collections.abc import Sequence
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -30,9 +30,10 @@ from matching.registry.models import (
     GrappeProposee,
     Invitation,
 )
-from matching.registry.policy import Action, Cible, exiger
+from matching.registry.policy import Action, Cible, Principal, exiger
 from matching.registry.vues import (
     AppariementVue,
+    Contact,
     EvaluationGrappe,
     FicheInvitation,
     GrappeVue,
@@ -40,6 +41,17 @@ from matching.registry.vues import (
     PartenaireVue,
 )
 from matching.solver.settings import RERUN_TIME_LIMIT
+
+#: « mes invitations » in one statement (built once; see ``mes_invitations``)
+_MES_INVITATIONS = (
+    select(Invitation.id, Invitation.grappe_id, Invitation.declaration_id, Invitation.statut,
+           Invitation.origine, Invitation.envoyee_le, Declaration.compte_id,
+           Declaration.contact_nom, Declaration.contact_email, Declaration.contact_telephone,
+           GrappeProposee.revision)
+    .join(Declaration, Declaration.id == Invitation.declaration_id)
+    .join(GrappeProposee, GrappeProposee.id == Invitation.grappe_id)
+    .where(Declaration.compte_id == bindparam("c"))
+    .order_by(Invitation.id))
 
 
 class GrappesMixin(LectureMixin):
@@ -149,9 +161,10 @@ class GrappesMixin(LectureMixin):
                    if set(departements) <= deps
                    and not (p.role == "ars" and statut != "constituee")
                    and not (statuts and statut not in statuts)]
-            vues = self._vues_grappes(s, p, ids, contacts=True, action=Action.LIRE_GRAPPE)
+            vues, others = self._vues_et_autrui(s, p, ids, contacts=True,
+                                                action=Action.LIRE_GRAPPE)
             out = [vues[gid] for gid in ids]
-            others = self._contacts_vus_autrui(s, p, out)
+            others = self._auditer_dans_lecture(s, p, others)
         self._auditer_apres_lecture(p, others)
         return out
 
@@ -160,7 +173,8 @@ class GrappesMixin(LectureMixin):
             p = self._principal(s, jeton)
             g = self._grappe(s, p, grappe_id, Action.LIRE_GRAPPE)
             vue = self._vue_grappe(s, p, g, contacts=True)
-            others = self._contacts_vus_autrui(s, p, [vue])
+            others = self._auditer_dans_lecture(
+                s, p, self._contacts_vus_autrui(s, p, [vue]))
         self._auditer_apres_lecture(p, others)
         return vue
 
@@ -318,20 +332,20 @@ class GrappesMixin(LectureMixin):
         contacts once every member has accepted."""
         with self.db.read() as s:  # a read: 50 déclarants reading do not queue on SQLite
             p = self._principal(s, jeton)
-            rows = s.execute(
-                select(Invitation.id, Invitation.grappe_id, Invitation.declaration_id,
-                       Invitation.statut, Invitation.origine, Invitation.envoyee_le,
-                       Declaration.compte_id)
-                .join(Declaration, Declaration.id == Invitation.declaration_id)
-                .where(Declaration.compte_id == p.compte_id)
-                .order_by(Invitation.id)
-            ).all()
+            # one statement: the invitations, their grappes' revisions (the views' cache
+            # key, read before any member row) and the caller's own contacts
+            rows = s.connection().execute(_MES_INVITATIONS, {"c": p.compte_id}).all()
             for inv in rows:  # the caller's own declarations' invitations
                 exiger(p, Action.LIRE_DECLARATION, Cible(proprietaire=inv.compte_id))
-            views = self._vues_grappes(s, p, {inv.grappe_id for inv in rows}, contacts=True)
+            own = {inv.declaration_id: Contact(inv.contact_nom or "", inv.contact_email,
+                                               inv.contact_telephone or "")
+                   if inv.contact_email is not None else None for inv in rows}
+            views, others = self._vues_et_autrui(
+                s, p, {inv.grappe_id for inv in rows}, contacts=True,
+                revisions={inv.grappe_id: inv.revision for inv in rows}, connus=own)
             out = [InvitationVue(inv.id, inv.declaration_id, inv.statut, inv.origine,
                                  inv.envoyee_le, views[inv.grappe_id]) for inv in rows]
-            others = self._contacts_vus_autrui(s, p, views.values())
+            others = self._auditer_dans_lecture(s, p, others)
         self._auditer_apres_lecture(p, others)
         return out
 
@@ -386,19 +400,37 @@ class GrappesMixin(LectureMixin):
     def repondre(self, jeton: str, invitation_id: int, accepte: bool,
                  tentatives: int = 20) -> InvitationVue:
         """Accept or decline. Concurrent answers to the same grappe are serialised by the
-        grappe's version (retried here: no answer is lost, the grappe's state is exact)."""
+        grappe's version (retried here: no answer is lost, the grappe's state is exact).
+
+        The grappe's view returned is read after the answer is committed, in a read
+        transaction (its building no longer holds the writers' queue of SQLite, and it fills
+        the views' cache for the other members); the other members' contacts it shows
+        (once everyone accepted) are audited before it is returned."""
         for attempt in range(tentatives):
             try:
                 with self.db.write() as s:
-                    return self._repondre(s, jeton, invitation_id, bool(accepte))
+                    p, inv = self._repondre(s, jeton, invitation_id, bool(accepte))
+                break
             except StaleDataError:
                 time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
-        raise ConflitVersion("trop de réponses simultanées sur cette grappe : réessayez")
+        else:
+            raise ConflitVersion("trop de réponses simultanées sur cette grappe : réessayez")
+        with self.db.read() as s:
+            vues, others = self._vues_et_autrui(s, p, [inv.grappe_id], contacts=True)
+            others = self._auditer_dans_lecture(s, p, others)
+        self._auditer_apres_lecture(p, others)
+        return InvitationVue(inv.id, inv.declaration_id, inv.statut, inv.origine,
+                             inv.envoyee_le, vues[inv.grappe_id])
 
-    def _repondre(self, s: Session, jeton: str, invitation_id: object, accepte: bool):
+    def _repondre(self, s: Session, jeton: str, invitation_id: object,
+                  accepte: bool) -> tuple[Principal, Invitation]:
+        """The answer, in the caller's write transaction: the caller and the invitation."""
         p = self._principal(s, jeton)
         inv = s.get(Invitation, self._ident(invitation_id))
-        d = s.get(Declaration, inv.declaration_id) if inv is not None else None
+        # no eager loading of the declaration's ESMS nor of the grappe's members and
+        # invitations: an answer reads what it needs in column queries below
+        d = s.get(Declaration, inv.declaration_id, options=[lazyload(Declaration.esms)]) \
+            if inv is not None else None
         if inv is None or d is None:
             raise AccesRefuse
         exiger(p, Action.REPONDRE_INVITATION, Cible(
@@ -408,13 +440,14 @@ class GrappesMixin(LectureMixin):
             raise RegistreError("invitation annulée : la grappe a changé")
         # answers to one grappe queue on its row (FOR UPDATE on PostgreSQL; SQLite writers
         # are serialised by BEGIN IMMEDIATE); the version column still guards the rest
-        g = s.get(GrappeProposee, inv.grappe_id, with_for_update=not self.db.is_sqlite)
+        g = s.get(GrappeProposee, inv.grappe_id, with_for_update=not self.db.is_sqlite,
+                  options=[lazyload(GrappeProposee.membres),
+                           lazyload(GrappeProposee.invitations)])
         if g.statut in ("constituee", "incomplete"):
             raise RegistreError(f"grappe {g.code} déjà {g.statut} : réponse impossible")
         inv.statut = "acceptee" if accepte else "declinee"
         inv.repondue_le = self.clock()
         s.flush()
-        s.refresh(g)
         # every member's latest answer, in two column queries (no ORM load of the grappe's
         # members and invitations: this runs once per answer, under the writers' queue)
         latest = dict(s.execute(select(Invitation.declaration_id, Invitation.statut)
@@ -435,10 +468,7 @@ class GrappesMixin(LectureMixin):
         s.flush()
         self._audit(s, p, "invitation_reponse", "invitation", inv.id,
                     "acceptee" if accepte else "declinee")
-        vue = self._vue_grappe(s, p, g, contacts=True)
-        self._audit_contacts(s, p, [vue])
-        return InvitationVue(inv.id, inv.declaration_id, inv.statut, inv.origine,
-                             inv.envoyee_le, vue)
+        return p, inv
 
     def constituer(self, jeton: str, grappe_id: int, version: int) -> GrappeVue:
         """Mark a grappe « constituée » (every member accepted)."""
