@@ -11,6 +11,22 @@ from matching.exports.naming import og_labels
 from matching.ui.store import cached, grouping_version, session_memo
 
 
+class SerialisedDeck:
+    """A pydeck deck turned into JSON once. ``st.pydeck_chart`` serialises the deck it is
+    given on every run (0.4 s for the sample région's map, issue 20's warm start); a map
+    shared by the visitors of a view is now serialised once. Streamlit reads only
+    ``to_json()``, the tooltip and the layers (for pandas DataFrames, none here)."""
+
+    def __init__(self, deck: Any) -> None:
+        self._json = deck.to_json()
+        self._tooltip = getattr(deck, "_tooltip", None)
+        self.layers = None  # already serialised: nothing for Streamlit to prepare
+        self.mapbox_key = getattr(deck, "mapbox_key", None)
+
+    def to_json(self) -> str:
+        return self._json
+
+
 def map_fingerprint(drawn: Any, scenario: Any, labels: dict[str, str]) -> str:
     """What the map is drawn from (points, grouping, porteurs' names), as a short hash: two
     sessions showing the same unedited proposal share one map."""
@@ -39,16 +55,17 @@ def proposal_map(scenario: Any, report: Any, highlight: str | None, key: str,
     champs = [report.champ] if report.champ else None
     drawn = scenario.etab[~scenario.etab["finess_et"].isin(
         list(scenario.out_of_scope)).to_numpy()]
-    def build() -> Any:
-        return build_map(drawn, scenario.assignment, porteurs, champs, height=height,
+    def build() -> tuple[Any, SerialisedDeck]:
+        pmap = build_map(drawn, scenario.assignment, porteurs, champs, height=height,
                          highlight=highlight, grappe_labels=labels)
+        return pmap, SerialisedDeck(pmap.deck)
 
     if scenario.history:  # an edited proposal: this session's own map
-        pmap = session_memo(f"map_{key}", (grouping_version(scenario), highlight), build)
+        pmap, deck = session_memo(f"map_{key}", (grouping_version(scenario), highlight), build)
     else:  # the proposal as computed: one map for every visitor of the same view
-        pmap = cached(f"map|{key}|{highlight}|{height}|{map_fingerprint(drawn, scenario, labels)}",
-                      build)
+        pmap, deck = cached(
+            f"map|{key}|{highlight}|{height}|{map_fingerprint(drawn, scenario, labels)}", build)
     left, right = st.columns([3, 1])
-    left.pydeck_chart(pmap.deck, height=height, key=key)
+    left.pydeck_chart(deck, height=height, key=key)
     right.markdown(pmap.legend, unsafe_allow_html=True)
 

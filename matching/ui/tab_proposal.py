@@ -11,7 +11,7 @@ from matching.core.formatting import decimal_fr, euros
 from matching.exports.naming import og_labels, with_names
 from matching.ui import actions, scenfile
 from matching.ui.proposalmap import proposal_map
-from matching.ui.proposalstate import shown_scenario
+from matching.ui.proposalstate import shown_scenario, view_memo
 from matching.ui.tab_partners import partner_panel
 from matching.ui.views import (
     counts,
@@ -52,7 +52,7 @@ def proposal_tab(scenario: Any, report: Any) -> None:
     # and the table reach the browser without waiting for the map (about a second)
     map_slot = st.container()
     st.subheader("Grappes")
-    grappes_view(data).show("grappes_table")
+    view_memo("grappes_view", scenario, lambda: grappes_view(data)).show("grappes_table")
     with map_slot:
         proposal_map(scenario, report, gid, "carte")
     if ids:
