@@ -3,6 +3,7 @@ partner finder; the map itself is drawn by ``matching.ui.mapview``."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import streamlit as st
@@ -12,13 +13,18 @@ from matching.ui.store import cached, grouping_version, session_memo
 
 
 class SerialisedDeck:
-    """A pydeck deck turned into JSON once. ``st.pydeck_chart`` serialises the deck it is
-    given on every run (0.4 s for the sample région's map, issue 20's warm start); a map
-    shared by the visitors of a view is now serialised once. Streamlit reads only
-    ``to_json()``, the tooltip and the layers (for pandas DataFrames, none here)."""
+    """A pydeck deck turned into compact JSON once (issue 20's warm start).
+
+    ``st.pydeck_chart`` serialises the deck it is given on every run (0.4 s for the sample
+    région's map), indented by two spaces: 545 kB sent to every visitor, the largest
+    message of the page, which the browser parses before it draws the grappes table. The
+    same JSON without the indentation is 267 kB, and a map shared by the visitors of a view
+    is serialised once. Streamlit reads only ``to_json()``, the tooltip and the layers (for
+    pandas DataFrames, none here)."""
 
     def __init__(self, deck: Any) -> None:
-        self._json = deck.to_json()
+        self._json = json.dumps(json.loads(deck.to_json()), separators=(",", ":"),
+                                ensure_ascii=False)
         self._tooltip = getattr(deck, "_tooltip", None)
         self.layers = None  # already serialised: nothing for Streamlit to prepare
         self.mapbox_key = getattr(deck, "mapbox_key", None)
