@@ -71,3 +71,36 @@ def test_the_serialised_map_is_the_decks_json_and_streamlit_draws_it():
     drawn = test.get("deck_gl_json_chart")[0].proto
     assert json.loads(drawn.json) == json.loads(deck.to_json())
     assert json.loads(drawn.tooltip) == deck._tooltip  # the tooltip travels beside the JSON
+
+
+def test_a_deferred_draw_keeps_its_place_and_is_never_lost():
+    def page(keep: bool) -> None:
+        import streamlit as st
+
+        from matching.ui import deferred
+
+        if keep:
+            deferred.start()
+        sent = st.session_state["sent"] = []
+        slot = st.container()
+        st.markdown("tableau")
+        sent.append("tableau")
+
+        def draw() -> None:
+            with slot:
+                st.markdown("carte")
+            sent.append("carte")
+
+        deferred.later(draw)
+        st.markdown("fin")
+        sent.append("fin")
+        deferred.finish()
+
+    for keep in (True, False):
+        test = AppTest.from_function(page, args=(keep,), default_timeout=30).run()
+        assert not test.exception
+        # the map's place is above the table whether drawn last or at once
+        assert [m.value for m in test.markdown] == ["carte", "tableau", "fin"]
+        # sent last when the run keeps it, else at once
+        assert test.session_state["sent"] == (["tableau", "fin", "carte"] if keep else
+                                              ["tableau", "carte", "fin"])
