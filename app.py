@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from matching.ui import scenfile
+from matching.ui import deferred, scenfile
 from matching.ui.datapanel import (
     UPLOAD_LABEL,
     check_panel,
@@ -54,6 +54,7 @@ def main() -> None:
     scenario = scenario_for(scenfile.report_key(data_key, *view), report)
     if scenario.current is None:
         scenario.evaluate()
+    deferred.start()  # the map is drawn last, into its place (matching.ui.deferred)
     tabs = st.tabs(["Proposition", "Trouver des partenaires", "Et si…", "Enveloppe ARS",
                     "Comparer les appels", "Exports"])
     with tabs[2]:  # first: its edits may replace the scenario the other tabs show
@@ -70,6 +71,7 @@ def main() -> None:
     with tabs[5]:
         exports_tab(scenario)
         scenario_file_panel(scenario, data_key, result)
+    deferred.finish()
 
 
 if __name__ == "__main__":

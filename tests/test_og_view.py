@@ -10,6 +10,7 @@ from matching.exports.dossier import write_exports
 from matching.exports.files import written_columns
 from matching.exports.french_excel import EURO_FORMAT, KM_FORMAT
 from matching.ingest.sample import load_sample
+from matching.programme.reach import distance_to_grappe_km
 from matching.scenarios.og_view import og_shares, search_ogs
 from matching.scenarios.scenario import Scenario
 from matching.solver.propose import propose
@@ -65,6 +66,23 @@ def test_partners_and_distances(sample_pa):
     assert far is not None and far.distance_km == max(p.distance_km for p in share.partners)
     assert sum(p.amount for p in share.partners) + share.amount == pytest.approx(
         share.grappe_total, abs=0.01)
+
+
+def test_distances_are_the_reach_rule_between_the_ogs_own_esms(sample_pa):
+    """Centres are read once per grappe (the export was quadratic in its OGs): the km must
+    still be ``reach.distance_to_grappe_km`` between each OG's own ESMS, and to the grappe."""
+    g = max(sample_pa.grappes, key=lambda g: len(set(g.og)))
+    rows = sample_pa.members(g.id)
+    of = rows["finess_ej"].astype(str)
+    shares = [s for s in og_shares(sample_pa) if s.grappe == g.id]
+    assert len(shares) >= 3
+    for share in shares[:3]:
+        mine = rows[of == share.finess_ej]
+        assert share.distance_centre_km == round(distance_to_grappe_km(mine, rows), 1)
+        for p in share.partners:
+            assert p.n_esms == int((of == p.finess_ej).sum())
+            assert p.distance_km == round(
+                distance_to_grappe_km(mine, rows[of == p.finess_ej]), 1)
 
 
 def test_search_finds_an_og_by_name_ej_et_and_commune(sample_pa):

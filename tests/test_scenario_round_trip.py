@@ -259,17 +259,25 @@ def test_cli_propose_json_partenaires_and_files_agree(sample_pa, tmp_path):
 
 
 def test_ids_do_not_depend_on_the_other_fields_solved(sample_pa):
+    """One id names one member set in every scope (issue 20, item 7): a PA grappe has the
+    same id on « tous les champs » when it has the same members, and ``PA+-…`` (same
+    number) when ESMS of another field of its OGs join it there."""
     _, pa_only = sample_pa
     every = Scenario.from_report(propose(load_sample(), None, time_limit=TIME))
     pa_every = {g.id: g for g in every.grappes if g.champ == "PA"}
-    assert set(pa_every) == {g.id for g in pa_only.grappes}
+    assert len(pa_every) == len(pa_only.grappes)
     etab = every.etablissements.set_index("finess_et")
+    grown = 0
     for g in pa_only.grappes:
-        other = pa_every[g.id]
+        other = pa_every.get(g.id) or pa_every[g.id.replace("PA-", "PA+-", 1)]
         # same grappe: the same PA members; with every field solved, leftovers of another
         # field of its OGs may be attached (at most 20 %), and they are of another field
         assert {e for e in other.esms if etab.at[e, "champ"] == "PA"} == set(g.esms)
         assert set(other.og) >= set(g.og)
+        # the same id, the same members; other members, another id
+        assert (other.id == g.id) == (set(other.esms) == set(g.esms))
+        grown += other.id != g.id
+    assert grown  # the sample has grappes that grow on every field
     assert not every.totals().invalides
 
 

@@ -263,6 +263,27 @@ def test_leftover_esms_of_another_field_join_their_og_grappe() -> None:
     assert p.unplaced.empty or not p.unplaced["champ"].eq("PH").any()
 
 
+def test_one_id_names_one_member_set_in_every_scope() -> None:
+    """Issue 20, item 7: the PA grappe that receives its OG's PH ESMS on every field is
+    another grappe than the PA view's, so it has another id (``PA+``); a grappe with the same
+    members in both scopes keeps its id."""
+    rows = og_rows("110000001", 12) + og_rows("110000001", 2, start=12, champ="PH")
+    rows += og_rows("120000001", 3, x=4.0)
+    far = og_rows("130000001", 15, x=300.0)  # another PA grappe, nothing to attach
+    etab = make_etab(rows + far)
+    every = {g.id: set(g.esms) for g in solve(etab).grappes}
+    pa = {g.id: set(g.esms) for g in solve(etab, champ="PA").grappes}
+    assert len(every) == len(pa) == 2
+    same = {gid for gid in pa if pa[gid] in every.values()}
+    assert len(same) == 1 and every[next(iter(same))] == pa[next(iter(same))]
+    (grown,) = set(every) - set(pa)
+    (alone,) = set(pa) - same
+    assert grown == alone.replace("PA-", "PA+-", 1)  # same number, the « + » says more
+    assert every[grown] > pa[alone] and len(every[grown] - pa[alone]) == 2
+    # no id of one scope names another member set in the other
+    assert all(every[gid] == pa[gid] for gid in set(every) & set(pa))
+
+
 def test_other_field_share_is_capped() -> None:
     # 4 PH next to 15 PA would be 21 % of another field: left out, with a reason
     rows = og_rows("110000001", 12) + og_rows("110000001", 4, start=12, champ="PH")

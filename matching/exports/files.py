@@ -88,7 +88,9 @@ def is_code_column(name: str) -> bool:
 GRAPPES_COLUMNS: tuple[Column, ...] = _cols(
     ("grappe", "Grappe", "code",
      "identifiant de la grappe : champ-région-numéro (stable pour une même "
-     "entrée, un même jeu de règles et un même périmètre)"),
+     "entrée et un même jeu de règles) ; « PA+-24-003 » : la grappe PA-24-003 avec des "
+     "ESMS d'autres champs de ses OG (tous les champs) ; un identifiant désigne les mêmes "
+     "ESMS d'un périmètre à l'autre"),
     ("champ", "Champ", "code", "champ de la grappe (PA, PH, DOM, PDS, PDE, AHI, PJM)"),
     ("valide", "Valide", "oui_non",
      "la grappe respecte toutes les règles dures de l'appel, distance de "

@@ -67,8 +67,11 @@ liste chaque colonne de chaque fichier, dans l'ordre où elle est écrite.
   (moyenne sphérique de ses ESMS) ; pour un OG ou un ESMS qui pourrait rejoindre une
   grappe (`partenaires`, quasi-grappe), du centre de ses ESMS au centre de la grappe.
 - **identifiant de grappe** : `champ-région-numéro`, numérotées par le plus petit FINESS ET
-  de leurs ESMS du champ ; stable pour une même entrée, un même jeu de règles, un même
-  périmètre et les mêmes réglages du solveur, quels que soient les autres champs résolus.
+  de leurs ESMS du champ ; stable pour une même entrée, un même jeu de règles et les mêmes
+  réglages du solveur, quels que soient les autres champs résolus. Un identifiant désigne
+  toujours les mêmes ESMS d'un périmètre à l'autre : sur « tous les champs », une grappe qui
+  reçoit des ESMS d'un autre champ de ses OG s'appelle `PA+-24-003` (même numéro que la
+  grappe `PA-24-003` du seul champ PA, le « + » dit qu'elle a plus de membres).
 """
 
 COST_FILES = """

@@ -23,10 +23,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from matching.programme.costing import PROJECT_TYPE_LABELS, FundingLine, GrappeCost
-from matching.programme.reach import distance_to_grappe_km
+from matching.programme.reach import centre_vector, km_between
 from matching.programme.rules import RuleSet
 from matching.programme.validate import small_og_mask, text_column
 from matching.scenarios.partners import search_esms
@@ -169,6 +170,11 @@ def split_lines(rows: pd.DataFrame, cost: GrappeCost, rules: RuleSet) -> dict[st
     return out
 
 
+def _km(u: np.ndarray | None, c: np.ndarray | None) -> float:
+    """``reach.distance_to_grappe_km`` between two centres already computed, km to 0.1."""
+    return float("nan") if u is None or c is None else round(float(km_between(u, c)), 1)
+
+
 def og_shares(s: Scenario, finess_ej: str | None = None) -> list[OgShare]:
     """Every OG's share in every grappe of the scenario (or one OG's, in each of its
     grappes), by grappe then FINESS EJ."""
@@ -180,27 +186,35 @@ def og_shares(s: Scenario, finess_ej: str | None = None) -> list[OgShare]:
             continue
         rows = s.members(g.id)
         split = split_lines(rows, cost, s.rules)
-        ej_col = text_column(rows, "finess_ej")
-        by_og = {o: rows[(ej_col == o).to_numpy()] for o in sorted(set(ej_col))}
+        # columns and centres read once per grappe: an OG's partners are the grappe's other
+        # OGs, so reading them per pair made the export quadratic (issue 20: XLSX 4.5 s)
+        ej_col = text_column(rows, "finess_ej").tolist()
+        ets = text_column(rows, "finess_et").tolist()
+        esms_names = text_column(rows, "raison_sociale").tolist()
+        communes = text_column(rows, "commune_nom").tolist()
+        ogs = sorted(set(ej_col))
+        sizes = {o: ej_col.count(o) for o in ogs}
+        owner, where = np.asarray(ej_col, dtype=object), rows[["lon", "lat"]]
+        centres = {o: centre_vector(where[owner == o]) for o in ogs}
+        centre = centre_vector(rows)
         amounts = {o: float(round(sum(ln.amount for ln in split.get(o, []) if ln.in_total), 2))
-                   for o in by_og}
+                   for o in ogs}
         violations = tuple(v.message for v in s.violations.get(g.id, []))
-        for o in by_og if finess_ej is None else [finess_ej]:
-            mine = by_og[o]
-            esms = tuple(OgEsms(e, n, c, cost.esms_types.get(e, "exclu")) for e, n, c in zip(
-                text_column(mine, "finess_et"), text_column(mine, "raison_sociale"),
-                text_column(mine, "commune_nom"), strict=True))
+        for o in ogs if finess_ej is None else [finess_ej]:
+            esms = tuple(OgEsms(e, n, c, cost.esms_types.get(e, "exclu"))
+                         for e, n, c, of in zip(ets, esms_names, communes, ej_col, strict=True)
+                         if of == o)
             partners = tuple(
-                OgPartner(p, names.get(p, p), len(prow), p == cost.porteur,
-                          round(distance_to_grappe_km(mine, prow), 1), amounts[p])
-                for p, prow in by_og.items() if p != o)
+                OgPartner(p, names.get(p, p), sizes[p], p == cost.porteur,
+                          _km(centres[o], centres[p]), amounts[p])
+                for p in ogs if p != o)
             shares.append(OgShare(
                 finess_ej=o, name=names.get(o, o), grappe=g.id, champ=g.champ,
                 valid=not violations, violations=violations, porteur=o == cost.porteur,
                 porteur_name=names.get(cost.porteur, cost.porteur), esms=esms,
                 lines=tuple(split.get(o, [])), grappe_total=float(cost.total),
                 grappe_n_esms=len(rows),
-                distance_centre_km=round(distance_to_grappe_km(mine, rows), 1),
+                distance_centre_km=_km(centres[o], centre),
                 partners=partners))
     return shares
 

@@ -415,6 +415,21 @@ class GrappeSolver:
 # ---------------------------------------------------------------------- output
 
 
+def grappe_id(champ: str, territory: str, number: int, attached: bool = False) -> str:
+    """A grappe's id: its field, its territory, its number (``PA-24-003``).
+
+    The number ranks the grappe among its field's grappes of the territory by its smallest
+    FINESS ET. A ``+`` after the field marks a grappe that also holds ESMS of other fields
+    of its OGs (« tous les champs » only: ``attach.attach_other_fields``), so one id names
+    one member set whatever the scope shown (issue 20, item 7): the grappe ``PA-24-002`` of
+    the PA view keeps its id on « tous les champs » when nothing is attached to it, and is
+    ``PA+-24-002`` there when ESMS of another field join it (another grappe, another id).
+    One character, not the list of the fields: an id stays short enough for a sheet name
+    (« dossier PA+-24-002 », Excel allows 31 characters) and holds no other grappe's id.
+    """
+    return f"{champ}{'+' if attached else ''}-{territory}-{number:03d}"
+
+
 def build_proposal(
     rules: GroupingRules,
     etab: pd.DataFrame,
@@ -468,7 +483,8 @@ def build_proposal(
         )
         ordered = [sub.grappes[i] for i in order]
         label = "multi" if sub.region == "*" else sub.region
-        gids = [f"{sub.champ}-{label}-{k + 1:03d}" for k in range(len(ordered))]
+        gids = [grappe_id(sub.champ, label, k + 1, attached=bool(attachments.get((si, i))))
+                for k, i in enumerate(order)]
         for i, g, gid in zip(order, ordered, gids, strict=True):
             grappe = describe_grappe(ev, g, gid)
             extra = attachments.get((si, i))

@@ -3,12 +3,34 @@ partner finder; the map itself is drawn by ``matching.ui.mapview``."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import streamlit as st
 
 from matching.exports.naming import og_labels
 from matching.ui.store import cached, grouping_version, session_memo
+
+
+class SerialisedDeck:
+    """A pydeck deck turned into compact JSON once (issue 20's warm start).
+
+    ``st.pydeck_chart`` serialises the deck it is given on every run (0.4 s for the sample
+    région's map), indented by two spaces: 545 kB sent to every visitor, the largest
+    message of the page, which the browser parses before it draws the grappes table. The
+    same JSON without the indentation is 267 kB, and a map shared by the visitors of a view
+    is serialised once. Streamlit reads only ``to_json()``, the tooltip and the layers (for
+    pandas DataFrames, none here)."""
+
+    def __init__(self, deck: Any) -> None:
+        self._json = json.dumps(json.loads(deck.to_json()), separators=(",", ":"),
+                                ensure_ascii=False)
+        self._tooltip = getattr(deck, "_tooltip", None)
+        self.layers = None  # already serialised: nothing for Streamlit to prepare
+        self.mapbox_key = getattr(deck, "mapbox_key", None)
+
+    def to_json(self) -> str:
+        return self._json
 
 
 def map_fingerprint(drawn: Any, scenario: Any, labels: dict[str, str]) -> str:
@@ -39,16 +61,17 @@ def proposal_map(scenario: Any, report: Any, highlight: str | None, key: str,
     champs = [report.champ] if report.champ else None
     drawn = scenario.etab[~scenario.etab["finess_et"].isin(
         list(scenario.out_of_scope)).to_numpy()]
-    def build() -> Any:
-        return build_map(drawn, scenario.assignment, porteurs, champs, height=height,
+    def build() -> tuple[Any, SerialisedDeck]:
+        pmap = build_map(drawn, scenario.assignment, porteurs, champs, height=height,
                          highlight=highlight, grappe_labels=labels)
+        return pmap, SerialisedDeck(pmap.deck)
 
     if scenario.history:  # an edited proposal: this session's own map
-        pmap = session_memo(f"map_{key}", (grouping_version(scenario), highlight), build)
+        pmap, deck = session_memo(f"map_{key}", (grouping_version(scenario), highlight), build)
     else:  # the proposal as computed: one map for every visitor of the same view
-        pmap = cached(f"map|{key}|{highlight}|{height}|{map_fingerprint(drawn, scenario, labels)}",
-                      build)
+        pmap, deck = cached(
+            f"map|{key}|{highlight}|{height}|{map_fingerprint(drawn, scenario, labels)}", build)
     left, right = st.columns([3, 1])
-    left.pydeck_chart(pmap.deck, height=height, key=key)
+    left.pydeck_chart(deck, height=height, key=key)
     right.markdown(pmap.legend, unsafe_allow_html=True)
 

@@ -116,13 +116,27 @@ def save_log(log: list[dict[str, Any]]) -> None:
         del st.query_params["modifs"]
 
 
+def view_memo(name: str, whatif: Any, compute: Callable[[], Any]) -> Any:
+    """``compute()`` for the grouping shown: once per session and version of an edited
+    grouping, and once for every visitor of the same unedited proposal (issue 20: a second
+    visitor rebuilt the shown scenario, the grappes table and the CSV files, about 1.5 s of
+    the warm start's server time, for exactly the bytes the first visitor had).
+
+    Unedited: the session's scenario is the proposal of ``scenario_key`` as computed (no
+    edit replayed, not loaded from a scenario file), so the key names its content."""
+    state = st.session_state
+    if (whatif.history or state.get(scenfile.FROM_FILE) or "scenario_key" not in state
+            or whatif is not state.get("scenario")):
+        return session_memo(name, grouping_version(whatif), compute)
+    return cached(f"{name}|{state['scenario_key']}", compute)
+
+
 def shown_scenario(whatif: Any):
     """The typed ``Scenario`` of the grouping as displayed (edits included)."""
     from matching.scenarios.scenario import Scenario
 
     scope, settings = st.session_state.get("scenario_meta", (None, None))
-    return session_memo("shown", grouping_version(whatif),
-                        lambda: Scenario.from_whatif(whatif, scope, settings))
+    return view_memo("shown", whatif, lambda: Scenario.from_whatif(whatif, scope, settings))
 
 
 EditStep = dict[str, Any] | Callable[[Any], dict[str, Any]]

@@ -10,8 +10,8 @@ import streamlit as st
 from matching.core.model import LoadResult
 from matching.ui import scenfile
 from matching.ui.datapanel import champ_choices, territory_choices
-from matching.ui.proposalstate import shown_scenario
-from matching.ui.store import grouping_version, session_memo
+from matching.ui.proposalstate import shown_scenario, view_memo
+from matching.ui.store import grouping_version
 
 
 def exports_tab(scenario: Any) -> None:
@@ -35,7 +35,7 @@ def exports_tab(scenario: Any) -> None:
     # files are bytes built from the scenario as shown and kept per version; a click does
     # not rerun the page (on_click="ignore"), so the file it points to is still there
     # (a deferred callable could be dropped by a rerun: MediaFileStorageError)
-    files = session_memo("csv_files", version, lambda: csv_files(shown_scenario(scenario)))
+    files = view_memo("csv_files", scenario, lambda: csv_files(shown_scenario(scenario)))
     cols = st.columns(len(CSV_FILES))
     for col, name in zip(cols, CSV_FILES, strict=False):
         col.download_button(labels.get(name, name), files[name], file_name=name,
@@ -68,8 +68,8 @@ def scenario_file_panel(scenario: Any, data_key: str, result: LoadResult) -> Non
                 "un fichier, pour la reprendre plus tard, la partager ou l'ouvrir en ligne de "
                 "commande (grappes propose --scenario). Le charger sur les mêmes données "
                 "redonne les mêmes grappes et les mêmes montants.")
-    data = session_memo("scenario_file", grouping_version(scenario), lambda: scenfile
-                        .scenario_bytes(scenario, result, state.get("scenario_meta")))
+    data = view_memo("scenario_file", scenario, lambda: scenfile.scenario_bytes(
+        scenario, result, state.get("scenario_meta")))
     left, right = st.columns(2)
     left.download_button("Enregistrer le scénario", data, file_name=FILE_NAME,
                          mime="application/json", key="dl_scenario", on_click="ignore")

@@ -9,9 +9,9 @@ import streamlit as st
 
 from matching.core.formatting import decimal_fr, euros
 from matching.exports.naming import og_labels, with_names
-from matching.ui import actions, scenfile
+from matching.ui import actions, deferred, scenfile
 from matching.ui.proposalmap import proposal_map
-from matching.ui.proposalstate import shown_scenario
+from matching.ui.proposalstate import shown_scenario, view_memo
 from matching.ui.tab_partners import partner_panel
 from matching.ui.views import (
     counts,
@@ -48,13 +48,18 @@ def proposal_tab(scenario: Any, report: Any) -> None:
     ids = [g.id for g in data.grappes]
     gid = st.session_state.get("detail_grappe") if st.session_state.get(
         "detail_grappe") in ids else None
-    # the map's place comes first on the page, but it is drawn after the table: the figures
-    # and the table reach the browser without waiting for the map (about a second)
+    # the map's place comes first on the page, but it is drawn at the end of the run
+    # (matching.ui.deferred): the figures and the table reach the browser, and are drawn,
+    # before the map's JSON arrives and deck.gl starts
     map_slot = st.container()
     st.subheader("Grappes")
-    grappes_view(data).show("grappes_table")
-    with map_slot:
-        proposal_map(scenario, report, gid, "carte")
+    view_memo("grappes_view", scenario, lambda: grappes_view(data)).show("grappes_table")
+
+    def draw_map() -> None:
+        with map_slot:
+            proposal_map(scenario, report, gid, "carte")
+
+    deferred.later(draw_map)
     if ids:
         grappe_detail(data, scenario, ids)
     st.subheader("ESMS sans grappe")

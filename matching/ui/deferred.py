@@ -1,0 +1,39 @@
+"""Elements drawn at the end of the page's run, into a place kept for them earlier.
+
+Why (issue 20, warm start): a second visitor's server run takes about a second, so the map
+(a 267 kB deck.gl JSON) reached the browser right after the grappes table, and the browser
+spent its time starting deck.gl (software WebGL on a server without GPU) before drawing the
+table: the figures and the table were visible after 6.9 s, against 3.5 s when the map is
+sent last (same machine, load 4). The map keeps its place above the table (an
+``st.container`` made first) and is filled in after every tab has been sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+_KEY = "_deferred_draws"
+
+
+def start() -> None:
+    """A new run: later draws are kept until :func:`finish` (a run stopped midway by a
+    click leaves none behind: the next run starts empty)."""
+    st.session_state[_KEY] = []
+
+
+def later(draw: Callable[[], None]) -> None:
+    """Draw at the end of the run; at once when no run keeps draws (a page without
+    :func:`start`), so nothing is ever lost."""
+    pending = st.session_state.get(_KEY)
+    if isinstance(pending, list):
+        pending.append(draw)
+    else:
+        draw()
+
+
+def finish() -> None:
+    """Draw what was kept, in order."""
+    for draw in st.session_state.pop(_KEY, None) or []:
+        draw()
