@@ -1,9 +1,10 @@
 """Real-browser journey of the « Mise en relation » page (headless Debian chromium, no
 download): the admin creates accounts and uploads the registry's FINESS file; three
-déclarants ask to be attached to their OG and the coordinator approves (issue 18); two declare with « Rechercher mon établissement », the
-coordinator matches and invites, both accept, each then sees the other's contact, and a
-third déclarant sees neither. Then an impostor claims an OG: the claim is shown contested to the
-coordinator, the OG stays out of matching, and the coordinator refuses the claim.
+déclarants ask to be attached to their OG and the coordinator approves (issue 18); two
+declare with « Rechercher mon établissement », the coordinator matches and invites, both
+accept, each then sees the other's contact, and a third déclarant sees neither. Then an
+impostor claims an OG: the claim is shown contested to the coordinator, the OG stays out of
+matching, and the coordinator refuses the claim.
 """
 
 from __future__ import annotations
