@@ -549,12 +549,15 @@ def edit_grappe(reg: Registry, jeton: str, grappes, decls) -> None:
     st.dataframe(registry_edit.membres_detail(g, by_id), hide_index=True)
     k = f"edit{g.id}_{g.version}"
     membres = {m.declaration_id: m for m in g.membres}
+    # explicit placeholders: Streamlit's own read « Choose options », « No options to select »
     retirer = st.multiselect(
-        "Membres à retirer", list(membres), key=f"{k}ret",
+        "Membres à retirer", list(membres), key=f"{k}ret", placeholder="Choisir des membres",
         format_func=lambda i: f"OG {membres[i].finess_ej} — {membres[i].raison_sociale_ej}")
     libres = {d.id: d for d in registry_edit.candidats(g, decls, grappes)}
     ajouter = st.multiselect("Déclarations à ajouter (même champ, dans aucune grappe)",
-                             list(libres), key=f"{k}add",
+                             list(libres), key=f"{k}add", disabled=not libres,
+                             placeholder="Choisir des déclarations" if libres
+                             else "Aucune déclaration libre de ce champ",
                              format_func=lambda i: registry_edit.libelle_declaration(libres[i]))
     options = registry_edit.porteurs_possibles(g, retirer, [libres[i] for i in ajouter])
     porteur = st.selectbox("Porteur", options, key=f"{k}porteur",

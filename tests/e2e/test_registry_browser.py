@@ -249,6 +249,8 @@ def test_registry_journey(server):
             # the what-if edit before inviting: remove A (too small), then add A back
             before = metrics(page)
             assert before["Validité"] == "valide", before
+            # the edit form (shown only before the invitations) in French too
+            in_french(page, url, where="coordinateur, modifier une grappe")
             pick(page, "Membres à retirer", f"OG {OG_A}")
             page.get_by_role("button", name="Enregistrer la modification").click()
             page.get_by_text("non valide").first.wait_for(timeout=T)
