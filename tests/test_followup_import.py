@@ -196,3 +196,24 @@ def test_unknown_grappe_and_unreadable_sources_are_one_french_message(export, tm
     with pytest.raises(IngestError, match="colonne\\(s\\) manquante\\(s\\) : valide, "
                        "financement, porteur, regions"):
         read_funded_grappe(old, GRAPPE, date(2024, 1, 10), "amorcage-t2-2021")
+
+
+def test_prefilled_template_reads_back_once_filled():
+    """The Suivi page's « modèle pré-rempli » (issue 19: nobody edits a file by hand beyond
+    typing the DUI's figures): written by the tool, read by the import. Left empty, each
+    count is refused with its line and column; filled in Excel's way, it is accepted."""
+    from matching.followup.csv_import import template_csv
+    from matching.followup.indicators import COUNT_FIELDS
+
+    data = template_csv([(FINESS_A, "=EHPAD A"), (FINESS_B, "SSIAD B")], date(2024, 6, 1))
+    assert data.startswith("\ufeff".encode()) and b"'=EHPAD A" in data  # neutralised
+    empty = read_monthly_csv(data, MEMBERS, today=TODAY)
+    assert not empty.ok and {(r.line, r.field) for r in empty.rejects} >= {
+        (2, COUNT_FIELDS[0]), (3, COUNT_FIELDS[-1])}, empty.rejects
+    lines = data.decode("utf-8-sig").splitlines()
+    filled = [lines[0]] + [ln.rstrip(";") + ";" + ";".join(["100", "50", "40", "90", "60", "70"])
+                           for ln in (x[: x.index("2024-06") + 7] for x in lines[1:])]
+    rep = read_monthly_csv("\r\n".join(filled).encode("utf-8-sig"), MEMBERS, today=TODAY)
+    assert rep.ok, rep.rejects
+    assert {(f.finess_et, f.mois) for f in rep.figures} == {
+        (FINESS_A, date(2024, 6, 1)), (FINESS_B, date(2024, 6, 1))}

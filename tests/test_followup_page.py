@@ -74,6 +74,23 @@ def test_ars_sees_its_region(db):
     assert "à risque" in at.dataframe[0].value["Objet"].iloc[0]
 
 
+def test_ars_records_a_payment_in_the_page(db):
+    """« Noter un versement » (the docs: the ARS « note les versements »): the payable
+    tranches not yet paid are offered; one recorded, it leaves the list and is paid."""
+    suivi, _ = db
+    at = _login("ars@t.fr")
+    box = next(s for s in at.selectbox if s.label == "Tranche payable")
+    offered = list(box.options)  # as the page writes them (PaymentChoice.label)
+    assert len(offered) == 2 and offered[0].startswith("T2-TEST — tranche 1"), offered
+    next(b for b in at.button if b.label == "Noter le versement").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any(m.value.startswith("Versement noté : T2-TEST, tranche 1") for m in at.success)
+    box = next(s for s in at.selectbox if s.label == "Tranche payable")
+    assert len(box.options) == 1
+    ars = suivi.registry.connexion("ars@t.fr", PW).jeton
+    assert suivi.versements(ars, "T2-TEST")[1] is not None
+
+
 def test_porteur_records_the_verification_de_service_regulier(db):
     suivi, porteur = db
     reg = suivi.registry
