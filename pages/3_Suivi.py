@@ -20,7 +20,7 @@ from matching.followup.store import Suivi
 from matching.registry import RegistreError, Registry
 from matching.ui import registre_session
 from matching.ui.page import dress_in_french
-from matching.ui.suivi_payment import payment_panel
+from matching.ui.suivi_payment import milestone_panel, payment_panel
 from matching.ui.suivi_registration import mail_panel, registration_panel, targets_panel
 
 st.set_page_config(page_title="Suivi des grappes financées", layout="wide")
@@ -84,8 +84,12 @@ state = next(s for s in states if s.grappe.grappe_id == code)
 cols = st.columns(len(state.tranches))
 for col, t in zip(cols, state.tranches, strict=True):
     # the date goes in plain text: a metric's delta would draw an arrow before it
-    col.metric(f"Tranche {t.tranche.rang} ({t.tranche.part:.0%})", STATE_LABELS[t.state])
-    if t.payable_on:
+    paid_on = state.grappe.versements.get(t.tranche.rang)
+    col.metric(f"Tranche {t.tranche.rang} ({t.tranche.part:.0%})",
+               "versée" if paid_on else STATE_LABELS[t.state])
+    if paid_on:
+        col.markdown(f"**Versée le {paid_on:%d/%m/%Y}**")
+    elif t.payable_on:
         col.markdown(f"**Payable le {t.payable_on:%d/%m/%Y}**")
     elif t.expected_on:
         lo, hi = t.expected_earliest, t.expected_latest
@@ -93,6 +97,8 @@ for col, t in zip(cols, state.tranches, strict=True):
                 f" (au plus tôt fin {lo:%m/%Y})" if lo else "")
         col.markdown(f"**Prévue fin {t.expected_on:%m/%Y}**{span}")
     col.caption(t.reason)
+
+milestone_panel(suivi, jeton, state)
 
 checks = [t for t in state.tranches if t.tranche.verification]
 if checks:
@@ -134,7 +140,10 @@ st.caption("Le taux MSSanté peut dépasser 100 % : il compte des messages envoy
            "personne accompagnée (004 : « nombre de messages envoyés via la MS Santé / nombre "
            "de personnes accompagnées »), et une personne peut en recevoir plusieurs. Les "
            "autres taux comptent une partie de leur dénominateur et ne dépassent jamais 100 %.")
-st.altair_chart(small_multiples(state), width="content")
+if state.rates:
+    st.altair_chart(small_multiples(state), width="content")
+else:  # an empty chart would show a lone legend title
+    st.info("Aucun chiffre mensuel importé : importez le premier mois ci-dessous.")
 targets_panel(state)
 st.subheader("À corriger en premier")
 flags = flags_frame([state])

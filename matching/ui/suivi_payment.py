@@ -1,5 +1,6 @@
-"""The Suivi page's « Noter un versement » (ARS): the docs say the ARS « note les
-versements », and until now only ``grappes suivi versement`` could.
+"""The Suivi page's « Noter un versement » (ARS) and « Déclarer un jalon » (porteur): the
+docs say the ARS « note les versements » and the porteur declares the end of set-up, and
+until now only ``grappes suivi versement`` and ``grappes suivi jalon`` could.
 
 The choices are the tranches payable and not yet paid (:func:`payable_unpaid`, tested
 without a page); the check that the tranche is payable on the date given, paid once, and
@@ -75,4 +76,42 @@ def payment_panel(suivi, jeton: str, states: list[FollowupState],
                 st.session_state["suivi_versement_fait"] = (
                     f"Versement noté : {choice.code}, tranche {choice.rang} "
                     f"({euros(choice.montant)}), le {le:%d/%m/%Y}.")
+                st.rerun()
+
+
+def milestone_panel(suivi, jeton: str, state: FollowupState) -> None:
+    """(Porteur) the milestone tranches not yet declared (e.g. « Fin du paramétrage »):
+    the date it was reached; ``Suivi.declarer_jalon`` checks it and notifies."""
+    import streamlit as st
+
+    from matching.registry import RegistreError
+    from matching.ui import registre_session
+
+    done = st.session_state.pop("suivi_jalon_fait", None)
+    todo = [t.tranche for t in state.tranches
+            if t.tranche.declencheur == "jalon" and t.tranche.rang not in state.grappe.jalons]
+    if not todo and not done:
+        return
+    st.subheader("Déclarer un jalon")
+    if done:
+        st.success(done)
+    if not todo:
+        return
+    with st.form("jalon", enter_to_submit=False):
+        rang = st.selectbox("Tranche", [t.rang for t in todo],
+                            format_func=lambda r: next(f"Tranche {t.rang} : {t.libelle}"
+                                                       for t in todo if t.rang == r))
+        le = st.date_input("Date où le jalon a été atteint", value=None, format="DD/MM/YYYY")
+        if st.form_submit_button("Déclarer le jalon"):
+            if le is None:
+                st.warning("Indiquez la date.")
+                return
+            try:
+                suivi.declarer_jalon(jeton, state.grappe.grappe_id, int(rang), le)
+            except RegistreError as exc:
+                registre_session.erreur(exc)
+            else:
+                st.session_state["suivi_jalon_fait"] = (
+                    f"Jalon de la tranche {rang} déclaré (atteint le {le:%d/%m/%Y}) : "
+                    "l'ARS en est avertie.")
                 st.rerun()
