@@ -177,8 +177,9 @@ def mail_panel(suivi: Suivi, jeton: str) -> None:
     if not messages:
         return
     waiting = sum(1 for m in messages if m.envoye_le is None)
-    with st.expander(f"Mes messages ({len(messages)}, dont {waiting} non envoyés par "
-                     "courriel)"):
+    unsent = (f", dont {waiting} non envoyé{'s' if waiting > 1 else ''} par courriel"
+              if waiting else "")
+    with st.expander(f"Mes messages ({len(messages)}{unsent})"):
         if os.environ.get(SMTP_ENV) is None:
             st.caption("Aucun serveur de courriel configuré (GRAPPES_SMTP_URL) : les "
                        "messages restent ici.")
