@@ -113,7 +113,7 @@ def test_template_file_is_a_valid_import():
 
 @pytest.fixture(scope="module")
 def export(tmp_path_factory):
-    """``grappes propose region.csv --out DIR --xlsx`` on a region of upgrades."""
+    """``grappes proposer region.csv --sortie DIR --xlsx`` on a region of upgrades."""
     return propose_out(tmp_path_factory.mktemp("propose") / "sortie")
 
 
@@ -129,7 +129,7 @@ def _same(g, h) -> None:
 
 
 def test_each_export_of_the_tool_registers_the_same_grappe(export, tmp_path):
-    """The ``propose --out`` folder (rule set from scenario.json), ``grappes.xlsx``, the
+    """The ``propose --sortie`` folder (rule set from scenario.json), ``grappes.xlsx``, the
     app's workbook (uploaded bytes) give the same grappe: members, amount, porteur."""
     grappes = read_written_csv(export / GRAPPES_CSV)
     row = grappes.set_index("grappe").loc[GRAPPE]
@@ -185,7 +185,7 @@ def test_unknown_grappe_and_unreadable_sources_are_one_french_message(export, tm
         read_funded_grappe(export, "ZZ", date(2024, 1, 10))
     with pytest.raises(IngestError, match="introuvable"):
         read_funded_grappe(tmp_path / "rien.xlsx", GRAPPE, date(2024, 1, 10))
-    with pytest.raises(IngestError, match="grappes propose"):
+    with pytest.raises(IngestError, match="grappes proposer"):
         read_funded_grappe(tmp_path, GRAPPE, date(2024, 1, 10))
     with pytest.raises(IngestError, match="classeur illisible"):
         read_funded_grappe(b"pas un classeur", GRAPPE, date(2024, 1, 10))

@@ -302,7 +302,7 @@ def test_time_limit_defaults_have_one_home() -> None:
 
 
 def test_field_labels_have_one_home() -> None:
-    """Home: ``matching.core.vocabulary.CHAMP_LABELS``. ``grappes check`` used its own copy,
+    """Home: ``matching.core.vocabulary.CHAMP_LABELS``. ``grappes verifier`` used its own copy,
     which had drifted (« difficultés spécifiques » against « publics en difficulté
     spécifique »); no other module spells a field's label."""
     from matching.cli.check import CHAMP_LABELS as CHECK_LABELS

@@ -1,6 +1,6 @@
 """Settings of the registry: where the database is, and the security and retention rules.
 
-``GRAPPES_DB_URL`` (or ``--db``) names a PostgreSQL (``postgresql+psycopg://…``) or SQLite
+``GRAPPES_DB_URL`` (or ``--base``) names a PostgreSQL (``postgresql+psycopg://…``) or SQLite
 database; the default is the SQLite file ``grappes.db`` in the current folder, so a single
 user needs nothing to install. Which FINESS file the registry reads (``GRAPPES_FINESS``, the
 file stored by ``registre init --finess``, else the bundled sample) is decided in

@@ -130,7 +130,7 @@ def registration_panel(suivi: Suivi, jeton: str) -> None:
                                 f"Grappe {code} enregistrée (signature le {signed:%d/%m/%Y}).")
                             st.rerun()
     with from_file:
-        upload = st.file_uploader("Classeur de l'outil (grappes.xlsx : grappes propose --xlsx, "
+        upload = st.file_uploader("Classeur de l'outil (grappes.xlsx : grappes proposer --xlsx, "
                                   "onglet Exports de l'application ou export du registre)",
                                   type=["xlsx"], key="suivi_export")
         if upload is None:

@@ -68,10 +68,10 @@ def test_database_not_initialised_falls_back_to_the_sample(tmp_path):
 def test_init_finess_stores_the_file_and_says_how_many_esms(tmp_path):
     db = str(tmp_path / "grappes.db")
     region = upgrade_region(tmp_path / "region.csv")
-    r = runner.invoke(app, ["registre", "init", "--db", db])
+    r = runner.invoke(app, ["registre", "init", "--base", db])
     assert r.exit_code == 0, r.output
     assert "Fichier FINESS utilisé : région exemple intégrée" in r.output.replace("\n", " ")
-    r = runner.invoke(app, ["registre", "init", "--db", db, "--finess", str(region)])
+    r = runner.invoke(app, ["registre", "init", "--base", db, "--finess", str(region)])
     assert r.exit_code == 0, r.output
     out = r.output.replace("\n", "")
     assert "(16 ESMS)" in out and "registre init --finess" in out, out
@@ -79,10 +79,10 @@ def test_init_finess_stores_the_file_and_says_how_many_esms(tmp_path):
     # unreadable or missing: a French error, exit 1, the stored file unchanged
     bad = tmp_path / "pas-un-finess.csv"
     bad.write_text("bonjour;monde\n1;2\n", encoding="utf-8")
-    r = runner.invoke(app, ["registre", "init", "--db", db, "--finess", str(bad)])
+    r = runner.invoke(app, ["registre", "init", "--base", db, "--finess", str(bad)])
     assert r.exit_code == 1 and "fichier FINESS illisible" in r.output, r.output
     assert "Traceback" not in r.output
-    r = runner.invoke(app, ["registre", "init", "--db", db, "--finess", str(tmp_path / "x")])
+    r = runner.invoke(app, ["registre", "init", "--base", db, "--finess", str(tmp_path / "x")])
     assert r.exit_code == 1 and "fichier FINESS introuvable" in r.output, r.output
     assert Registry(db).source_finess().valeur == str(region.resolve())
 
