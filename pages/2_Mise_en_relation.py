@@ -549,12 +549,15 @@ def edit_grappe(reg: Registry, jeton: str, grappes, decls) -> None:
     st.dataframe(registry_edit.membres_detail(g, by_id), hide_index=True)
     k = f"edit{g.id}_{g.version}"
     membres = {m.declaration_id: m for m in g.membres}
+    # explicit placeholders: Streamlit's own read « Choose options », « No options to select »
     retirer = st.multiselect(
-        "Membres à retirer", list(membres), key=f"{k}ret",
+        "Membres à retirer", list(membres), key=f"{k}ret", placeholder="Choisir des membres",
         format_func=lambda i: f"OG {membres[i].finess_ej} — {membres[i].raison_sociale_ej}")
     libres = {d.id: d for d in registry_edit.candidats(g, decls, grappes)}
     ajouter = st.multiselect("Déclarations à ajouter (même champ, dans aucune grappe)",
-                             list(libres), key=f"{k}add",
+                             list(libres), key=f"{k}add", disabled=not libres,
+                             placeholder="Choisir des déclarations" if libres
+                             else "Aucune déclaration libre de ce champ",
                              format_func=lambda i: registry_edit.libelle_declaration(libres[i]))
     options = registry_edit.porteurs_possibles(g, retirer, [libres[i] for i in ajouter])
     porteur = st.selectbox("Porteur", options, key=f"{k}porteur",
@@ -634,8 +637,40 @@ def ars(reg: Registry, jeton: str, moi) -> None:
                     st.rerun()
 
 
+def fichier_finess(reg: Registry, jeton: str) -> None:
+    """The admin chooses the FINESS file of « Rechercher mon établissement » and of the
+    declarations' checks, as ``registre init --finess`` does on the server."""
+    if fait := st.session_state.pop("finess_enregistre", None):
+        st.success(fait)
+    source = reg.source_finess()
+    st.markdown(f"**Fichier FINESS utilisé :** {echapper(source.libelle)}")
+    if source.origine == "environnement":
+        st.warning("La variable GRAPPES_FINESS du serveur l'emporte sur un fichier choisi ici : "
+                   "demandez à l'hébergeur de la retirer pour utiliser le fichier téléversé.")
+    st.caption("Extraction FINESS (etalab, FiNESS+ JSON, modèle CSV de grappes ; compressée "
+               "en .gz ou non). Une fois enregistré, tout ESMS déclaré doit y figurer et "
+               "dépendre de l'OG déclaré.")
+    with st.form("fichier_finess", clear_on_submit=True):
+        fichier = st.file_uploader("Fichier FINESS", key="finess_admin")
+        ok = st.form_submit_button("Utiliser ce fichier")
+    if ok:
+        if fichier is None:
+            st.warning("Choisissez d'abord un fichier.")
+            return
+        with st.spinner("Lecture et contrôle du fichier FINESS…"):
+            res = call(reg.televerser_finess, jeton, fichier.name, fichier.getvalue())
+        if res is not None:
+            st.session_state["finess_enregistre"] = (
+                f"Fichier FINESS enregistré : {res[1]} ESMS. La recherche « Rechercher mon "
+                "établissement » et le contrôle des déclarations l'utilisent désormais.")
+            st.rerun()
+
+
 def admin(reg: Registry, jeton: str) -> None:
-    tab_c, tab_j, tab_p = st.tabs(["Comptes", "Journal d'audit", "Conservation"])
+    tab_c, tab_j, tab_p, tab_f = st.tabs(["Comptes", "Journal d'audit", "Conservation",
+                                          "Fichier FINESS"])
+    with tab_f:
+        fichier_finess(reg, jeton)
     with tab_c:
         with st.form("compte"):
             email = st.text_input("E-mail du compte")

@@ -12,12 +12,15 @@ from pathlib import Path
 import streamlit as st
 
 from matching.followup.charts import money_calendar, small_multiples
+from matching.followup.csv_import import template_csv
 from matching.followup.evaluate import STATE_LABELS
 from matching.followup.export import flags_frame, for_display, grappes_frame, tranches_frame
+from matching.followup.months import add_months, label, month_of
 from matching.followup.store import Suivi
 from matching.registry import RegistreError, Registry
 from matching.ui import registre_session
 from matching.ui.page import dress_in_french
+from matching.ui.suivi_payment import milestone_panel, payment_panel
 from matching.ui.suivi_registration import mail_panel, registration_panel, targets_panel
 
 st.set_page_config(page_title="Suivi des grappes financées", layout="wide")
@@ -57,9 +60,14 @@ if me.role == "ars":
     st.header("Vue ARS : ma région")
     paid = {s.grappe.grappe_id: suivi.versements(jeton, s.grappe.grappe_id) for s in states}
     st.altair_chart(money_calendar(states, paid), width="stretch")
+    payment_panel(suivi, jeton, states, paid, suivi.registry.clock().date())
     table = grappes_frame(states, paid)
     st.subheader("Grappes à risque")
-    st.dataframe(for_display(table[table["a_risque"] == "oui"]), hide_index=True)
+    at_risk = table[table["a_risque"] == "oui"]
+    if at_risk.empty:  # an empty table would read « empty »
+        st.caption("Aucune grappe à risque.")
+    else:
+        st.dataframe(for_display(at_risk), hide_index=True)
     st.subheader("Toutes les grappes")
     st.dataframe(for_display(table), hide_index=True)
     if st.button("Préparer l'export XLSX"):
@@ -76,8 +84,12 @@ state = next(s for s in states if s.grappe.grappe_id == code)
 cols = st.columns(len(state.tranches))
 for col, t in zip(cols, state.tranches, strict=True):
     # the date goes in plain text: a metric's delta would draw an arrow before it
-    col.metric(f"Tranche {t.tranche.rang} ({t.tranche.part:.0%})", STATE_LABELS[t.state])
-    if t.payable_on:
+    paid_on = state.grappe.versements.get(t.tranche.rang)
+    col.metric(f"Tranche {t.tranche.rang} ({t.tranche.part:.0%})",
+               "versée" if paid_on else STATE_LABELS[t.state])
+    if paid_on:
+        col.markdown(f"**Versée le {paid_on:%d/%m/%Y}**")
+    elif t.payable_on:
         col.markdown(f"**Payable le {t.payable_on:%d/%m/%Y}**")
     elif t.expected_on:
         lo, hi = t.expected_earliest, t.expected_latest
@@ -85,6 +97,8 @@ for col, t in zip(cols, state.tranches, strict=True):
                 f" (au plus tôt fin {lo:%m/%Y})" if lo else "")
         col.markdown(f"**Prévue fin {t.expected_on:%m/%Y}**{span}")
     col.caption(t.reason)
+
+milestone_panel(suivi, jeton, state)
 
 checks = [t for t in state.tranches if t.tranche.verification]
 if checks:
@@ -126,7 +140,10 @@ st.caption("Le taux MSSanté peut dépasser 100 % : il compte des messages envoy
            "personne accompagnée (004 : « nombre de messages envoyés via la MS Santé / nombre "
            "de personnes accompagnées »), et une personne peut en recevoir plusieurs. Les "
            "autres taux comptent une partie de leur dénominateur et ne dépassent jamais 100 %.")
-st.altair_chart(small_multiples(state), width="content")
+if state.rates:
+    st.altair_chart(small_multiples(state), width="content")
+else:  # an empty chart would show a lone legend title
+    st.info("Aucun chiffre mensuel importé : importez le premier mois ci-dessous.")
 targets_panel(state)
 st.subheader("À corriger en premier")
 flags = flags_frame([state])
@@ -142,9 +159,17 @@ st.subheader("Importer les chiffres du mois")
 done = st.session_state.pop("suivi_import_fait", None)
 if done:
     st.success(done)
+last_month = add_months(month_of(suivi.registry.clock().date()), -1)  # the last ended month
+st.download_button(
+    f"Télécharger le modèle pré-rempli ({len(state.grappe.members)} ESMS, "
+    f"mois {label(last_month)})",
+    template_csv([(m.finess_et, m.raison_sociale) for m in state.grappe.members], last_month),
+    file_name=f"indicateurs-{code}-{label(last_month)}.csv", mime="text/csv")
+st.caption("Une ligne par ESMS : complétez les six nombres tirés de votre DUI (la colonne "
+           "« nom » n'est pas lue), enregistrez en CSV et importez le fichier ci-dessous.")
 with st.form("import", enter_to_submit=False):
-    upload = st.file_uploader("CSV des indicateurs (modèle : data/suivi/modele-indicateurs.csv)",
-                              type=["csv"])
+    upload = st.file_uploader("CSV des indicateurs (le modèle ci-dessus, ou l'export de "
+                              "votre éditeur)", type=["csv"])
     replace = st.checkbox("Remplacer les mois déjà enregistrés")
     submitted = st.form_submit_button("Importer")
     if submitted and upload is None:

@@ -1,6 +1,6 @@
 """Real exports of the tool for the follow-up tests: a small constructed region (4 OG x 4
 ESMS around Tours, every DUI « à mettre à niveau » with one Ségur vendor) run through
-``grappes propose FILE --out DIR --xlsx``, and the app's workbook of the same proposal.
+``grappes proposer FILE --sortie DIR --xlsx``, and the app's workbook of the same proposal.
 
 Not a test module. The hand-off tests read these files as the tool writes them: never a
 hand-made copy of an export.
@@ -37,7 +37,7 @@ def read_written_csv(source: Path | bytes, **options) -> pd.DataFrame:
 
 
 def with_old_headers(export: Path, folder: Path) -> Path:
-    """A copy of the export ``export`` (``propose --out --xlsx``) as versions before issue 20
+    """A copy of the export ``export`` (``propose --sortie --xlsx``) as versions before issue 20
     wrote it: the first row of each CSV file and table sheet holds the columns' names
     (``dui_statut_code``), not the French headers. Only that row changes."""
     from openpyxl import load_workbook
@@ -87,10 +87,10 @@ def upgrade_region(path: Path, statut: str = "a_mettre_a_niveau") -> Path:
 
 
 def propose_out(folder: Path, statut: str = "a_mettre_a_niveau") -> Path:
-    """``grappes propose region.csv --out folder --xlsx`` as a user runs it; the folder."""
+    """``grappes proposer region.csv --sortie folder --xlsx`` as a user runs it; the folder."""
     src = upgrade_region(folder.parent / f"{folder.name}-entree.csv", statut)
-    result = CliRunner().invoke(app, ["propose", str(src), "--out", str(folder), "--xlsx",
-                                      "--time-limit", "2", "--seed", "1"])
+    result = CliRunner().invoke(app, ["proposer", str(src), "--sortie", str(folder), "--xlsx",
+                                      "--limite-temps", "2", "--graine", "1"])
     assert result.exit_code == 0, result.output
     return folder
 

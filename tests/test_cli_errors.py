@@ -51,7 +51,7 @@ def _no_traceback(result) -> None:
 
 def test_check_json_with_a_wrong_width_template_row(tmp_path: Path) -> None:
     path = _template(tmp_path / "modele.csv", extra="450000019;450001003;500\n")
-    result = runner.invoke(app, ["check", str(path), "--json"])
+    result = runner.invoke(app, ["verifier", str(path), "--json"])
     _no_traceback(result)
     payload = json.loads(result.stdout)
     assert [r["line"] for r in payload["rejected"]] == [6]
@@ -61,12 +61,12 @@ def test_check_json_with_a_wrong_width_dui_row(tmp_path: Path) -> None:
     path = _template(tmp_path / "modele.csv")
     dui = tmp_path / "dui.csv"
     dui.write_text("finess_et;dui_statut\n450000001;aucun;en trop\n", encoding="utf-8")
-    result = runner.invoke(app, ["check", str(path), "--dui", str(dui), "--json"])
+    result = runner.invoke(app, ["verifier", str(path), "--dui", str(dui), "--json"])
     _no_traceback(result)
     assert any(r["source"] == "dui" for r in json.loads(result.stdout)["rejected"])
 
 
-# ---- --out: existing file, directory in the way, symlink, system folders -----------------
+# ---- --sortie: existing file, directory in the way, symlink, system folders -----------------
 
 
 @pytest.mark.parametrize("command", ["check", "cost", "select"])
@@ -74,11 +74,11 @@ def test_out_pointing_to_an_existing_file_is_bad_usage(tmp_path: Path, command: 
     target = tmp_path / "occupe.txt"
     target.write_text("x")
     args = {
-        "check": ["check", str(_template(tmp_path / "m.csv"))],
-        "cost": ["cost", str(_grouping(tmp_path))],
-        "select": ["select", str(_grouping(tmp_path)), "--envelope", "1000000"],
+        "check": ["verifier", str(_template(tmp_path / "m.csv"))],
+        "cost": ["chiffrer", str(_grouping(tmp_path))],
+        "select": ["selectionner", str(_grouping(tmp_path)), "--enveloppe", "1000000"],
     }[command]
-    result = runner.invoke(app, [*args, "--out", str(target)])
+    result = runner.invoke(app, [*args, "--sortie", str(target)])
     _no_traceback(result)
     assert result.exit_code == 2
     assert "est un fichier, pas un dossier" in _out(result)
@@ -88,7 +88,8 @@ def test_out_pointing_to_an_existing_file_is_bad_usage(tmp_path: Path, command: 
 def test_a_directory_named_like_an_output_file(tmp_path: Path) -> None:
     out = tmp_path / "sortie"
     (out / "rejets.csv").mkdir(parents=True)
-    result = runner.invoke(app, ["check", str(_template(tmp_path / "m.csv")), "--out", str(out)])
+    result = runner.invoke(app, ["verifier", str(_template(tmp_path / "m.csv")),
+                                 "--sortie", str(out)])
     _no_traceback(result)
     assert result.exit_code == 2 and "un dossier porte déjà ce nom" in _out(result)
 
@@ -99,7 +100,8 @@ def test_a_symlink_in_the_output_folder_is_never_followed(tmp_path: Path) -> Non
     out = tmp_path / "sortie"
     out.mkdir()
     (out / "rejets.csv").symlink_to(victim)
-    result = runner.invoke(app, ["check", str(_template(tmp_path / "m.csv")), "--out", str(out)])
+    result = runner.invoke(app, ["verifier", str(_template(tmp_path / "m.csv")),
+                                 "--sortie", str(out)])
     _no_traceback(result)
     assert result.exit_code == 2 and "lien symbolique" in _out(result)
     assert victim.read_text() == "ne pas écraser"
@@ -109,7 +111,8 @@ def test_overwritten_files_are_named(tmp_path: Path) -> None:
     out = tmp_path / "sortie"
     out.mkdir()
     (out / "etablissements.csv").write_text("ancien")
-    result = runner.invoke(app, ["check", str(_template(tmp_path / "m.csv")), "--out", str(out)])
+    result = runner.invoke(app, ["verifier", str(_template(tmp_path / "m.csv")),
+                                 "--sortie", str(out)])
     assert result.exit_code == 0, result.output
     assert "remplacé" in _out(result) and "etablissements.csv" in _out(result)
     assert (out / "etablissements.csv").read_text(encoding="utf-8-sig").startswith("finess_et")
@@ -118,7 +121,8 @@ def test_overwritten_files_are_named(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("folder", ["/", "/etc", "/usr/lib"])
 def test_system_folders_are_refused(tmp_path: Path, folder: str) -> None:
-    result = runner.invoke(app, ["check", str(_template(tmp_path / "m.csv")), "--out", folder])
+    result = runner.invoke(app, ["verifier", str(_template(tmp_path / "m.csv")),
+                                 "--sortie", folder])
     _no_traceback(result)
     assert result.exit_code == 2 and "dossier du système" in _out(result)
 
@@ -127,7 +131,8 @@ def test_system_folders_are_refused(tmp_path: Path, folder: str) -> None:
 def test_a_folder_the_user_cannot_write(tmp_path: Path) -> None:
     out = tmp_path / "ferme"
     out.mkdir(mode=0o500)
-    result = runner.invoke(app, ["check", str(_template(tmp_path / "m.csv")), "--out", str(out)])
+    result = runner.invoke(app, ["verifier", str(_template(tmp_path / "m.csv")),
+                                 "--sortie", str(out)])
     assert result.exit_code == 2 and "pas le droit" in _out(result)
 
 
@@ -157,23 +162,23 @@ def _grouping(tmp_path: Path, edit=None) -> Path:
 
 @pytest.mark.parametrize("value", ["inf", "1e308", "nan", "-5", "0"])
 def test_select_envelope_must_be_a_finite_positive_amount(tmp_path: Path, value: str) -> None:
-    result = runner.invoke(app, ["select", str(_grouping(tmp_path)), "--envelope", value])
+    result = runner.invoke(app, ["selectionner", str(_grouping(tmp_path)), "--enveloppe", value])
     _no_traceback(result)
-    assert result.exit_code == 2 and "--envelope" in _out(result)
+    assert result.exit_code == 2 and "--enveloppe" in _out(result)
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "nan"])
 def test_select_time_limit(tmp_path: Path, value: str) -> None:
-    result = runner.invoke(app, ["select", str(_grouping(tmp_path)), "--envelope", "1e6",
-                                 "--time-limit", value])
+    result = runner.invoke(app, ["selectionner", str(_grouping(tmp_path)), "--enveloppe", "1e6",
+                                 "--limite-temps", value])
     _no_traceback(result)
-    assert result.exit_code == 2 and "--time-limit" in _out(result)
+    assert result.exit_code == 2 and "--limite-temps" in _out(result)
 
 
 def test_select_refuses_an_infinite_grappe_total(tmp_path: Path) -> None:
     path = tmp_path / "grappes.csv"
     path.write_text("grappe;total;points\nG1;inf;3\nG2;1000;2\n", encoding="utf-8")
-    result = runner.invoke(app, ["select", str(path), "--envelope", "1e6"])
+    result = runner.invoke(app, ["selectionner", str(path), "--enveloppe", "1e6"])
     _no_traceback(result)
     assert result.exit_code == 1 and "ligne 2, champ total" in _out(result)
 
@@ -203,14 +208,14 @@ def test_cost_refuses_values_that_change_the_money(
         etab[column] = etab[column].astype(object)
         etab.loc[etab.index[0], column] = value
 
-    result = runner.invoke(app, ["cost", str(_grouping(tmp_path, edit)), "--json"])
+    result = runner.invoke(app, ["chiffrer", str(_grouping(tmp_path, edit)), "--json"])
     _no_traceback(result)
     assert result.exit_code == 1, result.output
     assert "ligne 2" in _out(result) and words in _out(result)
 
 
 def test_cost_accepts_the_unedited_file(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["cost", str(_grouping(tmp_path)), "--json"])
+    result = runner.invoke(app, ["chiffrer", str(_grouping(tmp_path)), "--json"])
     assert result.exit_code == 0, result.output
 
 
@@ -220,23 +225,23 @@ def test_cost_accepts_the_unedited_file(tmp_path: Path) -> None:
 def test_propose_with_a_binary_links_file(tmp_path: Path) -> None:
     links = tmp_path / "liens.csv"
     links.write_bytes(bytes(range(256)) * 4)
-    result = runner.invoke(app, ["propose", "--sample", "--liens", str(links)])
+    result = runner.invoke(app, ["proposer", "--exemple", "--liens", str(links)])
     _no_traceback(result)
     assert result.exit_code == 1 and "liens" in _out(result)
 
 
 @pytest.mark.parametrize("seed", ["9223372036854775807", "-1"])
 def test_propose_with_an_out_of_range_seed(seed: str) -> None:
-    result = runner.invoke(app, ["propose", "--sample", "--seed", seed])
+    result = runner.invoke(app, ["proposer", "--exemple", "--graine", seed])
     _no_traceback(result)
-    assert result.exit_code == 2 and "--seed" in _out(result)
+    assert result.exit_code == 2 and "--graine" in _out(result)
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-1"])
 def test_propose_time_limit(value: str) -> None:
-    result = runner.invoke(app, ["propose", "--sample", "--time-limit", value])
+    result = runner.invoke(app, ["proposer", "--exemple", "--limite-temps", value])
     _no_traceback(result)
-    assert result.exit_code == 2 and "--time-limit" in _out(result)
+    assert result.exit_code == 2 and "--limite-temps" in _out(result)
 
 
 def test_propose_reports_the_rejected_rows(tmp_path: Path) -> None:
@@ -249,11 +254,12 @@ def test_propose_reports_the_rejected_rows(tmp_path: Path) -> None:
                  "commune": "45234", "dui_statut": "aucun"})
     path = _template(tmp_path / "m.csv", rows)
     out = tmp_path / "sortie"
-    result = runner.invoke(app, ["propose", str(path), "--time-limit", "1", "--out", str(out)])
+    result = runner.invoke(app, ["proposer", str(path), "--limite-temps", "1",
+                                 "--sortie", str(out)])
     assert result.exit_code == 0, result.output
     assert "1 ligne(s) rejetée(s)" in _out(result) and "rejets.csv" in _out(result)
     assert (out / "rejets.csv").read_text(encoding="utf-8-sig").count("000000000") == 1
-    as_json = runner.invoke(app, ["propose", str(path), "--time-limit", "1", "--json"])
+    as_json = runner.invoke(app, ["proposer", str(path), "--limite-temps", "1", "--json"])
     assert json.loads(as_json.stdout)["lecture"]["lignes_rejetees"] == 1
 
 
@@ -261,22 +267,22 @@ def test_propose_reports_the_rejected_rows(tmp_path: Path) -> None:
 
 
 def test_check_max_mo_must_be_positive(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["check", str(_template(tmp_path / "m.csv")), "--max-mo", "-1"])
+    result = runner.invoke(app, ["verifier", str(_template(tmp_path / "m.csv")), "--max-mo", "-1"])
     assert result.exit_code == 2 and "--max-mo" in _out(result)
 
 
 @pytest.mark.parametrize("value", ["-5", "nan", "inf"])
 def test_partenaires_max_km(value: str) -> None:
-    result = runner.invoke(app, ["partenaires", "450000001", "--sample", "--max-km", value])
+    result = runner.invoke(app, ["partenaires", "450000001", "--exemple", "--max-km", value])
     _no_traceback(result)
     assert result.exit_code == 2 and "--max-km" in _out(result)
 
 
 def test_a_missing_file_is_bad_usage_and_an_unreadable_one_is_bad_data(tmp_path: Path) -> None:
-    missing = runner.invoke(app, ["check", str(tmp_path / "absent.csv")])
+    missing = runner.invoke(app, ["verifier", str(tmp_path / "absent.csv")])
     assert missing.exit_code == 2 and "introuvable" in _out(missing)
     binary = tmp_path / "image.csv"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
-    bad = runner.invoke(app, ["check", str(binary)])
+    bad = runner.invoke(app, ["verifier", str(binary)])
     _no_traceback(bad)
     assert bad.exit_code == 1 and "binaire" in _out(bad)

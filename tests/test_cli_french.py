@@ -15,7 +15,7 @@ ENGLISH = ("Show this message", "Usage:", "Commands", "[default:", "[required]",
 
 
 @pytest.mark.parametrize("args", [
-    ["--help"], ["propose", "--help"], ["registre", "--help"],
+    ["--help"], ["proposer", "--help"], ["registre", "--help"],
     ["registre", "compte", "ajouter", "--help"], ["suivi", "versement", "--help"],
 ])
 def test_help_is_french(args: list[str]) -> None:
@@ -45,12 +45,12 @@ def test_new_password_is_asked_again_until_both_entries_agree() -> None:
 
 
 @pytest.mark.parametrize(("args", "french"), [
-    (["propose", "--option-inconnue"], "option inconnue : --option-inconnue"),
+    (["proposer", "--option-inconnue"], "option inconnue : --option-inconnue"),
     (["suivi", "versement"], "option obligatoire manquante : --grappe"),
-    (["propose", "--seed", "x"], "nombre entier attendu"),
-    (["propose", "--champ"], "l'option --champ attend une valeur"),
+    (["proposer", "--graine", "x"], "nombre entier attendu"),
+    (["proposer", "--champ"], "l'option --champ attend une valeur"),
     (["commande-inconnue"], "commande inconnue : « commande-inconnue »"),
-    (["propose", "a.csv", "b.csv"], "argument(s) en trop : b.csv"),
+    (["proposer", "a.csv", "b.csv"], "argument(s) en trop : b.csv"),
 ])
 def test_usage_errors_are_french(args: list[str], french: str) -> None:
     result = CliRunner().invoke(app, args)

@@ -1,4 +1,4 @@
-"""``grappes cost`` re-costs a hand-edited etablissements.csv and reports broken rules."""
+"""``grappes chiffrer`` re-costs a hand-edited etablissements.csv and reports broken rules."""
 
 from __future__ import annotations
 
@@ -43,8 +43,8 @@ def test_reader_keeps_codes_as_strings(tmp_path):
 
 def test_cost_reports_violations_instead_of_failing(tmp_path):
     path = grouping_file(tmp_path)
-    result = CliRunner().invoke(app, ["cost", str(path), "--rules", "amorcage-t2-2021",
-                                      "--json", "--out", str(tmp_path / "out")])
+    result = CliRunner().invoke(app, ["chiffrer", str(path), "--regles", "amorcage-t2-2021",
+                                      "--json", "--sortie", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     by_id = {g["id"]: g for g in data["grappes"]}
@@ -65,7 +65,7 @@ def test_cost_reports_violations_instead_of_failing(tmp_path):
 
 
 def test_cost_prints_a_french_table(tmp_path):
-    result = CliRunner().invoke(app, ["cost", str(grouping_file(tmp_path))],
+    result = CliRunner().invoke(app, ["chiffrer", str(grouping_file(tmp_path))],
                                 env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "Coût des grappes" in result.output
@@ -77,7 +77,7 @@ def test_bad_boolean_names_line_and_field(tmp_path):
         etab["deja_finance"] = etab["deja_finance"].astype("string")
         etab.loc[4, "deja_finance"] = "peut-être"
 
-    result = CliRunner().invoke(app, ["cost", str(grouping_file(tmp_path, edit))])
+    result = CliRunner().invoke(app, ["chiffrer", str(grouping_file(tmp_path, edit))])
     assert result.exit_code == 1
     assert "ligne 6, champ deja_finance" in result.output
     assert "Traceback" not in result.output
@@ -86,7 +86,7 @@ def test_bad_boolean_names_line_and_field(tmp_path):
 def test_missing_grappe_column_is_explained(tmp_path):
     path = tmp_path / "sans.csv"
     write_csv(make_etab(make_og("370000001", 3)), path)
-    result = CliRunner().invoke(app, ["cost", str(path)])
+    result = CliRunner().invoke(app, ["chiffrer", str(path)])
     assert result.exit_code == 1 and "grappe" in result.output
 
 
@@ -99,7 +99,7 @@ def test_declarations_and_porteur_column(tmp_path):
     decl = tmp_path / "declarations.csv"
     decl.write_text("grappe;critere;valeur\nA;interoperabilite;oui\nA;fonction_dpo;non\n",
                     encoding="utf-8")
-    result = CliRunner().invoke(app, ["cost", str(path), "--declarations", str(decl), "--json"])
+    result = CliRunner().invoke(app, ["chiffrer", str(path), "--declarations", str(decl), "--json"])
     assert result.exit_code == 0, result.output
     a = next(g for g in json.loads(result.stdout)["grappes"] if g["id"] == "A")
     assert a["porteur"] == "370000002"
@@ -112,8 +112,8 @@ def test_select_reads_an_etablissements_file(tmp_path):
         etab.loc[etab.index[-1], "grappe"] = "B"
 
     path = grouping_file(tmp_path, keep_og_5_in_b)
-    result = CliRunner().invoke(app, ["select", str(path), "--envelope", "10000000",
-                                      "--windows", "1.0", "--json"])
+    result = CliRunner().invoke(app, ["selectionner", str(path), "--enveloppe", "10000000",
+                                      "--fenetres", "1.0", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     # A (17 ESMS of 3 small OGs, valid): 17 × 25 000 + 17 × 20 000 + AMOA 115 000 = 880 000.

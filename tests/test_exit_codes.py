@@ -37,12 +37,12 @@ def _out(result) -> str:
 
 
 def test_exit_0_when_done(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["check", str(_template(tmp_path / "m.csv"))])
+    result = runner.invoke(app, ["verifier", str(_template(tmp_path / "m.csv"))])
     assert result.exit_code == 0, result.output
 
 
 def test_propose_on_a_header_only_file_exits_1(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["propose", str(_template(tmp_path / "m.csv", n=0))])
+    result = runner.invoke(app, ["proposer", str(_template(tmp_path / "m.csv", n=0))])
     assert result.exit_code == 1, result.output
     assert "rien à proposer" in _out(result)
 
@@ -50,15 +50,15 @@ def test_propose_on_a_header_only_file_exits_1(tmp_path: Path) -> None:
 def test_propose_with_every_line_rejected_exits_1_and_writes_the_rejects(tmp_path: Path) -> None:
     path = _template(tmp_path / "m.csv", categorie="5X0")
     out = tmp_path / "sortie"
-    result = runner.invoke(app, ["propose", str(path), "--out", str(out)])
+    result = runner.invoke(app, ["proposer", str(path), "--sortie", str(out)])
     assert result.exit_code == 1, result.output
     assert "ont toutes été rejetées" in _out(result)
     assert (out / "rejets.csv").is_file()
     assert not (out / "grappes.csv").exists()
 
 
-@pytest.mark.parametrize("args", [["check", "--option-inconnue"], ["propose", "--seed", "-1"],
-                                  ["check", "/nulle/part/absent.csv"]])
+@pytest.mark.parametrize("args", [["verifier", "--option-inconnue"], ["proposer", "--graine", "-1"],
+                                  ["verifier", "/nulle/part/absent.csv"]])
 def test_exit_2_on_bad_usage(args: list[str]) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
@@ -72,7 +72,7 @@ def test_exit_3_on_an_internal_error_with_a_crash_report(tmp_path: Path, monkeyp
 
     monkeypatch.setattr(check, "summarise", broken)
     monkeypatch.setenv("GRAPPES_RAPPORTS", str(tmp_path / "rapports"))
-    result = runner.invoke(app, ["check", str(_template(tmp_path / "m.csv"))])
+    result = runner.invoke(app, ["verifier", str(_template(tmp_path / "m.csv"))])
     assert result.exit_code == 3
     assert "Traceback" not in result.output
     text = _out(result)
@@ -92,7 +92,7 @@ def test_a_value_error_from_a_bug_is_internal_not_bad_data(tmp_path: Path, monke
 
     monkeypatch.setattr(check, "summarise", broken)
     monkeypatch.setenv("GRAPPES_RAPPORTS", str(tmp_path / "rapports"))
-    result = runner.invoke(app, ["check", str(_template(tmp_path / "m.csv"))])
+    result = runner.invoke(app, ["verifier", str(_template(tmp_path / "m.csv"))])
     assert result.exit_code == 3
     assert "Erreur interne" in _out(result)
 

@@ -164,8 +164,8 @@ def test_cli_propose_writes_the_geopackage(tmp_path):
     src = tmp_path / "etablissements.csv"
     template_csv(src)
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["propose", str(src), "--out", str(out), "--gpkg",
-                                      "--time-limit", "2"])
+    result = CliRunner().invoke(app, ["proposer", str(src), "--sortie", str(out), "--gpkg",
+                                      "--limite-temps", "2"])
     assert result.exit_code == 0, result.output
     path = out / "grappes.gpkg"
     assert "grappes.gpkg" in result.output.replace("\n", "")
@@ -174,5 +174,5 @@ def test_cli_propose_writes_the_geopackage(tmp_path):
     assert grappes.loc[0, "valide"] == "oui" and grappes.loc[0, "financement_total"] > 0
     assert len(gpd.read_file(path, layer="esms")) == 16
     assert len(gpd.read_file(path, layer="esms_sans_grappe")) == 0
-    refused = CliRunner().invoke(app, ["propose", str(src), "--gpkg"])
-    assert refused.exit_code == 2 and "--gpkg demande --out" in refused.output
+    refused = CliRunner().invoke(app, ["proposer", str(src), "--gpkg"])
+    assert refused.exit_code == 2 and "--gpkg demande --sortie" in refused.output

@@ -37,7 +37,7 @@ def db(tmp_path):
 
 @pytest.fixture(scope="module")
 def export(tmp_path_factory):
-    """A real ``propose --out --xlsx`` folder (16 ESMS, one grappe ``PA-24-001``)."""
+    """A real ``propose --sortie --xlsx`` folder (16 ESMS, one grappe ``PA-24-001``)."""
     return propose_out(tmp_path_factory.mktemp("propose") / "sortie")
 
 
@@ -69,22 +69,22 @@ def _csv(path, rows):
 
 def test_cli_journey(db, tmp_path, export):
     r = _run("enregistrer", str(export), "--grappe", GRAPPE, "--signature", "2024-01-10",
-             "--porteur", "porteur@t.fr", "--db", db)
+             "--porteur", "porteur@t.fr", "--base", db)
     assert r.exit_code == 0, r.output
     assert "16 ESMS" in r.output
     rows = _rows(export)
     last = rows[-1][0]
     bad = _csv(tmp_path / "bad.csv", [*rows[:2], (last, 50, (1, 30, 20, 99, 10, 10))])
-    r = _run("importer", str(bad), "--grappe", GRAPPE, "--db", db, compte="porteur@t.fr")
+    r = _run("importer", str(bad), "--grappe", GRAPPE, "--base", db, compte="porteur@t.fr")
     assert r.exit_code == 1  # unusable data (docs/formats-entree.md), not a usage error
     assert "dossiers_actifs" in r.output and "rien n'a été importé" in r.output
     good = _csv(tmp_path / "ok.csv", rows)
-    r = _run("importer", str(good), "--grappe", GRAPPE, "--db", db, compte="porteur@t.fr")
+    r = _run("importer", str(good), "--grappe", GRAPPE, "--base", db, compte="porteur@t.fr")
     assert r.exit_code == 0, r.output
     assert "96 ligne(s) importée(s)" in r.output
-    r = _run("importer", str(good), "--grappe", GRAPPE, "--db", db, compte="ars@t.fr")
+    r = _run("importer", str(good), "--grappe", GRAPPE, "--base", db, compte="ars@t.fr")
     assert r.exit_code == 1 and "non autorisée" in r.output  # the ARS does not write figures
-    r = _run("etat", "--json", "--region", "24", "--db", db)
+    r = _run("etat", "--json", "--region", "24", "--base", db)
     assert r.exit_code == 0, r.output
     data = json.loads(r.output[r.output.index("{"):])
     states = [t["etat"] for t in data["tranches"]]
@@ -100,30 +100,30 @@ def test_cli_journey(db, tmp_path, export):
     assert met[(last, "dossiers_actifs")] == "2024-05"
     assert len(data["cibles"]) == (16 + 1) * 5  # every ESMS and the grappe, 5 indicators
     r = _run("versement", "--grappe", GRAPPE, "--tranche", "2", "--date", "2024-07-01",
-             "--db", db)
+             "--base", db)
     assert r.exit_code == 1 and "pas payable" in r.output  # no milestone declared
     r = _run("versement", "--grappe", GRAPPE, "--tranche", "3", "--date", "2024-07-01",
-             "--db", db, compte="porteur@t.fr")
+             "--base", db, compte="porteur@t.fr")
     assert r.exit_code == 1 and "non autorisée" in r.output  # the ARS records payments
     r = _run("versement", "--grappe", GRAPPE, "--tranche", "3", "--date", "2024-07-01",
-             "--db", db)
+             "--base", db)
     assert r.exit_code == 0, r.output
     r = _run("versement", "--grappe", GRAPPE, "--tranche", "3", "--date", "2024-07-02",
-             "--db", db)
+             "--base", db)
     assert r.exit_code == 1 and "déjà versée le 01/07/2024" in r.output
     r = _run("versement", "--grappe", GRAPPE, "--tranche", "3", "--date", "01/07/2024",
-             "--db", db)
+             "--base", db)
     assert r.exit_code == 2 and "AAAA-MM-JJ" in r.output
-    r = _run("etat", "--json", "--db", db)
+    r = _run("etat", "--json", "--base", db)
     data = json.loads(r.output[r.output.index("{"):])
     assert data["tranches"][2]["versee_le"] == "2024-07-01"
-    r = _run("exporter", str(tmp_path / "out"), "--db", db)
+    r = _run("exporter", str(tmp_path / "out"), "--base", db)
     assert r.exit_code == 0, r.output
     wb = openpyxl.load_workbook(tmp_path / "out" / "suivi-grappes.xlsx")
     assert wb.sheetnames == ["grappes", "tranches", "esms_signales", "cibles", "calendrier",
                              "taux_mensuels"]
     assert wb["tranches"]["E2"].number_format.endswith("€")
-    r = _run("exporter", str(tmp_path / "out2"), "--db", db, compte="porteur@t.fr")
+    r = _run("exporter", str(tmp_path / "out2"), "--base", db, compte="porteur@t.fr")
     assert r.exit_code == 1
 
 
@@ -133,22 +133,22 @@ def test_cli_verification_de_service_regulier(db, tmp_path, monkeypatch, export)
     monkeypatch.setattr(suivi_cli, "console", Console(width=250))  # table cells unwrapped
     r = _run("enregistrer", str(export / "grappes.xlsx"), "--grappe", GRAPPE, "--signature",
              "2024-01-10", "--regles", "generalisation-2022", "--porteur", "porteur@t.fr",
-             "--db", db)
+             "--base", db)
     assert r.exit_code == 0, r.output
     rows = _rows(export)
     r = _run("importer", str(_csv(tmp_path / "ok.csv", rows)), "--grappe", GRAPPE,
-             "--db", db, compte="porteur@t.fr")
+             "--base", db, compte="porteur@t.fr")
     assert r.exit_code == 0, r.output
-    r = _run("etat", "--db", db)
+    r = _run("etat", "--base", db)
     assert r.exit_code == 0, r.output
     assert "en attente de vérification" in r.output and "à enregistrer" in r.output
-    r = _run("verification", "--grappe", GRAPPE, "--date", "2024-06-12", "--db", db)
+    r = _run("verification", "--grappe", GRAPPE, "--date", "2024-06-12", "--base", db)
     assert r.exit_code == 1 and "non autorisée" in r.output  # the ARS reads it only
-    r = _run("verification", "--grappe", GRAPPE, "--date", "2024-06-12", "--db", db,
+    r = _run("verification", "--grappe", GRAPPE, "--date", "2024-06-12", "--base", db,
              compte="porteur@t.fr")
     assert r.exit_code == 0, r.output
     assert "tranche 2 enregistrée (signée le 12/06/2024)" in r.output.replace("\n", " ")
-    r = _run("etat", "--json", "--db", db)
+    r = _run("etat", "--json", "--base", db)
     data = json.loads(r.output[r.output.index("{"):])
     usage = data["tranches"][1]
     assert (usage["etat"], usage["payable_le"][:10]) == ("payable", "2024-06-12")
@@ -172,7 +172,7 @@ def test_both_groups_sign_in_from_the_environment(db, tmp_path):
     (wrong password, unusable import), 2 usage (no password: no attempt counted)."""
     def run(*args, compte, password=PW):
         env = {"GRAPPES_COMPTE": compte, "GRAPPES_MOT_DE_PASSE": password}
-        return runner.invoke(app, [*args, "--db", db], env=env)
+        return runner.invoke(app, [*args, "--base", db], env=env)
 
     r = run("registre", "compte", "liste", compte="admin@t.fr")
     assert r.exit_code == 0 and "ars@t.fr" in r.output, r.output

@@ -113,7 +113,7 @@ def test_template_file_is_a_valid_import():
 
 @pytest.fixture(scope="module")
 def export(tmp_path_factory):
-    """``grappes propose region.csv --out DIR --xlsx`` on a region of upgrades."""
+    """``grappes proposer region.csv --sortie DIR --xlsx`` on a region of upgrades."""
     return propose_out(tmp_path_factory.mktemp("propose") / "sortie")
 
 
@@ -129,7 +129,7 @@ def _same(g, h) -> None:
 
 
 def test_each_export_of_the_tool_registers_the_same_grappe(export, tmp_path):
-    """The ``propose --out`` folder (rule set from scenario.json), ``grappes.xlsx``, the
+    """The ``propose --sortie`` folder (rule set from scenario.json), ``grappes.xlsx``, the
     app's workbook (uploaded bytes) give the same grappe: members, amount, porteur."""
     grappes = read_written_csv(export / GRAPPES_CSV)
     row = grappes.set_index("grappe").loc[GRAPPE]
@@ -185,7 +185,7 @@ def test_unknown_grappe_and_unreadable_sources_are_one_french_message(export, tm
         read_funded_grappe(export, "ZZ", date(2024, 1, 10))
     with pytest.raises(IngestError, match="introuvable"):
         read_funded_grappe(tmp_path / "rien.xlsx", GRAPPE, date(2024, 1, 10))
-    with pytest.raises(IngestError, match="grappes propose"):
+    with pytest.raises(IngestError, match="grappes proposer"):
         read_funded_grappe(tmp_path, GRAPPE, date(2024, 1, 10))
     with pytest.raises(IngestError, match="classeur illisible"):
         read_funded_grappe(b"pas un classeur", GRAPPE, date(2024, 1, 10))
@@ -196,3 +196,24 @@ def test_unknown_grappe_and_unreadable_sources_are_one_french_message(export, tm
     with pytest.raises(IngestError, match="colonne\\(s\\) manquante\\(s\\) : valide, "
                        "financement, porteur, regions"):
         read_funded_grappe(old, GRAPPE, date(2024, 1, 10), "amorcage-t2-2021")
+
+
+def test_prefilled_template_reads_back_once_filled():
+    """The Suivi page's « modèle pré-rempli » (issue 19: nobody edits a file by hand beyond
+    typing the DUI's figures): written by the tool, read by the import. Left empty, each
+    count is refused with its line and column; filled in Excel's way, it is accepted."""
+    from matching.followup.csv_import import template_csv
+    from matching.followup.indicators import COUNT_FIELDS
+
+    data = template_csv([(FINESS_A, "=EHPAD A"), (FINESS_B, "SSIAD B")], date(2024, 6, 1))
+    assert data.startswith("\ufeff".encode()) and b"'=EHPAD A" in data  # neutralised
+    empty = read_monthly_csv(data, MEMBERS, today=TODAY)
+    assert not empty.ok and {(r.line, r.field) for r in empty.rejects} >= {
+        (2, COUNT_FIELDS[0]), (3, COUNT_FIELDS[-1])}, empty.rejects
+    lines = data.decode("utf-8-sig").splitlines()
+    filled = [lines[0]] + [ln.rstrip(";") + ";" + ";".join(["100", "50", "40", "90", "60", "70"])
+                           for ln in (x[: x.index("2024-06") + 7] for x in lines[1:])]
+    rep = read_monthly_csv("\r\n".join(filled).encode("utf-8-sig"), MEMBERS, today=TODAY)
+    assert rep.ok, rep.rejects
+    assert {(f.finess_et, f.mois) for f in rep.figures} == {
+        (FINESS_A, date(2024, 6, 1)), (FINESS_B, date(2024, 6, 1))}

@@ -74,6 +74,23 @@ def test_ars_sees_its_region(db):
     assert "à risque" in at.dataframe[0].value["Objet"].iloc[0]
 
 
+def test_ars_records_a_payment_in_the_page(db):
+    """« Noter un versement » (the docs: the ARS « note les versements »): the payable
+    tranches not yet paid are offered; one recorded, it leaves the list and is paid."""
+    suivi, _ = db
+    at = _login("ars@t.fr")
+    box = next(s for s in at.selectbox if s.label == "Tranche payable")
+    offered = list(box.options)  # as the page writes them (PaymentChoice.label)
+    assert len(offered) == 2 and offered[0].startswith("T2-TEST — tranche 1"), offered
+    next(b for b in at.button if b.label == "Noter le versement").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any(m.value.startswith("Versement noté : T2-TEST, tranche 1") for m in at.success)
+    box = next(s for s in at.selectbox if s.label == "Tranche payable")
+    assert len(box.options) == 1
+    ars = suivi.registry.connexion("ars@t.fr", PW).jeton
+    assert suivi.versements(ars, "T2-TEST")[1] is not None
+
+
 def test_porteur_records_the_verification_de_service_regulier(db):
     suivi, porteur = db
     reg = suivi.registry
@@ -173,3 +190,35 @@ def test_ars_registers_from_an_uploaded_workbook(db, tmp_path):
     state = suivi.etat(ars, GRAPPE, as_of=date(2023, 4, 1))
     usage = next(t for t in state.tranches if t.tranche.declencheur == "cibles_usage")
     assert usage.deadline == date(2023, 12, 15)  # upgrades: 9 months (004)
+
+
+def test_porteur_declares_the_milestone_and_sees_the_tranche_paid(tmp_path, monkeypatch):
+    """« Déclarer un jalon » in the page (until now only ``grappes suivi jalon``): the
+    milestone tranche becomes payable; a tranche the ARS paid reads « versée »."""
+    st.cache_resource.clear()
+    url = f"sqlite:///{tmp_path / 'j.db'}"
+    monkeypatch.setenv("GRAPPES_DB_URL", url)
+    reg = Registry(url)
+    reg.init()
+    reg.creer_compte(None, "admin@t.fr", "admin", PW)
+    admin = reg.connexion("admin@t.fr", PW).jeton
+    reg.creer_compte(admin, "ars@t.fr", "ars", PW, ["R24"])
+    reg.creer_compte(admin, "p@t.fr", "declarant", PW)
+    suivi = Suivi(reg)
+    ars = reg.connexion("ars@t.fr", PW).jeton
+    suivi.enregistrer(ars, t2_grappe(), ["p@t.fr"])  # no milestone declared
+    suivi.declarer_versement(ars, "T2-TEST", 1, date(2024, 2, 1))
+    at = _login("p@t.fr")
+    assert [m.value for m in at.metric][:2] == ["versée", "en attente"]
+    assert any("Versée le 01/02/2024" in md.value for md in at.markdown)
+    assert not at.get("arrow_vega_lite_chart") and not at.get("vega_lite_chart")
+    assert any("Aucun chiffre mensuel importé" in i.value for i in at.info)
+    form = next(d for d in at.date_input if d.label == "Date où le jalon a été atteint")
+    form.set_value(date(2024, 9, 30))
+    next(b for b in at.button if b.label == "Déclarer le jalon").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Jalon de la tranche 2 déclaré" in m.value for m in at.success)
+    assert [m.value for m in at.metric][:2] == ["versée", "payable"]
+    assert suivi.etat(reg.connexion("p@t.fr", PW).jeton, "T2-TEST").grappe.jalons[2] == \
+        date(2024, 9, 30)
+    reg.db.dispose()

@@ -13,8 +13,8 @@ import pytest
 from matching.followup import FollowupRules, evaluate
 from matching.followup.evaluate import TrancheState
 from matching.followup.forecast import Outlook, project
-from matching.followup.model import split_amount
 from matching.followup.rates import esms_rates, grappe_rates
+from matching.programme.costing import split_schedule
 from matching.programme.rules import load_rules
 from tests.followup_factories import (
     FINESS_A,
@@ -177,8 +177,9 @@ def test_theil_sen_ignores_one_bad_month():
 
 
 def test_tranche_amounts_add_up_to_the_cent():
-    assert split_amount(100_000.01, [0.4, 0.4, 0.2]) == [40_000.0, 40_000.0, 20_000.01]
-    assert sum(split_amount(123_457.89, [0.5, 0.5])) == pytest.approx(123_457.89)
+    t2 = load_rules("amorcage-t2-2021")  # 40 / 40 / 20
+    assert split_schedule(100_000.01, t2) == [40_000.0, 40_000.0, 20_000.01]
+    assert sum(split_schedule(123_457.89, t2)) == pytest.approx(123_457.89)
 
 
 def test_2022_verification_de_service_regulier_month_by_month():

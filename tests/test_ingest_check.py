@@ -1,4 +1,4 @@
-"""``grappes check`` and ``matching.ingest.check.summarise``."""
+"""``grappes verifier`` and ``matching.ingest.check.summarise``."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def test_summarise_counts(tmp_path: Path) -> None:
 
 
 def test_cli_check_table_output_and_exit_code(tmp_path: Path) -> None:
-    result = CliRunner().invoke(_app(), ["check", str(_etalab(tmp_path, bad_rows=1))])
+    result = CliRunner().invoke(_app(), ["verifier", str(_etalab(tmp_path, bad_rows=1))])
     assert result.exit_code == 0, result.output
     out = result.output
     for words in (
@@ -95,7 +95,7 @@ def test_cli_check_table_output_and_exit_code(tmp_path: Path) -> None:
 
 
 def test_cli_check_json(tmp_path: Path) -> None:
-    result = CliRunner().invoke(_app(), ["check", str(_etalab(tmp_path)), "--json"])
+    result = CliRunner().invoke(_app(), ["verifier", str(_etalab(tmp_path)), "--json"])
     assert result.exit_code == 0
     payload = json.loads(result.stdout)
     for key in (
@@ -118,7 +118,7 @@ def test_cli_check_out_writes_the_table_and_all_rejects(tmp_path: Path) -> None:
     out = tmp_path / "sortie"
     n_bad = MAX_REJECTS_SHOWN + 5
     result = CliRunner().invoke(
-        _app(), ["check", str(_etalab(tmp_path, bad_rows=n_bad)), "--out", str(out)]
+        _app(), ["verifier", str(_etalab(tmp_path, bad_rows=n_bad)), "--sortie", str(out)]
     )
     assert result.exit_code == 0
     assert f"sur {n_bad}" in result.output and "rejets.csv" in result.output
@@ -132,10 +132,10 @@ def test_cli_check_out_writes_the_table_and_all_rejects(tmp_path: Path) -> None:
 def test_cli_check_unusable_file_exits_1(tmp_path: Path) -> None:
     path = tmp_path / "vide.csv"
     path.write_bytes(b"")
-    result = CliRunner().invoke(_app(), ["check", str(path)])
+    result = CliRunner().invoke(_app(), ["verifier", str(path)])
     assert result.exit_code == 1
     assert "vide" in result.output and "Traceback" not in result.output
-    result = CliRunner().invoke(_app(), ["check", str(path), "--json"])
+    result = CliRunner().invoke(_app(), ["verifier", str(path), "--json"])
     assert result.exit_code == 1
     assert json.loads(result.stdout.splitlines()[0])["usable"] is False
 
@@ -144,19 +144,19 @@ def test_cli_check_no_programme_esms_exits_1(tmp_path: Path) -> None:
     f = b.EtalabFile(ets=[b.Et(b.finess("45000001"), EJ_A, "355", "45", "234")])
     path = tmp_path / "hopital.csv"
     path.write_bytes(f.bytes())
-    result = CliRunner().invoke(_app(), ["check", str(path)])
+    result = CliRunner().invoke(_app(), ["verifier", str(path)])
     assert result.exit_code == 1
     assert "inutilisables" in result.output
 
 
 def test_cli_check_needs_a_file_or_sample() -> None:
-    result = CliRunner().invoke(_app(), ["check"])
+    result = CliRunner().invoke(_app(), ["verifier"])
     assert result.exit_code == 2  # bad usage (issue 11)
-    assert "--sample" in result.output
+    assert "--exemple" in result.output
 
 
 def test_cli_check_sample() -> None:
-    result = CliRunner().invoke(_app(), ["check", "--sample", "--json"])
+    result = CliRunner().invoke(_app(), ["verifier", "--exemple", "--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["esms"] > 1000

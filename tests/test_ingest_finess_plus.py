@@ -484,13 +484,13 @@ def test_check_and_propose_commands_on_a_finess_plus_file(tmp_path: Path) -> Non
 
     runner = CliRunner()
     path = finess_plus_sample_path()
-    checked = runner.invoke(app, ["check", str(path), "--json"])
+    checked = runner.invoke(app, ["verifier", str(path), "--json"])
     assert checked.exit_code == 0, checked.output
     summary = json.loads(checked.stdout)
     assert summary["kind"] == "finess_plus" and summary["usable"]
     assert summary["by_statut"]["inconnu"]["og"] == 0  # statuses from pmej, no --ej
     proposed = runner.invoke(
-        app, ["propose", str(path), "--champ", "PA", "--time-limit", "1", "--json"]
+        app, ["proposer", str(path), "--champ", "PA", "--limite-temps", "1", "--json"]
     )
     assert proposed.exit_code == 0, proposed.output
     report = json.loads(proposed.stdout)

@@ -80,7 +80,7 @@ def _grouping(tmp_path):
 
 
 def test_cli_select_reads_the_envelope_the_french_way(tmp_path):
-    """`grappes select --envelope « 6 000 000,50 »` is 6 000 000,50 €, « 6.000 » is refused
+    """`grappes selectionner --enveloppe « 6 000 000,50 »` is 6 000 000,50 €, « 6.000 » is refused
     (usage error, French message), « 6000000 » keeps working."""
     import json
 
@@ -91,9 +91,9 @@ def test_cli_select_reads_the_envelope_the_french_way(tmp_path):
     path = _grouping(tmp_path)
     runner = CliRunner()
     for typed in ("6\u202f000\u202f000,50", "6000000", "6,5 M€"):
-        result = runner.invoke(app, ["select", str(path), "--envelope", typed, "--json"])
+        result = runner.invoke(app, ["selectionner", str(path), "--enveloppe", typed, "--json"])
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["envelope"] == pytest.approx(parse_amount(typed))
-    refused = runner.invoke(app, ["select", str(path), "--envelope", "6.000"])
+    refused = runner.invoke(app, ["selectionner", str(path), "--enveloppe", "6.000"])
     assert refused.exit_code == 2
     assert "milliers ou décimales" in refused.output

@@ -302,7 +302,7 @@ def test_time_limit_defaults_have_one_home() -> None:
 
 
 def test_field_labels_have_one_home() -> None:
-    """Home: ``matching.core.vocabulary.CHAMP_LABELS``. ``grappes check`` used its own copy,
+    """Home: ``matching.core.vocabulary.CHAMP_LABELS``. ``grappes verifier`` used its own copy,
     which had drifted (« difficultés spécifiques » against « publics en difficulté
     spécifique »); no other module spells a field's label."""
     from matching.cli.check import CHAMP_LABELS as CHECK_LABELS
@@ -320,3 +320,32 @@ def test_field_labels_have_one_home() -> None:
         and (node.value in labels or node.value.endswith(tuple(f"({x})" for x in labels)))
     ]
     assert not copies, f"un libellé de champ écrit ailleurs : {copies}"
+
+
+def test_schedule_split_has_one_home() -> None:
+    """Home: ``matching.programme.costing.split_schedule``. The follow-up's tranches are the
+    costing's instalments to the cent (``followup.model`` re-implemented the split before),
+    and no other module splits a total by the schedule's shares."""
+    from datetime import date
+
+    from matching.followup.model import Member, build_funded_grappe
+    from matching.programme.costing import _schedule, split_schedule
+    from matching.programme.rules import load_rules
+
+    for name in ("amorcage-t2-2021", "generalisation-2022"):
+        rules = load_rules(name)
+        for total in (100_000.01, 123_457.89, 835_000.0):
+            funded = build_funded_grappe("G", rules, date(2024, 1, 10),
+                                         [Member("370000001")], total)
+            costed = [i.amount for i in _schedule(total, rules)]
+            assert [t.montant for t in funded.tranches] == costed == \
+                split_schedule(total, rules)
+            assert round(sum(costed), 2) == total
+    copies = [
+        f"{module}:{node.lineno}"
+        for module, tree in _project_trees()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and module != "matching.programme.costing"
+        and all(x in ast.unparse(node) for x in ("* 100)", "round(", "share"))
+    ]  # the split's signature: a total in cents, rounded per share
+    assert not copies, f"un autre partage d'un montant en tranches : {copies}"

@@ -65,7 +65,11 @@ def test_bundled_data_is_installed() -> None:
     mapping = PYPROJECT["tool"]["setuptools"]["data-files"]
     patterns = [p for globs in mapping.values() for p in globs]
     data = ROOT / "data"
-    for sub in ("rules", "sample", "geo", "nomenclatures"):
+    # every folder of data/ but build/ (the scripts that made geo/, run before packaging):
+    # registre/ and suivi/ were missed, and a non-editable install could not create an account
+    subs = sorted(d.name for d in data.iterdir() if d.is_dir() and d.name != "build")
+    assert {"rules", "sample", "geo", "nomenclatures", "registre", "suivi"} <= set(subs)
+    for sub in subs:
         files = [f for f in (data / sub).rglob("*") if f.is_file()]
         assert files, sub
         for f in files:

@@ -132,8 +132,8 @@ def test_cli_partenaires_json_and_errors(tmp_path):
     r = region()
     path, isolated = _template(tmp_path, r)
     runner = CliRunner()
-    res = runner.invoke(cli_app, ["partenaires", isolated, str(path), "--json", "--top", "3",
-                                  "--time-limit", "1"])
+    res = runner.invoke(cli_app, ["partenaires", isolated, str(path), "--json", "--nombre", "3",
+                                  "--limite-temps", "1"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["esms"]["finess_et"] == isolated and data["esms"]["autonome"] is True
@@ -144,7 +144,7 @@ def test_cli_partenaires_json_and_errors(tmp_path):
     assert bad.exit_code == 2 and "introuvable" in bad.output  # bad usage (issue 11)
     assert "Traceback" not in bad.output
     nothing = runner.invoke(cli_app, ["partenaires", isolated])
-    assert nothing.exit_code == 2 and "--sample" in nothing.output
+    assert nothing.exit_code == 2 and "--exemple" in nothing.output
 
 
 def test_template_round_trip_keeps_the_isolated_esms(tmp_path):

@@ -140,9 +140,9 @@ def test_the_app_solves_when_the_fingerprint_does_not_match(sample, default_view
 
 def test_the_app_and_the_cli_give_the_same_figures_on_the_sample(sample, monkeypatch):
     """Issue 20, item 7: « Tous les champs » placed 1 682 ESMS of the sample in the app
-    against 1 706 with ``grappes propose --sample``. Same loader, same scope: the cause was
+    against 1 706 with ``grappes proposer --exemple``. Same loader, same scope: the cause was
     the app's own smaller time budget. Here the app's path (its sample loader, its sidebar
-    defaults, its report: precomputed or solved) and the CLI's (``propose --sample --json``
+    defaults, its report: precomputed or solved) and the CLI's (``propose --exemple --json``
     with its defaults) are run on the default field and must give the same figures, grappe
     by grappe."""
     import json
@@ -161,7 +161,7 @@ def test_the_app_and_the_cli_give_the_same_figures_on_the_sample(sample, monkeyp
                                           datapanel.DEFAULT_CHAMP, 0, datapanel.APP_TIME_LIMIT)
     in_app = json.loads(json.dumps(Scenario.from_report(report).to_json(),
                                    default=json_default))
-    run = CliRunner().invoke(app, ["propose", "--sample", "--champ", datapanel.DEFAULT_CHAMP,
+    run = CliRunner().invoke(app, ["proposer", "--exemple", "--champ", datapanel.DEFAULT_CHAMP,
                                    "--json"])
     assert run.exit_code == 0, run.output
     in_cli = json.loads(run.stdout)

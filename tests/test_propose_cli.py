@@ -1,4 +1,4 @@
-"""``propose()`` and ``grappes propose``: tables, JSON shape, CSV files, errors."""
+"""``propose()`` and ``grappes proposer``: tables, JSON shape, CSV files, errors."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def template_csv(path) -> None:
 def test_cli_json_on_a_constructed_file(tmp_path) -> None:
     src = tmp_path / "etablissements.csv"
     template_csv(src)
-    result = runner.invoke(app, ["propose", str(src), "--json", "--time-limit", "2"])
+    result = runner.invoke(app, ["proposer", str(src), "--json", "--limite-temps", "2"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert len(data["grappes"]) == 1
@@ -127,7 +127,7 @@ def test_cli_writes_french_excel_csv(tmp_path) -> None:
     src = tmp_path / "etablissements.csv"
     template_csv(src)
     out = tmp_path / "out"
-    result = runner.invoke(app, ["propose", str(src), "--out", str(out), "--time-limit", "2"])
+    result = runner.invoke(app, ["proposer", str(src), "--sortie", str(out), "--limite-temps", "2"])
     assert result.exit_code == 0, result.output
     assert "valide(s)" in result.output and "Financement (grappes valides)" in result.output
     raw = (out / "grappes.csv").read_bytes()
@@ -151,12 +151,12 @@ def test_cli_writes_french_excel_csv(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("args", "message", "code"),
     [
-        (["propose"], "fichier manquant", 2),
-        (["propose", "nulle-part.csv"], "introuvable", 2),
-        (["propose", "--sample", "--champ", "XX"], "--champ", 2),
-        (["propose", "--sample", "--time-limit", "0"], "--time-limit", 2),
-        (["propose", "--sample", "--xlsx"], "--xlsx demande --out", 2),
-        (["propose", "--sample", "--rules", "inexistant"], "Erreur", 1),
+        (["proposer"], "fichier manquant", 2),
+        (["proposer", "nulle-part.csv"], "introuvable", 2),
+        (["proposer", "--exemple", "--champ", "XX"], "--champ", 2),
+        (["proposer", "--exemple", "--limite-temps", "0"], "--limite-temps", 2),
+        (["proposer", "--exemple", "--xlsx"], "--xlsx demande --sortie", 2),
+        (["proposer", "--exemple", "--regles", "inexistant"], "Erreur", 1),
     ],
 )
 def test_cli_errors_are_french_messages(args: list[str], message: str, code: int) -> None:
@@ -172,14 +172,14 @@ def test_cli_bad_links_file(tmp_path) -> None:
     template_csv(src)
     links = tmp_path / "liens.csv"
     links.write_text("finess_ej_a;finess_ej_b\n370900001;pas-un-finess\n", encoding="utf-8")
-    result = runner.invoke(app, ["propose", str(src), "--liens", str(links)])
+    result = runner.invoke(app, ["proposer", str(src), "--liens", str(links)])
     assert result.exit_code == 1
     assert "ligne 2, champ finess_ej_b" in result.output
 
 
 def test_cli_runs_on_the_sample_with_json() -> None:
     result = runner.invoke(
-        app, ["propose", "--sample", "--champ", "PA", "--json", "--time-limit", "3"]
+        app, ["proposer", "--exemple", "--champ", "PA", "--json", "--limite-temps", "3"]
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -198,16 +198,16 @@ def test_cli_unplaced_summary_names_reasons_in_french(tmp_path) -> None:
             handle.write(f"{luhn_number(f'130099{j}0')};{ej};500;13055;{5.37 + 0.01 * j:.5f};"
                          "43.30000;aucun\n")
     wide = CliRunner(env={"COLUMNS": "200"})
-    result = wide.invoke(app, ["propose", str(src), "--time-limit", "2"])
+    result = wide.invoke(app, ["proposer", str(src), "--limite-temps", "2"])
     assert result.exit_code == 0, result.output
     assert "aucun partenaire proche" in result.output
     assert "aucun_partenaire" not in result.output
-    data = json.loads(runner.invoke(app, ["propose", str(src), "--json", "--time-limit",
+    data = json.loads(runner.invoke(app, ["proposer", str(src), "--json", "--limite-temps",
                                           "2"]).stdout)
     assert {u["code"] for u in data["unplaced"]} == {"aucun_partenaire"}
     # in 80 columns, each figure of the summary on its own line: an amount is never cut
-    narrow = CliRunner(env={"COLUMNS": "80"}).invoke(app, ["propose", str(src),
-                                                            "--time-limit", "2"])
+    narrow = CliRunner(env={"COLUMNS": "80"}).invoke(app, ["proposer", str(src),
+                                                            "--limite-temps", "2"])
     assert narrow.exit_code == 0, narrow.output
     funding = next(line for line in narrow.output.splitlines()
                    if line.startswith("Financement (grappes valides)"))

@@ -214,19 +214,19 @@ def test_cli_rules_lists_and_reports_malformed(tmp_path, monkeypatch):
     (folder / "zz-casse.toml").write_text(good.replace("total = 20", "total = 21"),
                                           encoding="utf-8")
     monkeypatch.setenv("GRAPPES_DATA", str(tmp_path))
-    result = CliRunner().invoke(app, ["rules"], env={"COLUMNS": "200"})
+    result = CliRunner().invoke(app, ["regles"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "amorcage-t2-2021" in result.output
     assert "zz-casse.toml" in result.output and "grille.total" in result.output
 
 
 def test_cli_rules_show_prints_sources_and_choices():
-    result = CliRunner().invoke(app, ["rules", "--show", "generalisation-2022"],
+    result = CliRunner().invoke(app, ["regles", "--afficher", "generalisation-2022"],
                                 env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "14 500 €" in result.output and "2 413 €" in result.output
     assert "Choix faits" in result.output
-    bad = CliRunner().invoke(app, ["rules", "--show", "inexistant"])
+    bad = CliRunner().invoke(app, ["regles", "--afficher", "inexistant"])
     assert bad.exit_code == 1 and "Jeu de règles inconnu" in bad.output
 
 
@@ -235,7 +235,7 @@ def test_cli_rules_list_fits_an_80_column_terminal():
     (« priori… », « sélect… » before), no line wider than the terminal."""
     from rich.cells import cell_len
 
-    result = CliRunner().invoke(app, ["rules"], env={"COLUMNS": "80"})
+    result = CliRunner().invoke(app, ["regles"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     assert max(cell_len(line) for line in result.output.splitlines()) <= 80
     assert "…" not in result.output

@@ -217,7 +217,7 @@ def test_cli_restores_the_apps_scenario_and_writes_the_same_files(edited, tmp_pa
     w, start, data = edited
     path = tmp_path / "mon scénario.json"
     path.write_bytes(data)
-    res = runner.invoke(app, ["propose", "--sample", "--scenario", str(path), "--json"])
+    res = runner.invoke(app, ["proposer", "--exemple", "--scenario", str(path), "--json"])
     assert res.exit_code == 0, res.output
     got = json.loads(res.stdout)
     expected = Scenario.from_whatif(w, start.scope, start.settings)
@@ -226,7 +226,8 @@ def test_cli_restores_the_apps_scenario_and_writes_the_same_files(edited, tmp_pa
     assert [(g["id"], g["esms"], g["porteur"]) for g in got["grappes"]] == \
         [(g.id, g.esms, expected.costs[g.id].porteur) for g in expected.grappes]
     out = tmp_path / "sortie"
-    res = runner.invoke(app, ["propose", "--sample", "--scenario", str(path), "--out", str(out)])
+    res = runner.invoke(app, ["proposer", "--exemple", "--scenario", str(path),
+                              "--sortie", str(out)])
     assert res.exit_code == 0, res.output
     assert "Scénario rétabli" in res.output
     for name, content in csv_files(expected).items():
@@ -236,12 +237,13 @@ def test_cli_restores_the_apps_scenario_and_writes_the_same_files(edited, tmp_pa
 
 def test_cli_out_writes_a_scenario_that_loads_back(tmp_path, sample):
     first, second = tmp_path / "a", tmp_path / "b"
-    res = runner.invoke(app, ["propose", "--sample", "--champ", "PA", "--time-limit", str(TIME),
-                              "--out", str(first), "--save-scenario", str(tmp_path / "s.json")])
+    res = runner.invoke(app, ["proposer", "--exemple", "--champ", "PA", "--limite-temps", str(TIME),
+                              "--sortie", str(first),
+                              "--enregistrer-scenario", str(tmp_path / "s.json")])
     assert res.exit_code == 0, res.output
     assert (first / "scenario.json").read_bytes() == (tmp_path / "s.json").read_bytes()
-    res = runner.invoke(app, ["propose", "--sample", "--scenario", str(first / "scenario.json"),
-                              "--out", str(second)])
+    res = runner.invoke(app, ["proposer", "--exemple", "--scenario", str(first / "scenario.json"),
+                              "--sortie", str(second)])
     assert res.exit_code == 0, res.output
     for name in ("grappes.csv", "etablissements.csv", "financements.csv", "scenario.json"):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
@@ -251,14 +253,14 @@ def test_cli_bad_scenario_and_conflicting_scope_are_french_errors(edited, tmp_pa
     _, _, data = edited
     bad = tmp_path / "abime.json"
     bad.write_bytes(tampered(data, lambda p: p["totaux"].update(financement=0)))
-    res = runner.invoke(app, ["propose", "--sample", "--scenario", str(bad)])
+    res = runner.invoke(app, ["proposer", "--exemple", "--scenario", str(bad)])
     assert res.exit_code != 0 and "modifié ou abîmé" in res.output
     assert "Traceback" not in res.output
     good = tmp_path / "s.json"
     good.write_bytes(data)
-    res = runner.invoke(app, ["propose", "--sample", "--scenario", str(good), "--champ", "PH"])
+    res = runner.invoke(app, ["proposer", "--exemple", "--scenario", str(good), "--champ", "PH"])
     assert res.exit_code == 2 and "retirez --champ" in res.output
-    res = runner.invoke(app, ["propose", "--sample", "--scenario", str(tmp_path / "absent")])
+    res = runner.invoke(app, ["proposer", "--exemple", "--scenario", str(tmp_path / "absent")])
     assert res.exit_code == 2 and "fichier introuvable" in res.output
 
 

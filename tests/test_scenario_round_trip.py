@@ -1,9 +1,9 @@
 """Every file the tool writes reads back with the same totals, and every command gives the
 same answer for the same scenario (issue 9 "one truth", issue 10 "French Excel").
 
-Round trip: ``propose --out --xlsx`` writes the CSV set and the workbook; each is read back
-(pandas with ``decimal=","``: amounts are numbers), re-costed by ``grappes cost`` and
-``grappes select``, and the totals compared with the scenario's.
+Round trip: ``propose --sortie --xlsx`` writes the CSV set and the workbook; each is read back
+(pandas with ``decimal=","``: amounts are numbers), re-costed by ``grappes chiffrer`` and
+``grappes selectionner``, and the totals compared with the scenario's.
 
 Consistency: ``propose --json``, ``partenaires --json``, the app's downloads (a what-if
 session with no edit) and ``cost`` agree on ids, members, points, distances and amounts,
@@ -89,7 +89,7 @@ def test_csv_amounts_are_numbers_for_french_excel(written):
 
 def test_etablissements_csv_reads_back_into_cost_and_select(written):
     scenario, out = written
-    result = runner.invoke(app, ["cost", str(out / "etablissements.csv"), "--json"])
+    result = runner.invoke(app, ["chiffrer", str(out / "etablissements.csv"), "--json"])
     assert result.exit_code == 0, result.output
     costed = {g["id"]: g for g in json.loads(result.stdout)["grappes"]}
     assert set(costed) == {g.id for g in scenario.grappes}
@@ -102,8 +102,8 @@ def test_etablissements_csv_reads_back_into_cost_and_select(written):
             v.code for v in scenario.violations[g.id]]
     envelope = str(int(scenario.totals().financement) + 1)
     for name in ("etablissements.csv", "grappes.csv"):
-        result = runner.invoke(app, ["select", str(out / name), "--envelope", envelope,
-                                     "--windows", "1.0", "--json"])
+        result = runner.invoke(app, ["selectionner", str(out / name), "--enveloppe", envelope,
+                                     "--fenetres", "1.0", "--json"])
         assert result.exit_code == 0, result.output
         data = json.loads(result.stdout)
         assert data["total_cost"] == pytest.approx(scenario.totals().financement), name
@@ -121,7 +121,7 @@ def test_cost_and_select_accept_point_decimals_and_true_false(written, tmp_path)
     # written as before issue 20: first row = the columns' names, not the French headers
     etab.to_csv(tmp_path / "old.csv", sep=";", index=False, encoding="utf-8-sig")
     assert (tmp_path / "old.csv").read_text(encoding="utf-8-sig").startswith("finess_et;")
-    result = runner.invoke(app, ["cost", str(tmp_path / "old.csv"), "--json"])
+    result = runner.invoke(app, ["chiffrer", str(tmp_path / "old.csv"), "--json"])
     assert result.exit_code == 0, result.output
     total = sum(g["total"] for g in json.loads(result.stdout)["grappes"] if not g["violations"])
     assert total == pytest.approx(scenario.totals().financement)
@@ -129,19 +129,19 @@ def test_cost_and_select_accept_point_decimals_and_true_false(written, tmp_path)
     grappes["valide"] = grappes["valide"].map({"oui": "True", "non": "False"})
     grappes["financement"] = grappes["financement"] + ".0"
     grappes.to_csv(tmp_path / "g.csv", sep=";", index=False, encoding="utf-8-sig")
-    result = runner.invoke(app, ["select", str(tmp_path / "g.csv"), "--envelope", "1e9",
-                                 "--windows", "1.0", "--json"])
+    result = runner.invoke(app, ["selectionner", str(tmp_path / "g.csv"), "--enveloppe", "1e9",
+                                 "--fenetres", "1.0", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["total_cost"] == pytest.approx(scenario.totals().financement)
     # and the file as written now (French headers, code columns last)
-    result = runner.invoke(app, ["select", str(out / "grappes.csv"), "--envelope", "1e9",
-                                 "--windows", "1.0", "--json"])
+    result = runner.invoke(app, ["selectionner", str(out / "grappes.csv"), "--enveloppe", "1e9",
+                                 "--fenetres", "1.0", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["total_cost"] == pytest.approx(scenario.totals().financement)
 
 
 def test_cost_names_a_bad_value_by_the_files_own_header(written, tmp_path):
-    """A value broken by hand in the written ``etablissements.csv``: ``grappes cost`` names
+    """A value broken by hand in the written ``etablissements.csv``: ``grappes chiffrer`` names
     the line and the column as the file shows it (« ESMS gérés par l'OG »), and the old name
     (``og_nb_esms``) in a file written before the French headers."""
     _, out = written
@@ -152,12 +152,12 @@ def test_cost_names_a_bad_value_by_the_files_own_header(written, tmp_path):
     cells[where] = "-5"
     broken = [lines[0], ";".join(cells), *lines[2:]]
     (tmp_path / "new.csv").write_bytes("\r\n".join(broken).encode("utf-8-sig"))
-    result = runner.invoke(app, ["cost", str(tmp_path / "new.csv"), "--json"])
+    result = runner.invoke(app, ["chiffrer", str(tmp_path / "new.csv"), "--json"])
     assert result.exit_code != 0
     assert "ligne 2, champ ESMS gérés par l'OG" in " ".join(result.output.split())
     old = [";".join(column_names(head, "etablissements.csv")), *broken[1:]]
     (tmp_path / "old.csv").write_bytes("\r\n".join(old).encode("utf-8-sig"))
-    result = runner.invoke(app, ["cost", str(tmp_path / "old.csv"), "--json"])
+    result = runner.invoke(app, ["chiffrer", str(tmp_path / "old.csv"), "--json"])
     assert result.exit_code != 0 and "ligne 2, champ og_nb_esms" in result.output
 
 
@@ -210,8 +210,8 @@ def test_propose_out_and_the_app_download_write_the_same_bytes(sample_pa, tmp_pa
 
 def test_cli_propose_json_partenaires_and_files_agree(sample_pa, tmp_path):
     report, scenario = sample_pa
-    args = ["--sample", "--champ", "PA", "--time-limit", str(TIME)]
-    result = runner.invoke(app, ["propose", *args, "--json"])
+    args = ["--exemple", "--champ", "PA", "--limite-temps", str(TIME)]
+    result = runner.invoke(app, ["proposer", *args, "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     by_id = {g["id"]: g for g in data["grappes"]}
@@ -230,7 +230,7 @@ def test_cli_propose_json_partenaires_and_files_agree(sample_pa, tmp_path):
     etab = whatif.etab
     alone = etab[(etab["champ"] == "PA") & etab["autonome"].astype(bool)]
     target = sorted(set(alone["finess_et"]) - set(whatif.assignment) - whatif.set_aside)[0]
-    result = runner.invoke(app, ["partenaires", target, "--sample", "--time-limit", str(TIME),
+    result = runner.invoke(app, ["partenaires", target, "--exemple", "--limite-temps", str(TIME),
                                  "--json"])
     assert result.exit_code == 0, result.output
     found = json.loads(result.stdout)
@@ -293,7 +293,7 @@ def test_generated_region_is_consistent_across_commands(tmp_path):
                                            scenario.settings))
     assert files == csv_files(scenario)
     (tmp_path / "etablissements.csv").write_bytes(files["etablissements.csv"])
-    result = runner.invoke(app, ["cost", str(tmp_path / "etablissements.csv"), "--json"])
+    result = runner.invoke(app, ["chiffrer", str(tmp_path / "etablissements.csv"), "--json"])
     assert result.exit_code == 0, result.output
     costed = {g["id"]: g["total"] for g in json.loads(result.stdout)["grappes"]}
     assert costed == pytest.approx({g: c.total for g, c in scenario.costs.items()})

@@ -185,8 +185,8 @@ def test_cli_select_on_grappes_csv(tmp_path):
                   "points": ["7", "5", "2"], "departements": ["37,41", "18", "37"],
                   "champ": ["PA", "PH", "PA"]}).to_csv(path, sep=";", index=False,
                                                        encoding="utf-8-sig")
-    result = CliRunner().invoke(app, ["select", str(path), "--envelope", "1200000", "--json",
-                                      "--mode", "global", "--out", str(tmp_path / "out")])
+    result = CliRunner().invoke(app, ["selectionner", str(path), "--enveloppe", "1200000", "--json",
+                                      "--mode", "global", "--sortie", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     # t2 windows by default: 600 000 / 840 000 / 1 200 000 cumulated
@@ -194,6 +194,6 @@ def test_cli_select_on_grappes_csv(tmp_path):
     assert data["total_points"] == 9
     assert {g["grappe"] for g in data["funded"]} == {"G1", "G3"}
     assert (tmp_path / "out" / "selection.csv").exists()
-    bad = CliRunner().invoke(app, ["select", str(path), "--envelope", "1000",
-                                   "--windows", "0.5,x"])
-    assert bad.exit_code == 2 and "--windows" in bad.output  # bad usage (issue 11)
+    bad = CliRunner().invoke(app, ["selectionner", str(path), "--enveloppe", "1000",
+                                   "--fenetres", "0.5,x"])
+    assert bad.exit_code == 2 and "--fenetres" in bad.output  # bad usage (issue 11)

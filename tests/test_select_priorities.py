@@ -140,8 +140,8 @@ def test_cli_select_forces_excludes_and_names_the_porteur(tmp_path):
                   "porteur_nom": ["ASSOCIATION FICTIVE A", "CCAS FICTIF B", "EHPAD FICTIF C"],
                   "note": ["12", "9", "11"]}).to_csv(path, sep=";", index=False,
                                                     encoding="utf-8-sig")
-    run = CliRunner().invoke(app, ["select", str(path), "--envelope", "500000", "--windows",
-                                   "1.0", "--rules", "normandie-2022", "--json",
+    run = CliRunner().invoke(app, ["selectionner", str(path), "--enveloppe", "500000", "--fenetres",
+                                   "1.0", "--regles", "normandie-2022", "--json",
                                    "--forcer", "G2:projet structurant", "--exclure", "G3"])
     assert run.exit_code == 0, run.output
     data = json.loads(run.stdout)
@@ -151,8 +151,8 @@ def test_cli_select_forces_excludes_and_names_the_porteur(tmp_path):
     assert data["not_funded"][0]["raison"] == "écartée par l'ARS"
     assert any("Priorité 1" in line and "2 grappe(s) financée(s) sur 2" not in line
                for line in data["priorities"])
-    text = CliRunner().invoke(app, ["select", str(path), "--envelope", "500000", "--windows",
-                                    "1.0", "--forcer", "G9"])
+    text = CliRunner().invoke(app, ["selectionner", str(path), "--enveloppe", "500000",
+                                    "--fenetres", "1.0", "--forcer", "G9"])
     assert text.exit_code != 0 and "G9" in text.output
 
 
@@ -191,7 +191,7 @@ def test_app_envelope_forces_and_excludes_with_names_and_reasons():
 
 def test_cost_and_select_on_a_grouping_with_its_hospital(tmp_path):
     """003 Q18 through the CLI: a hospital's row and the 16 EHPAD of its EJ in grappe H.
-    ``grappes cost`` says the hospital carries the project, judges H valid (16 ESMS:
+    ``grappes chiffrer`` says the hospital carries the project, judges H valid (16 ESMS:
     16 × 7 000 + 16 × 14 500 = 344 000 in 2022); ``select`` can fund it."""
     from rules_factories import make_etab, make_og
 
@@ -203,13 +203,13 @@ def test_cost_and_select_on_a_grouping_with_its_hospital(tmp_path):
     etab["grappe"] = "H"
     path = tmp_path / "etablissements.csv"
     write_csv(etab, path)
-    cost = CliRunner().invoke(app, ["cost", str(path), "--rules", "generalisation-2022",
+    cost = CliRunner().invoke(app, ["chiffrer", str(path), "--regles", "generalisation-2022",
                                     "--json"])
     assert cost.exit_code == 0, cost.output
     grappe = json.loads(cost.stdout)["grappes"][0]
     assert grappe["violations"] == [] and grappe["total"] == 344_000
     assert any("porte le projet" in f for f in grappe["eligibility"])
-    run = CliRunner().invoke(app, ["select", str(path), "--envelope", "400000", "--rules",
+    run = CliRunner().invoke(app, ["selectionner", str(path), "--enveloppe", "400000", "--regles",
                                    "generalisation-2022", "--json"])
     assert run.exit_code == 0, run.output
     assert [g["grappe"] for g in json.loads(run.stdout)["funded"]] == ["H"]

@@ -176,12 +176,12 @@ def test_cli_sample_copies_the_bundled_files(tmp_path: Path) -> None:
     register(app)
     app.command("autre")(lambda: None)  # two commands: typer keeps the "sample" sub-command
     out = tmp_path / "exemple"
-    result = CliRunner().invoke(app, ["sample", "--out", str(out)])
+    result = CliRunner().invoke(app, ["exemple", "--sortie", str(out)])
     assert result.exit_code == 0, result.output
     for src in sample_paths():
         assert (out / src.name).read_bytes() == src.read_bytes()
     assert (out / "README.md").is_file()
-    assert "grappes check" in result.output and "fictives" in result.output
-    bad = CliRunner().invoke(app, ["sample", "--out", str(out / "dui.csv")])
+    assert "grappes verifier" in result.output and "fictives" in result.output
+    bad = CliRunner().invoke(app, ["exemple", "--sortie", str(out / "dui.csv")])
     assert bad.exit_code == 1
     assert "n'est pas un dossier" in bad.output

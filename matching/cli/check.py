@@ -1,4 +1,4 @@
-"""``grappes check``: validate and summarise an establishments file (rich tables in French)."""
+"""``grappes verifier``: validate and summarise an establishments file (rich tables in French)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from matching.ingest import DEFAULT_MAX_MO, load
 from matching.ingest.check import summarise
 from matching.ingest.sample import resolve_input
 
-#: rejected rows shown in the terminal (all of them go to rejets.csv with --out)
+#: rejected rows shown in the terminal (all of them go to rejets.csv with --sortie)
 MAX_REJECTS_SHOWN = 50
 
 #: the summary's field names: the code and its label (``core.vocabulary``, the one home)
@@ -53,7 +53,7 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
 
 
 def print_summary(console: Console, summary: dict[str, Any], result: LoadResult) -> None:
-    """The French report of ``grappes check``."""
+    """The French report of ``grappes verifier``."""
     meta = summary["meta"]
     console.print(
         f"[bold]Fichier[/bold] {escape(str(meta.get('fichier', '')))} : {summary['kind']} "
@@ -123,7 +123,8 @@ def print_summary(console: Console, summary: dict[str, Any], result: LoadResult)
         console.print(_table(title, ["Fichier", "Ligne", "Champ", "Motif", "Valeur"], rows))
         if len(rejets) > MAX_REJECTS_SHOWN:
             console.print(
-                f"… et {len(rejets) - MAX_REJECTS_SHOWN} autres : voir rejets.csv (option --out)."
+                f"… et {len(rejets) - MAX_REJECTS_SHOWN} autres : voir rejets.csv "
+                "(option --sortie)."
             )
     for warning in summary["warnings"]:
         console.print(f"[yellow]Attention :[/yellow] {escape(warning)}", highlight=False)
@@ -146,10 +147,10 @@ def check(
     as_json: JsonFlag = False,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Dossier où écrire etablissements.csv et rejets.csv."),
+        typer.Option("--sortie", help="Dossier où écrire etablissements.csv et rejets.csv."),
     ] = None,
     sample: Annotated[
-        bool, typer.Option("--sample", help="Vérifier l'échantillon intégré.")
+        bool, typer.Option("--exemple", help="Vérifier l'échantillon intégré.")
     ] = False,
     max_mo: Annotated[
         int, typer.Option("--max-mo", help="Taille maximale d'un fichier, en Mo (10^6 octets).")
@@ -207,4 +208,4 @@ def _load_with_progress(
 
 def register(app: typer.Typer) -> None:
     """Add ``check`` to the ``grappes`` command line."""
-    app.command("check")(check)
+    app.command("verifier")(check)

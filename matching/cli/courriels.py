@@ -26,7 +26,7 @@ err = Console(stderr=True)
 def envoyer_courriels(
     smtp: Annotated[str | None, typer.Option(
         "--smtp", help=f"serveur (smtp://hôte:port) ; défaut : {SMTP_ENV}")] = None,
-    db: Annotated[str | None, typer.Option("--db", help="URL PostgreSQL ou fichier SQLite")]
+    db: Annotated[str | None, typer.Option("--base", help="URL PostgreSQL ou fichier SQLite")]
     = None,
     compte: Annotated[str | None, typer.Option("--compte", help="compte admin ; défaut : "
                                                "GRAPPES_COMPTE")] = None,

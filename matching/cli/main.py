@@ -10,6 +10,7 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from matching.cli import french
+from matching.cli.old_names import modern_args, note_renamed
 from matching.cli.support import fail, internal_error
 from matching.core.errors import GrappesError
 
@@ -34,6 +35,13 @@ class GrappesGroup(TyperGroup):
     2); anything else is a bug of grappes: exit 3, a French message and a crash report
     (``matching.cli.support.internal_error``), never a traceback.
     """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """The old English spellings (``propose --out``) become the French ones first
+        (``matching.cli.old_names``): scripts written before the renaming keep working."""
+        args, renamed = modern_args(args)
+        note_renamed(renamed)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
         try:

@@ -84,15 +84,16 @@ def partenaires(
     ej: EjOption = None,
     dui: DuiOption = None,
     rules: Annotated[
-        str | None, typer.Option("--rules", help="Jeu de règles (appel à projets).")
+        str | None, typer.Option("--regles", help="Jeu de règles (appel à projets).")
     ] = None,
-    top: Annotated[int, typer.Option("--top", min=1, max=50, help="Nombre de propositions.")] = 5,
+    top: Annotated[int, typer.Option("--nombre", min=1, max=50,
+                                     help="Nombre de propositions.")] = 5,
     max_km: Annotated[
         float, typer.Option("--max-km", help="Distance maximale d'une cible (km).")
     ] = DEFAULT_MAX_KM,
-    seed: Annotated[int, typer.Option("--seed", help="Graine du solveur.")] = 0,
+    seed: Annotated[int, typer.Option("--graine", help="Graine du solveur.")] = 0,
     time_limit: Annotated[
-        float, typer.Option("--time-limit", help="Temps de sélection exacte du solveur (s).")
+        float, typer.Option("--limite-temps", help="Temps de sélection exacte du solveur (s).")
     ] = DEFAULT_TIME_LIMIT,
     as_json: JsonFlag = False,
 ) -> None:
@@ -107,7 +108,7 @@ def partenaires(
     console = Console(stderr=as_json)
     try:
         check_number("--max-km", max_km, above=0, maximum=2_000)
-        check_number("--time-limit", time_limit, above=0, maximum=86_400)
+        check_number("--limite-temps", time_limit, above=0, maximum=86_400)
         check_seed(seed)
         file, ej, dui = resolve_input(file, ej, dui, sample)
         result = load(file, ej=ej, dui=dui)
@@ -131,7 +132,7 @@ def partenaires(
         data["lecture"] = {
             "lignes_chargees": len(result.etablissements),
             "lignes_rejetees": len(result.rejets),
-            "detail_rejets": "grappes check FICHIER --out DOSSIER (rejets.csv)",
+            "detail_rejets": "grappes verifier FICHIER --sortie DOSSIER (rejets.csv)",
         }
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=json_default))
     else:

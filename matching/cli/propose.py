@@ -1,4 +1,4 @@
-"""``grappes propose``: propose grappes for a FINESS file (or the sample) and cost them."""
+"""``grappes proposer``: propose grappes for a FINESS file (or the sample) and cost them."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from matching.scenarios.scenario_file import LoadedScenario
 from matching.solver.propose import propose
 from matching.solver.settings import DEFAULT_TIME_LIMIT
 
-RULES_HELP = "Jeu de règles : nom (voir grappes rules) ou fichier .toml."
+RULES_HELP = "Jeu de règles : nom (voir grappes regles) ou fichier .toml."
 
 
 class CommandError(UsageError):
@@ -90,7 +90,7 @@ def nothing_to_propose(result: LoadResult) -> str:
     """Why ``propose`` stops: no usable row (exit 1, never a success with no grappe)."""
     if result.rejets:
         return (f"aucun établissement utilisable : les {len(result.rejets)} ligne(s) lue(s) "
-                "ont toutes été rejetées (détail : grappes check FICHIER --out DOSSIER, "
+                "ont toutes été rejetées (détail : grappes verifier FICHIER --sortie DOSSIER, "
                 "rejets.csv) ; rien à proposer")
     return "aucun établissement dans le fichier (en-tête seul ?) : rien à proposer"
 
@@ -120,7 +120,7 @@ def reading_summary(result: LoadResult) -> dict[str, Any]:
         "lignes_chargees": len(result.etablissements),
         "lignes_rejetees": len(result.rejets),
         "avertissements": list(result.warnings),
-        "detail_rejets": "rejets.csv (--out) ou grappes check FICHIER --out DOSSIER",
+        "detail_rejets": "rejets.csv (--sortie) ou grappes verifier FICHIER --sortie DOSSIER",
     }
 
 
@@ -152,9 +152,9 @@ def restore_scenario(path: Path, result: LoadResult, rules: str | None, region: 
 
 def write_scenario_file(source: Scenario | LoadedScenario, result: LoadResult,
                         out: Path | None, target: Path | None) -> list[Path]:
-    """``scenario.json`` in ``out`` and/or the ``--save-scenario`` file: the saved scenario the
-    app loads (``matching.scenarios.scenario_file``). A restored scenario is saved from its
-    what-if session, so its starting proposal, locks and history travel on."""
+    """``scenario.json`` in ``out`` and/or the ``--enregistrer-scenario`` file: the saved
+    scenario the app loads (``matching.scenarios.scenario_file``). A restored scenario is
+    saved from its what-if session, so its starting proposal, locks and history travel on."""
     from matching.exports.safe_write import write_bytes_safely
     from matching.scenarios.scenario_file import FILE_NAME, save_scenario
 
@@ -178,7 +178,7 @@ def print_report(console: Console, scenario: Scenario) -> None:
               f"{scenario.scope.text()})",
         title_justify="left",
     )
-    # an 80-column terminal gets the decisive columns only; --out / --json carry everything
+    # an 80-column terminal gets the decisive columns only; --sortie / --json carry everything
     wide = console.width >= 140
     columns = (
         ("Grappe", "left", True),
@@ -218,7 +218,7 @@ def print_report(console: Console, scenario: Scenario) -> None:
         table.add_row(*(c for c, show in zip(cells, shown, strict=True) if show))
     console.print(table)
     console.print(
-        "Détail de chaque grappe (raisons, alertes, membres) : --json ou --out.", style="dim"
+        "Détail de chaque grappe (raisons, alertes, membres) : --json ou --sortie.", style="dim"
     )
     totals = scenario.totals()
     # one figure per line: a terminal that wraps a sentence cut « 13 790 000 € » in two
@@ -285,7 +285,7 @@ def propose_command(
         )
     ] = None,
     sample: Annotated[
-        bool, typer.Option("--sample", help="Utiliser la région exemple intégrée.")
+        bool, typer.Option("--exemple", help="Utiliser la région exemple intégrée.")
     ] = False,
     ej: Annotated[
         Path | None, typer.Option("--ej", help="Extrait des entités juridiques (cs1100501).")
@@ -293,7 +293,7 @@ def propose_command(
     dui: Annotated[
         Path | None, typer.Option("--dui", help="Fichier DUI (finess_et, dui_editeur...).")
     ] = None,
-    rules: Annotated[str | None, typer.Option("--rules", help=RULES_HELP)] = None,
+    rules: Annotated[str | None, typer.Option("--regles", help=RULES_HELP)] = None,
     region: Annotated[
         str | None, typer.Option("--region", help="Code INSEE de la région (ex. 24).")
     ] = None,
@@ -303,14 +303,14 @@ def propose_command(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Dossier où écrire grappes.csv, etablissements.csv, "
+        typer.Option("--sortie", help="Dossier où écrire grappes.csv, etablissements.csv, "
                                    "financements.csv, financements_og.csv et scenario.json."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON (un objet).")] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Graine (même graine, même résultat).")] = 0,
+    seed: Annotated[int, typer.Option("--graine", help="Graine (même graine, même résultat).")] = 0,
     time_limit: Annotated[
         float,
-        typer.Option("--time-limit", help="Budget de la sélection exacte, en secondes."),
+        typer.Option("--limite-temps", help="Budget de la sélection exacte, en secondes."),
     ] = DEFAULT_TIME_LIMIT,
     liens: Annotated[
         Path | None,
@@ -320,24 +320,25 @@ def propose_command(
         bool, typer.Option("--multi-region", help="Autoriser les grappes interrégionales.")
     ] = False,
     xlsx: Annotated[
-        bool, typer.Option("--xlsx", help="Écrire aussi le classeur XLSX (avec --out).")
+        bool, typer.Option("--xlsx", help="Écrire aussi le classeur XLSX (avec --sortie).")
     ] = False,
     gpkg: Annotated[
-        bool, typer.Option("--gpkg", help="Écrire aussi grappes.gpkg pour QGIS (avec --out).")
+        bool, typer.Option("--gpkg", help="Écrire aussi grappes.gpkg pour QGIS (avec --sortie).")
     ] = False,
     system_out: Annotated[
         bool,
-        typer.Option("--dossier-systeme", help="Autoriser --out dans / ou un dossier système."),
+        typer.Option("--dossier-systeme", help="Autoriser --sortie dans / ou un dossier système."),
     ] = False,
     scenario_file: Annotated[
         Path | None,
         typer.Option("--scenario", help="Scénario enregistré (scenario.json, de l'application "
-                                        "ou de --out) à rétablir sur les mêmes données, sans "
+                                        "ou de --sortie) à rétablir sur les mêmes données, sans "
                                         "relancer le solveur."),
     ] = None,
     save_scenario_to: Annotated[
         Path | None,
-        typer.Option("--save-scenario", help="Enregistrer le scénario dans ce fichier (JSON, "
+        typer.Option("--enregistrer-scenario",
+                     help="Enregistrer le scénario dans ce fichier (JSON, "
                                              "à charger dans l'application)."),
     ] = None,
 ) -> None:
@@ -347,10 +348,10 @@ def propose_command(
         if champ is not None and champ not in CHAMPS:
             msg = f"--champ : {champ!r} inconnu (attendu : {', '.join(CHAMPS)})"
             raise CommandError(msg)
-        check_number("--time-limit", time_limit, above=0, maximum=86_400)
+        check_number("--limite-temps", time_limit, above=0, maximum=86_400)
         check_seed(seed)
         if (xlsx or gpkg) and out is None:
-            msg = f"{'--xlsx' if xlsx else '--gpkg'} demande --out DOSSIER"
+            msg = f"{'--xlsx' if xlsx else '--gpkg'} demande --sortie DOSSIER"
             raise CommandError(msg)
         before = prepare_out(out, system_out) if out is not None else set()
         result = load_input(file, ej, dui, sample)
@@ -442,4 +443,4 @@ def propose_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``propose`` to the ``grappes`` command line."""
-    app.command("propose")(propose_command)
+    app.command("proposer")(propose_command)

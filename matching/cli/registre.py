@@ -36,7 +36,7 @@ registre.add_typer(compte_app, name="compte")
 console = Console()
 err = Console(stderr=True)
 
-DbOpt = Annotated[str | None, typer.Option("--db", help="URL PostgreSQL ou fichier SQLite "
+DbOpt = Annotated[str | None, typer.Option("--base", help="URL PostgreSQL ou fichier SQLite "
                                            "(défaut : GRAPPES_DB_URL, sinon grappes.db)")]
 FinessOpt = Annotated[str | None, typer.Option(
     "--finess", help="fichier FINESS de contrôle des numéros, ou « sample » (défaut : "
@@ -227,7 +227,7 @@ def apparier_cmd(
     avec_finess: Annotated[bool, typer.Option("--avec-finess", help="données du fichier FINESS "
                                               "pour les ESMS déclarés")] = False,
     regles: Annotated[str | None, typer.Option("--regles", help="jeu de règles")] = None,
-    time_limit: Annotated[float, typer.Option("--time-limit")] = DEFAULT_TIME_LIMIT,
+    time_limit: Annotated[float, typer.Option("--limite-temps")] = DEFAULT_TIME_LIMIT,
     db: DbOpt = None, finess: FinessOpt = None, compte: CompteOpt = None,
     stdin: StdinOpt = False,
 ) -> None:

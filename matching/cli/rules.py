@@ -1,7 +1,8 @@
-"""``grappes rules``, ``grappes cost`` and ``grappes select``: rule sets, costing, funding choice.
+"""``grappes regles``, ``grappes chiffrer`` and ``grappes selectionner``: rule sets, costing,
+funding choice.
 
 ``cost`` re-costs a grouping edited by hand (the ``etablissements.csv`` written by
-``grappes propose``, with its ``grappe`` column) and reports the broken rules per grappe
+``grappes proposer``, with its ``grappe`` column) and reports the broken rules per grappe
 instead of failing; ``select`` picks the grappes an ARS funds from its envelope.
 """
 
@@ -55,7 +56,7 @@ from matching.programme.validate import dominant_champ, grouping_violations
 
 #: columns ``cost`` needs; the others of ETAB_COLUMNS get defaults when absent
 REQUIRED_COLUMNS: tuple[str, ...] = ("finess_et", "finess_ej", "champ", "grappe")
-RULES_HELP = "Jeu de règles : nom (grappes rules) ou fichier .toml."
+RULES_HELP = "Jeu de règles : nom (grappes regles) ou fichier .toml."
 
 
 class InputError(GrappesError, ValueError):
@@ -110,7 +111,7 @@ def read_grouping_csv(path: str | Path) -> pd.DataFrame:
     if missing:
         named = ", ".join(f"« {header_of(ETABLISSEMENTS_CSV, c)} » ({c})" for c in missing)
         msg = (f"{path.name} : colonne(s) manquante(s) : {named} "
-               "(le fichier etablissements.csv écrit par « grappes propose » les contient).")
+               "(le fichier etablissements.csv écrit par « grappes proposer » les contient).")
         raise InputError(msg)
     out: dict[str, pd.Series] = {}
     n = len(raw)
@@ -323,7 +324,7 @@ def candidates_from_file(path: str | Path, rules: RuleSet) -> pd.DataFrame:
         items = data.get("grappes") if isinstance(data, dict) else data
         skipped: list[str] = []
         if not isinstance(items, list):
-            msg = f"{path.name} : liste « grappes » attendue (sortie de grappes propose --json)."
+            msg = f"{path.name} : liste « grappes » attendue (sortie de grappes proposer --json)."
             raise InputError(msg)
         rows = []
         for i, g in enumerate(items, 1):
@@ -642,10 +643,11 @@ def _print_selection(console: Console, sel: Selection) -> None:
 def register(app: typer.Typer) -> None:
     """Add ``rules``, ``cost`` and ``select`` to the ``grappes`` app."""
 
-    @app.command("rules")
+    @app.command("regles")
     def rules_cmd(
         show: Annotated[str | None, typer.Option(
-            "--show", help="Afficher un jeu de règles en détail (nom ou fichier .toml).")] = None,
+            "--afficher",
+            help="Afficher un jeu de règles en détail (nom ou fichier .toml).")] = None,
         as_json: JsonFlag = False,
     ) -> None:
         """Lister les jeux de règles installés (appels à projets) ou en afficher un."""
@@ -670,14 +672,15 @@ def register(app: typer.Typer) -> None:
         for _name, err in failed.items():
             console.print(f"[red]{err}[/red]")
 
-    @app.command("cost")
+    @app.command("chiffrer")
     def cost_cmd(
         file: Annotated[Path, typer.Argument(help="etablissements.csv avec une colonne grappe.")],
-        rules: Annotated[str, typer.Option("--rules", help=RULES_HELP)] = DEFAULT_RULES,
+        rules: Annotated[str, typer.Option("--regles", help=RULES_HELP)] = DEFAULT_RULES,
         declarations: Annotated[Path | None, typer.Option(
             "--declarations", help="CSV grappe;critere[;valeur] des critères déclarés.")] = None,
         as_json: JsonFlag = False,
-        out: Annotated[Path | None, typer.Option("--out", help="Dossier des fichiers CSV.")] = None,
+        out: Annotated[Path | None,
+                       typer.Option("--sortie", help="Dossier des fichiers CSV.")] = None,
         system_out: SystemOutFlag = False,
     ) -> None:
         """Recalculer le coût et vérifier les règles d'un regroupement modifié à la main."""
@@ -700,24 +703,24 @@ def register(app: typer.Typer) -> None:
             _print_costs(console, rows, warnings, rule_set)
         print_written(console, written, before)
 
-    @app.command("select")
+    @app.command("selectionner")
     def select_cmd(
         file: Annotated[Path, typer.Argument(
             help="grappes.csv, etablissements.csv ou JSON de grappes propose.")],
         envelope_text: Annotated[str, typer.Option(
-            "--envelope", help="Enveloppe régionale (€), écrite à la française : 6000000, "
+            "--enveloppe", help="Enveloppe régionale (€), écrite à la française : 6000000, "
                                "« 6 000 000 », « 6 000 000,50 » ou « 6,5 M€ ».")],
         windows: Annotated[str | None, typer.Option(
-            "--windows", help="Parts cumulées par fenêtre, ex. 0.5,0.7,1.0 "
+            "--fenetres", help="Parts cumulées par fenêtre, ex. 0.5,0.7,1.0 "
                               "(par défaut : celles du jeu de règles).")] = None,
-        rules: Annotated[str, typer.Option("--rules", help=RULES_HELP)] = DEFAULT_RULES,
+        rules: Annotated[str, typer.Option("--regles", help=RULES_HELP)] = DEFAULT_RULES,
         max_share_departement: Annotated[float | None, typer.Option(
-            "--max-share-departement", help="Part maximale de l'enveloppe par département.")
+            "--part-max-departement", help="Part maximale de l'enveloppe par département.")
         ] = None,
         max_share_champ: Annotated[float | None, typer.Option(
-            "--max-share-champ", help="Part maximale de l'enveloppe par champ.")] = None,
+            "--part-max-champ", help="Part maximale de l'enveloppe par champ.")] = None,
         max_share_statut: Annotated[float | None, typer.Option(
-            "--max-share-statut", help="Part maximale par statut juridique.")] = None,
+            "--part-max-statut", help="Part maximale par statut juridique.")] = None,
         mode: Annotated[str, typer.Option(
             "--mode", help="sequentiel (fenêtre par fenêtre, le processus des documents) ou "
                            "global (comparaison a posteriori, toutes les candidatures connues "
@@ -730,24 +733,25 @@ def register(app: typer.Typer) -> None:
             "--exclure", help="Écarter une grappe (répétable) ; motif possible après « : ».")
         ] = None,
         time_limit: Annotated[float, typer.Option(
-            "--time-limit", help="Limite de calcul par étape, en temps déterministe de CP-SAT "
+            "--limite-temps", help="Limite de calcul par étape, en temps déterministe de CP-SAT "
                                  "(indépendant de la charge de la machine).")] = STAGE_DTIME,
         as_json: JsonFlag = False,
-        out: Annotated[Path | None, typer.Option("--out", help="Dossier des fichiers CSV.")] = None,
+        out: Annotated[Path | None,
+                       typer.Option("--sortie", help="Dossier des fichiers CSV.")] = None,
         system_out: SystemOutFlag = False,
     ) -> None:
         """Choisir les grappes à financer dans l'enveloppe, fenêtre par fenêtre (optimum exact)."""
         console = Console(stderr=as_json)
         try:
             try:
-                envelope = parse_amount(envelope_text, "--envelope")
+                envelope = parse_amount(envelope_text, "--enveloppe")
             except NumberError as exc:
                 raise UsageError(str(exc)) from exc
-            check_number("--envelope", envelope, above=0, maximum=1e11)
-            check_number("--time-limit", time_limit, above=0, maximum=86_400)
-            for name, v in (("--max-share-departement", max_share_departement),
-                            ("--max-share-champ", max_share_champ),
-                            ("--max-share-statut", max_share_statut)):
+            check_number("--enveloppe", envelope, above=0, maximum=1e11)
+            check_number("--limite-temps", time_limit, above=0, maximum=86_400)
+            for name, v in (("--part-max-departement", max_share_departement),
+                            ("--part-max-champ", max_share_champ),
+                            ("--part-max-statut", max_share_statut)):
                 check_number(name, v, above=0, maximum=1)
             if mode not in MODES:
                 msg = f"--mode : {' ou '.join(MODES)} attendu (reçu {mode!r})"
@@ -760,12 +764,12 @@ def register(app: typer.Typer) -> None:
                 try:
                     shares = [float(s) for s in windows.split(",") if s.strip()]
                 except ValueError as exc:
-                    msg = "--windows : nombres séparés par des virgules attendus (0.5,0.7,1.0)."
+                    msg = "--fenetres : nombres séparés par des virgules attendus (0.5,0.7,1.0)."
                     raise UsageError(msg) from exc
                 for share in shares:
-                    check_number("--windows", share, above=0, maximum=1)
+                    check_number("--fenetres", share, above=0, maximum=1)
                 if not shares:
-                    msg = "--windows : au moins une part attendue (ex. 0.5,0.7,1.0)."
+                    msg = "--fenetres : au moins une part attendue (ex. 0.5,0.7,1.0)."
                     raise UsageError(msg)
                 labels = None
             elif rule_set.windows:
@@ -779,9 +783,9 @@ def register(app: typer.Typer) -> None:
             if problems:
                 raise InputError(problems_message(Path(file).name, problems))
             limits = BalanceLimits(max_share_departement, max_share_champ, max_share_statut)
-            for name, v in (("--max-share-departement", max_share_departement),
-                            ("--max-share-champ", max_share_champ),
-                            ("--max-share-statut", max_share_statut)):
+            for name, v in (("--part-max-departement", max_share_departement),
+                            ("--part-max-champ", max_share_champ),
+                            ("--part-max-statut", max_share_statut)):
                 if v is not None and not 0 < v <= 1:
                     msg = f"{name} : part entre 0 et 1 attendue."
                     raise InputError(msg)

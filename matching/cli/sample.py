@@ -1,4 +1,4 @@
-"""``grappes sample --out DIR``: copy the bundled synthetic files so users see the formats.
+"""``grappes exemple --sortie DIR``: copy the bundled synthetic files so users see the formats.
 
 The sample is given in both formats of the register: the etalab CSV extracts and the FINESS+
 JSON flow (``finess-structures-…json.gz``).
@@ -36,7 +36,7 @@ def copy_sample(out: Path) -> list[Path]:
         When a bundled file is missing.
     """
     if out.exists() and not out.is_dir():
-        msg = f"{out} existe déjà et n'est pas un dossier : choisissez un autre --out"
+        msg = f"{out} existe déjà et n'est pas un dossier : choisissez un autre --sortie"
         raise UnusableInput(msg)
     sources = list(sample_paths())
     readme = sources[0].parent / "README.md"
@@ -55,12 +55,12 @@ def copy_sample(out: Path) -> list[Path]:
 def register(app: typer.Typer) -> None:
     """Add the ``sample`` command to the ``grappes`` application."""
 
-    @app.command("sample")
+    @app.command("exemple")
     def sample(
         out: Annotated[
             Path,
             typer.Option(
-                "--out",
+                "--sortie",
                 "-o",
                 help="Dossier où copier les fichiers exemples (créé s'il n'existe pas).",
             ),
@@ -93,6 +93,6 @@ def register(app: typer.Typer) -> None:
         )
         etab, ej, dui = copies[:3]
         console.print("\nPour essayer ensuite :")
-        console.print(f"  grappes check {etab} --ej {ej} --dui {dui}", markup=False)
-        console.print(f"  grappes check {copies[-1]} --dui {dui}", markup=False)
-        console.print("  grappes propose --sample --out resultats", markup=False)
+        console.print(f"  grappes verifier {etab} --ej {ej} --dui {dui}", markup=False)
+        console.print(f"  grappes verifier {copies[-1]} --dui {dui}", markup=False)
+        console.print("  grappes proposer --exemple --sortie resultats", markup=False)

@@ -1,6 +1,6 @@
 """``grappes suivi``: follow-up of funded grappes (issue 14) — record, import, state, export.
 
-Every command works on the registry's database (``--db`` or ``GRAPPES_DB_URL``, default
+Every command works on the registry's database (``--base`` or ``GRAPPES_DB_URL``, default
 ``grappes.db``) as an account of the registry: ``--compte EMAIL`` (or ``GRAPPES_COMPTE``),
 the password read from a hidden prompt, or from the first line of stdin when piped. The
 same policy as the app applies: the ARS records and exports its région, a porteur imports
@@ -45,7 +45,7 @@ err = Console(stderr=True)
 
 Compte = Annotated[str | None, typer.Option("--compte", help="E-mail du compte du registre "
                                             "(défaut : GRAPPES_COMPTE).")]
-Db = Annotated[str | None, typer.Option("--db", help="Base (chemin SQLite ou URL PostgreSQL).")]
+Db = Annotated[str | None, typer.Option("--base", help="Base (chemin SQLite ou URL PostgreSQL).")]
 Stdin = Annotated[bool, typer.Option("--mot-de-passe-stdin",
                                      help="Lire le mot de passe sur l'entrée standard.")]
 
@@ -76,7 +76,7 @@ def _date(text: str, field: str) -> date:
 def enregistrer(
     signature: Annotated[str, typer.Option("--signature", help="Date de signature AAAA-MM-JJ.")],
     source: Annotated[Path | None, typer.Argument(
-        help="Export de l'outil : dossier de grappes propose --out, grappes.xlsx (commande "
+        help="Export de l'outil : dossier de grappes proposer --sortie, grappes.xlsx (commande "
              "ou application), ou dossier de grappes registre exporter.")] = None,
     grappe: Annotated[str | None, typer.Option(
         "--grappe", help="Identifiant de la grappe dans l'export.")] = None,

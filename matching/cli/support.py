@@ -39,14 +39,14 @@ MAX_SEED = 2**31 - 1
 # the same everywhere).
 InputArg = Annotated[Path | None, typer.Argument(
     help="Flux FINESS+ (.json.gz), extrait FINESS etalab ou modèle CSV.")]
-SampleFlag = Annotated[bool, typer.Option("--sample", help="Utiliser la région exemple intégrée.")]
+SampleFlag = Annotated[bool, typer.Option("--exemple", help="Utiliser la région exemple intégrée.")]
 EjOption = Annotated[Path | None, typer.Option(
     "--ej", help="Extrait des entités juridiques (cs1100501).")]
 DuiOption = Annotated[Path | None, typer.Option(
     "--dui", help="Fichier DUI (finess_et, dui_editeur, dui_statut...).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Sortie JSON (un objet).")]
 SystemOutFlag = Annotated[bool, typer.Option(
-    "--dossier-systeme", help="Autoriser --out dans / ou un dossier système.")]
+    "--dossier-systeme", help="Autoriser --sortie dans / ou un dossier système.")]
 
 #: folders a command never writes into unless ``--dossier-systeme`` is given (and ``/``)
 SYSTEM_FOLDERS: tuple[str, ...] = (
@@ -136,7 +136,7 @@ def check_number(
 def check_seed(seed: int) -> int:
     """A seed the solver accepts (0 to 2 147 483 647)."""
     if not 0 <= seed <= MAX_SEED:
-        msg = f"--seed : entier entre 0 et {integer_fr(MAX_SEED)} attendu (reçu {seed})"
+        msg = f"--graine : entier entre 0 et {integer_fr(MAX_SEED)} attendu (reçu {seed})"
         raise UsageError(msg)
     return seed
 
@@ -164,7 +164,7 @@ def is_system_folder(folder: Path) -> bool:
 
 
 def prepare_out(out: Path, allow_system: bool = False) -> set[str]:
-    """Check an ``--out`` folder before any work; the names already in it.
+    """Check an ``--sortie`` folder before any work; the names already in it.
 
     Refused (exit 2): ``/`` and system folders unless ``allow_system``, an existing file,
     a folder that cannot be created or written. The returned names let the command say
@@ -172,20 +172,20 @@ def prepare_out(out: Path, allow_system: bool = False) -> set[str]:
     """
     if not allow_system and is_system_folder(out):
         msg = (
-            f"--out : refus d'écrire dans {out} (racine ou dossier du système) ; choisissez "
+            f"--sortie : refus d'écrire dans {out} (racine ou dossier du système) ; choisissez "
             "un dossier à vous, ou ajoutez --dossier-systeme si c'est vraiment voulu"
         )
         raise UsageError(msg)
     if out.exists() and not out.is_dir():
-        msg = f"--out : {out} est un fichier, pas un dossier"
+        msg = f"--sortie : {out} est un fichier, pas un dossier"
         raise UsageError(msg)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        msg = f"--out : dossier impossible à créer : {out} ({exc.strerror or exc})"
+        msg = f"--sortie : dossier impossible à créer : {out} ({exc.strerror or exc})"
         raise UsageError(msg) from exc
     if not os.access(out, os.W_OK | os.X_OK):
-        msg = f"--out : pas le droit d'écrire dans le dossier {out}"
+        msg = f"--sortie : pas le droit d'écrire dans le dossier {out}"
         raise UsageError(msg)
     return {p.name for p in out.iterdir()}
 
@@ -213,7 +213,7 @@ def print_written(console: Console, paths: Iterable[Path], before: set[str]) -> 
         )
 
 
-def reject_notice(n_rejets: int, command: str = "grappes check FICHIER --out DOSSIER") -> str:
+def reject_notice(n_rejets: int, command: str = "grappes verifier FICHIER --sortie DOSSIER") -> str:
     """The line every command prints about rejected input rows (never silent)."""
     if not n_rejets:
         return "Aucune ligne rejetée à la lecture."

@@ -1,6 +1,6 @@
 """Tolerant column accessors for tables that may come from a user's edited CSV.
 
-A grouping edited by hand in Excel (``grappes cost``) can miss columns or carry ``oui``/``non``
+A grouping edited by hand in Excel (``grappes chiffrer``) can miss columns or carry ``oui``/``non``
 instead of booleans: every rule check and the solver read columns through these helpers so
 that one place decides how text, flags and numbers are read.
 """
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 #: The one list of words a user writes for yes / no in a file or a form (lower case, trimmed):
-#: the template and DUI readers, the declarations of the registry, ``grappes cost`` and
+#: the template and DUI readers, the declarations of the registry, ``grappes chiffrer`` and
 #: ``flag_column`` all read them. « x » is a ticked box.
 TRUE_WORDS: frozenset[str] = frozenset({"oui", "o", "vrai", "true", "1", "yes", "y", "x"})
 FALSE_WORDS: frozenset[str] = frozenset({"non", "n", "faux", "false", "0", "no"})

@@ -173,7 +173,7 @@ UNIT_CHECK_CODES: tuple[str, ...] = (
 )
 
 #: Default OG typology of a loaded file (000: "petites structures" < 15 ESMS, "gros OG" ≥ 50).
-#: Descriptive only (``grappes check``): grouping and costing read the thresholds of the rule set
+#: Descriptive only (``grappes verifier``): grouping and costing read the thresholds of the rule set
 #: (``regroupement.petit_og``, ``regroupement.gros_og``).
 OG_MOYEN_MIN = 15
 OG_GROS_MIN = 50

@@ -9,8 +9,8 @@ porteur starts from a filled-in draft.
 
 The three tables come from ``matching.exports.tables`` (one builder each) and are written by
 ``matching.exports.french_excel`` (CSV: ``;``, BOM, decimal comma, oui/non; XLSX with
-xlsxwriter: euro format, filters, frozen header). The same functions serve ``grappes propose
---out`` (:func:`write_exports`) and the app (:func:`csv_files`, :func:`workbook_bytes`), always
+xlsxwriter: euro format, filters, frozen header). The same functions serve ``grappes proposer
+--sortie`` (:func:`write_exports`) and the app (:func:`csv_files`, :func:`workbook_bytes`), always
 from a :class:`matching.scenarios.scenario.Scenario`: same scenario, same bytes.
 """
 

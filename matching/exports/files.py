@@ -1,9 +1,9 @@
 """The names of the files the tool writes and of their columns: one vocabulary for the
 writers and the readers.
 
-``grappes propose --out`` (CSV set, ``grappes.xlsx``), the app's downloads (the same CSV
+``grappes proposer --sortie`` (CSV set, ``grappes.xlsx``), the app's downloads (the same CSV
 bytes and workbook) and ``grappes registre exporter`` (the same set per proposal, in
-``appariement-<n>/``) all write these columns; ``grappes cost`` and
+``appariement-<n>/``) all write these columns; ``grappes chiffrer`` and
 ``grappes suivi enregistrer`` read them back by these names, never by a copy of the string.
 Each column is declared once with its kind (how French Excel shows it) and its meaning;
 ``docs/formats-sorties.md`` is generated from here (``matching.exports.formats_doc``).
@@ -35,9 +35,9 @@ ETABLISSEMENTS_CSV = "etablissements.csv"
 FINANCEMENTS_CSV = "financements.csv"
 #: each OG's share of its grappe's funding (``matching.scenarios.og_view``)
 FINANCEMENTS_OG_CSV = "financements_og.csv"
-#: the workbook of ``propose --out --xlsx``, of the app and of the registry export
+#: the workbook of ``proposer --sortie --xlsx``, of the app and of the registry export
 XLSX_FILE = "grappes.xlsx"
-#: the scenario file written beside the CSV set by ``propose --out`` (names the rule set)
+#: the scenario file written beside the CSV set by ``proposer --sortie`` (names the rule set)
 SCENARIO_FILE = "scenario.json"
 #: ``registre exporter``: one folder per proposal, ``appariement-<id>``
 REGISTRY_RUN_PREFIX = "appariement-"

@@ -32,11 +32,11 @@ liste chaque colonne de chaque fichier, dans l'ordre où elle est écrite.
 - en-têtes en mots français (« FINESS ET », « Raison sociale de l'OG », « Statut du DUI ») ;
   chaque colonne a aussi un nom stable pour les programmes (`finess_et`, `dui_statut`), donné
   ci-dessous : les fichiers écrits avant ces en-têtes (première ligne = les noms) sont relus
-  tels quels par `grappes cost`, `grappes select`, `grappes suivi enregistrer` et la page
+  tels quels par `grappes chiffrer`, `grappes selectionner`, `grappes suivi enregistrer` et la page
   « Suivi » ;
 - les colonnes de texte portent des libellés (« à mettre à niveau ») ; quand un programme a
   besoin du code, il est dans sa propre colonne « … (code) » (nom `*_code`, lue en priorité
-  par `grappes cost`, seule lue par `grappes suivi enregistrer`), et ces colonnes de codes
+  par `grappes chiffrer`, seule lue par `grappes suivi enregistrer`), et ces colonnes de codes
   sont regroupées à la fin du fichier ;
 - noms des fichiers et des colonnes déclarés une seule fois (`matching/exports/files.py`),
   pour ceux qui les écrivent et ceux qui les relisent ; `grappes registre exporter` écrit les
@@ -48,10 +48,10 @@ liste chaque colonne de chaque fichier, dans l'ordre où elle est écrite.
   montants en nombres au format euro (`#,##0 "€"`, affiché `1 030 000 €`), distances avec
   une décimale, filtres d'en-tête et première ligne figée ; puis une feuille
   `dossier <grappe>` par grappe ;
-- `grappes propose --out`, `grappes propose --out --xlsx` et les téléchargements de
+- `grappes proposer --sortie`, `grappes proposer --sortie --xlsx` et les téléchargements de
   l'application écrivent les mêmes fichiers CSV pour un même scénario ;
-- relecture tolérante : `grappes cost` et `grappes select` acceptent la virgule et le point
-  décimaux, `oui`/`non`, `True`/`False`, `vrai`/`faux`, `1`/`0`.
+- relecture tolérante : `grappes chiffrer` et `grappes selectionner` acceptent la virgule et le
+  point décimaux, `oui`/`non`, `True`/`False`, `vrai`/`faux`, `1`/`0`.
 
 ## Vocabulaire
 
@@ -75,7 +75,7 @@ liste chaque colonne de chaque fichier, dans l'ordre où elle est écrite.
 """
 
 COST_FILES = """
-## Fichiers de `grappes cost --out`
+## Fichiers de `grappes chiffrer --sortie`
 
 - `couts.csv` : `grappe`, `champ`, `valide` (oui/non), `nb_membres`, `nb_esms_comptes`,
   `nb_finances`, `type_projet`, `type_projet_code`, `editeur`, `editeur_segur` (oui/non),
@@ -87,7 +87,7 @@ COST_FILES = """
 - `violations.csv` : `grappe`, `code`, `message`, `esms` ;
 - `eligibilite.csv` : `grappe`, `constat`.
 
-## Fichiers de `grappes select --out`
+## Fichiers de `grappes selectionner --sortie`
 
 `selection.csv`, `non_retenues.csv`, `fenetres.csv` : mêmes règles d'écriture ; les grappes
 invalides ne sont pas candidates (elles sont citées à part).

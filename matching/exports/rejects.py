@@ -1,6 +1,6 @@
 """The rejects table, ``rejets.csv``: one row per input row (or field) the readers refused.
 
-Why here: ``grappes check --out``, ``grappes propose --out`` and the input fuzzer
+Why here: ``grappes verifier --sortie``, ``grappes proposer --sortie`` and the input fuzzer
 (``bench/fuzz_inputs.py``) write the same file, so it has one builder, with the other files
 the tool writes. Columns (``docs/formats-sorties.md``): ``fichier`` (« principal » for the main
 file), ``ligne``, ``chemin_json`` (FINESS+ files only: where in the JSON), ``champ``,

@@ -41,7 +41,7 @@ def write_bytes_safely(path: str | Path, data: bytes) -> Path:
     if path.is_symlink():
         msg = (
             f"refus d'écrire {path} : c'est un lien symbolique (le fichier visé serait "
-            "écrasé) ; supprimez le lien ou choisissez un autre dossier --out"
+            "écrasé) ; supprimez le lien ou choisissez un autre dossier --sortie"
         )
         raise OutputError(msg)
     if path.is_dir():

@@ -1,7 +1,7 @@
 """The one builder of each output table: ``grappes.csv``, ``etablissements.csv``,
 ``financements.csv``.
 
-``grappes propose --out`` (with or without ``--xlsx``) and the app's downloads all call these
+``grappes proposer --sortie`` (with or without ``--xlsx``) and the app's downloads all call these
 functions on a :class:`matching.scenarios.scenario.Scenario`, so the same scenario gives the
 same files byte for byte. Every column is declared once, with its kind and meaning, in
 ``matching.exports.files`` (the vocabulary the readers use too); ``docs/formats-sorties.md``
@@ -10,7 +10,7 @@ lists them all and a test keeps the two in step.
 Values stay typed here (bool, int, float, text); ``matching.exports.french_excel`` turns them
 into what French Excel reads (``oui``/``non``, decimal comma, whole euros, euro format in the
 workbook). Text columns carry labels ("à mettre à niveau"); where a program needs the code it
-sits in its own ``*_code`` column, which ``grappes cost`` reads first.
+sits in its own ``*_code`` column, which ``grappes chiffrer`` reads first.
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def grappes_table(s: Scenario) -> pd.DataFrame:
 
 def etablissements_table(s: Scenario) -> pd.DataFrame:
     """``etablissements.csv``: every loaded establishment, its grappe and porteur, or why it
-    has none (``ETABLISSEMENTS_COLUMNS``). ``grappes cost`` reads it back as it is."""
+    has none (``ETABLISSEMENTS_COLUMNS``). ``grappes chiffrer`` reads it back as it is."""
     table = s.etablissements.rename(columns=RENAMED).copy()
     table = table[[RENAMED.get(c, c) for c in ETAB_COLUMNS]]
     for col, labels in LABELLED.items():

@@ -8,6 +8,13 @@ from matching.followup.evaluate import FollowupState
 from matching.followup.export import calendar_frame, rates_frame
 from matching.followup.indicators import INDICATORS
 
+#: French number formatting inside the charts (axes, tooltips): Vega formats with d3's
+#: English locale by default, so the money axis read « 800,000 ». A narrow no-break space
+#: groups thousands (it never breaks a label in two), a comma marks the decimals.
+FRENCH_NUMBERS = alt.Locale(number=alt.NumberLocale(
+    decimal=",", thousands="\u202f", grouping=[3], currency=["", "\u00a0€"],
+    percent="\u202f%", minus="\u2212"))
+
 
 def small_multiples(state: FollowupState) -> alt.Chart:
     """One panel per ESMS (and the grappe), one line per indicator, the targets dashed."""
@@ -28,7 +35,8 @@ def small_multiples(state: FollowupState) -> alt.Chart:
     )
     rules = base.mark_rule(strokeDash=[4, 4], opacity=0.5).encode(y="mean(cible):Q")
     return (alt.layer(lines, rules, data=df).properties(width=220, height=140)
-            .facet(facet=alt.Facet("esms:N", title=None), columns=3))
+            .facet(facet=alt.Facet("esms:N", title=None), columns=3)
+            .configure(locale=FRENCH_NUMBERS))
 
 
 def money_calendar(states: list[FollowupState], paid=None) -> alt.Chart:
@@ -39,7 +47,7 @@ def money_calendar(states: list[FollowupState], paid=None) -> alt.Chart:
                                            "verse": "versé", "prevu": "prévu"})
     return alt.Chart(long).mark_line(point=True).encode(
         x=alt.X("mois:O", title="Mois"),
-        y=alt.Y("euros:Q", title="Montant cumulé (€)"),
+        y=alt.Y("euros:Q", title="Montant cumulé (€)", axis=alt.Axis(format=",.0f")),
         color=alt.Color("montant:N", title=""),
         tooltip=["mois", "montant", alt.Tooltip("euros:Q", format=",.0f")],
-    ).properties(height=320)
+    ).properties(height=320).configure(locale=FRENCH_NUMBERS)

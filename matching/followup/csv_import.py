@@ -15,9 +15,11 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
+
+import pandas as pd
 
 from matching.core.model import Rejet
 from matching.followup.indicators import COUNT_FIELDS, COUNT_LABELS, INDICATORS, MonthlyFigures
@@ -165,3 +167,20 @@ def read_monthly_csv(
     if not figures and not rejects:
         raise IngestError("fichier d'indicateurs vide : aucune ligne de données après l'en-tête")
     return ImportReport(tuple(figures), tuple(rejects), tuple(replaced))
+
+
+#: the column of the pre-filled template that the import does not read (it ignores columns
+#: it does not know): the ESMS's name, so that the porteur knows which line is which
+TEMPLATE_NAME = "nom"
+
+
+def template_csv(members: Sequence[tuple[str, str]], month: date) -> bytes:
+    """The import's template pre-filled for one grappe and one month: one line per member
+    ESMS (``(finess_et, name)``), the month written, the counts left empty for the DUI's
+    figures. Written as every CSV of the tool (``;``, UTF-8 with BOM, neutralised cells)."""
+    from matching.exports.french_excel import csv_bytes
+
+    rows = [{"finess_et": et, TEMPLATE_NAME: name, "mois": label(month),
+             **dict.fromkeys(COUNT_FIELDS, "")} for et, name in members]
+    frame = pd.DataFrame(rows, columns=["finess_et", TEMPLATE_NAME, "mois", *COUNT_FIELDS])
+    return csv_bytes(frame.astype("string"))

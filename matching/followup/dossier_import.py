@@ -3,9 +3,9 @@
 
 Four writers, one vocabulary:
 
-- ``grappes propose --out DIR``: ``grappes.csv``, ``etablissements.csv``,
+- ``grappes proposer --sortie DIR``: ``grappes.csv``, ``etablissements.csv``,
   ``financements.csv`` and ``scenario.json`` (which names the rule set);
-- ``grappes propose --out DIR --xlsx`` and the app's « Classeur XLSX »: ``grappes.xlsx``
+- ``grappes proposer --sortie DIR --xlsx`` and the app's « Classeur XLSX »: ``grappes.xlsx``
   with the same tables as sheets, and one dossier sheet per grappe naming the rule set
   (« Règles appliquées »);
 - ``grappes registre exporter DIR``: the same set per proposal in ``appariement-<n>/``,
@@ -134,7 +134,7 @@ def _folder(folder: Path) -> ExportTables:
 
 
 def read_exports(source: str | Path | bytes, name: str = "") -> list[ExportTables]:
-    """Every export table set at ``source``: a folder of CSV (``propose --out``), a registry
+    """Every export table set at ``source``: a folder of CSV (``proposer --sortie``), a registry
     export (one ``appariement-<n>`` folder per proposal), a ``grappes.xlsx`` file, or the
     bytes of an uploaded workbook (``name``: the uploaded file's name, for messages)."""
     if isinstance(source, bytes):
@@ -153,8 +153,8 @@ def read_exports(source: str | Path | bytes, name: str = "") -> list[ExportTable
             return [_folder(p) for p in subs]
         if (path / XLSX_FILE).is_file():
             return [_workbook(path / XLSX_FILE, str(path / XLSX_FILE))]
-        msg = (f"dossier {path} : ni {GRAPPES_CSV} et {ETABLISSEMENTS_CSV} (grappes propose "
-               f"--out), ni dossier d'export du registre (appariement-…), ni {XLSX_FILE}")
+        msg = (f"dossier {path} : ni {GRAPPES_CSV} et {ETABLISSEMENTS_CSV} (grappes proposer "
+               f"--sortie), ni dossier d'export du registre (appariement-…), ni {XLSX_FILE}")
         raise IngestError(msg)
     if not path.exists():
         raise IngestError(f"fichier introuvable : {path}")

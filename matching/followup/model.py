@@ -14,6 +14,7 @@ from datetime import date
 from matching.core.errors import UnusableInput
 from matching.followup.indicators import INDICATORS
 from matching.followup.months import add_months
+from matching.programme.costing import split_schedule
 from matching.programme.rules import PERIMETRES, RuleSet
 
 #: project types with the 18-month deadline (everything else: the 9-month one, 004)
@@ -142,15 +143,6 @@ class FundedGrappe:
         return None if months is None else add_months(self.signature, months)
 
 
-def split_amount(total: float, shares: Sequence[float]) -> list[float]:
-    """Amounts of each tranche in cents, the last one taking the rounding rest (as costing)."""
-    cents = round(total * 100)
-    out: list[int] = []
-    for i, share in enumerate(shares):
-        out.append(cents - sum(out) if i == len(shares) - 1 else round(cents * share))
-    return [c / 100 for c in out]
-
-
 def build_funded_grappe(
     grappe_id: str,
     rules: RuleSet,
@@ -165,7 +157,7 @@ def build_funded_grappe(
     verifications: Mapping[int, Verification] | None = None,
 ) -> FundedGrappe:
     """A funded grappe with the tranches of ``rules`` applied to ``montant_total``."""
-    amounts = split_amount(montant_total, [i.share for i in rules.schedule])
+    amounts = split_schedule(montant_total, rules)  # the costing's own split
     tranches = tuple(
         Tranche(k, i.label, i.share, amounts[k - 1], i.trigger,
                 i.deadline_acquisition_months, i.deadline_conformite_months, i.service_check)

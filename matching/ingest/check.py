@@ -1,4 +1,4 @@
-"""Summarise a loaded file for ``grappes check``: counts, rejects, warnings, usability.
+"""Summarise a loaded file for ``grappes verifier``: counts, rejects, warnings, usability.
 
 ``summarise`` returns plain Python types only (the ``--json`` output and the rich tables
 of the command line both read it), so it can be dumped with ``json.dumps`` as is.
@@ -27,7 +27,7 @@ def is_usable(result: LoadResult) -> bool:
 
 
 def summarise(result: LoadResult) -> dict[str, Any]:
-    """The ``--json`` object of ``grappes check``.
+    """The ``--json`` object of ``grappes verifier``.
 
     Keys: ``usable``, ``kind``, ``encoding``, ``lignes_chargees``, ``esms``, ``og``,
     ``autonomes``, ``sanitaires``, ``hors_champ``, ``by_field``, ``by_departement``,

@@ -1,6 +1,7 @@
-"""Check a hand-edited grouping file (``grappes cost``) and the candidates of ``grappes select``.
+"""Check a hand-edited grouping file (``grappes chiffrer``) and the candidates of
+``grappes selectionner``.
 
-Why: ``cost`` re-costs the ``etablissements.csv`` written by ``grappes propose`` after a user
+Why: ``cost`` re-costs the ``etablissements.csv`` written by ``grappes proposer`` after a user
 edited it in a spreadsheet. Every numeric and coded column feeds the money: ``og_nb_esms=-5``
 raised the funding from 46.6 M€ to 58.9 M€ without a word. Each value is checked here for
 its type, its range and its consistency with the other rows (same OG, same département);

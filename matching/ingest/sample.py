@@ -2,7 +2,7 @@
 
 The three files in ``data/sample/`` are written by ``data/build/make_sample.py`` with
 ``matching.synthetic.sample.build_sample`` (fixed région and seed), so that the app and
-``grappes propose --sample`` show a useful result with no input, and so that users see what the
+``grappes proposer --exemple`` show a useful result with no input, and so that users see what the
 accepted formats look like. Everything in them is synthetic (names say ``FICTIF``).
 
 The sample is data: this module only finds and reads the committed files, and imports nothing
@@ -71,8 +71,8 @@ def resolve_input(
 ) -> tuple[Path, Path | None, Path | None]:
     """The (establishments, EJ, DUI) files a command reads: the user's, or the bundled sample's.
 
-    Every command that takes ``FILE | --sample`` goes through here, so they all accept and
-    refuse the same combinations with the same message. With ``--sample``, ``--ej``/``--dui``
+    Every command that takes ``FILE | --exemple`` goes through here, so they all accept and
+    refuse the same combinations with the same message. With ``--exemple``, ``--ej``/``--dui``
     given by the user replace the sample's side files.
 
     Raises
@@ -83,13 +83,13 @@ def resolve_input(
     from matching.ingest.errors import IngestError
 
     if sample and file is not None:
-        msg = "donner soit un fichier, soit --sample, pas les deux"
+        msg = "donner soit un fichier, soit --exemple, pas les deux"
         raise IngestError(msg, exit_code=2)
     if file is None:
         if not sample:
             msg = (
                 "fichier manquant : donner un extrait FINESS etalab ou un modèle CSV, "
-                "ou --sample pour la région exemple"
+                "ou --exemple pour la région exemple"
             )
             raise IngestError(msg, exit_code=2)
         try:

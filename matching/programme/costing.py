@@ -234,16 +234,22 @@ def _split_cents(total: float, weights: Mapping[str, float]) -> dict[str, float]
     return {k: float(base[i]) / 100 for i, k in enumerate(keys)}
 
 
-def _schedule(total: float, rules: RuleSet) -> list[Instalment]:
-    """Instalments in cents; the last one takes the rounding so they add up to the total."""
-    out: list[Instalment] = []
+def split_schedule(total: float, rules: RuleSet) -> list[float]:
+    """The amount of each instalment of ``rules.schedule``, in whole cents; the last one
+    takes the rounding so they add up to the total. The one home of this split: the
+    costing's instalments and the follow-up's tranches (``followup.model``) both use it."""
+    out: list[int] = []
     cents = round(total * 100)
-    paid = 0
     for i, inst in enumerate(rules.schedule):
-        part = cents - paid if i == len(rules.schedule) - 1 else round(cents * inst.share)
-        paid += part
-        out.append(Instalment(inst.label, inst.share, part / 100))
-    return out
+        last = i == len(rules.schedule) - 1
+        out.append(cents - sum(out) if last else round(cents * inst.share))
+    return [c / 100 for c in out]
+
+
+def _schedule(total: float, rules: RuleSet) -> list[Instalment]:
+    """The instalments of the funding, with their labels and shares."""
+    return [Instalment(inst.label, inst.share, amount)
+            for inst, amount in zip(rules.schedule, split_schedule(total, rules), strict=True)]
 
 
 def _health_findings(et: np.ndarray, ej: np.ndarray, sanitaire: np.ndarray,

@@ -1,6 +1,6 @@
 """Check a grappe, or a whole grouping, against the hard rules of a call for projects.
 
-The solver, the benchmark, ``grappes cost`` and the app's what-if screen all use these
+The solver, the benchmark, ``grappes chiffrer`` and the app's what-if screen all use these
 functions as the one independent checker, so they never raise on odd data: every problem
 comes back as a :class:`Violation` with a French message a user can act on.
 

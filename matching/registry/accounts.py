@@ -19,6 +19,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from geo.paths import data_dir
 from matching.registry.config import Securite
 from matching.registry.errors import ConnexionRefusee, SaisieInvalide
 
@@ -39,15 +40,17 @@ def check_email(email: str, field: str = "email") -> str:
     return value
 
 
-#: the bundled list of common passwords (``data/registre/mots-de-passe-courants.txt``)
-COMMON_PASSWORDS = (Path(__file__).resolve().parents[2] / "data" / "registre"
-                    / "mots-de-passe-courants.txt")
+def common_passwords_file() -> Path:
+    """The bundled list of common passwords (``data/registre/mots-de-passe-courants.txt``),
+    found like every bundled file (``geo.paths.data_dir``): a non-editable install has no
+    ``data/`` folder next to the code."""
+    return data_dir() / "registre" / "mots-de-passe-courants.txt"
 
 
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
     """The bundled list of common passwords, lower-cased (comment lines skipped)."""
-    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    lines = common_passwords_file().read_text(encoding="utf-8").splitlines()
     return frozenset(x.strip().lower() for x in lines if x.strip() and not x.startswith("#"))
 
 

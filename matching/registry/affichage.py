@@ -79,7 +79,7 @@ ACTION_LABELS: dict[str, str] = {
     "grappe_soumission_ars": "grappe soumise à l'ARS",
     "export": "export des grappes constituées",
     "purge": "effacement (durée de conservation)",
-    "parametre_finess": "fichier FINESS du registre enregistré (console)",
+    "parametre_finess": "fichier FINESS du registre enregistré",
     "suivi_enregistrer": "suivi : grappe financée enregistrée",
     "suivi_import": "suivi : import mensuel",
     "suivi_import_refuse": "suivi : import refusé",

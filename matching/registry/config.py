@@ -1,6 +1,6 @@
 """Settings of the registry: where the database is, and the security and retention rules.
 
-``GRAPPES_DB_URL`` (or ``--db``) names a PostgreSQL (``postgresql+psycopg://…``) or SQLite
+``GRAPPES_DB_URL`` (or ``--base``) names a PostgreSQL (``postgresql+psycopg://…``) or SQLite
 database; the default is the SQLite file ``grappes.db`` in the current folder, so a single
 user needs nothing to install. Which FINESS file the registry reads (``GRAPPES_FINESS``, the
 file stored by ``registre init --finess``, else the bundled sample) is decided in
@@ -16,6 +16,9 @@ from pathlib import Path
 
 DEFAULT_DB_FILE = "grappes.db"
 ENV_DB_URL = "GRAPPES_DB_URL"
+#: folder where files uploaded in the page (a FINESS file) are kept
+ENV_FICHIERS = "GRAPPES_FICHIERS"
+FICHIERS_DIR = "grappes-fichiers"
 
 #: consent text version: stored with each consent so a later change of the text is traceable
 CONSENT_VERSION = "2026-01"
@@ -66,3 +69,19 @@ def database_url(db: str | None = None) -> str:
     if value.startswith("postgresql://") or value.startswith("postgres://"):
         return "postgresql+psycopg://" + value.split("://", 1)[1]
     return value
+
+
+def dossier_fichiers(sqlite_file: Path | None) -> Path:
+    """Where the registry keeps the files uploaded in its page (the FINESS file).
+
+    ``GRAPPES_FICHIERS`` if set; else a ``grappes-fichiers`` folder next to the SQLite file;
+    else (PostgreSQL) ``grappes-fichiers`` in the current folder. Why a folder and not the
+    database: the FINESS file is read by path by every process (the CLI, the app), and a
+    national file is tens of megabytes.
+    """
+    value = os.environ.get(ENV_FICHIERS, "").strip()
+    if value:
+        return Path(value).expanduser()
+    if sqlite_file is not None:
+        return sqlite_file.expanduser().resolve().parent / FICHIERS_DIR
+    return Path(FICHIERS_DIR).resolve()

@@ -212,6 +212,11 @@ class Database:
             self._writer_lock = _SqliteWriters(
                 thread_lock, path.with_name(path.name + "-ecriture.lock") if path else None)
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite file of this database (None: PostgreSQL or in memory)."""
+        return _sqlite_file(self.url) if self.is_sqlite else None
+
     def init(self) -> str:
         """Create or upgrade the schema; returns the revision now in place."""
         self._check_known_revision()

@@ -16,7 +16,9 @@ in it, so a declared ESMS absent from it is checked for its format and Luhn key 
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +28,7 @@ import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
 from matching.registry import adapters
+from matching.registry.config import dossier_fichiers
 from matching.registry.db import Database
 from matching.registry.errors import RegistreError
 from matching.registry.models import Parametre
@@ -121,3 +124,41 @@ def enregistrer(db: Database, fichier: str, now: datetime) -> tuple[str, int]:
             row.valeur, row.modifie_le = valeur, now
     return valeur, len(table)
 
+
+
+#: endings kept on an uploaded file's name: the FINESS reader chooses its format by them
+_SUFFIXES = (".json.gz", ".csv.gz", ".json", ".csv", ".txt", ".gz")
+
+
+def _nom_sur(nom: str, contenu: bytes, now: datetime) -> str:
+    """A file name safe on any system that keeps the reader's ending: the upload's own name
+    cut down to letters, digits and dashes, the date and the start of the content's SHA-256
+    (two uploads never overwrite each other, and a stored path never changes content)."""
+    bas = Path(nom).name.lower()
+    suffixe = next((x for x in _SUFFIXES if bas.endswith(x)), "")
+    racine = re.sub(r"[^a-z0-9]+", "-", bas[: len(bas) - len(suffixe)]).strip("-")[:40]
+    empreinte = hashlib.sha256(contenu).hexdigest()[:12]
+    return f"finess-{now:%Y%m%d-%H%M%S}-{racine or 'fichier'}-{empreinte}{suffixe}"
+
+
+def enregistrer_contenu(db: Database, nom: str, contenu: bytes,
+                        now: datetime) -> tuple[str, int]:
+    """Keep an uploaded FINESS file in the registry's folder, then store it as the FINESS
+    file in force (:func:`enregistrer`). Nothing is kept when the file is unreadable."""
+    if not contenu:
+        raise RegistreError(f"fichier FINESS vide : {nom}")
+    dossier = dossier_fichiers(db.sqlite_file)
+    try:
+        dossier.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RegistreError(f"dossier des fichiers inutilisable ({dossier}) : {exc.strerror}"
+                            ) from exc
+    cible = dossier / _nom_sur(nom, contenu, now)
+    temporaire = cible.with_name(cible.name + ".partiel")
+    temporaire.write_bytes(contenu)
+    os.replace(temporaire, cible)  # atomic: no reader ever sees half a file
+    try:
+        return enregistrer(db, str(cible), now)
+    except RegistreError:
+        cible.unlink(missing_ok=True)
+        raise

@@ -14,7 +14,8 @@ Roles (issue 13):
   declarants who consented to show them to coordinators.
 - ``ars``: its région: aggregates, map, constituted grappes, partner suggestions; personal
   contacts only of grappes submitted to it. Never changes a declaration.
-- ``admin``: accounts and territories, audit log, retention purge. Reads no declaration.
+- ``admin``: accounts and territories, audit log, retention purge, the registry's FINESS file.
+  Reads no declaration.
 
 Attachment (issue 18): a déclarant speaks only for the OGs (FINESS EJ) its account is
 attached to. Any déclarant may ask; a coordinateur or the ARS of the EJ's territory approves
@@ -59,6 +60,7 @@ class Action(StrEnum):
     GERER_COMPTES = "gerer_comptes"
     LIRE_AUDIT = "lire_audit"
     PURGER = "purger"
+    CONFIGURER_FINESS = "configurer_finess"
     # follow-up after funding (issue 14)
     ENREGISTRER_SUIVI = "enregistrer_suivi"
     LIRE_SUIVI = "lire_suivi"
@@ -181,7 +183,8 @@ def autorise(p: Principal, action: Action, c: Cible = Cible()) -> bool:
             )
         case Action.SUGGERER_PARTENAIRES:
             return role == "ars" and _in_region(p, c)
-        case Action.GERER_COMPTES | Action.LIRE_AUDIT | Action.PURGER:
+        case (Action.GERER_COMPTES | Action.LIRE_AUDIT | Action.PURGER
+              | Action.CONFIGURER_FINESS):
             return role == "admin"
         case Action.ENREGISTRER_SUIVI | Action.EXPORTER_SUIVI | Action.DECLARER_VERSEMENT:
             return role == "ars" and _in_region(p, c)

@@ -2,7 +2,7 @@
 
 Why a file: a coordinator's edits (locks, moves, exclusions, porteurs, declared criteria)
 are work that must survive a page reload and travel to a colleague or to the command line
-(``grappes propose --scenario FILE``). Loading the file on the same input restores the SAME
+(``grappes proposer --scenario FILE``). Loading the file on the same input restores the SAME
 grappes and amounts: the saved grouping is put back on the saved proposal (no new solver
 run), then validated and costed again. On a changed input, what still fits is loaded and
 every thing that no longer fits is said in French (:attr:`LoadedScenario.notes`).
@@ -40,7 +40,7 @@ from matching.solver.units import Constraints
 
 FORMAT_NAME = "grappes-scenario"
 FORMAT_VERSION = 1
-#: default file name (``--out`` writes it beside the CSV files)
+#: default file name (``--sortie`` writes it beside the CSV files)
 FILE_NAME = "scenario.json"
 #: the reason given to an ESMS the saved scenario did not know
 NEW_ESMS_CODE = "nouveau"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -79,21 +79,52 @@ def _tune(p) -> None:
     p.merge_at_most_one_work_limit = 1e5
 
 
-def _solve_group(
-    idx: list[int],
-    candidates: Sequence[tuple[int, ...]],
-    values: Sequence[Value],
-    forced: np.ndarray,
-    unit_sizes: np.ndarray,
-    small_sizes: np.ndarray,
-    points_weight: float | None,
-    hint: set[int],
-    limit: float,
-    seed: int,
-    workers: int,
-    hint_level1_optimal: bool = False,
-) -> tuple[list[int], bool, int, bool, float]:
-    """Solve one group: (chosen, proven optimal, bound on small ESMS, forced kept, dtime)."""
+@dataclass(frozen=True)
+class PackingProblem:
+    """What every group of one selection shares: the candidates, their values, the units'
+    sizes and locks, the objective's form and CP-SAT's settings. One object instead of the
+    same twelve parameters threaded through :func:`_solve_group` and :func:`_solve_windows`."""
+
+    candidates: Sequence[tuple[int, ...]]
+    values: Sequence[Value]
+    #: ESMS per unit, and ESMS of small OGs per unit
+    unit_sizes: np.ndarray
+    small_sizes: np.ndarray
+    #: per unit: must be in a chosen candidate (user lock)
+    forced: np.ndarray
+    points_weight: float | None
+    #: candidate indices of a known valid packing (the warm start)
+    hint: frozenset[int]
+    seed: int
+    workers: int
+    hint_level1_optimal: bool = False
+    #: unit position vectors (3-D), to cut large groups into windows of neighbours
+    unit_pos: np.ndarray | None = None
+
+    def relaxed(self) -> PackingProblem:
+        """The same problem without the user's locks (when they cannot all hold)."""
+        return replace(self, forced=np.zeros_like(self.forced), hint_level1_optimal=False)
+
+
+@dataclass(frozen=True)
+class PackingResult:
+    """One group's answer."""
+
+    chosen: list[int]
+    #: every stage proved optimal
+    optimal: bool
+    #: upper bound on the ESMS of small OGs any packing of the group can place
+    bound_small: int
+    #: the locks held (False: the group is infeasible with them)
+    forced_kept: bool
+    #: deterministic time CP-SAT used
+    dtime: float
+
+
+def _solve_group(pb: PackingProblem, idx: list[int], hint: frozenset[int] | set[int],
+                 limit: float) -> PackingResult:
+    """Solve one group exactly, stage by stage, within ``limit`` deterministic seconds."""
+    candidates, values, forced = pb.candidates, pb.values, pb.forced
     model = cp_model.CpModel()
     x = [model.new_bool_var(f"c{i}") for i in idx]
     by_unit: dict[int, list[int]] = {}
@@ -108,7 +139,7 @@ def _solve_group(
         elif len(terms) > 1:
             model.add_at_most_one(terms)
     # every ESMS the group could place: weight of one small-OG ESMS in the stage-1 objective
-    total = int(sum(unit_sizes[u] for u in by_unit))
+    total = int(sum(pb.unit_sizes[u] for u in by_unit))
     stage1 = [values[i].small * (total + 1) + values[i].placed for i in idx]
     points = [values[i].points for i in idx]
     costs = [round(values[i].cost * COST_SCALE) for i in idx]
@@ -117,8 +148,8 @@ def _solve_group(
 
     # stage budgets: what a stage leaves unused (deterministic time) goes to the next ones
     # (the cost stage gets at most a quarter: local search also works on compactness)
-    shares = (0.6, 0.8, 0.25) if points_weight is None else (0.6, 1.0, 0.0)
-    staged = StagedSolve(model, x, seed=seed, workers=workers, tune=_tune)
+    shares = (0.6, 0.8, 0.25) if pb.points_weight is None else (0.6, 1.0, 0.0)
+    staged = StagedSolve(model, x, seed=pb.seed, workers=pb.workers, tune=_tune)
 
     def run(objective: list[int], maximise: bool, share: float, stage: int):
         used = staged.used
@@ -126,55 +157,41 @@ def _solve_group(
         result = staged.stage(objective, maximise, max(budget, 0.0), seed_offset=stage)
         return result.values, result
 
-    def finish(chosen: list[int], bound_small: int):
+    def finish(chosen: list[int], bound_small: int) -> PackingResult:
         """Stages 2 and 3 from a level-1 optimal solution."""
-        if points_weight is None:
+        if pb.points_weight is None:
             chosen2, _ = run(points, True, shares[1], 1)
             chosen = chosen2 or chosen
             chosen3, _ = run(costs, False, shares[2], 2)
             chosen = chosen3 or chosen
         else:
             merged = [
-                round(points_weight * p * COST_SCALE) - c
+                round(pb.points_weight * p * COST_SCALE) - c
                 for p, c in zip(points, costs, strict=True)
             ]
             chosen2, _ = run(merged, True, shares[1], 1)
             chosen = chosen2 or chosen
         picked = [idx[k] for k, s in enumerate(chosen) if s]
-        return picked, staged.optimal, bound_small, True, staged.used
+        return PackingResult(picked, staged.optimal, bound_small, True, staged.used)
 
-    if hint_level1_optimal and hint and not forced_units:
+    if pb.hint_level1_optimal and hint and not forced_units:
         chosen = [1 if i in hint else 0 for i in idx]
         best1 = sum(c * v for c, v in zip(stage1, chosen, strict=True))
         staged.fix(stage1, True, best1)
         return finish(chosen, sum(values[i].small for i in idx if i in hint))
     chosen, first = run(stage1, True, shares[0], 0)
-    cap = int(sum(small_sizes[u] for u in by_unit))
+    cap = int(sum(pb.small_sizes[u] for u in by_unit))
     if chosen is None:
         if first.infeasible or not hint:
-            return [], False, 0, not forced_units, staged.used
+            return PackingResult([], False, 0, not forced_units, staged.used)
         # no solution within the limit: keep the warm start (valid and disjoint)
         fallback = [i for i in idx if i in hint]
-        return fallback, False, cap, True, staged.used
+        return PackingResult(fallback, False, cap, True, staged.used)
     bound_small = min(math.floor(first.bound / (total + 1) + 1e-9), cap)
     return finish(chosen, bound_small)
 
 
-def _solve_windows(
-    idx: list[int],
-    candidates: Sequence[tuple[int, ...]],
-    values: Sequence[Value],
-    forced: np.ndarray,
-    unit_sizes: np.ndarray,
-    small_sizes: np.ndarray,
-    points_weight: float | None,
-    hint: set[int],
-    limit: float,
-    seed: int,
-    workers: int,
-    hint_level1_optimal: bool = False,
-    unit_pos: np.ndarray | None = None,
-) -> tuple[list[int], bool, int, bool, float]:
+def _solve_windows(pb: PackingProblem, idx: list[int], limit: float) -> PackingResult:
     """Exact re-optimisation of a large group, a window of neighbouring grappes at a time.
 
     A large neighbourhood search whose neighbourhoods are solved exactly: starting from the
@@ -183,28 +200,16 @@ def _solve_windows(
     closest to them, and solve the set packing on the candidates lying entirely inside that
     window. Everything else stays fixed, so each window can only improve the objective.
     """
-    current = sorted(i for i in idx if i in hint)
+    candidates, unit_pos, unit_sizes = pb.candidates, pb.unit_pos, pb.unit_sizes
+    current = sorted(i for i in idx if i in pb.hint)
     by_unit: dict[int, list[int]] = {}
     for i in idx:
         for u in candidates[i]:
             by_unit.setdefault(u, []).append(i)
-    cap = int(sum(small_sizes[u] for u in by_unit))
+    cap = int(sum(pb.small_sizes[u] for u in by_unit))
     if unit_pos is None or not current:
-        picked, optimal, bound, ok, used = _solve_group(
-            idx,
-            candidates,
-            values,
-            forced,
-            unit_sizes,
-            small_sizes,
-            points_weight,
-            hint,
-            limit,
-            seed,
-            workers,
-            hint_level1_optimal,
-        )
-        return picked, optimal, min(bound, cap), ok, used
+        r = _solve_group(pb, idx, pb.hint, limit)
+        return replace(r, bound_small=min(r.bound_small, cap))
 
     def centre_of(i: int) -> np.ndarray:
         s = (unit_pos[list(candidates[i])] * unit_sizes[list(candidates[i])][:, None]).sum(0)
@@ -229,28 +234,14 @@ def _solve_windows(
         area |= {int(u) for u, j in zip(free, nearest, strict=True) if current[int(j)] in window}
         local = sorted({k for u in area for k in by_unit.get(u, ()) if set(candidates[k]) <= area})
         windows_left = max(1, -(-len(todo) // WINDOW_GRAPPES))
-        budget = remaining / windows_left
-        picked, _, _, ok, used = _solve_group(
-            local,
-            candidates,
-            values,
-            forced,
-            unit_sizes,
-            small_sizes,
-            points_weight,
-            set(window),
-            budget,
-            seed,
-            workers,
-            hint_level1_optimal,
-        )
+        r = _solve_group(pb, local, window, remaining / windows_left)
         processed.update(candidates[w] for w in window)
-        if ok and picked:
-            current = sorted([i for i in current if i not in window] + picked)
-            processed.update(candidates[i] for i in picked)
-        used_total += used
-        remaining = max(remaining - used, 0.0)
-    return current, False, cap, True, used_total
+        if r.forced_kept and r.chosen:
+            current = sorted([i for i in current if i not in window] + r.chosen)
+            processed.update(candidates[i] for i in r.chosen)
+        used_total += r.dtime
+        remaining = max(remaining - r.dtime, 0.0)
+    return PackingResult(current, False, cap, True, used_total)
 
 
 def select(
@@ -306,7 +297,8 @@ def select(
         return out
     groups = candidate_groups(candidates, n_units)
     out.groups = len(groups)
-    hint_set = set(hint)
+    pb = PackingProblem(candidates, values, unit_sizes, small_sizes, forced, points_weight,
+                        frozenset(hint), seed, workers, hint_level1_optimal, unit_pos)
     n_left = sum(len(g) for g in groups if len(g) > 1)
     remaining = float(time_limit)
     covered = set()
@@ -320,42 +312,25 @@ def select(
             continue
         limit = max(remaining * len(g) / max(n_left, 1), 0.2)
         n_left -= len(g)
-        large = len(g) > WINDOW_CANDIDATES and hint_set & set(g) and not forced.any()
-        args = (g, candidates, values, forced, unit_sizes, small_sizes, points_weight)
+        large = len(g) > WINDOW_CANDIDATES and pb.hint & set(g) and not forced.any()
         if large and unit_pos is not None:
-            picked, optimal, bound, forced_ok, used = _solve_windows(
-                *args, hint_set, limit, seed, workers, hint_level1_optimal, unit_pos
-            )
+            r = _solve_windows(pb, g, limit)
         else:
-            picked, optimal, bound, forced_ok, used = _solve_group(
-                *args, hint_set, limit, seed, workers, hint_level1_optimal
-            )
-        if not forced_ok:
+            r = _solve_group(pb, g, pb.hint, limit)
+        used = r.dtime
+        if not r.forced_kept:
             out.warnings.append(
                 "contrainte impossible : les OG imposés ne peuvent pas tous être placés "
                 "ensemble ; la contrainte est levée"
             )
-            relaxed = np.zeros_like(forced)
-            picked, optimal, bound, _, used2 = _solve_group(
-                g,
-                candidates,
-                values,
-                relaxed,
-                unit_sizes,
-                small_sizes,
-                points_weight,
-                hint_set,
-                limit,
-                seed,
-                workers,
-            )
-            used += used2
+            r = _solve_group(pb.relaxed(), g, pb.hint, limit)
+            used += r.dtime
         # deterministic time a group leaves unused goes to the next groups
         remaining = max(remaining - used, 0.0)
         out.dtime += used
-        out.chosen.extend(picked)
-        out.optimal_groups += int(optimal)
-        out.bound_small += bound
+        out.chosen.extend(r.chosen)
+        out.optimal_groups += int(r.optimal)
+        out.bound_small += r.bound_small
     missing = [u for u in np.flatnonzero(forced) if u not in covered]
     if missing:
         out.warnings.append(

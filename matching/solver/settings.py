@@ -1,9 +1,9 @@
 """The solver's settings that change the answer, carried with every scenario.
 
-Same input, rule set, scope and settings: same grouping, same ids. ``grappes propose``,
+Same input, rule set, scope and settings: same grouping, same ids. ``grappes proposer``,
 ``grappes partenaires`` and the app all start from :data:`DEFAULT_TIME_LIMIT` unless told
 otherwise. The app once started from 2 s: « Tous les champs » then placed 1 682 ESMS of the
-sample in the app against 1 706 with ``grappes propose --sample`` (issue 20, item 7: the same
+sample in the app against 1 706 with ``grappes proposer --exemple`` (issue 20, item 7: the same
 words must give the same figures). The sample's proposals are precomputed at this budget, so
 the app's first screen on the sample does not pay for it.
 """
@@ -23,7 +23,7 @@ APP_TIME_LIMIT = DEFAULT_TIME_LIMIT
 #: A solver built in code without a budget (``GrappeSolver(rules)``): a library default,
 #: more generous than the commands' since nobody is waiting at a prompt.
 LIBRARY_TIME_LIMIT = 30.0
-#: The envelope's funding selection (``grappes select``, the app's « Enveloppe ARS »).
+#: The envelope's funding selection (``grappes selectionner``, the app's « Enveloppe ARS »).
 FUNDING_TIME_LIMIT = 10.0
 #: A re-solve around the user's edits (the app's « Relancer ») and the registry's matching.
 RERUN_TIME_LIMIT = 10.0

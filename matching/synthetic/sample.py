@@ -133,8 +133,8 @@ def sample_readme(data: SyntheticData) -> str:
 
 **Tout est fictif / everything here is synthetic.** These files imitate the FINESS open-data
 extracts for the région Centre-Val de Loire (INSEE code {SAMPLE_REGION}: départements 18, 28,
-36, 37, 41, 45) so that `grappes` runs out of the box (`grappes propose --sample`, the app's
-first screen) and so that you can see the accepted formats (`grappes sample --out DIR`).
+36, 37, 41, 45) so that `grappes` runs out of the box (`grappes proposer --exemple`, the app's
+first screen) and so that you can see the accepted formats (`grappes exemple --sortie DIR`).
 Establishment and OG names all say `FICTIF` / `FICTIVE`; FINESS, SIRET and SIREN numbers are
 random (valid check keys, but they may coincide with real ones by chance: never look them up);
 phone numbers are in the ARCEP ranges reserved for fiction; DUI vendors are invented. Communes,

@@ -44,10 +44,10 @@ CHAMP_LABELS: dict[str, str] = {
 }
 
 
-#: the sidebar's word on the starting scope: the README and ``grappes propose --help`` say the
+#: the sidebar's word on the starting scope: the README and ``grappes proposer --help`` say the
 #: same (issue 20, item 7)
 CHAMP_HELP = ("L'application démarre sur le champ PA. « Tous les champs » couvre tous les "
-              "champs d'un coup, comme la commande grappes propose sans choix de champ : mêmes "
+              "champs d'un coup, comme la commande grappes proposer sans choix de champ : mêmes "
               "grappes, mêmes montants.")
 
 

@@ -1,6 +1,6 @@
 """The ARS envelope in the app: which valid grappes the regional envelope funds, window by window.
 
-The same computation as ``grappes select`` (``matching.programme.funding_select``, exact
+The same computation as ``grappes selectionner`` (``matching.programme.funding_select``, exact
 CP-SAT), fed from the scenario as shown (edits included) instead of a file: the candidates are
 the valid grappes with their funding and grid points; invalid grappes are listed as not
 funded with the rules they break. The result comes back as French tables with their column

@@ -130,7 +130,7 @@ def registration_panel(suivi: Suivi, jeton: str) -> None:
                                 f"Grappe {code} enregistrée (signature le {signed:%d/%m/%Y}).")
                             st.rerun()
     with from_file:
-        upload = st.file_uploader("Classeur de l'outil (grappes.xlsx : grappes propose --xlsx, "
+        upload = st.file_uploader("Classeur de l'outil (grappes.xlsx : grappes proposer --xlsx, "
                                   "onglet Exports de l'application ou export du registre)",
                                   type=["xlsx"], key="suivi_export")
         if upload is None:
@@ -177,8 +177,9 @@ def mail_panel(suivi: Suivi, jeton: str) -> None:
     if not messages:
         return
     waiting = sum(1 for m in messages if m.envoye_le is None)
-    with st.expander(f"Mes messages ({len(messages)}, dont {waiting} non envoyés par "
-                     "courriel)"):
+    unsent = (f", dont {waiting} non envoyé{'s' if waiting > 1 else ''} par courriel"
+              if waiting else "")
+    with st.expander(f"Mes messages ({len(messages)}{unsent})"):
         if os.environ.get(SMTP_ENV) is None:
             st.caption("Aucun serveur de courriel configuré (GRAPPES_SMTP_URL) : les "
                        "messages restent ici.")

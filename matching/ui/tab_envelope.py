@@ -24,7 +24,7 @@ def envelope_tab(scenario: Any, rules_name: str) -> None:
     st.markdown("Entrez l'enveloppe régionale et les fenêtres de sélection : l'outil choisit, "
                 "parmi les grappes valides de la proposition affichée (modifications "
                 "comprises), celles qui rapportent le plus de points sans dépasser l'enveloppe "
-                "(optimum exact, comme la commande « grappes select »).")
+                "(optimum exact, comme la commande « grappes selectionner »).")
     default_env = float(round(scenario.current.totals["financement"] * 0.6, -3)) or 1_000_000.0
     shares = [w.share for w in rule_set.windows] or list(DEFAULT_WINDOWS)
     labels = [w.label for w in rule_set.windows] or None

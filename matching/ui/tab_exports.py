@@ -66,7 +66,7 @@ def scenario_file_panel(scenario: Any, data_key: str, result: LoadResult) -> Non
     state = st.session_state
     st.markdown("**Scénario** : enregistrez la proposition et toutes vos modifications dans "
                 "un fichier, pour la reprendre plus tard, la partager ou l'ouvrir en ligne de "
-                "commande (grappes propose --scenario). Le charger sur les mêmes données "
+                "commande (grappes proposer --scenario). Le charger sur les mêmes données "
                 "redonne les mêmes grappes et les mêmes montants.")
     data = view_memo("scenario_file", scenario, lambda: scenfile.scenario_bytes(
         scenario, result, state.get("scenario_meta")))

@@ -38,7 +38,7 @@ def check_size(name: str, size: int, limit_mb: int = MAX_UPLOAD_MB) -> None:
     if size > limit_mb * 1_000_000:
         msg = (f"Fichier {name} trop volumineux : {size / 1_000_000:.0f} Mo, au plus "
                f"{limit_mb} Mo. Découpez l'extrait par région ou utilisez la ligne de "
-               "commande (grappes propose).")
+               "commande (grappes proposer).")
         raise IngestError(msg)
 
 

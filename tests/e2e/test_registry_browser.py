@@ -1,9 +1,10 @@
 """Real-browser journey of the « Mise en relation » page (headless Debian chromium, no
-download): the admin creates accounts; three déclarants ask to be attached to their OG and
-the coordinator approves (issue 18); two declare with « Rechercher mon établissement », the
-coordinator matches and invites, both accept, each then sees the other's contact, and a
-third déclarant sees neither. Then an impostor claims an OG: the claim is shown contested to the
-coordinator, the OG stays out of matching, and the coordinator refuses the claim.
+download): the admin creates accounts and uploads the registry's FINESS file; three
+déclarants ask to be attached to their OG and the coordinator approves (issue 18); two
+declare with « Rechercher mon établissement », the coordinator matches and invites, both
+accept, each then sees the other's contact, and a third déclarant sees neither. Then an
+impostor claims an OG: the claim is shown contested to the coordinator, the OG stays out of
+matching, and the coordinator refuses the claim.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from tests.e2e.streamlit_server import (
     ROOT,
     diagnose,
     streamlit_app,
+    upload,
     wait_idle,
 )
 from tests.e2e.test_french_everywhere import foreign_words, visible_text
 
 PASSWORD = "mot-de-passe-solide"
 OG_A, OG_B, OG_C = "370016669", "371082033", "371114794"
+FLUX = "finess-structures-journalier-20260512.json.gz"
 
 pytestmark = BROWSER_MARKS
 
@@ -210,7 +213,17 @@ def test_registry_journey(server):
             for who in ("a", "b", "c", "imposteur"):
                 create_account(page, f"{who}@test.fr", "declarant")
             create_account(page, "ars@test.fr", "ars", "R24")
-            in_french(page, url, ("Comptes", "Journal d'audit", "Conservation"), "admin")
+            in_french(page, url, ("Comptes", "Journal d'audit", "Conservation",
+                                  "Fichier FINESS"), "admin")
+            # the admin gives the registry its FINESS file in the page (the sample's FiNESS+
+            # flow): the declarations below are searched and checked against it
+            page.get_by_text("région exemple intégrée (fichier d'exemple intégré").wait_for(
+                timeout=T)
+            upload(page, url, 0, ROOT / "data" / "sample" / FLUX)
+            page.get_by_role("button", name="Utiliser ce fichier").click()
+            page.get_by_text("Fichier FINESS enregistré : 2138 ESMS").wait_for(timeout=T)
+            page.get_by_text("finess-structures-journalier-20260512-").first.wait_for(
+                timeout=T)  # the file now in force, under its safe name
             page.context.close()
 
             # 2. three déclarants ask to speak for their OG; the coordinator approves
@@ -236,6 +249,8 @@ def test_registry_journey(server):
             # the what-if edit before inviting: remove A (too small), then add A back
             before = metrics(page)
             assert before["Validité"] == "valide", before
+            # the edit form (shown only before the invitations) in French too
+            in_french(page, url, where="coordinateur, modifier une grappe")
             pick(page, "Membres à retirer", f"OG {OG_A}")
             page.get_by_role("button", name="Enregistrer la modification").click()
             page.get_by_text("non valide").first.wait_for(timeout=T)

@@ -1,7 +1,7 @@
 """One lifecycle, on SQLite and PostgreSQL (issue 19): from a proposal to the last payment,
 every hand-off through a file or a call the tool itself makes, nothing retyped.
 
-1. ``grappes propose --out --xlsx`` on a small constructed region (4 OG x 4 EHPAD around
+1. ``grappes proposer --sortie --xlsx`` on a small constructed region (4 OG x 4 EHPAD around
    Tours; the sample's OGs near each other mix DUI vendors and form no grappe alone);
 2. the registry: each OG declares its ESMS as the proposal's ``etablissements.csv`` lists
    them (:func:`declare_from_proposal`, the one declaration step);
@@ -55,11 +55,11 @@ def world(db_url, clock):
 
 
 def proposal(folder: Path, rules: str) -> Path:
-    """Step 1: ``grappes propose region.csv --out DIR --xlsx --rules RULES`` on a small
+    """Step 1: ``grappes proposer region.csv --sortie DIR --xlsx --regles RULES`` on a small
     region (4 OG x 4 EHPAD around Tours, one Ségur vendor, DUI to upgrade)."""
     src = upgrade_region(folder.parent / "region.csv")
-    res = runner.invoke(app, ["propose", str(src), "--out", str(folder), "--xlsx", "--rules",
-                              rules, "--time-limit", "5"])
+    res = runner.invoke(app, ["proposer", str(src), "--sortie", str(folder), "--xlsx", "--regles",
+                              rules, "--limite-temps", "5"])
     assert res.exit_code == 0, res.output
     return folder
 
@@ -133,7 +133,7 @@ def test_lifecycle_from_proposal_to_last_payment(world, db_url, clock, tmp_path,
     porteur_email = emails[porteur_ej]
     res = runner.invoke(app, ["suivi", "enregistrer", str(tmp_path / "export"), "--grappe",
                               code, "--signature", SIGNATURE.isoformat(), "--porteur",
-                              porteur_email, "--db", db_url], env=env)
+                              porteur_email, "--base", db_url], env=env)
     assert res.exit_code == 0, res.output
     suivi = Suivi(r)
     state = suivi.etat(world.ars, code, as_of=SIGNATURE)
@@ -165,12 +165,12 @@ def test_lifecycle_from_proposal_to_last_payment(world, db_url, clock, tmp_path,
         suivi.declarer_verification(porteur, code, usage.rang, date(2026, 6, 10))
     for t in funded.tranches:
         res = runner.invoke(app, ["suivi", "versement", "--grappe", code, "--tranche",
-                                  str(t.rang), "--date", "2026-07-01", "--db", db_url], env=env)
+                                  str(t.rang), "--date", "2026-07-01", "--base", db_url], env=env)
         assert res.exit_code == 0, res.output
 
     # 9. etat
     res = runner.invoke(app, ["suivi", "etat", "--json", "--date", "2026-09-01",
-                              "--db", db_url], env=env)
+                              "--base", db_url], env=env)
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     [row] = data["grappes"]

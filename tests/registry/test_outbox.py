@@ -142,7 +142,7 @@ def test_cli_sends_pending_mail(world, db_url, monkeypatch):
     try:
         env = {"GRAPPES_COMPTE": "admin@test.fr", "GRAPPES_MOT_DE_PASSE": PASSWORD,
                "GRAPPES_SMTP_URL": f"smtp://127.0.0.1:{port}"}
-        res = CliRunner().invoke(app, ["registre", "envoyer-courriels", "--db", db_url],
+        res = CliRunner().invoke(app, ["registre", "envoyer-courriels", "--base", db_url],
                                  env=env)
         assert res.exit_code == 0, res.output
         assert "Courriels envoyés : 9" in res.output

@@ -9,6 +9,7 @@ API on a real database (both backends), which must apply it on every call.
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,8 @@ from matching.registry import AccesRefuse, RegistreError, SessionInvalide
 from matching.registry.errors import AccesRefuse as _Refus
 from matching.registry.policy import ROLES, Action, Cible, Principal, autorise
 from tests.registry.conftest import OG_A, OG_B, PASSWORD, saisie
+
+ROOT = Path(__file__).resolve().parents[2]
 
 HEADER = b"finess_ej;finess_et;contact_nom;contact_email;consentement\n"
 OG_18 = "180742025"
@@ -55,7 +58,7 @@ EXPECTED: dict[str, dict[Action, set]] = {
             Action.SUGGERER_PARTENAIRES)
     },
     "admin": {a: ALL for a in (Action.GERER_COMPTES, Action.LIRE_AUDIT, Action.PURGER,
-                               Action.IMPORTER)},
+                               Action.IMPORTER, Action.CONFIGURER_FINESS)},
 }
 # follow-up after funding (issue 14): "declaration" = being a porteur of the funded grappe
 EXPECTED["declarant"].update({Action.LIRE_SUIVI: OWN_DECL, Action.SAISIR_SUIVI: OWN_DECL})
@@ -92,8 +95,8 @@ def _cible(territory: str, decl: str, attached: bool = True) -> Cible:
 
 
 #: role x action x territory (own / other) x declaration (own / other) x attachment (the
-#: account speaks for the OG or not): 4 x 29 x 2 x 2 x 2 = 928 cells (416 before issue 18:
-#: 26 actions, no attachment dimension)
+#: account speaks for the OG or not): 4 x 30 x 2 x 2 x 2 = 960 cells (416 before issue 18:
+#: 26 actions, no attachment dimension; 928 before the page's FINESS upload, issue 19)
 POLICY_CELLS = list(itertools.product(ROLES, list(Action), ("own", "other"), ("own", "other"),
                                       (True, False)))
 
@@ -107,7 +110,7 @@ def test_policy_matrix_every_cell():
         if got != expected:
             wrong.append((role, action.value, terr, decl, attached, expected, got))
     assert not wrong, wrong
-    assert len(POLICY_CELLS) == len(ROLES) * len(Action) * 8 == 928
+    assert len(POLICY_CELLS) == len(ROLES) * len(Action) * 8 == 960
 
 
 def test_policy_conditions():
@@ -142,8 +145,9 @@ def _refused_like_missing(call_other, call_missing, secrets: list[str]) -> None:
         assert s not in str(refused.value)
 
 
-def test_api_matrix(world, tmp_path):
+def test_api_matrix(world, tmp_path, monkeypatch):
     """Each (actor, action) of the API, allowed or refused as the policy says."""
+    monkeypatch.setenv("GRAPPES_FICHIERS", str(tmp_path / "fichiers"))
     r = world.reg
     world.declare_all(consent_coord=True)
     tok = {name: getattr(world, name) for name in ACTORS}
@@ -262,6 +266,10 @@ def test_api_matrix(world, tmp_path):
           refused=RegistreError)
     check("retirer_declaration", {"a"}, lambda t: r.retirer_declaration(t, da.id),
           lambda t: r.retirer_declaration(t, 99999))
+    # the page's FINESS upload (issue 19): the bundled sample's FiNESS+ flow, the admin only
+    flux = (ROOT / "data" / "sample" / "finess-structures-journalier-20260512.json.gz")
+    check("televerser_finess", {"admin"},
+          lambda t: r.televerser_finess(t, flux.name, flux.read_bytes()))
 
     # other territory: the coordinator of 45 / the ARS of another région
     for actor in ("coord", "ars_other"):
@@ -276,8 +284,9 @@ def test_api_matrix(world, tmp_path):
     # the ARS cannot change a declaration, even in its région
     with pytest.raises(AccesRefuse):
         r.retirer_declaration(world.ars, world.db.id)
-    # 21 API actions x 9 actors before issue 18; 28 since (ask, list x 2, refuse x 3, approve)
-    assert len(cells) == 28 * len(ACTORS) == 252
+    # 21 API actions x 9 actors before issue 18; 28 since (ask, list x 2, refuse x 3,
+    # approve); 29 with the page's FINESS upload (issue 19)
+    assert len(cells) == 29 * len(ACTORS) == 261
 
 
 def test_no_session_no_access(world):

@@ -19,7 +19,7 @@ def test_registre_cli(tmp_path, monkeypatch):
     monkeypatch.setenv("GRAPPES_FINESS", "sample")
 
     def run(*args, input=None, env=None):
-        return runner.invoke(app, ["registre", *args, "--db", db], input=input, env=env)
+        return runner.invoke(app, ["registre", *args, "--base", db], input=input, env=env)
 
     # before init: a clear message, not a traceback
     r = run("compte", "ajouter", "admin@test.fr", "--role", "admin", "--mot-de-passe-stdin",
@@ -56,7 +56,7 @@ def test_registre_cli(tmp_path, monkeypatch):
     assert rejets.to_dict("records")[0]["ligne"] == str(len(rows) + 1)
     assert rejets.to_dict("records")[0]["champ"] == "finess_et"
 
-    r = run("apparier", "--territoire", "37", "--time-limit", "5", env=coord)
+    r = run("apparier", "--territoire", "37", "--limite-temps", "5", env=coord)
     assert r.exit_code == 0, r.output
     assert "1 grappe(s) proposée(s)" in r.output
     r = run("apparier", "--territoire", "45", env=coord)

@@ -38,7 +38,7 @@ def test_database_down(tmp_path):
         db.check_schema()
     with pytest.raises(BaseInaccessible, match="démarrée et joignable"), db.read() as s:
         s.execute(text("SELECT 1"))
-    r = runner.invoke(app, ["registre", "init", "--db",
+    r = runner.invoke(app, ["registre", "init", "--base",
                             "postgresql://personne@127.0.0.1:1/absente?connect_timeout=2"])
     assert r.exit_code == 1 and "inaccessible" in r.output
     assert "Traceback" not in r.output and isinstance(r.exception, SystemExit)
@@ -111,7 +111,7 @@ def test_cli_rich_markup_in_rejected_cell_and_big_numbers(tmp_path, monkeypatch)
     pw = "une phrase de passe"
 
     def run(*args, input=None, env=None):
-        return runner.invoke(app, ["registre", *args, "--db", db], input=input, env=env)
+        return runner.invoke(app, ["registre", *args, "--base", db], input=input, env=env)
 
     run("init")
     assert run("compte", "ajouter", "admin@test.fr", "--role", "admin",

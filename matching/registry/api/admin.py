@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from matching.registry import finess_source
 from matching.registry.api.lecture import LectureMixin
 from matching.registry.models import (
     Audit,
@@ -28,6 +29,20 @@ ANONYME = "compte.invalid"
 
 class AdminMixin(LectureMixin):
     """Administration: the audit log and the RGPD retention purge."""
+
+    def televerser_finess(self, jeton: str, nom: str, contenu: bytes) -> tuple[str, int]:
+        """The admin's upload in the page: the same as ``registre init --finess FICHIER``,
+        for a registry whose server the admin cannot reach (the file is kept in the
+        registry's folder, ``config.dossier_fichiers``). Returns the stored path and the
+        number of ESMS; an unreadable file changes nothing."""
+        with self.db.read() as s:
+            exiger(self._principal(s, jeton), Action.CONFIGURER_FINESS)
+        valeur, n = finess_source.enregistrer_contenu(self.db, nom, contenu, self.clock())
+        with self.db.write() as s:
+            p = self._principal(s, jeton)
+            self._audit(s, p, "parametre_finess", "parametre", "finess",
+                        f"{n} ESMS, téléversé dans la page")
+        return valeur, n
 
     def journal(self, jeton: str, limite: int = 500) -> list[AuditVue]:
         with self.db.write() as s:

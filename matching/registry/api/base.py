@@ -149,7 +149,7 @@ class RegistryBase:
         valeur, n = finess_source.enregistrer(self.db, fichier, self.clock())
         with self.db.write() as s:
             self._audit(s, None, "parametre_finess", "parametre", "finess",
-                        f"{n} ESMS")
+                        f"{n} ESMS, en console")
         return valeur, n
 
     def _principal(self, s: Session, jeton: str | None) -> Principal:
