@@ -84,3 +84,5 @@ _.zones_certified
 _.by_subproblem
 _.by_champ
 _no_env  # autouse pytest fixture (tests/registry/test_finess_source.py)
+_.readinto  # the raw-stream protocol: io.BufferedReader calls it (matching/ingest/finess_plus.py)
+small_chunks  # pytest fixture used by name (@pytest.mark.usefixtures, tests/test_json_chunks.py)

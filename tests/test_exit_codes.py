@@ -99,10 +99,10 @@ def test_a_value_error_from_a_bug_is_internal_not_bad_data(tmp_path: Path, monke
 
 def test_every_domain_error_derives_from_grappes_error() -> None:
     from matching.cli.propose import CommandError
-    from matching.cli.rules import InputError
     from matching.cli.support import UsageError
     from matching.core.errors import UnusableInput
     from matching.exports.gis import GisError
+    from matching.exports.readback import InputError
     from matching.exports.safe_write import OutputError
     from matching.ingest.errors import IngestError
     from matching.programme.rules import RulesError

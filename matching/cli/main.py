@@ -66,7 +66,9 @@ app = typer.Typer(
 #: modules that each define ``register(app: typer.Typer) -> None``
 COMMAND_MODULES: tuple[str, ...] = (
     "matching.cli.check",
-    "matching.cli.rules",
+    "matching.cli.regles",
+    "matching.cli.chiffrer",
+    "matching.cli.selectionner",
     "matching.cli.sample",
     "matching.cli.propose",
     "matching.cli.partners",

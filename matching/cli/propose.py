@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from matching.cli.support import (
+    RULES_HELP,
     UsageError,
     check_number,
     check_seed,
@@ -30,8 +31,6 @@ from matching.scenarios.scenario import Scenario
 from matching.scenarios.scenario_file import LoadedScenario
 from matching.solver.propose import propose
 from matching.solver.settings import DEFAULT_TIME_LIMIT
-
-RULES_HELP = "Jeu de règles : nom (voir grappes regles) ou fichier .toml."
 
 
 class CommandError(UsageError):

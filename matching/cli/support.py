@@ -72,6 +72,9 @@ SYSTEM_FOLDERS: tuple[str, ...] = (
     "C:/Program Files (x86)",
 )
 
+#: the help of every ``--regles`` option (proposer, chiffrer, selectionner, partenaires)
+RULES_HELP = "Jeu de règles : nom (voir grappes regles) ou fichier .toml."
+
 
 class UsageError(GrappesError, ValueError):
     """A command-line value the command cannot use (French message, exit code 2)."""

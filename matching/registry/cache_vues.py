@@ -135,9 +135,5 @@ class CacheVues:
                 if event is not None:
                     event.set()
 
-    def vider(self) -> None:
-        with self._verrou:
-            self._entrees.clear()
-
     def __len__(self) -> int:
         return len(self._entrees)
