@@ -19,8 +19,8 @@ PW = "mot-de-passe-solide"
 PAGE = Path(__file__).resolve().parents[1] / "pages" / "3_Suivi.py"
 
 
-@pytest.fixture
-def db(tmp_path, monkeypatch):
+def _accounts(tmp_path, monkeypatch) -> Suivi:
+    """A fresh database for the page (admin, ARS of R24, porteur p@t.fr)."""
     st.cache_resource.clear()  # the page caches its Suivi: each test has its own database
     url = f"sqlite:///{tmp_path / 'g.db'}"
     monkeypatch.setenv("GRAPPES_DB_URL", url)
@@ -30,7 +30,13 @@ def db(tmp_path, monkeypatch):
     admin = reg.connexion("admin@t.fr", PW).jeton
     reg.creer_compte(admin, "ars@t.fr", "ars", PW, ["R24"])
     reg.creer_compte(admin, "p@t.fr", "declarant", PW)
-    suivi = Suivi(reg)
+    return Suivi(reg)
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    suivi = _accounts(tmp_path, monkeypatch)
+    reg = suivi.registry
     suivi.enregistrer(reg.connexion("ars@t.fr", PW).jeton, t2_grappe(date(2024, 4, 30)),
                       ["p@t.fr"])
     porteur = reg.connexion("p@t.fr", PW).jeton
@@ -195,16 +201,8 @@ def test_ars_registers_from_an_uploaded_workbook(db, tmp_path):
 def test_porteur_declares_the_milestone_and_sees_the_tranche_paid(tmp_path, monkeypatch):
     """« Déclarer un jalon » in the page (until now only ``grappes suivi jalon``): the
     milestone tranche becomes payable; a tranche the ARS paid reads « versée »."""
-    st.cache_resource.clear()
-    url = f"sqlite:///{tmp_path / 'j.db'}"
-    monkeypatch.setenv("GRAPPES_DB_URL", url)
-    reg = Registry(url)
-    reg.init()
-    reg.creer_compte(None, "admin@t.fr", "admin", PW)
-    admin = reg.connexion("admin@t.fr", PW).jeton
-    reg.creer_compte(admin, "ars@t.fr", "ars", PW, ["R24"])
-    reg.creer_compte(admin, "p@t.fr", "declarant", PW)
-    suivi = Suivi(reg)
+    suivi = _accounts(tmp_path, monkeypatch)
+    reg = suivi.registry
     ars = reg.connexion("ars@t.fr", PW).jeton
     suivi.enregistrer(ars, t2_grappe(), ["p@t.fr"])  # no milestone declared
     suivi.declarer_versement(ars, "T2-TEST", 1, date(2024, 2, 1))

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from matching.cli.support import (
     RULES_HELP,
+    CsvOutOpt,
     JsonFlag,
     SystemOutFlag,
     fail,
@@ -118,8 +119,7 @@ def register(app: typer.Typer) -> None:
         declarations: Annotated[Path | None, typer.Option(
             "--declarations", help="CSV grappe;critere[;valeur] des critères déclarés.")] = None,
         as_json: JsonFlag = False,
-        out: Annotated[Path | None,
-                       typer.Option("--sortie", help="Dossier des fichiers CSV.")] = None,
+        out: CsvOutOpt = None,
         system_out: SystemOutFlag = False,
     ) -> None:
         """Recalculer le coût et vérifier les règles d'un regroupement modifié à la main."""

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from matching.cli.support import (
     RULES_HELP,
+    CsvOutOpt,
     JsonFlag,
     SystemOutFlag,
     UsageError,
@@ -123,8 +124,7 @@ def register(app: typer.Typer) -> None:
             "--limite-temps", help="Limite de calcul par étape, en temps déterministe de CP-SAT "
                                  "(indépendant de la charge de la machine).")] = STAGE_DTIME,
         as_json: JsonFlag = False,
-        out: Annotated[Path | None,
-                       typer.Option("--sortie", help="Dossier des fichiers CSV.")] = None,
+        out: CsvOutOpt = None,
         system_out: SystemOutFlag = False,
     ) -> None:
         """Choisir les grappes à financer dans l'enveloppe, fenêtre par fenêtre (optimum exact)."""

@@ -72,6 +72,8 @@ SYSTEM_FOLDERS: tuple[str, ...] = (
     "C:/Program Files (x86)",
 )
 
+#: ``--sortie`` of the commands that write a folder of CSV files (chiffrer, selectionner)
+CsvOutOpt = Annotated[Path | None, typer.Option("--sortie", help="Dossier des fichiers CSV.")]
 #: the help of every ``--regles`` option (proposer, chiffrer, selectionner, partenaires)
 RULES_HELP = "Jeu de règles : nom (voir grappes regles) ou fichier .toml."
 

@@ -72,6 +72,16 @@ T = 120_000
 n = [0]
 
 
+def type_date(page, label: str, digits: str) -> None:
+    """A Streamlit date field is a group of day / month / year spin buttons, not an input:
+    type the digits into the first one, then close the calendar that opened."""
+    field = page.get_by_label(label).first
+    field.locator("[role=spinbutton]").first.click()
+    page.keyboard.type(digits)
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(300)
+
+
 def shot(page, name):
     n[0] += 1
     wait_idle(page, url)
@@ -128,11 +138,7 @@ try:
         shot(page, "ars-registre")
         page.get_by_role("link", name="Suivi").first.click()
         page.get_by_text("Enregistrer une grappe financée").first.wait_for(timeout=T)
-        field = page.get_by_label("Date de signature de la convention").first
-        field.locator("[role=spinbutton]").first.click()
-        page.keyboard.type("01102026")
-        page.keyboard.press("Escape")
-        page.wait_for_timeout(300)
+        type_date(page, "Date de signature de la convention", "01102026")
         page.get_by_role("button", name="Enregistrer la grappe").first.click()
         page.get_by_text("enregistrée (signature le 01/10/2026)").wait_for(timeout=T)
         page.get_by_role("button", name="Noter le versement").click()
@@ -142,11 +148,7 @@ try:
         page = rb.login(b, url, "a@og.fr")
         page.get_by_role("link", name="Suivi").first.click()
         page.get_by_text("Mes grappes").first.wait_for(timeout=T)
-        field = page.get_by_label("Date où le jalon a été atteint").first
-        field.locator("[role=spinbutton]").first.click()
-        page.keyboard.type("01122026")
-        page.keyboard.press("Escape")
-        page.wait_for_timeout(300)
+        type_date(page, "Date où le jalon a été atteint", "01122026")
         page.get_by_role("button", name="Déclarer le jalon").click()
         page.get_by_text("Jalon de la tranche 2 déclaré").wait_for(timeout=T)
         shot(page, "porteur-suivi")
