@@ -110,6 +110,11 @@ def decide_attachments(page, url: str, n: int, name: str = "Approuver") -> None:
     page.get_by_role("tab", name="Rattachements").click()
     buttons = page.get_by_role("button", name=name, exact=True)
     buttons.first.wait_for(timeout=T)
+    wait_idle(page, url)  # the tab's rows are drawn one by one: count them once all are there
+    for _ in range(100):
+        if buttons.count() >= n:
+            break
+        page.wait_for_timeout(100)
     assert buttons.count() == n, (buttons.count(), n)
     for left in range(n - 1, -1, -1):
         buttons.first.click()
