@@ -169,13 +169,8 @@ def register(app: typer.Typer) -> None:
             problems = candidate_problems(cands)
             if problems:
                 raise InputError(problems_message(Path(file).name, problems))
+            # the shares were bounded above (check_number: 0 < part <= 1, a usage error)
             limits = BalanceLimits(max_share_departement, max_share_champ, max_share_statut)
-            for name, v in (("--part-max-departement", max_share_departement),
-                            ("--part-max-champ", max_share_champ),
-                            ("--part-max-statut", max_share_statut)):
-                if v is not None and not 0 < v <= 1:
-                    msg = f"{name} : part entre 0 et 1 attendue."
-                    raise InputError(msg)
             sel = select_funding(cands, envelope, shares, limits, mode=mode,
                                  window_labels=labels, time_limit=time_limit,
                                  priorities=rule_set.priorities,

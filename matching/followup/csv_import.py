@@ -22,6 +22,7 @@ from datetime import date
 import pandas as pd
 
 from matching.core.model import Rejet
+from matching.exports.french_excel import csv_bytes
 from matching.followup.indicators import COUNT_FIELDS, COUNT_LABELS, INDICATORS, MonthlyFigures
 from matching.followup.months import label, month_end, month_of, parse_month
 from matching.ingest.base import Source, decode, read_bytes
@@ -178,8 +179,6 @@ def template_csv(members: Sequence[tuple[str, str]], month: date) -> bytes:
     """The import's template pre-filled for one grappe and one month: one line per member
     ESMS (``(finess_et, name)``), the month written, the counts left empty for the DUI's
     figures. Written as every CSV of the tool (``;``, UTF-8 with BOM, neutralised cells)."""
-    from matching.exports.french_excel import csv_bytes
-
     rows = [{"finess_et": et, TEMPLATE_NAME: name, "mois": label(month),
              **dict.fromkeys(COUNT_FIELDS, "")} for et, name in members]
     frame = pd.DataFrame(rows, columns=["finess_et", TEMPLATE_NAME, "mois", *COUNT_FIELDS])

@@ -26,6 +26,7 @@ from typing import Literal
 
 import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from matching.registry import adapters
 from matching.registry.config import dossier_fichiers
@@ -99,12 +100,9 @@ def charger(valeur: str) -> pd.DataFrame:
         raise RegistreError(f"fichier FINESS illisible ({valeur}) : {exc}") from exc
 
 
-def enregistrer(db: Database, fichier: str, now: datetime) -> tuple[str, int]:
-    """Validate ``fichier`` by loading it, then store it as the registry's FINESS file.
-
-    Returns the stored value (an absolute path, or ``sample``) and how many ESMS the file
-    holds. An unreadable file raises a French ``RegistreError`` and stores nothing.
-    """
+def verifier(fichier: str) -> tuple[str, int]:
+    """Load ``fichier`` to check it: the value to store (an absolute path, or ``sample``) and
+    how many ESMS it holds. An unreadable or empty file raises a French ``RegistreError``."""
     valeur = fichier.strip()
     if not valeur:
         raise RegistreError("fichier FINESS : aucun chemin donné")
@@ -116,14 +114,17 @@ def enregistrer(db: Database, fichier: str, now: datetime) -> tuple[str, int]:
     table = charger(valeur)
     if table.empty:
         raise RegistreError(f"fichier FINESS sans aucun ESMS : {valeur}")
-    with db.write() as s:
-        row = s.get(Parametre, CLE_FINESS)
-        if row is None:
-            s.add(Parametre(cle=CLE_FINESS, valeur=valeur, modifie_le=now))
-        else:
-            row.valeur, row.modifie_le = valeur, now
     return valeur, len(table)
 
+
+def stocker(s: Session, valeur: str, now: datetime) -> None:
+    """Make ``valeur`` (checked by :func:`verifier`) the registry's FINESS file, in the
+    caller's transaction, so that the change and its audit entry are written together."""
+    row = s.get(Parametre, CLE_FINESS)
+    if row is None:
+        s.add(Parametre(cle=CLE_FINESS, valeur=valeur, modifie_le=now))
+    else:
+        row.valeur, row.modifie_le = valeur, now
 
 
 #: endings kept on an uploaded file's name: the FINESS reader chooses its format by them
@@ -141,10 +142,9 @@ def _nom_sur(nom: str, contenu: bytes, now: datetime) -> str:
     return f"finess-{now:%Y%m%d-%H%M%S}-{racine or 'fichier'}-{empreinte}{suffixe}"
 
 
-def enregistrer_contenu(db: Database, nom: str, contenu: bytes,
-                        now: datetime) -> tuple[str, int]:
-    """Keep an uploaded FINESS file in the registry's folder, then store it as the FINESS
-    file in force (:func:`enregistrer`). Nothing is kept when the file is unreadable."""
+def conserver(db: Database, nom: str, contenu: bytes, now: datetime) -> tuple[str, int]:
+    """Keep an uploaded FINESS file in the registry's folder and check it
+    (:func:`verifier`); nothing is kept when it is unreadable. The caller stores it."""
     if not contenu:
         raise RegistreError(f"fichier FINESS vide : {nom}")
     dossier = dossier_fichiers(db.sqlite_file)
@@ -158,7 +158,7 @@ def enregistrer_contenu(db: Database, nom: str, contenu: bytes,
     temporaire.write_bytes(contenu)
     os.replace(temporaire, cible)  # atomic: no reader ever sees half a file
     try:
-        return enregistrer(db, str(cible), now)
+        return verifier(str(cible))
     except RegistreError:
         cible.unlink(missing_ok=True)
         raise

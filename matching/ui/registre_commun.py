@@ -26,10 +26,6 @@ from matching.registry.affichage import (
 from matching.ui import registre_session
 
 
-def show_error(exc: Exception) -> None:
-    registre_session.erreur(exc)
-
-
 def call(fn, *args, **kw):
     """Call the API; French errors shown, an expired session sends back to the login."""
     try:
@@ -39,7 +35,7 @@ def call(fn, *args, **kw):
         st.warning(echapper(str(exc)))
         st.stop()
     except RegistreError as exc:
-        show_error(exc)
+        registre_session.erreur(exc)
         return None
 
 

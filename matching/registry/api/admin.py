@@ -37,9 +37,10 @@ class AdminMixin(LectureMixin):
         number of ESMS; an unreadable file changes nothing."""
         with self.db.read() as s:
             exiger(self._principal(s, jeton), Action.CONFIGURER_FINESS)
-        valeur, n = finess_source.enregistrer_contenu(self.db, nom, contenu, self.clock())
+        valeur, n = finess_source.conserver(self.db, nom, contenu, self.clock())
         with self.db.write() as s:
             p = self._principal(s, jeton)
+            finess_source.stocker(s, valeur, self.clock())
             self._audit(s, p, "parametre_finess", "parametre", "finess",
                         f"{n} ESMS, téléversé dans la page")
         return valeur, n

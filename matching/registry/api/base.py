@@ -146,8 +146,9 @@ class RegistryBase:
     def configurer_finess(self, fichier: str) -> tuple[str, int]:
         """Store ``fichier`` as the registry's FINESS file (server side: ``registre init
         --finess``, no account); returns the stored value and its number of ESMS."""
-        valeur, n = finess_source.enregistrer(self.db, fichier, self.clock())
+        valeur, n = finess_source.verifier(fichier)
         with self.db.write() as s:
+            finess_source.stocker(s, valeur, self.clock())
             self._audit(s, None, "parametre_finess", "parametre", "finess",
                         f"{n} ESMS, en console")
         return valeur, n
