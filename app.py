@@ -2,9 +2,9 @@
 envelope, a comparison of the calls, exports.
 
 Run with ``streamlit run app.py``. This file only wires the page together; each part lives in
-``matching.ui`` (``datapanel``: sidebar, loading, file check; ``proposalstate``: the proposal
+``grappes.ui`` (``datapanel``: sidebar, loading, file check; ``proposalstate``: the proposal
 and its edits in the session; ``tab_*``: one module per tab) over the library
-(``matching.solver.propose``, ``matching.scenarios``, ``matching.exports``). It opens on the
+(``grappes.solver.propose``, ``grappes.scenarios``, ``grappes.exports``). It opens on the
 bundled synthetic sample region.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from matching.ui import deferred, scenfile
-from matching.ui.datapanel import (
+from grappes.ui import deferred, scenfile
+from grappes.ui.datapanel import (
     UPLOAD_LABEL,
     check_panel,
     first_screen,
@@ -21,14 +21,14 @@ from matching.ui.datapanel import (
     sidebar,
     territory_and_field,
 )
-from matching.ui.page import dress_in_french
-from matching.ui.proposalstate import report_with_progress, scenario_for, show_edit_errors
-from matching.ui.tab_compare import compare_tab
-from matching.ui.tab_envelope import envelope_tab
-from matching.ui.tab_exports import exports_tab, scenario_file_panel
-from matching.ui.tab_partners import partners_tab
-from matching.ui.tab_proposal import proposal_tab
-from matching.ui.tab_whatif import whatif_tab
+from grappes.ui.page import dress_in_french
+from grappes.ui.proposalstate import report_with_progress, scenario_for, show_edit_errors
+from grappes.ui.tab_compare import compare_tab
+from grappes.ui.tab_envelope import envelope_tab
+from grappes.ui.tab_exports import exports_tab, scenario_file_panel
+from grappes.ui.tab_partners import partners_tab
+from grappes.ui.tab_proposal import proposal_tab
+from grappes.ui.tab_whatif import whatif_tab
 
 
 def main() -> None:
@@ -54,7 +54,7 @@ def main() -> None:
     scenario = scenario_for(scenfile.report_key(data_key, *view), report)
     if scenario.current is None:
         scenario.evaluate()
-    deferred.start()  # the map is drawn last, into its place (matching.ui.deferred)
+    deferred.start()  # the map is drawn last, into its place (grappes.ui.deferred)
     tabs = st.tabs(["Proposition", "Trouver des partenaires", "Et si…", "Enveloppe ARS",
                     "Comparer les appels", "Exports"])
     with tabs[2]:  # first: its edits may replace the scenario the other tabs show

@@ -10,20 +10,20 @@ are under ``[tool.vulture]`` in pyproject.toml).
 # ruff: noqa: B018, F821
 
 # Fields of frozen dataclasses read from the bundled CSV files (data/nomenclatures/,
-# matching/synthetic/), written to outputs through ``asdict``, or read by name with
+# grappes/synthetic/), written to outputs through ``asdict``, or read by name with
 # ``getattr``/``DataFrame`` columns (the follow-up's indicator codes).
-agregat  # matching/core/nomenclature.py, matching/synthetic/calibration.py
-medicalise_selon_mft  # matching/core/nomenclature.py
-domaine  # matching/core/nomenclature.py
-min_pop  # matching/synthetic/calibration.py (the places' weights, as a column)
-slope_per_month  # matching/followup/forecast.py: the trend of a Projection, read by its tests
-dmp_alimentes  # matching/followup/indicators.py, matching/registry/suivi_tables.py
+agregat  # grappes/core/nomenclature.py, grappes/synthetic/calibration.py
+medicalise_selon_mft  # grappes/core/nomenclature.py
+domaine  # grappes/core/nomenclature.py
+min_pop  # grappes/synthetic/calibration.py (the places' weights, as a column)
+slope_per_month  # grappes/followup/forecast.py: the trend of a Projection, read by its tests
+dmp_alimentes  # grappes/followup/indicators.py, grappes/registry/suivi_tables.py
 dossiers_projet_personnalise  # idem
 dossiers_evenement  # idem
-n_og_apres  # matching/scenarios/partners.py (a column of the partner table)
+n_og_apres  # grappes/scenarios/partners.py (a column of the partner table)
 
 # Set but never read; kept here only while another change rewrites the file (issue 24).
-rules_title  # matching/solver/propose.py: ProposalReport.rules_title (ruleset.title is read)
+rules_title  # grappes/solver/propose.py: ProposalReport.rules_title (ruleset.title is read)
 
 # SQLAlchemy: mapped columns and relationships set by the ORM or by assignment on a row.
 cree_le
@@ -38,8 +38,8 @@ effacee_le
 repondue_le
 constituee_le
 verifiee_par
-declaration  # matching/registry/models.py (a relationship)
-_.isolation_level  # matching/registry/db.py: the sqlite3 connection's, set in a driver hook
+declaration  # grappes/registry/models.py (a relationship)
+_.isolation_level  # grappes/registry/db.py: the sqlite3 connection's, set in a driver hook
 
 # OR-Tools CP-SAT parameters, set as attributes on ``solver.parameters``.
 _.random_seed
@@ -52,14 +52,14 @@ _.cp_model_probing_level
 _.merge_at_most_one_work_limit
 
 # Protocols that the standard library calls.
-_.readable  # io.RawIOBase (matching/ingest/finess_plus.py's streams)
-__getattr__  # PEP 562 lazy module attributes (matching/solver/__init__.py)
+_.readable  # io.RawIOBase (grappes/ingest/finess_plus.py's streams)
+__getattr__  # PEP 562 lazy module attributes (grappes/solver/__init__.py)
 
 # Tests: an actor of the authorisation matrix, reached by name (tests/registry/).
 _.ars_other
 
 # Added at the merge of issues 18–21 (each name is read where vulture cannot see it).
-EXIT_OK  # the exit-code table's 0 (matching/core/errors.py), documented in formats-entree.md
+EXIT_OK  # the exit-code table's 0 (grappes/core/errors.py), documented in formats-entree.md
 _.premier_admin  # ORM column: its unique index makes the first admin once (registry/models.py)
 _.decide_par  # ORM column: who approved or refused an attachment, read by the audit views
 _.enregistree_par  # ORM column: who recorded a vérification (suivi history)
@@ -67,7 +67,7 @@ _fixed_terminal  # autouse pytest fixture (tests/conftest.py): fixed COLUMNS for
 _.handle_DATA  # aiosmtpd calls its handler's handle_DATA (tests/registry/test_outbox.py)
 
 # SolverStats' optional entries: set by the solver's callers, read through the mapping that
-# the JSON reports write (matching/solver/proposal.py)
+# the JSON reports write (grappes/solver/proposal.py)
 _.timings_s
 _.liens_fichier
 _.precalcule
@@ -84,5 +84,5 @@ _.zones_certified
 _.by_subproblem
 _.by_champ
 _no_env  # autouse pytest fixture (tests/registry/test_finess_source.py)
-_.readinto  # the raw-stream protocol: io.BufferedReader calls it (matching/ingest/finess_plus.py)
+_.readinto  # the raw-stream protocol: io.BufferedReader calls it (grappes/ingest/finess_plus.py)
 small_chunks  # pytest fixture used by name (@pytest.mark.usefixtures, tests/test_json_chunks.py)

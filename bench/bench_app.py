@@ -15,7 +15,7 @@ Not a test. Run from the repository root::
    proposal, the XLSX and GeoPackage of the region, the ARS envelope), and prints each app
    figure as a ratio to the CLI's time for the same work.
 On the sample the app uses the proposals precomputed at build time
-(``matching.scenarios.precomputed``) when their fingerprint matches: the call change is
+(``grappes.scenarios.precomputed``) when their fingerprint matches: the call change is
 timed both ways. Prints a table of the numbers against the targets.
 """
 
@@ -109,12 +109,12 @@ def timed(fn: Callable[[], object]) -> float:
 
 def whatif_seconds(runs: int) -> tuple[dict[str, list[float]], dict[str, float]]:
     """Each what-if edit (on a fresh copy of the scenario) and the partner finder."""
-    from matching.ingest.sample import load_sample
-    from matching.scenarios.partners import find_partners
-    from matching.scenarios.whatif import WhatIf
-    from matching.solver.propose import propose
-    from matching.solver.settings import APP_TIME_LIMIT
-    from matching.ui import datapanel
+    from grappes.ingest.sample import load_sample
+    from grappes.scenarios.partners import find_partners
+    from grappes.scenarios.whatif import WhatIf
+    from grappes.solver.propose import propose
+    from grappes.solver.settings import APP_TIME_LIMIT
+    from grappes.ui import datapanel
 
     setup: dict[str, float] = {}
     start = time.perf_counter()
@@ -156,7 +156,7 @@ def cli_seconds(xlsx: bool) -> float:
     import tempfile
 
     with tempfile.TemporaryDirectory() as out:
-        cmd = [sys.executable, "-c", "from matching.cli.main import main; main()", "propose",
+        cmd = [sys.executable, "-c", "from grappes.cli.main import main; main()", "propose",
                "--sample", "--champ", "PA", "--time-limit", "2", "--out", out,
                *(["--xlsx"] if xlsx else [])]
         start = time.perf_counter()
@@ -167,14 +167,14 @@ def cli_seconds(xlsx: bool) -> float:
 
 def app_steps_seconds() -> dict[str, float]:
     """The app's heavier steps in process: another call's proposal, XLSX, GeoPackage, envelope."""
-    from matching.exports.dossier import workbook_bytes
-    from matching.exports.gis import gpkg_bytes, gpkg_inputs
-    from matching.ingest.sample import load_sample
-    from matching.scenarios import precomputed as pre
-    from matching.scenarios.scenario import Scenario
-    from matching.solver.propose import propose
-    from matching.solver.settings import APP_TIME_LIMIT
-    from matching.ui.envelope import EnvelopeRequest, run_envelope
+    from grappes.exports.dossier import workbook_bytes
+    from grappes.exports.gis import gpkg_bytes, gpkg_inputs
+    from grappes.ingest.sample import load_sample
+    from grappes.scenarios import precomputed as pre
+    from grappes.scenarios.scenario import Scenario
+    from grappes.solver.propose import propose
+    from grappes.solver.settings import APP_TIME_LIMIT
+    from grappes.ui.envelope import EnvelopeRequest, run_envelope
 
     result = load_sample()
     out: dict[str, float] = {}
@@ -190,7 +190,7 @@ def app_steps_seconds() -> dict[str, float]:
     out["changement d'appel, proposition précalculée (1re fois)"] = time.perf_counter() - start
     if stored is None:
         print("proposition précalculée absente ou périmée : "
-              "python -m matching.scenarios.precomputed")
+              "python -m grappes.scenarios.precomputed")
     out["changement d'appel, proposition précalculée (empreintes faites)"] = timed(
         lambda: pre.stored_report(result, view, entries, prints))
     report = propose(result, None, champ="PA", time_limit=APP_TIME_LIMIT)

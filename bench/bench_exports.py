@@ -9,7 +9,7 @@ times, over ``--runs`` repetitions (median and worst):
 
 * **old**: the previous workbook writer, pandas ``to_excel`` with openpyxl and a styling
   pass on the same sheets (the three tables and one dossier sheet per grappe);
-* **new**: ``matching.exports.dossier.workbook_bytes`` (xlsxwriter, one pass, number
+* **new**: ``grappes.exports.dossier.workbook_bytes`` (xlsxwriter, one pass, number
   formats, filters and frozen header);
 * the three French-Excel CSV files (``csv_files``).
 
@@ -33,9 +33,9 @@ def old_workbook(scenario) -> bytes:
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    from matching.exports.dossier import DOSSIER_WIDTH, dossier_rows, dossier_sheet_name
-    from matching.exports.french_excel import neutralise_frame, sheet_name
-    from matching.exports.tables import tables
+    from grappes.exports.dossier import DOSSIER_WIDTH, dossier_rows, dossier_sheet_name
+    from grappes.exports.french_excel import neutralise_frame, sheet_name
+    from grappes.exports.tables import tables
 
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDE4F0")
@@ -91,7 +91,7 @@ def scaled(result, scale: float):
         copy["finess_et"] = copy["finess_et"].astype(str).str[:-3] + f"{k:03d}"
         copy["finess_ej"] = copy["finess_ej"].astype(str).str[:-3] + f"{k:03d}"
         parts.append(copy)
-    from matching.core.model import LoadResult
+    from grappes.core.model import LoadResult
 
     return LoadResult(etablissements=pd.concat(parts, ignore_index=True))
 
@@ -103,10 +103,10 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=5.0)
     args = parser.parse_args()
 
-    from matching.exports.dossier import csv_files, workbook_bytes
-    from matching.ingest.sample import load_sample
-    from matching.scenarios.scenario import Scenario
-    from matching.solver.propose import propose
+    from grappes.exports.dossier import csv_files, workbook_bytes
+    from grappes.ingest.sample import load_sample
+    from grappes.scenarios.scenario import Scenario
+    from grappes.solver.propose import propose
 
     result = scaled(load_sample(), args.scale)
     report = propose(result, None, time_limit=args.time_limit)

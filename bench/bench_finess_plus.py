@@ -2,10 +2,10 @@
 
 Writes a synthetic national register (~100,000 establishments of all kinds, health ones
 included, as in the real register) in the FINESS+ JSON flow with
-``matching.synthetic.write_finess_plus.write_national_finess_plus``, then times, each in a fresh
+``grappes.synthetic.write_finess_plus.write_national_finess_plus``, then times, each in a fresh
 Python process (so that peak memory is the reader's own):
 
-- ``stream``: ``matching.ingest.load`` of the ``.json.gz`` (gzip read in 1 MB chunks, each
+- ``stream``: ``grappes.ingest.load`` of the ``.json.gz`` (gzip read in 1 MB chunks, each
   ``pmej`` parsed by the C scanner of ``json``, then validation and classification: the whole
   reader);
 - ``avant`` (with ``--avant DIR``): the same ``load`` from another source tree (e.g. the
@@ -37,7 +37,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from matching.core.formatting import integer_fr  # noqa: E402 (after the path)
+from grappes.core.formatting import integer_fr  # noqa: E402 (after the path)
 
 GOAL_SECONDS = 30.0
 GOAL_MB = 1000.0
@@ -66,7 +66,7 @@ if mode == "json.load":
     rows = sum(len(pm.get("ege", [])) for pm in doc["pmej"])
     loaded = rows
 else:
-    from matching.ingest import load
+    from grappes.ingest import load
     wall, cpu = time.perf_counter(), time.process_time()
     result = load(path)
     rows = result.meta["ege_total"]
@@ -81,7 +81,7 @@ print(json.dumps({{"wall": wall, "cpu": cpu, "peak_mb": peak_mb(), "rows": rows,
 def _baseline_mb() -> float:
     """Peak memory of a child that only imports the reader's libraries (interpreter + pandas)."""
     code = (
-        f"import sys; sys.path.insert(0, {str(ROOT)!r}); import matching.ingest, ijson; "
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); import grappes.ingest, ijson; "
         "print([int(x.split()[1]) / 1024 for x in open('/proc/self/status') "
         "if x.startswith('VmHWM:')][0])"
     )
@@ -109,7 +109,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     console = Console(width=120)
-    from matching.synthetic.write_finess_plus import write_national_finess_plus
+    from grappes.synthetic.write_finess_plus import write_national_finess_plus
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)

@@ -28,13 +28,13 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from matching.core.formatting import integer_fr
-from matching.followup.csv_import import COLUMNS
-from matching.followup.export import calendar_frame, flags_frame, grappes_frame
-from matching.followup.model import Member, build_funded_grappe
-from matching.followup.store import Suivi
-from matching.programme.rules import load_rules
-from matching.registry import Registry
+from grappes.core.formatting import integer_fr
+from grappes.followup.csv_import import COLUMNS
+from grappes.followup.export import calendar_frame, flags_frame, grappes_frame
+from grappes.followup.model import Member, build_funded_grappe
+from grappes.followup.store import Suivi
+from grappes.programme.rules import load_rules
+from grappes.registry import Registry
 
 PW = "mot-de-passe-solide"
 MONTHS, PER_GRAPPE = 24, 10

@@ -1,6 +1,6 @@
-"""Benchmark ``matching.ingest.load`` on a national-size etalab extract (~100,000 ET).
+"""Benchmark ``grappes.ingest.load`` on a national-size etalab extract (~100,000 ET).
 
-Writes a synthetic national register with ``matching.synthetic.write_national_etalab`` into a
+Writes a synthetic national register with ``grappes.synthetic.write_national_etalab`` into a
 temporary folder, then times, each in a fresh Python process (so that peak memory is the
 reader's own): ``load`` of the establishments file, ``load`` with the legal-entities extract,
 and a plain ``pandas.read_csv`` of the same file as a reference point. Reports wall time, CPU
@@ -25,7 +25,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from matching.core.formatting import integer_fr  # noqa: E402 (after the path)
+from grappes.core.formatting import integer_fr  # noqa: E402 (after the path)
 
 #: run in a child process; prints one JSON object
 CHILD = r"""
@@ -41,9 +41,9 @@ if mode == "pandas":
     rows = int((frame[0] == "structureet").sum())
     rejets = 0
 else:
-    from matching.ingest import load
-    import geo.territories
-    geo.territories.get_territoires()  # the bundled geography is read once per process
+    from grappes.ingest import load
+    import grappes.geo.territories
+    grappes.geo.territories.get_territoires()  # the bundled geography is read once per process
     wall, cpu = time.perf_counter(), time.process_time()
     result = load(etab, ej=ej if mode == "load_ej" else None)
     rows, rejets = len(result.etablissements), len(result.rejets)
@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="folder to keep the files in")
     args = parser.parse_args()
     console = Console(width=max(Console().width, 100))
-    from matching.synthetic import write_national_etalab
+    from grappes.synthetic import write_national_etalab
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)

@@ -18,11 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rich.console import Console
 from rich.table import Table
 
-from matching.exports.gis import gpkg_inputs, write_gpkg
-from matching.ingest.sample import load_sample
-from matching.scenarios.scenario import Scenario
-from matching.solver.propose import propose
-from matching.ui.mapview import build_map
+from grappes.exports.gis import gpkg_inputs, write_gpkg
+from grappes.ingest.sample import load_sample
+from grappes.scenarios.scenario import Scenario
+from grappes.solver.propose import propose
+from grappes.ui.mapview import build_map
 
 
 def timed(fn):

@@ -47,15 +47,15 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from matching.registry import Registry  # noqa: E402
-from matching.registry.models import Declaration, GrappeProposee, Invitation  # noqa: E402
+from grappes.registry import Registry  # noqa: E402
+from grappes.registry.models import Declaration, GrappeProposee, Invitation  # noqa: E402
 
 PASSWORD = "banc-d-essai-2026"
 REGION = "84"
 
 
 def declarations_csv(n: int, sessions: int, seed: int = 1) -> tuple[bytes, int]:
-    from matching.synthetic import generate
+    from grappes.synthetic import generate
 
     data = generate([REGION], seed=seed, include_overseas=False)
     e = data.etablissements

@@ -45,9 +45,9 @@ from bench.peers import (
     run_maxp,
     run_solver,
 )
-from matching.core.model import GroupingRules
-from matching.programme.rules import DEFAULT_RULES
-from matching.programme.rules import load_rules as load
+from grappes.core.model import GroupingRules
+from grappes.programme.rules import DEFAULT_RULES
+from grappes.programme.rules import load_rules as load
 
 RESULTS = Path(__file__).resolve().parent / "results" / "solver.md"
 CHAMPS_BENCH: tuple[str, ...] = ("PA", "PH")
@@ -104,7 +104,7 @@ def load_rules(name: str | None) -> tuple[GroupingRules, str]:
 
 def sample_instance() -> Instance:
     """The bundled sample région."""
-    from matching.ingest.sample import load_sample
+    from grappes.ingest.sample import load_sample
 
     table = load_sample().etablissements
     regions = sorted(set(table["region"].astype("string").dropna()))
@@ -113,7 +113,7 @@ def sample_instance() -> Instance:
 
 def national_instance(n_esms: int, seed: int) -> Instance:
     """A generated national-size table of PA/PH ESMS."""
-    from matching.synthetic import solver_instance
+    from grappes.synthetic import solver_instance
 
     table = solver_instance(n_esms=n_esms, seed=seed)
     return Instance(f"national généré ({len(table)} ESMS)", table, NATIONAL_SECONDS)
@@ -226,7 +226,7 @@ def _check(ok: bool | None) -> str:
 def target_rows(outcomes: list[Outcome]) -> list[list[str]]:
     """One row per (instance, field): is each target of the issue met by the solver?
 
-    The upper bound is the LP relaxation of the packing (``matching.solver.bounds``): the
+    The upper bound is the LP relaxation of the packing (``grappes.solver.bounds``): the
     optimum lies between the solver's count and it, so their difference is a proven gap.
 
     The time target is for a whole instance, so it is checked on the solver's time summed

@@ -14,8 +14,8 @@ lines truncated or duplicated; fields blown up; formula prefixes. Input ``i`` of
 is always the same bytes (``random.Random(f"{s}-{i}")``), whatever ``--n``.
 
 Every input runs in a worker process (killed after ``--timeout`` seconds: a hang) through
-``matching.ingest.load``, ``matching.ingest.check.summarise`` + JSON,
-``matching.solver.propose.propose``
+``grappes.ingest.load``, ``grappes.ingest.check.summarise`` + JSON,
+``grappes.solver.propose.propose``
 and every export (CSV of the tables and the rejects, the XLSX workbook). Outcomes:
 
 - clean: loaded with exact accounting (every line loaded, rejected, used as geolocation,
@@ -111,8 +111,8 @@ def build_base(n_rows: int = DEFAULT_ROWS, departements: tuple[str, ...] = DEPAR
     ``propose`` and of the exports grows with the table; 100 rows keep 3,000 inputs within
     about 25 minutes on 2 workers while keeping every file kind, the EJ and DUI joins,
     geolocation lines and several grappes."""
-    from matching.ingest import load
-    from matching.ingest.sample import sample_paths
+    from grappes.ingest import load
+    from grappes.ingest.sample import sample_paths
 
     etab_path, ej_path, dui_path = sample_paths()
     lines = etab_path.read_bytes().decode("utf-8").splitlines()
@@ -368,7 +368,7 @@ class Baseline:
     """What the unmutated inputs load to (computed once per worker)."""
 
     def __init__(self, base: Base) -> None:
-        from matching.ingest import load
+        from grappes.ingest import load
 
         self.base = base
         self.results = {
@@ -390,15 +390,15 @@ def run_one(
     the loaded table and the rejects."""
     import json
 
-    from matching.exports.dossier import csv_files, workbook_bytes
-    from matching.exports.french_excel import csv_bytes
-    from matching.exports.gis import gpkg_bytes, gpkg_inputs
-    from matching.exports.json_values import json_default
-    from matching.exports.rejects import rejets_frame
-    from matching.ingest import IngestError, load
-    from matching.ingest.check import summarise
-    from matching.scenarios.scenario import Scenario
-    from matching.solver.propose import propose
+    from grappes.exports.dossier import csv_files, workbook_bytes
+    from grappes.exports.french_excel import csv_bytes
+    from grappes.exports.gis import gpkg_bytes, gpkg_inputs
+    from grappes.exports.json_values import json_default
+    from grappes.exports.rejects import rejets_frame
+    from grappes.ingest import IngestError, load
+    from grappes.ingest.check import summarise
+    from grappes.scenarios.scenario import Scenario
+    from grappes.solver.propose import propose
 
     base = baseline.base
     main_kind = "template" if m.kind == "template" else "etalab"
@@ -459,7 +459,7 @@ def check_accounting(baseline: Baseline, m: Mutated, result: Any, main_kind: str
     table = result.etablissements
     meta = result.meta
     if m.kind in ("etalab", "template"):
-        from matching.ingest.base import decode
+        from grappes.ingest.base import decode
 
         text, _ = decode(m.data)
         lines = text.split("\n")
@@ -508,7 +508,7 @@ def check_accounting(baseline: Baseline, m: Mutated, result: Any, main_kind: str
 
 
 def _dui_accounting(m: Mutated, result: Any) -> str:
-    from matching.ingest.base import decode
+    from grappes.ingest.base import decode
 
     text, _ = decode(m.data)
     lines = [ln for ln in text.split("\n") if ln.replace(";", "").replace(",", "").strip()]

@@ -50,12 +50,12 @@ class StructuredBase:
 def build_structured(etalab: bytes, ej: bytes, dui: bytes) -> StructuredBase:
     """The FINESS+ document of the same slice (from the committed sample flow) and the
     scenario file of a proposal on the slice (one edit made, so the edits travel too)."""
-    from matching.ingest import load
-    from matching.ingest.sample import sample_dir
-    from matching.scenarios.scenario import Scenario
-    from matching.scenarios.scenario_file import save_scenario
-    from matching.scenarios.whatif import WhatIf
-    from matching.solver.propose import propose
+    from grappes.ingest import load
+    from grappes.ingest.sample import sample_dir
+    from grappes.scenarios.scenario import Scenario
+    from grappes.scenarios.scenario_file import save_scenario
+    from grappes.scenarios.whatif import WhatIf
+    from grappes.solver.propose import propose
 
     result = load(etalab, ej=ej, dui=dui)
     keys = set(result.etablissements["finess_et"].astype(str))
@@ -172,7 +172,7 @@ def mutate_structured(base: StructuredBase, kind: str, seed: int, index: int
     """Input ``index`` of ``seed`` for a structured kind: always the same bytes."""
     import copy
 
-    from matching.scenarios.scenario_file import content_checksum
+    from grappes.scenarios.scenario_file import content_checksum
 
     rng = random.Random(f"{seed}-{index}-{kind}")
     names: list[str] = []
@@ -233,7 +233,7 @@ class StructuredBaseline:
     """What the unmutated structured inputs load to."""
 
     def __init__(self, base: StructuredBase, etab_result: Any) -> None:
-        from matching.ingest import load
+        from grappes.ingest import load
 
         self.base = base
         self.result = etab_result  # the loaded slice a scenario is put back on
@@ -267,10 +267,10 @@ def run_structured(baseline: StructuredBaseline, m: StructuredInput) -> tuple[st
 
 
 def _run_plus(baseline: StructuredBaseline, m: StructuredInput) -> tuple[str, str]:
-    from matching.exports.french_excel import csv_bytes
-    from matching.exports.rejects import rejets_frame
-    from matching.ingest import IngestError, load
-    from matching.ingest.check import summarise
+    from grappes.exports.french_excel import csv_bytes
+    from grappes.exports.rejects import rejets_frame
+    from grappes.ingest import IngestError, load
+    from grappes.ingest.check import summarise
 
     try:
         result = load(m.data)
@@ -300,8 +300,8 @@ def _run_plus(baseline: StructuredBaseline, m: StructuredInput) -> tuple[str, st
 
 
 def _run_scenario(baseline: StructuredBaseline, m: StructuredInput) -> tuple[str, str]:
-    from matching.exports.dossier import csv_files
-    from matching.scenarios.scenario_file import ScenarioFileError, load_scenario
+    from grappes.exports.dossier import csv_files
+    from grappes.scenarios.scenario_file import ScenarioFileError, load_scenario
 
     try:
         loaded = load_scenario(m.data, baseline.result)

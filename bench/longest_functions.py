@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The code a user's run goes through, plus the scripts around it.
-SOURCES: tuple[str, ...] = ("app.py", "pages", "geo", "matching", "bench", "data/build")
+SOURCES: tuple[str, ...] = ("app.py", "pages", "grappes", "bench", "data/build")
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,11 @@
 
 The benchmark compares methods that know nothing of the programme (max-p, k-means) with the
 solver, so every grouping goes through one evaluation: a group counts as a grappe only when
-``matching.programme.validate`` finds no broken rule in it, and the violations of the other groups
+``grappes.programme.validate`` finds no broken rule in it, and the violations of the other groups
 are
-reported by rule. Priority points are the solver's own (``matching.solver.evaluate``).
+reported by rule. Priority points are the solver's own (``grappes.solver.evaluate``).
 Distances are member-to-centre great-circle kilometres, the centre being the spherical mean
-of the members (the same as ``geo.distances.centre``).
+of the members (the same as ``grappes.geo.distances.centre``).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from geo.distances import haversine_km
-from matching.core.model import GroupingRules
-from matching.core.vocabulary import VIOLATION_CODES, VIOLATION_LABELS
-from matching.programme.scoring import grappe_points
-from matching.programme.validate import grouping_violations
+from grappes.core.model import GroupingRules
+from grappes.core.vocabulary import VIOLATION_CODES, VIOLATION_LABELS
+from grappes.geo.distances import haversine_km
+from grappes.programme.scoring import grappe_points
+from grappes.programme.validate import grouping_violations
 
 #: A function giving the computable priority points of one grappe, criterion -> points.
 PointsFunction = Callable[[pd.DataFrame, GroupingRules], dict[str, int]]
@@ -114,7 +114,7 @@ def group_centres(lon: np.ndarray, lat: np.ndarray, group: np.ndarray) -> pd.Dat
     """Spherical mean (lon, lat degrees) of the points of each group, all groups at once.
 
     The average of the 3-D unit vectors projected back to the sphere, as
-    ``geo.distances.centre``; rows are indexed by group label. Points must have coordinates.
+    ``grappes.geo.distances.centre``; rows are indexed by group label. Points must have coordinates.
     """
     lam, phi = np.radians(lon), np.radians(lat)
     xyz = pd.DataFrame(
@@ -184,7 +184,7 @@ def evaluate(
     Parameters
     ----------
     etab
-        The instance: normalised establishments (``matching.core.model.ETAB_COLUMNS``), the same
+        The instance: normalised establishments (``grappes.core.model.ETAB_COLUMNS``), the same
         eligible ESMS every method received.
     assignment
         Group label per ESMS, indexed like ``etab`` or by FINESS ET; '' or NA = no group.
@@ -195,7 +195,7 @@ def evaluate(
         The field the grappes are built for (None: each group's dominant field).
     points
         Priority points of one grappe; default the solver's own computation
-        (``matching.programme.scoring.grappe_points``), so every method is scored alike.
+        (``grappes.programme.scoring.grappe_points``), so every method is scored alike.
 
     Returns
     -------

@@ -3,8 +3,8 @@
 Every adapter takes the same instance (the eligible ESMS of one field, normalised table) and
 returns a :class:`PeerRun`: a group label per FINESS ET ('' = left out) and the wall time.
 
-- ``solveur``: ``matching.solver.GrappeSolver`` (the method under test);
-- ``glouton``: ``matching.solver.greedy_baseline`` (grow-then-attach baseline);
+- ``solveur``: ``grappes.solver.GrappeSolver`` (the method under test);
+- ``glouton``: ``grappes.solver.greedy_baseline`` (grow-then-attach baseline);
 - ``max-p``: spopt's ``MaxPHeuristic`` (Wei, Rey & Knaap 2020, "Efficient regionalization
   for spatially explicit neighborhood delineation", IJGIS) on OG units with libpysal ``KNN``
   weights, threshold = minimum ESMS per grappe on the ESMS count of each unit;
@@ -32,8 +32,8 @@ import pandas as pd
 from pyproj import Transformer
 
 from bench.metrics import group_centres
-from matching.core.model import GroupingRules
-from matching.solver.settings import LIBRARY_TIME_LIMIT
+from grappes.core.model import GroupingRules
+from grappes.solver.settings import LIBRARY_TIME_LIMIT
 
 #: Method names as printed in the table.
 SOLVEUR = "solveur"
@@ -62,11 +62,11 @@ class PeerRun:
 def eligible_esms(etab: pd.DataFrame, rules: GroupingRules, champ: str) -> pd.DataFrame:
     """The ESMS every method receives: those the solver itself can group in ``champ``.
 
-    The solver's own filter (``matching.solver.units.prepare_esms``: eligible field, not
+    The solver's own filter (``grappes.solver.units.prepare_esms``: eligible field, not
     already funded, not a health establishment, with an OG and coordinates), so that the
     peers get exactly the solver's instance. Returned with a fresh index, input columns only.
     """
-    from matching.solver.units import prepare_esms
+    from grappes.solver.units import prepare_esms
 
     if champ not in rules.eligible_champs:
         msg = f"le champ {champ} n'est pas éligible avec ces règles"
@@ -331,7 +331,7 @@ def run_kmeans_constrained(
 
 
 def _proposal_run(method: str, proposal: Any, runtime_s: float) -> PeerRun:
-    """PeerRun from a ``matching.solver.Proposal``."""
+    """PeerRun from a ``grappes.solver.Proposal``."""
     stats = dict(getattr(proposal, "stats", {}) or {})
     bound = stats.get("upper_bound")
     assignment = proposal.assignment()
@@ -354,8 +354,8 @@ def run_solver(
     seed: int = 0,
     time_limit: float = LIBRARY_TIME_LIMIT,
 ) -> PeerRun:
-    """``matching.solver.GrappeSolver`` with default weights."""
-    from matching.solver import GrappeSolver
+    """``grappes.solver.GrappeSolver`` with default weights."""
+    from grappes.solver import GrappeSolver
 
     start = time.perf_counter()
     proposal = GrappeSolver(rules, seed=seed, time_limit=time_limit).solve(etab, champ=champ)
@@ -363,8 +363,8 @@ def run_solver(
 
 
 def run_greedy(etab: pd.DataFrame, rules: GroupingRules, champ: str) -> PeerRun:
-    """``matching.solver.greedy_baseline``: grow-then-attach, no optimisation."""
-    from matching.solver import greedy_baseline
+    """``grappes.solver.greedy_baseline``: grow-then-attach, no optimisation."""
+    from grappes.solver import greedy_baseline
 
     start = time.perf_counter()
     proposal = greedy_baseline(etab, rules, champ)

@@ -1,14 +1,14 @@
 """Streamlit page « Mise en relation »: the registry's screens for each role.
 
-Thin UI: every read and write goes through ``matching.registry.Registry`` (the API checks
+Thin UI: every read and write goes through ``grappes.registry.Registry`` (the API checks
 the policy and writes the audit log); this page never touches the database. User text is
 shown with ``st.text``, in tables, or escaped (``affichage.echapper``) before Markdown.
 
 Settings: ``GRAPPES_DB_URL`` (default ``grappes.db``); the FINESS file of the declaration
-form's search is the registry's (``matching.registry.finess_source``: ``GRAPPES_FINESS``,
+form's search is the registry's (``grappes.registry.finess_source``: ``GRAPPES_FINESS``,
 else ``registre init --finess``, else the bundled sample).
 
-Each role's view lives in ``matching.ui``: ``registre_declarant``, ``registre_coordinateur``,
+Each role's view lives in ``grappes.ui``: ``registre_declarant``, ``registre_coordinateur``,
 ``registre_ars``, ``registre_admin`` (shared parts: ``registre_commun``); the page only signs
 in and dispatches.
 """
@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from matching.registry import RegistreError, Registry
-from matching.ui import registre_session
-from matching.ui.page import dress_in_french
-from matching.ui.registre_admin import admin
-from matching.ui.registre_ars import ars
-from matching.ui.registre_coordinateur import coordinateur
-from matching.ui.registre_declarant import declarant
+from grappes.registry import RegistreError, Registry
+from grappes.ui import registre_session
+from grappes.ui.page import dress_in_french
+from grappes.ui.registre_admin import admin
+from grappes.ui.registre_ars import ars
+from grappes.ui.registre_coordinateur import coordinateur
+from grappes.ui.registre_declarant import declarant
 
 st.set_page_config(page_title="grappes — mise en relation", layout="wide")
 dress_in_french()

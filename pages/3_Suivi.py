@@ -1,6 +1,6 @@
 """Suivi après financement (issue 14): porteur view and ARS view, on the registry's accounts.
 
-The page only calls ``matching.followup.store.Suivi`` (which applies the registry policy);
+The page only calls ``grappes.followup.store.Suivi`` (which applies the registry policy);
 it never queries the database itself.
 """
 
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from matching.followup.store import Suivi
-from matching.registry import RegistreError, Registry
-from matching.ui import registre_session
-from matching.ui.page import dress_in_french
-from matching.ui.suivi_registration import mail_panel, registration_panel
-from matching.ui.suivi_views import ars_view, porteur_view
+from grappes.followup.store import Suivi
+from grappes.registry import RegistreError, Registry
+from grappes.ui import registre_session
+from grappes.ui.page import dress_in_french
+from grappes.ui.suivi_registration import mail_panel, registration_panel
+from grappes.ui.suivi_views import ars_view, porteur_view
 
 st.set_page_config(page_title="Suivi des grappes financées", layout="wide")
 dress_in_french()

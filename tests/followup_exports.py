@@ -15,9 +15,9 @@ import pandas as pd
 from solver_factories import km_to_lonlat
 from typer.testing import CliRunner
 
-from matching.cli.main import app
-from matching.core.finess import luhn_key
-from matching.exports.files import FILES, column_names
+from grappes.cli.main import app
+from grappes.core.finess import luhn_key
+from grappes.exports.files import FILES, column_names
 
 
 def read_written_csv(source: Path | bytes, **options) -> pd.DataFrame:
@@ -42,7 +42,7 @@ def with_old_headers(export: Path, folder: Path) -> Path:
     (``dui_statut_code``), not the French headers. Only that row changes."""
     from openpyxl import load_workbook
 
-    from matching.exports.files import XLSX_FILE, sheet_of
+    from grappes.exports.files import XLSX_FILE, sheet_of
 
     folder.mkdir(parents=True, exist_ok=True)
     for path in export.iterdir():
@@ -98,10 +98,10 @@ def propose_out(folder: Path, statut: str = "a_mettre_a_niveau") -> Path:
 def app_workbook(src: Path) -> bytes:
     """The « Classeur XLSX » the app's Exports tab downloads for the proposal of ``src``
     (the same function, on the scenario the app shows)."""
-    from matching.exports.dossier import workbook_bytes
-    from matching.ingest import load
-    from matching.scenarios.scenario import Scenario
-    from matching.solver.propose import propose
+    from grappes.exports.dossier import workbook_bytes
+    from grappes.ingest import load
+    from grappes.scenarios.scenario import Scenario
+    from grappes.solver.propose import propose
 
     report = propose(load(src), "amorcage-t2-2021", seed=1, time_limit=2)
     return workbook_bytes(Scenario.from_report(report))
@@ -111,7 +111,7 @@ def constituted_grappe(reg, admin: str, password: str, folder: Path) -> int:
     """A grappe of the registry built from the region's proposal and brought to
     « constituée » (declarations without a FINESS file: field and commune declared; one
     coordinator of 37, one déclarant per OG, all accepting). Returns its registry id."""
-    from matching.registry import DeclarationSaisie, EsmsSaisie
+    from grappes.registry import DeclarationSaisie, EsmsSaisie
 
     out = propose_out(folder)
     etab = read_written_csv(out / "etablissements.csv")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from matching.followup.indicators import MonthlyFigures
-from matching.followup.model import FundedGrappe, Member, Verification, build_funded_grappe
-from matching.programme.rules import load_rules
+from grappes.followup.indicators import MonthlyFigures
+from grappes.followup.model import FundedGrappe, Member, Verification, build_funded_grappe
+from grappes.programme.rules import load_rules
 
 FINESS_A = "180000001"
 FINESS_B = "180000019"

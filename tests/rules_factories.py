@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from matching.core.model import ETAB_COLUMNS, empty_etablissements
+from grappes.core.model import ETAB_COLUMNS, empty_etablissements
 
 DEFAULTS: dict[str, Any] = {
     "raison_sociale": "ESMS",

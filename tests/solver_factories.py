@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from matching.core.model import ETAB_COLUMNS, empty_etablissements
+from grappes.core.model import ETAB_COLUMNS, empty_etablissements
 
 #: Reference point of the km grid (Tours, Centre-Val de Loire).
 LON0, LAT0 = 0.69, 47.39

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from matching.core.model import ETAB_COLUMNS, Grappe
-from matching.programme.costing import cost_grappe
-from matching.programme.rules import RuleSet, load_rules
-from matching.programme.validate import grappe_violations
+from grappes.core.model import ETAB_COLUMNS, Grappe
+from grappes.programme.costing import cost_grappe
+from grappes.programme.rules import RuleSet, load_rules
+from grappes.programme.validate import grappe_violations
 
 TOURS = (0.69, 47.39)
 ORLEANS = (1.90, 47.90)

@@ -16,12 +16,12 @@ import pytest
 from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
-from matching.core.formatting import euros, euros_short
-from matching.exports.dossier import csv_files, workbook_bytes
-from matching.ingest import IngestError
-from matching.programme.costing import cost_grappe
-from matching.scenarios.scenario import Scenario
-from matching.ui import upload as ui_upload
+from grappes.core.formatting import euros, euros_short
+from grappes.exports.dossier import csv_files, workbook_bytes
+from grappes.ingest import IngestError
+from grappes.programme.costing import cost_grappe
+from grappes.scenarios.scenario import Scenario
+from grappes.ui import upload as ui_upload
 from tests.followup_exports import read_written_csv
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -155,7 +155,7 @@ def test_bad_upload_shows_the_rejects():
     assert {r.line for r in result.rejets} == {3, 4}
 
     def page(result):
-        from matching.ui.datapanel import check_panel
+        from grappes.ui.datapanel import check_panel
 
         check_panel(result)
 

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from test_app_factory import esms_rows, make_etab, region
 
-from matching.ui.mapcolours import FIELD_COLOURS, colour_graph, css
-from matching.ui.mapshapes import departement_labels, town_labels
-from matching.ui.mapview import (
+from grappes.ui.mapcolours import FIELD_COLOURS, colour_graph, css
+from grappes.ui.mapshapes import departement_labels, town_labels
+from grappes.ui.mapview import (
     FONT_FAMILY,
     LAYER_IDS,
     LEGEND_MARKDOWN,
@@ -315,7 +315,7 @@ def test_view_fits_the_points():
 
 def test_legend_lists_every_grappe_in_a_scrolling_box():
     """Issue 20: the legend showed a few grappes of 25; now every one, in a box that scrolls."""
-    from matching.ui.mapcolours import LEGEND_SCROLL, legend_html
+    from grappes.ui.mapcolours import LEGEND_SCROLL, legend_html
 
     colours = {f"PA-24-{i:03d}": (i * 3 % 255, 100, 200) for i in range(1, 61)}
     legend = legend_html(colours, {"PA-24-060": "CCAS DE DUN"})
@@ -336,7 +336,7 @@ def test_a_small_overseas_or_corsican_upload_is_framed_on_its_whole_territory(de
     The view now frames the whole island (every corner of its boundary on screen)."""
     from shapely.geometry import shape
 
-    from matching.ui.mapview import boundaries_for
+    from grappes.ui.mapview import boundaries_for
 
     etab = make_etab(esms_rows("970000001", 4, where, 1, departement=departement,
                                spread_km=2.0))

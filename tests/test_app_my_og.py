@@ -10,11 +10,11 @@ import pytest
 from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
-from matching.core.formatting import euros
-from matching.exports.french_excel import EURO_FORMAT, KM_FORMAT
-from matching.exports.og_sheet import SHEET, og_sheet_bytes
-from matching.scenarios.og_view import og_shares
-from matching.scenarios.scenario import Scenario
+from grappes.core.formatting import euros
+from grappes.exports.french_excel import EURO_FORMAT, KM_FORMAT
+from grappes.exports.og_sheet import SHEET, og_sheet_bytes
+from grappes.scenarios.og_view import og_shares
+from grappes.scenarios.scenario import Scenario
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 300

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from matching.ingest.sample import load_sample
-from matching.scenarios.scenario_file import ScenarioFileError
-from matching.ui import scenfile
+from grappes.ingest.sample import load_sample
+from grappes.scenarios.scenario_file import ScenarioFileError
+from grappes.ui import scenfile
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 300

@@ -10,7 +10,7 @@ import uuid
 import pydeck as pdk
 from streamlit.testing.v1 import AppTest
 
-from matching.ui.proposalmap import SerialisedDeck
+from grappes.ui.proposalmap import SerialisedDeck
 
 
 def _memo_page(key: str, edited: bool) -> None:
@@ -18,7 +18,7 @@ def _memo_page(key: str, edited: bool) -> None:
 
     import streamlit as st
 
-    from matching.ui.proposalstate import view_memo
+    from grappes.ui.proposalstate import view_memo
 
     class Grouping:  # what view_memo reads of a what-if scenario: its edits
         history = ["OG séparés : 1 et 2"] if edited else []
@@ -62,7 +62,7 @@ def test_the_serialised_map_is_the_decks_json_and_streamlit_draws_it():
     def page(deck: object) -> None:
         import streamlit as st
 
-        from matching.ui.proposalmap import SerialisedDeck
+        from grappes.ui.proposalmap import SerialisedDeck
 
         st.pydeck_chart(SerialisedDeck(deck), key="carte")
 
@@ -77,7 +77,7 @@ def test_a_deferred_draw_keeps_its_place_and_is_never_lost():
     def page(keep: bool) -> None:
         import streamlit as st
 
-        from matching.ui import deferred
+        from grappes.ui import deferred
 
         if keep:
             deferred.start()

@@ -1,4 +1,4 @@
-"""The app's logic in ``matching.ui`` (no page): French tables, counts, headline figures, the
+"""The app's logic in ``grappes.ui`` (no page): French tables, counts, headline figures, the
 edit log kept in the address, the ARS envelope, templates and the upload limit.
 
 Built on the constructed region of ``test_app_factory`` (two valid grappes, known unplaced
@@ -16,15 +16,15 @@ import pandas as pd
 import pytest
 from test_app_factory import region
 
-from matching.core.formatting import euros
-from matching.exports.naming import og_labels, with_names
-from matching.ingest import load
-from matching.scenarios.scenario import Scenario
-from matching.scenarios.whatif import WhatIf
-from matching.ui import edits
-from matching.ui.envelope import EnvelopeRequest, run_envelope
-from matching.ui.upload import MAX_UPLOAD_MB, dui_template, establishment_template
-from matching.ui.views import (
+from grappes.core.formatting import euros
+from grappes.exports.naming import og_labels, with_names
+from grappes.ingest import load
+from grappes.scenarios.scenario import Scenario
+from grappes.scenarios.whatif import WhatIf
+from grappes.ui import edits
+from grappes.ui.envelope import EnvelopeRequest, run_envelope
+from grappes.ui.upload import MAX_UPLOAD_MB, dui_template, establishment_template
+from grappes.ui.views import (
     counts,
     grappes_view,
     headline,
@@ -202,9 +202,9 @@ def test_one_upload_limit():
 
 def test_loading_messages_lose_the_cli_options():
     """The check panel never shows « (--ej) » or « (--dui …) » (issue 20): CLI jargon."""
-    from matching.ingest.dui import ROLE as DUI_ROLE
-    from matching.ingest.ej import ROLE as EJ_ROLE
-    from matching.ui.datapanel import without_cli_options
+    from grappes.ingest.dui import ROLE as DUI_ROLE
+    from grappes.ingest.ej import ROLE as EJ_ROLE
+    from grappes.ui.datapanel import without_cli_options
 
     for text in (f"{EJ_ROLE} absent", f"{DUI_ROLE} : ligne 3",
                  "Pas de données DUI (--dui ou colonnes du modèle) : statut inconnu"):

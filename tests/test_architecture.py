@@ -1,17 +1,17 @@
-"""The project's import graph, read statically (ast) over ``geo/``, ``matching/``, ``app.py``,
-the app's other pages (``pages/``) and the benchmarks (``bench/``).
+"""The project's import graph, read statically (ast) over ``grappes/``, ``app.py``, the app's
+other pages (``pages/``) and the benchmarks (``bench/``).
 
 Why: issue 9 asks for a layout whose arrows run one way. These tests keep it that way: no
 import cycle between modules (imports inside functions count: a lazy import is still an
-arrow), ``geo`` below ``matching``, no private name (``_x``) taken from another module, each
-package importing only itself and the layers below it, and the synthetic generator kept out
-of everything the app and the CLI run. The benchmarks sit on top of everything and may read
+arrow), ``grappes.geo`` below the rest of ``grappes``, no private name (``_x``) taken from
+another module, each package importing only itself and the layers below it, and the
+synthetic generator kept out of everything the app and the CLI run. The benchmarks sit on top of everything and may read
 the generator, but never the command line's modules: what they need from it has a public home
 below (a benchmark measures the library, and the CLI may change its helpers freely).
 
 Imports under ``if TYPE_CHECKING:`` count too: an arrow that only type checkers follow is
 still an arrow a reader follows. In a module that uses ``importlib``, a string constant that
-names a project module (``"matching.cli.check"`` in ``cli.main``) counts as an import of it.
+names a project module (``"grappes.cli.check"`` in ``cli.main``) counts as an import of it.
 """
 
 from __future__ import annotations
@@ -29,18 +29,18 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Layers from the bottom up. A package may import itself and the packages of LOWER layers
 #: only (two packages of one layer may not import each other).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("geo",),
-    ("matching", "matching.core"),
-    ("matching.ingest",),
-    ("matching.programme",),
-    ("matching.solver",),
-    ("matching.scenarios",),
-    ("matching.exports",),
+    ("grappes.geo",),
+    ("grappes", "grappes.core"),
+    ("grappes.ingest",),
+    ("grappes.programme",),
+    ("grappes.solver",),
+    ("grappes.scenarios",),
+    ("grappes.exports",),
     # the multi-party service: declarations, invitations, accounts (registry), then the
     # follow-up of funded grappes on the same storage and policy
-    ("matching.registry",),
-    ("matching.followup",),
-    ("matching.cli", "matching.ui"),
+    ("grappes.registry",),
+    ("grappes.followup",),
+    ("grappes.cli", "grappes.ui"),
     # the Streamlit entry point and the app's other pages (« Mise en relation », « Suivi »)
     ("app", "pages"),
     # the benchmarks and the fuzzer: they measure everything below
@@ -48,22 +48,23 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 #: The synthetic generator sits beside the pipeline: it may read the bottom layers, and only
 #: its own modules and the benchmarks import it (tests and data/build/ are outside the graph).
-SYNTHETIC: tuple[str, ...] = ("matching.synthetic",)
+SYNTHETIC: tuple[str, ...] = ("grappes.synthetic",)
 SYNTHETIC_READERS: tuple[str, ...] = (*SYNTHETIC, "bench")
 #: What the benchmarks may not import: the command line's own modules.
-BENCH_MAY_NOT_IMPORT: tuple[str, ...] = ("matching.cli",)
-SYNTHETIC_MAY_IMPORT: tuple[str, ...] = ("geo", "matching.core", "matching.ingest", *SYNTHETIC)
+BENCH_MAY_NOT_IMPORT: tuple[str, ...] = ("grappes.cli",)
+SYNTHETIC_MAY_IMPORT: tuple[str, ...] = (
+    "grappes.geo", "grappes.core", "grappes.ingest", *SYNTHETIC)
 
 #: Modules a user's run imports (app, CLI, their UI): none may pull the generator in.
 APP_SIDE: tuple[str, ...] = (
-    "matching.ingest.sample",
-    "matching.ingest",
-    "matching.cli.main",
-    "matching.cli.sample",
-    "matching.ui.mapview",
-    "matching.solver.propose",
-    "matching.scenarios.whatif",
-    "matching.exports.dossier",
+    "grappes.ingest.sample",
+    "grappes.ingest",
+    "grappes.cli.main",
+    "grappes.cli.sample",
+    "grappes.ui.mapview",
+    "grappes.solver.propose",
+    "grappes.scenarios.whatif",
+    "grappes.exports.dossier",
 )
 
 
@@ -78,7 +79,7 @@ class Arrow:
 
 
 def module_name(path: Path) -> str:
-    """Dotted name of a project file (``matching/core/__init__.py`` -> ``matching.core``)."""
+    """Dotted name of a project file (``grappes/core/__init__.py`` -> ``grappes.core``)."""
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
@@ -89,7 +90,7 @@ def module_name(path: Path) -> str:
 def project_files() -> dict[str, Path]:
     """Every project module by dotted name."""
     files = [ROOT / "app.py"]
-    for top in ("geo", "matching", "pages", "bench"):
+    for top in ("grappes", "pages", "bench"):
         files += sorted((ROOT / top).rglob("*.py"))
     return {module_name(p): p for p in files if p.is_file()}
 
@@ -160,14 +161,14 @@ def arrows() -> tuple[Arrow, ...]:
 
 
 def package_of(module: str) -> str:
-    """The layer unit of a module: ``matching.solver.core`` -> ``matching.solver``."""
+    """The layer unit of a module: ``grappes.solver.core`` -> ``grappes.solver``."""
     parts = module.split(".")
-    if parts[0] != "matching":
+    if parts[0] != "grappes":
         return parts[0]
     if len(parts) == 1:
-        return "matching"
+        return "grappes"
     if parts[1] == "__main__":
-        return "matching.cli"
+        return "grappes.cli"
     return ".".join(parts[:2])
 
 
@@ -235,14 +236,15 @@ def _private(name: str) -> bool:
 def test_the_graph_sees_the_project():
     """The reader finds the modules and arrows it should (guards against an empty graph)."""
     modules = project_files()
-    assert {"app", "geo.territories", "matching.core.model", "matching.cli.main"} <= set(modules)
+    assert {"app", "grappes.geo.territories", "grappes.core.model",
+            "grappes.cli.main"} <= set(modules)
     assert {"pages.3_Suivi", "bench.bench_solver", "bench.metrics"} <= set(modules)
     pairs = {(a.source, a.target) for a in arrows()}
     # module level, relative to a package, and by name through importlib
-    assert ("matching.core.nomenclature", "matching.core.model") in pairs
-    assert ("matching.cli.main", "matching.cli.sample") in pairs
+    assert ("grappes.core.nomenclature", "grappes.core.model") in pairs
+    assert ("grappes.cli.main", "grappes.cli.sample") in pairs
     # a lazy import inside a function is an arrow too
-    assert ("matching.ingest.sample", "matching.ingest.errors") in pairs
+    assert ("grappes.ingest.sample", "grappes.ingest.errors") in pairs
 
 
 def test_cycle_finder_finds_a_cycle():
@@ -253,9 +255,9 @@ def test_cycle_finder_finds_a_cycle():
 
 
 def test_relative_imports_resolve():
-    assert _resolve("matching.solver.core", False, "units", 1) == "matching.solver.units"
-    assert _resolve("matching.solver", True, "units", 1) == "matching.solver.units"
-    assert _resolve("matching.solver.core", False, None, 2) == "matching"
+    assert _resolve("grappes.solver.core", False, "units", 1) == "grappes.solver.units"
+    assert _resolve("grappes.solver", True, "units", 1) == "grappes.solver.units"
+    assert _resolve("grappes.solver.core", False, None, 2) == "grappes"
 
 
 # --------------------------------------------------------------------------- the rules
@@ -279,8 +281,9 @@ def test_no_import_cycle_between_modules():
     assert not cycles, "cycles d'import :\n" + "\n".join(detail)
 
 
-def test_geo_imports_nothing_from_matching():
-    bad = [a for a in arrows() if a.source.startswith("geo") and a.target.startswith("matching")]
+def test_geo_imports_nothing_from_the_rest_of_grappes():
+    bad = [a for a in arrows() if a.source.startswith("grappes.geo")
+           and not a.target.startswith("grappes.geo")]
     assert not bad, [f"{a.source}:{a.line} -> {a.target}" for a in bad]
 
 
@@ -351,9 +354,9 @@ def test_migrations_import_no_live_code():
     bad = [
         f"{a.source}:{a.line} -> {a.target}"
         for a in arrows()
-        if a.source.startswith("matching.registry.migrations.versions.")
+        if a.source.startswith("grappes.registry.migrations.versions.")
     ]
-    assert "matching.registry.migrations.versions.r0004_verification_service" in project_files()
+    assert "grappes.registry.migrations.versions.r0004_verification_service" in project_files()
     assert not bad, "une migration importe le code vivant :\n" + "\n".join(bad)
 
 
@@ -367,25 +370,25 @@ def test_app_side_modules_do_not_load_the_generator():
     """At run time too, in a fresh interpreter: the app's imports and the CLI's load no generator.
 
     One interpreter for all of them is enough: if none of the modules pulls the generator in
-    together, none does alone. ``app.py`` is a Streamlit script, so its ``matching`` imports
+    together, none does alone. ``app.py`` is a Streamlit script, so its ``grappes`` imports
     are read from its source and imported, without running it; so are those of the page parts
-    in ``matching/ui`` (the app's sidebar and tabs), lazy imports inside functions included.
+    in ``grappes/ui`` (the app's sidebar and tabs), lazy imports inside functions included.
     """
     code = (
         "import ast, glob, importlib, sys\n"
         f"modules = {list(APP_SIDE)!r}\n"
-        "for path in ['app.py', *sorted(glob.glob('matching/ui/*.py'))]:\n"
+        "for path in ['app.py', *sorted(glob.glob('grappes/ui/*.py'))]:\n"
         "    tree = ast.parse(open(path, encoding='utf-8').read())\n"
         "    for node in ast.walk(tree):\n"
         "        if isinstance(node, ast.ImportFrom) and (node.module or '').startswith("
-        "'matching'):\n"
+        "'grappes'):\n"
         "            modules.append(node.module)\n"
         "        elif isinstance(node, ast.Import):\n"
-        "            modules += [a.name for a in node.names if a.name.startswith('matching')]\n"
+        "            modules += [a.name for a in node.names if a.name.startswith('grappes')]\n"
         "for name in modules:\n"
         "    importlib.import_module(name)\n"
         "print(len(modules))\n"
-        "print(','.join(sorted(m for m in sys.modules if m.startswith('matching.synthetic'))))\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith('grappes.synthetic'))))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(

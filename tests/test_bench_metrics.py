@@ -18,8 +18,8 @@ from bench.metrics import (
     og_split_count,
 )
 from bench.peers import eligible_esms, kmeans_clusters, og_units
-from geo.distances import centre, haversine_km
-from matching.core.model import ETAB_COLUMNS, GroupingRules
+from grappes.core.model import ETAB_COLUMNS, GroupingRules
+from grappes.geo.distances import centre, haversine_km
 
 RULES = GroupingRules()  # 15 to 49 ESMS, at least 2 OGs of small OGs, points 3 / 2 / 2
 
@@ -135,7 +135,7 @@ def test_distances_to_the_spherical_centre(instance):
     dist = member_distances_km(etab, labels)
     g1 = labels == "g1"
     assert np.allclose(dist[g1], half_ab, rtol=1e-9)
-    # g5 agrees with geo.distances.centre + haversine_km computed independently
+    # g5 agrees with grappes.geo.distances.centre + haversine_km computed independently
     g5 = etab[labels == "g5"]
     c_lon, c_lat = centre(g5["lon"], g5["lat"])
     expected = haversine_km(g5["lon"], g5["lat"], c_lon, c_lat)

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from matching.cli.main import app
-from matching.exports.french_excel import write_csv
-from matching.exports.safe_write import OutputError, write_bytes_safely
+from grappes.cli.main import app
+from grappes.exports.french_excel import write_csv
+from grappes.exports.safe_write import OutputError, write_bytes_safely
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
 sys.path.insert(0, str(Path(__file__).parent))

@@ -1,4 +1,4 @@
-"""The command line's own words are French (``matching.cli.french``): help panels, the help
+"""The command line's own words are French (``grappes.cli.french``): help panels, the help
 option, the usage line and the password confirmation, on real ``--help`` output."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from matching.cli.french import new_password
-from matching.cli.main import app
+from grappes.cli.french import new_password
+from grappes.cli.main import app
 
 ENGLISH = ("Show this message", "Usage:", "Commands", "[default:", "[required]",
            "Repeat for confirmation")

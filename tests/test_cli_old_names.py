@@ -1,5 +1,5 @@
 """The planner's old English commands and options (before December 2026) still work for one
-release, hidden from the help (``matching.cli.old_names``; docs/architecture.md, « Two
+release, hidden from the help (``grappes.cli.old_names``; docs/architecture.md, « Two
 languages, one rule »)."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import json
 
 from typer.testing import CliRunner
 
-from matching.cli.main import app
-from matching.cli.old_names import OLD_COMMANDS, OLD_OPTIONS, modern_args
+from grappes.cli.main import app
+from grappes.cli.old_names import OLD_COMMANDS, OLD_OPTIONS, modern_args
 
 runner = CliRunner()
 

@@ -8,9 +8,9 @@ import pandas as pd
 from rules_factories import make_etab, make_og
 from typer.testing import CliRunner
 
-from matching.cli.main import app
-from matching.exports.french_excel import write_csv
-from matching.exports.readback import read_grouping_csv
+from grappes.cli.main import app
+from grappes.exports.french_excel import write_csv
+from grappes.exports.readback import read_grouping_csv
 
 
 def grouping_file(tmp_path, edit=None):

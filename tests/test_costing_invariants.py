@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rules_factories import make_etab
 
-from matching.programme.costing import cost_grappe
-from matching.programme.rules import load_rules
+from grappes.programme.costing import cost_grappe
+from grappes.programme.rules import load_rules
 
 RULES = {name: load_rules(name) for name in
          ("amorcage-t1-2021", "amorcage-t2-2021", "generalisation-2022")}

@@ -21,11 +21,11 @@ from __future__ import annotations
 import pandas as pd
 from rules_factories import make_etab, make_og
 
-from matching.core.model import GroupingRules
-from matching.programme.costing import cost_grappe
-from matching.programme.rules import load_rules
-from matching.programme.validate import grappe_violations
-from matching.solver import GrappeSolver
+from grappes.core.model import GroupingRules
+from grappes.programme.costing import cost_grappe
+from grappes.programme.rules import load_rules
+from grappes.programme.validate import grappe_violations
+from grappes.solver import GrappeSolver
 
 T1 = load_rules("amorcage-t1-2021")
 T2 = load_rules("amorcage-t2-2021")

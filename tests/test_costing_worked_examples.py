@@ -11,8 +11,8 @@ import json
 import pytest
 from rules_factories import make_etab, make_og
 
-from matching.programme.costing import cost_grappe, default_porteur
-from matching.programme.rules import load_rules
+from grappes.programme.costing import cost_grappe, default_porteur
+from grappes.programme.rules import load_rules
 
 T1 = load_rules("amorcage-t1-2021")
 T2 = load_rules("amorcage-t2-2021")

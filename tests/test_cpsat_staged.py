@@ -1,4 +1,4 @@
-"""The one staged CP-SAT solve (``matching.core.cpsat``): lexicographic, and reproducible under
+"""The one staged CP-SAT solve (``grappes.core.cpsat``): lexicographic, and reproducible under
 load because its limit is CP-SAT's deterministic time, not the clock (issue 22)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from ortools.sat.python import cp_model
 
-from matching.core.cpsat import StagedSolve, new_solver, solve_lexicographic
-from matching.programme.funding_select import select_funding
+from grappes.core.cpsat import StagedSolve, new_solver, solve_lexicographic
+from grappes.programme.funding_select import select_funding
 
 
 def test_stages_fix_each_optimum_in_turn():
@@ -85,10 +85,10 @@ def test_same_selection_under_a_cpu_hogging_thread():
 
 
 def test_one_home_for_the_cp_sat_solver():
-    """Only ``matching.core.cpsat`` makes a CP-SAT solver (issue 24: one staged helper)."""
+    """Only ``grappes.core.cpsat`` makes a CP-SAT solver (issue 24: one staged helper)."""
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    makers = sorted(str(p.relative_to(root)) for p in (root / "matching").rglob("*.py")
+    makers = sorted(str(p.relative_to(root)) for p in (root / "grappes").rglob("*.py")
                     if "CpSolver(" in p.read_text(encoding="utf-8"))
-    assert makers == ["matching/core/cpsat.py"]
+    assert makers == ["grappes/core/cpsat.py"]

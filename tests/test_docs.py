@@ -7,12 +7,12 @@ As datasette does, these tests read the docs (``docs/*.md``, ``README.md``,
 
 - every package of the import layers (``tests/test_architecture.py``'s ``LAYERS``) is
   described in ``docs/architecture.md``;
-- every Python reference in backticks resolves: a dotted path (``matching.solver.propose``,
+- every Python reference in backticks resolves: a dotted path (``grappes.solver.propose``,
   ``core.vocabulary``, ``Scenario.from_report``, ``scipy.stats.theilslopes``) imports and its
   attributes exist; a bare ``CamelCase`` or ``UPPER_CASE`` name, or a ``call()``, is defined in
   the project (or is one of the few outside names listed below); in ``docs/architecture.md``,
   a bare ``snake_case`` name is a project module or name too;
-- every file path in backticks or in a code block (``matching/ui/mapview.py``,
+- every file path in backticks or in a code block (``grappes/ui/mapview.py``,
   ``data/rules/*.toml``, ``tests/x.py::test_y``, ``python bench/bench_solver.py``) exists;
 - every ``grappes …`` command (inline or in a code block) names real commands and options,
   an option quoted alone (``--champ``) belongs to some command or script, and every command
@@ -156,7 +156,7 @@ def function_names() -> frozenset[str]:
 def source_words() -> frozenset[str]:
     """Every identifier-like word of the code and tests (environment variables, constants)."""
     words: set[str] = set()
-    for top in ("app.py", "pages", "geo", "matching", "bench", "tests", "data/build", ".ci"):
+    for top in ("app.py", "pages", "grappes", "bench", "tests", "data/build", ".ci"):
         target = ROOT / top
         files = [target] if target.is_file() else [p for p in target.rglob("*") if p.is_file()]
         for path in files:
@@ -203,7 +203,7 @@ def resolves(reference: str) -> bool | None:
     if parts[-1] in FILE_ENDINGS:
         return None
     modules = project_files()
-    if parts[0] in {"matching", "geo", "bench"} or parts[0] in OUTSIDE_MODULES:
+    if parts[0] in {"grappes", "bench"} or parts[0] in OUTSIDE_MODULES:
         found = _import_prefix(parts)
         return found is not None and _walk_attributes(*found)
     # relative to the project: ``core.vocabulary``, ``forecast.theil_sen``
@@ -239,7 +239,7 @@ def _bare_name_ok(name: str) -> bool:
 @cache
 def commands() -> dict[tuple[str, ...], frozenset[str]]:
     """Every command path of ``grappes`` (groups too) with its options."""
-    from matching.cli.main import app
+    from grappes.cli.main import app
 
     found: dict[tuple[str, ...], frozenset[str]] = {}
 
@@ -327,7 +327,7 @@ def test_every_layer_is_described_in_the_architecture_doc() -> None:
             expected = "app.py" if package == "app" else package.replace(".", "/") + "/"
             if expected not in cited:
                 missing.append(expected)
-    for extra in ("matching/synthetic/", "pages/", "bench/"):
+    for extra in ("grappes/synthetic/", "pages/", "bench/"):
         if extra not in cited:
             missing.append(extra)
     assert "|" in text and not missing, f"docs/architecture.md ne décrit pas : {missing}"
@@ -450,15 +450,15 @@ def test_every_command_has_a_doc_entry() -> None:
 
 
 def test_the_checker_sees_wrong_references() -> None:
-    assert resolves("matching.solver.propose.propose") is True
+    assert resolves("grappes.solver.propose.propose") is True
     assert resolves("core.vocabulary") is True
     assert resolves("Scenario.from_report") is True
-    assert resolves("matching.graph") is False
-    assert resolves("matching.solver.propose.to_json") is False
+    assert resolves("grappes.graph") is False
+    assert resolves("grappes.solver.propose.to_json") is False
     assert resolves("regroupement.min_esms") is None  # a TOML key
     assert resolves("grappes.csv") is None
-    assert _path_exists("matching/graph.py") is False
-    assert _path_exists("matching/ui/mapview.py") is True
+    assert _path_exists("grappes/graph.py") is False
+    assert _path_exists("grappes/ui/mapview.py") is True
     assert _path_exists("tests/test_docs.py::test_the_checker_sees_wrong_references") is True
     assert _path_exists("tests/test_docs.py::test_nothing") is False
     assert _path_exists("resultats/grappes.csv") is None

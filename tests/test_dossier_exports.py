@@ -9,15 +9,15 @@ import pytest
 from openpyxl import load_workbook
 from test_app_factory import members, region
 
-from matching.core.model import LoadResult
-from matching.exports.dossier import CSV_FILES, XLSX_FILE, csv_files, workbook_bytes, write_exports
-from matching.exports.files import FILES, column_names
-from matching.exports.french_excel import EURO_FORMAT
-from matching.programme.costing import cost_grappe
-from matching.programme.validate import check_grouping
-from matching.scenarios.scenario import Scenario, Scope
-from matching.scenarios.whatif import WhatIf
-from matching.solver.settings import SolverSettings
+from grappes.core.model import LoadResult
+from grappes.exports.dossier import CSV_FILES, XLSX_FILE, csv_files, workbook_bytes, write_exports
+from grappes.exports.files import FILES, column_names
+from grappes.exports.french_excel import EURO_FORMAT
+from grappes.programme.costing import cost_grappe
+from grappes.programme.validate import check_grouping
+from grappes.scenarios.scenario import Scenario, Scope
+from grappes.scenarios.whatif import WhatIf
+from grappes.solver.settings import SolverSettings
 
 
 def read_csv(data: bytes) -> pd.DataFrame:
@@ -143,7 +143,7 @@ def test_write_exports_from_an_edited_scenario(tmp_path):
 
 
 def test_exports_of_a_propose_report(tmp_path):
-    from matching.solver.propose import propose
+    from grappes.solver.propose import propose
 
     r = region()
     report = propose(LoadResult(etablissements=r.etab), "amorcage-t2-2021", champ="PA",
@@ -170,7 +170,7 @@ def test_dossier_sheets_name_ogs_and_never_show_codes(tmp_path):
     each ESMS's OG as « Nom (FINESS) », and no snake_case code nor bare « OG 123456789 »."""
     import re
 
-    from matching.solver.propose import propose
+    from grappes.solver.propose import propose
 
     r = region()
     report = propose(LoadResult(etablissements=r.etab), "amorcage-t2-2021", champ="PA",

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from matching.cli.main import app
-from matching.core.errors import GrappesError
+from grappes.cli.main import app
+from grappes.core.errors import GrappesError
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
 import builders as b
@@ -65,7 +65,7 @@ def test_exit_2_on_bad_usage(args: list[str]) -> None:
 
 
 def test_exit_3_on_an_internal_error_with_a_crash_report(tmp_path: Path, monkeypatch) -> None:
-    import matching.cli.check as check
+    import grappes.cli.check as check
 
     def broken(*_args, **_kwargs):
         return {}["bug"]  # a KeyError: a bug of grappes, not of the data
@@ -85,7 +85,7 @@ def test_exit_3_on_an_internal_error_with_a_crash_report(tmp_path: Path, monkeyp
 
 def test_a_value_error_from_a_bug_is_internal_not_bad_data(tmp_path: Path, monkeypatch) -> None:
     """An internal ValueError (pandas, numpy) is no longer shown as a data problem."""
-    import matching.cli.check as check
+    import grappes.cli.check as check
 
     def broken(*_args, **_kwargs):
         raise ValueError("cannot reindex on an axis with duplicate labels")
@@ -98,16 +98,16 @@ def test_a_value_error_from_a_bug_is_internal_not_bad_data(tmp_path: Path, monke
 
 
 def test_every_domain_error_derives_from_grappes_error() -> None:
-    from matching.cli.propose import CommandError
-    from matching.cli.support import UsageError
-    from matching.core.errors import UnusableInput
-    from matching.exports.gis import GisError
-    from matching.exports.readback import InputError
-    from matching.exports.safe_write import OutputError
-    from matching.ingest.errors import IngestError
-    from matching.programme.rules import RulesError
-    from matching.registry.errors import RegistreError, SaisieInvalide
-    from matching.scenarios.scenario_file import ScenarioFileError
+    from grappes.cli.propose import CommandError
+    from grappes.cli.support import UsageError
+    from grappes.core.errors import UnusableInput
+    from grappes.exports.gis import GisError
+    from grappes.exports.readback import InputError
+    from grappes.exports.safe_write import OutputError
+    from grappes.ingest.errors import IngestError
+    from grappes.programme.rules import RulesError
+    from grappes.registry.errors import RegistreError, SaisieInvalide
+    from grappes.scenarios.scenario_file import ScenarioFileError
 
     for cls in (CommandError, InputError, UsageError, UnusableInput, GisError, OutputError,
                 IngestError, RulesError, RegistreError, SaisieInvalide, ScenarioFileError):
@@ -115,8 +115,8 @@ def test_every_domain_error_derives_from_grappes_error() -> None:
 
 
 def test_links_unknown_og_and_bad_key_are_warned_and_counted(tmp_path: Path) -> None:
-    from matching.cli.propose import read_links_file
-    from matching.ingest import load
+    from grappes.cli.propose import read_links_file
+    from grappes.ingest import load
 
     result = load(_template(tmp_path / "m.csv"))
     other = b.finess("45000200")

@@ -7,7 +7,7 @@ import io
 import openpyxl
 import pandas as pd
 
-from matching.exports.french_excel import csv_bytes, neutralise, sheet_name, xlsx_bytes
+from grappes.exports.french_excel import csv_bytes, neutralise, sheet_name, xlsx_bytes
 
 
 def test_every_formula_prefix_is_neutralised_and_numbers_are_not():
@@ -54,7 +54,7 @@ def test_headers_are_french_words_one_per_column_codes_last():
     come last."""
     import re
 
-    from matching.exports.files import FILES, column_names, is_code_column, written_columns
+    from grappes.exports.files import FILES, column_names, is_code_column, written_columns
 
     meaning: dict[str, str] = {}
     names = {c.name for columns in FILES.values() for c in columns}

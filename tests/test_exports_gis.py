@@ -14,9 +14,9 @@ from test_app_factory import esms_rows, make_etab, region
 from test_propose_cli import template_csv
 from typer.testing import CliRunner
 
-from matching.cli.main import app
-from matching.core.model import Grappe
-from matching.exports.gis import (
+from grappes.cli.main import app
+from grappes.core.model import Grappe
+from grappes.exports.gis import (
     GRAPPE_COLUMNS,
     LAYERS,
     GisError,
@@ -25,7 +25,7 @@ from matching.exports.gis import (
     legal_epsg,
     write_gpkg,
 )
-from matching.programme.costing import cost_grappe
+from grappes.programme.costing import cost_grappe
 
 
 def setting():

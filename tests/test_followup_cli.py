@@ -11,10 +11,10 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from matching.cli import suivi as suivi_cli
-from matching.cli.main import app
-from matching.followup.csv_import import COLUMNS
-from matching.registry import Registry
+from grappes.cli import suivi as suivi_cli
+from grappes.cli.main import app
+from grappes.followup.csv_import import COLUMNS
+from grappes.registry import Registry
 from tests.followup_exports import GRAPPE, propose_out, read_written_csv
 from tests.followup_factories import T2_A, T2_B
 

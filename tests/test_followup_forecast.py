@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.stats import theilslopes
 
-from matching.followup.forecast import (
+from grappes.followup.forecast import (
     CONFIDENCE,
     Outlook,
     Projection,
@@ -18,7 +18,7 @@ from matching.followup.forecast import (
     project_many,
     theil_sen,
 )
-from matching.followup.months import add_months, months_between
+from grappes.followup.months import add_months, months_between
 
 
 @pytest.mark.parametrize("n", [3, 4, 5, 6, 9])

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from matching.exports.files import ETABLISSEMENTS_CSV, GRAPPES_CSV, XLSX_FILE
-from matching.followup.csv_import import COLUMNS, read_monthly_csv
-from matching.followup.dossier_import import funded_codes, read_funded_grappe
-from matching.ingest.errors import IngestError
+from grappes.exports.files import ETABLISSEMENTS_CSV, GRAPPES_CSV, XLSX_FILE
+from grappes.followup.csv_import import COLUMNS, read_monthly_csv
+from grappes.followup.dossier_import import funded_codes, read_funded_grappe
+from grappes.ingest.errors import IngestError
 from tests.followup_exports import (
     GRAPPE,
     app_workbook,
@@ -202,8 +202,8 @@ def test_prefilled_template_reads_back_once_filled():
     """The Suivi page's « modèle pré-rempli » (issue 19: nobody edits a file by hand beyond
     typing the DUI's figures): written by the tool, read by the import. Left empty, each
     count is refused with its line and column; filled in Excel's way, it is accepted."""
-    from matching.followup.csv_import import template_csv
-    from matching.followup.indicators import COUNT_FIELDS
+    from grappes.followup.csv_import import template_csv
+    from grappes.followup.indicators import COUNT_FIELDS
 
     data = template_csv([(FINESS_A, "=EHPAD A"), (FINESS_B, "SSIAD B")], date(2024, 6, 1))
     assert data.startswith("\ufeff".encode()) and b"'=EHPAD A" in data  # neutralised

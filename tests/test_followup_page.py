@@ -10,8 +10,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from matching.followup.store import Suivi
-from matching.registry import RegistreError, Registry
+from grappes.followup.store import Suivi
+from grappes.registry import RegistreError, Registry
 from tests.followup_factories import T2_A, T2_B, g2022_grappe, linear_c, steady_d, t2_grappe
 from tests.registry.test_followup_store import _csv
 
@@ -120,7 +120,7 @@ def test_tables_show_french_amounts_shares_and_dates():
     """The page's tables read as a French user expects (the XLSX keeps numbers)."""
     import pandas as pd
 
-    from matching.followup.export import for_display
+    from grappes.followup.export import for_display
 
     frame = pd.DataFrame({"tranche": [1, 2], "part": [0.4, 0.6], "montant": [40000.0, None],
                           "payable_le": [date(2026, 5, 10), None], "taux": [0.725, 1.5]})
@@ -133,7 +133,7 @@ def test_tables_show_french_amounts_shares_and_dates():
 def test_porteur_sees_the_month_each_target_was_met(db):
     """The worked example of docs/suivi.md, on the page: EHPAD A and SSIAD B, months met
     per indicator (May not declared yet: B's active files not met)."""
-    from matching.ui.suivi_registration import targets_table
+    from grappes.ui.suivi_registration import targets_table
 
     suivi, porteur = db
     table = targets_table(suivi.etat(porteur, "T2-TEST", as_of=date(2024, 7, 5)))
@@ -185,7 +185,7 @@ def test_ars_registers_a_constituted_registry_grappe_without_a_file(db, tmp_path
 
 def test_ars_registers_from_an_uploaded_workbook(db, tmp_path):
     """The upload path of the page: the app's workbook of a proposal, as uploaded bytes."""
-    from matching.ui.suivi_registration import register_from_upload
+    from grappes.ui.suivi_registration import register_from_upload
     from tests.followup_exports import GRAPPE, app_workbook, upgrade_region
 
     suivi, _ = db

@@ -10,12 +10,12 @@ from datetime import date
 
 import pytest
 
-from matching.followup import FollowupRules, evaluate
-from matching.followup.evaluate import TrancheState
-from matching.followup.forecast import Outlook, project
-from matching.followup.rates import esms_rates, grappe_rates
-from matching.programme.costing import split_schedule
-from matching.programme.rules import load_rules
+from grappes.followup import FollowupRules, evaluate
+from grappes.followup.evaluate import TrancheState
+from grappes.followup.forecast import Outlook, project
+from grappes.followup.rates import esms_rates, grappe_rates
+from grappes.programme.costing import split_schedule
+from grappes.programme.rules import load_rules
 from tests.followup_factories import (
     FINESS_A,
     FINESS_B,
@@ -223,7 +223,7 @@ def test_a_month_counts_only_once_it_has_ended():
     figures: on 15/05 May has not ended, so the usage tranche is not payable (it used to
     say « payable le 31/05 »); on 31/05 it is, from that day. The import refuses May's
     figures before its end."""
-    from matching.followup.csv_import import COLUMNS, read_monthly_csv
+    from grappes.followup.csv_import import COLUMNS, read_monthly_csv
 
     g = t2_grappe(date(2024, 4, 30))
     mid = evaluate(g, t2_figures(5), T2, date(2024, 5, 15))

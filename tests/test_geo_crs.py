@@ -1,4 +1,4 @@
-"""Tests of geo.crs: sourcecoordet parsing, projection to WGS84, territory plausibility."""
+"""Tests of grappes.geo.crs: sourcecoordet parsing, projection to WGS84, territory plausibility."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from pyproj import Transformer
 
-from geo.crs import (
+from grappes.geo.crs import (
     default_epsg_for_departement,
     epsg_from_sourcecoord,
     in_france,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from geo.crs import plausible_for_departement
-from geo.territories import get_territoires
-from matching.core.paths import geo_dir
+from grappes.core.paths import geo_dir
+from grappes.geo.crs import plausible_for_departement
+from grappes.geo.territories import get_territoires
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests of geo.distances against known distances and brute-force computations."""
+"""Tests of grappes.geo.distances against known distances and brute-force computations."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.distances import centre, haversine_km, nearest_k, neighbours_within, pairwise_km
+from grappes.geo.distances import centre, haversine_km, nearest_k, neighbours_within, pairwise_km
 
 PARIS = (2.3522, 48.8566)
 LYON = (4.8357, 45.7640)

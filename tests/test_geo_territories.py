@@ -1,4 +1,5 @@
-"""Tests of geo.territories: FINESS to INSEE codes, commune resolution, départements/régions."""
+"""Tests of grappes.geo.territories: FINESS to INSEE codes, commune resolution, départements
+and régions."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.distances import haversine_km
-from geo.territories import (
+from grappes.geo.distances import haversine_km
+from grappes.geo.territories import (
     Commune,
     Territoires,
     departement_boundaries,

@@ -8,17 +8,17 @@ import pandas as pd
 import pytest
 from solver_factories import make_etab, og_rows, random_region
 
-from geo.distances import pairwise_km
-from matching.core.model import GroupingRules
-from matching.ingest.links import read_links
-from matching.solver.graph import (
+from grappes.core.model import GroupingRules
+from grappes.geo.distances import pairwise_km
+from grappes.ingest.links import read_links
+from grappes.solver.graph import (
     GraphWeights,
     build_graph,
     compatibility_graph,
     unit_edges,
     vendor_relation,
 )
-from matching.solver.units import build_units, prepare_esms
+from grappes.solver.units import build_units, prepare_esms
 
 RULES = GroupingRules()
 

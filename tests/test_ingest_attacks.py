@@ -17,9 +17,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from test_ingest_finess_plus import EJ, ege, finess, flow, pmej
 
-from matching.core.formatting import preview
-from matching.core.structure import MAX_DEPTH, too_deep
-from matching.ingest import IngestError, load
+from grappes.core.formatting import preview
+from grappes.core.structure import MAX_DEPTH, too_deep
+from grappes.ingest import IngestError, load
 
 DEEP = "[" * 10_000 + "]" * 10_000
 MARK = '"@@MARK@@"'
@@ -209,7 +209,7 @@ def test_preview_is_one_safe_line() -> None:
 
 @pytest.mark.parametrize("levels", [100, 10_000])
 def test_rule_file_nested_too_deep_is_a_french_rules_error(tmp_path: Path, levels: int) -> None:
-    from matching.programme.rules import RulesError, load_rules
+    from grappes.programme.rules import RulesError, load_rules
 
     path = tmp_path / "profond.toml"
     path.write_text('nom = "x"\nvaleur = ' + "[" * levels + "]" * levels + "\n", encoding="utf-8")
@@ -274,9 +274,9 @@ def test_value_nested_past_the_limit_but_parsable_rejects_only_its_ege(levels: i
 def test_the_sample_flow_reads_the_same_whatever_the_chunk_size(monkeypatch) -> None:
     """Records cut anywhere by the chunk boundaries (the committed sample flow, read 1 MB and
     then 4,093 bytes at a time): the same table, rejects and counts."""
-    from matching.core.paths import sample_dir
-    from matching.ingest import json_chunks
-    from matching.ingest.sample import SAMPLE_FINESS_PLUS
+    from grappes.core.paths import sample_dir
+    from grappes.ingest import json_chunks
+    from grappes.ingest.sample import SAMPLE_FINESS_PLUS
 
     path = sample_dir() / SAMPLE_FINESS_PLUS
     whole = load(path)

@@ -1,4 +1,4 @@
-"""``grappes verifier`` and ``matching.ingest.check.summarise``."""
+"""``grappes verifier`` and ``grappes.ingest.check.summarise``."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pandas as pd
 import typer
 from typer.testing import CliRunner
 
-from matching.cli.check import MAX_REJECTS_SHOWN, register
-from matching.ingest import load
-from matching.ingest.check import summarise
+from grappes.cli.check import MAX_REJECTS_SHOWN, register
+from grappes.ingest import load
+from grappes.ingest.check import summarise
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
 import builders as b

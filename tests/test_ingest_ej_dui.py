@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from matching.ingest import IngestError, load
+from grappes.ingest import IngestError, load
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
 import builders as b

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matching.core.model import ETAB_COLUMNS
-from matching.ingest import load
+from grappes.core.model import ETAB_COLUMNS
+from grappes.ingest import load
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
 import builders as b

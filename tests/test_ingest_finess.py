@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matching.core.finess import (
+from grappes.core.finess import (
     REASON_FORMAT,
     REASON_KEY,
     REASON_MISSING,
@@ -18,8 +18,8 @@ from matching.core.finess import (
     luhn_ok,
     normalise_finess,
 )
-from matching.core.model import CHAMPS, HORS_CHAMP
-from matching.core.nomenclature import (
+from grappes.core.model import CHAMPS, HORS_CHAMP
+from grappes.core.nomenclature import (
     categorie_info,
     categories,
     medicalise_from_mft,

@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.distances import haversine_km
-from matching.ingest import IngestError, load
-from matching.ingest.finess_plus import FinessPlusReader
-from matching.synthetic import luhn_key
+from grappes.geo.distances import haversine_km
+from grappes.ingest import IngestError, load
+from grappes.ingest.finess_plus import FinessPlusReader
+from grappes.synthetic import luhn_key
 
 # real communes of the bundled geography
 ORLEANS = "45234"  # Loiret, Lambert-93
@@ -415,7 +415,7 @@ def test_csv_limit_does_not_refuse_a_large_json_flow() -> None:
 
 
 def test_groups_become_known_links_used_by_propose() -> None:
-    from matching.solver.propose import with_file_links
+    from grappes.solver.propose import with_file_links
 
     ejs = [finess("45", 200 + i) for i in range(4)]
     pms = [pmej(ej, [ege(finess("45", 300 + i), ege_id=f"e{i}")], pm_id=f"p{i}")
@@ -439,9 +439,9 @@ def test_groups_become_known_links_used_by_propose() -> None:
 
 
 def test_sample_in_both_formats_loads_into_the_same_table(tmp_path: Path) -> None:
-    from matching.synthetic import write_etalab
-    from matching.synthetic.sample import generate_sample
-    from matching.synthetic.write_finess_plus import write_finess_plus
+    from grappes.synthetic import write_etalab
+    from grappes.synthetic.sample import generate_sample
+    from grappes.synthetic.write_finess_plus import write_finess_plus
 
     data = generate_sample()
     et, ej, _ = write_etalab(data, tmp_path)
@@ -458,9 +458,9 @@ def test_sample_in_both_formats_loads_into_the_same_table(tmp_path: Path) -> Non
 
 
 def test_committed_finess_plus_sample_is_up_to_date(tmp_path: Path) -> None:
-    from matching.core.paths import sample_dir
-    from matching.ingest.sample import SAMPLE_FINESS_PLUS
-    from matching.synthetic.sample import build_sample
+    from grappes.core.paths import sample_dir
+    from grappes.ingest.sample import SAMPLE_FINESS_PLUS
+    from grappes.synthetic.sample import build_sample
 
     build_sample(tmp_path)
     assert filecmp.cmp(tmp_path / SAMPLE_FINESS_PLUS, sample_dir() / SAMPLE_FINESS_PLUS,
@@ -468,8 +468,8 @@ def test_committed_finess_plus_sample_is_up_to_date(tmp_path: Path) -> None:
 
 
 def test_grappes_sample_copies_the_finess_plus_file(tmp_path: Path) -> None:
-    from matching.cli.sample import copy_sample
-    from matching.ingest.sample import SAMPLE_FINESS_PLUS
+    from grappes.cli.sample import copy_sample
+    from grappes.ingest.sample import SAMPLE_FINESS_PLUS
 
     copies = copy_sample(tmp_path)
     assert tmp_path / SAMPLE_FINESS_PLUS in copies
@@ -479,8 +479,8 @@ def test_grappes_sample_copies_the_finess_plus_file(tmp_path: Path) -> None:
 def test_check_and_propose_commands_on_a_finess_plus_file(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from matching.cli.main import app
-    from matching.ingest.sample import finess_plus_sample_path
+    from grappes.cli.main import app
+    from grappes.ingest.sample import finess_plus_sample_path
 
     runner = CliRunner()
     path = finess_plus_sample_path()

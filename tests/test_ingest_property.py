@@ -8,9 +8,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.core.model import ETAB_COLUMNS, LoadResult
-from matching.ingest import IngestError, load
-from matching.ingest.base import decode
+from grappes.core.model import ETAB_COLUMNS, LoadResult
+from grappes.ingest import IngestError, load
+from grappes.ingest.base import decode
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
 import builders as b

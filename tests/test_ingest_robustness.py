@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from matching.core.finess import check_finess
-from matching.exports.french_excel import csv_bytes, is_formula_like, neutralise, xlsx_bytes
-from matching.ingest import DEFAULT_MAX_MO, IngestError, load
-from matching.ingest.base import read_bytes
+from grappes.core.finess import check_finess
+from grappes.exports.french_excel import csv_bytes, is_formula_like, neutralise, xlsx_bytes
+from grappes.ingest import DEFAULT_MAX_MO, IngestError, load
+from grappes.ingest.base import read_bytes
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
 import builders as b
@@ -201,7 +201,7 @@ def test_size_limit_message_uses_one_unit(tmp_path: Path) -> None:
 
 
 def test_app_and_cli_share_the_size_limit() -> None:
-    from matching.ui import datapanel
+    from grappes.ui import datapanel
 
     assert datapanel.MAX_UPLOAD_MB == DEFAULT_MAX_MO
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from matching.core.model import ETAB_COLUMNS
-from matching.ingest import IngestError, load
+from grappes.core.model import ETAB_COLUMNS
+from grappes.ingest import IngestError, load
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
 import builders as b

@@ -14,8 +14,8 @@ import random
 
 import pytest
 
-from matching.ingest import json_chunks
-from matching.ingest.json_chunks import DepthScan, JsonBroken, JsonChunks
+from grappes.ingest import json_chunks
+from grappes.ingest.json_chunks import DepthScan, JsonBroken, JsonChunks
 
 KEYS = frozenset({"a", "b", "nom", "liste"})
 

@@ -1,4 +1,4 @@
-"""The one parser of typed numbers (``matching.core.numbers``): French spellings read right,
+"""The one parser of typed numbers (``grappes.core.numbers``): French spellings read right,
 the ambiguous refused in French, never a silent change of scale (issue 20)."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matching.core.formatting import euros
-from matching.core.numbers import NumberError, parse_amount, parse_km, parse_percent
+from grappes.core.formatting import euros
+from grappes.core.numbers import NumberError, parse_amount, parse_km, parse_percent
 
 SPACES = [" ", "\u00a0", "\u202f"]
 
@@ -70,7 +70,7 @@ def _grouping(tmp_path):
     sys.path.insert(0, str(Path(__file__).parent))
     from rules_factories import make_etab, make_og
 
-    from matching.exports.french_excel import write_csv
+    from grappes.exports.french_excel import write_csv
 
     etab = make_etab(make_og("370000001", 6) + make_og("370000002", 6) + make_og("370000003", 5))
     etab["grappe"] = "A"
@@ -86,7 +86,7 @@ def test_cli_select_reads_the_envelope_the_french_way(tmp_path):
 
     from typer.testing import CliRunner
 
-    from matching.cli.main import app
+    from grappes.cli.main import app
 
     path = _grouping(tmp_path)
     runner = CliRunner()

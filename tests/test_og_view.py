@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 from openpyxl import load_workbook
 
-from matching.exports.dossier import write_exports
-from matching.exports.files import written_columns
-from matching.exports.french_excel import EURO_FORMAT, KM_FORMAT
-from matching.ingest.sample import load_sample
-from matching.programme.reach import distance_to_grappe_km
-from matching.scenarios.og_view import og_shares, search_ogs
-from matching.scenarios.scenario import Scenario
-from matching.solver.propose import propose
+from grappes.exports.dossier import write_exports
+from grappes.exports.files import written_columns
+from grappes.exports.french_excel import EURO_FORMAT, KM_FORMAT
+from grappes.ingest.sample import load_sample
+from grappes.programme.reach import distance_to_grappe_km
+from grappes.scenarios.og_view import og_shares, search_ogs
+from grappes.scenarios.scenario import Scenario
+from grappes.solver.propose import propose
 from tests.followup_exports import read_written_csv
 
 

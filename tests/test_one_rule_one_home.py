@@ -1,4 +1,4 @@
-"""Computed points are one rule (``matching.programme.scoring``) wherever they are computed.
+"""Computed points are one rule (``grappes.programme.scoring``) wherever they are computed.
 
 The solver scores thousands of candidate sets at once (``Evaluator.batch``), one set at a
 time in local search (``Evaluator.single``), and describes its grappes from their rows
@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matching.core.model import GroupingRules
-from matching.programme.rules import DEFAULT_RULES, load_rules
-from matching.programme.scoring import (
+from grappes.core.model import GroupingRules
+from grappes.programme.rules import DEFAULT_RULES, load_rules
+from grappes.programme.scoring import (
     computed_points,
     criteria_met,
     grappe_points,
@@ -24,9 +24,9 @@ from matching.programme.scoring import (
     main_region_index,
     score_arrays,
 )
-from matching.solver.evaluate import Evaluator
-from matching.solver.graph import GraphWeights
-from matching.solver.units import build_units, prepare_esms
+from grappes.solver.evaluate import Evaluator
+from grappes.solver.graph import GraphWeights
+from grappes.solver.units import build_units, prepare_esms
 from tests.solver_factories import make_etab, og_rows
 from tests.test_architecture import project_files
 
@@ -112,8 +112,8 @@ def test_costing_grid_uses_the_same_criteria() -> None:
 
 
 def test_reason_codes_have_one_list_and_one_label_each() -> None:
-    from matching.core import vocabulary
-    from matching.programme.validate import Violation
+    from grappes.core import vocabulary
+    from grappes.programme.validate import Violation
 
     assert set(vocabulary.UNIT_CHECK_CODES) - {"separes"} <= set(vocabulary.VIOLATION_CODES)
     assert set(vocabulary.VIOLATION_CODES) | {"separes"} == set(vocabulary.VIOLATION_LABELS)
@@ -122,7 +122,7 @@ def test_reason_codes_have_one_list_and_one_label_each() -> None:
 
 
 def test_solver_check_codes_are_the_vocabulary_ones() -> None:
-    from matching.core.vocabulary import UNIT_CHECK_CODES
+    from grappes.core.vocabulary import UNIT_CHECK_CODES
 
     # two far-apart OGs of 8 ESMS: together big enough, but out of reach
     rows = og_rows("370000001", 8, x=0) + og_rows("370000002", 8, x=300)
@@ -134,8 +134,8 @@ def test_solver_check_codes_are_the_vocabulary_ones() -> None:
 
 
 def test_reach_and_solver_size_come_from_one_place() -> None:
-    from matching.programme.reach import DEFAULT_MAX_KM
-    from matching.solver.settings import SolverSettings
+    from grappes.programme.reach import DEFAULT_MAX_KM
+    from grappes.solver.settings import SolverSettings
 
     assert GraphWeights().max_km == DEFAULT_MAX_KM == SolverSettings().max_km
     etab = _mixed_etab(0)
@@ -170,10 +170,10 @@ def _string_sets(tree) -> list[tuple[int, set[str]]]:
 
 
 def test_truth_words_have_one_home() -> None:
-    """Home: ``matching.core.columns.TRUE_WORDS`` / ``FALSE_WORDS``. « x » (a ticked box) is
+    """Home: ``grappes.core.columns.TRUE_WORDS`` / ``FALSE_WORDS``. « x » (a ticked box) is
     yes in the template, in a declaration and through ``flag_column`` alike."""
-    from matching.core.columns import FALSE_WORDS, TRUE_WORDS, flag_column
-    from matching.registry.declarations import parse_bool
+    from grappes.core.columns import FALSE_WORDS, TRUE_WORDS, flag_column
+    from grappes.registry.declarations import parse_bool
 
     cells = pd.DataFrame({"f": ["x", " X ", "oui", "Vrai", "1", "non", "faux", "", None]})
     assert flag_column(cells, "f").tolist() == [True] * 5 + [False] * 4
@@ -184,16 +184,16 @@ def test_truth_words_have_one_home() -> None:
         f"{module}:{line}"
         for module, tree in _project_trees()
         for line, words in _string_sets(tree)
-        if module != "matching.core.columns" and len(words & (TRUE_WORDS | FALSE_WORDS)) >= 4
+        if module != "grappes.core.columns" and len(words & (TRUE_WORDS | FALSE_WORDS)) >= 4
     ]
     assert not copies, f"une autre liste de mots oui/non : {copies}"
 
 
 def test_template_reads_the_same_truth_words(tmp_path) -> None:
     """The template reader (a user's CSV) takes its yes / no from the same home."""
-    from matching.core.columns import FALSE_WORDS, TRUE_WORDS
-    from matching.core.finess import luhn_key
-    from matching.ingest import load
+    from grappes.core.columns import FALSE_WORDS, TRUE_WORDS
+    from grappes.core.finess import luhn_key
+    from grappes.ingest import load
 
     words = [*sorted(TRUE_WORDS), *sorted(FALSE_WORDS)]
     ej = "37000001" + luhn_key("37000001")
@@ -210,10 +210,10 @@ def test_template_reads_the_same_truth_words(tmp_path) -> None:
 
 
 def test_unit_vectors_have_one_home() -> None:
-    """Home: ``geo.distances.unit_vectors``; the grappe centre (``programme.reach``) and the
+    """Home: ``grappes.geo.distances.unit_vectors``; the grappe centre (``programme.reach``) and the
     solver's units use it, and no other module defines its own."""
-    from geo.distances import unit_vectors
-    from matching.programme.reach import centre_vector
+    from grappes.geo.distances import unit_vectors
+    from grappes.programme.reach import centre_vector
 
     vec = unit_vectors([0.0, 90.0, np.nan], [0.0, 0.0, 45.0])
     assert np.allclose(vec[:2], [[1, 0, 0], [0, 1, 0]]) and np.isnan(vec[2]).any()
@@ -226,22 +226,22 @@ def test_unit_vectors_have_one_home() -> None:
         for node in ast.walk(tree)
         if isinstance(node, ast.FunctionDef)
         and "unit_vector" in node.name
-        and module != "geo.distances"
+        and module != "grappes.geo.distances"
     ]
     assert not copies, f"une autre conversion en vecteurs unitaires : {copies}"
 
 
 def test_numbers_are_formatted_in_one_home() -> None:
-    """Home: ``matching.core.formatting`` (``integer_fr``, ``number_fr``, ``euros``…). No
+    """Home: ``grappes.core.formatting`` (``integer_fr``, ``number_fr``, ``euros``…). No
     module formats a number with ``f"{n:,}"`` and swaps the commas itself."""
-    from matching.core.formatting import euros, integer_fr, number_fr
+    from grappes.core.formatting import euros, integer_fr, number_fr
 
     assert integer_fr(2_147_483_647) == "2 147 483 647" and integer_fr(999.6) == "1 000"
     assert number_fr(1234.5) == "1 234,5" and number_fr(0.25, 2) == "0,25"
     assert euros(40_000) == "40 000 €"
     copies = []
     for module, tree in _project_trees():
-        if module == "matching.core.formatting":
+        if module == "grappes.core.formatting":
             continue
         for node in ast.walk(tree):
             thousands = isinstance(node, ast.FormattedValue) and isinstance(
@@ -258,14 +258,14 @@ def test_numbers_are_formatted_in_one_home() -> None:
 
 
 def test_time_limit_defaults_have_one_home() -> None:
-    """Home: ``matching.solver.settings`` (``DEFAULT_TIME_LIMIT`` for the commands,
+    """Home: ``grappes.solver.settings`` (``DEFAULT_TIME_LIMIT`` for the commands,
     ``APP_TIME_LIMIT`` for the app and its precomputed proposals, the same budget: issue 20
     item 7; ``FUNDING_TIME_LIMIT``, ``RERUN_TIME_LIMIT``, ``LIBRARY_TIME_LIMIT``). No other
     module sets a ``*TIME_LIMIT*`` constant or gives a ``time_limit`` parameter or field a
     number of its own, and no two constants share a name."""
-    from matching.scenarios import precomputed
-    from matching.solver import settings
-    from matching.ui import datapanel
+    from grappes.scenarios import precomputed
+    from grappes.solver import settings
+    from grappes.ui import datapanel
 
     assert precomputed.APP_TIME_LIMIT is settings.APP_TIME_LIMIT is datapanel.APP_TIME_LIMIT
     assert settings.APP_TIME_LIMIT == settings.DEFAULT_TIME_LIMIT
@@ -295,18 +295,18 @@ def test_time_limit_defaults_have_one_home() -> None:
                   and isinstance(node.value.value, int | float)):
                 homes.setdefault(f"{node.target.id}=", []).append(f"{module}:{node.lineno}")
     elsewhere = {n: w for n, w in homes.items() if any(
-        not x.startswith("matching.solver.settings:") for x in w)}
+        not x.startswith("grappes.solver.settings:") for x in w)}
     assert set(homes) >= {"DEFAULT_TIME_LIMIT"}
     assert not elsewhere, f"des délais par défaut hors de solver.settings : {elsewhere}"
     assert all(len(w) == 1 for w in homes.values()), homes
 
 
 def test_field_labels_have_one_home() -> None:
-    """Home: ``matching.core.vocabulary.CHAMP_LABELS``. ``grappes verifier`` used its own copy,
+    """Home: ``grappes.core.vocabulary.CHAMP_LABELS``. ``grappes verifier`` used its own copy,
     which had drifted (« difficultés spécifiques » against « publics en difficulté
     spécifique »); no other module spells a field's label."""
-    from matching.cli.check import CHAMP_LABELS as CHECK_LABELS
-    from matching.core.vocabulary import CHAMP_LABELS
+    from grappes.cli.check import CHAMP_LABELS as CHECK_LABELS
+    from grappes.core.vocabulary import CHAMP_LABELS
 
     assert set(CHECK_LABELS) == set(CHAMP_LABELS)
     assert all(label in CHECK_LABELS[code] for code, label in CHAMP_LABELS.items())
@@ -314,7 +314,7 @@ def test_field_labels_have_one_home() -> None:
     copies = [
         f"{module}:{node.lineno}"
         for module, tree in _project_trees()
-        if module != "matching.core.vocabulary"
+        if module != "grappes.core.vocabulary"
         for node in ast.walk(tree)
         if isinstance(node, ast.Constant) and isinstance(node.value, str)
         and (node.value in labels or node.value.endswith(tuple(f"({x})" for x in labels)))
@@ -323,14 +323,14 @@ def test_field_labels_have_one_home() -> None:
 
 
 def test_schedule_split_has_one_home() -> None:
-    """Home: ``matching.programme.costing.split_schedule``. The follow-up's tranches are the
+    """Home: ``grappes.programme.costing.split_schedule``. The follow-up's tranches are the
     costing's instalments to the cent (``followup.model`` re-implemented the split before),
     and no other module splits a total by the schedule's shares."""
     from datetime import date
 
-    from matching.followup.model import Member, build_funded_grappe
-    from matching.programme.costing import _schedule, split_schedule
-    from matching.programme.rules import load_rules
+    from grappes.followup.model import Member, build_funded_grappe
+    from grappes.programme.costing import _schedule, split_schedule
+    from grappes.programme.rules import load_rules
 
     for name in ("amorcage-t2-2021", "generalisation-2022"):
         rules = load_rules(name)
@@ -345,7 +345,7 @@ def test_schedule_split_has_one_home() -> None:
         f"{module}:{node.lineno}"
         for module, tree in _project_trees()
         for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef) and module != "matching.programme.costing"
+        if isinstance(node, ast.FunctionDef) and module != "grappes.programme.costing"
         and all(x in ast.unparse(node) for x in ("* 100)", "round(", "share"))
     ]  # the split's signature: a total in cents, rounded per share
     assert not copies, f"un autre partage d'un montant en tranches : {copies}"

@@ -47,9 +47,9 @@ def test_user_install_pulls_no_developer_tool() -> None:
 
 
 def test_every_library_the_code_imports_is_declared() -> None:
-    files = [*(ROOT / "matching").rglob("*.py"), *(ROOT / "geo").rglob("*.py"), ROOT / "app.py"]
+    files = [*(ROOT / "grappes").rglob("*.py"), ROOT / "app.py"]
     files = [f for f in files if "synthetic" not in f.parts]  # tests / bench / data-build only
-    third_party = _imports(files) - set(sys.stdlib_module_names) - {"matching", "geo"}
+    third_party = _imports(files) - set(sys.stdlib_module_names) - {"grappes"}
     declared = {_name(r) for r in PROJECT["dependencies"]}
     dists = packages_distributions()
     missing = {}

@@ -8,14 +8,14 @@ import pytest
 from test_app_factory import TOURS, members, region
 from typer.testing import CliRunner
 
-from geo.distances import centre, haversine_km
-from matching.cli.main import app as cli_app
-from matching.core.finess import luhn_key
-from matching.exports.french_excel import write_csv
-from matching.programme.costing import cost_grappe
-from matching.programme.validate import grappe_violations
-from matching.scenarios.partners import find_partners, search_esms
-from matching.scenarios.whatif import WhatIf
+from grappes.cli.main import app as cli_app
+from grappes.core.finess import luhn_key
+from grappes.exports.french_excel import write_csv
+from grappes.geo.distances import centre, haversine_km
+from grappes.programme.costing import cost_grappe
+from grappes.programme.validate import grappe_violations
+from grappes.scenarios.partners import find_partners, search_esms
+from grappes.scenarios.whatif import WhatIf
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_isolated_esms_ranks_the_compatible_grappe_first(setting):
     assert first.valide_apres and first.editeur_compatible and first.valide_avant
     assert first.editeur.startswith("même éditeur")
     # the one distance: from the unit (here the isolated ESMS alone) to the grappe's centre
-    # (spherical mean of its ESMS), computed independently with geo.distances
+    # (spherical mean of its ESMS), computed independently with grappes.geo.distances
     me = etab[etab["finess_et"] == r.isolated].iloc[0]
     rows = members(etab, r.grappes[0].esms)
     c_lon, c_lat = centre(rows["lon"].to_numpy(), rows["lat"].to_numpy())
@@ -148,7 +148,7 @@ def test_cli_partenaires_json_and_errors(tmp_path):
 
 
 def test_template_round_trip_keeps_the_isolated_esms(tmp_path):
-    from matching.ingest import load
+    from grappes.ingest import load
 
     r = region()
     path, isolated = _template(tmp_path, r)

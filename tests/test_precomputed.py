@@ -1,4 +1,4 @@
-"""The sample's precomputed proposals (``matching.scenarios.precomputed``): the stored default
+"""The sample's precomputed proposals (``grappes.scenarios.precomputed``): the stored default
 view is what the solver gives now, and any change of input, rules or view makes the app solve.
 
 Only the default view (default rule set, field PA, seed 0, the app's budget) is solved here
@@ -12,14 +12,14 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from matching.ingest.sample import load_sample
-from matching.programme.rules import DEFAULT_RULES, load_rules, rules_dir
-from matching.scenarios import precomputed as pre
-from matching.solver.propose import propose
-from matching.ui import datapanel, proposalstate
+from grappes.ingest.sample import load_sample
+from grappes.programme.rules import DEFAULT_RULES, load_rules, rules_dir
+from grappes.scenarios import precomputed as pre
+from grappes.solver.propose import propose
+from grappes.ui import datapanel, proposalstate
 
 REBUILD = ("proposition précalculée absente ou périmée : relancer "
-           "`python -m matching.scenarios.precomputed` et committer data/sample/"
+           "`python -m grappes.scenarios.precomputed` et committer data/sample/"
            f"{pre.FILE_NAME}")
 
 
@@ -107,13 +107,13 @@ def test_the_code_fingerprint_follows_the_solver_source(tmp_path):
         (tmp_path / package).mkdir(parents=True)
         (tmp_path / package / "a.py").write_text("x = 1\n", encoding="utf-8")
     before = pre.code_fingerprint(tmp_path)
-    (tmp_path / "matching/solver/a.py").write_text("x = 2\n", encoding="utf-8")
+    (tmp_path / "grappes/solver/a.py").write_text("x = 2\n", encoding="utf-8")
     assert pre.code_fingerprint(tmp_path) != before
 
 
 def test_the_app_solves_when_the_fingerprint_does_not_match(sample, default_view,
                                                             monkeypatch):
-    import matching.solver.propose as propose_module
+    import grappes.solver.propose as propose_module
 
     calls = []
 
@@ -149,9 +149,9 @@ def test_the_app_and_the_cli_give_the_same_figures_on_the_sample(sample, monkeyp
 
     from typer.testing import CliRunner
 
-    from matching.cli.main import app
-    from matching.exports.json_values import json_default
-    from matching.scenarios.scenario import Scenario
+    from grappes.cli.main import app
+    from grappes.exports.json_values import json_default
+    from grappes.scenarios.scenario import Scenario
 
     monkeypatch.setattr(proposalstate, "cached", lambda key, compute, max_items=16: compute())
     monkeypatch.setattr(datapanel, "cached", lambda key, compute, max_items=16: compute())

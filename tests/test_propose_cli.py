@@ -10,11 +10,11 @@ import pytest
 from solver_factories import km_to_lonlat, make_etab, og_rows
 from typer.testing import CliRunner
 
-from matching.cli.main import app
-from matching.core.model import LoadResult
-from matching.exports.tables import etablissements_table, grappes_table
-from matching.scenarios.scenario import Scenario
-from matching.solver.propose import propose
+from grappes.cli.main import app
+from grappes.core.model import LoadResult
+from grappes.exports.tables import etablissements_table, grappes_table
+from grappes.scenarios.scenario import Scenario
+from grappes.solver.propose import propose
 from tests.followup_exports import read_written_csv
 
 runner = CliRunner()
@@ -215,7 +215,7 @@ def test_cli_unplaced_summary_names_reasons_in_french(tmp_path) -> None:
 
 
 def test_every_unplaced_reason_code_has_a_label() -> None:
-    from matching.core.vocabulary import (
+    from grappes.core.vocabulary import (
         SET_ASIDE_CODES,
         SET_ASIDE_TEXT,
         UNPLACED_LABELS,

@@ -1,18 +1,18 @@
-"""The coordinator's what-if edit screen helpers (matching.ui.registry_edit), on views built
+"""The coordinator's what-if edit screen helpers (grappes.ui.registry_edit), on views built
 here: members table, free declarations, porteur choices, edit arguments, French re-check."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from matching.registry.vues import (
+from grappes.registry.vues import (
     DeclarationVue,
     EsmsVue,
     EvaluationGrappe,
     GrappeVue,
     MembreVue,
 )
-from matching.ui import registry_edit as re_
+from grappes.ui import registry_edit as re_
 
 
 def decl(i: int, ej: str, champ: str = "PA", dep: str = "37", statut: str = "active"):

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from matching.cli.main import app
-from matching.core.model import GroupingRules
-from matching.core.paths import rules_dir
-from matching.programme.rules import (
+from grappes.cli.main import app
+from grappes.core.model import GroupingRules
+from grappes.core.paths import rules_dir
+from grappes.programme.rules import (
     DEFAULT_RULES,
     RulesError,
     available_rules,

@@ -11,12 +11,12 @@ from dataclasses import replace
 import pytest
 from typer.testing import CliRunner
 
-from matching.cli.main import app
-from matching.exports.dossier import csv_files
-from matching.ingest.sample import load_sample
-from matching.programme.rules import load_rules
-from matching.scenarios.scenario import Scenario
-from matching.scenarios.scenario_file import (
+from grappes.cli.main import app
+from grappes.exports.dossier import csv_files
+from grappes.ingest.sample import load_sample
+from grappes.programme.rules import load_rules
+from grappes.scenarios.scenario import Scenario
+from grappes.scenarios.scenario_file import (
     ScenarioFileError,
     content_checksum,
     load_scenario,
@@ -25,8 +25,8 @@ from matching.scenarios.scenario_file import (
     save_scenario,
     table_fingerprint,
 )
-from matching.scenarios.whatif import WhatIf
-from matching.solver.propose import propose
+from grappes.scenarios.whatif import WhatIf
+from grappes.solver.propose import propose
 
 runner = CliRunner()
 TIME = 2.0

@@ -21,17 +21,17 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from matching.cli.main import app
-from matching.core.model import LoadResult
-from matching.exports.dossier import csv_files, workbook_bytes, write_exports
-from matching.exports.files import FILES, GRAPPES_CSV, column_names, sheet_of
-from matching.exports.formats_doc import render
-from matching.exports.french_excel import EURO_FORMAT, KM_FORMAT
-from matching.ingest.sample import load_sample
-from matching.programme.reach import distance_to_grappe_km, grappe_distances
-from matching.scenarios.scenario import Scenario
-from matching.scenarios.whatif import WhatIf
-from matching.solver.propose import propose
+from grappes.cli.main import app
+from grappes.core.model import LoadResult
+from grappes.exports.dossier import csv_files, workbook_bytes, write_exports
+from grappes.exports.files import FILES, GRAPPES_CSV, column_names, sheet_of
+from grappes.exports.formats_doc import render
+from grappes.exports.french_excel import EURO_FORMAT, KM_FORMAT
+from grappes.ingest.sample import load_sample
+from grappes.programme.reach import distance_to_grappe_km, grappe_distances
+from grappes.scenarios.scenario import Scenario
+from grappes.scenarios.whatif import WhatIf
+from grappes.solver.propose import propose
 from tests.followup_exports import read_written_csv
 
 runner = CliRunner()
@@ -188,7 +188,7 @@ def test_every_written_column_is_documented():
     doc = (Path(__file__).resolve().parents[1] / "docs" / "formats-sorties.md").read_text(
         encoding="utf-8")
     assert doc == render(), "docs/formats-sorties.md à régénérer (python -m " \
-                            "matching.exports.formats_doc)"
+                            "grappes.exports.formats_doc)"
     for name, columns in FILES.items():
         section = doc.split(f"## `{name}`")[1].split("\n## ")[0]
         assert all(f"| `{c.name}` |" in section for c in columns), name
@@ -282,7 +282,7 @@ def test_ids_do_not_depend_on_the_other_fields_solved(sample_pa):
 
 
 def test_generated_region_is_consistent_across_commands(tmp_path):
-    from matching.synthetic import generate, normalise
+    from grappes.synthetic import generate, normalise
 
     etab = normalise(generate(["27"], seed=4, scale=0.5, include_overseas=False))
     report = propose(LoadResult(etablissements=etab), None, champ="PA", time_limit=1.0)

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from matching.cli.main import app
-from matching.programme.funding_select import (
+from grappes.cli.main import app
+from grappes.programme.funding_select import (
     BalanceLimits,
     balance_groups,
     prepare_candidates,

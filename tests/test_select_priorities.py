@@ -12,9 +12,9 @@ import json
 import pandas as pd
 from typer.testing import CliRunner
 
-from matching.cli.main import app
-from matching.programme.funding_select import ArsDecisions, select_funding
-from matching.programme.rules import load_rules
+from grappes.cli.main import app
+from grappes.programme.funding_select import ArsDecisions, select_funding
+from grappes.programme.rules import load_rules
 
 G22 = load_rules("generalisation-2022")
 N22 = load_rules("normandie-2022")
@@ -157,14 +157,14 @@ def test_cli_select_forces_excludes_and_names_the_porteur(tmp_path):
 
 
 def test_app_envelope_forces_and_excludes_with_names_and_reasons():
-    """The envelope tab's computation (``matching.ui.envelope``) on a real proposal: the
+    """The envelope tab's computation (``grappes.ui.envelope``) on a real proposal: the
     funded grappe the ARS sets aside is replaced by the exact re-optimisation of the rest,
     an unfunded one it imposes is funded, each with its reason, and the porteur named."""
     from test_app_factory import region
 
-    from matching.scenarios.scenario import Scenario
-    from matching.scenarios.whatif import WhatIf
-    from matching.ui.envelope import EnvelopeRequest, run_envelope
+    from grappes.scenarios.scenario import Scenario
+    from grappes.scenarios.whatif import WhatIf
+    from grappes.ui.envelope import EnvelopeRequest, run_envelope
 
     r = region()
     data = Scenario.from_whatif(WhatIf.from_grappes(r.etab, r.rules, r.grappes, champ="PA"))
@@ -195,7 +195,7 @@ def test_cost_and_select_on_a_grouping_with_its_hospital(tmp_path):
     16 × 7 000 + 16 × 14 500 = 344 000 in 2022); ``select`` can fund it."""
     from rules_factories import make_etab, make_og
 
-    from matching.exports.french_excel import write_csv
+    from grappes.exports.french_excel import write_csv
 
     hospital = {"finess_ej": "370000301", "finess_et": "370000300", "champ": "hors_champ",
                 "sanitaire": True, "categorie": "101", "og_nb_esms": 16}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from solver_factories import random_region
 
-from matching.core.model import GroupingRules
-from matching.programme.validate import grouping_violations
-from matching.solver import GrappeSolver, SolverWeights, greedy_baseline
+from grappes.core.model import GroupingRules
+from grappes.programme.validate import grouping_violations
+from grappes.solver import GrappeSolver, SolverWeights, greedy_baseline
 
 
 def snapshot(proposal) -> tuple:
@@ -49,7 +49,7 @@ def test_points_weight_converts_points_to_kilometres() -> None:
 
 
 def test_window_reoptimisation_is_valid_deterministic_and_no_worse(monkeypatch) -> None:
-    import matching.solver.select as select_module
+    import grappes.solver.select as select_module
 
     etab = random_region(n_og=150, seed=11, size_km=120)
     greedy = greedy_baseline(etab, GroupingRules())

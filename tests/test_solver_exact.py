@@ -1,8 +1,8 @@
 """The solver's optimum equals a brute force over every partition of tiny instances.
 
 The brute force knows nothing of the solver: a block of OGs is a valid grappe when
-``matching.programme.validate`` finds no broken rule and every OG lies within ``max_km`` of the
-block's centre (``geo.distances``); the points are recomputed here from the rows. Only the
+``grappes.programme.validate`` finds no broken rule and every OG lies within ``max_km`` of the
+block's centre (``grappes.geo.distances``); the points are recomputed here from the rows. Only the
 level-3 cost (compactness) is taken from the solver's own evaluator, to check that the
 solver also reaches the cheapest of the lexicographically best groupings.
 """
@@ -17,13 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from solver_factories import km_to_lonlat, make_etab, random_region
 
-from geo.distances import centre, haversine_km
-from matching.core.model import GroupingRules
-from matching.programme.validate import grappe_violations
-from matching.solver import GrappeSolver
-from matching.solver.evaluate import Evaluator
-from matching.solver.graph import GraphWeights
-from matching.solver.units import build_units, prepare_esms
+from grappes.core.model import GroupingRules
+from grappes.geo.distances import centre, haversine_km
+from grappes.programme.validate import grappe_violations
+from grappes.solver import GrappeSolver
+from grappes.solver.evaluate import Evaluator
+from grappes.solver.graph import GraphWeights
+from grappes.solver.units import build_units, prepare_esms
 
 #: Small thresholds so that a handful of OGs can form grappes.
 RULES = GroupingRules(min_esms=6, min_esms_derogatoire=4, max_esms=12, min_og=2, petit_og_max=5)
@@ -204,9 +204,9 @@ def test_select_keeps_warm_start_when_cp_sat_finds_nothing(monkeypatch) -> None:
     This path used to raise a ``TypeError`` (``CpSolver.StatusName()`` on recent OR-Tools)
     on national data with a small ``time_limit``.
     """
-    from matching.core import cpsat
-    from matching.solver import select as select_module
-    from matching.solver.evaluate import Value
+    from grappes.core import cpsat
+    from grappes.solver import select as select_module
+    from grappes.solver.evaluate import Value
 
     monkeypatch.setattr(cpsat, "new_solver", _no_time_solver(cpsat.new_solver))
     candidates = [(0, 1), (1, 2), (2, 3), (0, 3)]

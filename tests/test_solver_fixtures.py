@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from solver_factories import make_etab, og_rows
 
-from matching.core.model import GroupingRules
-from matching.programme.validate import grouping_violations
-from matching.solver import Constraints, GraphWeights, GrappeSolver
+from grappes.core.model import GroupingRules
+from grappes.programme.validate import grouping_violations
+from grappes.solver import Constraints, GraphWeights, GrappeSolver
 
 RULES = GroupingRules()
 
@@ -297,7 +297,7 @@ def test_other_field_share_is_capped() -> None:
 def test_solver_stats_are_typed_and_read_as_the_json_report() -> None:
     """Issue 24: ``Proposal.stats`` is a ``SolverStats`` (typed fields), which still reads as
     the mapping the JSON reports write, and reads back from it; an unknown key is refused."""
-    from matching.solver.proposal import SolverStats
+    from grappes.solver.proposal import SolverStats
 
     stats = SolverStats(esms_placed=17, warnings=["contrainte"], by_champ={"PA": {"grappes": 1}})
     assert stats["esms_placed"] == stats.esms_placed == 17

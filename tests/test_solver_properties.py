@@ -7,11 +7,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from solver_factories import random_region
 
-from geo.distances import centre, haversine_km
-from matching.core.model import GroupingRules
-from matching.programme.validate import counted_mask, grouping_violations
-from matching.solver import GrappeSolver, greedy_baseline
-from matching.solver.graph import GraphWeights
+from grappes.core.model import GroupingRules
+from grappes.geo.distances import centre, haversine_km
+from grappes.programme.validate import counted_mask, grouping_violations
+from grappes.solver import GrappeSolver, greedy_baseline
+from grappes.solver.graph import GraphWeights
 
 RULE_SETS = [
     GroupingRules(),

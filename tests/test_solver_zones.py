@@ -12,11 +12,11 @@ from __future__ import annotations
 import pytest
 from solver_factories import make_etab, og_rows, random_region
 
-from matching.core.model import GroupingRules
-from matching.programme.rules import DEFAULT_RULES, load_rules
-from matching.programme.validate import check_grouping
-from matching.solver import GrappeSolver
-from matching.solver.zones import certify, reoptimise_zones
+from grappes.core.model import GroupingRules
+from grappes.programme.rules import DEFAULT_RULES, load_rules
+from grappes.programme.validate import check_grouping
+from grappes.solver import GrappeSolver
+from grappes.solver.zones import certify, reoptimise_zones
 
 #: (small-OG ESMS placed, points) before the zones, GrappeSolver(time_limit=3, seed=0).
 BEFORE = {
@@ -28,7 +28,7 @@ BEFORE = {
 
 def _instance(name: str):
     if name == "sample-PH":
-        from matching.ingest.sample import load_sample
+        from grappes.ingest.sample import load_sample
 
         return load_sample().etablissements, "PH"
     seed = int(name.rsplit("-", 1)[1])
@@ -58,8 +58,8 @@ def test_zones_never_worse_than_before(name: str) -> None:
 
 
 def _built_sub(rows, rules):
-    from matching.solver.core import GrappeSolver as Solver
-    from matching.solver.units import prepare_esms
+    from grappes.solver.core import GrappeSolver as Solver
+    from grappes.solver.units import prepare_esms
 
     table = make_etab(rows)
     esms, _ = prepare_esms(table, rules, ("PA",))

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 from test_app_factory import region
 
-from matching.scenarios.ids import fresh_id, rename_in_text, stable_ids
-from matching.scenarios.whatif import WhatIf
+from grappes.scenarios.ids import fresh_id, rename_in_text, stable_ids
+from grappes.scenarios.whatif import WhatIf
 
 
 def test_max_overlap_keeps_ids_even_when_the_greedy_choice_is_wrong():
@@ -108,8 +108,8 @@ def test_a_grappe_built_by_hand_keeps_its_id_across_a_rerun():
 
 
 def test_ids_stay_stable_after_saving_loading_and_rerunning():
-    from matching.core.model import LoadResult
-    from matching.scenarios.scenario_file import load_scenario, save_scenario
+    from grappes.core.model import LoadResult
+    from grappes.scenarios.scenario_file import load_scenario, save_scenario
 
     r, scenario = swapped_start()
     for og in ("450000020", "450000021", "450000022", "450000023"):

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Transformer
 
-from matching.synthetic import (
+from grappes.synthetic import (
     DUI_FIELDS,
     GEOLOCALISATION_FIELDS,
     STRUCTUREEJ_FIELDS,
@@ -197,8 +197,8 @@ def test_points_are_near_their_commune_and_inside_the_departement(cvl) -> None:
     import shapely
     from shapely.geometry import shape
 
-    from geo.distances import haversine_km
-    from geo.territories import departement_boundaries, get_territoires
+    from grappes.geo.distances import haversine_km
+    from grappes.geo.territories import departement_boundaries, get_territoires
 
     data, _, _, _ = cvl
     et = data.etablissements

@@ -1,4 +1,4 @@
-"""The synthetic files read back through ``matching.ingest`` exactly as they were generated."""
+"""The synthetic files read back through ``grappes.ingest`` exactly as they were generated."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from matching.ingest import load
-from matching.ingest.sample import sample_paths
-from matching.synthetic import generate, normalise, write_etalab
-from matching.synthetic.sample import generate_sample
+from grappes.ingest import load
+from grappes.ingest.sample import sample_paths
+from grappes.synthetic import generate, normalise, write_etalab
+from grappes.synthetic.sample import generate_sample
 
 #: columns a reader derives that must equal the generator's own normalised table
 DERIVED = (

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matching.core.model import ETAB_COLUMNS, OG_TYPOLOGIES
-from matching.synthetic import (
+from grappes.core.model import ETAB_COLUMNS, OG_TYPOLOGIES
+from grappes.synthetic import (
     CATEGORIES,
     expected_counts,
     generate,

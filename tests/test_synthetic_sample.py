@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from matching.core.paths import sample_dir
-from matching.ingest.sample import SAMPLE_FILES, sample_paths
-from matching.synthetic import EXTRACTION_DATE, etalab_names, generate, write_etalab
-from matching.synthetic.sample import build_sample, generate_sample, sample_readme
+from grappes.core.paths import sample_dir
+from grappes.ingest.sample import SAMPLE_FILES, sample_paths
+from grappes.synthetic import EXTRACTION_DATE, etalab_names, generate, write_etalab
+from grappes.synthetic.sample import build_sample, generate_sample, sample_readme
 
 CVL_DEPARTEMENTS = {"18", "28", "36", "37", "41", "45"}
 
@@ -60,7 +60,7 @@ def test_committed_sample_is_up_to_date(tmp_path: Path) -> None:
 
 
 def test_bundled_file_names_are_the_generators() -> None:
-    """``matching.ingest.sample`` names the files as plain constants: they must not drift."""
+    """``grappes.ingest.sample`` names the files as plain constants: they must not drift."""
     assert etalab_names(EXTRACTION_DATE) == SAMPLE_FILES
 
 
@@ -96,7 +96,7 @@ def test_pa_ph_count_and_departements(sample) -> None:
 
 
 def test_placement_follows_population(sample) -> None:
-    from geo.territories import get_territoires
+    from grappes.geo.territories import get_territoires
 
     et = sample.etablissements
     per_dep = et[et["champ"].isin(["PA", "PH"])]["departement_insee"].value_counts()
@@ -170,7 +170,7 @@ def test_readme_says_synthetic_and_gives_the_command(sample) -> None:
 def test_cli_sample_copies_the_bundled_files(tmp_path: Path) -> None:
     import typer
 
-    from matching.cli.sample import register
+    from grappes.cli.sample import register
 
     app = typer.Typer()
     register(app)

@@ -1,4 +1,4 @@
-"""Each hard rule of ``matching.programme.validate``: one grappe that passes, one that fails."""
+"""Each hard rule of ``grappes.programme.validate``: one grappe that passes, one that fails."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rules_factories import make_etab, make_og
 
-from matching.core.model import GroupingRules
-from matching.programme.validate import grappe_violations, grouping_violations
+from grappes.core.model import GroupingRules
+from grappes.programme.validate import grappe_violations, grouping_violations
 
 T2 = GroupingRules()  # amorçage t2 defaults: 15 / 8, max 49, >= 2 OG, small = at most 14
 

@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_app_factory import members, region
 
-from matching.programme.costing import cost_grappe
-from matching.programme.validate import grouping_violations
-from matching.scenarios.whatif import WhatIf
+from grappes.programme.costing import cost_grappe
+from grappes.programme.validate import grouping_violations
+from grappes.scenarios.whatif import WhatIf
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ import shapely
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from matching.exports.french_excel import csv_bytes  # noqa: E402
+from grappes.exports.french_excel import csv_bytes  # noqa: E402
 
 OUT = ROOT / "data" / "geo"
 

@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from matching.ingest.sample import SAMPLE_FINESS_PLUS, SAMPLE_REGION, SAMPLE_SEED  # noqa: E402
-from matching.synthetic.sample import build_sample  # noqa: E402
+from grappes.ingest.sample import SAMPLE_FINESS_PLUS, SAMPLE_REGION, SAMPLE_SEED  # noqa: E402
+from grappes.synthetic.sample import build_sample  # noqa: E402
 
 
 def main(folder: Path | None = None) -> None:

@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from matching.core.vocabulary import ROLE_LABELS
-from matching.registry import Registry
+from grappes.core.vocabulary import ROLE_LABELS
+from grappes.registry import Registry
 from tests.e2e.streamlit_server import (
     BROWSER_ARGS,
     BROWSER_MARKS,

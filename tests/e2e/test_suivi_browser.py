@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from matching.followup.csv_import import COLUMNS
-from matching.followup.evaluate import TrancheState
-from matching.followup.model import Member, build_funded_grappe
-from matching.followup.months import add_months, label, month_of
-from matching.followup.store import Suivi
-from matching.programme.rules import load_rules
-from matching.registry import Registry
+from grappes.followup.csv_import import COLUMNS
+from grappes.followup.evaluate import TrancheState
+from grappes.followup.model import Member, build_funded_grappe
+from grappes.followup.months import add_months, label, month_of
+from grappes.followup.store import Suivi
+from grappes.programme.rules import load_rules
+from grappes.registry import Registry
 from tests.e2e.streamlit_server import BROWSER_ARGS, BROWSER_MARKS, CHROMIUM, streamlit_app
 from tests.followup_factories import FINESS_A, FINESS_B, T2_A, T2_B
 

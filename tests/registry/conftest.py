@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from matching.registry import DeclarationSaisie, EsmsSaisie, Registry
-from matching.registry.config import Securite
+from grappes.registry import DeclarationSaisie, EsmsSaisie, Registry
+from grappes.registry.config import Securite
 from tests.registry.pgserver import PgServer
 
 PASSWORD = "mot-de-passe-solide"
@@ -89,7 +89,7 @@ def registry(db_url, clock):
 
 
 def sample_esms(ej: str, champ: str = "PA") -> list[EsmsSaisie]:
-    from matching.registry.adapters import load_finess
+    from grappes.registry.adapters import load_finess
 
     f = load_finess("sample")
     rows = f[(f["finess_ej"] == ej) & (f["champ"] == champ)]

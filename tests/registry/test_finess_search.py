@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from matching.registry.adapters import load_finess
-from matching.registry.finess_search import IndexRecherche, normaliser
+from grappes.registry.adapters import load_finess
+from grappes.registry.finess_search import IndexRecherche, normaliser
 from tests.registry.conftest import OG_A
 
 
@@ -80,7 +80,7 @@ def test_form_table_round_trip_ticks_hand_rows_and_communes(index, finess):
     added by hand with a commune typed by name, read back as the declaration's ESMS."""
     import pandas as pd
 
-    from matching.ui import declaration_esms as de
+    from grappes.ui import declaration_esms as de
 
     og = index.og(OG_A)
     chosen = og.esms[1].finess_et

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from matching.cli.main import app
-from matching.core.finess import luhn_key
-from matching.registry import EsmsSaisie, RegistreError, Registry, SaisieInvalide
-from matching.registry.adapters import load_finess
-from matching.registry.errors import AccesRefuse
-from matching.registry.finess_source import ENV_FINESS, SAMPLE
+from grappes.cli.main import app
+from grappes.core.finess import luhn_key
+from grappes.registry import EsmsSaisie, RegistreError, Registry, SaisieInvalide
+from grappes.registry.adapters import load_finess
+from grappes.registry.errors import AccesRefuse
+from grappes.registry.finess_source import ENV_FINESS, SAMPLE
 from tests.followup_exports import upgrade_region
 from tests.registry.conftest import LIGHT, OG_A, PASSWORD, World, saisie
 
@@ -148,7 +148,7 @@ def test_admin_uploads_a_finess_file_in_the_page(db_url, clock, tmp_path, monkey
 def test_uploaded_name_is_made_safe_and_keeps_the_reader_ending():
     from datetime import datetime
 
-    from matching.registry.finess_source import _nom_sur
+    from grappes.registry.finess_source import _nom_sur
 
     now = datetime(2026, 12, 5, 3, 4, 5)
     nom = _nom_sur("../../etc/FINESS Région=1.JSON.GZ", b"x", now)

@@ -10,12 +10,12 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from matching.followup.csv_import import COLUMNS
-from matching.followup.evaluate import TrancheState
-from matching.followup.indicators import COUNT_FIELDS
-from matching.followup.store import Suivi
-from matching.registry import AccesRefuse, SaisieInvalide
-from matching.registry.suivi_tables import SuiviIndicateur
+from grappes.followup.csv_import import COLUMNS
+from grappes.followup.evaluate import TrancheState
+from grappes.followup.indicators import COUNT_FIELDS
+from grappes.followup.store import Suivi
+from grappes.registry import AccesRefuse, SaisieInvalide
+from grappes.registry.suivi_tables import SuiviIndicateur
 from tests.followup_factories import (
     FINESS_A,
     FINESS_B,

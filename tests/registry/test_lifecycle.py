@@ -27,12 +27,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from matching.cli.main import app
-from matching.exports.files import ETABLISSEMENTS_CSV, GRAPPES_CSV
-from matching.followup.csv_import import COLUMNS
-from matching.followup.dossier_import import read_funded_grappe
-from matching.followup.store import Suivi
-from matching.registry import DeclarationSaisie, EsmsSaisie, Registry
+from grappes.cli.main import app
+from grappes.exports.files import ETABLISSEMENTS_CSV, GRAPPES_CSV
+from grappes.followup.csv_import import COLUMNS
+from grappes.followup.dossier_import import read_funded_grappe
+from grappes.followup.store import Suivi
+from grappes.registry import DeclarationSaisie, EsmsSaisie, Registry
 from tests.followup_exports import read_written_csv, upgrade_region
 from tests.registry.conftest import LIGHT, PASSWORD, World
 

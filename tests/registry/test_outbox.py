@@ -15,10 +15,10 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from matching.cli.main import app
-from matching.followup.store import Suivi
-from matching.registry import AccesRefuse, ConflitVersion
-from matching.registry.outbox import Courriel, envoyer, mes_courriels, parse_smtp_url
+from grappes.cli.main import app
+from grappes.followup.store import Suivi
+from grappes.registry import AccesRefuse, ConflitVersion
+from grappes.registry.outbox import Courriel, envoyer, mes_courriels, parse_smtp_url
 from tests.followup_factories import t2_grappe
 from tests.registry.conftest import OG_A, OG_B, PASSWORD
 from tests.registry.test_followup_store import _csv

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from matching.registry import AccesRefuse, ConnexionRefusee, SaisieInvalide, SessionInvalide
-from matching.registry.accounts import WRONG
-from matching.registry.models import Compte
+from grappes.registry import AccesRefuse, ConnexionRefusee, SaisieInvalide, SessionInvalide
+from grappes.registry.accounts import WRONG
+from grappes.registry.models import Compte
 from tests.registry.conftest import PASSWORD
 
 
@@ -135,8 +135,8 @@ def test_default_cost_is_argon2id_rfc9106_and_rehash_on_login(db_url, clock):
     """Production cost (argon2-cffi defaults, RFC 9106 low-memory profile) in the stored hash;
     an account hashed at another cost is re-hashed at its next successful login, and only
     then (a wrong password changes nothing)."""
-    from matching.registry import Registry
-    from matching.registry.config import Securite
+    from grappes.registry import Registry
+    from grappes.registry.config import Securite
     from tests.registry.conftest import LIGHT
 
     light = Registry(db_url, finess="sample", clock=clock, securite=LIGHT)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from matching.registry.affichage import echapper
+from grappes.registry.affichage import echapper
 from tests.registry.test_registry_data import HOSTILE
 
 
@@ -23,7 +23,7 @@ def test_plain_text_kept_readable():
 
 
 def test_every_registry_role_has_a_label() -> None:
-    from matching.core.vocabulary import ROLE_LABELS
-    from matching.registry.policy import ROLES
+    from grappes.core.vocabulary import ROLE_LABELS
+    from grappes.registry.policy import ROLES
 
     assert set(ROLE_LABELS) == set(ROLES)

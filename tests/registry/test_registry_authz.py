@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from matching.registry import AccesRefuse, RegistreError, SessionInvalide
-from matching.registry.errors import AccesRefuse as _Refus
-from matching.registry.policy import ROLES, Action, Cible, Principal, autorise
+from grappes.registry import AccesRefuse, RegistreError, SessionInvalide
+from grappes.registry.errors import AccesRefuse as _Refus
+from grappes.registry.policy import ROLES, Action, Cible, Principal, autorise
 from tests.registry.conftest import OG_A, OG_B, PASSWORD, saisie
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""The per-process cache of grappe views (issue 19, item 6; ``matching.registry.cache_vues``)
+"""The per-process cache of grappe views (issue 19, item 6; ``grappes.registry.cache_vues``)
 on both backends: every write that changes what a view shows bumps the grappe's revision
 in the database (triggers of migration r0008), so that no read shows a stale member, state
 or attachment, and no contact is ever shown from memory (contacts are read fresh)."""
@@ -9,10 +9,10 @@ import threading
 
 from sqlalchemy import select
 
-from matching.registry import Registry
-from matching.registry.cache_vues import CacheVues, GrappeBrute
-from matching.registry.db import _SQLITE_WRITERS, session_sans_ecriture
-from matching.registry.models import GrappeProposee
+from grappes.registry import Registry
+from grappes.registry.cache_vues import CacheVues, GrappeBrute
+from grappes.registry.db import _SQLITE_WRITERS, session_sans_ecriture
+from grappes.registry.models import GrappeProposee
 from tests.registry.conftest import LIGHT, OG_A, OG_B, saisie
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from typer.testing import CliRunner
 
-from matching.cli.main import app
-from matching.registry.db import head_revision
+from grappes.cli.main import app
+from grappes.registry.db import head_revision
 from tests.registry.conftest import OG_A, OG_B, PASSWORD, sample_esms
 
 runner = CliRunner()

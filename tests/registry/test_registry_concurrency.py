@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select, text, update
 
-from matching.registry import RegistreError
-from matching.registry.models import Audit, Compte, Declaration, GrappeProposee, Invitation
+from grappes.registry import RegistreError
+from grappes.registry.models import Audit, Compte, Declaration, GrappeProposee, Invitation
 from tests.registry.conftest import OG_A, OG_B, PASSWORD
 
 
@@ -96,7 +96,7 @@ def test_sqlite_writers_of_other_processes_wait_on_the_kernel_lock(tmp_path):
     the commit, instead of polling SQLite's busy timeout (seconds lost under load). Another
     open file description stands for the other process (flock locks belong to it)."""
     fcntl = pytest.importorskip("fcntl")
-    from matching.registry.db import Database
+    from grappes.registry.db import Database
 
     db = Database(f"sqlite:///{tmp_path / 'r.db'}")
     lock_file = tmp_path / "r.db-ecriture.lock"

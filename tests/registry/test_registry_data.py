@@ -10,10 +10,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, func, inspect, select, text
 
-from matching.registry import Registry, SaisieInvalide
-from matching.registry.db import Database, current_revision, head_revision, upgrade
-from matching.registry.declarations import MAX_TEXTE_LIBRE
-from matching.registry.models import Audit, Base, Compte, Declaration
+from grappes.registry import Registry, SaisieInvalide
+from grappes.registry.db import Database, current_revision, head_revision, upgrade
+from grappes.registry.declarations import MAX_TEXTE_LIBRE
+from grappes.registry.models import Audit, Base, Compte, Declaration
 from tests.registry.conftest import OG_A, OG_B, PASSWORD, saisie, sample_esms
 
 HOSTILE = [
@@ -279,7 +279,7 @@ def test_edit_form_round_trip_changes_only_what_is_edited(world):
     (``saisie_from_vue``): changing one field and submitting changes that field only."""
     from dataclasses import replace
 
-    from matching.registry.declarations import saisie_from_vue
+    from grappes.registry.declarations import saisie_from_vue
 
     r = world.reg
     world.declare_all()

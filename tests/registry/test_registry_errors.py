@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from matching.cli.main import app
-from matching.registry import AccesRefuse, RegistreError, SaisieInvalide
-from matching.registry.db import Database
-from matching.registry.errors import BaseInaccessible
+from grappes.cli.main import app
+from grappes.registry import AccesRefuse, RegistreError, SaisieInvalide
+from grappes.registry.db import Database
+from grappes.registry.errors import BaseInaccessible
 from tests.registry.conftest import OG_A, OG_B, sample_esms
 
 runner = CliRunner()

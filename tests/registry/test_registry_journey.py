@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from matching.registry import AccesRefuse, ConflitVersion, RegistreError, SaisieInvalide
+from grappes.registry import AccesRefuse, ConflitVersion, RegistreError, SaisieInvalide
 from tests.registry.conftest import OG_A, OG_B, OG_C
 
 
@@ -180,7 +180,7 @@ def test_a_second_matching_never_reuses_a_grappe_code(world):
 
 
 def test_unique_codes_take_the_next_free_number_of_the_prefix():
-    from matching.registry.appariement import unique_codes
+    from grappes.registry.appariement import unique_codes
 
     taken = {"PA-24-001", "PA-24-002", "PH-24-001"}
     assert unique_codes(["PA-24-001", "PA-24-002", "PH-24-002", "PA-24-003"], taken) == {

@@ -13,8 +13,8 @@ from markdown_it import MarkdownIt
 from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
-from matching.registry import Registry
-from matching.registry.models import GrappeProposee
+from grappes.registry import Registry
+from grappes.registry.models import GrappeProposee
 from tests.registry.conftest import LIGHT, OG_A, OG_B, PASSWORD, World, saisie
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "2_Mise_en_relation.py")

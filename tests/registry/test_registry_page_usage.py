@@ -11,10 +11,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from matching.registry import Registry
-from matching.registry.adapters import load_finess
-from matching.registry.affichage import commune_libelle, echapper
-from matching.registry.errors import AccesRefuse
+from grappes.registry import Registry
+from grappes.registry.adapters import load_finess
+from grappes.registry.affichage import commune_libelle, echapper
+from grappes.registry.errors import AccesRefuse
 from tests.registry.conftest import LIGHT, OG_A, OG_B, OG_C, PASSWORD, World, saisie
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "2_Mise_en_relation.py")
@@ -182,11 +182,11 @@ def test_an_invitation_shows_partners_distance_amounts_and_points(world, monkeyp
 
 
 def test_ars_map_is_the_planners_map_with_boundaries_legend_and_names(world, monkeypatch):
-    """The ARS view draws the planner's map (``matching.ui.mapview``): département boundaries
+    """The ARS view draws the planner's map (``grappes.ui.mapview``): département boundaries
     and names, one colour per engaged grappe with its porteur's name in the legend, and each
     ESMS's name, OG and commune on hover (user-typed names escaped there)."""
-    from matching.ui.ars_map import map_inputs
-    from matching.ui.mapview import build_map
+    from grappes.ui.ars_map import map_inputs
+    from grappes.ui.mapview import build_map
 
     w, _db = world
     gid = _constituted(w)
@@ -220,9 +220,9 @@ def _audit_codes() -> set[str]:
     ``Audit(action=...)``, and the decisions ``rattachement_<statut>``)."""
     import re
 
-    from matching.registry import rattachement
+    from grappes.registry import rattachement
 
-    root = Path(__file__).resolve().parents[2] / "matching"
+    root = Path(__file__).resolve().parents[2] / "grappes"
     codes: set[str] = set()
     for path in root.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
@@ -234,7 +234,7 @@ def _audit_codes() -> set[str]:
 
 
 def test_every_audit_action_has_a_french_label():
-    from matching.registry.affichage import ACTION_LABELS
+    from grappes.registry.affichage import ACTION_LABELS
 
     codes = _audit_codes()
     assert {"connexion", "compte_deblocage", "suivi_versement"} <= codes  # the scan works
@@ -242,7 +242,7 @@ def test_every_audit_action_has_a_french_label():
 
 
 def test_the_audit_log_reads_in_french(world, monkeypatch):
-    from matching.registry.affichage import ACTION_LABELS
+    from grappes.registry.affichage import ACTION_LABELS
 
     at = page(world, "admin", monkeypatch)
     journal = next(f for f in frames(at) if "action" in f.columns)
@@ -264,7 +264,7 @@ def test_the_ars_view_shows_labels_and_amounts_not_raw_values(world, monkeypatch
     assert not {"constituee", "proposee"} & set(grappes["état"])
     assert any(x.startswith("constituée") for x in grappes["état"])
     total = next(g.total for g in w.reg.grappes(w.ars, ["R24"]) if g.statut == "constituee")
-    from matching.core.formatting import euros
+    from grappes.core.formatting import euros
 
     assert euros(total) in set(grappes["financement"])  # « 730 000 € », not 730000.0
     n = next(x for x in at.number_input if x.label == "Déclaration n°")

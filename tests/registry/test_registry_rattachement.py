@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from matching.registry import AccesRefuse, RegistreError
+from grappes.registry import AccesRefuse, RegistreError
 from tests.registry.conftest import OG_A, OG_B, saisie, sample_esms
 
 
