@@ -286,3 +286,21 @@ def test_a_missing_file_is_bad_usage_and_an_unreadable_one_is_bad_data(tmp_path:
     bad = runner.invoke(app, ["verifier", str(binary)])
     _no_traceback(bad)
     assert bad.exit_code == 1 and "binaire" in _out(bad)
+
+
+
+def test_a_reader_that_closes_the_pipe_gets_no_crash_report(tmp_path: Path) -> None:
+    """``grappes proposer --help | head -50``: when the reader leaves while the command is
+    writing, the command stops quietly (it printed « Erreur interne » and wrote a crash
+    report). The write's failure is raised on purpose here: the real one depends on timing."""
+    import subprocess
+
+    code = ("import sys\nfrom grappes.cli import main as m\n"
+            "@m.app.command('ecrire')\ndef ecrire():\n"
+            "    raise BrokenPipeError(32, 'Broken pipe')\n"
+            "sys.argv = ['grappes', 'ecrire']\nm.main()\n")
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Erreur interne" not in done.stderr and "Traceback" not in done.stderr, done.stderr

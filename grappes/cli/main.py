@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from typing import Any
 
 import typer
@@ -50,8 +52,19 @@ class GrappesGroup(TyperGroup):
             raise
         except GrappesError as exc:
             fail(Console(stderr=True), exc)
+        except BrokenPipeError:
+            reader_left()
         except Exception as exc:
             internal_error(exc)
+
+
+def reader_left() -> None:
+    """The program reading the output closed it (``grappes proposer --help | head``): stop
+    quietly, as a pipe's writer does, instead of a crash report nobody needs. Python's own
+    recipe: point standard output at ``/dev/null`` so the final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise SystemExit(0)
 
 
 app = typer.Typer(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -277,87 +278,170 @@ def _km(value: float | None) -> str:
     return "—" if value is None or value != value else decimal_fr(value)
 
 
-def propose_command(
-    file: Annotated[
-        Path | None, typer.Argument(
-            help="Flux FINESS+ (.json.gz), extrait FINESS etalab ou modèle CSV."
-        )
-    ] = None,
-    sample: Annotated[
-        bool, typer.Option("--exemple", help="Utiliser la région exemple intégrée.")
-    ] = False,
-    ej: Annotated[
-        Path | None, typer.Option("--ej", help="Extrait des entités juridiques (cs1100501).")
-    ] = None,
-    dui: Annotated[
-        Path | None, typer.Option("--dui", help="Fichier DUI (finess_et, dui_editeur...).")
-    ] = None,
-    rules: Annotated[str | None, typer.Option("--regles", help=RULES_HELP)] = None,
-    region: Annotated[
-        str | None, typer.Option("--region", help="Code INSEE de la région (ex. 24).")
-    ] = None,
-    champ: Annotated[
-        str | None, typer.Option("--champ", help=f"Un seul champ : {', '.join(CHAMPS)} (par "
-                                 "défaut : tous les champs ; l'application démarre sur PA).")
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option("--sortie", help="Dossier où écrire grappes.csv, etablissements.csv, "
-                                   "financements.csv, financements_og.csv et scenario.json."),
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON (un objet).")] = False,
-    seed: Annotated[int, typer.Option("--graine", help="Graine (même graine, même résultat).")] = 0,
-    time_limit: Annotated[
-        float,
-        typer.Option("--limite-temps", help="Budget de la sélection exacte, en secondes."),
-    ] = DEFAULT_TIME_LIMIT,
-    liens: Annotated[
-        Path | None,
-        typer.Option("--liens", help="Partenariats connus : CSV finess_ej_a;finess_ej_b."),
-    ] = None,
-    multi_region: Annotated[
-        bool, typer.Option("--multi-region", help="Autoriser les grappes interrégionales.")
-    ] = False,
-    xlsx: Annotated[
-        bool, typer.Option("--xlsx", help="Écrire aussi le classeur XLSX (avec --sortie).")
-    ] = False,
-    gpkg: Annotated[
-        bool, typer.Option("--gpkg", help="Écrire aussi grappes.gpkg pour QGIS (avec --sortie).")
-    ] = False,
-    system_out: Annotated[
-        bool,
-        typer.Option("--dossier-systeme", help="Autoriser --sortie dans / ou un dossier système."),
-    ] = False,
-    scenario_file: Annotated[
-        Path | None,
-        typer.Option("--scenario", help="Scénario enregistré (scenario.json, de l'application "
-                                        "ou de --sortie) à rétablir sur les mêmes données, sans "
-                                        "relancer le solveur."),
-    ] = None,
-    save_scenario_to: Annotated[
-        Path | None,
-        typer.Option("--enregistrer-scenario",
-                     help="Enregistrer le scénario dans ce fichier (JSON, "
-                                             "à charger dans l'application)."),
-    ] = None,
+# The command's options, one alias each: the signature below reads as the list of options.
+FileArg = Annotated[Path | None, typer.Argument(
+    help="Flux FINESS+ (.json.gz), extrait FINESS etalab ou modèle CSV.")]
+SampleOpt = Annotated[bool, typer.Option("--exemple", help="Utiliser la région exemple intégrée.")]
+EjOpt = Annotated[Path | None, typer.Option(
+    "--ej", help="Extrait des entités juridiques (cs1100501).")]
+DuiOpt = Annotated[Path | None, typer.Option(
+    "--dui", help="Fichier DUI (finess_et, dui_editeur...).")]
+RulesOpt = Annotated[str | None, typer.Option("--regles", help=RULES_HELP)]
+RegionOpt = Annotated[str | None, typer.Option(
+    "--region", help="Code INSEE de la région (ex. 24).")]
+ChampOpt = Annotated[str | None, typer.Option(
+    "--champ", help=f"Un seul champ : {', '.join(CHAMPS)} (par défaut : tous les champs ; "
+    "l'application démarre sur PA).")]
+OutOpt = Annotated[Path | None, typer.Option(
+    "--sortie", help="Dossier où écrire grappes.csv, etablissements.csv, financements.csv, "
+    "financements_og.csv et scenario.json.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON (un objet).")]
+SeedOpt = Annotated[int, typer.Option("--graine", help="Graine (même graine, même résultat).")]
+TimeOpt = Annotated[float, typer.Option(
+    "--limite-temps", help="Budget de la sélection exacte, en secondes.")]
+LinksOpt = Annotated[Path | None, typer.Option(
+    "--liens", help="Partenariats connus : CSV finess_ej_a;finess_ej_b.")]
+MultiRegionOpt = Annotated[bool, typer.Option(
+    "--multi-region", help="Autoriser les grappes interrégionales.")]
+XlsxOpt = Annotated[bool, typer.Option(
+    "--xlsx", help="Écrire aussi le classeur XLSX (avec --sortie).")]
+GpkgOpt = Annotated[bool, typer.Option(
+    "--gpkg", help="Écrire aussi grappes.gpkg pour QGIS (avec --sortie).")]
+SystemOutOpt = Annotated[bool, typer.Option(
+    "--dossier-systeme", help="Autoriser --sortie dans / ou un dossier système.")]
+ScenarioOpt = Annotated[Path | None, typer.Option(
+    "--scenario", help="Scénario enregistré (scenario.json, de l'application ou de --sortie) "
+    "à rétablir sur les mêmes données, sans relancer le solveur.")]
+SaveScenarioOpt = Annotated[Path | None, typer.Option(
+    "--enregistrer-scenario",
+    help="Enregistrer le scénario dans ce fichier (JSON, à charger dans l'application).")]
+
+
+@dataclass(frozen=True)
+class SolveRequest:
+    """What the solver is asked, once the options are checked (one object, not six values)."""
+
+    rules: str | None
+    region: str | None
+    champ: str | None
+    seed: int
+    time_limit: float
+    allow_multi_region: bool
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where the command writes: the folder (with XLSX, GeoPackage) and a scenario file."""
+
+    folder: Path | None
+    xlsx: bool
+    gpkg: bool
+    scenario_to: Path | None
+
+
+def check_options(champ: str | None, time_limit: float, seed: int, outputs: Outputs) -> None:
+    """Refuse, before reading anything, the options the command cannot use (exit code 2)."""
+    if champ is not None and champ not in CHAMPS:
+        msg = f"--champ : {champ!r} inconnu (attendu : {', '.join(CHAMPS)})"
+        raise CommandError(msg)
+    check_number("--limite-temps", time_limit, above=0, maximum=86_400)
+    check_seed(seed)
+    if (outputs.xlsx or outputs.gpkg) and outputs.folder is None:
+        msg = f"{'--xlsx' if outputs.xlsx else '--gpkg'} demande --sortie DOSSIER"
+        raise CommandError(msg)
+
+
+def solve(result: LoadResult, request: SolveRequest, links, console: Console | None) -> Scenario:
+    """Run the solver, with a progress bar on ``console`` (none for ``--json``)."""
+    def run(progress=None):
+        return propose(result, request.rules, region=request.region, champ=request.champ,
+                       seed=request.seed, time_limit=request.time_limit, links=links,
+                       allow_multi_region=request.allow_multi_region, progress=progress)
+
+    if console is None:
+        return Scenario.from_report(run())
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("Proposition des grappes", total=1.0)
+        return Scenario.from_report(run(
+            lambda message, share: bar.update(task, description=message, completed=share)))
+
+
+def write_files(scenario: Scenario, loaded: LoadedScenario | None, result: LoadResult,
+                outputs: Outputs) -> list[Path]:
+    """Every file asked for: the folder's tables, the scenario file, GeoPackage, rejects."""
+    out = outputs.folder
+    paths = write_outputs(scenario, out, outputs.xlsx) if out is not None else []
+    paths += write_scenario_file(loaded or scenario, result, out, outputs.scenario_to)
+    if outputs.gpkg and out is not None:
+        from grappes.exports.gis import gpkg_inputs, write_gpkg
+
+        paths.append(write_gpkg(out / "grappes.gpkg", *gpkg_inputs(scenario)))
+    if out is not None:
+        paths += write_rejects(result, out)
+    return paths
+
+
+def print_outcome(console: Console, scenario: Scenario, loaded: LoadedScenario | None,
+                  scenario_file: Path | None, result: LoadResult, out: Path | None) -> None:
+    """The report in the terminal, then what was restored and what the reading rejected."""
+    print_report(console, scenario)
+    if loaded is not None:
+        console.print(f"Scénario rétabli depuis {scenario_file} (sans nouvelle recherche du "
+                      "solveur).", highlight=False, markup=False)
+        for note in loaded.notes:
+            console.print(f"Attention (scénario) : {note}", style="yellow", highlight=False,
+                          markup=False)
+    if out is None or not result.rejets:
+        notice = reject_notice(len(result.rejets) if out is None else 0)
+    else:
+        notice = (f"{len(result.rejets)} ligne(s) rejetée(s) à la lecture, absentes du "
+                  f"résultat ; voir {out / 'rejets.csv'}.")
+    console.print(notice, style="yellow" if result.rejets else "dim", highlight=False,
+                  markup=False)
+
+
+def print_json(scenario: Scenario, loaded: LoadedScenario | None, scenario_file: Path | None,
+               result: LoadResult) -> None:
+    """``--json``: one object on standard output (the scenario, the reading, the restore)."""
+    data: dict[str, Any] = scenario.to_json()
+    data["lecture"] = reading_summary(result)
+    if loaded is not None:
+        data["scenario_charge"] = {"fichier": str(scenario_file), "notes": loaded.notes}
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=json_default))
+
+
+def propose_command(  # one parameter per command-line option
+    file: FileArg = None,
+    sample: SampleOpt = False,
+    ej: EjOpt = None,
+    dui: DuiOpt = None,
+    rules: RulesOpt = None,
+    region: RegionOpt = None,
+    champ: ChampOpt = None,
+    out: OutOpt = None,
+    as_json: JsonOpt = False,
+    seed: SeedOpt = 0,
+    time_limit: TimeOpt = DEFAULT_TIME_LIMIT,
+    liens: LinksOpt = None,
+    multi_region: MultiRegionOpt = False,
+    xlsx: XlsxOpt = False,
+    gpkg: GpkgOpt = False,
+    system_out: SystemOutOpt = False,
+    scenario_file: ScenarioOpt = None,
+    save_scenario_to: SaveScenarioOpt = None,
 ) -> None:
     """Proposer des grappes qui respectent les règles de l'appel et rapportent le plus de points."""
     console = Console(stderr=as_json)
+    outputs = Outputs(out, xlsx, gpkg, save_scenario_to)
+    request = SolveRequest(rules, region, champ, seed, time_limit, multi_region)
     try:
-        if champ is not None and champ not in CHAMPS:
-            msg = f"--champ : {champ!r} inconnu (attendu : {', '.join(CHAMPS)})"
-            raise CommandError(msg)
-        check_number("--limite-temps", time_limit, above=0, maximum=86_400)
-        check_seed(seed)
-        if (xlsx or gpkg) and out is None:
-            msg = f"{'--xlsx' if xlsx else '--gpkg'} demande --sortie DOSSIER"
-            raise CommandError(msg)
+        check_options(champ, time_limit, seed, outputs)
         before = prepare_out(out, system_out) if out is not None else set()
         result = load_input(file, ej, dui, sample)
         if not len(result.etablissements):
             if out is not None:
-                paths_rejects = write_rejects(result, out)
-                print_written(console, paths_rejects, before)
+                print_written(console, write_rejects(result, out), before)
             raise UnusableInput(nothing_to_propose(result))
         links = read_links_file(liens, result)
         loaded = None
@@ -365,51 +449,9 @@ def propose_command(
             loaded = restore_scenario(scenario_file, result, rules, region, champ)
             scenario = loaded.scenario()
             scenario.warnings = list(result.warnings)
-        elif as_json:
-            report = propose(
-                result,
-                rules,
-                region=region,
-                champ=champ,
-                seed=seed,
-                time_limit=time_limit,
-                links=links,
-                allow_multi_region=multi_region,
-            )
         else:
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-            ) as bar:
-                task = bar.add_task("Proposition des grappes", total=1.0)
-
-                def progress(message: str, share: float) -> None:
-                    bar.update(task, description=message, completed=share)
-
-                report = propose(
-                    result,
-                    rules,
-                    region=region,
-                    champ=champ,
-                    seed=seed,
-                    time_limit=time_limit,
-                    links=links,
-                    allow_multi_region=multi_region,
-                    progress=progress,
-                )
-        if loaded is None:
-            scenario = Scenario.from_report(report)
-        paths = write_outputs(scenario, out, xlsx) if out is not None else []
-        paths += write_scenario_file(loaded or scenario, result, out, save_scenario_to)
-        if gpkg and out is not None:
-            from grappes.exports.gis import gpkg_inputs, write_gpkg
-
-            paths.append(write_gpkg(out / "grappes.gpkg", *gpkg_inputs(scenario)))
-        if out is not None:
-            paths += write_rejects(result, out)
+            scenario = solve(result, request, links, None if as_json else console)
+        paths = write_files(scenario, loaded, result, outputs)
     except GrappesError as exc:  # IngestError, RulesError, CommandError, OutputError
         fail(console, exc, as_json=as_json)
     except OSError as exc:
@@ -417,26 +459,9 @@ def propose_command(
 
         fail(console, f"fichier : {exc.filename or ''} ({os_reason(exc)})", as_json=as_json)
     if as_json:
-        data: dict[str, Any] = scenario.to_json()
-        data["lecture"] = reading_summary(result)
-        if loaded is not None:
-            data["scenario_charge"] = {"fichier": str(scenario_file), "notes": loaded.notes}
-        print(json.dumps(data, ensure_ascii=False, indent=2, default=json_default))
+        print_json(scenario, loaded, scenario_file, result)
     else:
-        print_report(console, scenario)
-        if loaded is not None:
-            console.print(f"Scénario rétabli depuis {scenario_file} (sans nouvelle recherche du "
-                          "solveur).", highlight=False, markup=False)
-        for note in loaded.notes if loaded is not None else []:
-            console.print(f"Attention (scénario) : {note}", style="yellow", highlight=False,
-                          markup=False)
-        where = "" if out is None else f" ; voir {out / 'rejets.csv'}"
-        notice = reject_notice(len(result.rejets)) if not where else (
-            f"{len(result.rejets)} ligne(s) rejetée(s) à la lecture, absentes du résultat{where}."
-        )
-        style = "yellow" if result.rejets else "dim"
-        console.print(notice if result.rejets or out is None else reject_notice(0),
-                      style=style, highlight=False, markup=False)
+        print_outcome(console, scenario, loaded, scenario_file, result, out)
     print_written(console, paths, before)
 
 

@@ -214,7 +214,7 @@ def build(result: LoadResult, views: Iterable[View], echo: Any = None) -> bytes:
     """Solve each view and return the file's content (gzip of UTF-8 JSON)."""
     import time
 
-    import grappes
+    from grappes import __version__
     from grappes.solver.propose import propose
 
     input_print, code_print, versions = input_fingerprint(result), code_fingerprint(), \
@@ -233,7 +233,7 @@ def build(result: LoadResult, views: Iterable[View], echo: Any = None) -> bytes:
             echo(f"{view.rules} / {view.champ or 'tous'} : {len(report.grappes)} grappes, "
                  f"{time.perf_counter() - start:.1f} s")
     payload = {"format": FORMAT_NAME, "version": FORMAT_VERSION,
-               "outil": f"grappes {grappes.__version__}", "bibliotheques": versions,
+               "outil": f"grappes {__version__}", "bibliotheques": versions,
                "vues": entries}
     text = json.dumps(payload, ensure_ascii=False, indent=None, separators=(",", ":"),
                       allow_nan=False) + "\n"

@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from grappes import __version__
 from grappes.core.errors import GrappesError
 from grappes.core.formatting import euros
 from grappes.core.model import Grappe, LoadResult
@@ -152,7 +153,7 @@ def save_scenario(
     payload: dict[str, Any] = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
-        "outil": f"grappes {grappes.__version__}",
+        "outil": f"grappes {__version__}",
         "donnees": {
             "empreinte": table_fingerprint(hashes),
             "lignes": len(etab),
