@@ -7,7 +7,8 @@ arrow), ``grappes.geo`` below the rest of ``grappes``, no private name (``_x``) 
 another module, each package importing only itself and the layers below it, and the
 synthetic generator kept out of everything the app and the CLI run. The benchmarks sit on top
 of everything and may read the generator, but never the command line's modules: what they need
-from it has a public home below (a benchmark measures the library, and the CLI may change its helpers freely).
+from it has a public home below (a benchmark measures the library, and the CLI may change its
+helpers freely).
 
 Imports under ``if TYPE_CHECKING:`` count too: an arrow that only type checkers follow is
 still an arrow a reader follows. In a module that uses ``importlib``, a string constant that
