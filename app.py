@@ -14,7 +14,7 @@ import streamlit as st
 
 from grappes.ui import deferred, scenfile
 from grappes.ui.datapanel import (
-    UPLOAD_LABEL,
+    champ_choices,
     check_panel,
     first_screen,
     load_data,
@@ -38,20 +38,17 @@ def main() -> None:
     st.title("grappes — former des grappes d'ESMS pour ESMS numérique")
     show_edit_errors()
     choice = sidebar()
-    first_screen(expanded=choice["source"] == UPLOAD_LABEL
-                 and choice.get("files", (None,))[0] is None)
+    first_screen(expanded=choice.waiting_for_upload)
     loaded = load_data(choice)
     if loaded is None:
         return
     data_key, result = loaded
     check_panel(result)
-    params = territory_and_field(result, choice["rules"])
-    view = (choice["rules"], params["region"], params["departements"], params["champ"],
-            params["seed"], params["time_limit"])
+    view = territory_and_field(result, choice.rules)
     report = report_with_progress(data_key, result, view)
     if report is None:
         return
-    scenario = scenario_for(scenfile.report_key(data_key, *view), report)
+    scenario = scenario_for(scenfile.report_key(data_key, view), report)
     if scenario.current is None:
         scenario.evaluate()
     deferred.start()  # the map is drawn last, into its place (grappes.ui.deferred)
@@ -63,11 +60,11 @@ def main() -> None:
     with tabs[0]:
         proposal_tab(scenario, report)
     with tabs[1]:
-        partners_tab(scenario, report, params)
+        partners_tab(scenario, report, champ_choices(result, view.rules))
     with tabs[3]:
-        envelope_tab(scenario, choice["rules"])
+        envelope_tab(scenario, view.rules)
     with tabs[4]:
-        compare_tab(data_key, result, params)
+        compare_tab(data_key, result, view)
     with tabs[5]:
         exports_tab(scenario)
         scenario_file_panel(scenario, data_key, result)

@@ -15,6 +15,7 @@ import pytest
 from grappes.ingest.sample import load_sample
 from grappes.programme.rules import DEFAULT_RULES, load_rules, rules_dir
 from grappes.scenarios import precomputed as pre
+from grappes.scenarios.view import View
 from grappes.solver.propose import propose
 from grappes.ui import datapanel, proposalstate
 
@@ -128,11 +129,11 @@ def test_the_app_solves_when_the_fingerprint_does_not_match(sample, default_view
     monkeypatch.setattr(proposalstate, "cached", lambda key, compute, max_items=16: compute())
     # the build's library versions (see built_prints): a fresh virtualenv may have others
     monkeypatch.setattr(pre, "library_versions", pre.stored_versions)
-    args = (default_view.rules, default_view.region, (), "PA", 0, pre.APP_TIME_LIMIT)
-    assert proposalstate.compute_report("sample", changed, *args) == "solved"
+    view = View(default_view.rules, default_view.region, (), "PA", 0, pre.APP_TIME_LIMIT)
+    assert proposalstate.compute_report("sample", changed, view) == "solved"
     assert calls == [default_view.rules]
     # the sample as bundled: the stored proposal, no solve
-    report = proposalstate.compute_report("sample", sample, *args)
+    report = proposalstate.compute_report("sample", sample, view)
     assert report != "solved", REBUILD
     assert report.stats["precalcule"] is True
     assert calls == [default_view.rules]
@@ -157,8 +158,8 @@ def test_the_app_and_the_cli_give_the_same_figures_on_the_sample(sample, monkeyp
     monkeypatch.setattr(datapanel, "cached", lambda key, compute, max_items=16: compute())
     loaded = datapanel.sample_result()
     regions, _ = datapanel.territory_choices(loaded)
-    report = proposalstate.compute_report("sample", loaded, DEFAULT_RULES, regions[0], (),
-                                          datapanel.DEFAULT_CHAMP, 0, datapanel.APP_TIME_LIMIT)
+    report = proposalstate.compute_report("sample", loaded, View(
+        DEFAULT_RULES, regions[0], (), datapanel.DEFAULT_CHAMP, 0, datapanel.APP_TIME_LIMIT))
     in_app = json.loads(json.dumps(Scenario.from_report(report).to_json(),
                                    default=json_default))
     run = CliRunner().invoke(app, ["proposer", "--exemple", "--champ", datapanel.DEFAULT_CHAMP,

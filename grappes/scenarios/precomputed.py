@@ -34,7 +34,7 @@ import json
 import math
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ from grappes.core.model import Grappe, LoadResult
 from grappes.core.paths import sample_dir
 from grappes.programme.rules import RuleSet, load_rules
 from grappes.scenarios.scenario_file import row_hashes, rules_fingerprint, table_fingerprint
+from grappes.scenarios.view import View
 
 #: the app's first-proposal budget, the one worth precomputing
 from grappes.solver.settings import APP_TIME_LIMIT
@@ -57,18 +58,6 @@ CODE_PACKAGES = ("grappes/solver", "grappes/programme", "grappes/core", "grappes
 #: the libraries whose version may change the answer
 LIBRARIES = ("ortools", "numpy", "scipy", "networkx", "pandas")
 UNPLACED_TEXT = ("finess_et", "finess_ej", "champ", "code", "reason", "near_miss")
-
-
-@dataclass(frozen=True)
-class View:
-    """One proposal the app may ask for: rule set, scope, field (None: all) and settings."""
-
-    rules: str
-    region: str | None
-    departements: tuple[str, ...]
-    champ: str | None
-    seed: int
-    time_limit: float
 
 
 def precomputed_path() -> Path:

@@ -9,6 +9,7 @@ tabs below only read the scenario they produce.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -19,6 +20,7 @@ from grappes.core.vocabulary import CHAMP_LABELS as CHAMP_NAMES
 from grappes.exports.french_excel import csv_bytes
 from grappes.ingest import IngestError
 from grappes.ingest.check import summarise
+from grappes.scenarios.view import View
 from grappes.solver.settings import APP_TIME_LIMIT
 from grappes.ui import scenfile
 from grappes.ui.page import DATA_SOURCES, HOW_IT_WORKS
@@ -93,7 +95,22 @@ def sample_result() -> LoadResult:
     return cached("sample", load_sample)
 
 
-def sidebar() -> dict[str, Any]:
+@dataclass(frozen=True)
+class DataChoice:
+    """The sidebar's first two sections: where the data come from, and the call's rule set."""
+
+    source: str
+    rules: str
+    #: the uploaded establishments, EJ and DUI files (``UPLOAD_LABEL`` only; None: not given)
+    files: tuple[Any, Any, Any] = (None, None, None)
+
+    @property
+    def waiting_for_upload(self) -> bool:
+        """The user chose their own files and has not given the establishments' one yet."""
+        return self.source == UPLOAD_LABEL and self.files[0] is None
+
+
+def sidebar() -> DataChoice:
     """Data source, call; returns the choices."""
     from grappes.programme.rules import DEFAULT_RULES, available_rules, load_rules
 
@@ -101,7 +118,7 @@ def sidebar() -> dict[str, Any]:
     sb.header("1. Données")
     source = sb.radio("Source", [SAMPLE_LABEL, UPLOAD_LABEL], key="source",
                       label_visibility="collapsed")
-    choice: dict[str, Any] = {"source": source}
+    files: tuple[Any, Any, Any] = (None, None, None)
     if source == UPLOAD_LABEL:
         help_size = f"Au plus {MAX_UPLOAD_MB} Mo par fichier."
         etab_file = sb.file_uploader(
@@ -113,16 +130,15 @@ def sidebar() -> dict[str, Any]:
         dui_file = sb.file_uploader("Fichier DUI (éditeurs et statuts), facultatif",
                                     type=["csv", "txt"], key="dui_file", help=help_size)
         sb.caption(f"Fichiers CSV, TXT, JSON ou JSON.GZ, au plus {MAX_UPLOAD_MB} Mo chacun.")
-        choice["files"] = (etab_file, ej_file, dui_file)
+        files = (etab_file, ej_file, dui_file)
     rules = available_rules()
     sb.header("2. Appel à projets")
     # a loaded scenario sets the value (grappes.ui.scenfile): no default beside it then
     if st.session_state.get("rules") not in rules:
         st.session_state["rules"] = DEFAULT_RULES if DEFAULT_RULES in rules else rules[0]
-    choice["rules"] = sb.selectbox(
-        "Appel à projets (jeu de règles)", rules, key="rules",
-        format_func=lambda n: load_rules(n).title or n)
-    return choice
+    chosen = sb.selectbox("Appel à projets (jeu de règles)", rules, key="rules",
+                          format_func=lambda n: load_rules(n).title or n)
+    return DataChoice(source=source, rules=chosen, files=files)
 
 
 def first_screen(expanded: bool) -> None:
@@ -141,12 +157,12 @@ def first_screen(expanded: bool) -> None:
                                key="dl_template_dui", on_click="ignore")
 
 
-def load_data(choice: dict[str, Any]) -> tuple[str, LoadResult] | None:
+def load_data(choice: DataChoice) -> tuple[str, LoadResult] | None:
     """The loaded table for the chosen source, with a progress bar for uploads."""
-    if choice["source"] == SAMPLE_LABEL:
+    if choice.source == SAMPLE_LABEL:
         with st.spinner("Lecture de la région exemple…"):
             return "sample", sample_result()
-    etab_file, ej_file, dui_file = choice["files"]
+    etab_file, ej_file, dui_file = choice.files
     if etab_file is None:
         st.info("Déposez un extrait FINESS des établissements dans le panneau de gauche "
                 f"(au plus {MAX_UPLOAD_MB} Mo), ou revenez à la région exemple.")
@@ -203,7 +219,9 @@ def check_panel(result: LoadResult) -> None:
             st.success("Aucune ligne rejetée.")
 
 
-def territory_and_field(result: LoadResult, rules_name: str) -> dict[str, Any]:
+def territory_and_field(result: LoadResult, rules_name: str) -> View:
+    """The sidebar's third section: région, départements, field and solver settings, as the
+    one typed request the page computes (``grappes.scenarios.view.View``)."""
     regions, deps = territory_choices(result)
     sb = st.sidebar
     sb.header("3. Territoire et champ")
@@ -230,7 +248,6 @@ def territory_and_field(result: LoadResult, rules_name: str) -> dict[str, Any]:
         time_limit = float(st.number_input("Temps de sélection exacte (s)", min_value=low,
                                            max_value=high, step=0.5, key="time_limit",
                                            format="%.1f"))
-    return {"region": region, "departements": tuple(chosen),
-            "champ": None if champ == ALL_CHAMPS else champ, "seed": seed,
-            "time_limit": time_limit, "champs": champs}
+    return View(rules_name, region, tuple(chosen), None if champ == ALL_CHAMPS else champ,
+                seed, time_limit)
 

@@ -16,41 +16,39 @@ import streamlit as st
 from grappes.core.errors import GrappesError, internal_message, write_crash_report
 from grappes.core.model import LoadResult
 from grappes.exports.naming import og_labels, with_names
+from grappes.scenarios.view import View
 from grappes.ui import actions, scenfile
 from grappes.ui import edits as edit_log
 from grappes.ui.store import cached, grouping_version, session_memo
 
 
-def compute_report(data_key: str, result: LoadResult, rules_name: str, region: str | None,
-                   departements: tuple[str, ...], champ: str | None, seed: int,
-                   time_limit: float, progress: Callable[[str, float], None] | None = None):
+def compute_report(data_key: str, result: LoadResult, view: View,
+                   progress: Callable[[str, float], None] | None = None):
     """The ``grappes.solver.propose`` report for these inputs (cached). On the bundled
     sample, a proposal precomputed for exactly these inputs, rules, settings and solver code
     is costed and checked instead of solving again (``grappes.scenarios.precomputed``)."""
 
     def compute() -> Any:
         if data_key == "sample":
-            report = precomputed_report(result, rules_name, region, departements, champ,
-                                        seed, time_limit)
+            report = precomputed_report(result, view)
             if report is not None:
                 return report
         from grappes.solver.propose import propose
 
-        return propose(result, rules_name, region=region, champ=champ, seed=seed,
-                       time_limit=time_limit, departements=list(departements) or None,
-                       progress=progress)
+        return propose(result, view.rules, region=view.region, champ=view.champ,
+                       seed=view.seed, time_limit=view.time_limit,
+                       departements=list(view.departements) or None, progress=progress)
 
-    key = f"report|{data_key}|{rules_name}|{region}|{departements}|{champ}|{seed}|{time_limit}"
-    return cached(key, compute)
+    return cached(f"report|{data_key}|{view.key()}", compute)
 
 
-def report_with_progress(data_key: str, result: LoadResult, view: tuple[Any, ...]) -> Any:
+def report_with_progress(data_key: str, result: LoadResult, view: View) -> Any:
     """``compute_report`` for the sidebar's view (rules, région, départements, field, seed,
     time limit) under a progress bar; None, with a French message, when no proposal can be
     made."""
     bar = st.progress(0.0, text="Calcul de la proposition…")
     try:
-        report = compute_report(data_key, result, *view,
+        report = compute_report(data_key, result, view,
                                 progress=lambda text, share: bar.progress(share, text=text))
     except GrappesError as exc:
         bar.empty()
@@ -64,9 +62,7 @@ def report_with_progress(data_key: str, result: LoadResult, view: tuple[Any, ...
     return report
 
 
-def precomputed_report(result: LoadResult, rules_name: str, region: str | None,
-                       departements: tuple[str, ...], champ: str | None, seed: int,
-                       time_limit: float) -> Any:
+def precomputed_report(result: LoadResult, view: View) -> Any:
     """The sample's stored proposal for this view when its fingerprint matches (else None)."""
     from grappes.scenarios import precomputed as pre
 
@@ -74,7 +70,6 @@ def precomputed_report(result: LoadResult, rules_name: str, region: str | None,
     if not entries:
         return None
     prints = cached("precomputed|prints", lambda: pre.Prints(result))
-    view = pre.View(rules_name, region, tuple(departements), champ, int(seed), float(time_limit))
     return pre.stored_report(result, view, entries, prints)
 
 

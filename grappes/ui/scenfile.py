@@ -24,6 +24,7 @@ from grappes.scenarios.scenario_file import (
     load_scenario,
     save_scenario,
 )
+from grappes.scenarios.view import View
 from grappes.scenarios.whatif import WhatIf
 from grappes.solver.settings import SolverSettings
 
@@ -36,12 +37,10 @@ FROM_FILE = "scenario_file"
 #: the session key of the loaded file's French notes (shown as warnings)
 NOTES = "scenario_notes"
 
-def report_key(data_key: str, rules: str, region: str | None, departements: tuple[str, ...],
-               champ: str | None, seed: int, time_limit: float) -> str:
+def report_key(data_key: str, view: View) -> str:
     """The key of the proposal the page computes for these sidebar choices: the what-if
     scenario in the session belongs to one key (a new key starts a new scenario)."""
-    return (f"{data_key}|{rules}|{region}|{tuple(departements)}|{champ}|{int(seed)}"
-            f"|{float(time_limit)}")
+    return f"{data_key}|{view.key()}"
 
 
 def scenario_bytes(whatif: WhatIf, result: LoadResult | None,
@@ -117,8 +116,8 @@ def prepare_load(
     departements = tuple(str(d) for d in loaded.scope.departements)
     widgets = {"rules": rules, "region": region, f"departements_{region}": list(departements),
                "champ": field, "seed": int(settings.seed), "time_limit": time_limit}
-    key = report_key(data_key, rules, region, departements, champ, int(settings.seed),
-                     time_limit)
+    key = report_key(data_key, View(rules, region, departements, champ, settings.seed,
+                                    time_limit))
     return ScenarioLoad(loaded=loaded, widgets=widgets, key=key, name=name)
 
 

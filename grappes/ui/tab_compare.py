@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from grappes.core.model import LoadResult
+from grappes.scenarios.view import View
 from grappes.ui.proposalstate import compute_report
 
 
-def compare_tab(data_key: str, result: LoadResult, params: dict[str, Any]) -> None:
+def compare_tab(data_key: str, result: LoadResult, view: View) -> None:
     from grappes.programme.rules import available_rules
     from grappes.ui.compare import compare_rules
 
@@ -23,8 +22,7 @@ def compare_tab(data_key: str, result: LoadResult, params: dict[str, Any]) -> No
         return
     st.session_state["compare_on"] = True
     with st.spinner("Propositions pour chaque appel…"):
-        view = compare_rules(available_rules(), lambda name: compute_report(
-            data_key, result, name, params["region"], params["departements"], params["champ"],
-            params["seed"], params["time_limit"]))
-    view.show("compare_table")
+        table = compare_rules(available_rules(), lambda name: compute_report(
+            data_key, result, view.with_rules(name)))
+    table.show("compare_table")
 

@@ -4,6 +4,7 @@ also the panel the proposal tab opens for an ESMS without a grappe."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
@@ -78,7 +79,7 @@ def partner_panel(scenario: Any, report: Any, et: str, prefix: str, top: int = 5
     edit_button(label, f"partner_{prefix}_{et}_{pick}", steps, clear, done=done)
 
 
-def partners_tab(scenario: Any, report: Any, params: dict[str, Any]) -> None:
+def partners_tab(scenario: Any, report: Any, field_choices: Sequence[str]) -> None:
     from grappes.scenarios.partners import search_esms
 
     with st.expander("Mon OG : ma grappe, mes partenaires, mon financement", expanded=True):
@@ -96,7 +97,7 @@ def partners_tab(scenario: Any, report: Any, params: dict[str, Any]) -> None:
     found = found_all[found_all["champ"].isin(champs)].head(20)
     other = found_all[~found_all["champ"].isin(champs)]
     if len(other):
-        fields = sorted(set(other["champ"]) & set(params["champs"]))
+        fields = sorted(set(other["champ"]) & set(field_choices))
         st.caption(f"{len(other)} ESMS d'un autre champ correspondent aussi "
                    f"({', '.join(sorted(set(other['champ'])))}).")
         for c in fields:
