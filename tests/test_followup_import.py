@@ -176,7 +176,7 @@ def test_upgrade_grappe_gets_the_nine_month_deadline(export):
     for source in (export, export / XLSX_FILE):
         g = read_funded_grappe(source, GRAPPE, date(2023, 3, 15))
         assert {m.type_projet for m in g.members} == {"conformite"}
-        usage = next(t for t in g.tranches if t.declencheur == "cibles_usage")
+        usage = next(t for t in g.tranches if t.regle.trigger == "cibles_usage")
         assert g.deadline(usage) == date(2023, 12, 15)
 
 

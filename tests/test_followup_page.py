@@ -194,7 +194,7 @@ def test_ars_registers_from_an_uploaded_workbook(db, tmp_path):
     assert register_from_upload(suivi, ars, data, "grappes.xlsx", GRAPPE, date(2023, 3, 15),
                                 ["p@t.fr"]) == GRAPPE
     state = suivi.etat(ars, GRAPPE, as_of=date(2023, 4, 1))
-    usage = next(t for t in state.tranches if t.tranche.declencheur == "cibles_usage")
+    usage = next(t for t in state.tranches if t.tranche.regle.trigger == "cibles_usage")
     assert usage.deadline == date(2023, 12, 15)  # upgrades: 9 months (004)
 
 

@@ -203,7 +203,7 @@ def test_2022_verification_de_service_regulier_month_by_month():
     early = evaluate(g2022_grappe(verifie_le=date(2023, 6, 1)), figures, G22, date(2023, 11, 2))
     assert early.tranches[1].payable_on == date(2023, 9, 30)
     # the t2 schedule (000) asks no such verification: payable at the month end
-    assert not any(t.verification for t in t2_grappe().tranches)
+    assert not any(t.regle.service_check for t in t2_grappe().tranches)
     assert load_rules("generalisation-2022").schedule[1].service_check
     assert "qui signe" in load_rules("generalisation-2022").choices[
         "versements[2].verification_service_regulier"]

@@ -349,3 +349,32 @@ def test_schedule_split_has_one_home() -> None:
         and all(x in ast.unparse(node) for x in ("* 100)", "round(", "share"))
     ]  # the split's signature: a total in cents, rounded per share
     assert not copies, f"un autre partage d'un montant en tranches : {copies}"
+
+
+def test_instalment_rules_have_one_home() -> None:
+    """Home: ``grappes.programme.rules.InstalmentRule``. ``followup.Tranche`` mirrored it field
+    by field in the other language (``libelle``/``label``, ``declencheur``/``trigger``…);
+    a funded grappe's tranche now carries the rule set's own rule, and no other dataclass of
+    the project declares the rule's fields again."""
+    import dataclasses
+    from datetime import date
+
+    from grappes.followup.model import Member, Tranche, build_funded_grappe
+    from grappes.programme.rules import InstalmentRule
+
+    assert [f.name for f in dataclasses.fields(Tranche)] == ["rang", "regle", "montant"]
+    rules = load_rules("amorcage-t2-2021")
+    funded = build_funded_grappe("G", rules, date(2024, 1, 10), [Member("370000001")], 100_000)
+    assert [t.regle for t in funded.tranches] == list(rules.schedule)
+    rule_words = {"declencheur", "delai_acquisition_mois", "delai_conformite_mois", "trigger",
+                  "deadline_acquisition_months", "deadline_conformite_months"}
+    mirrors = [
+        f"{module}:{node.lineno} {node.name}"
+        for module, tree in _project_trees()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef) and node.name != InstalmentRule.__name__
+        and any(d for d in node.decorator_list if "dataclass" in ast.unparse(d))
+        and len(rule_words & {ast.unparse(s.target) for s in node.body
+                              if isinstance(s, ast.AnnAssign)}) >= 2
+    ]
+    assert not mirrors, f"une autre copie de la règle de versement : {mirrors}"

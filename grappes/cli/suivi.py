@@ -183,7 +183,7 @@ def verification(
     when = _date(le, "--date")
     if tranche is None:
         state = suivi.etat(jeton, grappe)
-        waiting = [t.tranche.rang for t in state.tranches if t.tranche.verification]
+        waiting = [t.tranche.rang for t in state.tranches if t.tranche.regle.service_check]
         if not waiting:
             _fail(f"aucune tranche de {grappe} n'attend de vérification de service régulier")
         tranche = waiting[0]
@@ -226,9 +226,9 @@ def etat(
         table.add_column(col)
     for st in states:
         for t in st.tranches:
-            check = "" if not t.tranche.verification else (
+            check = "" if not t.tranche.regle.service_check else (
                 f"signée le {t.verification.le:%d/%m/%Y}" if t.verification else "à enregistrer")
-            table.add_row(st.grappe.grappe_id, f"{t.tranche.rang} ({t.tranche.part:.0%})",
+            table.add_row(st.grappe.grappe_id, f"{t.tranche.rang} ({t.tranche.regle.share:.0%})",
                           euros(t.tranche.montant), STATE_LABELS[t.state],
                           f"{t.payable_on:%d/%m/%Y}" if t.payable_on else "",
                           f"{t.expected_on:%d/%m/%Y}" if t.expected_on else "", check,

@@ -149,28 +149,28 @@ def evaluate(grappe: FundedGrappe, figures: Iterable[MonthlyFigures], rules: Fol
 def _tranche(tr: Tranche, grappe: FundedGrappe, rules: FollowupRules,
              projections: dict[tuple[str, str], Projection], met: date | None, as_of: date,
              members: list[str]) -> TrancheStatus:
-    if tr.declencheur == "signature":
+    if tr.regle.trigger == "signature":
         if grappe.signature <= as_of:
             return TrancheStatus(tr, TrancheState.PAYABLE, grappe.signature,
                                  reason="convention signée")
         return TrancheStatus(tr, TrancheState.PENDING, expected_on=grappe.signature,
                              reason="signature à venir")
-    if tr.declencheur == "jalon":
+    if tr.regle.trigger == "jalon":
         when = grappe.jalons.get(tr.rang)
         if when is not None and when <= as_of:
             return TrancheStatus(tr, TrancheState.PAYABLE, when, reason="jalon déclaré atteint")
         return TrancheStatus(tr, TrancheState.PENDING,
-                             reason=f"jalon à déclarer : {tr.libelle}")
+                             reason=f"jalon à déclarer : {tr.regle.label}")
     deadline = grappe.deadline(tr)
     if not rules.targets:
         return TrancheStatus(tr, TrancheState.PENDING, deadline=deadline,
                              reason="aucune cible d'usage dans le jeu de règles")
-    check = grappe.verifications.get(tr.rang) if tr.verification else None
+    check = grappe.verifications.get(tr.rang) if tr.regle.service_check else None
     if check is not None and check.le > as_of:
         check = None  # recorded for a later date: not signed yet on ``as_of``
     if met is not None:
         reached = f"toutes les cibles atteintes fin {label(met)}"
-        if not tr.verification:
+        if not tr.regle.service_check:
             return TrancheStatus(tr, TrancheState.PAYABLE, month_end(met), deadline=deadline,
                                  reason=reached)
         if check is None:
@@ -214,7 +214,7 @@ def _tranche(tr: Tranche, grappe: FundedGrappe, rules: FollowupRules,
             reason += f", après l'échéance du {deadline:%d/%m/%Y}"
     if passed:
         reason = f"échéance du {deadline:%d/%m/%Y} dépassée ; " + reason
-    if tr.verification:
+    if tr.regle.service_check:
         reason += (" ; vérification de service régulier signée le "
                    f"{check.le:%d/%m/%Y}" if check else
                    " ; puis vérification de service régulier à enregistrer")
@@ -224,7 +224,7 @@ def _tranche(tr: Tranche, grappe: FundedGrappe, rules: FollowupRules,
 
 def _flags(grappe: FundedGrappe, rules: FollowupRules,
            projections: dict[tuple[str, str], Projection], as_of: date) -> tuple[EsmsFlag, ...]:
-    usage = [t for t in grappe.tranches if t.declencheur == "cibles_usage"]
+    usage = [t for t in grappe.tranches if t.regle.trigger == "cibles_usage"]
     if not usage or not rules.targets:
         return ()
     tr = usage[0]

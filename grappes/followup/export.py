@@ -34,7 +34,7 @@ def grappes_frame(states: Sequence[FollowupState], paid: Paid | None = None) -> 
     rows = []
     for st in states:
         g = st.grappe
-        usage = next((t for t in st.tranches if t.tranche.declencheur == "cibles_usage"), None)
+        usage = next((t for t in st.tranches if t.tranche.regle.trigger == "cibles_usage"), None)
         versed = _paid(st, paid)
         rows.append({
             "grappe": g.grappe_id, "region": g.region, "regles": g.regles,
@@ -61,7 +61,7 @@ def tranches_frame(states: Sequence[FollowupState], paid: Paid | None = None) ->
         for t in st.tranches:
             rows.append({
                 "grappe": st.grappe.grappe_id, "tranche": t.tranche.rang,
-                "libelle": t.tranche.libelle, "part": t.tranche.part,
+                "libelle": t.tranche.regle.label, "part": t.tranche.regle.share,
                 "montant": t.tranche.montant, "etat": STATE_LABELS[t.state],
                 "payable_le": t.payable_on, "versee_le": versed.get(t.tranche.rang),
                 "prevue_le": t.expected_on, "au_plus_tot": t.expected_earliest,
@@ -79,7 +79,7 @@ def tranches_frame(states: Sequence[FollowupState], paid: Paid | None = None) ->
 
 def _check(t: TrancheStatus) -> str:
     """« vérification de service régulier » of a tranche: not needed, to record, or done."""
-    if not t.tranche.verification:
+    if not t.tranche.regle.service_check:
         return "sans objet"
     return "signée" if t.verification else "à enregistrer"
 

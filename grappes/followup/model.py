@@ -15,7 +15,7 @@ from grappes.core.errors import UnusableInput
 from grappes.followup.indicators import INDICATORS
 from grappes.followup.months import add_months
 from grappes.programme.costing import split_schedule
-from grappes.programme.rules import PERIMETRES, RuleSet
+from grappes.programme.rules import PERIMETRES, InstalmentRule, RuleSet
 
 #: project types with the 18-month deadline (everything else: the 9-month one, 004)
 LONG_DEADLINE_TYPES: frozenset[str] = frozenset({"acquisition"})
@@ -34,22 +34,21 @@ class Member:
 
 @dataclass(frozen=True)
 class Tranche:
-    """One payment tranche of the schedule (rule set ``versements``), with its amount."""
+    """One payment tranche of a funded grappe: its rank, its amount and the rule it follows.
+
+    The rule is the rule set's own ``InstalmentRule`` (label, share, trigger, deadlines,
+    service check: one home, ``grappes.programme.rules``), as it stood when the grappe was
+    registered: the follow-up stores that copy, so a later edit of the rule file does not
+    change a grappe already funded."""
 
     rang: int
-    libelle: str
-    part: float
+    regle: InstalmentRule
     montant: float
-    declencheur: str
-    delai_acquisition_mois: int | None = None
-    delai_conformite_mois: int | None = None
-    #: payable only once the « vérification de service régulier » is recorded (004)
-    verification: bool = False
 
     def deadline_months(self, type_projet: str) -> int | None:
         if type_projet in LONG_DEADLINE_TYPES:
-            return self.delai_acquisition_mois
-        return self.delai_conformite_mois
+            return self.regle.deadline_acquisition_months
+        return self.regle.deadline_conformite_months
 
 
 @dataclass(frozen=True)
@@ -159,9 +158,7 @@ def build_funded_grappe(
     """A funded grappe with the tranches of ``rules`` applied to ``montant_total``."""
     amounts = split_schedule(montant_total, rules)  # the costing's own split
     tranches = tuple(
-        Tranche(k, i.label, i.share, amounts[k - 1], i.trigger,
-                i.deadline_acquisition_months, i.deadline_conformite_months, i.service_check)
-        for k, i in enumerate(rules.schedule, 1)
+        Tranche(k, rule, amounts[k - 1]) for k, rule in enumerate(rules.schedule, 1)
     )
     return FundedGrappe(grappe_id, rules.name, signature, tuple(members), montant_total,
                         tranches, region, porteur, porteur_nom, dict(jalons or {}),

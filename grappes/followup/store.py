@@ -31,7 +31,7 @@ from grappes.followup.model import (
     build_funded_grappe,
 )
 from grappes.ingest.base import Source
-from grappes.programme.rules import load_rules
+from grappes.programme.rules import InstalmentRule, load_rules
 from grappes.registry import outbox
 from grappes.registry.api import Registry
 from grappes.registry.errors import AccesRefuse, RegistreError, SaisieInvalide
@@ -140,10 +140,12 @@ class Suivi:
     def to_domain(g: SuiviGrappe) -> FundedGrappe:
         members = tuple(Member(m.finess_et, m.raison_sociale, m.finess_ej, m.type_projet,
                                m.departement) for m in g.membres)
-        tranches = tuple(Tranche(t.rang, t.libelle, t.part, t.montant, t.declencheur,
-                                 t.delai_acquisition_mois, t.delai_conformite_mois,
-                                 t.verification_requise)
-                         for t in g.tranches)
+        tranches = tuple(
+            Tranche(t.rang, InstalmentRule(t.libelle, t.part, trigger=t.declencheur,
+                                           deadline_acquisition_months=t.delai_acquisition_mois,
+                                           deadline_conformite_months=t.delai_conformite_mois,
+                                           service_check=t.verification_requise), t.montant)
+            for t in g.tranches)
         jalons = {t.rang: t.jalon_le for t in g.tranches if t.jalon_le is not None}
         checks = {t.rang: Verification(t.verifiee_le,
                                        t.verificateur.email if t.verificateur else "")
@@ -180,9 +182,9 @@ class Suivi:
         now = self.registry.clock()
         for t in state.tranches:
             rang = t.tranche.rang
-            if t.state == TrancheState.PAYABLE and t.tranche.declencheur != "signature":
+            if t.state == TrancheState.PAYABLE and t.tranche.regle.trigger != "signature":
                 outbox.enqueue(s, now, "tranche_payable", to, f"{g.code}, tranche {rang}",
-                               f"La tranche {rang} ({t.tranche.libelle}) de la grappe "
+                               f"La tranche {rang} ({t.tranche.regle.label}) de la grappe "
                                f"{g.code} est payable depuis le {t.payable_on:%d/%m/%Y} : "
                                f"{t.reason}.\n", cle=f"payable:{g.code}:{rang}")
             elif t.state == TrancheState.AT_RISK:
@@ -219,12 +221,12 @@ class Suivi:
                 membres=[SuiviMembre(finess_et=m.finess_et, raison_sociale=m.raison_sociale,
                                      finess_ej=m.finess_ej, type_projet=m.type_projet,
                                      departement=m.departement) for m in grappe.members],
-                tranches=[SuiviTranche(rang=t.rang, libelle=t.libelle, part=t.part,
-                                       montant=t.montant, declencheur=t.declencheur,
-                                       delai_acquisition_mois=t.delai_acquisition_mois,
-                                       delai_conformite_mois=t.delai_conformite_mois,
+                tranches=[SuiviTranche(rang=t.rang, libelle=t.regle.label, part=t.regle.share,
+                                       montant=t.montant, declencheur=t.regle.trigger,
+                                       delai_acquisition_mois=t.regle.deadline_acquisition_months,
+                                       delai_conformite_mois=t.regle.deadline_conformite_months,
                                        jalon_le=grappe.jalons.get(t.rang),
-                                       verification_requise=t.verification)
+                                       verification_requise=t.regle.service_check)
                           for t in grappe.tranches],
                 porteurs=[SuiviPorteur(compte_id=c.id) for c in comptes],
             )

@@ -109,9 +109,14 @@ class FundingLineRule:
 
 @dataclass(frozen=True)
 class InstalmentRule:
+    """One payment tranche of the call (``versements``): its one home, for the costing's
+    instalments and the follow-up's tranches (``grappes.followup.model.Tranche``)."""
+
     label: str
     share: float
-    source: str = ""
+    #: the quote it comes from: documentation, not part of the rule's meaning (a tranche the
+    #: follow-up stored without it is the same tranche)
+    source: str = field(default="", compare=False)
     #: what makes it due (one of ``TRIGGERS``)
     trigger: str = "jalon"
     #: for a ``cibles_usage`` tranche: months after the signature to reach the targets

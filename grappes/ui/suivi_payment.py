@@ -43,7 +43,7 @@ def payable_unpaid(states: list[FollowupState],
         for t in s.tranches:
             if t.state == TrancheState.PAYABLE and done.get(t.tranche.rang) is None:
                 out.append(PaymentChoice(s.grappe.grappe_id, t.tranche.rang,
-                                         t.tranche.libelle, t.tranche.montant, t.payable_on))
+                                         t.tranche.regle.label, t.tranche.montant, t.payable_on))
     return out
 
 
@@ -89,7 +89,7 @@ def milestone_panel(suivi, jeton: str, state: FollowupState) -> None:
 
     done = st.session_state.pop("suivi_jalon_fait", None)
     todo = [t.tranche for t in state.tranches
-            if t.tranche.declencheur == "jalon" and t.tranche.rang not in state.grappe.jalons]
+            if t.tranche.regle.trigger == "jalon" and t.tranche.rang not in state.grappe.jalons]
     if not todo and not done:
         return
     st.subheader("Déclarer un jalon")
@@ -99,7 +99,7 @@ def milestone_panel(suivi, jeton: str, state: FollowupState) -> None:
         return
     with st.form("jalon", enter_to_submit=False):
         rang = st.selectbox("Tranche", [t.rang for t in todo],
-                            format_func=lambda r: next(f"Tranche {t.rang} : {t.libelle}"
+                            format_func=lambda r: next(f"Tranche {t.rang} : {t.regle.label}"
                                                        for t in todo if t.rang == r))
         le = st.date_input("Date où le jalon a été atteint", value=None, format="DD/MM/YYYY")
         if st.form_submit_button("Déclarer le jalon"):

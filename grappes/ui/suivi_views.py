@@ -56,7 +56,7 @@ def porteur_view(suivi: Suivi, jeton: str, states: list[FollowupState]) -> None:
     for col, t in zip(cols, state.tranches, strict=True):
         # the date goes in plain text: a metric's delta would draw an arrow before it
         paid_on = state.grappe.versements.get(t.tranche.rang)
-        col.metric(f"Tranche {t.tranche.rang} ({t.tranche.part:.0%})",
+        col.metric(f"Tranche {t.tranche.rang} ({t.tranche.regle.share:.0%})",
                    "versée" if paid_on else STATE_LABELS[t.state])
         if paid_on:
             col.markdown(f"**Versée le {paid_on:%d/%m/%Y}**")
@@ -71,7 +71,7 @@ def porteur_view(suivi: Suivi, jeton: str, states: list[FollowupState]) -> None:
 
     milestone_panel(suivi, jeton, state)
 
-    checks = [t for t in state.tranches if t.tranche.verification]
+    checks = [t for t in state.tranches if t.tranche.regle.service_check]
     if checks:
         st.subheader("Vérification de service régulier")
         st.caption("Généralisation 2022 (004) : la tranche des cibles d'usage est versée à "

@@ -77,7 +77,7 @@ def test_2022_verification_de_service_regulier_stored_and_applied(world, suivi):
     assert suivi.importer(world.a, "G22-TEST", _csv_of([*linear_c(10), *steady_d(10)])).ok
     st = suivi.etat(world.ars, "G22-TEST", as_of=date(2023, 10, 13))
     assert st.usage_met == date(2023, 9, 1)
-    assert st.tranches[1].tranche.verification
+    assert st.tranches[1].tranche.regle.service_check
     assert st.tranches[1].state == TrancheState.AWAITING_CHECK
     with pytest.raises(AccesRefuse):  # the ARS reads it, the porteur records it
         suivi.declarer_verification(world.ars, "G22-TEST", 2, date(2023, 10, 12))

@@ -157,11 +157,11 @@ def test_lifecycle_from_proposal_to_last_payment(world, db_url, clock, tmp_path,
     assert suivi.importer(porteur, code, _monthly(members, 6, 4)).ok
 
     # 8. milestone or verification, and payments
-    usage = next(t for t in funded.tranches if t.declencheur == "cibles_usage")
-    if any(t.declencheur == "jalon" for t in funded.tranches):
-        jalon = next(t for t in funded.tranches if t.declencheur == "jalon")
+    usage = next(t for t in funded.tranches if t.regle.trigger == "cibles_usage")
+    if any(t.regle.trigger == "jalon" for t in funded.tranches):
+        jalon = next(t for t in funded.tranches if t.regle.trigger == "jalon")
         suivi.declarer_jalon(porteur, code, jalon.rang, date(2026, 4, 30))
-    if usage.verification:
+    if usage.regle.service_check:
         suivi.declarer_verification(porteur, code, usage.rang, date(2026, 6, 10))
     for t in funded.tranches:
         res = runner.invoke(app, ["suivi", "versement", "--grappe", code, "--tranche",
@@ -179,7 +179,8 @@ def test_lifecycle_from_proposal_to_last_payment(world, db_url, clock, tmp_path,
     assert {t["etat"] for t in data["tranches"]} == {"payable"}
     assert {t["versee_le"] for t in data["tranches"]} == {"2026-07-01"}
     payable_usage = next(t for t in data["tranches"] if t["tranche"] == usage.rang)
-    assert payable_usage["payable_le"] == ("2026-06-10" if usage.verification else "2026-05-31")
+    expected = "2026-06-10" if usage.regle.service_check else "2026-05-31"
+    assert payable_usage["payable_le"] == expected
     assert sorted({c["finess_et"] for c in data["cibles"]} - {"grappe"}) == members
     # MSSanté and DMP: first measure over 3 months (March to May); the files from March
     assert {(c["indicateur_code"], c["atteinte"]) for c in data["cibles"]} == {
