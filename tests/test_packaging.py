@@ -79,3 +79,19 @@ def test_bundled_data_is_installed() -> None:
         for p in globs:
             assert all(Path(m).parent.as_posix() == target.replace("share/grappes/", "")
                        for m in (x.relative_to(ROOT).as_posix() for x in ROOT.glob(p)))
+
+
+def test_one_top_level_package_named_grappes() -> None:
+    """Issue 24: the distribution installed two top-level packages, ``matching`` and ``geo``,
+    generic names that could clash with another distribution's. Now only ``grappes``: what
+    setuptools finds with the project's own settings, and nothing else at the root."""
+    from setuptools import find_packages
+
+    find = PYPROJECT["tool"]["setuptools"]["packages"]["find"]
+    found = find_packages(str(ROOT), include=find["include"])
+    assert found and {p.split(".")[0] for p in found} == {"grappes"}
+    assert "grappes.geo" in found and "grappes.registry.migrations.versions" in found
+    roots = {p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file()}
+    assert roots == {"grappes", "bench"}, roots  # bench/: in the source tree, never installed
+    assert PROJECT["scripts"]["grappes"] == "grappes.cli.main:main"
+    assert (ROOT / "grappes" / "__main__.py").is_file()  # python -m grappes
