@@ -44,6 +44,7 @@ from grappes.exports.tables import (
     tables,
     written_table,
 )
+from grappes.programme.costing import GrappeCost
 from grappes.programme.rules import RuleSet
 from grappes.scenarios.scenario import Scenario
 
@@ -69,30 +70,26 @@ def _project_typology(members: pd.DataFrame, rules: RuleSet) -> str:
     return "Grappe de petites structures"
 
 
-def dossier_rows(data: Scenario, grappe: Grappe) -> tuple[list[list[Any]], dict[str, list]]:
-    """The dossier of one grappe as rows of ``DOSSIER_WIDTH`` cells, and the cells to style.
+class _Sheet:
+    """Rows of ``DOSSIER_WIDTH`` cells, and the cells the layout pass styles (``marks``:
+    ``title``, ``section``, ``header`` row indexes and ``euro`` ``(row, column)`` pairs)."""
 
-    Returns ``(rows, marks)`` where ``marks`` has ``title``, ``section``, ``header`` (row
-    indexes, 0-based) and ``euro`` (``(row, column)`` pairs, 0-based) for the layout pass.
-    """
-    members = data.members(grappe.id)
-    members = members.sort_values(["finess_ej", "finess_et"])
-    cost = data.costs.get(grappe.id)
-    rules = data.rules
-    names = data.og_names()
-    ogs = og_labels(members)  # « Nom (FINESS) » of the member OGs and ESMS, for the texts
-    labels = {**esms_labels(members), **ogs}  # (ET and EJ numbers never coincide)
-    porteur = (cost.porteur if cost is not None else "") or (grappe.porteur or "")
-    rows: list[list[Any]] = []
-    marks: dict[str, list[Any]] = {"title": [], "section": [], "header": [], "euro": []}
+    def __init__(self) -> None:
+        self.rows: list[list[Any]] = []
+        self.marks: dict[str, list[Any]] = {"title": [], "section": [], "header": [], "euro": []}
 
-    def add(*cells: Any, mark: str | None = None, euro: tuple[int, ...] = ()) -> None:
+    def add(self, *cells: Any, mark: str | None = None, euro: tuple[int, ...] = ()) -> None:
         row = list(cells) + [""] * (DOSSIER_WIDTH - len(cells))
         if mark:
-            marks[mark].append(len(rows))
-        marks["euro"].extend((len(rows), c) for c in euro)
-        rows.append(row[:DOSSIER_WIDTH])
+            self.marks[mark].append(len(self.rows))
+        self.marks["euro"].extend((len(self.rows), c) for c in euro)
+        self.rows.append(row[:DOSSIER_WIDTH])
 
+
+def _summary(sheet: _Sheet, data: Scenario, grappe: Grappe, members: pd.DataFrame,
+             cost: GrappeCost | None) -> None:
+    rules = data.rules
+    add = sheet.add
     add(f"Dossier de candidature — grappe {grappe.id}", mark="title")
     add("Appel à projets", rules.title)
     add(DOSSIER_RULES_ROW, rules.name)
@@ -109,6 +106,10 @@ def dossier_rows(data: Scenario, grappe: Grappe) -> tuple[list[list[Any]], dict[
         add("Solution DUI commune", cost.vendor or "à choisir", "Référencée Ségur", segur)
     add()
 
+
+def _porteur_section(sheet: _Sheet, data: Scenario, porteur: str,
+                     names: dict[str, str]) -> None:
+    add = sheet.add
     add("OG porteur", mark="section")
     add("FINESS EJ", "Raison sociale", "Typologie", "ESMS gérés", "Statut juridique",
         mark="header")
@@ -123,6 +124,11 @@ def dossier_rows(data: Scenario, grappe: Grappe) -> tuple[list[list[Any]], dict[
         add(porteur or "à désigner")
     add()
 
+
+def _members_sections(sheet: _Sheet, members: pd.DataFrame, names: dict[str, str],
+                      ogs: dict[str, str], cost: GrappeCost | None) -> None:
+    """The grappe's OGs, then its ESMS (« Établissements bénéficiaires »)."""
+    add = sheet.add
     add("OG de la grappe", mark="section")
     add("FINESS EJ", "Raison sociale", "Typologie", "ESMS gérés", "ESMS dans la grappe",
         "Statut", mark="header")
@@ -133,7 +139,6 @@ def dossier_rows(data: Scenario, grappe: Grappe) -> tuple[list[list[Any]], dict[
             int(p["og_nb_esms"]), len(part),
             STATUT_LABELS.get(str(p["statut_agrege"]), str(p["statut_agrege"])))
     add()
-
     add("Établissements bénéficiaires", mark="section")
     add("FINESS ET", "Raison sociale", "Catégorie", "Typologie (catégorie)", "OG (FINESS EJ)",
         "Commune", "Statut DUI / éditeur", "Type de projet", mark="header")
@@ -148,46 +153,76 @@ def dossier_rows(data: Scenario, grappe: Grappe) -> tuple[list[list[Any]], dict[
                             types.get(str(r["finess_et"]), "")))
     add()
 
-    if cost is not None:
-        add("Plan de financement", mark="section")
-        add("Ligne", "Base", "Quantité", "Montant unitaire", "Montant", "Levier", mark="header")
-        for ln in cost.lines:
-            add(ln.label, BASIS_LABELS.get(ln.basis, ln.basis), int(ln.quantity),
-                float(ln.unit_amount), float(ln.amount), LEVER_LABELS.get(ln.lever, ln.lever),
-                euro=(3, 4))
-        add("Total ESMS numérique", "", "", "", float(cost.total), euro=(4,))
-        if cost.sons_vendor:
-            add("SONS versé à l'éditeur (hors total)", "", "", "", float(cost.sons_vendor),
-                euro=(4,))
-        for region, amount in sorted(cost.by_region.items()):
-            add(f"Part de la région {region}", "", "", "", float(amount), euro=(4,))
-        add()
-        add("Échéancier de versement", mark="section")
-        add("Versement", "Part", "Montant", mark="header")
-        for inst in cost.schedule:
-            add(inst.label, f"{inst.share:.0%}", float(inst.amount), euro=(2,))
-        add()
-        add("Grille de priorisation", mark="section")
-        add("Critère", "Groupe", "Points obtenus", "Points possibles", "Origine", mark="header")
-        got = {**cost.score.computed, **cost.score.declared}
-        for c in rules.grid.criteria:
-            add(c.label, c.group, int(got.get(c.code, 0)), int(c.points),
-                "calculé" if c.computed else "déclaré")
-        add("Total", "", int(cost.score.total), int(cost.score.max))
-        add()
+
+def _money_sections(sheet: _Sheet, cost: GrappeCost, rules: RuleSet) -> None:
+    """The funding plan, the payment schedule and the priority grid."""
+    add = sheet.add
+    add("Plan de financement", mark="section")
+    add("Ligne", "Base", "Quantité", "Montant unitaire", "Montant", "Levier", mark="header")
+    for ln in cost.lines:
+        add(ln.label, BASIS_LABELS.get(ln.basis, ln.basis), int(ln.quantity),
+            float(ln.unit_amount), float(ln.amount), LEVER_LABELS.get(ln.lever, ln.lever),
+            euro=(3, 4))
+    add("Total ESMS numérique", "", "", "", float(cost.total), euro=(4,))
+    if cost.sons_vendor:
+        add("SONS versé à l'éditeur (hors total)", "", "", "", float(cost.sons_vendor),
+            euro=(4,))
+    for region, amount in sorted(cost.by_region.items()):
+        add(f"Part de la région {region}", "", "", "", float(amount), euro=(4,))
+    add()
+    add("Échéancier de versement", mark="section")
+    add("Versement", "Part", "Montant", mark="header")
+    for inst in cost.schedule:
+        add(inst.label, f"{inst.share:.0%}", float(inst.amount), euro=(2,))
+    add()
+    add("Grille de priorisation", mark="section")
+    add("Critère", "Groupe", "Points obtenus", "Points possibles", "Origine", mark="header")
+    got = {**cost.score.computed, **cost.score.declared}
+    for c in rules.grid.criteria:
+        add(c.label, c.group, int(got.get(c.code, 0)), int(c.points),
+            "calculé" if c.computed else "déclaré")
+    add("Total", "", int(cost.score.total), int(cost.score.max))
+    add()
+
+
+def _text_sections(sheet: _Sheet, data: Scenario, grappe: Grappe, cost: GrappeCost | None,
+                   labels: dict[str, str]) -> None:
+    """« Points d'attention » (broken rules, eligibility, warnings), « Pourquoi ces membres »,
+    with every OG and ESMS named « Nom (FINESS) »."""
     vs = list(data.violations.get(grappe.id, []))
     findings = [*(f"Règle non respectée : {v.message}" for v in vs),
                 *(cost.eligibility if cost is not None else []), *grappe.warnings]
     if findings:
-        add("Points d'attention", mark="section")
+        sheet.add("Points d'attention", mark="section")
         for text in findings:
-            add(with_names(text, labels))
-        add()
+            sheet.add(with_names(text, labels))
+        sheet.add()
     if grappe.reasons:
-        add("Pourquoi ces membres", mark="section")
+        sheet.add("Pourquoi ces membres", mark="section")
         for text in grappe.reasons:
-            add(with_names(text, labels))
-    return rows, marks
+            sheet.add(with_names(text, labels))
+
+
+def dossier_rows(data: Scenario, grappe: Grappe) -> tuple[list[list[Any]], dict[str, list]]:
+    """The dossier of one grappe as rows of ``DOSSIER_WIDTH`` cells, and the cells to style.
+
+    Returns ``(rows, marks)`` where ``marks`` has ``title``, ``section``, ``header`` (row
+    indexes, 0-based) and ``euro`` (``(row, column)`` pairs, 0-based) for the layout pass.
+    """
+    members = data.members(grappe.id).sort_values(["finess_ej", "finess_et"])
+    cost = data.costs.get(grappe.id)
+    names = data.og_names()
+    ogs = og_labels(members)  # « Nom (FINESS) » of the member OGs and ESMS, for the texts
+    porteur = (cost.porteur if cost is not None else "") or (grappe.porteur or "")
+    sheet = _Sheet()
+    _summary(sheet, data, grappe, members, cost)
+    _porteur_section(sheet, data, porteur, names)
+    _members_sections(sheet, members, names, ogs, cost)
+    if cost is not None:
+        _money_sections(sheet, cost, data.rules)
+    # (ET and EJ numbers never coincide: one mapping names both)
+    _text_sections(sheet, data, grappe, cost, {**esms_labels(members), **ogs})
+    return sheet.rows, sheet.marks
 
 
 def dossier_sheet_name(grappe_id: str) -> str:
