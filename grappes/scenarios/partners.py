@@ -174,6 +174,118 @@ def _statut_text(rows: pd.DataFrame) -> str:
     return ", ".join(parts)
 
 
+def _target_esms(scenario: WhatIf, finess_et: str) -> pd.Series:
+    """The ESMS's row, refused in French when unknown, out of the call's fields or unplaced
+    on the map (no distance can be measured)."""
+    etab, rules = scenario.etab, scenario.rules
+    et_col = text_column(etab, "finess_et")
+    key = str(finess_et).strip()
+    if key not in set(et_col):
+        msg = f"ESMS (FINESS ET) introuvable dans les données : {key}"
+        raise UnusableInput(msg)
+    row = etab[(et_col == key).to_numpy()].iloc[0]
+    champ = str(row["champ"])
+    if champ not in CHAMPS or champ not in rules.grouping.grappe_champs:
+        msg = f"l'ESMS {key} est hors des champs de l'appel {rules.name} (champ {champ})"
+        raise UnusableInput(msg)
+    if not (np.isfinite(float(row["lon"])) and np.isfinite(float(row["lat"]))):
+        msg = f"l'ESMS {key} n'a pas de coordonnées : distances impossibles à calculer"
+        raise UnusableInput(msg)
+    return row
+
+
+def _grappe_options(scenario: WhatIf, unit: pd.DataFrame, unit_et: list[str], champ: str,
+                    current: str, top: int, max_km: float) -> list[PartnerOption]:
+    """The proposed grappes of the field within reach, by the one distance (unit to grappe
+    centre), each evaluated with the unit added."""
+    now = scenario.current or scenario.evaluate()
+    near: list[tuple[float, str]] = []
+    for gid in scenario.grappe_ids:
+        if gid == current or scenario.champ_of.get(gid) != champ:
+            continue
+        km = distance_to_grappe_km(unit, scenario.rows_of(scenario.members(gid)))
+        if km <= max_km:
+            near.append((km, gid))
+    options = []
+    for km, gid in sorted(near)[: top + 2]:
+        members = scenario.members(gid)
+        before = scenario.cost(gid)
+        after_et = sorted(set(members) | set(unit_et))
+        porteur = scenario.porteurs.get(gid) or before.porteur
+        options.append(_evaluate(scenario, "grappe", gid, f"grappe {gid}", km, unit,
+                                 scenario.rows_of(members), after_et, champ, porteur,
+                                 not now.violations.get(gid), before.score.total, before.total))
+    return options
+
+
+def _free_og_options(scenario: WhatIf, unit: pd.DataFrame, unit_et: list[str], og: str,
+                     champ: str, top: int, max_km: float) -> list[PartnerOption]:
+    """The OGs of the field in no grappe within reach, each evaluated as a new grappe with
+    the unit."""
+    etab = scenario.etab
+    in_champ = etab[(text_column(etab, "champ") == champ).to_numpy()]
+    in_champ = in_champ[~text_column(in_champ, "finess_et").isin(
+        list(scenario.set_aside | set(scenario.constraints.excluded_esms))).to_numpy()]
+    ej_free = text_column(in_champ, "finess_ej")
+    free = ~text_column(in_champ, "finess_et").isin(list(scenario.assignment))
+    free &= (ej_free != og) & (ej_free != "")
+    near: list[tuple[float, str]] = []
+    for other in sorted(set(ej_free[free])):
+        their_et = scenario.og_esms(str(other), champ)
+        if not their_et:
+            continue
+        km = distance_to_grappe_km(unit, scenario.rows_of(their_et))
+        if km <= max_km:
+            near.append((km, str(other)))
+    options = []
+    for km, other in sorted(near)[: top // 2 + 1]:
+        their_et = scenario.og_esms(other, champ)
+        rows = scenario.rows_of(their_et)
+        name = str(text_column(rows, "raison_sociale_ej").iloc[0]) or other
+        after_et = sorted(set(their_et) | set(unit_et))
+        options.append(_evaluate(scenario, "og", other, f"OG {name} ({other})", km, unit,
+                                 rows, after_et, champ, None, None, 0, 0.0))
+    return options
+
+
+def _leaving(scenario: WhatIf, current: str, unit_et: list[str],
+             champ: str) -> dict[str, Any] | None:
+    """What the ESMS's current grappe becomes without its unit (None: it is in no grappe)."""
+    if not current:
+        return None
+    rest = [e for e in scenario.members(current) if e not in set(unit_et)]
+    before = scenario.cost(current)
+    if not rest:
+        return {"grappe": current, "valide_apres": False,
+                "regles_enfreintes": ["la grappe disparaîtrait"],
+                "points_avant": before.score.total, "points_apres": 0,
+                "financement_avant": before.total, "financement_apres": 0.0}
+    rows = scenario.rows_of(rest)
+    vs = _violations(scenario, rows, champ)
+    porteur = before.porteur if before.porteur in set(text_column(rows, "finess_ej")) else None
+    after = cost_grappe(rows, scenario.rules, porteur=porteur)
+    return {"grappe": current, "valide_apres": not vs,
+            "regles_enfreintes": [v.message for v in vs],
+            "points_avant": before.score.total, "points_apres": after.score.total,
+            "financement_avant": before.total, "financement_apres": after.total}
+
+
+def _esms_info(row: pd.Series) -> dict[str, Any]:
+    return {
+        "finess_et": str(row["finess_et"]).strip(),
+        "raison_sociale": str(row["raison_sociale"]),
+        "finess_ej": str(row["finess_ej"]),
+        "raison_sociale_ej": str(row.get("raison_sociale_ej", "") or ""),
+        "champ": str(row["champ"]),
+        "categorie": str(row.get("categorie_libelle", "") or ""),
+        "commune": str(row.get("commune_nom", "") or ""),
+        "departement": str(row.get("departement", "") or ""),
+        "autonome": bool(pd.notna(row.get("autonome")) and row.get("autonome")),
+        "dui_editeur": str(row.get("dui_editeur", "") or ""),
+        "dui_statut": str(row.get("dui_statut", "") or ""),
+    }
+
+
 def find_partners(
     scenario: WhatIf,
     finess_et: str,
@@ -192,112 +304,24 @@ def find_partners(
     max_km
         Targets whose nearest ESMS is farther than this (km) are left out.
 
-    Raises ``ValueError`` (French) for an unknown ESMS, one outside the call's fields or
+    Raises ``UnusableInput`` (French) for an unknown ESMS, one outside the call's fields or
     without coordinates.
     """
-    etab = scenario.etab
-    rules = scenario.rules
-    et_col = text_column(etab, "finess_et")
-    key = str(finess_et).strip()
-    if key not in set(et_col):
-        msg = f"ESMS (FINESS ET) introuvable dans les données : {key}"
-        raise UnusableInput(msg)
-    row = etab[(et_col == key).to_numpy()].iloc[0]
-    champ = str(row["champ"])
-    if champ not in CHAMPS or champ not in rules.grouping.grappe_champs:
-        msg = f"l'ESMS {key} est hors des champs de l'appel {rules.name} (champ {champ})"
-        raise UnusableInput(msg)
-    lon, lat = float(row["lon"]), float(row["lat"])
-    if not (np.isfinite(lon) and np.isfinite(lat)):
-        msg = f"l'ESMS {key} n'a pas de coordonnées : distances impossibles à calculer"
-        raise UnusableInput(msg)
-    og = str(row["finess_ej"])
+    row = _target_esms(scenario, finess_et)
+    key, champ, og = str(finess_et).strip(), str(row["champ"]), str(row["finess_ej"])
+    # the ESMS moves with its OG's other ESMS of the field (an OG is not split)
     unit_et = sorted(set(scenario.og_esms(og, champ)) | {key})
-    unit = etab[et_col.isin(unit_et).to_numpy()]
+    unit = scenario.etab[text_column(scenario.etab, "finess_et").isin(unit_et).to_numpy()]
     current = scenario.assignment.get(key, "")
-
-    in_champ = etab[(text_column(etab, "champ") == champ).to_numpy()]
-    in_champ = in_champ[~text_column(in_champ, "finess_et").isin(
-        list(scenario.set_aside | set(scenario.constraints.excluded_esms))).to_numpy()]
-    now = scenario.current or scenario.evaluate()
-
-    options: list[PartnerOption] = []
-    # --- proposed grappes of the field, by the one distance (unit to grappe centre)
-    near_g: list[tuple[float, str]] = []
-    for gid in scenario.grappe_ids:
-        if gid == current or scenario.champ_of.get(gid) != champ:
-            continue
-        km = distance_to_grappe_km(unit, scenario.rows_of(scenario.members(gid)))
-        if km <= max_km:
-            near_g.append((km, gid))
-    for km, gid in sorted(near_g)[: top + 2]:
-        members = scenario.members(gid)
-        before = scenario.cost(gid)
-        valid_before = not now.violations.get(gid)
-        after_et = sorted(set(members) | set(unit_et))
-        porteur = scenario.porteurs.get(gid) or before.porteur
-        options.append(_evaluate(scenario, "grappe", gid, f"grappe {gid}", km, unit,
-                                 scenario.rows_of(members), after_et, champ, porteur,
-                                 valid_before, before.score.total, before.total))
-    # --- OGs of the field in no grappe
-    ej_free = text_column(in_champ, "finess_ej")
-    free = ~text_column(in_champ, "finess_et").isin(list(scenario.assignment))
-    free &= (ej_free != og) & (ej_free != "")
-    near_og: list[tuple[float, str]] = []
-    for other in sorted(set(ej_free[free])):
-        their_et = scenario.og_esms(str(other), champ)
-        if not their_et:
-            continue
-        km = distance_to_grappe_km(unit, scenario.rows_of(their_et))
-        if km <= max_km:
-            near_og.append((km, str(other)))
-    for km, other in sorted(near_og)[: top // 2 + 1]:
-        their_et = scenario.og_esms(other, champ)
-        rows = scenario.rows_of(their_et)
-        name = str(text_column(rows, "raison_sociale_ej").iloc[0]) or other
-        after_et = sorted(set(their_et) | set(unit_et))
-        options.append(_evaluate(scenario, "og", other, f"OG {name} ({other})", km, unit,
-                                 rows, after_et, champ, None, None, 0, 0.0))
-
+    options = [*_grappe_options(scenario, unit, unit_et, champ, current, top, max_km),
+               *_free_og_options(scenario, unit, unit_et, og, champ, top, max_km)]
     options.sort(key=PartnerOption.rank_key)
     options = options[:top]
     for i, o in enumerate(options, 1):
         o.rang = i
-
-    leaving = None
-    if current:
-        rest = [e for e in scenario.members(current) if e not in set(unit_et)]
-        before = scenario.cost(current)
-        if rest:
-            rows = scenario.rows_of(rest)
-            vs = _violations(scenario, rows, champ)
-            porteur = before.porteur if before.porteur in set(text_column(rows, "finess_ej")) \
-                else None
-            after = cost_grappe(rows, rules, porteur=porteur)
-            leaving = {"grappe": current, "valide_apres": not vs,
-                       "regles_enfreintes": [v.message for v in vs],
-                       "points_avant": before.score.total, "points_apres": after.score.total,
-                       "financement_avant": before.total, "financement_apres": after.total}
-        else:
-            leaving = {"grappe": current, "valide_apres": False,
-                       "regles_enfreintes": ["la grappe disparaîtrait"],
-                       "points_avant": before.score.total, "points_apres": 0,
-                       "financement_avant": before.total, "financement_apres": 0.0}
-    info = {
-        "finess_et": key,
-        "raison_sociale": str(row["raison_sociale"]),
-        "finess_ej": og,
-        "raison_sociale_ej": str(row.get("raison_sociale_ej", "") or ""),
-        "champ": champ,
-        "categorie": str(row.get("categorie_libelle", "") or ""),
-        "commune": str(row.get("commune_nom", "") or ""),
-        "departement": str(row.get("departement", "") or ""),
-        "autonome": bool(pd.notna(row.get("autonome")) and row.get("autonome")),
-        "dui_editeur": str(row.get("dui_editeur", "") or ""),
-        "dui_statut": str(row.get("dui_statut", "") or ""),
-    }
-    return PartnerReport(esms=info, unite=unit_et, grappe_actuelle=current, depart=leaving,
-                         options=options)
+    return PartnerReport(esms=_esms_info(row) | {"finess_et": key}, unite=unit_et,
+                         grappe_actuelle=current,
+                         depart=_leaving(scenario, current, unit_et, champ), options=options)
 
 
 def _violations(scenario: WhatIf, rows: pd.DataFrame, champ: str) -> list:
