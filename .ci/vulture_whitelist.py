@@ -86,3 +86,28 @@ _.by_champ
 _no_env  # autouse pytest fixture (tests/registry/test_finess_source.py)
 _.readinto  # the raw-stream protocol: io.BufferedReader calls it (grappes/ingest/finess_plus.py)
 small_chunks  # pytest fixture used by name (@pytest.mark.usefixtures, tests/test_json_chunks.py)
+# the FINESS+ fields the reader does not use, declared in its msgspec structures so that a run
+# holding them stays on the fast path (grappes/ingest/finess_plus_schema.py)
+_.codePostal
+_.complementVoie
+_.dateCreation
+_.dateDerniereMaj
+_.dateOuverture
+_.datePremiereAutorisation
+_.idEgeNonPorteuse
+_.idEgePorteuse
+_.libelleVoie
+_.ligneAcheminement
+_.ligneSix
+_.ligneUne
+_.numeroVoie
+_.roleContact
+_.roleEge
+_.roleRelationEge
+_.scoreBAN
+_.siren
+_.telecom
+_.typeBudget
+_.typeContact
+_.typePersonneMorale
+_.typeVoie

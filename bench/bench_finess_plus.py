@@ -6,8 +6,8 @@ included, as in the real register) in the FINESS+ JSON flow with
 Python process (so that peak memory is the reader's own):
 
 - ``stream``: ``grappes.ingest.load`` of the ``.json.gz`` (gzip read in 1 MB chunks, each
-  ``pmej`` parsed by the C scanner of ``json``, then validation and classification: the whole
-  reader);
+  run of whole ``pmej`` decoded by msgspec into typed structures, then validation and
+  classification: the whole reader);
 - ``avant`` (with ``--avant DIR``): the same ``load`` from another source tree (e.g. the
   previous version, extracted with ``git archive``), timed in the same run;
 - ``json.load``: ``json.load(gzip.open(...))`` of the same file, which only builds the
@@ -18,13 +18,15 @@ all), and the ratios to json.load. Goals: issue 15, under 30 s and under 1 GB; i
 (item 6), time at most json.load's and peak memory at most half of json.load's.
 
 Run: ``python bench/bench_finess_plus.py`` (options: ``--n 100000 --seed 0 --keep DIR
---avant DIR``).
+--avant DIR --repeat N``; with ``--repeat`` the three readings are run in turn N times and the
+table gives the median of each measure, which a shared machine's changing load needs).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -99,6 +101,11 @@ def run_child(mode: str, path: Path, root: Path = ROOT) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _median(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The median of each measure over the runs of one reading."""
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="establishments (about)")
@@ -107,6 +114,10 @@ def main() -> None:
     parser.add_argument(
         "--avant", type=Path, default=None, help="source tree of a previous version to time too"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=1,
+        help="runs of each reading, interleaved; the table gives the median of each measure",
+    )  # fmt: skip
     args = parser.parse_args()
     console = Console(width=120)
     from grappes.synthetic.write_finess_plus import write_national_finess_plus
@@ -125,12 +136,20 @@ def main() -> None:
             f"Fichier : {path.stat().st_size / 1e6:.1f} Mo compressé, {json_bytes / 1e6:.0f} Mo "
             f"de JSON, écrit en {written:.1f} s"
         )
-        results: dict[str, dict[str, float]] = {}
-        if args.avant is not None:
-            results["avant"] = run_child("stream", path, args.avant.resolve())
-        for mode in ("stream", "json.load"):
-            results[mode] = run_child(mode, path)
+        runs: dict[str, list[dict[str, float]]] = {}
+        for _ in range(max(1, args.repeat)):  # interleaved: a change of load hits all three
+            if args.avant is not None:
+                runs.setdefault("avant", []).append(
+                    run_child("stream", path, args.avant.resolve())
+                )
+            for mode in ("stream", "json.load"):
+                runs.setdefault(mode, []).append(run_child(mode, path))
+        results = {mode: _median(rs) for mode, rs in runs.items()}
         base = _baseline_mb()
+    if args.repeat > 1:
+        for mode, rs in runs.items():
+            walls = ", ".join(f"{r['wall']:.1f}" for r in rs)
+            console.print(f"{mode} : temps réels des {len(rs)} exécutions : {walls} s")
     stream, ref = results["stream"], results["json.load"]
     table = Table(title=f"Lecture FINESS+ ({integer_fr(stream['rows'])} ege)")
     for col in ("lecture", "ege", "chargés", "temps (s)", "CPU (s)", "pic mémoire (Mo)",
@@ -138,7 +157,7 @@ def main() -> None:
         table.add_column(col, justify="left" if col == "lecture" else "right")
     labels = {
         "avant": "load, version --avant",
-        "stream": "load (morceaux + json C + validation)",
+        "stream": "load (morceaux + msgspec + validation)",
         "json.load": "json.load (document seul)",
     }
     for mode, r in results.items():

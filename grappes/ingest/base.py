@@ -403,8 +403,7 @@ REASON_UNCLOSED = (
     "(ligne coupée ou guillemet en trop) ; ligne illisible"
 )
 REASON_QUOTES = (
-    "guillemets mal placés (un « \" » doit fermer la valeur juste avant le « ; ») ; "
-    "ligne illisible"
+    'guillemets mal placés (un « " » doit fermer la valeur juste avant le « ; ») ; ligne illisible'
 )
 
 

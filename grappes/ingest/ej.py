@@ -174,8 +174,9 @@ def apply_ej(
     take = np.where(matched, position, 0)
     for column in ("raison_sociale_ej", "statut_juridique"):
         from_ej = (
-            pd.Series(ej[column].to_numpy()[take] if len(ej) else "", index=table.index,
-                      dtype="string")
+            pd.Series(
+                ej[column].to_numpy()[take] if len(ej) else "", index=table.index, dtype="string"
+            )
             .where(matched, "")
             .fillna("")
         )

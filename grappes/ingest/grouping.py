@@ -146,8 +146,13 @@ def _territory(table: pd.DataFrame, out: list[Problem], terr, is_derogatoire) ->
         flag = table["derogatoire"].astype("boolean")
         expected = dep.map({d: is_derogatoire(d) for d in pd.unique(dep[ok])}).astype("boolean")
         bad = ok & flag.notna() & (flag != expected).fillna(False)
-        _add(out, bad, table["derogatoire"].astype("string"), "derogatoire",
-             "ne correspond pas au département (seul la Corse et l'outre-mer sont dérogatoires)")
+        _add(
+            out,
+            bad,
+            table["derogatoire"].astype("string"),
+            "derogatoire",
+            "ne correspond pas au département (seul la Corse et l'outre-mer sont dérogatoires)",
+        )
 
 
 def _og_consistency(table: pd.DataFrame, out: list[Problem]) -> None:
@@ -164,12 +169,22 @@ def _og_consistency(table: pd.DataFrame, out: list[Problem]) -> None:
     esms = champ.isin(CHAMPS)
     valid = nb.notna() & np.isfinite(nb) & (nb >= 1)
     differs = valid & (nb != nb.where(valid).groupby(ej).transform("first"))
-    _add(out, differs, table["og_nb_esms"], "og_nb_esms",
-         "différent des autres lignes du même OG (finess_ej)")
+    _add(
+        out,
+        differs,
+        table["og_nb_esms"],
+        "og_nb_esms",
+        "différent des autres lignes du même OG (finess_ej)",
+    )
     in_file = esms.groupby(ej).transform("sum")
     fewer = valid & esms & (nb < in_file)
-    _add(out, fewer, table["og_nb_esms"], "og_nb_esms",
-         "inférieur au nombre d'ESMS de cet OG présents dans le fichier")
+    _add(
+        out,
+        fewer,
+        table["og_nb_esms"],
+        "og_nb_esms",
+        "inférieur au nombre d'ESMS de cet OG présents dans le fichier",
+    )
     if "og_typologie" in table.columns:
         typo = table["og_typologie"].astype("string").fillna("").str.strip()
         expected = pd.Series(
@@ -177,13 +192,23 @@ def _og_consistency(table: pd.DataFrame, out: list[Problem]) -> None:
             index=table.index,
         )
         bad = valid & (typo != "") & (typo != expected)
-        _add(out, bad, typo, "og_typologie",
-             f"ne correspond pas à og_nb_esms (petit < {MOYEN_MIN}, gros ≥ {GROS_MIN})")
+        _add(
+            out,
+            bad,
+            typo,
+            "og_typologie",
+            f"ne correspond pas à og_nb_esms (petit < {MOYEN_MIN}, gros ≥ {GROS_MIN})",
+        )
     if "autonome" in table.columns:
         auto = table["autonome"].astype("boolean")
         bad = valid & auto.fillna(False).astype(bool) & (nb != 1)
-        _add(out, bad, table["autonome"].astype("string"), "autonome",
-             "oui alors que l'OG gère plusieurs ESMS (og_nb_esms)")
+        _add(
+            out,
+            bad,
+            table["autonome"].astype("string"),
+            "autonome",
+            "oui alors que l'OG gère plusieurs ESMS (og_nb_esms)",
+        )
 
 
 def candidate_problems(frame: pd.DataFrame) -> list[Problem]:
@@ -199,6 +224,11 @@ def candidate_problems(frame: pd.DataFrame) -> list[Problem]:
         text = raw.astype("string").fillna("").str.strip().str.replace(",", ".", regex=False)
         values = pd.to_numeric(text, errors="coerce").astype("float64")
         bad = ~(np.isfinite(values) & (values >= 0) & (values <= high))
-        _add(out, bad, raw.astype("string"), col,
-             f"nombre fini entre 0 et {integer_fr(high)} attendu")
+        _add(
+            out,
+            bad,
+            raw.astype("string"),
+            col,
+            f"nombre fini entre 0 et {integer_fr(high)} attendu",
+        )
     return out

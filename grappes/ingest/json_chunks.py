@@ -43,6 +43,9 @@ _STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL)
 _SPECIAL = re.compile(r'["\[\]{}]')
 #: every byte but the quote and the four brackets (deleted before the depth scan)
 _NOT_STRUCTURAL = bytes(sorted(set(range(256)) - set(b'"[]{}')))
+#: the quote and the four brackets, as a lookup table (record ends)
+_STRUCTURAL = np.zeros(256, dtype=bool)
+_STRUCTURAL[list(b'"[]{}')] = True
 _STEP = np.zeros(256, dtype=np.int32)
 _STEP[list(b"[{")] = 1
 _STEP[list(b"]}")] = -1
@@ -65,24 +68,32 @@ class DepthScan:
     and the depth (``cumsum`` of the brackets outside strings) are computed with numpy.
     ``feed`` says whether the chunk went deeper than ``limit``. Exact on valid JSON; invalid
     JSON is refused by the parser anyway.
+
+    With ``record_level``, ``feed`` also notes in ``last_end`` the byte offset in the chunk
+    just past the last bracket closing back to that level (the end of the last whole record
+    of the chunk; -1 when none): found by :func:`_last_close` in the chunk's tail, whose
+    depth and string state at its start follow from those at the chunk's end.
     """
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, record_level: int = -1) -> None:
         self.limit = limit
+        self.record_level = record_level
         self.depth = 0
         self.in_string = False
         self.carry = b""  # trailing backslashes: their pairing continues in the next chunk
+        self.last_end = -1
 
     def feed(self, chunk: bytes) -> bool:
+        lead = len(self.carry)
         data = self.carry + chunk if self.carry else chunk
         self.carry = b""
+        self.last_end = -1
         if data.endswith(b"\\"):
             kept = data.rstrip(b"\\")
             self.carry = data[len(kept) :]
             data = kept
-        if b"\\" in data:
-            data = _without_escapes(data)
-        marks = np.frombuffer(data.translate(None, _NOT_STRUCTURAL), dtype=np.uint8)
+        plain = _without_escapes(data) if b"\\" in data else data
+        marks = np.frombuffer(plain.translate(None, _NOT_STRUCTURAL), dtype=np.uint8)
         brackets = np.flatnonzero(marks != 34)
         # the marks are quotes and brackets only: the quotes before the k-th bracket number
         # its index minus k, and an odd count means the bracket is inside a string
@@ -97,7 +108,67 @@ class DepthScan:
         levels = np.cumsum(steps)
         levels += self.depth
         self.depth = int(levels[-1])
+        if self.record_level >= 0:
+            for size in (_TAIL_BYTES, len(data)):
+                end = _last_close(data, size, self.depth, self.in_string, self.record_level)
+                if end >= 0 or size >= len(data):
+                    break
+            self.last_end = end - lead if end >= 0 else -1
         return int(levels.max()) > self.limit
+
+
+#: the tail of a chunk searched first for the last record end (records are a few KB)
+_TAIL_BYTES = 1 << 16
+
+
+def _last_close(data: bytes, size: int, depth: int, in_string: bool, level: int) -> int:
+    """Offset just past the last bracket of ``data[-size:]`` closing back to ``level``; -1.
+
+    ``depth`` and ``in_string`` are the state at the end of ``data``: walking the tail gives
+    the depth change and quote parity across it, hence the state at its start. The tail
+    starts before any run of backslashes, so that every escape lies whole inside it.
+    """
+    start = max(0, len(data) - size)
+    while start > 0 and data[start - 1] == 92:
+        start -= 1
+    arr = np.frombuffer(data, dtype=np.uint8)[start:]
+    where = np.flatnonzero(_STRUCTURAL[arr])
+    marks = arr[where]
+    if 92 in arr:
+        where, marks = _unescaped(arr, where, marks)
+    is_quote = marks == 34
+    brackets = np.flatnonzero(~is_quote)
+    if not len(brackets):
+        return -1
+    quotes = len(marks) - len(brackets)
+    string_at_start = bool((quotes + in_string) % 2)
+    quotes_before = brackets - np.arange(len(brackets)) + string_at_start
+    steps = _STEP[marks[brackets]]
+    steps[(quotes_before & 1).astype(bool)] = 0
+    levels = np.cumsum(steps)
+    levels += depth - int(levels[-1])
+    ends = np.flatnonzero((steps < 0) & (levels == level))
+    return start + int(where[brackets[ends[-1]]]) + 1 if len(ends) else -1
+
+
+def _unescaped(
+    arr: np.ndarray, where: np.ndarray, marks: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``where``/``marks`` without the escaped quotes (after an odd run of backslashes)."""
+    quotes = where[marks == 34]
+    quotes = quotes[quotes > 0]
+    candidates = quotes[arr[quotes - 1] == 92].tolist()
+    escaped = []
+    for q in candidates:
+        k = q - 1
+        while k >= 0 and arr[k] == 92:
+            k -= 1
+        if (q - 1 - k) % 2:
+            escaped.append(q)
+    if not escaped:
+        return where, marks
+    keep = ~np.isin(where, escaped)
+    return where[keep], marks[keep]
 
 
 def _without_escapes(data: bytes) -> bytes:
@@ -135,17 +206,22 @@ class JsonChunks:
 
     ``item_depth`` is the absolute depth allowed inside the records read with
     :meth:`record` (a record at depth 3, allowed 64 levels: 66). ``known_keys`` are the
-    exact key spellings of the fast path.
+    exact key spellings of the fast path. ``record_level``: the depth the brackets of the
+    records close back to (2 for the items of an array held by the top-level object), for
+    :meth:`batch`.
     """
 
-    def __init__(self, raw: BinaryIO, known_keys: frozenset[str], item_depth: int) -> None:
+    def __init__(
+        self, raw: BinaryIO, known_keys: frozenset[str], item_depth: int, record_level: int = -1
+    ) -> None:
         self.raw = raw
         self.buf = ""
         self.pos = 0
         self.base = 0  # characters dropped before ``buf``
         self.eof = False
         self.decoder = codecs.getincrementaldecoder("utf-8")("strict")
-        self.scan = DepthScan(item_depth)
+        self.scan = DepthScan(item_depth, record_level)
+        self.batch_end = -1  # absolute character just past the last whole record read
         self.deep: list[tuple[int, int]] = []  # character ranges of chunks found too deep
         self.bytes_read = 0
         flagged: list[bool] = []
@@ -195,7 +271,29 @@ class JsonChunks:
         self.base += self.pos
         self.buf = self.buf[self.pos :] + text
         self.pos = 0
+        if data and self.scan.last_end >= 0:
+            # the characters after the record end: the bytes after it, less those the
+            # decoder holds back (a character cut by the chunk boundary)
+            held = len(self.decoder.getstate()[0])
+            tail = data[self.scan.last_end : len(data) - held]
+            after = len(tail) if tail.isascii() else len(tail.decode("utf-8", "surrogatepass"))
+            self.batch_end = self.base + len(self.buf) - after
         return bool(data)
+
+    def batch(self) -> tuple[str, int] | None:
+        """The text of the whole records from the cursor to the last one read, and its end.
+
+        The cursor must stand at the start of an item of an array whose items close back to
+        ``record_level``. The text runs to just past the last bracket closing back to that
+        level in the buffer: a run of items separated by commas when they all belong to the
+        array (the caller's parser refuses anything else). None when there is no such text,
+        or when it lies in a chunk found too deep. The cursor does not move.
+        """
+        start = self.pos
+        end = self.batch_end - self.base
+        if end <= start or (self.deep and self._in_deep(start, end)):
+            return None
+        return self.buf[start:end], end
 
     def peek(self) -> str:
         """The next character that is not whitespace ('' at the end), not consumed."""
@@ -332,8 +430,7 @@ def _english(error: json.JSONDecodeError | None) -> str:
         "Expecting value": "valeur attendue",
         "Expecting ',' delimiter": "virgule attendue",
         "Expecting ':' delimiter": "deux-points attendu",
-        "Expecting property name enclosed in double quotes": "nom de clé entre guillemets "
-        "attendu",
+        "Expecting property name enclosed in double quotes": "nom de clé entre guillemets attendu",
         "Unterminated string starting at": "texte non terminé",
         "Invalid control character at": "caractère de contrôle dans un texte",
         "Invalid \\escape": "séquence d'échappement invalide",
