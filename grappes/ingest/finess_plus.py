@@ -50,6 +50,12 @@ from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
+
+from grappes.core.formatting import integer_fr, preview
+from grappes.core.model import LoadResult, Rejet
+from grappes.core.structure import MAX_DEPTH, REASON_DEEP, path_join
+from grappes.ingest.base import Parsed, Progress, Source, format_lines, raw_frame, source_name
+from grappes.ingest.errors import IngestError
 from grappes.ingest.finess_plus_schema import (
     UNSET,
     Coded,
@@ -59,12 +65,6 @@ from grappes.ingest.finess_plus_schema import (
     Pmej,
     decode_run,
 )
-
-from grappes.core.formatting import integer_fr, preview
-from grappes.core.model import LoadResult, Rejet
-from grappes.core.structure import MAX_DEPTH, REASON_DEEP, path_join
-from grappes.ingest.base import Parsed, Progress, Source, format_lines, raw_frame, source_name
-from grappes.ingest.errors import IngestError
 from grappes.ingest.json_chunks import JsonBroken, JsonChunks
 
 KIND = "finess_plus"
