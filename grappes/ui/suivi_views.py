@@ -13,6 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from grappes.core.errors import GrappesError
 from grappes.followup.charts import money_calendar, small_multiples
 from grappes.followup.csv_import import template_csv
 from grappes.followup.evaluate import STATE_LABELS, FollowupState
@@ -52,6 +53,15 @@ def porteur_view(suivi: Suivi, jeton: str, states: list[FollowupState]) -> None:
     codes = [s.grappe.grappe_id for s in states]
     code = st.selectbox("Grappe", codes)
     state = next(s for s in states if s.grappe.grappe_id == code)
+    tranche_cards(state)
+    milestone_panel(suivi, jeton, state)
+    verification_panel(suivi, jeton, state)
+    indicators_panel(state)
+    monthly_import_panel(suivi, jeton, state)
+
+
+def tranche_cards(state: FollowupState) -> None:
+    """One card per tranche: paid, payable, or when it is expected and why."""
     cols = st.columns(len(state.tranches))
     for col, t in zip(cols, state.tranches, strict=True):
         # the date goes in plain text: a metric's delta would draw an arrow before it
@@ -69,43 +79,49 @@ def porteur_view(suivi: Suivi, jeton: str, states: list[FollowupState]) -> None:
             col.markdown(f"**Prévue fin {t.expected_on:%m/%Y}**{span}")
         col.caption(t.reason)
 
-    milestone_panel(suivi, jeton, state)
 
+def verification_panel(suivi: Suivi, jeton: str, state: FollowupState) -> None:
+    """(004) The « vérification de service régulier »: its dates, and the form to record one."""
+    code = state.grappe.grappe_id
     checks = [t for t in state.tranches if t.tranche.regle.service_check]
-    if checks:
-        st.subheader("Vérification de service régulier")
-        st.caption("Généralisation 2022 (004) : la tranche des cibles d'usage est versée à "
-                   "l'« Atteinte des cibles d'usages après la signature de la vérification de "
-                   "service régulier ». Le porteur enregistre ici la date de signature ; l'ARS la "
-                   "voit avant de payer.")
-        done_check = st.session_state.pop("suivi_verification_faite", None)
-        if done_check:
-            st.success(done_check)
-        for t in checks:
-            if t.verification:
-                by = f" par {t.verification.par}" if t.verification.par else ""
-                st.write(f"Tranche {t.tranche.rang} : vérification signée le "
-                         f"{t.verification.le:%d/%m/%Y} (enregistrée{by}).")
+    if not checks:
+        return
+    st.subheader("Vérification de service régulier")
+    st.caption("Généralisation 2022 (004) : la tranche des cibles d'usage est versée à "
+               "l'« Atteinte des cibles d'usages après la signature de la vérification de "
+               "service régulier ». Le porteur enregistre ici la date de signature ; l'ARS la "
+               "voit avant de payer.")
+    done_check = st.session_state.pop("suivi_verification_faite", None)
+    if done_check:
+        st.success(done_check)
+    for t in checks:
+        if t.verification:
+            by = f" par {t.verification.par}" if t.verification.par else ""
+            st.write(f"Tranche {t.tranche.rang} : vérification signée le "
+                     f"{t.verification.le:%d/%m/%Y} (enregistrée{by}).")
+        else:
+            st.write(f"Tranche {t.tranche.rang} : vérification à enregistrer.")
+    with st.form("verification", enter_to_submit=False):
+        rang = st.selectbox("Tranche", [t.tranche.rang for t in checks])
+        signed = st.date_input("Date de signature de la vérification", format="DD/MM/YYYY",
+                               value=None)
+        if st.form_submit_button("Enregistrer la vérification"):
+            if signed is None:
+                st.warning("Indiquez la date de signature.")
             else:
-                st.write(f"Tranche {t.tranche.rang} : vérification à enregistrer.")
-        with st.form("verification", enter_to_submit=False):
-            rang = st.selectbox("Tranche", [t.tranche.rang for t in checks])
-            signed = st.date_input("Date de signature de la vérification", format="DD/MM/YYYY",
-                                   value=None)
-            if st.form_submit_button("Enregistrer la vérification"):
-                if signed is None:
-                    st.warning("Indiquez la date de signature.")
+                try:
+                    suivi.declarer_verification(jeton, code, int(rang), signed)
+                except RegistreError as exc:
+                    st.error(str(exc))
                 else:
-                    try:
-                        suivi.declarer_verification(jeton, code, int(rang), signed)
-                    except RegistreError as exc:
-                        st.error(str(exc))
-                    else:
-                        st.session_state["suivi_verification_faite"] = (
-                            f"Vérification de service régulier de la tranche {rang} enregistrée "
-                            f"(signée le {signed:%d/%m/%Y}).")
-                        st.rerun()
+                    st.session_state["suivi_verification_faite"] = (
+                        f"Vérification de service régulier de la tranche {rang} enregistrée "
+                        f"(signée le {signed:%d/%m/%Y}).")
+                    st.rerun()
 
+
+def indicators_panel(state: FollowupState) -> None:
+    """The usage rates per ESMS, the targets, the ESMS to correct first and the tranches."""
     st.subheader("Indicateurs par ESMS")
     st.caption("Le taux MSSanté peut dépasser 100 % : il compte des messages envoyés par "
                "personne accompagnée (004 : « nombre de messages envoyés via la MS Santé / nombre "
@@ -124,6 +140,10 @@ def porteur_view(suivi: Suivi, jeton: str, states: list[FollowupState]) -> None:
         st.dataframe(for_display(flags.drop(columns=["grappe"])), hide_index=True)
     st.dataframe(for_display(tranches_frame([state]).drop(columns=["grappe"])), hide_index=True)
 
+
+def monthly_import_panel(suivi: Suivi, jeton: str, state: FollowupState) -> None:
+    """The month's figures: a pre-filled template to download, then the CSV to import."""
+    code = state.grappe.grappe_id
     st.subheader("Importer les chiffres du mois")
     # the import reruns the page so that the tranches and the chart above show the new month;
     # its confirmation is kept in the session to be shown after that rerun, not lost in it
@@ -148,7 +168,7 @@ def porteur_view(suivi: Suivi, jeton: str, states: list[FollowupState]) -> None:
         elif submitted:
             try:
                 result = suivi.importer(jeton, code, upload.getvalue(), replace)
-            except (RegistreError, ValueError) as exc:
+            except GrappesError as exc:  # registry refusals and unreadable files alike
                 st.error(str(exc))
             else:
                 if result.ok:
