@@ -374,9 +374,37 @@ def load_scenario(
     not (ESMS gone or new, OG changed, rule set changed, grappe no longer valid, amounts
     changed). Raises ``ScenarioFileError`` (French) for a file that cannot be used.
     """
-    payload = read_scenario_file(data)
-    r = _Reader(payload)
+    r = _Reader(read_scenario_file(data))
     notes: list[str] = []
+    rules, same_rules = _saved_rules(r, rules, notes)
+    etab = result.etablissements.reset_index(drop=True)
+    if "finess_et" not in etab.columns or not len(etab):
+        msg = "aucun établissement chargé : chargez les mêmes données que le scénario"
+        raise ScenarioFileError(msg)
+    saved = _compare_input(r, etab, notes)
+    scope, out_of_scope, settings = _scope_and_settings(r, etab)
+    champ = r.get("champ", (str, type(None)))  # read in the file's order: the first fault wins
+    unplaced = _with_new_esms(_unplaced_frame(r, etab, saved.known, out_of_scope), etab, saved,
+                              out_of_scope, notes)
+    # the starting proposal, then the saved grouping on top of it
+    depart = [_grappe_of(r, g, f"depart[{i}]", saved.known, slim=True)
+              for i, g in enumerate(r.get("depart", list))]
+    whatif = WhatIf.from_grappes(etab, rules, [g for g in depart if g.esms], unplaced=unplaced,
+                                 champ=champ, max_km=settings.max_km)
+    whatif.out_of_scope = frozenset(out_of_scope)
+    whatif.origin = {g.id: g for g in (_grappe_of(r, item, f"origine[{i}]", saved.known)
+                                       for i, item in enumerate(r.get("origine", list)))}
+    _restore(r, whatif, saved.known, saved.ej_now, rules, notes)
+    _compare(r, whatif, whatif.evaluate(), notes)
+    return LoadedScenario(whatif=whatif, scope=scope, settings=settings, notes=notes,
+                          same_input=saved.same_input, same_rules=same_rules,
+                          files=saved.files)
+
+
+def _saved_rules(r: _Reader, rules: RuleSet | None,
+                 notes: list[str]) -> tuple[RuleSet, bool]:
+    """The rule set to cost with (the file's, by name, when none is given) and whether its
+    content is the one saved (else a note: amounts and points are computed again)."""
     saved_rules = r.get("regles", dict)
     rules_name = r.get("nom", str, saved_rules)
     if rules is None:
@@ -392,11 +420,22 @@ def load_scenario(
                 else f"jeu de règles {rules.name} au lieu de {rules_name}")
         notes.append(f"Règles : {what} depuis l'enregistrement ; montants et points sont "
                      "recalculés avec les règles actuelles.")
+    return rules, same_rules
 
-    etab = result.etablissements.reset_index(drop=True)
-    if "finess_et" not in etab.columns or not len(etab):
-        msg = "aucun établissement chargé : chargez les mêmes données que le scénario"
-        raise ScenarioFileError(msg)
+
+@dataclass(frozen=True)
+class _SavedInput:
+    """The loaded table compared with the one the scenario was saved on."""
+
+    known: set[str]  # the ESMS of the loaded table
+    ej_now: dict[str, str]  # each loaded ESMS's OG
+    saved_esms: dict[str, Any]  # the file's ESMS: [finess_ej, row hash]
+    same_input: bool
+    files: dict[str, str]
+
+
+def _compare_input(r: _Reader, etab: pd.DataFrame, notes: list[str]) -> _SavedInput:
+    """Which saved ESMS are gone, changed OG or changed data (each said in a note)."""
     hashes = row_hashes(etab)
     same_input = table_fingerprint(hashes) == r.get("donnees.empreinte", str)
     files = {k: str(v) for k, v in r.get("donnees.fichiers", dict).items()}
@@ -429,14 +468,16 @@ def load_scenario(
     if data_changed:
         notes.append(f"{len(data_changed)} ESMS aux données modifiées (adresse, DUI, "
                      f"catégorie…) : {_named(data_changed)}.")
-    known = set(hashes)
+    return _SavedInput(set(hashes), ej_now, saved_esms, same_input, files)
 
-    # scope and settings
+
+def _scope_and_settings(r: _Reader, etab: pd.DataFrame
+                        ) -> tuple[Scope, Mapping[str, str], SolverSettings]:
+    """The saved scope (and the loaded rows outside it) and solver settings."""
     perimetre = r.get("perimetre", dict)
     region = r.get("region", (str, type(None)), perimetre)
     departements = tuple(r.texts(perimetre.get("departements"), "perimetre.departements"))
     champs = tuple(r.texts(perimetre.get("champs"), "perimetre.champs"))
-    scope = Scope(region, departements, champs)
     try:
         _, out_of_scope = filter_scope(etab, region, departements)
     except ValueError as exc:
@@ -452,38 +493,27 @@ def load_scenario(
         )
     except (TypeError, ValueError) as exc:
         raise r.fail("reglages", "seed, time_limit, allow_multi_region, max_km") from exc
-    champ = r.get("champ", (str, type(None)))
+    return Scope(region, departements, champs), out_of_scope, settings
 
-    # the solver's unplaced ESMS (reasons), then the rows outside the scope
-    unplaced = _unplaced_frame(r, etab, known, out_of_scope)
-    new_esms = sorted(known - set(saved_esms) - set(out_of_scope)
+
+def _with_new_esms(unplaced: pd.DataFrame, etab: pd.DataFrame, saved: _SavedInput,
+                   out_of_scope: Mapping[str, str], notes: list[str]) -> pd.DataFrame:
+    """The solver's unplaced ESMS, plus the loaded ESMS the file never saw (said in a note
+    when the input changed: the solver must run again to place them)."""
+    new_esms = sorted(saved.known - set(saved.saved_esms) - set(out_of_scope)
                       - set(text_column(unplaced, "finess_et")))
-    if new_esms and not same_input:
+    if new_esms and not saved.same_input:
         notes.append(f"{len(new_esms)} ESMS nouveau(x) dans les données, sans grappe (relancez "
                      f"le solveur pour les placer) : {_named(new_esms)}.")
-    if new_esms:
-        extra = etab[text_column(etab, "finess_et").isin(new_esms).to_numpy()]
-        unplaced = pd.concat([unplaced, pd.DataFrame({
-            "finess_et": text_column(extra, "finess_et"),
-            "finess_ej": text_column(extra, "finess_ej"),
-            "champ": text_column(extra, "champ"),
-            "code": NEW_ESMS_CODE, "reason": NEW_ESMS_REASON, "near_miss": "",
-            "near_miss_km": math.nan}).astype(unplaced.dtypes.to_dict())], ignore_index=True)
-
-    # the starting proposal, then the saved grouping on top of it
-    depart = [_grappe_of(r, g, f"depart[{i}]", known, slim=True)
-              for i, g in enumerate(r.get("depart", list))]
-    depart = [g for g in depart if g.esms]
-    whatif = WhatIf.from_grappes(etab, rules, depart, unplaced=unplaced, champ=champ,
-                                 max_km=settings.max_km)
-    whatif.out_of_scope = frozenset(out_of_scope)
-    whatif.origin = {g.id: g for g in (_grappe_of(r, item, f"origine[{i}]", known)
-                                       for i, item in enumerate(r.get("origine", list)))}
-    _restore(r, whatif, known, ej_now, rules, notes)
-    evaluation = whatif.evaluate()
-    _compare(r, whatif, evaluation, notes)
-    return LoadedScenario(whatif=whatif, scope=scope, settings=settings, notes=notes,
-                          same_input=same_input, same_rules=same_rules, files=files)
+    if not new_esms:
+        return unplaced
+    extra = etab[text_column(etab, "finess_et").isin(new_esms).to_numpy()]
+    return pd.concat([unplaced, pd.DataFrame({
+        "finess_et": text_column(extra, "finess_et"),
+        "finess_ej": text_column(extra, "finess_ej"),
+        "champ": text_column(extra, "champ"),
+        "code": NEW_ESMS_CODE, "reason": NEW_ESMS_REASON, "near_miss": "",
+        "near_miss_km": math.nan}).astype(unplaced.dtypes.to_dict())], ignore_index=True)
 
 
 def _unplaced_frame(r: _Reader, etab: pd.DataFrame, known: set[str],
