@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from grappes.ui import deferred, scenfile
+from grappes.ui import deferred, navigation, scenfile
 from grappes.ui.datapanel import (
     champ_choices,
     check_panel,
@@ -37,13 +37,14 @@ def main() -> None:
     dress_in_french()
     st.title("grappes — former des grappes d'ESMS pour ESMS numérique")
     show_edit_errors()
+    navigation.keep_choices()
     choice = sidebar()
     first_screen(expanded=choice.waiting_for_upload)
     loaded = load_data(choice)
     if loaded is None:
         return
     data_key, result = loaded
-    check_panel(result)
+    check_panel(result, data_key)
     view = territory_and_field(result, choice.rules)
     report = report_with_progress(data_key, result, view)
     if report is None:
@@ -52,22 +53,21 @@ def main() -> None:
     if scenario.current is None:
         scenario.evaluate()
     deferred.start()  # the map is drawn last, into its place (grappes.ui.deferred)
-    tabs = st.tabs(["Proposition", "Trouver des partenaires", "Et si…", "Enveloppe ARS",
-                    "Comparer les appels", "Exports"])
-    with tabs[2]:  # first: its edits may replace the scenario the other tabs show
-        whatif_tab(scenario)
-    scenario = st.session_state["scenario"]
-    with tabs[0]:
-        proposal_tab(scenario, report)
-    with tabs[1]:
-        partners_tab(scenario, report, champ_choices(result, view.rules))
-    with tabs[3]:
-        envelope_tab(scenario, view.rules)
-    with tabs[4]:
-        compare_tab(data_key, result, view)
-    with tabs[5]:
-        exports_tab(scenario)
-        scenario_file_panel(scenario, data_key, result)
+    tab, place = navigation.open_tab()  # lazy: only the open tab is built
+    with place:
+        if tab == navigation.PROPOSAL:
+            proposal_tab(scenario, report)
+        elif tab == navigation.PARTNERS:
+            partners_tab(scenario, report, champ_choices(result, view.rules))
+        elif tab == navigation.WHATIF:
+            whatif_tab(scenario)
+        elif tab == navigation.ENVELOPE:
+            envelope_tab(scenario, view.rules)
+        elif tab == navigation.COMPARE:
+            compare_tab(data_key, result, view)
+        else:
+            exports_tab(scenario)
+            scenario_file_panel(scenario, data_key, result)
     deferred.finish()
 
 

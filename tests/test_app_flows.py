@@ -21,7 +21,9 @@ from grappes.exports.dossier import csv_files, workbook_bytes
 from grappes.ingest import IngestError
 from grappes.programme.costing import cost_grappe
 from grappes.scenarios.scenario import Scenario
+from grappes.ui import navigation
 from grappes.ui import upload as ui_upload
+from tests.app_tabs import open_tab
 from tests.followup_exports import read_written_csv
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -70,7 +72,7 @@ def test_partner_finder_ranks(at):
     etab = scenario.etab
     alone = etab[(etab["champ"] == "PA") & etab["autonome"].astype(bool)]
     target = sorted(set(alone["finess_et"]) - set(scenario.assignment) - scenario.set_aside)[0]
-    at.text_input(key="partner_query").input(target).run()
+    open_tab(at, navigation.PARTNERS).text_input(key="partner_query").input(target).run()
     assert not at.exception
     ranked = frame_with(at, "rang")
     assert list(ranked["rang"]) == list(range(1, len(ranked) + 1))
@@ -83,7 +85,7 @@ def test_whatif_lock_recosts(at):
     scenario = at.session_state["scenario"]
     g1, g2 = scenario.grappe_ids[:2]
     ogs = [scenario.ogs(g1)[0], scenario.ogs(g2)[0]]
-    at.multiselect(key="lock_ogs").set_value(ogs).run()
+    open_tab(at, navigation.WHATIF).multiselect(key="lock_ogs").set_value(ogs).run()
     button = next(b for b in at.button if (b.key or "").startswith("act_lock_"))
     assert button.label.startswith("Verrouiller ensemble : ")
     assert all(f"({o})" in button.label for o in ogs)
@@ -101,8 +103,10 @@ def test_whatif_lock_recosts(at):
     evaluation = scenario.current
     valid = evaluation.grappes[evaluation.grappes["valide"]]
     assert evaluation.totals["financement"] == pytest.approx(valid["financement"].sum())
-    assert metric(at, "Financement") == euros_short(evaluation.totals["financement"])
+    assert metric(open_tab(at, navigation.PROPOSAL), "Financement") == euros_short(
+        evaluation.totals["financement"])
     # undo restores the proposal
+    open_tab(at, navigation.WHATIF)
     next(b for b in at.button if (b.key or "").startswith("act_undo_")).click().run()
     assert at.session_state["scenario"].history == []
 
@@ -110,7 +114,7 @@ def test_whatif_lock_recosts(at):
 def test_exclude_names_its_target_then_clears_the_choice(at):
     """The button names the ESMS and its grappe; after the edit the choice is empty and the
     button disabled: a second click makes no second edit (issue 20)."""
-    scenario = at.session_state["scenario"]
+    scenario = open_tab(at, navigation.WHATIF).session_state["scenario"]
     exclude = next(b for b in at.button if (b.key or "").startswith("act_exclude_"))
     assert exclude.disabled
     gid = scenario.grappe_ids[0]
@@ -189,7 +193,7 @@ def test_partner_search_stays_in_the_field_and_offers_a_switch(at):
     etab = scenario.etab
     dom = etab[(etab["champ"] == "DOM") & ~etab["finess_et"].isin(list(scenario.out_of_scope))]
     target = str(dom["finess_et"].iloc[0])
-    at.text_input(key="partner_query").input(target).run()
+    open_tab(at, navigation.PARTNERS).text_input(key="partner_query").input(target).run()
     assert not at.exception
     assert any("Aucun ESMS du champ étudié" in w.value for w in at.warning)
     switch = at.button(key="switch_DOM")
@@ -203,7 +207,7 @@ def test_envelope_in_the_page(at):
     total = scenario.current.totals["financement"]
     half = round(total / 2, -3)
     typed = f"{int(half):,}".replace(",", "\u202f") + ",50"  # « 6 000 000,50 », French
-    at.text_input(key="env_amount").set_value(typed)
+    open_tab(at, navigation.ENVELOPE).text_input(key="env_amount").set_value(typed)
     next(b for b in at.button if "envelope_form" in (b.key or "")).click().run()
     assert not at.exception
     summary = next(s.value for s in at.success if "financée(s) sur" in s.value)
@@ -215,6 +219,6 @@ def test_envelope_in_the_page(at):
 
 
 def test_envelope_refuses_an_ambiguous_amount(at):
-    at.text_input(key="env_amount").set_value("6.000")
+    open_tab(at, navigation.ENVELOPE).text_input(key="env_amount").set_value("6.000")
     next(b for b in at.button if "envelope_form" in (b.key or "")).click().run()
     assert any("milliers ou décimales" in e.value for e in at.error)

@@ -18,7 +18,8 @@ from grappes.ui.mapview import (
     FONT_FAMILY,
     LAYER_IDS,
     LEGEND_MARKDOWN,
-    NO_BASE_MAP,
+    OFFLINE_STYLE,
+    OFFLINE_STYLE_JSON,
     PALETTE,
     POINT_FIELDS,
     POINT_LAYERS,
@@ -84,7 +85,7 @@ def test_deck_has_no_base_map_and_tooltips_everywhere():
     _, etab, assignment, porteurs = setting()
     deck = build_deck(etab, assignment, porteurs, height=500)
     spec = json.loads(deck.to_json())
-    assert "mapProvider" not in spec and spec["mapStyle"] == NO_BASE_MAP
+    assert "mapProvider" not in spec and spec["mapStyle"] == OFFLINE_STYLE
     assert [layer["id"] for layer in spec["layers"]] == list(LAYER_IDS)
     layers = {layer["id"]: layer for layer in spec["layers"]}
     for layer_id in POINT_LAYERS:
@@ -260,6 +261,30 @@ def test_highlight_fits_and_outlines_one_grappe():
     for view in (same_size.view, m.view):
         assert view.min_zoom == pytest.approx(same_size.view.zoom - 1.0)
         assert view.max_zoom == 14.0 and view.min_zoom <= view.zoom <= view.max_zoom
+
+
+def test_zoom_buttons_offline_and_panning_kept_on_the_territory():
+    """Issue 20, item 6: Streamlit draws its zoom buttons only over a base map style, so the
+    deck has one made in the page (a white background, nothing to fetch), and the view's
+    ``maxBounds`` stops panning a little past the drawn territory."""
+    import base64
+
+    _, etab, assignment, porteurs = setting()
+    m = build_map(etab, assignment, porteurs, highlight="PA-24-001")
+    spec = json.loads(m.deck.to_json())
+    style = spec["mapStyle"]
+    assert style != "__MAP_STYLE__"  # Streamlit's « no style »: no zoom buttons
+    head, _, payload = style.partition(",")
+    assert head == "data:application/json;base64"
+    assert json.loads(base64.b64decode(payload)) == OFFLINE_STYLE_JSON
+    assert OFFLINE_STYLE_JSON["sources"] == {}  # no tiles
+    assert not {"glyphs", "sprite"} & set(OFFLINE_STYLE_JSON)  # no fonts, no icons
+    [[west, south], [east, north]] = spec["initialViewState"]["maxBounds"]
+    lon, lat = m.points["lon"], m.points["lat"]
+    assert west < lon.min() < lon.max() < east and south < lat.min() < lat.max() < north
+    assert east - west < 12 and north - south < 8  # the three départements, not the world
+    view = spec["initialViewState"]
+    assert west <= view["longitude"] <= east and south <= view["latitude"] <= north
 
 
 def test_legend_has_a_swatch_per_grappe_and_the_markers():

@@ -15,6 +15,8 @@ from grappes.exports.french_excel import EURO_FORMAT, KM_FORMAT
 from grappes.exports.og_sheet import SHEET, og_sheet_bytes
 from grappes.scenarios.og_view import og_shares
 from grappes.scenarios.scenario import Scenario
+from grappes.ui import navigation
+from tests.app_tabs import open_tab
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 300
@@ -25,7 +27,7 @@ def at():
     test = AppTest.from_file(APP, default_timeout=TIMEOUT)
     test.run()
     assert not test.exception, test.exception
-    return test
+    return open_tab(test, navigation.PARTNERS)
 
 
 def offered(at, finess_ej: str) -> bool:

@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from grappes.ingest.sample import load_sample
 from grappes.scenarios.scenario_file import ScenarioFileError
-from grappes.ui import scenfile
+from grappes.ui import navigation, scenfile
+from tests.app_tabs import open_tab
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 300
@@ -38,7 +39,7 @@ def uploader(at: AppTest):
 
 
 def test_save_after_edit_then_load_in_a_fresh_page():
-    at = fresh()
+    at = open_tab(fresh(), navigation.WHATIF)
     scenario = at.session_state["scenario"]
     gid = scenario.grappe_ids[0]
     et = scenario.members(gid)[0]
@@ -47,17 +48,22 @@ def test_save_after_edit_then_load_in_a_fresh_page():
     assert not at.exception, at.exception
     edited = at.session_state["scenario"]
     assert et in edited.constraints.excluded_esms
+    open_tab(at, navigation.PROPOSAL)
     before, funding = shown(at)
     errors = [e.value for e in at.error]  # the edit may break a grappe: same messages after
     total = edited.current.totals["financement"]
-    assert any(b.key == "dl_scenario" for b in at.get("download_button"))
+    assert any(b.key == "dl_scenario" for b in open_tab(at, navigation.EXPORTS).get(
+        "download_button"))
     data = scenfile.scenario_bytes(edited, load_sample(), at.session_state["scenario_meta"])
 
     again = fresh()
     assert shown(again) != (before, funding)  # a fresh page shows the plain proposal
-    uploader(again).upload("mon-scenario.json", data, "application/json")
+    uploader(open_tab(again, navigation.EXPORTS)).upload("mon-scenario.json", data,
+                                                         "application/json")
     again.run()
     assert not again.exception, again.exception
+    assert any("mon-scenario.json" in s.value for s in again.success)
+    open_tab(again, navigation.PROPOSAL)
     assert [e.value for e in again.error] == errors
     loaded = again.session_state["scenario"]
     assert loaded is not scenario
@@ -68,7 +74,6 @@ def test_save_after_edit_then_load_in_a_fresh_page():
     assert loaded.history == edited.history
     assert again.session_state[scenfile.FROM_FILE] == "mon-scenario.json"
     assert [w.value for w in again.warning if "Règles" in w.value or "Données" in w.value] == []
-    assert any("mon-scenario.json" in s.value for s in again.success)
     # the page keeps it on the next run (the sidebar and the key follow the file)
     again.run()
     assert again.session_state["scenario"] is loaded
@@ -76,12 +81,12 @@ def test_save_after_edit_then_load_in_a_fresh_page():
     # the address holds no edit log (it would be replayed on the plain proposal), and the
     # "Et si…" tab does not say it does
     assert "modifs" not in again.query_params
-    texts = " ".join(m.value for m in again.markdown)
+    texts = " ".join(m.value for m in open_tab(again, navigation.WHATIF).markdown)
     assert "sont gardées dans l'adresse de la page" not in texts
     assert "ne sont pas gardées dans l'adresse de la page" in texts
     # while on the plain proposal it says they are
     assert "Les modifications sont gardées dans l'adresse de la page" in " ".join(
-        m.value for m in at.markdown)
+        m.value for m in open_tab(at, navigation.WHATIF).markdown)
 
 
 def test_a_damaged_file_is_refused_in_french():
@@ -89,7 +94,7 @@ def test_a_damaged_file_is_refused_in_french():
     data = scenfile.scenario_bytes(at.session_state["scenario"], load_sample(),
                                    at.session_state["scenario_meta"])
     damaged = data.replace(b'"financement"', b'"financement_"', 1)
-    uploader(at).upload("scenario.json", damaged, "application/json")
+    uploader(open_tab(at, navigation.EXPORTS)).upload("scenario.json", damaged, "application/json")
     at.run()
     assert not at.exception, at.exception
     errors = [e.value for e in at.error]

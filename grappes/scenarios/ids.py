@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+
+from grappes.core.model import CHAMPS
 
 _NUMBERED = re.compile(r"^(?P<prefix>.+)-(?P<number>\d+)$")
 
@@ -92,3 +95,31 @@ def rename_in_text(text: str, mapping: Mapping[str, str]) -> str:
     pattern = re.compile(r"(?<![\w-])(" + "|".join(
         re.escape(k) for k in sorted(changed, key=len, reverse=True)) + r")(?![\w-])")
     return pattern.sub(lambda m: changed[m.group(1)], text)
+
+
+#: a grappe id's parts: field, « + » when ESMS of another field joined it, territory
+#: (région or département code, « nouvelle » for a grappe made by hand), number
+_ID_PARTS = re.compile(r"^(?P<champ>[A-Z]+)(?P<plus>\+?)-(?P<territory>.+)-(?P<number>\d+)$")
+
+
+def grappe_sort_key(gid: str) -> tuple[Any, ...]:
+    """The order every grappes table and export follows: by field (programme order: PA, PH,
+    DOM...), territory, then number; a grappe joined by ESMS of another field (« PA+-24-003 »)
+    takes its number's place.
+
+    Why: as text, « PA+-24-003 » came before « PA-24-001 » (« + » sorts before « - »), and
+    « PA-24-010 » before « PA-24-002 » once numbers had unequal widths (« PA-nouvelle-10 »).
+    Ids of another shape come last, as text. Use as ``sorted(ids, key=grappe_sort_key)``.
+    """
+    match = _ID_PARTS.match(gid)
+    if match is None:
+        return (1, gid)
+    champ, territory = match["champ"], match["territory"]
+    field_rank = CHAMPS.index(champ) if champ in CHAMPS else len(CHAMPS)
+    place = (0, int(territory), "") if territory.isdigit() else (1, 0, territory)
+    return (0, field_rank, champ, place, int(match["number"]), match["plus"], gid)
+
+
+def sorted_ids(ids: Iterable[str]) -> list[str]:
+    """Grappe ids in :func:`grappe_sort_key` order."""
+    return sorted(ids, key=grappe_sort_key)

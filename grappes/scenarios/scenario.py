@@ -27,6 +27,7 @@ from grappes.programme.costing import GrappeCost
 from grappes.programme.reach import grappe_distances
 from grappes.programme.rules import RuleSet
 from grappes.programme.validate import Violation, text_column
+from grappes.scenarios.ids import grappe_sort_key
 from grappes.solver.settings import SolverSettings
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ class Scenario:
             scope=Scope(report.region, tuple(report.departements),
                         (report.champ,) if report.champ else ()),
             settings=settings,
-            grappes=list(report.grappes),
+            grappes=sorted(report.grappes, key=lambda g: grappe_sort_key(g.id)),
             costs=dict(report.costs),
             violations={g.id: list(violations.get(g.id, [])) for g in report.grappes},
             unplaced=report.unplaced_frame(),

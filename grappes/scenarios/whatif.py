@@ -29,7 +29,7 @@ from grappes.programme.costing import GrappeCost, cost_grappe
 from grappes.programme.reach import DEFAULT_MAX_KM
 from grappes.programme.rules import RuleSet
 from grappes.programme.validate import Violation, check_grouping, counted_mask, text_column
-from grappes.scenarios.ids import rename_in_text, stable_ids
+from grappes.scenarios.ids import rename_in_text, sorted_ids, stable_ids
 from grappes.solver.graph import GraphWeights
 from grappes.solver.settings import RERUN_TIME_LIMIT
 from grappes.solver.units import Constraints
@@ -280,7 +280,8 @@ class WhatIf:
 
     @property
     def grappe_ids(self) -> list[str]:
-        return sorted(set(self.assignment.values()))
+        """The grappes' ids in the tables' order (field, then number: ``sorted_ids``)."""
+        return sorted_ids(set(self.assignment.values()))
 
     def members(self, gid: str) -> list[str]:
         """FINESS ET of a grappe, sorted."""

@@ -136,8 +136,12 @@ def sidebar() -> DataChoice:
     # a loaded scenario sets the value (grappes.ui.scenfile): no default beside it then
     if st.session_state.get("rules") not in rules:
         st.session_state["rules"] = DEFAULT_RULES if DEFAULT_RULES in rules else rules[0]
+    # the titles read once per process: each TOML read and checked on every run (every
+    # visitor, every click) was 0.2 s of a warm run (issue 20, item 9)
+    titles = cached("rule_titles|" + "|".join(rules),
+                    lambda: {n: load_rules(n).title or n for n in rules})
     chosen = sb.selectbox("Appel à projets (jeu de règles)", rules, key="rules",
-                          format_func=lambda n: load_rules(n).title or n)
+                          format_func=lambda n: titles.get(n, n))
     return DataChoice(source=source, rules=chosen, files=files)
 
 
@@ -150,9 +154,10 @@ def first_screen(expanded: bool) -> None:
         with right:
             st.markdown(DATA_SOURCES)
             st.download_button("Modèle : liste des établissements (CSV)",
-                               establishment_template(), file_name="modele_etablissements.csv",
+                               cached("template|etab", establishment_template),
+                               file_name="modele_etablissements.csv",
                                mime="text/csv", key="dl_template_etab", on_click="ignore")
-            st.download_button("Modèle : fichier DUI (CSV)", dui_template(),
+            st.download_button("Modèle : fichier DUI (CSV)", cached("template|dui", dui_template),
                                file_name="modele_dui.csv", mime="text/csv",
                                key="dl_template_dui", on_click="ignore")
 
@@ -185,10 +190,13 @@ def load_data(choice: DataChoice) -> tuple[str, LoadResult] | None:
     return key, result
 
 
-def check_panel(result: LoadResult) -> None:
-    """The file check, folded under one line so the proposal stays on the first screen."""
-    summary = summarise(result)
-    rejects = rejects_frame(result)
+def check_panel(result: LoadResult, data_key: str | None = None) -> None:
+    """The file check, folded under one line so the proposal stays on the first screen.
+    With the loaded data's key, the check is read once for every visitor of the same data."""
+    def check() -> tuple[dict[str, Any], Any]:
+        return summarise(result), rejects_frame(result)
+
+    summary, rejects = cached(f"check|{data_key}", check) if data_key else check()
     title = (f"Contrôle du fichier : {summary['lignes_chargees']} établissements chargés, "
              f"{summary['esms']} ESMS, {summary['og']} OG, {len(rejects)} ligne(s) rejetée(s)")
     if len(rejects):

@@ -24,6 +24,7 @@ from grappes.programme.funding_select import (
     select_funding,
 )
 from grappes.programme.validate import text_column
+from grappes.scenarios.ids import grappe_sort_key
 from grappes.solver.settings import FUNDING_TIME_LIMIT
 from grappes.ui import columns as col
 from grappes.ui.columns import TableView
@@ -140,9 +141,17 @@ def run_envelope(data, request: EnvelopeRequest, labels: list[str] | None = None
         "departements": sel.funded["departements"].str.replace(",", ", "),
         "grappe": sel.funded["grappe"], "porteur": sel.funded["nom"],
     }).reset_index(drop=True)
+    # window by window, then the grappes in the tables' order (field, then number)
+    rank = {label: k for k, label in enumerate(labels)}
+    funded = funded.iloc[sorted(range(len(funded)), key=lambda i: (
+        rank.get(funded["fenetre"].iat[i], len(rank)),
+        grappe_sort_key(str(funded["grappe"].iat[i]))))].reset_index(drop=True)
+    passed_over = sorted(((r.grappe, r.nom, r.cout, r.points, r.raison)
+                          for r in sel.not_funded.itertuples()),
+                         key=lambda row: grappe_sort_key(str(row[0])))
     not_funded = pd.DataFrame(
-        [*[(r.grappe, r.nom, r.cout, r.points, r.raison) for r in sel.not_funded.itertuples()],
-         *invalid], columns=["grappe", "porteur", "financement", "points", "raison"])
+        [*passed_over, *sorted(invalid, key=lambda row: grappe_sort_key(row[0]))],
+        columns=["grappe", "porteur", "financement", "points", "raison"])
     # decisive first: which grappe (by its porteur) and why it is not funded
     not_funded.insert(0, "intitule", [titled(g, n) for g, n in
                                       zip(not_funded["grappe"], not_funded["porteur"],

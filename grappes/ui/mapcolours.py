@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 import networkx as nx
 import numpy as np
 
+from grappes.scenarios.ids import sorted_ids
+
 Colour = tuple[int, int, int]
 
 PALETTE: tuple[Colour, ...] = (
@@ -227,7 +229,7 @@ def legend_html(
             "limite et nom de département ; villes principales en noir",
         ),
     ]
-    ids = sorted(colours)
+    ids = sorted_ids(colours)  # the tables' order: field, then number
     items = []
     for g in ids:
         text = html.escape(g + (f" · {labels[g]}" if labels.get(g) else ""))

@@ -1,12 +1,15 @@
 """Build the proposal map (pydeck): grappes in colour, porteurs, isolated ESMS, names.
 
-No tile server is reachable offline, so the deck has no base map at all
+No tile server is reachable offline, so the deck has no base map tiles
 (``map_provider=None``): the bundled département boundaries with their names and the names
 of the largest towns (``grappes.geo.territories`` via ``grappes.ui.mapshapes``) give the reader
 their bearings. Streamlit's frontend puts a Carto base map under any deck without a map
-style; the map style ``NO_BASE_MAP`` is the marker its frontend (1.4x-1.6x) reads as "no
-style", so the page never calls a tile server (the browser test checks that no request
-leaves localhost). Labels use a local font family and deck.gl's ``characterSet: auto``
+style, and draws its zoom buttons (« + » and « − ») only over a base map; the map style
+``OFFLINE_STYLE`` is a base map made in the page itself (a ``data:`` address holding a
+plain white background: no source, font or sprite to fetch), so the page shows the zoom
+buttons and never calls a tile server (the browser test checks that no request leaves
+localhost). The view keeps the reader on the territory: zoom limits and ``maxBounds``
+(``kept_on_territory``). Labels use a local font family and deck.gl's ``characterSet: auto``
 (accents), so no font is fetched either. Everything here is plain data (lists of dicts with
 Python types), so the deck can be tested and serialised without Streamlit.
 
@@ -31,6 +34,8 @@ Streamlit cannot change with the zoom without custom JavaScript.)
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -67,7 +72,7 @@ from grappes.ui.mapshapes import (
 )
 
 __all__ = [
-    "LAYER_IDS", "NO_BASE_MAP", "PALETTE", "POINT_FIELDS", "UNPLACED_COLOUR", "ProposalMap",
+    "LAYER_IDS", "OFFLINE_STYLE", "PALETTE", "POINT_FIELDS", "UNPLACED_COLOUR", "ProposalMap",
     "build_deck", "build_map", "grappe_colours", "grappe_view", "legend_html", "map_points",
     "view_state",
 ]  # fmt: skip
@@ -78,8 +83,17 @@ POINT_FIELDS: tuple[str, ...] = (
     "color",
 )  # fmt: skip
 
-#: Streamlit's frontend marker for "no map style": with it, no Carto base map is added
-NO_BASE_MAP = "__MAP_STYLE__"
+#: the base map style: a white background drawn by the browser, nothing fetched (no
+#: source, glyphs or sprite). A real style, unlike Streamlit's « no style » marker
+#: ``__MAP_STYLE__``, makes Streamlit's frontend draw its zoom buttons (issue 20, item 6).
+OFFLINE_STYLE_JSON: dict[str, Any] = {
+    "version": 8,
+    "name": "grappes hors ligne",
+    "sources": {},
+    "layers": [{"id": "fond", "type": "background", "paint": {"background-color": "#ffffff"}}],
+}
+OFFLINE_STYLE = "data:application/json;base64," + base64.b64encode(
+    json.dumps(OFFLINE_STYLE_JSON, separators=(",", ":")).encode("ascii")).decode("ascii")
 
 #: Local fonts only (no web font is fetched); deck.gl draws them through its own atlas.
 FONT_FAMILY = "Arial, Helvetica, sans-serif"
@@ -278,12 +292,32 @@ ZOOM_OUT_MARGIN = 1.0
 MAX_ZOOM = 14.0
 
 
-def kept_on_territory(view: pdk.ViewState, whole: pdk.ViewState) -> pdk.ViewState:
+#: how far past the territory's box the reader may pan (share of its width and height)
+PAN_MARGIN = 0.5
+
+
+def kept_on_territory(view: pdk.ViewState, whole: pdk.ViewState,
+                      lon: np.ndarray | None = None,
+                      lat: np.ndarray | None = None) -> pdk.ViewState:
     """``view`` with zoom limits: never further out than the whole territory (less a margin),
-    so the wheel cannot lose the map in blank space, nor further in than a street."""
+    so the wheel or the « − » button cannot lose the map in blank space, nor further in than
+    a street; with the territory's points (``lon``, ``lat``), panning stops at their box
+    widened by ``PAN_MARGIN`` (deck.gl's ``maxBounds``, [[west, south], [east, north]])."""
     floor = max(2.0, float(whole.zoom) - ZOOM_OUT_MARGIN)
+    extra: dict[str, Any] = {}
+    lon = np.asarray(lon if lon is not None else [], dtype=float)
+    lat = np.asarray(lat if lat is not None else [], dtype=float)
+    ok = ~(np.isnan(lon) | np.isnan(lat)) if len(lon) == len(lat) else np.zeros(0, bool)
+    if ok.any():
+        west, east = float(lon[ok].min()), float(lon[ok].max())
+        south, north = float(lat[ok].min()), float(lat[ok].max())
+        dx = max(east - west, 0.5) * PAN_MARGIN
+        dy = max(north - south, 0.5) * PAN_MARGIN
+        extra["maxBounds"] = [[round(max(west - dx, -180.0), 4), round(max(south - dy, -85.0), 4)],
+                              [round(min(east + dx, 180.0), 4), round(min(north + dy, 85.0), 4)]]
     return pdk.ViewState(longitude=view.longitude, latitude=view.latitude,
-                         zoom=max(float(view.zoom), floor), min_zoom=floor, max_zoom=MAX_ZOOM)
+                         zoom=max(float(view.zoom), floor), min_zoom=floor, max_zoom=MAX_ZOOM,
+                         **extra)
 
 
 def boundaries_for(departements: Iterable[str]) -> dict:
@@ -515,16 +549,16 @@ def build_map(
                     (0, 0, 0, 255), bold=True),
     ]
     frame_lon, frame_lat = territory_frame(departements)
-    whole = view_state(np.concatenate([points["lon"].to_numpy(dtype=float), frame_lon]),
-                       np.concatenate([points["lat"].to_numpy(dtype=float), frame_lat]),
-                       width, height)
+    all_lon = np.concatenate([points["lon"].to_numpy(dtype=float), frame_lon])
+    all_lat = np.concatenate([points["lat"].to_numpy(dtype=float), frame_lat])
+    whole = view_state(all_lon, all_lat, width, height)
     view = grappe_view(points, highlight, width, height) if highlight is not None else whole
-    view = kept_on_territory(view, whole)
+    view = kept_on_territory(view, whole, all_lon, all_lat)
     deck = pdk.Deck(
         layers=layers,
         initial_view_state=view,
         map_provider=None,
-        map_style=NO_BASE_MAP,
+        map_style=OFFLINE_STYLE,
         tooltip={
             "html": TOOLTIP_HTML,
             "style": {"backgroundColor": "white", "color": "#222", "fontSize": "12px"},

@@ -9,7 +9,8 @@ ligature text, which innerText and screen readers read as « UploadChoisir un fi
 French, replaces the inputs' "Press Enter to apply" hint, hides the tables' toolbar, whose
 tooltips are English (the app offers its own French downloads instead). The script also names
 the main page « Proposer des grappes » in the sidebar (Streamlit names it after the file,
-« app »; a CSS ``::after`` there collapses to zero height in Streamlit 1.67's nav item).
+« app »; a CSS ``::after`` there collapses to zero height in Streamlit 1.67's nav item), and
+titles the map's zoom buttons « Zoomer » and « Dézoomer » (mapbox-gl's « Zoom In / Out »).
 """
 
 from __future__ import annotations
@@ -32,13 +33,24 @@ FRENCH_SCRIPT = """
   }
   // the main page is named after its file, « app »: rename it in the sidebar, again after
   // each redraw (the text node is kept, only its value changes, so React still owns it)
-  const rename = () => {
+  const renamePage = () => {
     const p = doc.querySelector(
       '[data-testid="stSidebarNav"] li:first-child [data-testid="stMarkdownContainer"] p');
     if (p && p.firstChild && p.firstChild.nodeValue === "app") {
       p.firstChild.nodeValue = "Proposer des grappes";
     }
   };
+  // the map's zoom buttons (mapbox-gl's, drawn by Streamlit over the offline base map,
+  // grappes.ui.mapview) are titled in English: « Zoom In », « Zoom Out »
+  const zoomTitles = () => {
+    for (const [sel, label] of [[".mapboxgl-ctrl-zoom-in", "Zoomer"],
+                                [".mapboxgl-ctrl-zoom-out", "Dézoomer"]]) {
+      doc.querySelectorAll(sel).forEach((b) => {
+        if (b.title !== label) { b.title = label; b.setAttribute("aria-label", label); }
+      });
+    }
+  };
+  const rename = () => { renamePage(); zoomTitles(); };
   rename();
   if (!doc.grappesRenamer) {
     doc.grappesRenamer = new MutationObserver(rename);

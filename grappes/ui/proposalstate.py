@@ -187,6 +187,11 @@ def edit_button(label: str, name: str, steps: list[EditStep] | None, clear: list
 
 
 def show_edit_errors() -> None:
-    """The French messages of the edits refused since the last run."""
+    """The French messages of the edits refused since the last run, and of the ESMS added
+    from a partner panel (at the top of the page: the tabs are lazy, the « Et si… » tab
+    that used to show it is not drawn while another tab is open)."""
     for message in st.session_state.pop("edit_errors", []):
         st.error(message)
+    moved = st.session_state.pop("last_move", None)
+    if moved:
+        st.success(moved)

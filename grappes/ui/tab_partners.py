@@ -74,7 +74,9 @@ def partner_panel(scenario: Any, report: Any, et: str, prefix: str, top: int = 5
              if prefix == "search" else [f"partner_pick_{prefix}"])
 
     def done(edited: Any) -> None:
-        st.session_state["last_move"] = f"{esms} ajouté : {edited.history[-1]}"
+        # shown at the top of the page by the next run, in whichever tab is open
+        st.session_state["last_move"] = with_names(f"{esms} ajouté : {edited.history[-1]}",
+                                                   og_labels(edited.etab))
 
     edit_button(label, f"partner_{prefix}_{et}_{pick}", steps, clear, done=done)
 

@@ -12,6 +12,7 @@ from grappes.exports.naming import og_labels, with_names
 from grappes.ui import actions, deferred, scenfile
 from grappes.ui.proposalmap import proposal_map
 from grappes.ui.proposalstate import shown_scenario, view_memo
+from grappes.ui.store import grouping_version, session_memo
 from grappes.ui.tab_partners import partner_panel
 from grappes.ui.views import (
     counts,
@@ -73,16 +74,21 @@ def grappe_detail(data: Any, scenario: Any, ids: list[str]) -> None:
                        key="detail_grappe")
     grappe = next(g for g in data.grappes if g.id == gid)
     cost = scenario.cost_detail(gid)
-    names = og_labels(scenario.etab)
+    # built once for every visitor of an unedited proposal (``view_memo``), like the table
+    names = view_memo("og_labels", scenario, lambda: og_labels(scenario.etab))
     st.markdown(f"**Porteur** : {names.get(cost.porteur, cost.porteur)} · "
                 f"**type de projet** : {TYPE_LABELS.get(cost.project_type, '')} · "
                 f"**éditeur** : {cost.vendor or 'à choisir'}")
     left, right = st.columns([3, 2])
     with left:
-        members_view(scenario, gid).show("members_table")
+        # per session and grappe (one entry: the process store is a small LRU that a
+        # visitor browsing every grappe must not fill, it holds the reports)
+        session_memo("members_view", (grouping_version(scenario), gid),
+                     lambda: members_view(scenario, gid)).show("members_table")
     with right:
         st.markdown(f"**Plan de financement** — total {euros(cost.total)}")
-        funding_view(data, gid).show("funding_table")
+        session_memo("funding_view", (grouping_version(scenario), gid),
+                     lambda: funding_view(data, gid)).show("funding_table")
         st.markdown("**Échéancier** : " + " ; ".join(
             f"{decimal_fr(i.share * 100, 0)} % {euros(i.amount)} ({i.label})"
             for i in cost.schedule))
@@ -97,7 +103,7 @@ def grappe_detail(data: Any, scenario: Any, ids: list[str]) -> None:
 
 def unplaced_section(data: Any, scenario: Any, report: Any) -> None:
     """The ESMS of the field without a grappe; picking a row opens its partner finder here."""
-    view = unplaced_view(data, scenario)
+    view = view_memo("unplaced_view", scenario, lambda: unplaced_view(data, scenario))
     st.caption(f"{len(view.frame)} ESMS du champ sans grappe (même définition que « ESMS "
                "placés » ci-dessus), avec la raison et la grappe la plus proche. Cliquez une "
                "ligne (case à gauche) pour chercher ses partenaires.")

@@ -163,8 +163,6 @@ def whatif_tab(scenario: Any) -> None:
     if evaluation is None:
         return
     with results:
-        if state.get("last_move"):
-            st.success(with_names(state.pop("last_move"), names))
         if not scenario.history:
             st.caption("Aucune modification pour l'instant.")
             return

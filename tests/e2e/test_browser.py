@@ -117,6 +117,14 @@ def double_click(page, button) -> None:
     page.mouse.dblclick(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, delay=80)
 
 
+def open_tab(page, url: str, label: str) -> None:
+    """Click a tab of the planner and wait for its content: the tabs are lazy
+    (``grappes.ui.navigation``), a click reruns the page to build the open tab."""
+    page.get_by_role("tab", name=label).click()
+    wait_idle(page, url)
+    page.get_by_role("tab", name=label, selected=True).wait_for(timeout=30_000)
+
+
 def edits_made(page) -> int:
     """How many edits the « Et si… » tab reports (0 before the first)."""
     found = re.search(r"Après (\d+) modification", page.locator("body").inner_text())
@@ -148,7 +156,7 @@ def test_double_click_makes_one_edit_per_action(server):
             page.wait_for_timeout(1_000)
             wait_idle(page, server)
             assert page.get_by_text("Partenaires possibles").count() == 0  # selection cleared
-            page.get_by_role("tab", name="Et si…").click()
+            open_tab(page, server, "Et si…")
             assert edits_made(page) == 1
             steps = [("exclude_et", [], r"^Exclure .+ \(\d{9}\) de la grappe "),
                      ("move_og", [("move_to", 0)], r"^Déplacer .+ \(\d{9}\) vers la grappe "),
@@ -190,8 +198,19 @@ def test_page_map_table_and_csv_download(server):
                                         "porteur"])
             assert_first_columns(page, ["établissement (FINESS)", "pourquoi sans grappe"])
             assert page.get_by_text("Traceback").count() == 0
+            # zoom buttons over the offline base map, titled in French (issue 20, item 6);
+            # a click zooms in, nothing is fetched (``outside`` below)
+            zoom_in = page.locator("[data-testid=stDeckGlJsonChartZoomButton] "
+                                   ".mapboxgl-ctrl-zoom-in")
+            zoom_in.wait_for(timeout=30_000)
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.mapboxgl-ctrl-zoom-in')]"
+                ".every(b => b.title === 'Zoomer')", timeout=10_000)
+            assert page.locator(".mapboxgl-ctrl-zoom-out").first.get_attribute("title") \
+                == "Dézoomer"
+            zoom_in.click()
 
-            page.get_by_role("tab", name="Exports").click()
+            open_tab(page, server, "Exports")
             button = page.get_by_role("button", name="Grappes (CSV)")
             button.wait_for(timeout=30_000)
             with page.expect_download(timeout=60_000) as info:
@@ -269,7 +288,7 @@ def test_upload_proposal_detail_envelope_export(server):
             # detail of another grappe: its funding plan
             page.get_by_text("Plan de financement").first.wait_for(timeout=30_000)
             # envelope
-            page.get_by_role("tab", name="Enveloppe ARS").click()
+            open_tab(page, server, "Enveloppe ARS")
             page.get_by_role("button", name="Choisir les grappes financées").click()
             done = page.get_by_text(re.compile(r"grappe\(s\) financée\(s\) sur"))
             done.wait_for(timeout=120_000)
@@ -281,7 +300,7 @@ def test_upload_proposal_detail_envelope_export(server):
             selection = Path(info.value.path()).read_bytes().decode("utf-8-sig")
             assert selection.splitlines()[0].startswith("Grappe;Porteur;Décision;Financement")
             # export
-            page.get_by_role("tab", name="Exports").click()
+            open_tab(page, server, "Exports")
             with page.expect_download(timeout=60_000) as info:
                 page.get_by_role("button", name="Grappes (CSV)").click()
             grappes = pd.read_csv(info.value.path(), sep=";", encoding="utf-8-sig", dtype=str)
@@ -346,16 +365,16 @@ def test_edit_save_scenario_reload_and_load_it_back(server, tmp_path):
             page.goto(server, timeout=30_000)
             wait_page(page, server)
             plain = page.locator("[data-testid=stMetricValue]:visible").all_inner_texts()
-            page.get_by_role("tab", name="Et si…").click()
+            open_tab(page, server, "Et si…")
             choose(page, "exclude_et", 0)
             page.get_by_role("button", name=re.compile(r"^Exclure .+ de la grappe")).click()
-            page.get_by_text(re.compile(r"Proposition modifiée \(1 modification")).first \
-                .wait_for(state="attached", timeout=60_000)  # in the hidden first tab
-            page.get_by_role("tab", name="Proposition").click()
+            page.get_by_text(re.compile(r"Après 1 modification")).first \
+                .wait_for(timeout=60_000)
+            open_tab(page, server, "Proposition")
             wait_idle(page, server)
             edited = page.locator("[data-testid=stMetricValue]:visible").all_inner_texts()
             assert edited[:5] != plain[:5]
-            page.get_by_role("tab", name="Exports").click()
+            open_tab(page, server, "Exports")
             with page.expect_download(timeout=60_000) as info:
                 page.get_by_role("button", name="Enregistrer le scénario").click()
             assert info.value.suggested_filename == "scenario.json"
@@ -367,14 +386,14 @@ def test_edit_save_scenario_reload_and_load_it_back(server, tmp_path):
             wait_page(page, server)
             fresh = page.locator("[data-testid=stMetricValue]:visible").all_inner_texts()
             assert fresh[:5] == plain[:5]
-            page.get_by_role("tab", name="Exports").click()
+            open_tab(page, server, "Exports")
             chooser = page.locator(".st-key-scenario_upload "
                                    "[data-testid=stFileUploaderDropzoneInput]")
             chooser.wait_for(state="attached", timeout=30_000)
             chooser.set_input_files(str(saved))
             page.get_by_text(re.compile(r"Scénario « .+ » chargé\.")).first \
                 .wait_for(timeout=120_000)
-            page.get_by_role("tab", name="Proposition").click()
+            open_tab(page, server, "Proposition")
             page.get_by_text(re.compile(r"Scénario chargé depuis")).first \
                 .wait_for(timeout=60_000)
             wait_idle(page, server)
@@ -401,15 +420,17 @@ def test_rule_set_comparison_and_gis_download(server, tmp_path):
                                     accept_downloads=True)
             outside = watch_requests(page, server)
             page.goto(server, timeout=30_000)
-            page.get_by_text("Grappes valides", exact=True).first.wait_for(timeout=180_000)
+            wait_page(page, server)
 
-            page.get_by_role("tab", name="Comparer les appels").click()
-            page.get_by_role("button", name="Comparer les appels").click()
+            open_tab(page, server, "Comparer les appels")
+            compare = page.get_by_role("button", name="Comparer les appels")
+            compare.wait_for(timeout=60_000)
+            compare.click()
             panel = page.get_by_role("tabpanel", name="Comparer les appels")
             panel.locator("[data-testid='stDataFrame']").first.wait_for(timeout=240_000)
             assert_first_columns(page, ["appel à projets", "financement", "ESMS placés"])
 
-            page.get_by_role("tab", name="Exports").click()
+            open_tab(page, server, "Exports")
             page.get_by_role("button", name="Préparer le classeur XLSX et le GeoPackage").click()
             button = page.get_by_role("button", name="Carte SIG (GeoPackage)")
             button.wait_for(timeout=180_000)

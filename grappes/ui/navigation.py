@@ -1,0 +1,68 @@
+"""The planner's tabs, lazy: only the open tab is built and sent to the browser.
+
+Why (issue 20, item 9, a second visitor ≤ 1.5 s to the figures): with plain ``st.tabs`` every
+tab's elements were built on the server and drawn by the browser at each run, the hidden
+ones included (the partner finder, the what-if selectors, the envelope form, the CSV
+downloads' bytes...): on a loaded machine the browser spent seconds on elements nobody
+looked at. ``st.tabs(..., bind="query-params")`` tracks the open tab, reruns the page when
+another one is clicked, and keeps the open tab in the page address (« ?onglet=Exports »):
+a reload or a copied link opens the same tab.
+
+A widget Streamlit does not draw in a run loses its value; the choices a user makes in a
+tab (the grappe shown in detail, the searched ESMS, the envelope typed...) are kept while
+another tab is open by :func:`keep_choices`, so coming back finds them as they were left.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+PROPOSAL = "Proposition"
+PARTNERS = "Trouver des partenaires"
+WHATIF = "Et si…"
+ENVELOPE = "Enveloppe ARS"
+COMPARE = "Comparer les appels"
+EXPORTS = "Exports"
+#: the tabs in page order; the labels are also the address's values (« ?onglet=Exports »)
+TABS = (PROPOSAL, PARTNERS, WHATIF, ENVELOPE, COMPARE, EXPORTS)
+#: the session key and the page address's parameter naming the open tab
+TAB_KEY = "onglet"
+
+#: the widgets whose choice survives a visit to another tab (widgets drawn in a tab, with
+#: a fixed key); dynamic keys (a grid's selection keyed on the edit serial, a grappe's
+#: checkboxes) are left out on purpose: they belong to one state of the proposal
+KEPT_CHOICES = (
+    # Proposition
+    "detail_grappe",
+    # Trouver des partenaires (and Mon OG)
+    "partner_query", "partner_esms", "partner_top", "my_og_query", "my_og_pick",
+    # Et si…
+    "lock_ogs", "apart_a", "apart_b", "move_og", "move_to", "exclude_et",
+    "porteur_grappe", "porteur_og", "declare_grappe",
+    # Enveloppe ARS
+    "env_amount", "env_windows", "env_mode", "env_forced", "env_excluded", "env_motif",
+)
+
+
+def keep_choices() -> None:
+    """Keep the tabs' choices for the next runs, drawn or not (call once per run, before
+    the tabs). Writing a widget's value back through the Session State API makes it a
+    value Streamlit keeps when the widget is not drawn, and gives it back to the widget
+    when it is drawn again (Streamlit's documented way to keep a value across pages)."""
+    state = st.session_state
+    for key in KEPT_CHOICES:
+        if key in state:
+            state[key] = state[key]
+
+
+def open_tab() -> tuple[str, Any]:
+    """Draw the tab bar; returns the open tab's label and its container (the only one the
+    page fills). The first screen is the « Proposition » tab: the headline figures and
+    the grappes table."""
+    tabs = st.tabs(list(TABS), key=TAB_KEY, bind="query-params", default=PROPOSAL)
+    for label, tab in zip(TABS, tabs, strict=True):
+        if tab.open:
+            return label, tab
+    return PROPOSAL, tabs[0]  # not reached: a tracked tab bar has one open tab
