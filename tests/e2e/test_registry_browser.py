@@ -193,8 +193,13 @@ def metrics(page, labels: tuple[str, ...] = ("Validité", "Montant", "Points de 
 
 
 def pick(page, label: str, option_start: str) -> None:
-    """Choose the option starting with ``option_start`` in the multiselect ``label``."""
-    page.get_by_label(label).click()
+    """Choose the option starting with ``option_start`` in the multiselect ``label``.
+
+    Only among elements not marked stale: while a fragment is drawn again, Streamlit keeps
+    the previous copy of its widgets on the page (``data-stale="true"``) until the new one is
+    complete, and the same label then names two elements (seen on a loaded machine)."""
+    fresh = page.locator('[data-testid="stElementContainer"]:not([data-stale="true"])')
+    fresh.get_by_label(label).click()
     page.get_by_role("option").filter(has_text=option_start).first.click()
     page.keyboard.press("Escape")
 
