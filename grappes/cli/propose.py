@@ -14,6 +14,12 @@ from rich.table import Table
 
 from grappes.cli.support import (
     RULES_HELP,
+    DuiOption,
+    EjOption,
+    InputArg,
+    JsonFlag,
+    SampleFlag,
+    SystemOutFlag,
     UsageError,
     check_number,
     check_seed,
@@ -278,14 +284,8 @@ def _km(value: float | None) -> str:
     return "—" if value is None or value != value else decimal_fr(value)
 
 
-# The command's options, one alias each: the signature below reads as the list of options.
-FileArg = Annotated[Path | None, typer.Argument(
-    help="Flux FINESS+ (.json.gz), extrait FINESS etalab ou modèle CSV.")]
-SampleOpt = Annotated[bool, typer.Option("--exemple", help="Utiliser la région exemple intégrée.")]
-EjOpt = Annotated[Path | None, typer.Option(
-    "--ej", help="Extrait des entités juridiques (cs1100501).")]
-DuiOpt = Annotated[Path | None, typer.Option(
-    "--dui", help="Fichier DUI (finess_et, dui_editeur...).")]
+# The command's own options, one alias each (those it shares with other commands are in
+# grappes.cli.support): the signature below reads as the list of options.
 RulesOpt = Annotated[str | None, typer.Option("--regles", help=RULES_HELP)]
 RegionOpt = Annotated[str | None, typer.Option(
     "--region", help="Code INSEE de la région (ex. 24).")]
@@ -295,7 +295,6 @@ ChampOpt = Annotated[str | None, typer.Option(
 OutOpt = Annotated[Path | None, typer.Option(
     "--sortie", help="Dossier où écrire grappes.csv, etablissements.csv, financements.csv, "
     "financements_og.csv et scenario.json.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON (un objet).")]
 SeedOpt = Annotated[int, typer.Option("--graine", help="Graine (même graine, même résultat).")]
 TimeOpt = Annotated[float, typer.Option(
     "--limite-temps", help="Budget de la sélection exacte, en secondes.")]
@@ -307,8 +306,6 @@ XlsxOpt = Annotated[bool, typer.Option(
     "--xlsx", help="Écrire aussi le classeur XLSX (avec --sortie).")]
 GpkgOpt = Annotated[bool, typer.Option(
     "--gpkg", help="Écrire aussi grappes.gpkg pour QGIS (avec --sortie).")]
-SystemOutOpt = Annotated[bool, typer.Option(
-    "--dossier-systeme", help="Autoriser --sortie dans / ou un dossier système.")]
 ScenarioOpt = Annotated[Path | None, typer.Option(
     "--scenario", help="Scénario enregistré (scenario.json, de l'application ou de --sortie) "
     "à rétablir sur les mêmes données, sans relancer le solveur.")]
@@ -412,22 +409,22 @@ def print_json(scenario: Scenario, loaded: LoadedScenario | None, scenario_file:
 
 
 def propose_command(  # one parameter per command-line option
-    file: FileArg = None,
-    sample: SampleOpt = False,
-    ej: EjOpt = None,
-    dui: DuiOpt = None,
+    file: InputArg = None,
+    sample: SampleFlag = False,
+    ej: EjOption = None,
+    dui: DuiOption = None,
     rules: RulesOpt = None,
     region: RegionOpt = None,
     champ: ChampOpt = None,
     out: OutOpt = None,
-    as_json: JsonOpt = False,
+    as_json: JsonFlag = False,
     seed: SeedOpt = 0,
     time_limit: TimeOpt = DEFAULT_TIME_LIMIT,
     liens: LinksOpt = None,
     multi_region: MultiRegionOpt = False,
     xlsx: XlsxOpt = False,
     gpkg: GpkgOpt = False,
-    system_out: SystemOutOpt = False,
+    system_out: SystemOutFlag = False,
     scenario_file: ScenarioOpt = None,
     save_scenario_to: SaveScenarioOpt = None,
 ) -> None:
