@@ -4,7 +4,7 @@ Not a test. Run from the repository root::
 
     PYTHONPATH=. python bench/bench_registry.py [--declarations 5000] [--sessions 50]
         [--rounds 5] [--accept 10] [--backends sqlite,postgresql] [--time-limit 30]
-        [--processes 10]
+        [--processes 10] [--a-froid]
 
 For each backend, on a fresh database:
 
@@ -18,7 +18,9 @@ For each backend, on a fresh database:
    ones (each timed). Twice, each time on a fresh copy: as threads of one process, then
    spread over ``--processes`` spawned worker processes (each runs its share of the sessions
    as threads; the latencies are gathered), so that the GIL neither hides nor makes the
-   cost (``--processes 0``: threads only);
+   cost (``--processes 0``: threads only). Each process warms its views' cache first
+   (``Registry.prechauffer``, as the registry page does when its process starts; not timed;
+   ``--a-froid``: not warmed, the first round reads on a cold cache);
 4. checks that nothing is lost: declarations and invitations counted before and after,
    every successful acceptance present in the database, and every grappe whose members all
    accepted in state « acceptée » (no lost update of the grappe's state).
@@ -158,11 +160,14 @@ def _run_threads(reg: Registry, tokens: list[str], rounds: int, accept: int,
     return out
 
 
-def _worker(url: str, tokens: list[str], rounds: int, accept: int, start, results) -> None:
+def _worker(url: str, tokens: list[str], rounds: int, accept: int, start, results,
+            warm: bool = True) -> None:
     """A worker PROCESS (spawned): its own registry and connections, its sessions as
     threads; waits for every worker to be ready, then sends its latencies back."""
     reg = Registry(url)
     reg.db.check_schema()
+    if warm:
+        reg.prechauffer()  # as the registry page does when its process starts
     try:
         results.put(_run_threads(reg, tokens, rounds, accept, start))
     except Exception as exc:  # a broken worker must not hang the parent
@@ -178,6 +183,8 @@ def run_sessions(url: str, tokens: list[str], args, processes: int) -> tuple[dic
     time from the common start to the last session's end."""
     if processes <= 0:
         reg = Registry(url)
+        if not args.a_froid:
+            reg.prechauffer()  # as the registry page does when its process starts
         t0 = time.perf_counter()
         out = _run_threads(reg, tokens, args.rounds, args.accept)
         wall = time.perf_counter() - t0
@@ -188,7 +195,8 @@ def run_sessions(url: str, tokens: list[str], args, processes: int) -> tuple[dic
     start = ctx.Barrier(n + 1)
     results = ctx.Queue()
     workers = [ctx.Process(target=_worker, args=(url, tokens[i::n], args.rounds, args.accept,
-                                                 start, results)) for i in range(n)]
+                                                 start, results, not args.a_froid))
+               for i in range(n)]
     for w in workers:
         w.start()
     start.wait()  # every worker has imported, connected and is ready
@@ -267,7 +275,8 @@ def measure(url: str, tokens: list[str], args, processes: int, n_decl: int) -> d
           and after["acceptees"] - before["acceptees"] == len(accepted) == len(set(accepted))
           and lost_grappe_states(reg) == 0 and not errors)
     reg.db.dispose()
-    how = (f"{processes} processus" if processes > 0 else "fils")
+    how = (f"{processes} processus" if processes > 0 else "fils") \
+        + (", cache froid" if args.a_froid else ", cache préchauffé")
     return {
         "sessions × tours": f"{args.sessions} × {args.rounds} ({how})",
         "opérations/s": f"{ops / wall:.1f}",
@@ -347,6 +356,9 @@ def main() -> None:
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--processes", type=int, default=10,
                     help="worker processes of the second measure (0: threads only)")
+    ap.add_argument("--a-froid", action="store_true",
+                    help="do not warm each process's views' cache before the measure "
+                         "(Registry.prechauffer, which the registry page calls at start)")
     args = ap.parse_args()
     args.modes = "0" if args.processes <= 0 else f"0,{args.processes}"
 

@@ -31,7 +31,16 @@ dress_in_french()
 
 @st.cache_resource
 def registry() -> Registry:
-    return Registry(None)
+    """One registry per app process; its views' cache is filled once, at creation
+    (``prechauffer``): the first readers do not all start on a cold cache. A base not yet
+    initialised or unreachable is reported by ``check_schema`` below, not here."""
+    reg = Registry(None)
+    try:
+        reg.db.check_schema()
+        reg.prechauffer()
+    except RegistreError:
+        pass
+    return reg
 
 
 def main() -> None:

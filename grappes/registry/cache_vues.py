@@ -11,6 +11,14 @@ itself bumps the revision, in the writing transaction, on every write that chang
 these facts (triggers of migration r0008). A read first reads the revisions of the grappes
 it shows and uses an entry only when its revision is the one in the database.
 
+Composition and states apart: each entry is also tagged with ``grappes.revision_membres``,
+which the database bumps only when the grappe's composition changes (its members, their
+declarations' shown columns, the attachments of their OGs: migration r0009). When only the
+revision moved (an answer to an invitation, the grappe's state), the entry's members are
+still right: the reader reads again just the grappe's row and its invitation states
+(:meth:`CacheVues.compositions`), not the members, their declarations and attachments.
+With 10 processes, each answer made every process reload the whole grappe before.
+
 What is NOT here, on purpose: contacts (personal data: read fresh on each call, so that a
 withdrawn or erased contact is never shown from memory and none lingers in the process) and
 everything that depends on the reader (the policy's answers, the audit of other people's
@@ -24,7 +32,16 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
+
+
+class Cle(NamedTuple):
+    """A grappe's two revisions as read in the database, before its rows."""
+
+    revision: int  # any change of its view (r0008)
+    membres: int  # a change of its composition (r0009)
 
 
 @dataclass(frozen=True)
@@ -62,6 +79,8 @@ class GrappeBrute:
     soumise_ars: bool
     version: int
     membres: tuple[MembreBrut, ...]
+    #: ``grappes.revision_membres`` when its members were read (see the module docstring)
+    revision_membres: int = 0
 
     @property
     def comptes(self) -> frozenset[int]:
@@ -89,14 +108,26 @@ class CacheVues:
         #: same rows again (50 sessions starting together on a cold cache)
         self._en_cours: dict[int, threading.Event] = {}
 
-    def lire(self, revisions: dict[int, int]) -> dict[int, GrappeBrute]:
+    def lire(self, cles: Mapping[int, Cle]) -> dict[int, GrappeBrute]:
         """The entries whose revision is the one given (the database's, read just before)."""
         out: dict[int, GrappeBrute] = {}
         with self._verrou:
-            for gid, revision in revisions.items():
+            for gid, cle in cles.items():
                 entry = self._entrees.get(gid)
-                if entry is not None and entry.revision == revision:
+                if entry is not None and entry.revision == cle.revision:
                     self._entrees.move_to_end(gid)
+                    out[gid] = entry
+        return out
+
+    def compositions(self, cles: Mapping[int, Cle]) -> dict[int, GrappeBrute]:
+        """The entries whose members are still right (their ``revision_membres`` is the
+        one given) but whose state may not be: the caller reads again the grappe's row and
+        its invitation states, and keeps the members."""
+        out: dict[int, GrappeBrute] = {}
+        with self._verrou:
+            for gid, cle in cles.items():
+                entry = self._entrees.get(gid)
+                if entry is not None and entry.revision_membres == cle.membres:
                     out[gid] = entry
         return out
 

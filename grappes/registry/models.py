@@ -228,6 +228,11 @@ class GrappeProposee(Base):
     #: the grappe's view shows, in the writing transaction: the key of the views' cache
     #: (``cache_vues``). Never written by the application.
     revision: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    #: bumped by the database's triggers (migration r0009) on every write that changes the
+    #: grappe's composition as its view shows it (members, their declarations' shown
+    #: columns, attachments of their OGs): the views' cache keeps the members while only
+    #: this counter is unchanged. Never written by the application.
+    revision_membres: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
     appariement: Mapped[Appariement] = relationship(back_populates="grappes")
     membres: Mapped[list[GrappeMembre]] = relationship(

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from grappes.registry import Registry
-from grappes.registry.cache_vues import CacheVues, GrappeBrute
+from grappes.registry.cache_vues import CacheVues, Cle, GrappeBrute
 from grappes.registry.db import _SQLITE_WRITERS, session_sans_ecriture
 from grappes.registry.models import GrappeProposee
 from tests.registry.conftest import LIGHT, OG_A, OG_B, saisie
@@ -28,9 +28,10 @@ def _accepted_pair(world):
     return g.id
 
 
-def _revision(reg: Registry, grappe_id: int) -> int:
+def _revision(reg: Registry, grappe_id: int) -> Cle:
     with reg.db.read() as s:
-        return s.scalar(select(GrappeProposee.revision).where(GrappeProposee.id == grappe_id))
+        return Cle(*s.execute(select(GrappeProposee.revision, GrappeProposee.revision_membres)
+                              .where(GrappeProposee.id == grappe_id)).one())
 
 
 def _member(reg: Registry, token: str, ej: str):
@@ -76,7 +77,8 @@ def test_modified_or_erased_contact_is_never_shown_from_the_cache(world):
     r.modifier_declaration(world.b, vue.id, saisie(
         OG_B, "Bruno Petit", "bruno.nouveau@og-b.fr", porteur="volontaire",
         raison_sociale_ej="OG B renommé"), vue.version)
-    assert _revision(r, gid) > rev
+    after = _revision(r, gid)
+    assert after.revision > rev.revision and after.membres > rev.membres
     assert _member(r, world.a, OG_B).raison_sociale_ej == "OG B renommé"
     # B withdraws (its contact is erased): A no longer sees any contact of B, and sees the
     # grappe reopened with B's invitation cancelled
@@ -123,22 +125,92 @@ def test_a_write_by_another_process_is_seen_by_the_next_read(world, db_url, cloc
         assert not session_sans_ecriture(s)
 
 
+
+def test_an_answer_elsewhere_rereads_only_the_states_a_composition_change_everything(
+        world, db_url, clock):
+    """Composition and states apart (migration r0009): an answer through another process
+    moves the grappe's revision, not its ``revision_membres``: the next read here reads
+    the grappe's row and invitations again, not its members; renaming a member's OG moves
+    both, and the members are read again."""
+    r = world.reg
+    world.declare_all()
+    g = next(g for g in r.apparier(world.coord, ["37"], time_limit=5).grappes
+             if {m.finess_ej for m in g.membres} >= {OG_A, OG_B})
+    r.inviter(world.coord, g.id, g.version)
+    statements: list[str] = []
+    event.listen(r.db.engine, "before_cursor_execute",
+                 lambda _c, _cur, stmt, *_a: statements.append(stmt))
+
+    def read_b():
+        statements.clear()
+        return next(m for m in r.mes_invitations(world.b)[0].grappe.membres
+                    if m.finess_ej == OG_A)
+
+    def member_reads() -> int:
+        return sum("FROM grappe_membres" in x for x in statements)
+
+    assert read_b().invitation == "en_attente" and member_reads() >= 1  # cold: read
+    assert read_b().invitation == "en_attente" and statements and member_reads() == 0
+    other = Registry(db_url, finess="sample", clock=clock, securite=LIGHT)
+    try:
+        before = _revision(r, g.id)
+        other.repondre(world.a, other.mes_invitations(world.a)[0].id, True)
+        after = _revision(r, g.id)
+        assert after.revision > before.revision and after.membres == before.membres
+        assert read_b().invitation == "acceptee"  # the new state, seen at once...
+        assert member_reads() == 0  # ...without reading the members again
+        assert any("FROM invitations" in x and "grappe_id IN" in x for x in statements)
+        vue = other.mes_declarations(world.a)[0]
+        other.modifier_declaration(world.a, vue.id, saisie(
+            OG_A, "Alice Martin", "alice@og-a.fr", raison_sociale_ej="OG A renommé"),
+            vue.version)
+        assert _revision(r, g.id).membres > after.membres
+        assert read_b().raison_sociale_ej == "OG A renommé" and member_reads() >= 1
+    finally:
+        other.db.dispose()
+
+
+
+def test_prechauffer_fills_the_cache_once_and_later_changes_are_still_seen(world):
+    """``prechauffer`` (called when an app process creates its registry): the next reads
+    take the grappes from memory (no member row read), bounded by ``limite``, and a later
+    answer is still seen at once (its revision moved)."""
+    r = world.reg
+    world.declare_all()
+    run = r.apparier(world.coord, ["37"], time_limit=5)
+    g = next(g for g in run.grappes if {m.finess_ej for m in g.membres} >= {OG_A, OG_B})
+    r.inviter(world.coord, g.id, g.version)
+    assert len(r._cache_vues) == 0  # writes fill nothing
+    assert r.prechauffer(limite=0) == 0 and len(r._cache_vues) == 0
+    assert r.prechauffer() == len(run.grappes) == len(r._cache_vues)
+    statements: list[str] = []
+    event.listen(r.db.engine, "before_cursor_execute",
+                 lambda _c, _cur, stmt, *_a: statements.append(stmt))
+    assert _member(r, world.b, OG_A).invitation == "en_attente"
+    assert statements and not any("FROM grappe_membres" in x for x in statements)
+    r.repondre(world.a, r.mes_invitations(world.a)[0].id, True)
+    assert _member(r, world.b, OG_A).invitation == "acceptee"
+
+
 def test_cache_keeps_only_the_revision_asked_and_loads_each_grappe_once_at_a_time():
     """``CacheVues`` alone: an entry serves only its own revision; an older state never
     replaces a newer one; of two readers missing the same grappe, one loads it and the
     other waits for it (no reader waits while holding a reservation)."""
     cache = CacheVues(taille=2)
 
-    def brute(gid: int, revision: int) -> GrappeBrute:
+    def brute(gid: int, revision: int, membres: int = 0) -> GrappeBrute:
         return GrappeBrute(gid, revision, 1, f"G{gid}", "PA", ("37",), "24", "proposee", "",
-                           None, (), (), False, 1, ())
+                           None, (), (), False, 1, (), revision_membres=membres)
 
-    cache.ranger([brute(1, 5)])
-    assert cache.lire({1: 5}) == {1: brute(1, 5)} and cache.lire({1: 6}) == {}
-    cache.ranger([brute(1, 4)])  # a slower reader's older state
-    assert cache.lire({1: 5})
+    cache.ranger([brute(1, 5, 2)])
+    assert cache.lire({1: Cle(5, 2)}) == {1: brute(1, 5, 2)} and cache.lire({1: Cle(6, 2)}) == {}
+    # only the state moved: the members are still right; the composition moved: nothing
+    assert cache.compositions({1: Cle(6, 2)}) == {1: brute(1, 5, 2)}
+    assert cache.compositions({1: Cle(7, 3)}) == {}
+    cache.ranger([brute(1, 4, 2)])  # a slower reader's older state
+    assert cache.lire({1: Cle(5, 2)})
     cache.ranger([brute(2, 1), brute(3, 1)])  # bounded: the least recently used goes
-    assert len(cache) == 2 and not cache.lire({1: 5})
+    assert len(cache) == 2 and not cache.lire({1: Cle(5, 2)})
     mine, others = cache.reserver([7, 8])
     assert mine == [7, 8] and others == []
     mine2, others2 = cache.reserver([8, 9])

@@ -44,6 +44,38 @@ def test_database_down(tmp_path):
     assert "Traceback" not in r.output and isinstance(r.exception, SystemExit)
 
 
+
+def test_connection_closed_by_the_server_is_replaced_without_a_ping(registry):
+    """No ``SELECT 1`` on each checkout (a round trip per call): a pooled connection the
+    server closed (restart, ``pg_terminate_backend``) is still replaced, seen from its socket
+    (``db._connexion_morte``), and the next call succeeds. SQLite has no server: the same
+    calls run unchanged."""
+    from tests.registry.conftest import PASSWORD
+
+    reg = registry
+    reg.creer_compte(None, "admin@test.fr", "admin", PASSWORD)
+    jeton = reg.connexion("admin@test.fr", PASSWORD).jeton
+    assert reg.mes_invitations(jeton) == []  # leaves a connection in the pool
+    if not reg.db.is_sqlite:
+        admin = create_engine(reg.db.url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            name = c.scalar(text("SELECT current_database()"))
+            killed = c.scalar(text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": name})
+            assert killed >= 1
+            for _ in range(200):  # pg_terminate_backend only signals: wait for the exits
+                if not c.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                     ":d AND pid <> pg_backend_pid()"), {"d": name}):
+                    break
+                threading.Event().wait(0.01)
+        admin.dispose()
+    for _ in range(3):  # every pooled connection was closed: each is replaced in turn
+        assert reg.mes_invitations(jeton) == []
+        with reg.db.read() as s:
+            assert s.execute(text("SELECT 1")).scalar() == 1
+
+
 def test_out_of_range_numbers_refused_like_missing(world):
     r = world.reg
     world.declare_all()

@@ -159,6 +159,12 @@ class RegistryBase:
         if not jeton:
             raise SessionInvalide
         row = s.connection().execute(_SESSION, {"h": token_hash(jeton)}).first()
+        return self._principal_de_session(s, row)
+
+    def _principal_de_session(self, s: Session, row) -> Principal:
+        """The caller from its session row (``expire_le``, ``id``, ``role``, ``actif``, as
+        ``_SESSION`` reads them, possibly within a larger statement; None: no such session):
+        refused when missing, expired or on a disabled account."""
         if row is None or row.expire_le <= self.clock() or not row.actif:
             raise SessionInvalide
         territoires = s.connection().execute(_TERRITOIRES, {"c": row.id}).all() \

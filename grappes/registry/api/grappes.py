@@ -8,27 +8,32 @@ import random
 import time
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, join, select
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from grappes.registry import adapters, outbox, rattachement
 from grappes.registry import appariement as app_build
+from grappes.registry.accounts import token_hash
 from grappes.registry.api.base import parse_territoire
 from grappes.registry.api.lecture import LectureMixin
+from grappes.registry.cache_vues import Cle
 from grappes.registry.errors import (
     AccesRefuse,
     ConflitVersion,
     RegistreError,
     SaisieInvalide,
+    SessionInvalide,
 )
 from grappes.registry.models import (
     Appariement,
+    Compte,
     Declaration,
     GrappeMembre,
     GrappeProposee,
     Invitation,
+    SessionOuverte,
 )
 from grappes.registry.policy import Action, Cible, Principal, exiger
 from grappes.registry.vues import (
@@ -42,15 +47,42 @@ from grappes.registry.vues import (
 )
 from grappes.solver.settings import RERUN_TIME_LIMIT
 
-#: « mes invitations » in one statement (built once; see ``mes_invitations``)
+#: « mes invitations » in one statement (built once; see ``mes_invitations``): the caller's
+#: session, then, by an outer join (none: one row with NULLs), the invitations of its
+#: declarations with their grappes' revisions and the declarations' own contacts
 _MES_INVITATIONS = (
-    select(Invitation.id, Invitation.grappe_id, Invitation.declaration_id, Invitation.statut,
-           Invitation.origine, Invitation.envoyee_le, Declaration.compte_id,
-           Declaration.contact_nom, Declaration.contact_email, Declaration.contact_telephone,
-           GrappeProposee.revision)
-    .join(Declaration, Declaration.id == Invitation.declaration_id)
-    .join(GrappeProposee, GrappeProposee.id == Invitation.grappe_id)
-    .where(Declaration.compte_id == bindparam("c"))
+    select(SessionOuverte.expire_le, Compte.id, Compte.role, Compte.actif,
+           Invitation.id.label("invitation_id"), Invitation.grappe_id,
+           Invitation.declaration_id, Invitation.statut, Invitation.origine,
+           Invitation.envoyee_le, Declaration.compte_id, Declaration.contact_nom,
+           Declaration.contact_email, Declaration.contact_telephone, GrappeProposee.revision,
+           GrappeProposee.revision_membres)
+    .select_from(SessionOuverte)
+    .join(Compte, Compte.id == SessionOuverte.compte_id)
+    .outerjoin(join(Declaration, Invitation, Invitation.declaration_id == Declaration.id)
+               .join(GrappeProposee, GrappeProposee.id == Invitation.grappe_id),
+               Declaration.compte_id == Compte.id)
+    .where(SessionOuverte.jeton_hash == bindparam("h"))
+    .order_by(Invitation.id))
+
+#: an answer's caller (its session), invitation and declaration (its ESMS not loaded), in
+#: one statement: no such invitation gives NULL entities (outer joins)
+_REPONSE = (
+    select(SessionOuverte.expire_le, Compte.id, Compte.role, Compte.actif, Invitation,
+           Declaration)
+    .select_from(SessionOuverte)
+    .join(Compte, Compte.id == SessionOuverte.compte_id)
+    .outerjoin(Invitation, Invitation.id == bindparam("i"))
+    .outerjoin(Declaration, Declaration.id == Invitation.declaration_id)
+    .where(SessionOuverte.jeton_hash == bindparam("h"))
+    .options(lazyload(Declaration.esms)))
+#: each member of a grappe with its invitations' states (none: one row with NULL), ordered
+#: by invitation (a member without any has a single row: its place does not matter)
+_ETATS_MEMBRES = (
+    select(GrappeMembre.declaration_id, Invitation.statut)
+    .outerjoin(Invitation, (Invitation.grappe_id == GrappeMembre.grappe_id)
+               & (Invitation.declaration_id == GrappeMembre.declaration_id))
+    .where(GrappeMembre.grappe_id == bindparam("g"))
     .order_by(Invitation.id))
 
 
@@ -330,11 +362,14 @@ class GrappesMixin(LectureMixin):
     def mes_invitations(self, jeton: str) -> list[InvitationVue]:
         """Invitations addressed to the caller's declarations, with the other members'
         contacts once every member has accepted."""
-        with self.db.read() as s:  # a read: 50 déclarants reading do not queue on SQLite
-            p = self._principal(s, jeton)
-            # one statement: the invitations, their grappes' revisions (the views' cache
-            # key, read before any member row) and the caller's own contacts
-            rows = s.connection().execute(_MES_INVITATIONS, {"c": p.compte_id}).all()
+        if not jeton:
+            raise SessionInvalide
+        with self.db.read(autocommit=True) as s:  # a read: no queue on SQLite, no BEGIN on PG
+            # one statement: the session, the invitations, their grappes' revisions (the
+            # views' cache key, read before any member row) and the caller's own contacts
+            found = s.connection().execute(_MES_INVITATIONS, {"h": token_hash(jeton)}).all()
+            p = self._principal_de_session(s, found[0] if found else None)
+            rows = [r for r in found if r.invitation_id is not None]
             for inv in rows:  # the caller's own declarations' invitations
                 exiger(p, Action.LIRE_DECLARATION, Cible(proprietaire=inv.compte_id))
             own = {inv.declaration_id: Contact(inv.contact_nom or "", inv.contact_email,
@@ -342,8 +377,9 @@ class GrappesMixin(LectureMixin):
                    if inv.contact_email is not None else None for inv in rows}
             views, others = self._vues_et_autrui(
                 s, p, {inv.grappe_id for inv in rows}, contacts=True,
-                revisions={inv.grappe_id: inv.revision for inv in rows}, connus=own)
-            out = [InvitationVue(inv.id, inv.declaration_id, inv.statut, inv.origine,
+                revisions={inv.grappe_id: Cle(inv.revision, inv.revision_membres)
+                           for inv in rows}, connus=own)
+            out = [InvitationVue(inv.invitation_id, inv.declaration_id, inv.statut, inv.origine,
                                  inv.envoyee_le, views[inv.grappe_id]) for inv in rows]
             others = self._auditer_dans_lecture(s, p, others)
         self._auditer_apres_lecture(p, others)
@@ -415,7 +451,7 @@ class GrappesMixin(LectureMixin):
                 time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
         else:
             raise ConflitVersion("trop de réponses simultanées sur cette grappe : réessayez")
-        with self.db.read() as s:
+        with self.db.read(autocommit=True) as s:
             vues, others = self._vues_et_autrui(s, p, [inv.grappe_id], contacts=True)
             others = self._auditer_dans_lecture(s, p, others)
         self._auditer_apres_lecture(p, others)
@@ -425,12 +461,18 @@ class GrappesMixin(LectureMixin):
     def _repondre(self, s: Session, jeton: str, invitation_id: object,
                   accepte: bool) -> tuple[Principal, Invitation]:
         """The answer, in the caller's write transaction: the caller and the invitation."""
-        p = self._principal(s, jeton)
-        inv = s.get(Invitation, self._ident(invitation_id))
-        # no eager loading of the declaration's ESMS nor of the grappe's members and
-        # invitations: an answer reads what it needs in column queries below
-        d = s.get(Declaration, inv.declaration_id, options=[lazyload(Declaration.esms)]) \
-            if inv is not None else None
+        if not jeton:
+            raise SessionInvalide
+        try:
+            ident = self._ident(invitation_id)
+        except AccesRefuse:  # names no invitation; the session is checked first all the same
+            ident = 0
+        # the session, the invitation and its declaration in one statement; no eager loading
+        # of the declaration's ESMS nor of the grappe's members and invitations: an answer
+        # reads what it needs in column queries below
+        row = s.execute(_REPONSE, {"h": token_hash(jeton), "i": ident}).first()
+        p = self._principal_de_session(s, row)
+        inv, d = row.Invitation, row.Declaration
         if inv is None or d is None:
             raise AccesRefuse
         exiger(p, Action.REPONDRE_INVITATION, Cible(
@@ -438,6 +480,10 @@ class GrappesMixin(LectureMixin):
             rattache=rattachement.parle(s, d.compte_id, d.finess_ej)))
         if inv.statut not in ("en_attente", "acceptee", "declinee") or d.statut != "active":
             raise RegistreError("invitation annulée : la grappe a changé")
+        # audited before the grappe's row is locked (its INSERT goes out with the lock's
+        # query, not while the row is held; a refusal below rolls it back)
+        self._audit(s, p, "invitation_reponse", "invitation", inv.id,
+                    "acceptee" if accepte else "declinee")
         # answers to one grappe queue on its row (FOR UPDATE on PostgreSQL; SQLite writers
         # are serialised by BEGIN IMMEDIATE); the version column still guards the rest
         g = s.get(GrappeProposee, inv.grappe_id, with_for_update=not self.db.is_sqlite,
@@ -448,13 +494,12 @@ class GrappesMixin(LectureMixin):
         inv.statut = "acceptee" if accepte else "declinee"
         inv.repondue_le = self.clock()
         s.flush()
-        # every member's latest answer, in two column queries (no ORM load of the grappe's
+        # every member's latest answer, in one column query (no ORM load of the grappe's
         # members and invitations: this runs once per answer, under the writers' queue)
-        latest = dict(s.execute(select(Invitation.declaration_id, Invitation.statut)
-                                .where(Invitation.grappe_id == g.id)
-                                .order_by(Invitation.id)).all())
-        states = [latest.get(did) for did in s.scalars(
-            select(GrappeMembre.declaration_id).where(GrappeMembre.grappe_id == g.id))]
+        latest: dict[int, str | None] = {}
+        for did, statut in s.execute(_ETATS_MEMBRES, {"g": g.id}):
+            latest[did] = statut  # ordered by invitation: the latest one counts
+        states = list(latest.values())
         if "declinee" in states:
             g.statut = "declinee"
             self._liberer(s, g)
@@ -466,8 +511,6 @@ class GrappesMixin(LectureMixin):
             g.statut = "invitations_envoyees"
         flag_modified(g, "statut")  # always bump the grappe's version: serialises answers
         s.flush()
-        self._audit(s, p, "invitation_reponse", "invitation", inv.id,
-                    "acceptee" if accepte else "declinee")
         return p, inv
 
     def constituer(self, jeton: str, grappe_id: int, version: int) -> GrappeVue:
