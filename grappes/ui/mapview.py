@@ -412,6 +412,120 @@ def _grappe_label_records(outlines: dict[str, Any]) -> list[dict[str, Any]]:
     return records
 
 
+def _drawn_points(points: pd.DataFrame, style: Any, highlight: str | None) -> pd.DataFrame:
+    """The points with their drawn colour: by grappe (or by field on « tous les champs »),
+    the other grappes dimmed when one is highlighted."""
+    drawn = points.copy()
+    point_alpha = np.where(
+        drawn["kind"] == "grappe",
+        np.where((drawn["grappe_id"] == highlight) | (highlight is None), style.point_alpha, 70),
+        style.unplaced_alpha,
+    )
+    base = drawn["color"]
+    if style.colour_by_field:
+        base = [list(FIELD_COLOURS.get(c, UNPLACED_COLOUR[:3])) if k == "grappe" else col
+                for c, k, col in zip(drawn["champ"], drawn["kind"], drawn["color"], strict=True)]
+    drawn["color"] = [[*c[:3], int(a)] for c, a in zip(base, point_alpha, strict=True)]
+    return drawn
+
+
+def _area_layers(departements: list[str], shapes: Mapping[str, Any],
+                 colours: Mapping[str, tuple], outline_alpha: int) -> list[pdk.Layer]:
+    """Département boundaries, then the grappes' faint outlines (none unless asked)."""
+    return [
+        pdk.Layer(
+            "GeoJsonLayer",
+            id="departements",
+            data=boundaries_for(departements),
+            stroked=True,
+            filled=True,
+            get_fill_color=list(BOUNDARY_FILL),
+            get_line_color=list(BOUNDARY_LINE),
+            line_width_min_pixels=1.2,
+            pickable=False,
+        ),
+        pdk.Layer(
+            "PolygonLayer",
+            id="enveloppes",
+            data=outline_records(shapes, colours, outline_alpha),
+            get_polygon="polygon",
+            get_fill_color="fill",
+            get_line_color="line",
+            line_width_min_pixels=1,
+            stroked=True,
+            filled=True,
+            pickable=False,
+        ),
+    ]
+
+
+def _point_layers(drawn: pd.DataFrame, style: Any) -> list[pdk.Layer]:
+    """Unplaced ESMS, grappe members, porteurs, and the rings of isolated autonomous ESMS."""
+    common = {"get_position": ["lon", "lat"], "pickable": True, "radius_units": "'pixels'"}
+    # the rings only frame the dot drawn below them (which carries the tooltip)
+    isoles = [{"lon": round(float(x), 6), "lat": round(float(y), 6)}
+              for x, y in zip(drawn.loc[drawn["isole"], "lon"], drawn.loc[drawn["isole"], "lat"],
+                              strict=True)]
+    return [
+        pdk.Layer(
+            "ScatterplotLayer",
+            id="non_places",
+            data=_records(drawn[drawn["kind"] == "non_place"]),
+            get_fill_color="color",
+            get_radius=style.unplaced_radius,
+            **common,
+        ),
+        pdk.Layer(
+            "ScatterplotLayer",
+            id="grappes",
+            data=_records(drawn[drawn["kind"] == "grappe"]),
+            get_fill_color="color",
+            get_radius=style.point_radius,
+            **common,
+        ),
+        pdk.Layer(
+            "ScatterplotLayer",
+            id="porteurs",
+            data=_records(drawn[drawn["porteur"]]),
+            get_fill_color="color",
+            get_line_color=list(PORTEUR_LINE),
+            stroked=True,
+            filled=True,
+            line_width_min_pixels=2,
+            get_radius=style.point_radius + 2,
+            **common,
+        ),
+        # a hollow ring around the dot (its own colour stays visible inside): white halo
+        # under a black ring, distinct from the porteur's filled, outlined dot
+        _ring("autonomes_isoles_halo", isoles, ISOLE_HALO, 3.5, style.point_radius + RING_GAP),
+        _ring("autonomes_isoles", isoles, ISOLE_RING, 1.5, style.point_radius + RING_GAP),
+    ]
+
+
+def _label_layers(departements: list[str], selected: Mapping[str, Any],
+                  colours: Mapping[str, tuple], towns: int) -> list[pdk.Layer]:
+    """The highlighted grappe's outline, then the names: départements, towns, that grappe."""
+    return [
+        pdk.Layer(
+            "PolygonLayer",
+            id="selection",
+            data=outline_records(selected, colours, 0),
+            get_polygon="polygon",
+            get_line_color=list(HIGHLIGHT_LINE),
+            line_width_min_pixels=3,
+            stroked=True,
+            filled=False,
+            pickable=False,
+        ),
+        _text_layer("noms_departements", departement_labels(departements), "nom", 15,
+                    DEPARTEMENT_TEXT, bold=True),
+        _text_layer("villes", town_labels(departements, count=towns), "nom", 12, TOWN_TEXT,
+                    offset=(0, -12)),
+        _text_layer("noms_grappes", _grappe_label_records(selected), "nom", 13,
+                    (0, 0, 0, 255), bold=True),
+    ]
+
+
 def build_map(
     etab: pd.DataFrame,
     assignment: pd.Series | Mapping[str, str],
@@ -456,97 +570,13 @@ def build_map(
     colours = {g: colours[g] for g in sorted(colours)}
     if highlight is not None and highlight not in colours:
         highlight = None
-    drawn = points.copy()
-    point_alpha = np.where(
-        drawn["kind"] == "grappe",
-        np.where((drawn["grappe_id"] == highlight) | (highlight is None), style.point_alpha, 70),
-        style.unplaced_alpha,
-    )
-    base = drawn["color"]
-    if style.colour_by_field:
-        base = [list(FIELD_COLOURS.get(c, UNPLACED_COLOUR[:3])) if k == "grappe" else col
-                for c, k, col in zip(drawn["champ"], drawn["kind"], drawn["color"], strict=True)]
-    drawn["color"] = [[*c[:3], int(a)] for c, a in zip(base, point_alpha, strict=True)]
+    drawn = _drawn_points(points, style, highlight)
     outline_alpha = style.outline_alpha if highlight is None else max(15, style.outline_alpha // 3)
-    common = {"get_position": ["lon", "lat"], "pickable": True, "radius_units": "'pixels'"}
-    # the rings only frame the dot drawn below them (which carries the tooltip)
-    isoles = [{"lon": round(float(x), 6), "lat": round(float(y), 6)}
-              for x, y in zip(drawn.loc[drawn["isole"], "lon"], drawn.loc[drawn["isole"], "lat"],
-                              strict=True)]
     selected = {highlight: shapes[highlight]} if highlight in shapes else {}
     layers = [
-        pdk.Layer(
-            "GeoJsonLayer",
-            id="departements",
-            data=boundaries_for(departements),
-            stroked=True,
-            filled=True,
-            get_fill_color=list(BOUNDARY_FILL),
-            get_line_color=list(BOUNDARY_LINE),
-            line_width_min_pixels=1.2,
-            pickable=False,
-        ),
-        pdk.Layer(
-            "PolygonLayer",
-            id="enveloppes",
-            data=outline_records(shapes if outlines else {}, colours, outline_alpha),
-            get_polygon="polygon",
-            get_fill_color="fill",
-            get_line_color="line",
-            line_width_min_pixels=1,
-            stroked=True,
-            filled=True,
-            pickable=False,
-        ),
-        pdk.Layer(
-            "ScatterplotLayer",
-            id="non_places",
-            data=_records(drawn[drawn["kind"] == "non_place"]),
-            get_fill_color="color",
-            get_radius=style.unplaced_radius,
-            **common,
-        ),
-        pdk.Layer(
-            "ScatterplotLayer",
-            id="grappes",
-            data=_records(drawn[drawn["kind"] == "grappe"]),
-            get_fill_color="color",
-            get_radius=style.point_radius,
-            **common,
-        ),
-        pdk.Layer(
-            "ScatterplotLayer",
-            id="porteurs",
-            data=_records(drawn[drawn["porteur"]]),
-            get_fill_color="color",
-            get_line_color=list(PORTEUR_LINE),
-            stroked=True,
-            filled=True,
-            line_width_min_pixels=2,
-            get_radius=style.point_radius + 2,
-            **common,
-        ),
-        # a hollow ring around the dot (its own colour stays visible inside): white halo
-        # under a black ring, distinct from the porteur's filled, outlined dot
-        _ring("autonomes_isoles_halo", isoles, ISOLE_HALO, 3.5, style.point_radius + RING_GAP),
-        _ring("autonomes_isoles", isoles, ISOLE_RING, 1.5, style.point_radius + RING_GAP),
-        pdk.Layer(
-            "PolygonLayer",
-            id="selection",
-            data=outline_records(selected, colours, 0),
-            get_polygon="polygon",
-            get_line_color=list(HIGHLIGHT_LINE),
-            line_width_min_pixels=3,
-            stroked=True,
-            filled=False,
-            pickable=False,
-        ),
-        _text_layer("noms_departements", departement_labels(departements), "nom", 15,
-                    DEPARTEMENT_TEXT, bold=True),
-        _text_layer("villes", town_labels(departements, count=towns), "nom", 12, TOWN_TEXT,
-                    offset=(0, -12)),
-        _text_layer("noms_grappes", _grappe_label_records(selected), "nom", 13,
-                    (0, 0, 0, 255), bold=True),
+        *_area_layers(departements, shapes if outlines else {}, colours, outline_alpha),
+        *_point_layers(drawn, style),
+        *_label_layers(departements, selected, colours, towns),
     ]
     frame_lon, frame_lat = territory_frame(departements)
     all_lon = np.concatenate([points["lon"].to_numpy(dtype=float), frame_lon])
