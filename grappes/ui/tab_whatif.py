@@ -60,94 +60,122 @@ def reset(drawn: int) -> None:
     st.query_params.pop("modifs", None)
 
 
+def act(name: str, label: str, keys: list[str], entry: dict[str, Any] | None) -> None:
+    """One action button: disabled until its target is chosen, named after it; its edit is
+    made once, then its choices are cleared (``proposalstate.edit_button``)."""
+    edit_button(label, name, [entry] if entry else None, keys)
+
+
+def grappe_text(t: str) -> str:
+    return {"nouvelle": "une nouvelle grappe", "": "hors de toute grappe"}.get(
+        t, f"la grappe {t}")
+
+
 def whatif_tab(scenario: Any) -> None:
-    state = st.session_state
     names = og_labels(scenario.etab)
-    placed_ogs = sorted({scenario.og_of(e) for e in scenario.assignment} - {""})
-    field_ogs = scope_ogs(scenario)
-    grappes = scenario.grappe_ids
     st.markdown("Chaque modification est revalidée et rechiffrée tout de suite ; le solveur "
                 "peut ensuite chercher à nouveau en respectant les verrous. " + kept_text())
     results = st.container()
-
-    labels = esms_labels(scenario.etab)
-
-    def act(name: str, label: str, keys: list[str], entry: dict[str, Any] | None) -> None:
-        """One action button: disabled until its target is chosen, named after it; its edit
-        is made once, then its choices are cleared (``proposalstate.edit_button``)."""
-        edit_button(label, name, [entry] if entry else None, keys)
-
-    def grappe_text(t: str) -> str:
-        return {"nouvelle": "une nouvelle grappe", "": "hors de toute grappe"}.get(
-            t, f"la grappe {t}")
-
+    placed_ogs = sorted({scenario.og_of(e) for e in scenario.assignment} - {""})
+    field_ogs = scope_ogs(scenario)
     c1, c2 = st.columns(2)
     with c1:
-        st.markdown("**Verrouiller des OG ensemble** (partenariat existant)")
-        ogs = st.multiselect("OG", field_ogs, format_func=names.get, key="lock_ogs",
-                             placeholder="Choisir au moins deux OG")
-        act("lock", "Verrouiller ensemble : " + ", ".join(names.get(o, o) for o in ogs)
-            if len(ogs) >= 2 else "Verrouiller (choisir au moins deux OG)", ["lock_ogs"],
-            {"op": "lock", "ogs": list(ogs)} if len(ogs) >= 2 else None)
+        _lock_action(field_ogs, names)
     with c2:
-        st.markdown("**Séparer deux OG**")
-        a = st.selectbox("OG A", placed_ogs, format_func=names.get, key="apart_a", index=None,
-                         placeholder="Choisir un OG")
-        b = st.selectbox("OG B", placed_ogs, format_func=names.get,
-                         key="apart_b", index=None, placeholder="Choisir un autre OG")
-        ready = a is not None and b is not None and a != b
-        act("apart", f"Séparer {names.get(a, a)} et {names.get(b, b)}" if ready
-            else "Séparer (choisir deux OG)", ["apart_a", "apart_b"],
-            {"op": "apart", "a": a, "b": b} if ready else None)
+        _apart_action(placed_ogs, names)
     c3, c4 = st.columns(2)
     with c3:
-        st.markdown("**Déplacer un OG**")
-        og = st.selectbox("OG", field_ogs, format_func=names.get, key="move_og", index=None,
-                          placeholder="Choisir un OG")
-        to = st.selectbox("Vers", [*grappes, "nouvelle", ""], key="move_to", index=None,
-                          format_func=grappe_text, placeholder="Choisir la destination")
-        ready = og is not None and to is not None
-        act("move", f"Déplacer {names.get(og, og)} vers {grappe_text(to)}" if ready
-            else "Déplacer (choisir l'OG et la destination)", ["move_og", "move_to"],
-            {"op": "move", "og": og, "to": to} if ready else None)
+        _move_action(scenario, field_ogs, names)
     with c4:
-        st.markdown("**Exclure un ESMS**")
-        placed = sorted(scenario.assignment)
-        et = st.selectbox("ESMS", placed, key="exclude_et", format_func=labels.get,
-                          index=None, placeholder="Choisir un ESMS placé")
-        act("exclude", f"Exclure {labels.get(et, et)} de la grappe "
-            f"{scenario.assignment.get(et, '')}" if et else "Exclure (choisir un ESMS)",
-            ["exclude_et"], {"op": "exclude", "et": et} if et else None)
+        _exclude_action(scenario)
     c5, c6 = st.columns(2)
     with c5:
-        st.markdown("**Changer le porteur**")
-        gid = st.selectbox("Grappe", grappes, key="porteur_grappe", index=None,
-                           placeholder="Choisir une grappe")
-        new = None
-        if gid:
-            current = scenario.current.costs[gid].porteur if scenario.current else ""
-            members = [o for o in scenario.ogs(gid) if o != current]
-            new = st.selectbox("Nouveau porteur", members, format_func=names.get,
-                               key="porteur_og", index=None, placeholder="Choisir un OG")
-        act("porteur", f"Nommer {names.get(new, new)} porteur de la grappe {gid}" if new
-            else "Changer le porteur (choisir la grappe et l'OG)",
-            ["porteur_grappe", "porteur_og"],
-            {"op": "porteur", "g": gid, "og": new} if gid and new else None)
+        _porteur_action(scenario, names)
     with c6:
-        st.markdown("**Critères déclarés de la grille**")
-        gid2 = st.selectbox("Grappe ", grappes, key="declare_grappe", index=None,
-                            placeholder="Choisir une grappe")
-        declarable = [c for c in scenario.rules.grid.criteria if not c.computed]
-        ticked = scenario.declared.get(gid2, {}) if gid2 else {}
-        values = {c.code: st.checkbox(f"{c.label} ({c.points} pt)",
-                                      value=bool(ticked.get(c.code)),
-                                      key=f"decl_{gid2}_{c.code}", disabled=not gid2)
-                  for c in declarable}
-        changed = gid2 and any(bool(ticked.get(k)) != v for k, v in values.items())
-        act("declare", f"Enregistrer les critères de la grappe {gid2}" if changed
-            else "Enregistrer les critères (choisir une grappe, cocher)", ["declare_grappe"],
-            {"op": "declare", "g": gid2, "c": values} if changed else None)
+        _declare_action(scenario)
+    _history_buttons(st.session_state, scenario)
+    if scenario.current is not None:
+        with results:
+            _results(scenario, names)
 
+
+def _lock_action(field_ogs: list[str], names: dict[str, str]) -> None:
+    st.markdown("**Verrouiller des OG ensemble** (partenariat existant)")
+    ogs = st.multiselect("OG", field_ogs, format_func=names.get, key="lock_ogs",
+                         placeholder="Choisir au moins deux OG")
+    act("lock", "Verrouiller ensemble : " + ", ".join(names.get(o, o) for o in ogs)
+        if len(ogs) >= 2 else "Verrouiller (choisir au moins deux OG)", ["lock_ogs"],
+        {"op": "lock", "ogs": list(ogs)} if len(ogs) >= 2 else None)
+
+
+def _apart_action(placed_ogs: list[str], names: dict[str, str]) -> None:
+    st.markdown("**Séparer deux OG**")
+    a = st.selectbox("OG A", placed_ogs, format_func=names.get, key="apart_a", index=None,
+                     placeholder="Choisir un OG")
+    b = st.selectbox("OG B", placed_ogs, format_func=names.get,
+                     key="apart_b", index=None, placeholder="Choisir un autre OG")
+    ready = a is not None and b is not None and a != b
+    act("apart", f"Séparer {names.get(a, a)} et {names.get(b, b)}" if ready
+        else "Séparer (choisir deux OG)", ["apart_a", "apart_b"],
+        {"op": "apart", "a": a, "b": b} if ready else None)
+
+
+def _move_action(scenario: Any, field_ogs: list[str], names: dict[str, str]) -> None:
+    st.markdown("**Déplacer un OG**")
+    og = st.selectbox("OG", field_ogs, format_func=names.get, key="move_og", index=None,
+                      placeholder="Choisir un OG")
+    to = st.selectbox("Vers", [*scenario.grappe_ids, "nouvelle", ""], key="move_to", index=None,
+                      format_func=grappe_text, placeholder="Choisir la destination")
+    ready = og is not None and to is not None
+    act("move", f"Déplacer {names.get(og, og)} vers {grappe_text(to)}" if ready
+        else "Déplacer (choisir l'OG et la destination)", ["move_og", "move_to"],
+        {"op": "move", "og": og, "to": to} if ready else None)
+
+
+def _exclude_action(scenario: Any) -> None:
+    st.markdown("**Exclure un ESMS**")
+    labels = esms_labels(scenario.etab)
+    et = st.selectbox("ESMS", sorted(scenario.assignment), key="exclude_et",
+                      format_func=labels.get, index=None, placeholder="Choisir un ESMS placé")
+    act("exclude", f"Exclure {labels.get(et, et)} de la grappe "
+        f"{scenario.assignment.get(et, '')}" if et else "Exclure (choisir un ESMS)",
+        ["exclude_et"], {"op": "exclude", "et": et} if et else None)
+
+
+def _porteur_action(scenario: Any, names: dict[str, str]) -> None:
+    st.markdown("**Changer le porteur**")
+    gid = st.selectbox("Grappe", scenario.grappe_ids, key="porteur_grappe", index=None,
+                       placeholder="Choisir une grappe")
+    new = None
+    if gid:
+        current = scenario.current.costs[gid].porteur if scenario.current else ""
+        members = [o for o in scenario.ogs(gid) if o != current]
+        new = st.selectbox("Nouveau porteur", members, format_func=names.get,
+                           key="porteur_og", index=None, placeholder="Choisir un OG")
+    act("porteur", f"Nommer {names.get(new, new)} porteur de la grappe {gid}" if new
+        else "Changer le porteur (choisir la grappe et l'OG)",
+        ["porteur_grappe", "porteur_og"],
+        {"op": "porteur", "g": gid, "og": new} if gid and new else None)
+
+
+def _declare_action(scenario: Any) -> None:
+    st.markdown("**Critères déclarés de la grille**")
+    gid = st.selectbox("Grappe ", scenario.grappe_ids, key="declare_grappe", index=None,
+                       placeholder="Choisir une grappe")
+    declarable = [c for c in scenario.rules.grid.criteria if not c.computed]
+    ticked = scenario.declared.get(gid, {}) if gid else {}
+    values = {c.code: st.checkbox(f"{c.label} ({c.points} pt)",
+                                  value=bool(ticked.get(c.code)),
+                                  key=f"decl_{gid}_{c.code}", disabled=not gid)
+              for c in declarable}
+    changed = gid and any(bool(ticked.get(k)) != v for k, v in values.items())
+    act("declare", f"Enregistrer les critères de la grappe {gid}" if changed
+        else "Enregistrer les critères (choisir une grappe, cocher)", ["declare_grappe"],
+        {"op": "declare", "g": gid, "c": values} if changed else None)
+
+
+def _history_buttons(state: Any, scenario: Any) -> None:
+    """Undo, back to the proposal, and the solver again with the locks."""
     b1, b2, b3 = st.columns(3)
     b1.button("Annuler la dernière modification", disabled=not state["undo"],
               key=actions.action_key("undo", len(state["undo"])), on_click=undo,
@@ -159,29 +187,29 @@ def whatif_tab(scenario: Any) -> None:
                     [{"op": "rerun", "seed": int(state.get("seed", 0)),
                       "t": float(state.get("time_limit", APP_TIME_LIMIT))}], [])
 
-    evaluation = scenario.current
-    if evaluation is None:
-        return
-    with results:
-        if not scenario.history:
-            st.caption("Aucune modification pour l'instant.")
-            return
-        totals = evaluation.totals
-        st.markdown(
-            f"**Après {len(scenario.history)} modification(s)** : "
-            f"{int(totals['valides'])}/{int(totals['grappes'])} grappes valides "
-            f"({int(totals.get('delta_valides', 0)):+d}), points grille "
-            f"{int(totals['points_grille'])} ({int(totals.get('delta_points_grille', 0)):+d}), "
-            "financement des grappes valides "
-            f"{euros(totals['financement'])} "
-            f"({euros(totals.get('delta_financement', 0.0), signed=True)}) — "
-            f"revalidé et rechiffré en {decimal_fr(evaluation.elapsed_s, 2)} s.")
-        for text in scenario.history:
-            st.markdown(f"- {with_names(text, names)}")
-        for issue in evaluation.lock_issues:
-            st.warning(with_names(issue, names))
-        for gid, message in evaluation.new_violations:
-            st.error(with_names(f"{gid} : {message}", names))
-        changed = evaluation.grappes[evaluation.grappes["modifiee"]]
-        changes_view(changed, names).show("whatif_table")
 
+def _results(scenario: Any, names: dict[str, str]) -> None:
+    """What the edits changed: totals and their deltas, the edits, the new broken rules and
+    the changed grappes."""
+    evaluation = scenario.current
+    if not scenario.history:
+        st.caption("Aucune modification pour l'instant.")
+        return
+    totals = evaluation.totals
+    st.markdown(
+        f"**Après {len(scenario.history)} modification(s)** : "
+        f"{int(totals['valides'])}/{int(totals['grappes'])} grappes valides "
+        f"({int(totals.get('delta_valides', 0)):+d}), points grille "
+        f"{int(totals['points_grille'])} ({int(totals.get('delta_points_grille', 0)):+d}), "
+        "financement des grappes valides "
+        f"{euros(totals['financement'])} "
+        f"({euros(totals.get('delta_financement', 0.0), signed=True)}) — "
+        f"revalidé et rechiffré en {decimal_fr(evaluation.elapsed_s, 2)} s.")
+    for text in scenario.history:
+        st.markdown(f"- {with_names(text, names)}")
+    for issue in evaluation.lock_issues:
+        st.warning(with_names(issue, names))
+    for gid, message in evaluation.new_violations:
+        st.error(with_names(f"{gid} : {message}", names))
+    changed = evaluation.grappes[evaluation.grappes["modifiee"]]
+    changes_view(changed, names).show("whatif_table")
