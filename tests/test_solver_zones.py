@@ -116,3 +116,26 @@ def test_certify_on_a_built_zone() -> None:
     )
     certified, _ = certify(sub.ev, sub.neighbours, sub.km, [[0, 1]])
     assert 2 not in certified
+
+
+def test_certified_zone_is_not_solved() -> None:
+    """A zone whose bound equals what its grappes place is skipped, whatever its ring.
+
+    The B grappe and the A OG of ``test_certify_on_a_built_zone``: no OG without a DUI, so
+    no regrouping can take the A OG in; the zones neither pack nor spend budget there. With
+    an OG without DUI next to it, the zone is solved and the A OG placed.
+    """
+    rules = GroupingRules(min_esms=15, min_og=2, petit_og_max=14)
+    base = (
+        og_rows("370000002", 8, 0, 0, spread=0.3, dui_editeur="Beta", dui_statut="conforme")
+        + og_rows("370000003", 8, 3, 0, spread=0.3, dui_editeur="Beta", dui_statut="conforme")
+        + og_rows("370000004", 2, 5, 0, dui_editeur="Alpha", dui_statut="conforme")
+    )
+    sub = _built_sub(base, rules)
+    grappes, report = reoptimise_zones(sub.ev, sub.neighbours, sub.km, [[0, 1]], budget=5.0)
+    assert grappes == [[0, 1]]
+    assert (report.zones, report.dtime) == (0, 0.0)
+    sub = _built_sub(base + og_rows("370000005", 14, 6, 1, spread=0.3), rules)
+    grappes, report = reoptimise_zones(sub.ev, sub.neighbours, sub.km, [[0, 1]], budget=5.0)
+    assert report.zones >= 1
+    assert [2, 3] in grappes

@@ -368,7 +368,7 @@ class GrappeSolver:
                 points_weight=pw, seed=self.seed, budget=zone_budget, workers=self.workers,
                 deadline=safety,
             )
-            moves["zone"] = moves.get("zone", 0) + sub.zones.improved
+            moves["zone"] = moves.get("zone", 0) + sub.zones.improved + sub.zones.pool_improved
         timings["zones"] = time.perf_counter() - mark
         mark = time.perf_counter()
         # 4. local search (also polishes points and cost after the zones)

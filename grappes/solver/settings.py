@@ -34,6 +34,11 @@ ZONE_RADIUS_KM = 25.0
 #: ... at most this many of them, nearest first (the pattern measured in issue 23: placing
 #: one left-out OG means rebuilding 10 to 14 neighbouring grappes together).
 ZONE_GRAPPES = 12
+#: Zone sizes tried in turn (radius km, grappes at most): the wider ring only for the OGs
+#: still left out once the first reaches its fixed point. Measured (issue 23): on the sample's
+#: PH field the single-ESMS OGs of one DUI solution left out side by side need the 50 km
+#: ring (4 to 7 grappes lie within 25 km of them); PA is served by the first ring.
+ZONE_TIERS: tuple[tuple[float, int], ...] = ((ZONE_RADIUS_KM, ZONE_GRAPPES), (50.0, 14))
 #: Share of the time budget given to the zones (deterministic time of their CP-SAT packings).
 ZONE_BUDGET_SHARE = 0.3
 #: Cap on one sub-problem's zone budget (deterministic seconds): each sub-problem has its own

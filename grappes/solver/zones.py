@@ -40,7 +40,7 @@ from grappes.solver.bounds import neighbourhood_bound
 from grappes.solver.candidates import CandidateParams, Grower, compatible_with, enumerate_component
 from grappes.solver.evaluate import Evaluator, better
 from grappes.solver.select import select
-from grappes.solver.settings import ZONE_GRAPPES, ZONE_RADIUS_KM
+from grappes.solver.settings import ZONE_GRAPPES, ZONE_RADIUS_KM, ZONE_TIERS
 from grappes.solver.units import NO_VENDOR, VENDOR_CONFLICT
 
 #: Freed sets of at most this many units are enumerated completely (every valid subset).
@@ -70,6 +70,8 @@ class ZoneReport:
     zones: int = 0
     improved: int = 0
     certified: int = 0
+    #: packs of every zone's candidates together that improved the grouping
+    pool_improved: int = 0
     rounds: int = 0
     #: deterministic time of the packings, plus the growths at ``GROWTH_DTIME`` each (s)
     dtime: float = 0.0
@@ -263,14 +265,28 @@ def certify(
         if not alive[u] or units.vendor[u] == VENDOR_CONFLICT:
             continue  # already explained by the sub-problem's own bound
         zone, freed = zone_of(u, neighbours, km, grappes, where, alive, radius_km, max_grappes)
-        within = np.zeros(n_units, dtype=bool)
-        within[freed] = True
-        bound, _, _ = neighbourhood_bound(ev, neighbours, within)
-        value = int(sum(units.n_small[grappes[g]].sum() for g in zone))
-        if bound <= value:
+        if _zone_gap(ev, neighbours, grappes, zone, freed) <= 0:
             out[u] = len(zone)
             zones.add(tuple(freed))
     return out, len(zones)
+
+
+def _zone_gap(
+    ev: Evaluator,
+    neighbours: list[np.ndarray],
+    grappes: list[list[int]],
+    zone: list[int],
+    freed: list[int],
+) -> int:
+    """Small-OG ESMS a regrouping of the zone could place at most beyond what it places.
+
+    The zone's bound (``bounds.neighbourhood_bound`` restricted to its freed units) minus
+    the small-OG ESMS its grappes place: 0 means certified (no regrouping can do better).
+    """
+    within = np.zeros(len(ev.units), dtype=bool)
+    within[freed] = True
+    bound, _, _ = neighbourhood_bound(ev, neighbours, within)
+    return bound - int(sum(ev.units.n_small[grappes[g]].sum() for g in zone))
 
 
 def reoptimise_zones(
@@ -283,8 +299,7 @@ def reoptimise_zones(
     seed: int = 0,
     budget: float = 10.0,
     workers: int = 1,
-    radius_km: float = ZONE_RADIUS_KM,
-    max_grappes: int = ZONE_GRAPPES,
+    tiers: tuple[tuple[float, int], ...] = ZONE_TIERS,
     deadline: float | None = None,
 ) -> tuple[list[list[int]], ZoneReport]:
     """Re-optimise the zone around every small OG left out, until a fixed point.
@@ -299,9 +314,21 @@ def reoptimise_zones(
     alive
         Units the sub-problem's bound allows to be placed (others are not tried).
     budget
-        Deterministic time (s) of all the zones' packings together.
+        Deterministic time (s) of all the zones together (packings and growths).
+    tiers
+        Zone sizes tried in turn, (radius in km, at most so many grappes): the next, wider
+        one only for the OGs still left out once the previous one reaches its fixed point
+        (on the sample's PH field, the single-ESMS OGs of one solution left out together
+        needed a 50 km zone: the 25 km one holds only 4 to 7 grappes there).
     deadline
         Wall-clock safety net (``time.perf_counter()`` value).
+
+    A zone whose gap is 0 (its bound minus what its grappes place: certified) is not solved.
+    Every zone's candidates join one pool, packed exactly at the end of each round with the
+    current grappes (cheap: CP-SAT proves these packings in a few hundredths of a second):
+    grappes grown in two zones, neither enough alone, combine there (on the sample's PH field
+    that pack placed the last two ESMS). The pack is charged to the budget, and skipped once
+    the budget is spent.
     """
     units = ev.units
     n_units = len(units)
@@ -312,66 +339,144 @@ def reoptimise_zones(
     alive = np.ones(n_units, dtype=bool) if alive is None else alive
     solved: set[tuple[tuple[int, ...], ...]] = set()
     remaining = float(budget)
-    while remaining > 0.05:
-        report.rounds += 1
-        changed = False
-        where = _where(n_units, grappes)
-        targets = [
-            int(u)
-            for u in np.flatnonzero((where < 0) & (units.n_small > 0) & alive)
-            if units.vendor[u] != VENDOR_CONFLICT
-        ]
-        for u in targets:
-            if where[u] >= 0:
-                continue
-            if remaining <= 0.05 or (deadline is not None and time.perf_counter() > deadline):
+    pool: set[tuple[int, ...]] = set()
+    packed = 0
+    for radius_km, max_grappes in tiers:
+        while remaining > 0.05:
+            report.rounds += 1
+            changed = False
+            where = _where(n_units, grappes)
+            targets = [
+                int(u)
+                for u in np.flatnonzero((where < 0) & (units.n_small > 0) & alive)
+                if units.vendor[u] != VENDOR_CONFLICT
+            ]
+            for u in targets:
+                if where[u] >= 0:
+                    continue
+                if remaining <= 0.05 or (deadline is not None and time.perf_counter() > deadline):
+                    break
+                zone, freed = zone_of(
+                    u, neighbours, km, grappes, where, alive, radius_km, max_grappes
+                )
+                key = (tuple(freed), *(tuple(grappes[g]) for g in sorted(zone)))
+                if key in solved:
+                    continue
+                solved.add(key)
+                if _zone_gap(ev, neighbours, grappes, zone, freed) <= 0:
+                    continue  # certified: no regrouping of the zone can place more
+                picked, work = _solve_zone(
+                    ev, neighbours, km, grappes, zone, freed,
+                    np.random.default_rng([seed, u, len(solved)]),
+                    points_weight, min(ZONE_LIMIT, remaining), seed, workers, pool,
+                )
+                report.zones += 1
+                report.dtime += work
+                remaining -= work
+                if picked is not None:
+                    kept = [grappes[g] for g in range(len(grappes)) if g not in set(zone)]
+                    grappes = sorted([*kept, *picked], key=lambda g: g[0])
+                    where = _where(n_units, grappes)
+                    report.improved += 1
+                    changed = True
+            if len(pool) > packed and remaining > 0.05:
+                packed = len(pool)
+                new, work = pack_pool(
+                    ev, grappes, pool, points_weight, min(ZONE_LIMIT, remaining), seed, workers
+                )
+                report.dtime += work
+                remaining -= work
+                if new is not None:
+                    grappes = new
+                    report.pool_improved += 1
+                    changed = True
+            if not changed:
                 break
-            zone, freed = zone_of(u, neighbours, km, grappes, where, alive, radius_km, max_grappes)
-            key = (tuple(freed), *(tuple(grappes[g]) for g in sorted(zone)))
-            if key in solved:
-                continue
-            solved.add(key)
-            rng = np.random.default_rng([seed, u, len(solved)])
-            found, grown = zone_candidates(
-                ev, np.array(freed, dtype="int64"), neighbours, km, rng
-            )
-            current = [tuple(grappes[g]) for g in zone]
-            found.update(current)
-            reduced, priced = price_columns(
-                ev, np.array(freed, dtype="int64"), neighbours, km, found
-            )
-            if reduced is not None:
-                # columns far below zero reduced profit (in ESMS) are left to the LP
-                keep = set(current)
-                found = {c for c in found if c in keep or reduced[list(c)].sum() >= -SLACK}
-            cands = sorted(found)
-            position = {c: i for i, c in enumerate(cands)}
-            sel = select(
-                cands,
-                ev.values(cands),
-                units.n,
-                units.n_small,
-                forced=units.forced,
-                points_weight=points_weight,
-                hint=[position[c] for c in current],
-                time_limit=min(ZONE_LIMIT, remaining),
-                seed=seed,
-                workers=workers,
-            )
-            report.zones += 1
-            work = sel.dtime + GROWTH_DTIME * (grown + priced)
-            report.dtime += work
-            remaining -= work
-            picked = [list(cands[i]) for i in sel.chosen]
-            before = ev.total(current)
-            after = ev.total(picked)
-            accepted = not sel.warnings and better(after - before, points_weight)
-            if accepted:
-                kept = [grappes[g] for g in range(len(grappes)) if g not in set(zone)]
-                grappes = sorted([*kept, *picked], key=lambda g: g[0])
-                where = _where(n_units, grappes)
-                report.improved += 1
-                changed = True
-        if not changed:
-            break
     return grappes, report
+
+
+def pack_pool(
+    ev: Evaluator,
+    grappes: list[list[int]],
+    pool: set[tuple[int, ...]],
+    points_weight: float | None,
+    limit: float,
+    seed: int,
+    workers: int,
+) -> tuple[list[list[int]] | None, float]:
+    """Every zone's candidates and the current grappes, packed exactly together.
+
+    Returns the new grouping when it is better than the current one (else None) and the
+    deterministic time spent.
+    """
+    units = ev.units
+    current = [tuple(g) for g in grappes]
+    cands = sorted(pool | set(current))
+    position = {c: i for i, c in enumerate(cands)}
+    sel = select(
+        cands,
+        ev.values(cands),
+        units.n,
+        units.n_small,
+        forced=units.forced,
+        points_weight=points_weight,
+        hint=[position[c] for c in current],
+        time_limit=limit,
+        seed=seed,
+        workers=workers,
+        unit_pos=units.pos,
+    )
+    picked = [list(cands[i]) for i in sel.chosen]
+    accepted = not sel.warnings and better(ev.total(picked) - ev.total(current), points_weight)
+    return (sorted(picked, key=lambda g: g[0]) if accepted else None), sel.dtime
+
+
+def _solve_zone(
+    ev: Evaluator,
+    neighbours: list[np.ndarray],
+    km: list[np.ndarray],
+    grappes: list[list[int]],
+    zone: list[int],
+    freed: list[int],
+    rng: np.random.Generator,
+    points_weight: float | None,
+    limit: float,
+    seed: int,
+    workers: int,
+    pool: set[tuple[int, ...]] | None = None,
+) -> tuple[list[list[int]] | None, float]:
+    """Candidates over the zone's freed units, packed exactly.
+
+    Returns the new grappes of the zone when they are better than its current ones (else
+    None) and the deterministic time spent (packing plus growths).
+    """
+    units = ev.units
+    free = np.array(freed, dtype="int64")
+    found, grown = zone_candidates(ev, free, neighbours, km, rng)
+    current = [tuple(grappes[g]) for g in zone]
+    found.update(current)
+    reduced, priced = price_columns(ev, free, neighbours, km, found)
+    if reduced is not None:
+        # columns far below zero reduced profit (in ESMS) are left to the LP
+        keep = set(current)
+        found = {c for c in found if c in keep or reduced[list(c)].sum() >= -SLACK}
+    if pool is not None:
+        pool.update(found)
+    cands = sorted(found)
+    position = {c: i for i, c in enumerate(cands)}
+    sel = select(
+        cands,
+        ev.values(cands),
+        units.n,
+        units.n_small,
+        forced=units.forced,
+        points_weight=points_weight,
+        hint=[position[c] for c in current],
+        time_limit=limit,
+        seed=seed,
+        workers=workers,
+    )
+    work = sel.dtime + GROWTH_DTIME * (grown + priced)
+    picked = [list(cands[i]) for i in sel.chosen]
+    accepted = not sel.warnings and better(ev.total(picked) - ev.total(current), points_weight)
+    return (picked if accepted else None), work
