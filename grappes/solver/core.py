@@ -272,7 +272,43 @@ class GrappeSolver:
 
         # wall-clock safety net only (the descents normally stop by themselves, deterministically)
         safety = start + 10.0 * self.time_limit + 120.0
-        # 1. candidates and greedy warm start
+        self._candidates(subs, pw, safety, timings)  # 1. candidates and greedy warm start
+        timings["candidats"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        self._select_all(subs, pw, warnings)  # 2. exact selection, budget shared by size
+        timings["selection"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        moves: dict[str, int] = {}
+        self._zones(subs, pw, safety, moves)  # 3. regroupings around every small OG left out
+        timings["zones"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        self._polish(subs, pw, safety, moves)  # 4. local search, then local certificates
+        timings["recherche_locale"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+
+        # leftovers of a field join their OG's grappe of another field (at most 20 %)
+        apart = {frozenset(p) for p in locks.apart} if locks is not None else set()
+        attachments = attach_other_fields(subs, self.rules, apart) if len(champs) > 1 else {}
+        if len(champs) > 1:
+            widen_bounds(subs)
+        moves["rattachement_autre_champ"] = sum(len(v) for v in attachments.values())
+        timings["rattachement"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        self._report("Explications", 0.95)
+        proposal = build_proposal(
+            self.rules, etab, set_aside, subs, champs, start, warnings, moves,
+            multi_region=self.allow_multi_region, attachments=attachments,
+        )
+        timings["explications"] = time.perf_counter() - mark
+        proposal.stats.timings_s = {k: round(v, 3) for k, v in timings.items()}
+        self._report("Terminé", 1.0)
+        return proposal
+
+    def _candidates(self, subs: list[Subproblem], pw: float, safety: float,
+                    timings: dict[str, float]) -> None:
+        """Step 1, per sub-problem: the candidate grappes, the greedy warm start (improved by
+        local search; its grappes join the pool, so the exact selection can only do better)
+        and the neighbourhood bound."""
         total_units = max(sum(len(s.units) for s in subs), 1)
         done = 0
         for sub in subs:
@@ -290,8 +326,6 @@ class GrappeSolver:
                 sub.ev, sub.neighbours, weights, self.candidate_params, self.seed, report
             )
             t1 = time.perf_counter()
-            # warm start: greedy grow-then-attach improved by local search; its grappes join
-            # the pool, so the exact selection can only do better
             sub.greedy = LocalSearch(sub.ev, sub.neighbours, pw).run(
                 greedy_grappes(sub.ev, sub.neighbours, pw), deadline=safety
             )
@@ -310,11 +344,11 @@ class GrappeSolver:
             sub.level1_done = (warm.small, warm.placed) == (sub.bound_small, bound_placed)
             done += len(sub.units)
 
-        timings["candidats"] = time.perf_counter() - mark
-        mark = time.perf_counter()
-        # 2. exact selection, budget shared by size
+    def _select_all(self, subs: list[Subproblem], pw: float, warnings: list[str]) -> None:
+        """Step 2: the exact selection (CP-SAT) of each sub-problem, on a deterministic budget
+        in proportion to its candidates; what one leaves unused goes to the next ones. The
+        zones (step 3) keep their share."""
         cands_left = max(sum(len(s.candidates) for s in subs), 1)
-        # the zones (step 3) get their share of the budget
         remaining = self.time_limit * (1.0 - ZONE_BUDGET_SHARE)
         for k, sub in enumerate(subs):
             self._report(
@@ -324,8 +358,6 @@ class GrappeSolver:
             values = sub.ev.values(sub.candidates)
             position = {c: i for i, c in enumerate(sub.candidates)}
             hint = [position[tuple(g)] for g in sub.greedy]
-            # deterministic budget in proportion to size; what a sub-problem leaves unused
-            # goes to the next ones
             budget = max(remaining * len(sub.candidates) / cands_left, 0.2)
             cands_left = max(cands_left - len(sub.candidates), 1)
             sel = select(
@@ -348,15 +380,15 @@ class GrappeSolver:
             sub.candidate_bound = sel.bound_small
             sub.optimal, sub.groups = sel.optimal_groups, sel.groups
 
-        timings["selection"] = time.perf_counter() - mark
-        mark = time.perf_counter()
-        moves: dict[str, int] = {}
-        # 3. zone re-optimisation around every small OG left out. Each sub-problem gets its
-        # own budget (not a share of the others'): a field's grappes must not depend on which
-        # other fields are solved in the same run (« tous les champs » gives the same PA
-        # grappes as PA alone: tests/test_scenario_round_trip.py)
-        # capped: with the CLI's 20 s, 30 % per sub-problem made the sample's seven fields
-        # spend ~40 s in zones (README's first command 12 s -> 46 s, the suite 5.5 -> 17 min)
+    def _zones(self, subs: list[Subproblem], pw: float, safety: float,
+               moves: dict[str, int]) -> None:
+        """Step 3: zone re-optimisation around every small OG left out.
+
+        Each sub-problem gets its own budget (not a share of the others'): a field's grappes
+        must not depend on which other fields are solved in the same run (« tous les champs »
+        gives the same PA grappes as PA alone: tests/test_scenario_round_trip.py). Capped:
+        with the CLI's 20 s, 30 % per sub-problem made the sample's seven fields spend ~40 s
+        in zones (README's first command 12 s -> 46 s, the suite 5.5 -> 17 min)."""
         zone_budget = min(ZONE_BUDGET_SHARE * self.time_limit, ZONE_BUDGET_CAP)
         for k, sub in enumerate(subs):
             self._report(
@@ -369,9 +401,11 @@ class GrappeSolver:
                 deadline=safety,
             )
             moves["zone"] = moves.get("zone", 0) + sub.zones.improved + sub.zones.pool_improved
-        timings["zones"] = time.perf_counter() - mark
-        mark = time.perf_counter()
-        # 4. local search (also polishes points and cost after the zones)
+
+    def _polish(self, subs: list[Subproblem], pw: float, safety: float,
+                moves: dict[str, int]) -> None:
+        """Step 4: local search (it also polishes points and cost after the zones), then the
+        local certificates on each sub-problem's final grouping."""
         for k, sub in enumerate(subs):
             self._report(
                 f"Amélioration locale {sub.champ} région {sub.region}",
@@ -386,30 +420,9 @@ class GrappeSolver:
                 raise RuntimeError(msg)
             for name, count in search.moves.items():
                 moves[name] = moves.get(name, 0) + count
-            # local certificates on the final grouping of the sub-problem
             sub.zones.certified_units, sub.zones.certified = certify(
                 sub.ev, sub.neighbours, sub.km, sub.grappes, alive=sub.alive
             )
-        timings["recherche_locale"] = time.perf_counter() - mark
-        mark = time.perf_counter()
-
-        # leftovers of a field join their OG's grappe of another field (at most 20 %)
-        apart = {frozenset(p) for p in locks.apart} if locks is not None else set()
-        attachments = attach_other_fields(subs, self.rules, apart) if len(champs) > 1 else {}
-        if len(champs) > 1:
-            widen_bounds(subs)
-        moves["rattachement_autre_champ"] = sum(len(v) for v in attachments.values())
-        timings["rattachement"] = time.perf_counter() - mark
-        mark = time.perf_counter()
-        self._report("Explications", 0.95)
-        proposal = build_proposal(
-            self.rules, etab, set_aside, subs, champs, start, warnings, moves,
-            multi_region=self.allow_multi_region, attachments=attachments,
-        )
-        timings["explications"] = time.perf_counter() - mark
-        proposal.stats.timings_s = {k: round(v, 3) for k, v in timings.items()}
-        self._report("Terminé", 1.0)
-        return proposal
 
 
 # ---------------------------------------------------------------------- output
