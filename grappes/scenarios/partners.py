@@ -319,7 +319,7 @@ def find_partners(
     options = options[:top]
     for i, o in enumerate(options, 1):
         o.rang = i
-    return PartnerReport(esms=_esms_info(row) | {"finess_et": key}, unite=unit_et,
+    return PartnerReport(esms=_esms_info(row), unite=unit_et,
                          grappe_actuelle=current,
                          depart=_leaving(scenario, current, unit_et, champ), options=options)
 
