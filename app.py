@@ -32,19 +32,31 @@ from grappes.ui.tab_whatif import whatif_tab
 
 
 def main() -> None:
-    """Sidebar → data → file check → territory → proposal → scenario → tabs."""
+    """Sidebar → data → file check → territory → proposal → scenario → tabs.
+
+    What a new visitor does not need first (the folded « Comment ça marche » and file-check
+    panels, the solver settings, the map) keeps its place but is drawn at the end of the run
+    (``grappes.ui.deferred``): the headline figures come right after the sidebar's choices."""
     st.set_page_config(page_title="grappes — ESMS numérique", layout="wide")
     dress_in_french()
     st.title("grappes — former des grappes d'ESMS pour ESMS numérique")
+    deferred.start()
+    try:
+        page()
+    finally:  # also after st.stop(): the kept places are filled
+        deferred.finish()
+
+
+def page() -> None:
     show_edit_errors()
     navigation.keep_choices()
     choice = sidebar()
-    first_screen(expanded=choice.waiting_for_upload)
+    deferred.placed(lambda: first_screen(expanded=choice.waiting_for_upload))
     loaded = load_data(choice)
     if loaded is None:
         return
     data_key, result = loaded
-    check_panel(result, data_key)
+    deferred.placed(lambda: check_panel(result, data_key))
     view = territory_and_field(result, choice.rules)
     report = report_with_progress(data_key, result, view)
     if report is None:
@@ -52,7 +64,6 @@ def main() -> None:
     scenario = scenario_for(scenfile.report_key(data_key, view), report)
     if scenario.current is None:
         scenario.evaluate()
-    deferred.start()  # the map is drawn last, into its place (grappes.ui.deferred)
     tab, place = navigation.open_tab()  # lazy: only the open tab is built
     with place:
         if tab == navigation.PROPOSAL:
@@ -68,7 +79,6 @@ def main() -> None:
         else:
             exports_tab(scenario)
             scenario_file_panel(scenario, data_key, result)
-    deferred.finish()
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from grappes.ingest import IngestError
 from grappes.ingest.check import summarise
 from grappes.scenarios.view import View
 from grappes.solver.settings import APP_TIME_LIMIT
-from grappes.ui import scenfile
+from grappes.ui import deferred, scenfile
 from grappes.ui.page import DATA_SOURCES, HOW_IT_WORKS
 from grappes.ui.store import cached
 from grappes.ui.upload import (
@@ -227,6 +227,15 @@ def check_panel(result: LoadResult, data_key: str | None = None) -> None:
             st.success("Aucune ligne rejetée.")
 
 
+def solver_settings() -> None:
+    """The sidebar's « Réglages du solveur » (seed and time limit, kept under their keys)."""
+    with st.expander("Réglages du solveur"):
+        st.number_input("Graine", min_value=0, step=1, key="seed")
+        low, high = scenfile.TIME_LIMIT_BOUNDS
+        st.number_input("Temps de sélection exacte (s)", min_value=low, max_value=high,
+                        step=0.5, key="time_limit", format="%.1f")
+
+
 def territory_and_field(result: LoadResult, rules_name: str) -> View:
     """The sidebar's third section: région, départements, field and solver settings, as the
     one typed request the page computes (``grappes.scenarios.view.View``)."""
@@ -237,8 +246,14 @@ def territory_and_field(result: LoadResult, rules_name: str) -> View:
         st.error("Aucun ESMS d'un champ du programme dans le fichier.")
         st.stop()
     region = sb.selectbox("Région", regions, key="region", format_func=region_label)
-    chosen = sb.multiselect("Départements (vide : toute la région)", deps[region],
-                            key=f"departements_{region}", placeholder="toute la région")
+    # the départements and the solver settings are read from the session (a widget's key
+    # holds its value from the start of the run) and drawn at the end of the run in their
+    # place (``grappes.ui.deferred``): the headline figures do not wait for their code
+    dep_key = f"departements_{region}"
+    chosen = [d for d in st.session_state.get(dep_key) or [] if d in deps[region]]
+    deferred.placed(lambda: st.multiselect(
+        "Départements (vide : toute la région)", deps[region], key=dep_key,
+        placeholder="toute la région"), where=sb)
     champs = champ_choices(result, rules_name)
     if not champs:
         st.error("Aucun champ éligible à cet appel dans le fichier.")
@@ -248,14 +263,11 @@ def territory_and_field(result: LoadResult, rules_name: str) -> View:
         st.session_state["champ"] = DEFAULT_CHAMP if DEFAULT_CHAMP in options else options[0]
     champ = sb.selectbox("Champ", options, key="champ", help=CHAMP_HELP,
                          format_func=lambda c: CHAMP_LABELS.get(c, c))
-    with sb.expander("Réglages du solveur"):
-        st.session_state.setdefault("seed", 0)
-        st.session_state.setdefault("time_limit", APP_TIME_LIMIT)
-        seed = int(st.number_input("Graine", min_value=0, step=1, key="seed"))
-        low, high = scenfile.TIME_LIMIT_BOUNDS
-        time_limit = float(st.number_input("Temps de sélection exacte (s)", min_value=low,
-                                           max_value=high, step=0.5, key="time_limit",
-                                           format="%.1f"))
+    st.session_state.setdefault("seed", 0)
+    st.session_state.setdefault("time_limit", APP_TIME_LIMIT)
+    seed = int(st.session_state["seed"])
+    time_limit = float(st.session_state["time_limit"])
+    deferred.placed(solver_settings, where=sb)
     return View(rules_name, region, tuple(chosen), None if champ == ALL_CHAMPS else champ,
                 seed, time_limit)
 
