@@ -28,7 +28,7 @@ from grappes.ui.tab_envelope import envelope_tab
 from grappes.ui.tab_exports import exports_tab, scenario_file_panel
 from grappes.ui.tab_partners import partners_tab
 from grappes.ui.tab_proposal import proposal_tab
-from grappes.ui.tab_whatif import whatif_tab
+from grappes.ui.tab_whatif import whatif_fragment
 
 
 def main() -> None:
@@ -71,7 +71,7 @@ def page() -> None:
         elif tab == navigation.PARTNERS:
             partners_tab(scenario, report, champ_choices(result, view.rules))
         elif tab == navigation.WHATIF:
-            whatif_tab(scenario)
+            whatif_fragment()  # an edit reruns this tab only
         elif tab == navigation.ENVELOPE:
             envelope_tab(scenario, view.rules)
         elif tab == navigation.COMPARE:
