@@ -9,7 +9,7 @@ Not a test. Run from the repository root::
 1. In process: loads the sample and its proposal as the app does (``champ`` PA, the app's
    time limit), then times each what-if edit (re-validation and re-costing, target < 0.5 s)
    and the partner finder, over ``--runs`` repetitions (median and worst).
-2. The CLI in fresh processes: ``grappes propose --sample --champ PA`` (with and without
+2. The CLI in fresh processes: ``grappes proposer --exemple --champ PA`` (with and without
    ``--xlsx``) and ``grappes proposer <the sample's etalab extract> --champ PA --region 24``
    (what the app computes when that file is uploaded).
 3. Starts ``streamlit run app.py`` (headless, free port) and a headless Chromium
@@ -320,13 +320,16 @@ def whatif_seconds(runs: int) -> tuple[dict[str, list[float]], dict[str, float],
 
 
 def cli_seconds(xlsx: bool) -> float:
-    """``grappes propose --sample --champ PA`` (the app's time limit) in a fresh process."""
+    """``grappes proposer --exemple --champ PA`` at the app's time limit
+    (``APP_TIME_LIMIT``, the commands' budget) in a fresh process."""
     import tempfile
 
+    from grappes.solver.settings import APP_TIME_LIMIT
+
     with tempfile.TemporaryDirectory() as out:
-        cmd = [sys.executable, "-c", "from grappes.cli.main import main; main()", "propose",
-               "--sample", "--champ", "PA", "--time-limit", "2", "--out", out,
-               *(["--xlsx"] if xlsx else [])]
+        cmd = [sys.executable, "-c", "from grappes.cli.main import main; main()", "proposer",
+               "--exemple", "--champ", "PA", "--limite-temps", str(APP_TIME_LIMIT),
+               "--sortie", out, *(["--xlsx"] if xlsx else [])]
         start = time.perf_counter()
         subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -427,7 +430,7 @@ def main() -> None:
                          1.0 if "partenaires" in name else TARGET_WHATIF_S)
                 rows.append((name, f"{median:.2f} s (max {worst:.2f}, n={len(values)})",
                              *target_cell(median, limit)))
-    rows.append(("CLI : grappes propose --sample --champ PA", f"{cli:.2f} s", "", ""))
+    rows.append(("CLI : grappes proposer --exemple --champ PA", f"{cli:.2f} s", "", ""))
     rows.append(("CLI : la même chose avec --xlsx", f"{cli_xlsx:.2f} s", "", ""))
     rows.append((f"CLI : grappes proposer {UPLOAD_FILE.name} --champ PA --region 24",
                  f"{cli_upload:.2f} s", "", ""))
