@@ -92,6 +92,11 @@ def test_a_deferred_draw_keeps_its_place_and_is_never_lost():
             sent.append("carte")
 
         deferred.later(draw)
+        # a folded panel or the solver settings (``placed``): in its place, in the sidebar
+        st.sidebar.markdown("région")
+        deferred.placed(lambda: (st.markdown("réglages"), sent.append("réglages")),
+                        where=st.sidebar)
+        st.sidebar.markdown("champ")
         st.markdown("fin")
         sent.append("fin")
         deferred.finish()
@@ -100,7 +105,9 @@ def test_a_deferred_draw_keeps_its_place_and_is_never_lost():
         test = AppTest.from_function(page, args=(keep,), default_timeout=30).run()
         assert not test.exception
         # the map's place is above the table whether drawn last or at once
-        assert [m.value for m in test.markdown] == ["carte", "tableau", "fin"]
+        assert [m.value for m in test.main.markdown] == ["carte", "tableau", "fin"]
+        assert [m.value for m in test.sidebar.markdown] == ["région", "réglages", "champ"]
         # sent last when the run keeps it, else at once
-        assert test.session_state["sent"] == (["tableau", "fin", "carte"] if keep else
-                                              ["tableau", "carte", "fin"])
+        assert test.session_state["sent"] == (["tableau", "fin", "carte", "réglages"] if keep
+                                              else ["tableau", "carte", "réglages", "fin"])
+
