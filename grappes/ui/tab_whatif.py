@@ -98,7 +98,10 @@ def whatif_fragment() -> None:
     if state.get("scenario_key") is None or "scenario" not in state:
         st.rerun(scope="app")
     show_edit_errors()  # refused edits (the page's top is not redrawn by this run)
-    whatif_tab(state["scenario"])
+    scenario = state["scenario"]
+    if scenario.current is None:  # as the page does before its tabs
+        scenario.evaluate()
+    whatif_tab(scenario)
 
 
 def whatif_tab(scenario: Any) -> None:
