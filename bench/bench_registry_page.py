@@ -181,6 +181,10 @@ def timed_click(page, url, log: Path, click, needle: str, m: Mesure,
         m.avant_serveur.append(runs[0]["fin"] - runs[0]["mur_s"] - clicked / 1000)
         m.apres_serveur.append(seen / 1000 - runs[-1]["fin"])
     m.runs.append("+".join("fragment" if r["fragment"] else "page" for r in runs) or "aucun")
+    say(f"  {needle} : {seen - clicked:.0f} ms ; serveur "
+        + ", ".join(f"{'fragment' if r['fragment'] else 'page'} {1000 * r['mur_s']:.0f} ms "
+                    f"de {1000 * (r['fin'] - r['mur_s']) - clicked:.0f} à "
+                    f"{1000 * r['fin'] - clicked:.0f} ms" for r in runs))
 
 
 def fresh(page, role: str, name: str):

@@ -64,6 +64,15 @@ def members_table(g) -> pd.DataFrame:
     } for m in g.membres])  # fmt: skip
 
 
+def petit_tableau(table: pd.DataFrame) -> None:
+    """A card's small table (members, partners, ESMS of a declaration) as a plain HTML
+    table: a page holds dozens of cards, and each ``st.dataframe`` is a canvas grid the
+    browser builds again whenever its card is redrawn (measured with
+    ``bench/bench_registry_page.py``: seconds per click on a 29-card page). Long lists (the
+    territory's declarations) keep ``st.dataframe``, which scrolls and sorts."""
+    st.table(table, hide_index=True)
+
+
 RATTACHEMENT_LABELS = {"demande": "en attente de validation", "approuve": "validé",
                        "refuse": "refusé", "revoque": "retiré"}
 

@@ -35,6 +35,7 @@ from grappes.ui.registre_commun import (
     contact_text,
     members_table,
     onglet_ouvert,
+    petit_tableau,
     plus_recente,
     rattachements_territoire,
     territory_input,
@@ -160,7 +161,7 @@ def carte_grappe(reg: Registry, jeton: str, g) -> None:
                     + (f" — {euros(g.total)}" if g.total else ""))
         for w in (*g.regles_enfreintes, *g.avertissements):
             st.warning(echapper(w))
-        st.dataframe(members_table(g), hide_index=True)
+        petit_tableau(members_table(g))
         c1, c2, c3 = st.columns(3)
         if g.statut == "proposee":
             c1.button("Envoyer les invitations", key=f"inv{g.id}")

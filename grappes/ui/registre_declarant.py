@@ -39,6 +39,7 @@ from grappes.ui.registre_commun import (
     esms_table,
     members_table,
     onglet_ouvert,
+    petit_tableau,
     plus_recente,
 )
 
@@ -236,7 +237,7 @@ def ma_declaration(reg: Registry, jeton: str) -> None:
                         f"{DECLARATION_STATUT_LABELS.get(d.statut, d.statut)}")
             if not d.parle:
                 st.warning("Hors appariement : " + echapper(d.motif_exclusion))
-            st.dataframe(esms_table(d), hide_index=True)
+            petit_tableau(esms_table(d))
             st.text(f"Contact : {contact_text(d.contact)}")
             if d.texte_libre:
                 st.text(d.texte_libre)
@@ -281,7 +282,7 @@ def carte_invitation(reg: Registry, jeton: str, inv) -> None:
                     f"invitation : **{etat}** — grappe : "
                     f"{etat_grappe(g.statut, g.soumise_ars)}")
         fiche_invitation(reg, jeton, inv)
-        st.dataframe(members_table(g), hide_index=True)
+        petit_tableau(members_table(g))
         if g.tous_acceptes:
             st.success("Tous les membres ont accepté : leurs coordonnées sont visibles.")
             for m in g.membres:
@@ -312,10 +313,10 @@ def fiche_invitation(reg: Registry, jeton: str, inv) -> None:
     cols[3].metric("Distance maximale", km_text(f.km_max) if f.km_max is not None else "—")
     if not f.valide:
         st.warning("La grappe ne respecte pas encore toutes les règles du programme.")
-    st.dataframe(pd.DataFrame([{
+    petit_tableau(pd.DataFrame([{
         "OG (FINESS EJ)": p.finess_ej, "nom": p.raison_sociale_ej or "—", "ESMS": p.n_esms,
         "distance de mon OG": "mon OG" if p.moi else (
             km_text(p.km) if p.km is not None else "—"),
         "porteur": "oui" if p.porteur else "non",
         "part indicative (ESMS de l'OG ; lignes projet au porteur)": euros(p.part_indicative),
-    } for p in f.partenaires]), hide_index=True)  # fmt: skip
+    } for p in f.partenaires]))  # fmt: skip

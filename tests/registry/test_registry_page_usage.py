@@ -57,7 +57,8 @@ def page(world, role: str, monkeypatch, finess: str = "sample",
 
 
 def frames(at: AppTest) -> list:
-    return [d.value for d in at.dataframe]
+    """Every table of the page: long lists (``st.dataframe``) and cards' (``st.table``)."""
+    return [d.value for d in at.dataframe] + [t.value for t in at.table]
 
 
 def test_commune_shown_by_name_with_its_code():
