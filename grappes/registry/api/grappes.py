@@ -20,6 +20,7 @@ from grappes.registry.accounts import token_hash
 from grappes.registry.api.base import parse_territoire
 from grappes.registry.api.lecture import LectureMixin
 from grappes.registry.cache_vues import Cle
+from grappes.registry.db import session_sans_ecriture
 from grappes.registry.errors import (
     AccesRefuse,
     ConflitVersion,
@@ -295,7 +296,7 @@ class GrappesMixin(LectureMixin):
             rows = s.execute(select(Appariement.etablissements)
                              .where(Appariement.id == appariement_id)).scalar_one()
             kept = (version, app_build.from_snapshot(rows))
-            if not s.info.get("lecture"):
+            if not session_sans_ecriture(s):
                 return kept[1], regles
             with self._verrou_snapshots:
                 self._snapshots[appariement_id] = kept
