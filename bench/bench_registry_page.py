@@ -114,6 +114,11 @@ def build(url: str, args) -> Base:
     return Base(url, email, pending, args.clics, len(run.grappes), n_inv)
 
 
+def describe(base: Base) -> str:
+    return (f"{base.grappes} grappes dont {base.proposees} proposées, {base.invitations} "
+            f"invitations ; {base.declarant} : {base.en_attente} en attente")
+
+
 def base_info(url: str) -> Base:
     """The facts of a base built before (``--base`` reused)."""
     reg = Registry(url)
@@ -285,7 +290,7 @@ def run_sqlite(args) -> list[list[str]]:
         say(f"[SQLite] construction de {base_file}…")
         build(f"sqlite:///{base_file}", args)
     base = base_info(f"sqlite:///{base_file}")
-    say(f"[SQLite] {base}")
+    say(f"[SQLite] {describe(base)}")
     rows = []
     with tempfile.TemporaryDirectory(prefix="banc-page-db-") as tmp:
         for rep in range(args.repetitions):
@@ -319,7 +324,7 @@ def run_postgresql(args) -> list[list[str]]:
         say("[PostgreSQL] construction…")
         build(url_of("grappes_banc_page"), args)
         base = base_info(url_of("grappes_banc_page"))
-        say(f"[PostgreSQL] {base}")
+        say(f"[PostgreSQL] {describe(base)}")
         for rep in range(args.repetitions):
             for label, root in apps(args):
                 sql("DROP DATABASE IF EXISTS grappes_banc_page_run WITH (FORCE)")
