@@ -19,7 +19,8 @@ Not a test. Run from the repository root (Debian ``/usr/bin/chromium``, never
    ``bench/streamlit_chrono.py``, which times every script run on the server (wall and CPU
    time of the script thread; a fragment's run or the whole page's).
 3. In chromium, signs in as the déclarant with the most pending invitations and times, from
-   the click to the visible confirmation (polled at each animation frame): opening « Mes
+   the click to the visible confirmation (polled at each animation frame), each click once
+   the browser has finished drawing the previous one (10 calm frames): opening « Mes
    invitations » (from « Ma déclaration »), « Accepter » and « Décliner » (each on a fresh
    invitation); then as the coordinator, « Envoyer les invitations » on a proposed grappe.
    ``--clics`` clicks of each. The server's runs caused by each click are read back from
@@ -163,11 +164,21 @@ ARM = """() => { window.__clic = null; document.addEventListener('click',
     {capture: true, once: true}); }"""
 
 
+#: resolves once the browser has drawn 10 frames in a row less than 100 ms apart: done
+#: with the previous action (a map or a long table drawn after its run ended counts there)
+CALM = """() => new Promise(done => { let last = performance.now(), calm = 0;
+    const frame = t => { calm = t - last < 100 ? calm + 1 : 0; last = t;
+                         if (calm >= 10) done(true); else requestAnimationFrame(frame); };
+    requestAnimationFrame(frame); })"""
+
+
 def timed_click(page, url, log: Path, click, needle: str, m: Mesure,
                 wait_idle, more: int = 1) -> None:
-    """``click()``, then wait until ``needle`` shows ``more`` more times (visible, not
-    stale), both instants taken by the page's own clock (the click event, then the first
-    animation frame showing it): the user's wait. Then the server's runs that ended since."""
+    """Once the browser is calm, ``click()``, then wait until ``needle`` shows ``more``
+    more times (visible, not stale), both instants taken by the page's own clock (the click
+    event, then the first animation frame showing it): the user's wait. Then the server's
+    runs that ended since."""
+    page.evaluate(CALM)
     before = page.evaluate(COUNT, needle)
     page.evaluate(ARM)
     since = time.time()
