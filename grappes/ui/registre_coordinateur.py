@@ -34,6 +34,8 @@ from grappes.ui.registre_commun import (
     call,
     contact_text,
     members_table,
+    onglet_ouvert,
+    petit_tableau,
     plus_recente,
     rattachements_territoire,
     territory_input,
@@ -52,58 +54,76 @@ def export_zip(reg: Registry, jeton: str, territoire: list[str]) -> bytes | None
         return buffer.getvalue()
 
 
+#: the coordinator's tabs (lazy: ``registre_commun.onglet_ouvert``) and their session key
+ONGLETS = ("Déclarations", "Rattachements", "Appariement", "Grappes et invitations")
+ONGLET = "onglet_coordinateur"
+
+
 def coordinateur(reg: Registry, jeton: str, moi) -> None:
     territoire = territory_input(moi)
-    tab_d, tab_r, tab_m, tab_g = st.tabs(["Déclarations", "Rattachements", "Appariement",
-                                          "Grappes et invitations"])
-    with tab_r:
-        rattachements_territoire(reg, jeton, territoire)
-    with tab_d:
-        decls = call(reg.declarations, jeton, territoire) or []
-        st.metric("Déclarations actives", len(decls))
-        out = [d for d in decls if not d.parle]
-        if out:
-            st.warning(f"{len(out)} déclaration(s) hors appariement (rattachement à régler, "
-                       "onglet « Rattachements ») : " + echapper(", ".join(
-                           f"{d.id} (OG {d.finess_ej} : {d.motif_exclusion})" for d in out)))
-        if decls:
-            st.dataframe(pd.DataFrame([{
-                "id": d.id, "OG": d.finess_ej, "nom": d.raison_sociale_ej,
-                "département": d.departement, "ESMS": len(d.esms),
-                "DUI": DUI_STATUT_LABELS.get(d.dui_statut, d.dui_statut),
-                "porteur": PORTEUR_CHOIX.get(d.porteur, d.porteur),
-                "rattachement": "oui" if d.parle else "non",
-                "contact": contact_text(d.contact)} for d in decls]),
-                hide_index=True)  # fmt: skip
-            points = pd.DataFrame([{"lat": e.lat, "lon": e.lon} for d in decls for e in d.esms
-                                   if e.lat is not None])
-            if len(points):
-                st.map(points)
-    with tab_m:
-        avec = st.checkbox("Utiliser les données du fichier FINESS pour les ESMS déclarés")
-        limite = st.number_input("Temps de calcul (s)", min_value=1, max_value=300, value=10)
-        if st.button("Lancer l'appariement"):
-            with st.spinner("Appariement en cours…"):
-                run = call(reg.apparier, jeton, territoire, avec_finess=avec,
-                           time_limit=float(limite))
-            if run is not None:
-                st.success(f"Appariement {run.id} : {len(run.grappes)} grappe(s) proposée(s), "
-                           f"{len(run.non_places)} ESMS sans grappe.")
-                for w in run.avertissements:
-                    st.warning(echapper(w))
-    with tab_g:
-        grappes = call(reg.grappes, jeton, territoire) or []
-        if not grappes:
-            st.info("Aucune grappe : lancez l'appariement.")
-        for g in grappes:
-            carte_grappe(reg, jeton, g)
-        if any(g.statut == "proposee" for g in grappes):
-            edit_grappe(reg, jeton, grappes, decls)
-        if any(g.statut == "constituee" for g in grappes) and st.button("Préparer l'export"):
-            data = export_zip(reg, jeton, territoire)
-            if data:
-                st.download_button("Télécharger les grappes constituées (ZIP)", data,
-                                   file_name="grappes-constituees.zip")
+    ouvert, tab = onglet_ouvert(ONGLETS, ONGLET)
+    with tab:
+        if ouvert == "Rattachements":
+            rattachements_territoire(reg, jeton, territoire)
+        elif ouvert == "Appariement":
+            appariement(reg, jeton, territoire)
+        elif ouvert == "Grappes et invitations":
+            grappes_et_invitations(reg, jeton, territoire)
+        else:
+            declarations(reg, jeton, territoire)
+
+
+def declarations(reg: Registry, jeton: str, territoire: list[str]) -> None:
+    decls = call(reg.declarations, jeton, territoire) or []
+    st.metric("Déclarations actives", len(decls))
+    out = [d for d in decls if not d.parle]
+    if out:
+        st.warning(f"{len(out)} déclaration(s) hors appariement (rattachement à régler, "
+                   "onglet « Rattachements ») : " + echapper(", ".join(
+                       f"{d.id} (OG {d.finess_ej} : {d.motif_exclusion})" for d in out)))
+    if decls:
+        st.dataframe(pd.DataFrame([{
+            "id": d.id, "OG": d.finess_ej, "nom": d.raison_sociale_ej,
+            "département": d.departement, "ESMS": len(d.esms),
+            "DUI": DUI_STATUT_LABELS.get(d.dui_statut, d.dui_statut),
+            "porteur": PORTEUR_CHOIX.get(d.porteur, d.porteur),
+            "rattachement": "oui" if d.parle else "non",
+            "contact": contact_text(d.contact)} for d in decls]),
+            hide_index=True)  # fmt: skip
+        points = pd.DataFrame([{"lat": e.lat, "lon": e.lon} for d in decls for e in d.esms
+                               if e.lat is not None])
+        if len(points):
+            st.map(points)
+
+
+def appariement(reg: Registry, jeton: str, territoire: list[str]) -> None:
+    avec = st.checkbox("Utiliser les données du fichier FINESS pour les ESMS déclarés")
+    limite = st.number_input("Temps de calcul (s)", min_value=1, max_value=300, value=10)
+    if st.button("Lancer l'appariement"):
+        with st.spinner("Appariement en cours…"):
+            run = call(reg.apparier, jeton, territoire, avec_finess=avec,
+                       time_limit=float(limite))
+        if run is not None:
+            st.success(f"Appariement {run.id} : {len(run.grappes)} grappe(s) proposée(s), "
+                       f"{len(run.non_places)} ESMS sans grappe.")
+            for w in run.avertissements:
+                st.warning(echapper(w))
+
+
+def grappes_et_invitations(reg: Registry, jeton: str, territoire: list[str]) -> None:
+    grappes = call(reg.grappes, jeton, territoire) or []
+    if not grappes:
+        st.info("Aucune grappe : lancez l'appariement.")
+    for g in grappes:
+        carte_grappe(reg, jeton, g)
+    if any(g.statut == "proposee" for g in grappes):
+        # the territory's declarations: the candidates to add to a proposed grappe
+        edit_grappe(reg, jeton, grappes, call(reg.declarations, jeton, territoire) or [])
+    if any(g.statut == "constituee" for g in grappes) and st.button("Préparer l'export"):
+        data = export_zip(reg, jeton, territoire)
+        if data:
+            st.download_button("Télécharger les grappes constituées (ZIP)", data,
+                               file_name="grappes-constituees.zip")
 
 
 #: the actions of a grappe's card: button key prefix, API method, what it says once done
@@ -141,7 +161,7 @@ def carte_grappe(reg: Registry, jeton: str, g) -> None:
                     + (f" — {euros(g.total)}" if g.total else ""))
         for w in (*g.regles_enfreintes, *g.avertissements):
             st.warning(echapper(w))
-        st.dataframe(members_table(g), hide_index=True)
+        petit_tableau(members_table(g))
         c1, c2, c3 = st.columns(3)
         if g.statut == "proposee":
             c1.button("Envoyer les invitations", key=f"inv{g.id}")

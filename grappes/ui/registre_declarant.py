@@ -38,6 +38,8 @@ from grappes.ui.registre_commun import (
     contact_text,
     esms_table,
     members_table,
+    onglet_ouvert,
+    petit_tableau,
     plus_recente,
 )
 
@@ -211,37 +213,54 @@ def mes_og(reg: Registry, jeton: str) -> None:
         st.success(echapper(flash))
 
 
+#: the déclarant's tabs (lazy: ``registre_commun.onglet_ouvert``) and their session key
+ONGLETS = ("Ma déclaration", "Mes invitations")
+ONGLET = "onglet_declarant"
+
+
 def declarant(reg: Registry, jeton: str) -> None:
-    tab_decl, tab_inv = st.tabs(["Ma déclaration", "Mes invitations"])
-    with tab_decl:
-        mes_og(reg, jeton)
-        mine = call(reg.mes_declarations, jeton) or []
-        for d in mine:
-            with st.container(border=True):
-                st.markdown(f"**Déclaration {d.id}** — OG {echapper(d.finess_ej)} "
-                            f"{echapper(d.raison_sociale_ej)} — "
-                            f"{DECLARATION_STATUT_LABELS.get(d.statut, d.statut)}")
-                if not d.parle:
-                    st.warning("Hors appariement : " + echapper(d.motif_exclusion))
-                st.dataframe(esms_table(d), hide_index=True)
-                st.text(f"Contact : {contact_text(d.contact)}")
-                if d.texte_libre:
-                    st.text(d.texte_libre)
-                if d.statut == "active":
-                    with st.expander("Modifier ma déclaration"):
+    ouvert, tab = onglet_ouvert(ONGLETS, ONGLET)
+    with tab:
+        if ouvert == "Mes invitations":
+            mes_invitations(reg, jeton)
+        else:
+            ma_declaration(reg, jeton)
+
+
+def ma_declaration(reg: Registry, jeton: str) -> None:
+    mes_og(reg, jeton)
+    mine = call(reg.mes_declarations, jeton) or []
+    for d in mine:
+        with st.container(border=True):
+            st.markdown(f"**Déclaration {d.id}** — OG {echapper(d.finess_ej)} "
+                        f"{echapper(d.raison_sociale_ej)} — "
+                        f"{DECLARATION_STATUT_LABELS.get(d.statut, d.statut)}")
+            if not d.parle:
+                st.warning("Hors appariement : " + echapper(d.motif_exclusion))
+            petit_tableau(esms_table(d))
+            st.text(f"Contact : {contact_text(d.contact)}")
+            if d.texte_libre:
+                st.text(d.texte_libre)
+            if d.statut == "active":
+                # lazy: the form (search, ESMS table, 20 fields) is built only once opened
+                with st.expander("Modifier ma déclaration", key=f"modifier{d.id}",
+                                 on_change="rerun") as box:
+                    if box.open:
                         declaration_form(reg, jeton, d)
-                if d.statut == "active" and st.button("Retirer ma déclaration (efface mes "
-                                                      "coordonnées)", key=f"retirer{d.id}"):
-                    call(reg.retirer_declaration, jeton, d.id)
-                    st.rerun()
-        if not any(d.statut == "active" for d in mine):
-            declaration_form(reg, jeton)
-    with tab_inv:
-        invitations = call(reg.mes_invitations, jeton) or []
-        if not invitations:
-            st.info("Aucune invitation pour l'instant.")
-        for inv in invitations:
-            carte_invitation(reg, jeton, inv)
+            if d.statut == "active" and st.button("Retirer ma déclaration (efface mes "
+                                                  "coordonnées)", key=f"retirer{d.id}"):
+                call(reg.retirer_declaration, jeton, d.id)
+                st.rerun()
+    if not any(d.statut == "active" for d in mine):
+        declaration_form(reg, jeton)
+
+
+def mes_invitations(reg: Registry, jeton: str) -> None:
+    invitations = call(reg.mes_invitations, jeton) or []
+    if not invitations:
+        st.info("Aucune invitation pour l'instant.")
+    for inv in invitations:
+        carte_invitation(reg, jeton, inv)
 
 
 @st.fragment
@@ -263,7 +282,7 @@ def carte_invitation(reg: Registry, jeton: str, inv) -> None:
                     f"invitation : **{etat}** — grappe : "
                     f"{etat_grappe(g.statut, g.soumise_ars)}")
         fiche_invitation(reg, jeton, inv)
-        st.dataframe(members_table(g), hide_index=True)
+        petit_tableau(members_table(g))
         if g.tous_acceptes:
             st.success("Tous les membres ont accepté : leurs coordonnées sont visibles.")
             for m in g.membres:
@@ -276,9 +295,12 @@ def carte_invitation(reg: Registry, jeton: str, inv) -> None:
 
 def fiche_invitation(reg: Registry, jeton: str, inv) -> None:
     """The facts to decide: amount, ESMS, grid points, distance, and each partner OG with its
-    name, ESMS, distance and indicative share. Read once per grappe version (session)."""
+    name, ESMS, distance and indicative share. Read once per composition of the grappe
+    (session): an answer to an invitation changes the grappe's version, not these facts,
+    and re-reading them (the what-if evaluation) was most of a click's time."""
     cache = st.session_state.setdefault("fiches_invitation", {})
-    key = (inv.id, inv.grappe.version)
+    g = inv.grappe
+    key = (inv.id, g.porteur_ej, tuple((m.declaration_id, m.esms) for m in g.membres))
     if key not in cache:
         cache[key] = call(reg.fiche_invitation, jeton, inv.id)
     f = cache[key]
@@ -291,10 +313,10 @@ def fiche_invitation(reg: Registry, jeton: str, inv) -> None:
     cols[3].metric("Distance maximale", km_text(f.km_max) if f.km_max is not None else "—")
     if not f.valide:
         st.warning("La grappe ne respecte pas encore toutes les règles du programme.")
-    st.dataframe(pd.DataFrame([{
+    petit_tableau(pd.DataFrame([{
         "OG (FINESS EJ)": p.finess_ej, "nom": p.raison_sociale_ej or "—", "ESMS": p.n_esms,
         "distance de mon OG": "mon OG" if p.moi else (
             km_text(p.km) if p.km is not None else "—"),
         "porteur": "oui" if p.porteur else "non",
         "part indicative (ESMS de l'OG ; lignes projet au porteur)": euros(p.part_indicative),
-    } for p in f.partenaires]), hide_index=True)  # fmt: skip
+    } for p in f.partenaires]))  # fmt: skip

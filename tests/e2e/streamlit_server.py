@@ -125,18 +125,23 @@ def wait_for_port(port: int, proc: subprocess.Popen, log: Path, timeout: float) 
 
 @contextmanager
 def streamlit_app(page: str = "", env: dict[str, str] | None = None,
-                  timeout: float = 60) -> Iterator[AppUrl]:
-    """Run the app on a free local port; yields the URL of ``page`` ('' = the main page)."""
+                  timeout: float = 60, launcher: list[str] | None = None,
+                  root: Path = ROOT) -> Iterator[AppUrl]:
+    """Run the app on a free local port; yields the URL of ``page`` ('' = the main page).
+
+    For the page benchmark (``bench/bench_registry_page.py``): ``launcher`` stands for
+    ``python -m streamlit`` (``bench/streamlit_chrono.py`` times each script run on the
+    server), ``root`` is the checkout whose app runs (another one: the code before a change)."""
     port = free_port()
     full_env = dict(os.environ, **(env or {}),
-                    PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+                    PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     with tempfile.TemporaryDirectory(prefix="streamlit-") as tmp, \
             open(Path(tmp) / "serveur.log", "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+            [*(launcher or [sys.executable, "-m", "streamlit"]), "run", str(root / "app.py"),
              "--server.headless", "true", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=root, env=full_env, stdout=log, stderr=subprocess.STDOUT,
         )
         url = AppUrl(f"http://127.0.0.1:{port}/{page}")
         url.log = Path(log.name)

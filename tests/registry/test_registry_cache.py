@@ -15,6 +15,9 @@ from grappes.registry.db import _SQLITE_WRITERS, session_sans_ecriture
 from grappes.registry.models import GrappeProposee
 from tests.registry.conftest import LIGHT, OG_A, OG_B, saisie
 
+#: an OG of Indre-et-Loire with one PA ESMS, declared only after the matching
+OG_LATE = "370055766"
+
 
 def _accepted_pair(world):
     """A and B in one grappe, both accepted: each sees the other's contact."""
@@ -219,3 +222,31 @@ def test_cache_keeps_only_the_revision_asked_and_loads_each_grappe_once_at_a_tim
     assert others2[0].is_set()
     cache.liberer(mine2)
     assert cache.reserver([7, 8, 9]) == ([7, 8, 9], [])
+
+
+def test_a_proposals_table_kept_for_the_invitation_facts_follows_an_edit(world, db_url, clock):
+    """The establishments table of a proposal, kept per process for the what-if readings
+    (``fiche_invitation``, ``evaluer_grappe``), is read again once an edit stores ESMS
+    declared after the matching: the figures are those of a registry with nothing kept."""
+    r = world.reg
+    world.declare_all()
+    g = next(g for g in r.apparier(world.coord, ["37"], time_limit=5).grappes
+             if {m.finess_ej for m in g.membres} >= {OG_A, OG_B})
+    before = r.evaluer_grappe(world.coord, g.id)
+    (version, _table), = r._snapshots.values()  # kept by that reading
+    late = world.make("tard@test.fr", "declarant")  # declared after the matching
+    world.attach(late, OG_LATE)
+    d = r.declarer(late, saisie(OG_LATE, "Tardif", "tard@og.fr"))
+    g2 = r.modifier_grappe(world.coord, g.id, g.version, ajouter=[d.id])
+    after = r.evaluer_grappe(world.coord, g.id)
+    assert next(iter(r._snapshots.values()))[0] > version  # read again, newer
+    other = Registry(db_url, finess="sample", clock=clock, securite=LIGHT)  # nothing kept
+    try:
+        assert after == other.evaluer_grappe(world.coord, g.id)
+    finally:
+        other.db.dispose()
+    assert after.total == g2.total != before.total
+    inv = r.inviter(world.coord, g.id, g2.version)
+    fiche = r.fiche_invitation(late, r.mes_invitations(late)[0].id)
+    assert fiche.total == after.total and OG_LATE in {p.finess_ej for p in fiche.partenaires}
+    assert inv.n_esms == fiche.n_esms

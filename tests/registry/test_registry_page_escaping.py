@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from grappes.registry import Registry
 from grappes.registry.models import GrappeProposee
+from grappes.ui import registre_coordinateur, registre_declarant
 from tests.registry.conftest import LIGHT, OG_A, OG_B, PASSWORD, World, saisie
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "2_Mise_en_relation.py")
@@ -69,6 +70,15 @@ def test_hostile_text_never_becomes_a_link_or_an_image(hostile_registry, role, m
         at.text_input[0].set_value("[a](javascript:alert(1))")
         at.button[0].click().run()
     bodies = _markdown_bodies(at)
+    # the other lazy tabs of the role, each opened as a click does (only the open one runs)
+    key, labels = {"coord": (registre_coordinateur.ONGLET, registre_coordinateur.ONGLETS),
+                   "a": (registre_declarant.ONGLET, registre_declarant.ONGLETS)}.get(
+                       role, ("", ()))
+    for label in labels[1:]:
+        at.session_state[key] = label
+        at.run()
+        assert not at.exception, at.exception
+        bodies += _markdown_bodies(at)
     html = "\n".join(MD.render(b) for b in bodies)
     assert "<a " not in html and "<img" not in html, html
     if role == "coord":  # the hostile warnings are there, shown as typed

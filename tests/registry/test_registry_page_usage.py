@@ -15,6 +15,7 @@ from grappes.registry import Registry
 from grappes.registry.adapters import load_finess
 from grappes.registry.affichage import commune_libelle, echapper
 from grappes.registry.errors import AccesRefuse
+from grappes.ui import registre_coordinateur, registre_declarant
 from tests.registry.conftest import LIGHT, OG_A, OG_B, OG_C, PASSWORD, World, saisie
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "2_Mise_en_relation.py")
@@ -38,20 +39,26 @@ def world(tmp_path_factory):
     reg.db.dispose()
 
 
-def page(world, role: str, monkeypatch, finess: str = "sample") -> AppTest:
+def page(world, role: str, monkeypatch, finess: str = "sample",
+         onglet: tuple[str, str] | None = None) -> AppTest:
+    """The page signed in as ``role``; ``onglet`` (session key, label): the lazy tab open,
+    as a click on it (``registre_commun.onglet_ouvert``)."""
     w, db = world
     monkeypatch.setenv("GRAPPES_DB_URL", f"sqlite:///{db}")
     monkeypatch.setenv("GRAPPES_FINESS", finess)
     st.cache_resource.clear()  # the page's Registry is cached per process: this test's
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.session_state["jeton"] = w.reg.connexion(EMAILS[role], PASSWORD).jeton
+    if onglet is not None:
+        at.session_state[onglet[0]] = onglet[1]
     at.run()
     assert not at.exception, at.exception
     return at
 
 
 def frames(at: AppTest) -> list:
-    return [d.value for d in at.dataframe]
+    """Every table of the page: long lists (``st.dataframe``) and cards' (``st.table``)."""
+    return [d.value for d in at.dataframe] + [t.value for t in at.table]
 
 
 def test_commune_shown_by_name_with_its_code():
@@ -143,7 +150,8 @@ def _constituted(w) -> int:
 def test_submitting_to_the_ars_says_so_and_changes_the_state(world, monkeypatch):
     w, _db = world
     gid = _constituted(w)
-    at = page(world, "coord", monkeypatch)
+    at = page(world, "coord", monkeypatch,
+              onglet=(registre_coordinateur.ONGLET, "Grappes et invitations"))
     assert any("état : **constituée**" in m.value for m in at.markdown)
     next(b for b in at.button if b.label == "Soumettre à l'ARS").click().run()
     assert not at.exception, at.exception
@@ -171,7 +179,7 @@ def test_an_invitation_shows_partners_distance_amounts_and_points(world, monkeyp
     assert next(p for p in fiche.partenaires if p.finess_ej == OG_A).moi
     with pytest.raises(AccesRefuse):  # not B's invitation
         w.reg.fiche_invitation(w.b, inv.id)
-    at = page(world, "a", monkeypatch)
+    at = page(world, "a", monkeypatch, onglet=(registre_declarant.ONGLET, "Mes invitations"))
     labels = {m.label: m.value for m in at.metric}
     assert labels["Points de la grille"] == f"{fiche.points} / {fiche.points_max}"
     assert labels["Financement de la grappe"].endswith("€")

@@ -5,6 +5,7 @@ the audit log, optimistic locking, and the ONE lookup-then-authorise of each obj
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
@@ -112,6 +113,9 @@ class RegistryBase:
         self.clock = clock or utcnow
         #: the reader-independent part of grappe views, per process (``cache_vues``)
         self._cache_vues = CacheVues()
+        #: proposals' establishments tables, per process (``GrappesMixin._snapshot``)
+        self._snapshots: dict[int, tuple[int, pd.DataFrame]] = {}
+        self._verrou_snapshots = threading.Lock()
 
     def init(self) -> str:
         """Create or upgrade the schema (Alembic); returns the revision in place."""

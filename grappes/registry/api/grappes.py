@@ -8,6 +8,7 @@ import random
 import time
 from collections.abc import Sequence
 
+import pandas as pd
 from sqlalchemy import bindparam, join, select
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import flag_modified
@@ -19,6 +20,7 @@ from grappes.registry.accounts import token_hash
 from grappes.registry.api.base import parse_territoire
 from grappes.registry.api.lecture import LectureMixin
 from grappes.registry.cache_vues import Cle
+from grappes.registry.db import session_sans_ecriture
 from grappes.registry.errors import (
     AccesRefuse,
     ConflitVersion,
@@ -276,10 +278,40 @@ class GrappesMixin(LectureMixin):
         snapshot (stored when ``persist``)."""
         return self._evaluate_on(s, g, persist)[0]
 
+    def _snapshot(self, s: Session, appariement_id: int) -> tuple[pd.DataFrame, str]:
+        """The establishments table a proposal's solver saw, and its rule set's name.
+
+        Kept per process and proposal, tagged with the proposal's ``version`` (bumped by
+        every write of its row, a persisted snapshot included): an invitation's facts
+        (``fiche_invitation``) evaluated each grappe over a table rebuilt from the stored
+        5,000-row JSON, after loading the proposal with all its grappes (measured on the
+        page bench: most of the 0.6 s of each invitation card). A copy is returned: the
+        callers may not change the kept table. Only a read transaction stores one (a
+        write's own uncommitted snapshot could be rolled back, as in ``cache_vues``)."""
+        version, regles = s.execute(select(Appariement.version, Appariement.regles)
+                                    .where(Appariement.id == appariement_id)).one()
+        with self._verrou_snapshots:
+            kept = self._snapshots.get(appariement_id)
+        if kept is None or kept[0] != version:
+            rows = s.execute(select(Appariement.etablissements)
+                             .where(Appariement.id == appariement_id)).scalar_one()
+            kept = (version, app_build.from_snapshot(rows))
+            if not session_sans_ecriture(s):
+                return kept[1], regles
+            with self._verrou_snapshots:
+                self._snapshots[appariement_id] = kept
+                while len(self._snapshots) > 8:  # a few proposals at a time are read
+                    self._snapshots.pop(next(iter(self._snapshots)))
+        return kept[1].copy(), regles
+
     def _evaluate_on(self, s: Session, g: GrappeProposee, persist: bool = False):
         """:meth:`_evaluate`, the establishments table and the loaded rule set it used."""
-        run = s.get(Appariement, g.appariement_id)
-        etab = app_build.from_snapshot(run.etablissements)
+        if persist:  # the snapshot may be written: the proposal's row, not its grappes
+            run = s.get(Appariement, g.appariement_id,
+                        options=[lazyload(Appariement.grappes)])
+            etab, regles = app_build.from_snapshot(run.etablissements), run.regles
+        else:
+            etab, regles = self._snapshot(s, g.appariement_id)
         members = [e for m in g.membres for e in m.esms]
         missing = sorted(set(members) - set(etab["finess_et"].astype(str)))
         if missing:
@@ -302,7 +334,7 @@ class GrappesMixin(LectureMixin):
         grappe = adapters.Grappe(id=g.code, champ=g.champ,
                                  og=sorted({m.finess_ej for m in g.membres}), esms=members,
                                  porteur=g.porteur_ej or None)
-        scenario = adapters.whatif(etab, run.regles, [grappe])
+        scenario = adapters.whatif(etab, regles, [grappe])
         return scenario.evaluate(), etab, scenario.rules
 
     def evaluer_grappe(self, jeton: str, grappe_id: int) -> EvaluationGrappe:
