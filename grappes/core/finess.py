@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 FINESS_RE = re.compile(r"^[0-9][0-9A-Z][0-9]{7}$")
 _DIGITS_RE = re.compile(r"^[0-9]{9}$")
@@ -140,14 +141,14 @@ def check_finess_series(values: pd.Series) -> pd.Series:
     lengths = text.str.len().to_numpy(dtype="int64", na_value=0)
     code = np.where(lengths == 0, 1, 2)  # missing, else malformed until shown otherwise
     nine = lengths == 9
-    candidates = text[nine].tolist()
-    joined = "".join(candidates).encode("utf-8")
-    if len(joined) != 9 * len(candidates):  # a non-ASCII character: never well formed
+    chars = _ascii_bytes(text[nine])
+    if chars is None:  # a non-ASCII character: never well formed
+        candidates = text[nine].tolist()
         ascii_only = np.array([v.isascii() for v in candidates], dtype=bool)
         nine[nine] = ascii_only
-        joined = "".join(v for v, ok in zip(candidates, ascii_only, strict=True) if ok).encode()
+        joined = "".join(v for v, ok in zip(candidates, ascii_only, strict=True) if ok)
+        chars = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, 9)
     if nine.any():
-        chars = np.frombuffer(joined, dtype=np.uint8).reshape(-1, 9)
         well_formed = (
             _DIGIT[chars[:, 0]]
             & (_DIGIT[chars[:, 1]] | _UPPER[chars[:, 1]])
@@ -167,6 +168,24 @@ def check_finess_series(values: pd.Series) -> pd.Series:
         code[nine] = sub
     reasons = pd.array(list(_REASONS), dtype="string").take(code)
     return pd.Series(reasons, index=values.index, dtype="string")
+
+
+def _ascii_bytes(nine: pd.Series) -> np.ndarray | None:
+    """The texts of ``nine`` (9 characters each) as an n x 9 byte array; None when one is
+    not ASCII. Read from the Arrow buffers when the column has them (no Python string)."""
+    try:
+        arr = nine.array.__arrow_array__()
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        arr = arr.cast(pa.large_string())
+        ends = np.frombuffer(arr.buffers()[1], dtype=np.int64)
+        ends = ends[arr.offset : arr.offset + len(arr) + 1]
+        data = np.frombuffer(arr.buffers()[2] or b"", dtype=np.uint8)[ends[0] : ends[-1]]
+    except (AttributeError, TypeError, pa.ArrowException):  # not Arrow-backed: via Python
+        data = np.frombuffer("".join(nine.tolist()).encode("utf-8"), dtype=np.uint8)
+    if len(data) != 9 * len(nine):
+        return None
+    return data.reshape(-1, 9)
 
 
 def _luhn_sums(digits: np.ndarray, has_key: bool) -> np.ndarray:

@@ -98,6 +98,17 @@ class Reader(Protocol):
         ...
 
 
+def text_array(values: Any) -> Any:
+    """``pd.array(values, dtype="string")``; a list of texts goes straight into Arrow (half
+    the cost of pandas' own conversion, 100,000 rows at a time in the FINESS+ reader)."""
+    if isinstance(values, list):
+        try:
+            return pd.array(pa.array(values, type=pa.large_string()), dtype="string")
+        except (pa.ArrowException, TypeError, ValueError, UnicodeError):
+            pass  # not only texts: pandas converts (or refuses) them as before
+    return pd.array(values, dtype="string")
+
+
 def raw_frame(columns: dict[str, Any], n: int) -> pd.DataFrame:
     """A raw table from column lists, arrays or Series; missing columns get '' / NaN.
 
@@ -110,13 +121,7 @@ def raw_frame(columns: dict[str, Any], n: int) -> pd.DataFrame:
             return pd.array([""] * n, dtype="string")
         if isinstance(values, pd.Series):
             return values.reset_index(drop=True).astype("string").array
-        if isinstance(values, list):
-            # a list of texts straight into Arrow: half the cost of pandas' own conversion
-            try:
-                return pd.array(pa.array(values, type=pa.large_string()), dtype="string")
-            except (pa.ArrowException, TypeError, ValueError, UnicodeError):
-                pass  # not only texts: pandas converts (or refuses) them as before
-        return pd.array(values, dtype="string")
+        return text_array(values)
 
     data: dict[str, Any] = {"ligne": np.asarray(columns.get("ligne", []), dtype="int64")}
     for col in RAW_STRING_COLUMNS:

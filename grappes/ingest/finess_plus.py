@@ -54,7 +54,15 @@ import pandas as pd
 from grappes.core.formatting import integer_fr, preview
 from grappes.core.model import LoadResult, Rejet
 from grappes.core.structure import MAX_DEPTH, REASON_DEEP, path_join
-from grappes.ingest.base import Parsed, Progress, Source, format_lines, raw_frame, source_name
+from grappes.ingest.base import (
+    Parsed,
+    Progress,
+    Source,
+    format_lines,
+    raw_frame,
+    source_name,
+    text_array,
+)
 from grappes.ingest.errors import IngestError
 from grappes.ingest.finess_plus_schema import (
     UNSET,
@@ -1234,9 +1242,12 @@ def choose_positions(
     from grappes.ingest.classify import MAX_KM_FROM_COMMUNE, MAX_KM_FROM_COMMUNE_GUYANE
 
     n = len(pairs)
-    deps = departement.astype("string").fillna("").to_numpy(dtype=object)
-    epsg_map = {d: default_epsg_for_departement(str(d)) for d in pd.unique(deps)}
-    epsg = np.array([epsg_map[d] for d in deps], dtype="float64")
+    dep_codes, dep_names = pd.factorize(departement.astype("string").fillna(""))
+    dep_names = np.asarray(dep_names, dtype=object)
+    deps = dep_names[dep_codes] if n else np.array([], dtype=object)
+    epsg = np.array(
+        [default_epsg_for_departement(str(d)) for d in dep_names], dtype="float64"
+    )[dep_codes]
     c_lon = centroid_lon.to_numpy(dtype="float64", na_value=np.nan)
     c_lat = centroid_lat.to_numpy(dtype="float64", na_value=np.nan)
     limit = np.where(deps == "973", MAX_KM_FROM_COMMUNE_GUYANE, MAX_KM_FROM_COMMUNE)
@@ -1402,7 +1413,7 @@ class FinessPlusReader:
 
         cols = state.cols
         n = len(cols.finess_et)
-        commune = pd.Series(cols.commune, dtype="string")
+        commune = pd.Series(text_array(cols.commune), dtype="string")
         dep = departement_from_commune_code(commune)
         pairs = np.frombuffer(cols.pairs, dtype="float64").reshape(n, 4)
         terr = resolve_territory(commune, dep)
