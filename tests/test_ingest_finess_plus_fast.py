@@ -7,12 +7,9 @@ type...). Files are built in the test, or are the committed sample flow.
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
 import random
 import sys
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -203,53 +200,3 @@ def test_a_key_twice_in_one_pmej_among_fast_runs_is_rejected_by_its_path(monkeyp
     assert bad == ["pmej[6].ege[0]", "pmej[6].ege[1]"]
     assert all("deux fois" in r.reason for r in result.rejets)
     assert result.meta["ege_total"] == 13
-
-
-def _reads(stream: Any, sizes: list[int]) -> list[Any]:
-    """What each ``read(size)`` gives: the bytes, or the type and text of the error raised
-    (the last read: the reader never reads on after an error)."""
-    out: list[Any] = []
-    for size in sizes:
-        try:
-            out.append(stream.read(size))
-        except (EOFError, OSError, zlib.error) as exc:
-            out.append((type(exc).__name__, str(exc)))
-            break
-    return out
-
-
-@pytest.mark.parametrize("damage", ["none", "truncated", "flipped", "crc"])
-def test_prefetched_gzip_reads_like_gzipfile(monkeypatch, damage: str) -> None:
-    """The background decompression gives every read the same bytes, or the same error at the
-    same read, as ``GzipFile.read``: small pieces, so that reads span several of them."""
-    monkeypatch.setattr(finess_plus._Prefetched, "PIECE", 700)
-    rng = random.Random(damage)
-    items = (f'{{"n": {rng.random()}, "k": "{"x" * rng.randrange(90)}"}},' for _ in range(900))
-    text = "".join(items)
-    data = bytearray(gzip.compress(text.encode(), mtime=0))
-    if damage == "truncated":
-        data = data[: len(data) * 2 // 3]
-    elif damage == "flipped":
-        data[len(data) // 2] ^= 0x40
-    elif damage == "crc":
-        data[-8:-4] = bytes(4)
-    sizes = [rng.choice((1, 100, 1000, 5000, 20_000)) for _ in range(40)]
-    expected = _reads(gzip.GzipFile(fileobj=io.BytesIO(bytes(data)), mode="rb"), sizes)
-    ahead = finess_plus._Prefetched(gzip.GzipFile(fileobj=io.BytesIO(bytes(data)), mode="rb"))
-    try:
-        assert _reads(ahead, sizes) == expected
-    finally:
-        ahead.close()
-    assert not ahead.thread.is_alive()
-    if damage != "none":
-        assert any(isinstance(x, tuple) for x in expected)  # the damage was met
-
-
-def test_prefetched_gzip_stops_its_thread_when_reading_stops_early(monkeypatch) -> None:
-    """A refused flow closes the file while the thread may wait on a full queue: it stops."""
-    monkeypatch.setattr(finess_plus._Prefetched, "PIECE", 100)
-    data = gzip.compress(b"[" + b"1," * 50_000 + b"1]", mtime=0)
-    ahead = finess_plus._Prefetched(gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb"))
-    assert ahead.read(10) == b"[1,1,1,1,1"
-    ahead.close()
-    assert not ahead.thread.is_alive()
