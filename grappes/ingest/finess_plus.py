@@ -37,13 +37,11 @@ import gzip
 import io
 import json
 import os
-import queue
 import re
-import threading
 import zlib
 from array import array
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import combinations
 from pathlib import Path
@@ -299,89 +297,6 @@ class _JsonBytes:
             data, n = _SURROGATE.subn(_mark_surrogate, data)
             self.found += n
         return data
-
-
-class _Prefetched:
-    """A gzip stream decompressed ahead by a background thread, read like ``GzipFile.read``.
-
-    Why: zlib's decompression and the file reads release the GIL, so a thread can
-    decompress the next chunks while the main thread parses the current one; the wall time
-    drops by about the decompression time (the CPU time does not change). Memory stays
-    bounded: at most ``QUEUED`` pieces of about ``PIECE`` bytes wait in the queue.
-
-    Exact: the thread reads with ``read1`` (each piece is what one decompression step gave),
-    so every byte the stream yields before an error reaches the queue before the error; the
-    error (``EOFError`` of a truncated file, ``BadGzipFile``, ``zlib.error``, ``OSError``)
-    is queued last and raised by the ``read`` that needs bytes past it, the read at which
-    ``GzipFile.read`` itself would have raised. ``read(size)`` returns ``size`` bytes unless
-    the stream ends, as ``GzipFile.read`` does, so the callers see the same chunks.
-    :meth:`close` stops the thread before the file is closed.
-    """
-
-    PIECE = 1 << 20
-    QUEUED = 3
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-        self.queue: queue.Queue[bytes | BaseException | None] = queue.Queue(self.QUEUED)
-        self.stop = threading.Event()
-        self.held = b""  # bytes of the last piece not yet returned
-        self.ended: BaseException | None = None  # the error met, raised again at each read
-        self.done = False  # the end of the stream (or its error) was taken from the queue
-        self.thread = threading.Thread(target=self._run, name="finess-plus-gzip", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        item: bytes | BaseException | None = None
-        try:
-            while not self.stop.is_set():
-                piece = self.raw.read1(self.PIECE)
-                if not piece:
-                    break
-                if not self._put(piece):
-                    return
-        except BaseException as exc:  # handed to the reading thread, raised there
-            item = exc
-        self._put(item)
-
-    def _put(self, item: bytes | BaseException | None) -> bool:
-        while not self.stop.is_set():
-            try:
-                self.queue.put(item, timeout=0.1)
-            except queue.Full:
-                continue
-            return True
-        return False
-
-    def read(self, size: int) -> bytes:
-        if self.ended is not None:
-            raise self.ended
-        parts = [self.held] if self.held else []
-        have = len(self.held)
-        self.held = b""
-        while have < size and not self.done:
-            item = self.queue.get()
-            if item is None:
-                self.done = True
-            elif isinstance(item, BaseException):
-                self.done = True
-                self.ended = item
-                raise item  # the bytes gathered by this read are lost, as with GzipFile
-            else:
-                parts.append(item)
-                have += len(item)
-        data = b"".join(parts)
-        if len(data) > size:
-            data, self.held = data[:size], data[size:]
-        return data
-
-    def close(self) -> None:
-        """Stop the thread (it may be waiting on a full queue) and wait for it."""
-        self.stop.set()
-        while self.thread.is_alive():
-            with suppress(queue.Empty):
-                self.queue.get(timeout=0.05)
-        self.thread.join()
 
 
 class _Prefixed(io.RawIOBase):
@@ -1470,19 +1385,16 @@ class FinessPlusReader:
             msg += f"(limite {integer_fr(max_json_bytes / 1_000_000)} Mo)"
             raise IngestError(msg)
         state = _State()
-        prefetched: _Prefetched | None = None
         with _collector_paused():
             try:
-                inner: Any = opened.raw
-                if opened.gz:
-                    inner = prefetched = _Prefetched(gzip.GzipFile(fileobj=opened.raw, mode="rb"))
+                inner: Any = (
+                    gzip.GzipFile(fileobj=opened.raw, mode="rb") if opened.gz else opened.raw
+                )
                 what = "flux FINESS+" if opened.gz else "fichier JSON"
                 counted = _JsonBytes(inner, max_json_bytes, what)
                 state.counter = state.marks = counted
                 _stream(counted, state, progress, opened.size, opened.raw)
             finally:
-                if prefetched is not None:
-                    prefetched.close()
                 if opened.close:
                     opened.raw.close()
             if progress is not None:
