@@ -18,8 +18,9 @@ all), and the ratios to json.load. Goals: issue 15, under 30 s and under 1 GB; i
 (item 6), time at most json.load's and peak memory at most half of json.load's.
 
 Run: ``python bench/bench_finess_plus.py`` (options: ``--n 100000 --seed 0 --keep DIR
---avant DIR --repeat N``; with ``--repeat`` the three readings are run in turn N times and the
-table gives the median of each measure, which a shared machine's changing load needs).
+--avant DIR --repeat N``; a file kept by ``--keep`` is reused by the next run; with
+``--repeat`` the three readings are run in turn N times and the table gives the median of
+each measure, which a shared machine's changing load needs).
 """
 
 from __future__ import annotations
@@ -110,7 +111,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="establishments (about)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--keep", type=Path, default=None, help="keep the file in this folder")
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="keep the file in this folder (reused if there)"
+    )
     parser.add_argument(
         "--avant", type=Path, default=None, help="source tree of a previous version to time too"
     )
@@ -126,7 +129,9 @@ def main() -> None:
         folder = args.keep or Path(tmp)
         path = folder / "finess-structures-journalier-20260512.json.gz"
         start = time.perf_counter()
-        write_national_finess_plus(path, n_et=args.n, seed=args.seed)
+        reused = args.keep is not None and path.is_file()
+        if not reused:  # a kept file is reused by the next run (same --n and --seed assumed)
+            write_national_finess_plus(path, n_et=args.n, seed=args.seed)
         written = time.perf_counter() - start
         import gzip
 
@@ -134,7 +139,7 @@ def main() -> None:
             json_bytes = sum(len(chunk) for chunk in iter(lambda: fh.read(1 << 20), b""))
         console.print(
             f"Fichier : {path.stat().st_size / 1e6:.1f} Mo compressé, {json_bytes / 1e6:.0f} Mo "
-            f"de JSON, écrit en {written:.1f} s"
+            f"de JSON, {'réutilisé' if reused else f'écrit en {written:.1f} s'}"
         )
         runs: dict[str, list[dict[str, float]]] = {}
         for _ in range(max(1, args.repeat)):  # interleaved: a change of load hits all three

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from grappes.core.columns import per_distinct
 from grappes.core.model import CHAMPS, HORS_CHAMP, STATUTS_AGREGES
 from grappes.core.paths import data_dir
 
@@ -151,7 +152,11 @@ def statut_libelle(code: str) -> str:
 
 
 def statut_agrege_series(codes: pd.Series) -> pd.Series:
-    """Vectorised :func:`statut_agrege` (string dtype, same index)."""
+    """Vectorised :func:`statut_agrege` (string dtype, same index), once per distinct code."""
+    return per_distinct(codes, _statut_agrege_distinct)
+
+
+def _statut_agrege_distinct(codes: pd.Series) -> pd.Series:
     text = codes.astype("string").fillna("").str.strip()
     mapped = text.map(statuts()["agrege"]).astype("string")
     number = pd.to_numeric(text.where(text.str.fullmatch(r"[0-9]{2}").fillna(False)), "coerce")

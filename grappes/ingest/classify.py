@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from grappes.core.columns import distinct_rows
 from grappes.core.model import CHAMPS, HORS_CHAMP
 from grappes.core.nomenclature import categories, medicalise_from_mft
 from grappes.core.vocabulary import OG_GROS_MIN, OG_MOYEN_MIN
@@ -29,7 +30,31 @@ def classify_categories(
     ``codes`` must be well-formed 3-digit strings. Codes missing from the nomenclature are
     loaded as ``hors_champ`` (label from the file when it gives one) and named in a warning,
     one per code. Médicalisé follows the row's ``libmft`` where the category says so.
+    Worked out once per distinct (code, libmft, label) triple: a national file has a few
+    hundred of them for 100,000 rows.
     """
+    first, inverse = distinct_rows(codes, libmft, file_labels)
+    distinct, known = _classify_distinct(
+        codes.iloc[first], libmft.iloc[first], file_labels.iloc[first]
+    )
+    out = distinct.iloc[inverse]
+    out.index = codes.index
+    known = pd.Series(known[inverse], index=codes.index)
+    warnings: list[str] = []
+    unknown = codes[~known]
+    if len(unknown):
+        for code, group in lines[~known].groupby(unknown.to_numpy(), sort=True):
+            warnings.append(
+                f"catégorie {code} absente de la nomenclature : {len(group)} établissement(s) "
+                f"chargé(s) hors champ ({format_lines(group.to_numpy())})"
+            )
+    return out, warnings
+
+
+def _classify_distinct(
+    codes: pd.Series, libmft: pd.Series, file_labels: pd.Series
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`classify_categories` of some rows, and whether each code is known."""
     table = categories()
     known = codes.isin(table.index)
     looked = table.reindex(codes.to_numpy())
@@ -48,15 +73,7 @@ def classify_categories(
     out["medicalise"] = medicalise.astype("boolean")
     sanitaire = pd.Series(looked["sanitaire"].to_numpy(), index=codes.index)
     out["sanitaire"] = sanitaire.astype("boolean").fillna(False)
-    warnings: list[str] = []
-    unknown = codes[~known]
-    if len(unknown):
-        for code, group in lines[~known].groupby(unknown.to_numpy(), sort=True):
-            warnings.append(
-                f"catégorie {code} absente de la nomenclature : {len(group)} établissement(s) "
-                f"chargé(s) hors champ ({format_lines(group.to_numpy())})"
-            )
-    return out, warnings
+    return out, known.to_numpy(dtype=bool)
 
 
 def og_profile(finess_ej: pd.Series, champ: pd.Series, sanitaire: pd.Series) -> pd.DataFrame:
@@ -102,15 +119,15 @@ def resolve_territory(communes: pd.Series, file_departement: pd.Series) -> pd.Da
     from grappes.geo.territories import get_territoires, is_derogatoire
 
     terr = get_territoires()
-    pairs = pd.DataFrame(
+    commune_text = communes.astype("string").fillna("")
+    dep_text = file_departement.astype("string").fillna("")
+    first, codes = distinct_rows(commune_text, dep_text)
+    distinct = pd.DataFrame(
         {
-            "commune": communes.astype("string").fillna("").to_numpy(),
-            "dep": file_departement.astype("string").fillna("").to_numpy(),
+            "commune": commune_text.iloc[first].to_numpy(dtype=object),
+            "dep": dep_text.iloc[first].to_numpy(dtype=object),
         }
     )
-    codes, _ = pd.factorize(pairs["commune"] + "|" + pairs["dep"])
-    first = np.unique(codes, return_index=True)[1] if len(codes) else np.array([], "int64")
-    distinct = pairs.iloc[first].reset_index(drop=True)
     res = terr.resolve_communes(distinct["commune"].reset_index(drop=True))
     dep_guess = distinct["dep"].astype("string")
     unknown = ~res["connue"]

@@ -54,7 +54,15 @@ import pandas as pd
 from grappes.core.formatting import integer_fr, preview
 from grappes.core.model import LoadResult, Rejet
 from grappes.core.structure import MAX_DEPTH, REASON_DEEP, path_join
-from grappes.ingest.base import Parsed, Progress, Source, format_lines, raw_frame, source_name
+from grappes.ingest.base import (
+    Parsed,
+    Progress,
+    Source,
+    format_lines,
+    raw_frame,
+    source_name,
+    text_array,
+)
 from grappes.ingest.errors import IngestError
 from grappes.ingest.finess_plus_schema import (
     UNSET,
@@ -601,12 +609,34 @@ _TEXT_COLUMNS = (
 )  # fmt: skip
 
 
+class _Paths:
+    """The path of every ``ege`` (``pmej[812].ege[3]``) by ordinal - 1, kept as two integer
+    arrays: the text is made only for the few that a message names."""
+
+    def __init__(self) -> None:
+        self.pmej = array("q")
+        self.ege = array("q")
+
+    def add(self, pmej: int, ege: int) -> int:
+        """Note the path of the next ``ege``; its ordinal (1 for the first of the file)."""
+        self.pmej.append(pmej)
+        self.ege.append(ege)
+        return len(self.pmej)
+
+    def __len__(self) -> int:
+        return len(self.pmej)
+
+    def __getitem__(self, k: int) -> str:
+        return f"pmej[{self.pmej[k]}].ege[{self.ege[k]}]"
+
+
 @dataclass
 class _State:
     """Everything gathered while streaming (one ``pmej`` at a time)."""
 
     cols: _Columns = field(default_factory=_Columns)
-    paths: list[str] = field(default_factory=list)  # path of every ege, by ordinal - 1
+    paths: _Paths = field(default_factory=_Paths)  # path of every ege, by ordinal - 1
+    memo: dict[Any, Any] = field(default_factory=dict)  # column values of repeated codes
     rejets: list[Rejet] = field(default_factory=list)
     set_aside: dict[str, list[str]] = field(
         default_factory=lambda: {"fermes": [], "inactifs": [], "og_fermes": []}
@@ -691,8 +721,7 @@ def _take_pmej(
     cols = state.cols
     for j, ege in enumerate(eges):
         path = f"{where}.ege[{j}]"
-        state.paths.append(path)
-        ordinal = len(state.paths)
+        ordinal = state.paths.add(index, j)
         problem = above or by_ege.get(j)
         if problem is not None:
             reason = f"{problem.path(where)} : {problem.reason}"
@@ -798,92 +827,164 @@ def _typed_address(addresses: Any) -> Any:
     return None
 
 
-def _take_pmej_typed(pm: Pmej, index: int, state: _State, mft: dict[str, str]) -> None:
-    """:func:`_take_pmej` of a ``pmej`` decoded by the fast path (same rows, same rules).
+def _take_run_typed(items: list[Pmej], index: int, state: _State, mft: dict[str, str]) -> None:
+    """:func:`_take_pmej` of each ``pmej`` of a run decoded by the fast path, the first
+    numbered ``index`` (same rows, same rules).
 
     The structures guarantee the types (a text is a ``str`` or None...): what
     :func:`_take_pmej` checks with ``isinstance`` is known here, the rest is the same steps in
     the same order. ``tests/test_ingest_finess_plus_fast.py`` compares the two on the same
-    records.
+    records. This runs once per establishment of a national file (100,000 times): the usual
+    cases are written inline, and the coded values, repeated across the file (categories,
+    tariff modes, communes), are turned into their column values once (``state.memo``).
     """
-    state.pmej += 1
-    where = f"pmej[{index}]"
-    infos = pm.informationsGeneralesPMEJ
-    if type(infos) is not InfosPm:
-        infos = None
-    finess_ej = pm_id = name_ej = statut = ""
-    if infos is not None:
-        finess_ej = _typed_text(infos.numFinessPm).upper()
-        pm_id = _typed_text(infos.pmSmsseId)
-        name_ej = _typed_text(infos.denominationLonguePmSmsse) or _typed_text(infos.denominationPm)
-        statut = _typed_code(infos.statutJuridique)
-    if pm_id:
-        state.pm_finess[pm_id] = finess_ej
-    pm_closed = _typed_closed(pm.etatObjet, infos)
-    if pm_closed:
-        state.pmej_fermes += 1
     cols = state.cols
-    paths = state.paths
+    paths_pmej, paths_ege = state.paths.pmej, state.paths.ege
     pairs = cols.pairs
-    for j, ege in enumerate(pm.ege or ()):
-        path = f"{where}.ege[{j}]"
-        paths.append(path)
-        ordinal = len(paths)
-        e_infos = ege.informationsGeneralesEGE
-        if type(e_infos) is not InfosEge:
-            reason = "informationsGeneralesEGE manquant : établissement illisible"
-            state.rejets.append(
-                Rejet(ordinal, "informationsGeneralesEGE", reason, "", "", path=path)
+    ege_pm = state.ege_pm
+    communes, codes = state.memo.setdefault("communes", {}), state.memo.setdefault("codes", {})
+    finess_et_col, finess_ej_col = cols.finess_et, cols.finess_ej
+    name_col, name_ej_col = cols.raison_sociale, cols.raison_sociale_ej
+    categorie_col, categorie_libelle_col = cols.categorie, cols.categorie_libelle
+    commune_col, statut_col, libmft_col = cols.commune, cols.statut_juridique, cols.libmft
+    ban_col, ordinal_col = cols.ban_commune, cols.ordinal
+    for pm in items:
+        state.pmej += 1
+        infos = pm.informationsGeneralesPMEJ
+        if type(infos) is not InfosPm:
+            infos = None
+        finess_ej = pm_id = name_ej = statut = ""
+        if infos is not None:
+            finess_ej = _typed_text(infos.numFinessPm).upper()
+            pm_id = _typed_text(infos.pmSmsseId)
+            name_ej = _typed_text(infos.denominationLonguePmSmsse) or _typed_text(
+                infos.denominationPm
             )
+            statut = _typed_code(infos.statutJuridique)
+        if pm_id:
+            state.pm_finess[pm_id] = finess_ej
+        pm_closed = _typed_closed(pm.etatObjet, infos)
+        if pm_closed:
+            state.pmej_fermes += 1
+        eges = pm.ege
+        if not eges:
+            index += 1
             continue
-        ege_id = _typed_text(e_infos.egeId)
-        if ege_id:
-            state.ege_pm[ege_id] = finess_ej
-        finess_et = _typed_text(e_infos.numFinessEge).upper()
-        closed = _typed_closed(ege.etatObjet, e_infos) or ("og_fermes" if pm_closed else "")
-        if closed:
-            state.set_aside[closed].append(f"{path} ({finess_et})")
-            continue
-        address = _typed_address(ege.adresse)
-        raw_commune = _typed_text(address.cogCommune) if address is not None else ""
-        commune = normalise_commune(raw_commune)
-        if len(commune) != len(raw_commune):
-            state.padded.append(f"{path} (« {preview(raw_commune, 10)} » → {commune})")
-        coords = address.coordonneesGeographique if address is not None else None
-        if type(coords) is Coords:
-            # the usual case first: four numbers written as texts with a decimal point
-            try:
-                pairs.extend(
-                    (
-                        float(coords.coordonneeX),  # type: ignore[arg-type]
-                        float(coords.coordonneeY),  # type: ignore[arg-type]
-                        float(coords.directionLongitude),  # type: ignore[arg-type]
-                        float(coords.directionLatitude),  # type: ignore[arg-type]
+        for j, ege in enumerate(eges):
+            paths_pmej.append(index)
+            paths_ege.append(j)
+            ordinal = len(paths_pmej)
+            e_infos = ege.informationsGeneralesEGE
+            if type(e_infos) is not InfosEge:
+                reason = "informationsGeneralesEGE manquant : établissement illisible"
+                state.rejets.append(
+                    Rejet(
+                        ordinal,
+                        "informationsGeneralesEGE",
+                        reason,
+                        "",
+                        "",
+                        path=state.paths[-1],
                     )
                 )
-            except (TypeError, ValueError):
-                _typed_coordinates(coords, path, state)
-            ban = _typed_text(coords.cleInInteropBAN)
-        else:
-            pairs.extend((np.nan, np.nan, np.nan, np.nan))
-            ban = ""
-        categorie_raw = ege.categorieentiteGeographiqueExercice
-        mft_raw = ege.modefixationtarifaire
-        cols.finess_et.append(finess_et)
-        cols.finess_ej.append(finess_ej)
-        cols.raison_sociale.append(
-            _typed_text(e_infos.nomEgeLong) or _typed_text(e_infos.nomEgeCourt)
-        )
-        cols.raison_sociale_ej.append(name_ej)
-        cols.categorie.append(intern(_typed_code(categorie_raw)))
-        cols.categorie_libelle.append(intern(_typed_label(categorie_raw)))
-        cols.commune.append(intern(commune))
-        cols.statut_juridique.append(statut)
-        cols.libmft.append(
-            intern(_typed_label(mft_raw) or mft.get(_typed_code(mft_raw).zfill(2), ""))
-        )
-        cols.ban_commune.append(bool(ban) and "_" not in ban)
-        cols.ordinal.append(ordinal)
+                continue
+            value = e_infos.egeId
+            if type(value) is str and (value := value.strip()):
+                ege_pm[value] = finess_ej
+            value = e_infos.numFinessEge
+            finess_et = value.strip().upper() if type(value) is str else ""
+            closed = ""
+            value = e_infos.dateFermeture
+            if type(value) is str and value.strip():
+                closed = "fermes"
+            else:
+                etat = ege.etatObjet
+                if etat is not UNSET and _typed_code(etat).upper() == "I":
+                    closed = "inactifs"
+                elif pm_closed:
+                    closed = "og_fermes"
+            if closed:
+                state.set_aside[closed].append(f"{state.paths[-1]} ({finess_et})")
+                continue
+            # the geographic address (trap 3): usually the first, its usage a bare "03"
+            addresses = ege.adresse
+            address = None
+            if addresses:
+                first = addresses[0]
+                if first.usageAdresse == USAGE_GEOGRAPHIQUE:
+                    address = first
+                else:
+                    address = _typed_address(addresses)
+            if address is not None:
+                raw_commune = address.cogCommune
+                if type(raw_commune) is not str:
+                    raw_commune = ""
+                coords = address.coordonneesGeographique
+            else:
+                raw_commune = ""
+                coords = None
+            commune = communes.get(raw_commune)
+            if commune is None:
+                raw = raw_commune.strip()
+                commune = communes[raw_commune] = (intern(normalise_commune(raw)), len(raw))
+            if len(commune[0]) != commune[1]:
+                state.padded.append(
+                    f"{state.paths[-1]} (« {preview(raw_commune.strip(), 10)} » → {commune[0]})"
+                )
+            if type(coords) is Coords:
+                # the usual case first: four numbers written as texts with a decimal point
+                try:
+                    pairs.extend(
+                        (
+                            float(coords.coordonneeX),  # type: ignore[arg-type]
+                            float(coords.coordonneeY),  # type: ignore[arg-type]
+                            float(coords.directionLongitude),  # type: ignore[arg-type]
+                            float(coords.directionLatitude),  # type: ignore[arg-type]
+                        )
+                    )
+                except (TypeError, ValueError):
+                    _typed_coordinates(coords, state.paths[-1], state)
+                ban = coords.cleInInteropBAN
+                ban_col.append(type(ban) is str and bool(ban.strip()) and "_" not in ban)
+            else:
+                pairs.extend(_NO_PAIRS)
+                ban_col.append(False)
+            categorie_raw = ege.categorieentiteGeographiqueExercice
+            mft_raw = ege.modefixationtarifaire
+            if type(categorie_raw) is str and type(mft_raw) is str:  # texts: hashable, repeated
+                coded = codes.get((categorie_raw, mft_raw))
+                if coded is None:
+                    coded = codes[categorie_raw, mft_raw] = _ege_codes(categorie_raw, mft_raw, mft)
+            else:  # a {code, system} object (trap 2), null or absent
+                coded = _ege_codes(categorie_raw, mft_raw, mft)
+            finess_et_col.append(finess_et)
+            finess_ej_col.append(finess_ej)
+            value = e_infos.nomEgeLong
+            name = value.strip() if type(value) is str else ""
+            if not name:
+                value = e_infos.nomEgeCourt
+                name = value.strip() if type(value) is str else ""
+            name_col.append(name)
+            name_ej_col.append(name_ej)
+            categorie_col.append(coded[0])
+            categorie_libelle_col.append(coded[1])
+            commune_col.append(commune[0])
+            statut_col.append(statut)
+            libmft_col.append(coded[2])
+            ordinal_col.append(ordinal)
+        index += 1
+
+
+_NO_PAIRS = (np.nan, np.nan, np.nan, np.nan)
+
+
+def _ege_codes(categorie_raw: Any, mft_raw: Any, mft: dict[str, str]) -> tuple[str, str, str]:
+    """Category code, category label and tariff-mode label of typed coded values."""
+    return (
+        intern(_typed_code(categorie_raw)),
+        intern(_typed_label(categorie_raw)),
+        intern(_typed_label(mft_raw) or mft.get(_typed_code(mft_raw).zfill(2), "")),
+    )
 
 
 def _typed_coordinates(coords: Coords, path: str, state: _State) -> None:
@@ -986,9 +1087,7 @@ def _take_run(text: JsonChunks, index: int, state: _State, mft: dict[str, str]) 
     items = decode_run(run[0], KEYS)
     if items is None:
         return -1
-    for item in items:
-        index += 1
-        _take_pmej_typed(item, index, state, mft)
+    _take_run_typed(items, index + 1, state, mft)
     text.pos = run[1]
     return len(items)
 
@@ -1143,9 +1242,12 @@ def choose_positions(
     from grappes.ingest.classify import MAX_KM_FROM_COMMUNE, MAX_KM_FROM_COMMUNE_GUYANE
 
     n = len(pairs)
-    deps = departement.astype("string").fillna("").to_numpy(dtype=object)
-    epsg_map = {d: default_epsg_for_departement(str(d)) for d in pd.unique(deps)}
-    epsg = np.array([epsg_map[d] for d in deps], dtype="float64")
+    dep_codes, dep_names = pd.factorize(departement.astype("string").fillna(""))
+    dep_names = np.asarray(dep_names, dtype=object)
+    deps = dep_names[dep_codes] if n else np.array([], dtype=object)
+    epsg = np.array(
+        [default_epsg_for_departement(str(d)) for d in dep_names], dtype="float64"
+    )[dep_codes]
     c_lon = centroid_lon.to_numpy(dtype="float64", na_value=np.nan)
     c_lat = centroid_lat.to_numpy(dtype="float64", na_value=np.nan)
     limit = np.where(deps == "973", MAX_KM_FROM_COMMUNE_GUYANE, MAX_KM_FROM_COMMUNE)
@@ -1311,7 +1413,7 @@ class FinessPlusReader:
 
         cols = state.cols
         n = len(cols.finess_et)
-        commune = pd.Series(cols.commune, dtype="string")
+        commune = pd.Series(text_array(cols.commune), dtype="string")
         dep = departement_from_commune_code(commune)
         pairs = np.frombuffer(cols.pairs, dtype="float64").reshape(n, 4)
         terr = resolve_territory(commune, dep)
@@ -1346,7 +1448,14 @@ class FinessPlusReader:
         }
         # coordinates are per record here: missing ones are warned row by row, never as a
         # "file without geolocation"
-        parsed = Parsed(rows=rows, rejets=[], warnings=warnings, meta=meta, has_coordinates=True)
+        parsed = Parsed(
+            rows=rows,
+            rejets=[],
+            warnings=warnings,
+            meta=meta,
+            has_coordinates=True,
+            territory=terr,  # communes resolved once (normalised by normalise_commune)
+        )
         meta["ege_sans_coordonnees"] = int((~given).sum())
         result = normalise(parsed, kind=KIND, encoding="utf-8")
         self._flag_ban_centres(result, cols)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from grappes.core.columns import per_distinct
 from grappes.core.finess import check_finess_series
 from grappes.core.model import DUI_INCONNU, ETAB_COLUMNS, LoadResult, Rejet, empty_etablissements
 from grappes.core.nomenclature import statut_agrege_series
@@ -177,7 +178,13 @@ def _territory_and_position(
     )
     rows = rejects.drop(rows, malformed, "commune", reason, commune)
     commune = commune[rows.index]
-    terr = resolve_territory(commune, rows["departement"])
+    same = parsed.territory is not None and bool(
+        (commune == rows["commune"].astype("string").fillna("")).all()
+    )
+    if same:  # resolved by the reader for the very same communes
+        terr = parsed.territory.loc[rows.index]  # type: ignore[union-attr]
+    else:
+        terr = resolve_territory(commune, rows["departement"])
     if parsed.geoloc is not None:
         lon, lat, has_line = geoloc_coordinates(rows, parsed.geoloc, terr["departement"])
         unreadable = has_line & lon.isna()
@@ -258,6 +265,11 @@ def _territory_and_position(
 
 
 def _booleans(values: pd.Series) -> pd.Series:
+    """oui / non as a boolean column (anything else NA), once per distinct value."""
+    return per_distinct(values, _booleans_distinct)
+
+
+def _booleans_distinct(values: pd.Series) -> pd.Series:
     text = values.astype("string").fillna("").str.strip().str.lower()
     out = pd.Series(pd.NA, index=values.index, dtype="boolean")
     out[text == "oui"] = True
