@@ -324,3 +324,11 @@ def test_vectorised_check_agrees_with_the_scalar_one_on_random_numbers() -> None
         assert str(reasons.dtype) == "string"
         assert reasons.index.equals(series.index)
         assert reasons.tolist() == expected
+
+
+@pytest.mark.parametrize("suffix", ["\n", "\r\n", " "])
+def test_a_trailing_newline_is_a_format_error_not_a_crash(suffix: str) -> None:
+    """``$`` matches before a final newline: the check must see the tenth character."""
+    assert check_finess("010000024") is None
+    assert check_finess("010000024" + suffix) == REASON_FORMAT
+    assert check_finess("2A0000001" + suffix) == REASON_FORMAT

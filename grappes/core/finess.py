@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-FINESS_RE = re.compile(r"^[0-9][0-9A-Z][0-9]{7}$")
-_DIGITS_RE = re.compile(r"^[0-9]{9}$")
+FINESS_RE = re.compile(r"^[0-9][0-9A-Z][0-9]{7}\Z")
+_DIGITS_RE = re.compile(r"^[0-9]{9}\Z")
 
 REASON_MISSING = "numéro FINESS manquant"
 REASON_FORMAT = (
@@ -40,7 +40,7 @@ REASON_ZERO = "numéro FINESS impossible : que des zéros entre le département 
 _DEPARTEMENT_RE = re.compile(r"^(0[1-9]|1[0-9]|[3-8][0-9]|9[0-5]|2[1-9]|2A|2B|97|98)")
 #: a Corsican number has no check key we can verify, so a placeholder such as 2A0000001
 #: (all zeros between the département and the key) would pass the format alone: refused
-_ZERO_BODY_RE = re.compile(r"^2[AB]0{6}.$")
+_ZERO_BODY_RE = re.compile(r"^2[AB]0{6}.\Z")
 
 
 def luhn_ok(number: str) -> bool:
