@@ -255,12 +255,36 @@ def ma_declaration(reg: Registry, jeton: str) -> None:
         declaration_form(reg, jeton)
 
 
+#: invitation cards drawn at once: each card reads its grappe's facts (amount, partners,
+#: points), so a federation invited into 30 grappes would otherwise wait for all of them
+INVITATIONS_PAR_PAGE = 10
+
+
+def invitations_a_afficher(invitations: list, affichees: int) -> tuple[list, int]:
+    """The cards of the current page: those awaiting an answer first (stable order
+    otherwise), at most ``affichees``; and how many remain behind the « more » button."""
+    ordered = sorted(invitations, key=lambda inv: inv.statut != "en_attente")
+    return ordered[:affichees], max(0, len(ordered) - affichees)
+
+
 def mes_invitations(reg: Registry, jeton: str) -> None:
+    """Drawn by pages of ``INVITATIONS_PAR_PAGE`` so that opening the tab costs the same for
+    3 or 30 grappes."""
     invitations = call(reg.mes_invitations, jeton) or []
     if not invitations:
         st.info("Aucune invitation pour l'instant.")
-    for inv in invitations:
+        return
+    en_attente = sum(inv.statut == "en_attente" for inv in invitations)
+    st.caption(f"{len(invitations)} invitation(s), dont {en_attente} en attente de "
+               "votre réponse.")
+    shown = st.session_state.setdefault("invitations_affichees", INVITATIONS_PAR_PAGE)
+    cartes, reste = invitations_a_afficher(invitations, shown)
+    for inv in cartes:
         carte_invitation(reg, jeton, inv)
+    if reste and st.button(f"Afficher {min(reste, INVITATIONS_PAR_PAGE)} invitation(s) de "
+                           f"plus (encore {reste})", key="invitations_suivantes"):
+        st.session_state["invitations_affichees"] = shown + INVITATIONS_PAR_PAGE
+        st.rerun()
 
 
 @st.fragment

@@ -294,3 +294,29 @@ def test_contacts_csv_names_each_og(world, tmp_path):
     assert set(contacts["finess_ej"]) == {OG_A, OG_B}
     for row in contacts.itertuples():
         assert row.raison_sociale_ej == finess.at[row.finess_ej, "raison_sociale_ej"]
+
+
+
+def test_invitations_are_drawn_by_pages_pending_first():
+    """Each card reads its grappe's facts: a federation invited into many grappes gets them
+    page by page, those awaiting an answer first, with the count of those behind."""
+    from types import SimpleNamespace as Inv
+
+    invitations = [Inv(id=i, statut=s) for i, s in enumerate(
+        ["acceptee", "en_attente", "refusee", "en_attente", "en_attente"])]
+    shown, reste = registre_declarant.invitations_a_afficher(invitations, 2)
+    assert [i.id for i in shown] == [1, 3] and reste == 3
+    shown, reste = registre_declarant.invitations_a_afficher(invitations, 10)
+    assert [i.id for i in shown] == [1, 3, 4, 0, 2] and reste == 0
+
+
+def test_the_invitations_tab_counts_them_and_offers_no_empty_page(world, monkeypatch):
+    w, _db = world
+    invitations = w.reg.mes_invitations(w.a)
+    at = page(world, "a", monkeypatch, onglet=(registre_declarant.ONGLET, "Mes invitations"))
+    pending = sum(i.statut == "en_attente" for i in invitations)
+    assert any(c.value == f"{len(invitations)} invitation(s), dont {pending} en attente de "
+               "votre réponse." for c in at.caption)
+    assert len([m for m in at.markdown if str(m.value).startswith("**Grappe ")]) == len(
+        invitations)
+    assert not [b for b in at.button if b.key == "invitations_suivantes"]
