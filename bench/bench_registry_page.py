@@ -53,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_registry import PASSWORD, REGION, declarations_csv, say  # noqa: E402
+from grappes.core.formatting import integer_fr  # noqa: E402
 from grappes.registry import Registry  # noqa: E402
 from grappes.registry.models import Compte, Declaration, Invitation  # noqa: E402
 
@@ -268,7 +269,7 @@ def login(browser, url: str, email: str, wait_idle):
 
 
 def ms(x: float) -> str:
-    return f"{1000 * x:,.0f}".replace(",", " ")
+    return integer_fr(round(1000 * x))
 
 
 def med(values: list[float]) -> str:
