@@ -20,7 +20,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from grappes.solver.evaluate import Evaluator
-from grappes.solver.units import VENDOR_CONFLICT
+from grappes.solver.units import VENDOR_CONFLICT, norm3
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ class Grower:
             if apart and any(frozenset((cand, m)) in apart for m in members):
                 continue
             new_s = s + vec[j]
-            c = new_s / np.linalg.norm(new_s)
+            c = new_s / norm3(new_s)
             k = len(members)
             mpos[k] = pos[j]
             if (mpos[: k + 1] @ c).min() < cos_limit:

@@ -22,7 +22,7 @@ from grappes.core.model import GroupingRules
 from grappes.geo.distances import EARTH_RADIUS_KM
 from grappes.programme.scoring import computed_points, main_region_index
 from grappes.solver.graph import GraphWeights
-from grappes.solver.units import NO_VENDOR, VENDOR_CONFLICT, Units
+from grappes.solver.units import NO_VENDOR, VENDOR_CONFLICT, Units, norm3
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ class Evaluator:
     def centre(self, members: Sequence[int]) -> np.ndarray:
         """Unit 3-D vector of the grappe's centre (spherical mean of its ESMS)."""
         s = self.units.vec_sum[list(members)].sum(axis=0)
-        norm = np.linalg.norm(s)
+        norm = norm3(s)
         return s / norm if norm > 0 else s
 
     def within_reach(self, members: Sequence[int]) -> bool:

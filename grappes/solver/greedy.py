@@ -13,6 +13,7 @@ import numpy as np
 
 from grappes.solver.candidates import compatible_with
 from grappes.solver.evaluate import Evaluator, better
+from grappes.solver.units import norm3
 
 
 def grow_until_valid(
@@ -32,7 +33,7 @@ def grow_until_valid(
     pos = units.pos[pool]
     alive = np.ones(len(pool), dtype=bool)
     while alive.any() and n < ev.cap:
-        c = s / np.linalg.norm(s)
+        c = s / norm3(s)
         dots = np.where(alive, pos @ c, -np.inf)
         j = int(np.argmax(dots))
         alive[j] = False
@@ -46,7 +47,7 @@ def grow_until_valid(
             continue
         trial = [*members, cand]
         new_s = s + units.vec_sum[cand]
-        if (units.pos[trial] @ (new_s / np.linalg.norm(new_s))).min() < ev.cos_limit - 1e-12:
+        if (units.pos[trial] @ (new_s / norm3(new_s))).min() < ev.cos_limit - 1e-12:
             continue
         members, s, n = trial, new_s, n + int(units.n[cand])
         if vc >= 0:
