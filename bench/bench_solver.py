@@ -162,6 +162,11 @@ def run_instance(
             bound = run.upper_bound if bound is None else min(bound, run.upper_bound)
         if method == SOLVEUR:
             selection = selection_text(run.stats)
+            if run.stats.get("cpu_s") is not None:
+                console.print(
+                    f"  {method} : CPU {run.stats['cpu_s']:g} s, étapes (s) "
+                    f"{escape(str(run.stats.get('timings_s', {})))}"
+                )
         evaluations[method] = evaluate(
             inst,
             run.assignment,
@@ -185,6 +190,8 @@ def run_instance(
 def selection_text(stats: dict) -> str:
     """What the solver's exact selection proved, from ``Proposal.stats`` ('' if unknown)."""
     parts = []
+    if stats.get("cpu_s") is not None:
+        parts.append(f"CPU {stats['cpu_s']:g} s")
     if stats.get("zones") is not None:
         parts.append(
             f"zones {stats['zones']} (améliorées {stats.get('zones_improved', 0)}, "

@@ -20,7 +20,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from grappes.solver.evaluate import Evaluator
-from grappes.solver.units import VENDOR_CONFLICT
+from grappes.solver.units import VENDOR_CONFLICT, norm3
 
 
 @dataclass(frozen=True)
@@ -143,22 +143,24 @@ class Grower:
         pool_list = pool.tolist()
         pos = units.pos[pool]
         vec = units.vec_sum[pool]
-        alive = np.ones(len(pool), dtype=bool)
-        order = np.argsort(order_key, kind="stable").tolist() if mode == "order" else []
+        alive = [True] * len(pool)
+        # "order": one ranking for the whole growth; "centre": the alive unit nearest the
+        # running centre, which only moves when a unit joins, so one ranking serves every
+        # unit refused in between (the order of an argmax per step, ties to the first)
+        centre = mode == "centre"
+        order = [] if centre else np.argsort(order_key, kind="stable").tolist()
         cursor = 0
+        stale = centre
         while n < cap and recorded <= self.params.extra:
-            if mode == "centre":
-                dots = pos @ s
-                dots[~alive] = -np.inf
-                j = int(np.argmax(dots))
-                if dots[j] == -np.inf:
-                    break
-            else:
-                while cursor < len(order) and not alive[order[cursor]]:
-                    cursor += 1
-                if cursor >= len(order):
-                    break
-                j = order[cursor]
+            if stale:
+                order = np.argsort(-(pos @ s), kind="stable").tolist()
+                cursor = 0
+                stale = False
+            while cursor < len(order) and not alive[order[cursor]]:
+                cursor += 1
+            if cursor >= len(order):
+                break
+            j = order[cursor]
             alive[j] = False
             cand = pool_list[j]
             vc = self.vendor[cand]
@@ -169,13 +171,14 @@ class Grower:
             if apart and any(frozenset((cand, m)) in apart for m in members):
                 continue
             new_s = s + vec[j]
-            c = new_s / np.linalg.norm(new_s)
+            c = new_s / norm3(new_s)
             k = len(members)
             mpos[k] = pos[j]
             if (mpos[: k + 1] @ c).min() < cos_limit:
                 continue
             members.append(cand)
             s = new_s
+            stale = centre
             n += self.n[cand]
             n_og += self.n_og[cand]
             med += self.n_med[cand]

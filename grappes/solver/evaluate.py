@@ -22,7 +22,7 @@ from grappes.core.model import GroupingRules
 from grappes.geo.distances import EARTH_RADIUS_KM
 from grappes.programme.scoring import computed_points, main_region_index
 from grappes.solver.graph import GraphWeights
-from grappes.solver.units import NO_VENDOR, VENDOR_CONFLICT, Units
+from grappes.solver.units import NO_VENDOR, VENDOR_CONFLICT, Units, norm3
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,12 @@ def better(delta: Value, points_weight: float | None = None, eps: float = 1e-6) 
     return points_weight * delta.points - delta.cost > eps
 
 
+#: Member tuples whose check is remembered at most (then forgotten at once: a bound on memory,
+#: about 100 bytes each, that changes no result).
+CHECK_CACHE_SIZE = 400_000
+_UNKNOWN = object()
+
+
 class Evaluator:
     """Checks and values sets of units of one sub-problem, with a cache.
 
@@ -105,6 +111,7 @@ class Evaluator:
             self.links_of.setdefault(b, set()).add(a)
         self.cap = rules.solver_cap
         self._values: dict[tuple[int, ...], Value] = {}
+        self._checks: dict[tuple[int, ...], str | None] = {}
         self.n_og = np.array([len(o) for o in units.ogs], dtype="int64")
         # plain lists: summing a few Python ints beats numpy fancy indexing on tiny sets
         self._n = units.n.tolist()
@@ -124,7 +131,7 @@ class Evaluator:
     def centre(self, members: Sequence[int]) -> np.ndarray:
         """Unit 3-D vector of the grappe's centre (spherical mean of its ESMS)."""
         s = self.units.vec_sum[list(members)].sum(axis=0)
-        norm = np.linalg.norm(s)
+        norm = norm3(s)
         return s / norm if norm > 0 else s
 
     def within_reach(self, members: Sequence[int]) -> bool:
@@ -147,7 +154,21 @@ class Evaluator:
         """The first hard rule the set breaks, None when valid.
 
         Codes: ``grappes.core.vocabulary.UNIT_CHECK_CODES``, tested in that order.
+        Remembered per member tuple (in the given order, so the floats are the same): the
+        local search checks the same sets again and again (half of its checks on a generated
+        région of 5,000 ESMS), and the check was the warm start's first cost (issue 23).
         """
+        key = tuple(members)
+        known = self._checks.get(key, _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known
+        if len(self._checks) >= CHECK_CACHE_SIZE:
+            self._checks.clear()
+        result = self._check(key)
+        self._checks[key] = result
+        return result
+
+    def _check(self, members: tuple[int, ...]) -> str | None:
         if not len(members):
             return "vide"
         n = n_og = med = 0
@@ -324,7 +345,7 @@ class Evaluator:
 
     def values(self, candidates: Sequence[Sequence[int]]) -> list[Value]:
         """Objective of many valid grappes (vectorised); fills the cache."""
-        keys = [tuple(sorted(int(x) for x in c)) for c in candidates]
+        keys = [tuple(sorted(map(int, c))) for c in candidates]
         todo = [key for key in dict.fromkeys(keys) if key not in self._values]
         for start in range(0, len(todo), 20_000):
             chunk = todo[start : start + 20_000]
@@ -346,6 +367,13 @@ class Evaluator:
         self._d_vendor_counts = self._vendor_counts.toarray()
         self._d_vendor_bound = self._vendor_bound.toarray()
         self._d_statut_w = self._statut_w.toarray()
+        # the five count matrices side by side: one gather and one sum per set in ``single``
+        # (their entries are whole numbers, so the sums are exact whatever the grouping)
+        parts = (self._d_region_n, self._d_region_og, self._d_statut_w,
+                 self._d_vendor_bound, self._d_vendor_counts)
+        self._d_counts = np.hstack(parts)
+        ends = np.cumsum([p.shape[1] for p in parts]).tolist()
+        self._cols = [slice(a, b) for a, b in zip([0, *ends[:-1]], ends, strict=True)]
         deps = self._deps.tocsr()
         region_of = self._dep_region.tolist()
         named = self._dep_named.tolist()
@@ -371,21 +399,23 @@ class Evaluator:
             "small": int(u.n_small[idx].sum()),
             "placed": int(u.n[idx].sum()),
         }
-        main = int(main_region_index(self._d_region_n[idx].sum(axis=0), self._region_named))
-        n_og_main = float(self._d_region_og[idx, main].sum())
+        counts = self._d_counts[idx].sum(axis=0)
+        c_region, c_og, c_statut, c_bound, c_named = (counts[c] for c in self._cols)
+        main = int(main_region_index(c_region, self._region_named))
+        n_og_main = float(c_og[main])
         deps: set[int] = set()
         for m in members:
             deps |= self._unit_deps[m].get(main, frozenset())
         n_dep = len(deps)
         out.update(computed_points(sum(self._auto[m] for m in members), n_og_main, n_dep, rules))
         km = self.distances_km(idx)
-        out["mean_km"], out["max_km"] = float(km.mean()), float(km.max())
-        main_statut = int(self._d_statut_w[idx].sum(axis=0).argmax())
+        # sum / count is what ``ndarray.mean`` computes (same float), without its overhead
+        out["mean_km"], out["max_km"] = float(km.sum() / len(km)), float(km.max())
+        main_statut = int(c_statut.argmax())
         off_statut = int((self._statut_idx[idx] != main_statut).sum())
         logs = self._log_size[idx]
-        size_dev = float(np.abs(logs - logs.mean()).sum())
-        bound = self._d_vendor_bound[idx].sum(axis=0)
-        named = self._d_vendor_counts[idx].sum(axis=0)
+        size_dev = float(np.abs(logs - logs.sum() / len(logs)).sum())
+        bound, named = c_bound, c_named
         total_named = float(named.sum())
         if bound.size and bound.max() > 0:
             chosen = int(bound.argmax())
@@ -397,7 +427,11 @@ class Evaluator:
         out["vendor"] = chosen
         out["vendor_changes"] = int(total_named - kept)
         member_set = set(idx.tolist())
-        links = sum(1 for m in member_set for o in self.links_of.get(m, ()) if o in member_set) / 2
+        links = (
+            sum(1 for m in member_set for o in self.links_of.get(m, ()) if o in member_set) / 2
+            if self.links_of
+            else 0.0
+        )
         out["distance"] = w.km * (out["mean_km"] + out["max_km"])
         out["statut"] = w.statut * off_statut
         out["taille"] = w.size * size_dev
@@ -407,7 +441,7 @@ class Evaluator:
 
     def value(self, members: Sequence[int]) -> Value:
         """Objective of one valid grappe (cached on the sorted members)."""
-        key = tuple(sorted(int(m) for m in members))
+        key = tuple(sorted(map(int, members)))
         cached = self._values.get(key)
         if cached is not None:
             return cached

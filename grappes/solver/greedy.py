@@ -13,6 +13,7 @@ import numpy as np
 
 from grappes.solver.candidates import compatible_with
 from grappes.solver.evaluate import Evaluator, better
+from grappes.solver.units import norm3
 
 
 def grow_until_valid(
@@ -30,29 +31,42 @@ def grow_until_valid(
     n = int(units.n[seed])
     s = units.vec_sum[seed].copy()
     pos = units.pos[pool]
-    alive = np.ones(len(pool), dtype=bool)
-    while alive.any() and n < ev.cap:
-        c = s / np.linalg.norm(s)
-        dots = np.where(alive, pos @ c, -np.inf)
-        j = int(np.argmax(dots))
-        alive[j] = False
-        cand = int(pool[j])
-        vc = int(units.vendor[cand])
-        if vc >= 0 and vendor >= 0 and vc != vendor:
-            continue
-        if n + int(units.n[cand]) > ev.cap:
-            continue
-        if units.apart and any(frozenset((cand, m)) in units.apart for m in members):
-            continue
-        trial = [*members, cand]
-        new_s = s + units.vec_sum[cand]
-        if (units.pos[trial] @ (new_s / np.linalg.norm(new_s))).min() < ev.cos_limit - 1e-12:
-            continue
-        members, s, n = trial, new_s, n + int(units.n[cand])
-        if vc >= 0:
-            vendor = vc
-        if ev.valid(members):
-            return members
+    pool_list = pool.tolist()
+    alive = [True] * len(pool)
+    left = len(pool)
+    while left and n < ev.cap:
+        # the next unit is the alive one nearest the running centre; the centre only moves
+        # when a unit joins, so one ranking serves every unit refused in between (the same
+        # order as an argmax per step, ties to the first: a stable sort)
+        c = s / norm3(s)
+        ranking = np.argsort(-(pos @ c), kind="stable").tolist()
+        grew = False
+        for j in ranking:
+            if not alive[j]:
+                continue
+            alive[j] = False
+            left -= 1
+            cand = pool_list[j]
+            vc = int(units.vendor[cand])
+            if vc >= 0 and vendor >= 0 and vc != vendor:
+                continue
+            if n + int(units.n[cand]) > ev.cap:
+                continue
+            if units.apart and any(frozenset((cand, m)) in units.apart for m in members):
+                continue
+            trial = [*members, cand]
+            new_s = s + units.vec_sum[cand]
+            if (units.pos[trial] @ (new_s / norm3(new_s))).min() < ev.cos_limit - 1e-12:
+                continue
+            members, s, n = trial, new_s, n + int(units.n[cand])
+            if vc >= 0:
+                vendor = vc
+            if ev.valid(members):
+                return members
+            grew = True
+            break
+        if not grew:
+            break
     return None
 
 
