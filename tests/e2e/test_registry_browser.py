@@ -153,8 +153,12 @@ def declare(browser, url: str, email: str, ej: str, nom: str, contact: str,
     page.get_by_role("button", name="Enregistrer ma déclaration").click()
     page.get_by_text("Retirer ma déclaration").wait_for(timeout=T)
     if edit_text:  # « modifier sa déclaration à tout moment »: the form comes back filled
+        # the blank form of the run before stays on screen until the run ends: click on the
+        # settled page, then wait for the edit form the click builds (a lazy expander)
+        wait_idle(page, url)
         page.get_by_text("Modifier ma déclaration").click()
-        assert page.get_by_label("Personne à contacter").input_value() == nom
+        page.get_by_role("button", name="Enregistrer les modifications").wait_for(timeout=T)
+        expect(page.get_by_label("Personne à contacter")).to_have_value(nom, timeout=T)
         page.get_by_label("Texte libre").fill(edit_text)
         page.get_by_text("J'accepte le traitement de ces données").click()
         page.get_by_role("button", name="Enregistrer les modifications").click()
