@@ -39,7 +39,7 @@ from scipy.sparse import coo_matrix
 from grappes.solver.bounds import neighbourhood_bound
 from grappes.solver.candidates import CandidateParams, Grower, compatible_with, enumerate_component
 from grappes.solver.evaluate import Evaluator, better
-from grappes.solver.select import select
+from grappes.solver.select import Selection, select
 from grappes.solver.settings import ZONE_GRAPPES, ZONE_RADIUS_KM, ZONE_TIERS
 from grappes.solver.units import NO_VENDOR, VENDOR_CONFLICT
 
@@ -395,6 +395,36 @@ def reoptimise_zones(
     return grappes, report
 
 
+def _pack(
+    ev: Evaluator,
+    cands: list[tuple[int, ...]],
+    current: list[tuple[int, ...]],
+    points_weight: float | None,
+    limit: float,
+    seed: int,
+    workers: int,
+    unit_pos: np.ndarray | None = None,
+) -> tuple[list[list[int]], Selection]:
+    """Pack ``cands`` exactly, hinted with the ``current`` grappes (all among ``cands``):
+    the picked grappes and the selection (its deterministic time, warnings)."""
+    units = ev.units
+    position = {c: i for i, c in enumerate(cands)}
+    sel = select(
+        cands,
+        ev.values(cands),
+        units.n,
+        units.n_small,
+        forced=units.forced,
+        points_weight=points_weight,
+        hint=[position[c] for c in current],
+        time_limit=limit,
+        seed=seed,
+        workers=workers,
+        unit_pos=unit_pos,
+    )
+    return [list(cands[i]) for i in sel.chosen], sel
+
+
 def pack_pool(
     ev: Evaluator,
     grappes: list[list[int]],
@@ -409,24 +439,10 @@ def pack_pool(
     Returns the new grouping when it is better than the current one (else None) and the
     deterministic time spent.
     """
-    units = ev.units
     current = [tuple(g) for g in grappes]
     cands = sorted(pool | set(current))
-    position = {c: i for i, c in enumerate(cands)}
-    sel = select(
-        cands,
-        ev.values(cands),
-        units.n,
-        units.n_small,
-        forced=units.forced,
-        points_weight=points_weight,
-        hint=[position[c] for c in current],
-        time_limit=limit,
-        seed=seed,
-        workers=workers,
-        unit_pos=units.pos,
-    )
-    picked = [list(cands[i]) for i in sel.chosen]
+    picked, sel = _pack(ev, cands, current, points_weight, limit, seed, workers,
+                        unit_pos=ev.units.pos)
     accepted = not sel.warnings and better(ev.total(picked) - ev.total(current), points_weight)
     return (sorted(picked, key=lambda g: g[0]) if accepted else None), sel.dtime
 
@@ -450,7 +466,6 @@ def _solve_zone(
     Returns the new grappes of the zone when they are better than its current ones (else
     None) and the deterministic time spent (packing plus growths).
     """
-    units = ev.units
     free = np.array(freed, dtype="int64")
     found, grown = zone_candidates(ev, free, neighbours, km, rng)
     current = [tuple(grappes[g]) for g in zone]
@@ -463,20 +478,7 @@ def _solve_zone(
     if pool is not None:
         pool.update(found)
     cands = sorted(found)
-    position = {c: i for i, c in enumerate(cands)}
-    sel = select(
-        cands,
-        ev.values(cands),
-        units.n,
-        units.n_small,
-        forced=units.forced,
-        points_weight=points_weight,
-        hint=[position[c] for c in current],
-        time_limit=limit,
-        seed=seed,
-        workers=workers,
-    )
+    picked, sel = _pack(ev, cands, current, points_weight, limit, seed, workers)
     work = sel.dtime + GROWTH_DTIME * (grown + priced)
-    picked = [list(cands[i]) for i in sel.chosen]
     accepted = not sel.warnings and better(ev.total(picked) - ev.total(current), points_weight)
     return (picked if accepted else None), work

@@ -15,6 +15,7 @@ another tab is open by :func:`keep_choices`, so coming back finds them as they w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
@@ -57,12 +58,21 @@ def keep_choices() -> None:
             state[key] = state[key]
 
 
-def open_tab() -> tuple[str, Any]:
-    """Draw the tab bar; returns the open tab's label and its container (the only one the
-    page fills). The first screen is the « Proposition » tab: the headline figures and
-    the grappes table."""
-    tabs = st.tabs(list(TABS), key=TAB_KEY, bind="query-params", default=PROPOSAL)
-    for label, tab in zip(TABS, tabs, strict=True):
+def lazy_tabs(labels: Sequence[str], key: str, **tracking: Any) -> tuple[str, Any]:
+    """A tracked tab bar (the planner's, the registry's): only the open tab is to be
+    built. Returns the open tab's label and its container; ``tracking`` says how a click
+    reruns the page (``bind="query-params"`` keeps the tab in the address, or
+    ``on_change="rerun"``). A test opens a tab by setting ``st.session_state[key]`` to its
+    label, as a click does."""
+    tabs = st.tabs(list(labels), key=key, **tracking)
+    for label, tab in zip(labels, tabs, strict=True):
         if tab.open:
             return label, tab
-    return PROPOSAL, tabs[0]  # not reached: a tracked tab bar has one open tab
+    return labels[0], tabs[0]  # not reached: a tracked tab bar has one open tab
+
+
+def open_tab() -> tuple[str, Any]:
+    """Draw the planner's tab bar (kept in the page address); returns the open tab's
+    label and its container (the only one the page fills). The first screen is the
+    « Proposition » tab: the headline figures and the grappes table."""
+    return lazy_tabs(TABS, TAB_KEY, bind="query-params", default=PROPOSAL)

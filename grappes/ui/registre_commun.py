@@ -7,9 +7,6 @@ read and write still goes through ``grappes.registry.Registry``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
@@ -118,20 +115,6 @@ def plus_recente(vue, key: str):
     if kept is not None and kept.id == vue.id and version(kept) >= version(vue):
         return kept
     return vue
-
-
-def onglet_ouvert(labels: Sequence[str], key: str) -> tuple[str, Any]:
-    """Lazy tabs (issue 19, item 6: an action answers in under 1 s for 5,000 declarations):
-    only the open tab is built and sent to the browser, a click on another reruns the page
-    for it. With plain ``st.tabs`` every run built every tab (the coordinator's 5,000
-    declarations and their map while a grappe's card was clicked), and the browser redrew
-    all of them after each click. Returns the open tab's label and its container; a test
-    opens a tab by setting ``st.session_state[key]`` to its label, as a click does."""
-    tabs = st.tabs(list(labels), key=key, on_change="rerun")
-    for label, tab in zip(labels, tabs, strict=True):
-        if tab.open:
-            return label, tab
-    return labels[0], tabs[0]  # not reached: a tracked tab bar has one open tab
 
 
 def territory_input(moi) -> list[str]:

@@ -30,11 +30,11 @@ from grappes.registry.declarations import (
     PORTEUR_CHOIX,
 )
 from grappes.ui import registry_edit
+from grappes.ui.navigation import lazy_tabs
 from grappes.ui.registre_commun import (
     call,
     contact_text,
     members_table,
-    onglet_ouvert,
     petit_tableau,
     plus_recente,
     rattachements_territoire,
@@ -54,14 +54,14 @@ def export_zip(reg: Registry, jeton: str, territoire: list[str]) -> bytes | None
         return buffer.getvalue()
 
 
-#: the coordinator's tabs (lazy: ``registre_commun.onglet_ouvert``) and their session key
+#: the coordinator's tabs (lazy: ``grappes.ui.navigation.lazy_tabs``) and their session key
 ONGLETS = ("Déclarations", "Rattachements", "Appariement", "Grappes et invitations")
 ONGLET = "onglet_coordinateur"
 
 
 def coordinateur(reg: Registry, jeton: str, moi) -> None:
     territoire = territory_input(moi)
-    ouvert, tab = onglet_ouvert(ONGLETS, ONGLET)
+    ouvert, tab = lazy_tabs(ONGLETS, ONGLET, on_change="rerun")
     with tab:
         if ouvert == "Rattachements":
             rattachements_territoire(reg, jeton, territoire)

@@ -32,13 +32,13 @@ from grappes.registry.declarations import (
 )
 from grappes.registry.vues import DeclarationVue
 from grappes.ui import declaration_esms
+from grappes.ui.navigation import lazy_tabs
 from grappes.ui.registre_commun import (
     RATTACHEMENT_LABELS,
     call,
     contact_text,
     esms_table,
     members_table,
-    onglet_ouvert,
     petit_tableau,
     plus_recente,
 )
@@ -213,13 +213,13 @@ def mes_og(reg: Registry, jeton: str) -> None:
         st.success(echapper(flash))
 
 
-#: the déclarant's tabs (lazy: ``registre_commun.onglet_ouvert``) and their session key
+#: the déclarant's tabs (lazy: ``grappes.ui.navigation.lazy_tabs``) and their session key
 ONGLETS = ("Ma déclaration", "Mes invitations")
 ONGLET = "onglet_declarant"
 
 
 def declarant(reg: Registry, jeton: str) -> None:
-    ouvert, tab = onglet_ouvert(ONGLETS, ONGLET)
+    ouvert, tab = lazy_tabs(ONGLETS, ONGLET, on_change="rerun")
     with tab:
         if ouvert == "Mes invitations":
             mes_invitations(reg, jeton)

@@ -42,7 +42,7 @@ def world(tmp_path_factory):
 def page(world, role: str, monkeypatch, finess: str = "sample",
          onglet: tuple[str, str] | None = None) -> AppTest:
     """The page signed in as ``role``; ``onglet`` (session key, label): the lazy tab open,
-    as a click on it (``registre_commun.onglet_ouvert``)."""
+    as a click on it (``grappes.ui.navigation.lazy_tabs``)."""
     w, db = world
     monkeypatch.setenv("GRAPPES_DB_URL", f"sqlite:///{db}")
     monkeypatch.setenv("GRAPPES_FINESS", finess)
