@@ -19,7 +19,9 @@ Not a test. Run from the repository root::
    ``--runs`` grappes picked in « Détail d'une grappe » (≤ 0.5 s), partner searches typed
    in « Trouver des partenaires » (≤ 1 s), « Exclure » clicks in « Et si… » (≤ 0.5 s end to
    end), each to the result shown and to the end of the page's run, and the upload of the
-   etalab extract to its first figures (≤ 1.5 × the CLI on the same file).
+   etalab extract to its first figures (≤ 1.5 × the CLI on the same file). In the same
+   browser, the floor: new visitors of the smallest Streamlit page with figures
+   (``FLOOR_APP``), and the app's second visitor as a ratio to it.
 4. The app's own steps in process (another call's proposal, the XLSX and GeoPackage of the
    region, the ARS envelope), each as a ratio to the CLI's time for the same work.
 On the sample the app uses the proposals precomputed at build time
@@ -36,6 +38,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -110,6 +113,53 @@ def second_visitors(browser: Any, url: str, visits: int) -> dict[str, list[float
         wait_idle(page)
         page.close()
     return out
+
+
+#: the floor: the smallest page that shows headline figures (a title, a choice in the
+#: sidebar, five metrics and a one-row table), served by Streamlit like the app. A new
+#: browser cannot see the app's figures sooner than this page's: it fetches the same
+#: Streamlit scripts and opens the same websocket first.
+FLOOR_APP = """
+import pandas as pd
+import streamlit as st
+
+st.set_page_config(page_title="plancher", layout="wide")
+st.title("Page minimale")
+st.sidebar.selectbox("Champ", ["PA", "PH"])
+for column, k in zip(st.columns(5), range(5)):
+    column.metric(f"Chiffre {k}", f"{k * 1000}")
+st.dataframe(pd.DataFrame({"grappe": ["PA-1"], "ESMS": [15]}))
+"""
+
+
+def floor_visitors(browser: Any, visits: int) -> list[float]:
+    """``visits`` new visitors of :data:`FLOOR_APP` (its own server, warm): seconds to the
+    figures, measured as :func:`second_visitors` measures the app's."""
+    with tempfile.TemporaryDirectory() as folder:
+        app = Path(folder) / "plancher.py"
+        app.write_text(FLOOR_APP, encoding="utf-8")
+        port = free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            deadline = time.perf_counter() + 60
+            while True:
+                with socket.socket() as s:
+                    if s.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                if time.perf_counter() > deadline:
+                    msg = "le serveur streamlit de la page minimale ne répond pas"
+                    raise RuntimeError(msg)
+                time.sleep(0.05)
+            second_visitors(browser, url, 1)  # the first visit warms the server
+            return second_visitors(browser, url, visits)["chiffres"]
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
 
 
 def select_grappe_seconds(page: Any, runs: int) -> dict[str, list[float]]:
@@ -244,6 +294,8 @@ def browser_seconds(runs: int, visits: int, queries: list[str]) -> tuple[
             page.close()
             for name, values in second_visitors(browser, url, visits).items():
                 series[f"serveur chaud : 2e visiteur, {name}"] = values
+            series["plancher : page Streamlit minimale, 2e visiteur, chiffres"] = \
+                floor_visitors(browser, visits)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(url, timeout=60_000)
             figures_and_table(page, time.perf_counter())
@@ -426,10 +478,15 @@ def main() -> None:
                                  "oui" if value <= 1.5 * cli_upload else "non"))
             for name, values in series.items():
                 median, worst = statistics.median(values), max(values)
-                limit = (TARGET_WARM_S if "chaud" in name else
-                         1.0 if "partenaires" in name else TARGET_WHATIF_S)
+                limit = (TARGET_WARM_S if "chaud" in name else None if "plancher" in name
+                         else 1.0 if "partenaires" in name else TARGET_WHATIF_S)
                 rows.append((name, f"{median:.2f} s (max {worst:.2f}, n={len(values)})",
                              *target_cell(median, limit)))
+            floor = statistics.median(series["plancher : page Streamlit minimale, 2e visiteur, "
+                                             "chiffres"])
+            warm = statistics.median(series["serveur chaud : 2e visiteur, chiffres"])
+            rows.append(("  2e visiteur de l'app / page minimale, même navigateur",
+                         f"x{warm / floor:.2f} (écart {warm - floor:.2f} s)", "", ""))
     rows.append(("CLI : grappes proposer --exemple --champ PA", f"{cli:.2f} s", "", ""))
     rows.append(("CLI : la même chose avec --xlsx", f"{cli_xlsx:.2f} s", "", ""))
     rows.append((f"CLI : grappes proposer {UPLOAD_FILE.name} --champ PA --region 24",

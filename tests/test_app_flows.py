@@ -21,7 +21,7 @@ from grappes.exports.dossier import csv_files, workbook_bytes
 from grappes.ingest import IngestError
 from grappes.programme.costing import cost_grappe
 from grappes.scenarios.scenario import Scenario
-from grappes.ui import navigation
+from grappes.ui import afterpaint, navigation
 from grappes.ui import upload as ui_upload
 from tests.app_tabs import open_tab
 from tests.followup_exports import read_written_csv
@@ -55,8 +55,15 @@ def test_sample_opens_with_a_proposal(at):
     assert n > 0
     table = frame_with(at, "detail")
     assert len(table) == n
+    # the map waits for the browser's paint (grappes.ui.afterpaint): a line in its place,
+    # then, once the browser's signal has marked the session, the map
+    assert not at.get("deck_gl_json_chart")
+    assert any("Carte en cours d'affichage" in c.value for c in at.caption)
+    at.session_state[afterpaint.painted_key("carte")] = True
+    at.run()
     charts = at.get("deck_gl_json_chart")
     assert len(charts) == 1
+    assert not any("Carte en cours d'affichage" in c.value for c in at.caption)
     spec = json.loads(charts[0].proto.json)
     ids = [layer["id"] for layer in spec["layers"]]
     assert [i for i in ids if i in ("departements", "non_places", "grappes")] == [

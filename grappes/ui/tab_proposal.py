@@ -10,6 +10,7 @@ import streamlit as st
 from grappes.core.formatting import decimal_fr, euros
 from grappes.exports.naming import og_labels, with_names
 from grappes.ui import actions, deferred, scenfile
+from grappes.ui.afterpaint import after_paint
 from grappes.ui.proposalmap import proposal_map
 from grappes.ui.proposalstate import shown_scenario, view_memo
 from grappes.ui.store import grouping_version, session_memo
@@ -57,8 +58,9 @@ def proposal_tab(scenario: Any, report: Any) -> None:
     view_memo("grappes_view", scenario, lambda: grappes_view(data)).show("grappes_table")
 
     def draw_map() -> None:
-        with map_slot:
-            proposal_map(scenario, report, gid, "carte")
+        with map_slot:  # once the figures and tables are painted (grappes.ui.afterpaint)
+            after_paint(lambda: proposal_map(scenario, report, gid, "carte"), "carte",
+                        "Carte en cours d'affichage…")
 
     deferred.later(draw_map)
     if ids:
