@@ -10,6 +10,7 @@ import filecmp
 import gzip
 import io
 import json
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -363,6 +364,58 @@ def test_corrupt_gzip_is_a_clear_message() -> None:
     data[middle : middle + 60] = b"\x00" * 60
     with pytest.raises(IngestError, match=r"illisible pendant pmej\[\d+\].*octet"):
         load(bytes(data))
+
+
+def _stdlib_gzip_error(data: bytes) -> str:
+    """The English detail the standard ``gzip`` module gives for a corrupt stream."""
+    try:
+        gzip.GzipFile(fileobj=io.BytesIO(data)).read()
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        return str(exc)
+    raise AssertionError("the stream is not corrupt")
+
+
+def test_corrupt_gzip_details_are_worded_as_the_standard_gzip() -> None:
+    """zlib-ng inflates the flow (issue 21 item 6): a failed CRC check and a broken deflate
+    stream are told with the same words as before, a CRC in hexadecimal."""
+    data = gzip.compress(_sample_bytes(200), mtime=0)
+    bad_crc = data[:-8] + bytes(4) + data[-4:]
+    assert "CRC check failed 0x0 != 0x" in _stdlib_gzip_error(bad_crc)
+    # a byte of the deflate stream flipped, where zlib says why (not only a CRC mismatch)
+    broken = next(
+        flipped
+        for k in range(20, len(data) - 8)
+        if "while decompressing" in _error_or_empty(flipped := _flip(data, k))
+    )
+    for corrupt in (bad_crc, broken):
+        with pytest.raises(IngestError) as err:
+            load(corrupt)
+        message = str(err.value)
+        assert f"fichier compressé gzip corrompu ({_stdlib_gzip_error(corrupt)})" in message
+        assert "Rien n'a été chargé" in message
+
+
+def _flip(data: bytes, k: int) -> bytes:
+    return data[:k] + bytes([data[k] ^ 0x55]) + data[k + 1 :]
+
+
+def _error_or_empty(data: bytes) -> str:
+    try:
+        gzip.GzipFile(fileobj=io.BytesIO(data)).read()
+    except (gzip.BadGzipFile, zlib.error, EOFError) as exc:
+        return str(exc)
+    return ""
+
+
+def test_gzip_members_and_zero_padding_read_as_one_stream() -> None:
+    """Several gzip members and trailing zeros (allowed by gzip) give the same table."""
+    raw = _sample_bytes(200)
+    whole = load(gzip.compress(raw, mtime=0))
+    cut = len(raw) // 3
+    split = gzip.compress(raw[:cut], mtime=0) + gzip.compress(raw[cut:], mtime=0) + bytes(64)
+    again = load(split)
+    pd.testing.assert_frame_equal(again.etablissements, whole.etablissements)
+    assert again.meta["octets_json"] == whole.meta["octets_json"] == len(raw)
 
 
 @pytest.mark.parametrize(

@@ -147,3 +147,17 @@ def test_an_unknown_field_stays_on_the_fast_path_a_case_clash_does_not() -> None
     assert records[0].value == {"nom": "a", "champNouveau": 1} and records[0].text is None
     assert records[1].text == '{"nom": "b", "NOM": "c"}'
     assert records[2].text == '{"x": 1, "X": 2}'
+
+
+def test_escaped_quotes_are_neutral_whatever_the_backslash_runs() -> None:
+    """A quote after an odd run of backslashes is escaped, after an even run it is not: the
+    quotes and brackets the scan keeps are those of a left-to-right pairing of the escapes."""
+    rng = random.Random(7)
+    structural = bytes(sorted(set(range(256)) - set(b'"[]{}')))
+    for _ in range(2000):
+        data = "".join(rng.choice(['"', "\\", "x", "[", "é"]) for _ in range(rng.randint(0, 30)))
+        raw = data.encode("utf-8").rstrip(b"\\")
+        expected = raw.replace(b"\\\\", b"xx").replace(b'\\"', b"xx")
+        got = json_chunks._neutral_escapes(raw)
+        assert len(got) == len(raw)
+        assert bytes(got).translate(None, structural) == expected.translate(None, structural)

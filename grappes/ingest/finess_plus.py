@@ -33,12 +33,10 @@ used by the solver like a ``--liens`` file.
 from __future__ import annotations
 
 import gc
-import gzip
 import io
 import json
 import os
 import re
-import zlib
 from array import array
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,6 +71,7 @@ from grappes.ingest.finess_plus_schema import (
     Pmej,
     decode_run,
 )
+from grappes.ingest.gzip_stream import CORRUPT_ERRORS, corrupt_detail, gunzip_head, open_gzip
 from grappes.ingest.json_chunks import JsonBroken, JsonChunks
 
 KIND = "finess_plus"
@@ -198,14 +197,6 @@ def _json_head(head: bytes) -> bytes:
     return head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
 
 
-def gunzip_head(head: bytes) -> bytes:
-    """Decompress what can be of the first bytes of a gzip file ('' when it is not gzip)."""
-    try:
-        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, SNIFF_BYTES)
-    except zlib.error:
-        return b""
-
-
 def sniff_bytes(head: bytes) -> bool:
     """True when a file starting with ``head`` is a FINESS+ flow (gzip or plain JSON object).
 
@@ -214,7 +205,7 @@ def sniff_bytes(head: bytes) -> bool:
     the groups come first and ``pmej`` may start megabytes later.
     """
     if head.startswith(GZIP_MAGIC):
-        inner = _json_head(gunzip_head(head))
+        inner = _json_head(gunzip_head(head, SNIFF_BYTES))
         # JSON of any shape, or a head too damaged to tell: the stream reader says what is wrong
         if not inner or inner[:1] in b'{["-0123456789' or inner.startswith((b"true", b"null")):
             return True
@@ -1192,8 +1183,8 @@ def _stream(raw: Any, state: _State, progress: Progress | None, total: int, coun
         raise IngestError(_broken_message(state, detail)) from exc
     except EOFError as exc:
         raise IngestError(_broken_message(state, "fichier compressé gzip tronqué")) from exc
-    except (gzip.BadGzipFile, zlib.error) as exc:
-        detail = f"fichier compressé gzip corrompu ({exc})"
+    except CORRUPT_ERRORS as exc:
+        detail = f"fichier compressé gzip corrompu ({corrupt_detail(exc)})"
         raise IngestError(_broken_message(state, detail)) from exc
     except OSError as exc:
         raise IngestError(_broken_message(state, f"lecture impossible ({exc})")) from exc
@@ -1387,9 +1378,7 @@ class FinessPlusReader:
         state = _State()
         with _collector_paused():
             try:
-                inner: Any = (
-                    gzip.GzipFile(fileobj=opened.raw, mode="rb") if opened.gz else opened.raw
-                )
+                inner: Any = open_gzip(opened.raw) if opened.gz else opened.raw
                 what = "flux FINESS+" if opened.gz else "fichier JSON"
                 counted = _JsonBytes(inner, max_json_bytes, what)
                 state.counter = state.marks = counted

@@ -171,17 +171,35 @@ def _unescaped(
     return where[keep], marks[keep]
 
 
-def _neutral_escapes(data: bytes) -> bytes:
-    """``data`` with the escapes that matter to the scan made neutral, at C speed.
+def _neutral_escapes(data: bytes) -> bytes | bytearray:
+    """``data`` with its escaped quotes (``\\"``) made neutral (``x``), at numpy speed.
 
-    Only an escaped quote (``\\"``) would change the count of quotes; escaped backslashes are
-    taken first, left to right as JSON reads them (``\\\\`` becomes ``xx``, so that the quote
-    of ``\\\\"`` stays a quote), then each remaining ``\\"`` becomes ``xx``. Every other escape
-    (``\\n``, ``\\u00e9``...) holds no quote or bracket. The length does not change. An
-    escaped bracket is not JSON: the parser refuses it anyway. ``data`` does not end with a
-    backslash (held back by the caller).
+    Only an escaped quote would change the count of quotes; every other escape (``\\n``,
+    ``\\u00e9``, ``\\\\``...) holds no quote or bracket, and the backslashes themselves are
+    deleted by the scan. Backslashes pair left to right as JSON reads them, so a quote is
+    escaped when the run of backslashes just before it is odd (the quote of ``\\\\"`` stays a
+    quote). The backslashes are found with one vectorised comparison: they are rare, and two
+    ``bytes.replace`` that searched each chunk twice for them cost 0.25 s on the national
+    benchmark, against 0.02 s. The length does not change. An escaped bracket is
+    not JSON: the parser refuses it anyway. ``data`` does not end with a backslash (held back
+    by the caller).
     """
-    return data.replace(b"\\\\", b"xx").replace(b'\\"', b"xx")
+    arr = np.frombuffer(data, dtype=np.uint8)
+    slashes = np.flatnonzero(arr == 92)
+    if not len(slashes):
+        return data
+    # rank of each backslash in its run: an even rank (0, 2...) starts an escape
+    rank = np.arange(len(slashes))
+    first = np.ones(len(slashes), dtype=bool)
+    first[1:] = slashes[1:] != slashes[:-1] + 1
+    rank -= np.maximum.accumulate(np.where(first, rank, 0))
+    escaped = slashes[(rank & 1) == 0] + 1
+    quotes = escaped[arr[escaped] == 34]
+    if not len(quotes):
+        return data
+    out = bytearray(data)
+    np.frombuffer(out, dtype=np.uint8)[quotes] = 120  # "x"
+    return out
 
 
 @dataclass
