@@ -18,7 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from test_ingest_finess_plus import EJ, ege, finess, flow, pmej
 
-from grappes.ingest import finess_plus, json_chunks, load
+from grappes.ingest import finess_plus, finess_plus_schema, json_chunks, load
 from grappes.ingest.finess_plus import KEYS
 from grappes.ingest.finess_plus_schema import Pmej, decode_run
 from grappes.ingest.json_chunks import DepthScan
@@ -29,8 +29,10 @@ def _runs(monkeypatch) -> dict[str, int]:
     counts = {"acceptés": 0, "refusés": 0}
     original = finess_plus.decode_run
 
-    def counted(text: str, keys: frozenset[str]) -> list[Pmej] | None:
-        items = original(text, keys)
+    def counted(
+        text: str, keys: frozenset[str], scratch: bytearray | None = None
+    ) -> list[Pmej] | None:
+        items = original(text, keys, scratch)
         counts["acceptés" if items is not None else "refusés"] += 1
         return items
 
@@ -48,7 +50,7 @@ def test_fast_and_exact_paths_give_the_same_result_on_the_sample(monkeypatch) ->
     counts = _runs(monkeypatch)
     fast = load(path)
     assert counts["acceptés"] >= 1 and counts["refusés"] == 0
-    monkeypatch.setattr(finess_plus, "decode_run", lambda text, keys: None)
+    monkeypatch.setattr(finess_plus, "decode_run", lambda text, keys, scratch=None: None)
     exact = load(path)
     assert fast.etablissements.equals(exact.etablissements)
     assert fast.rejets == exact.rejets
@@ -121,6 +123,7 @@ def test_runs_the_fast_path_keeps(text: str) -> None:
             "entier démesuré dans un champ non lu",
         ),
         (_pm_text(nom='"A\\u003aB"'), "deux-points échappé"),
+        (_pm_text(nom='"' + '\\"' * 70 + '\\u003a"'), "deux-points échappé après 70 guillemets"),
         (_pm_text(evenement='[{"Code":"1","code":"2"}]'), "evenement : deux clés par la casse"),
         (_pm_text(evenement='[{"EGE":[]}]'), "evenement : clé du flux dans une autre casse"),
         (_pm_text(evenement='[{"a":1,"a":2}]'), "evenement : clé donnée deux fois"),
@@ -200,3 +203,20 @@ def test_a_key_twice_in_one_pmej_among_fast_runs_is_rejected_by_its_path(monkeyp
     assert bad == ["pmej[6].ege[0]", "pmej[6].ege[1]"]
     assert all("deux fois" in r.reason for r in result.rejets)
     assert result.meta["ege_total"] == 13
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ('"a:b"', False),
+        ('"a\\u003ab"', True),
+        ('"a\\u0039b"', True),  # any \u003. (a digit): refused as before, harmless
+        ('"a\\\\u003ab"', False),  # an escaped backslash, then the text u003a
+        ('"' + '\\"' * 10 + '\\u003a"', True),
+        ('"' + '\\"' * 100 + '\\u003a"', True),  # past the walked backslashes
+        ('"' + '\\"' * 100 + '"', False),
+        ('"\\u00e9\\n"', False),
+    ],
+)
+def test_an_escaped_colon_is_found_among_other_escapes(text: str, escaped: bool) -> None:
+    assert finess_plus_schema._escaped_colon(text) is escaped

@@ -645,6 +645,7 @@ class _State:
     top: dict[str, Any] = field(default_factory=dict)
     top_twice: list[str] = field(default_factory=list)  # top-level scalars given twice
     keys_twice: dict[str, int] = field(default_factory=dict)  # pmej/gco/gcc arrays given twice
+    scratch: bytearray = field(default_factory=bytearray)  # decode_run's re-encoding buffer
 
 
 def _mft_labels() -> dict[str, str]:
@@ -1075,7 +1076,7 @@ def _take_run(text: JsonChunks, index: int, state: _State, mft: dict[str, str]) 
     run = text.batch()
     if run is None:
         return 0
-    items = decode_run(run[0], KEYS)
+    items = decode_run(run[0], KEYS, state.scratch)
     if items is None:
         return -1
     _take_run_typed(items, index + 1, state, mft)

@@ -188,13 +188,17 @@ _ENCODER = msgspec.json.Encoder()
 _DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError)
 
 
-def decode_run(text: str, keys: frozenset[str]) -> list[Pmej] | None:
+def decode_run(
+    text: str, keys: frozenset[str], scratch: bytearray | None = None
+) -> list[Pmej] | None:
     """The ``pmej`` of ``text`` (whole items separated by commas), or None (see the module).
 
     ``keys``: the keys of the flow as spelled in the real files (a free ``evenement`` item
-    holding one in another case goes to the exact reader, as everywhere else).
+    holding one in another case goes to the exact reader, as everywhere else). ``scratch``:
+    a buffer the caller keeps from one run to the next, for the re-encoding (a new megabyte
+    for each run costs more than the reuse; one per reading, never shared between threads).
     """
-    if "\\u003" in text:  # an escaped colon (or digit) would upset the colon count: rare
+    if _escaped_colon(text):  # it would upset the colon count: rare
         return None
     try:
         items = _DECODER.decode(f"[{text}]")
@@ -202,11 +206,38 @@ def decode_run(text: str, keys: frozenset[str]) -> list[Pmej] | None:
         return None
     # every colon of the text ends a key or lies in a text; encoded back, the same
     # values give the same colons, less one per key given twice (its first value dropped)
-    if _ENCODER.encode(items).count(b":") != text.count(":"):
+    if scratch is None:
+        scratch = bytearray()
+    _ENCODER.encode_into(items, scratch)
+    if scratch.count(b":") != text.count(":"):
         return None
     if any(_free_clash(item, keys) for item in items):
         return None
     return items
+
+
+#: backslashes looked at one by one before a plain search of the whole text
+_ESCAPES_WALKED = 64
+
+
+def _escaped_colon(text: str) -> bool:
+    """True when ``text`` may hold an escaped colon (``\\u003a``, or any ``\\u003.``).
+
+    The backslashes of a real run are few (an escaped quote in a name): jumping from one to
+    the next (``str.find`` of one character) costs less than searching the whole megabyte
+    for the five characters. An escaped backslash is skipped whole, so ``\\\\u003a`` (a
+    backslash, then the text ``u003a``) is not taken for an escape. Past
+    ``_ESCAPES_WALKED`` backslashes, the plain search (which may say True for such a text:
+    the run then only goes to the exact reader).
+    """
+    at = text.find("\\")
+    for _ in range(_ESCAPES_WALKED):
+        if at < 0:
+            return False
+        if text.startswith("u003", at + 1):
+            return True
+        at = text.find("\\", at + 2)
+    return "\\u003" in text
 
 
 def _free_clash(pm: Pmej, keys: frozenset[str]) -> bool:
