@@ -161,3 +161,13 @@ def test_escaped_quotes_are_neutral_whatever_the_backslash_runs() -> None:
         got = json_chunks._neutral_escapes(raw)
         assert len(got) == len(raw)
         assert bytes(got).translate(None, structural) == expected.translate(None, structural)
+
+
+@pytest.mark.parametrize("count", [0, 3, json_chunks._WALKED, json_chunks._WALKED + 1, 1000])
+def test_backslashes_are_all_found_walked_or_searched(count: int) -> None:
+    rng = random.Random(count)
+    data = bytearray(b"x" * 5000)
+    for at in rng.sample(range(len(data)), count):
+        data[at] = 92
+    expected = [k for k, byte in enumerate(data) if byte == 92]
+    assert json_chunks.backslashes(bytes(data)).tolist() == expected
