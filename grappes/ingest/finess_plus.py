@@ -1153,6 +1153,10 @@ def _stream(raw: Any, state: _State, progress: Progress | None, total: int, coun
                 while not ended:
                     if key == "pmej" and text.base + text.pos >= exact_until:
                         done = _take_run(text, index, state, mft)
+                        if done == 0 and text.fill():
+                            # no whole record buffered ahead (the next one is cut by the end
+                            # of the chunk): read on, rather than parse that one alone
+                            done = _take_run(text, index, state, mft)
                         if done < 0:
                             exact_until = text.batch_end
                         elif done:

@@ -35,7 +35,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 #: bytes decoded at a time (the buffer grows past it only for a record larger than a chunk)
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 18
 #: an error this close to the end of the buffer may be a record cut by the chunk boundary
 _CUT_MARGIN = 64
 _WS = re.compile(r"[ \t\n\r]*")
@@ -82,6 +82,7 @@ class DepthScan:
         self.in_string = False
         self.carry = b""  # trailing backslashes: their pairing continues in the next chunk
         self.last_end = -1
+        self.plain = bytearray()  # the chunk with its escaped quotes made neutral (reused)
 
     def feed(self, chunk: bytes) -> bool:
         lead = len(self.carry)
@@ -92,7 +93,7 @@ class DepthScan:
             kept = data.rstrip(b"\\")
             self.carry = data[len(kept) :]
             data = kept
-        plain = _neutral_escapes(data) if b"\\" in data else data
+        plain = _neutral_escapes(data, self.plain) if b"\\" in data else data
         marks = np.frombuffer(plain.translate(None, _NOT_STRUCTURAL), dtype=np.uint8)
         brackets = np.flatnonzero(marks != 34)
         # the marks are quotes and brackets only: the quotes before the k-th bracket number
@@ -118,7 +119,7 @@ class DepthScan:
 
 
 #: the tail of a chunk searched first for the last record end (records are a few KB)
-_TAIL_BYTES = 1 << 16
+_TAIL_BYTES = 1 << 14
 
 
 def _last_close(data: bytes, size: int, depth: int, in_string: bool, level: int) -> int:
@@ -193,7 +194,7 @@ def backslashes(data: bytes) -> np.ndarray:
     return np.array(found, dtype=np.intp)
 
 
-def _neutral_escapes(data: bytes) -> bytes | bytearray:
+def _neutral_escapes(data: bytes, out: bytearray | None = None) -> bytes | bytearray:
     """``data`` with its escaped quotes (``\\"``) made neutral (``x``), at numpy speed.
 
     Only an escaped quote would change the count of quotes; every other escape (``\\n``,
@@ -204,7 +205,8 @@ def _neutral_escapes(data: bytes) -> bytes | bytearray:
     ``bytes.replace`` that searched each chunk twice for them cost 0.25 s on the national
     benchmark, against 0.01 s. The length does not change. An escaped bracket is
     not JSON: the parser refuses it anyway. ``data`` does not end with a backslash (held back
-    by the caller).
+    by the caller). ``out``: a buffer the caller keeps for the copy, when one is needed (a
+    new megabyte for each chunk costs its page faults, several times the copy itself).
     """
     slashes = backslashes(data)
     if not len(slashes):
@@ -219,8 +221,11 @@ def _neutral_escapes(data: bytes) -> bytes | bytearray:
     quotes = escaped[arr[escaped] == 34]
     if not len(quotes):
         return data
-    out = bytearray(data)
-    np.frombuffer(out, dtype=np.uint8)[quotes] = 120  # "x"
+    if out is None:
+        out = bytearray()
+    out[:] = data
+    for at in quotes.tolist():
+        out[at] = 120  # "x"
     return out
 
 
