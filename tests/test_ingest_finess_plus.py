@@ -395,6 +395,31 @@ def test_corrupt_gzip_details_are_worded_as_the_standard_gzip() -> None:
         assert "Rien n'a été chargé" in message
 
 
+def test_a_few_stray_bytes_after_the_gzip_member_are_still_corrupt() -> None:
+    """zlib-ng reads fewer than ten stray bytes after the member as a truncated member; the
+    reader asks the standard gzip again, which calls the file corrupt (a path or bytes), and
+    says truncated only when the stream cannot be read twice."""
+    data = gzip.compress(_sample_bytes(200), mtime=0) + b"ga!"
+    expected = f"fichier compressé gzip corrompu ({_stdlib_gzip_error(data)})"
+    assert "Not a gzipped file" in expected
+    with pytest.raises(IngestError) as err:
+        load(data)
+    assert expected in str(err.value)
+
+    class Stream(io.RawIOBase):  # an upload that can only be read once
+        def __init__(self, payload: bytes) -> None:
+            self.inner = io.BytesIO(payload)
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            return self.inner.readinto(buffer)
+
+    with pytest.raises(IngestError, match="gzip tronqué"):
+        FinessPlusReader().read_source(io.BufferedReader(Stream(data)))
+
+
 def _flip(data: bytes, k: int) -> bytes:
     return data[:k] + bytes([data[k] ^ 0x55]) + data[k + 1 :]
 

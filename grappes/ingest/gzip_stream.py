@@ -11,8 +11,10 @@ Two differences are smoothed or said here:
 - a failed CRC check gives its two values in decimal: :func:`corrupt_detail` writes them in
   hexadecimal, as ``gzip`` does, so that the French message stays the same;
 - fewer than ten bytes of garbage after the last member (not zeros) read as a truncated
-  member (``EOFError``) instead of « Not a gzipped file »: the file is refused either way,
-  as truncated instead of corrupt.
+  member (``EOFError``) instead of « Not a gzipped file »: when the stream can be read again
+  (a path, bytes, an upload), :class:`_Inflated` asks the standard ``gzip`` for its verdict
+  on an ``EOFError``, so that such a file is still called corrupt, not truncated. It costs a
+  second reading, only for a file that is refused anyway.
 """
 
 from __future__ import annotations
@@ -29,9 +31,40 @@ CORRUPT_ERRORS: tuple[type[Exception], ...] = (gzip.BadGzipFile, zlib.error, zli
 _CRC = re.compile(r"^CRC check failed (\d+) != (\d+)$")
 
 
-def open_gzip(raw: BinaryIO) -> BinaryIO:
+class _Inflated:
+    """The content of a gzip stream, read by zlib-ng; an ``EOFError`` checked by ``gzip``."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.inner = gzip_ng.GzipNGFile(fileobj=raw, mode="rb")
+
+    def read(self, size: int) -> bytes:
+        try:
+            return self.inner.read(size)
+        except EOFError as exc:
+            verdict = self._standard_verdict()
+            if verdict is None:
+                raise
+            raise verdict from exc
+
+    def _standard_verdict(self) -> Exception | None:
+        """What ``gzip.GzipFile`` raises on the whole stream; None when it cannot tell."""
+        seekable = getattr(self.raw, "seekable", None)
+        if seekable is None or not seekable():
+            return None
+        self.raw.seek(0)
+        standard = gzip.GzipFile(fileobj=self.raw, mode="rb")
+        try:
+            while standard.read(1 << 20):
+                pass
+        except (EOFError, *CORRUPT_ERRORS) as exc:
+            return exc
+        return None
+
+
+def open_gzip(raw: BinaryIO) -> _Inflated:
     """The decompressed content of the gzip stream ``raw`` (read it with ``read(size)``)."""
-    return gzip_ng.GzipNGFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    return _Inflated(raw)
 
 
 def gunzip_head(head: bytes, size: int) -> bytes:
