@@ -900,7 +900,8 @@ def _take_run_typed(items: list[Pmej], index: int, state: _State, mft: dict[str,
                 closed = "fermes"
             else:
                 etat = ege.etatObjet
-                if etat is not UNSET and _typed_code(etat).upper() == "I":
+                # "A" (active), the usual value, settled without the call
+                if etat is not UNSET and etat != "A" and _typed_code(etat).upper() == "I":
                     closed = "inactifs"
                 elif pm_closed:
                     closed = "og_fermes"
