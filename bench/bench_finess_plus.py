@@ -5,9 +5,9 @@ included, as in the real register) in the FINESS+ JSON flow with
 ``grappes.synthetic.write_finess_plus.write_national_finess_plus``, then times, each in a fresh
 Python process (so that peak memory is the reader's own):
 
-- ``stream``: ``grappes.ingest.load`` of the ``.json.gz`` (gzip read in 1 MB chunks, each
-  run of whole ``pmej`` decoded by msgspec into typed structures, then validation and
-  classification: the whole reader);
+- ``stream``: ``grappes.ingest.load`` of the ``.json.gz`` (gzip inflated by zlib-ng and read
+  in 256 KB chunks, each run of whole ``pmej`` decoded by msgspec into typed structures, then
+  validation and classification: the whole reader);
 - ``avant`` (with ``--avant DIR``): the same ``load`` from another source tree (e.g. the
   previous version, extracted with ``git archive``), timed in the same run;
 - ``json.load``: ``json.load(gzip.open(...))`` of the same file, which only builds the

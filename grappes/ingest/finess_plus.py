@@ -3,7 +3,8 @@
 Since 2026 the ANS publishes the register as one JSON object (project reference
 ``finess-plus.md``): ``pmej[]`` (legal entities, the OGs) each holding ``ege[]`` (the
 establishments), plus groups ``gco[]`` / ``gcc[]``. The daily file is several hundred MB once
-decompressed, so it is read as a stream, 1 MB of text at a time
+decompressed, so it is read as a stream (inflated by zlib-ng,
+:mod:`grappes.ingest.gzip_stream`), 256 KB of text at a time
 (:mod:`grappes.ingest.json_chunks`): the whole ``pmej`` of each chunk are decoded in one go
 into typed structures (:mod:`grappes.ingest.finess_plus_schema`, the fast path), turned
 into plain column values, and dropped; a run holding anything unusual is read record by record
@@ -244,7 +245,7 @@ def _surrogate_hint(data: bytes) -> bool:
     """True when ``data`` holds ``\\u`` then a surrogate's first digits (``_SURROGATE_HINT``).
 
     Tried at each backslash (:func:`grappes.ingest.json_chunks.backslashes`, few in a real
-    chunk) rather than searched through the whole megabyte: 0.05 s less on a national file.
+    chunk) rather than searched through the whole chunk: 0.05 s less on a national file.
     """
     return any(_SURROGATE_HINT.match(data, int(at)) for at in backslashes(data))
 

@@ -2,7 +2,7 @@
 
 Why: building every ``pmej`` as Python dicts with the C scanner of ``json``, then checking
 each object's keys in Python (duplicates, case), cost more than ``json.load`` on a national
-file (issue 21, item 6). ``msgspec`` decodes a run of whole ``pmej`` (about 1 MB of text)
+file (issue 21, item 6). ``msgspec`` decodes a run of whole ``pmej`` (about 256 KB of text)
 in one call, straight into the fields the reader uses, with their types checked in C.
 
 It must stay exact, so a run is decoded here only when nothing in it needs the exact reader
@@ -196,8 +196,8 @@ def decode_run(
 
     ``keys``: the keys of the flow as spelled in the real files (a free ``evenement`` item
     holding one in another case goes to the exact reader, as everywhere else). ``scratch``:
-    a buffer the caller keeps from one run to the next, for the re-encoding (a new megabyte
-    for each run costs more than the reuse; one per reading, never shared between threads).
+    a buffer the caller keeps from one run to the next, for the re-encoding (a new buffer
+    for each run costs its page faults; one per reading, never shared between threads).
     """
     if _escaped_colon(text):  # it would upset the colon count: rare
         return None
@@ -227,7 +227,7 @@ def _escaped_colon(text: str) -> bool:
     """True when ``text`` may hold an escaped colon (``\\u003a``, or any ``\\u003.``).
 
     The backslashes of a real run are few (an escaped quote in a name): jumping from one to
-    the next (``str.find`` of one character) costs less than searching the whole megabyte
+    the next (``str.find`` of one character) costs less than searching the whole run
     for the five characters. An escaped backslash is skipped whole, so ``\\\\u003a`` (a
     backslash, then the text ``u003a``) is not taken for an escape. Past
     ``_ESCAPES_WALKED`` backslashes, the plain search (which may say True for such a text:

@@ -3,7 +3,7 @@
 Why: on the national FINESS+ flow (120 MB of JSON, 15 MB compressed) the standard ``gzip``
 module spends about 0.26 s inflating, a tenth of the reader's time, where the gzip reader of
 ``zlib-ng`` (``zlib_ng.gzip_ng``, a compiled drop-in for ``gzip.GzipFile``) spends 0.09 s
-(issue 21, item 6). It yields the same bytes in the same 1 MB reads and raises the same
+(issue 21, item 6). It yields the same bytes in reads of the same size and raises the same
 exception classes (``EOFError`` for a truncated stream, ``gzip.BadGzipFile`` for a bad
 header or trailer), ``zlib_ng.error`` worded as ``zlib.error`` for a broken deflate stream.
 Two differences are smoothed or said here:
