@@ -36,8 +36,8 @@ import numpy as np
 
 #: bytes decoded at a time (the buffer grows past it only for a record larger than a chunk).
 #: 256 KB rather than 1 MB: the passes over a chunk (UTF-8 decoding, depth scan, msgspec
-#: decoding, re-encoding, colon counts) then find it in the processor's cache; 0.3 s less
-#: CPU on the national benchmark (issue 21, item 6, fifth pass, ``finess-plus.md``)
+#: decoding, re-encoding, colon counts) then find it in the processor's cache: 2.24 s of
+#: CPU against 2.41 s on the national benchmark (issue 21, item 6, fifth pass)
 CHUNK_BYTES = 1 << 18
 #: an error this close to the end of the buffer may be a record cut by the chunk boundary
 _CUT_MARGIN = 64
@@ -113,7 +113,7 @@ class DepthScan:
         levels += self.depth
         self.depth = int(levels[-1])
         if self.record_level >= 0:
-            for size in (_TAIL_BYTES, len(data)):
+            for size in (_TAIL_BYTES, _TAIL_BYTES * 4, len(data)):
                 end = _last_close(data, size, self.depth, self.in_string, self.record_level)
                 if end >= 0 or size >= len(data):
                     break
@@ -121,7 +121,8 @@ class DepthScan:
         return int(levels.max()) > self.limit
 
 
-#: the tail of a chunk searched first for the last record end (records are a few KB)
+#: the tail of a chunk searched first for the last record end (records are a few KB; then a
+#: tail four times longer, then the whole chunk: an entity with dozens of ege is longer)
 _TAIL_BYTES = 1 << 14
 
 
