@@ -574,3 +574,22 @@ def test_check_and_propose_commands_on_a_finess_plus_file(tmp_path: Path) -> Non
     report = json.loads(proposed.stdout)
     assert report["stats"]["liens_fichier"] > 0
     assert any("gcc/gco" in w for w in report["stats"]["warnings"])
+
+
+def test_surrogate_hint_agrees_with_a_search_of_the_whole_chunk() -> None:
+    """The hint tries each backslash (then searches the rest past 256 of them): the same
+    answer as a search of the whole chunk, however many backslashes come first."""
+    import random
+
+    from grappes.ingest import finess_plus
+
+    rng = random.Random(5)
+    for _ in range(300):
+        n = rng.choice([5, 50, 400])
+        pieces = [rng.choice(["\\", "u", "d", "D", "8", "c", "x", "\\u00e9"]) for _ in range(n)]
+        data = "".join(pieces).encode()
+        expected = finess_plus._SURROGATE_HINT.search(data) is not None
+        assert finess_plus._surrogate_hint(data) is expected
+    escaped = b"\\u00e9" * (finess_plus._WALKED + 50)  # past the backslashes tried one by one
+    assert finess_plus._surrogate_hint(escaped + b"\\udc00")
+    assert not finess_plus._surrogate_hint(escaped + b"\\u00e9")

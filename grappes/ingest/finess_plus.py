@@ -73,7 +73,7 @@ from grappes.ingest.finess_plus_schema import (
     decode_run,
 )
 from grappes.ingest.gzip_stream import CORRUPT_ERRORS, corrupt_detail, gunzip_head, open_gzip
-from grappes.ingest.json_chunks import JsonBroken, JsonChunks, backslashes
+from grappes.ingest.json_chunks import JsonBroken, JsonChunks
 
 KIND = "finess_plus"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -241,13 +241,25 @@ def _mark_surrogate(match: re.Match[bytes]) -> bytes:
     return slashes + _MARK_ESCAPE
 
 
+#: backslashes tried one by one before the search of the rest of the chunk
+_WALKED = 256
+
+
 def _surrogate_hint(data: bytes) -> bool:
     """True when ``data`` holds ``\\u`` then a surrogate's first digits (``_SURROGATE_HINT``).
 
-    Tried at each backslash (:func:`grappes.ingest.json_chunks.backslashes`, few in a real
-    chunk) rather than searched through the whole chunk: 0.05 s less on a national file.
+    Tried at each backslash, found by ``bytes.find`` (few in a real chunk), rather than
+    searched through the whole chunk: 0.05 s less on a national file. Past ``_WALKED``
+    backslashes (a text written with ``\\u`` escapes), the search of the rest.
     """
-    return any(_SURROGATE_HINT.match(data, int(at)) for at in backslashes(data))
+    at = data.find(b"\\")
+    for _ in range(_WALKED):
+        if at < 0:
+            return False
+        if _SURROGATE_HINT.match(data, at):
+            return True
+        at = data.find(b"\\", at + 1)
+    return _SURROGATE_HINT.search(data, at) is not None
 
 
 class _JsonBytes:
