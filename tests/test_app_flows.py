@@ -172,6 +172,12 @@ def test_bad_upload_shows_the_rejects():
 
     test = AppTest.from_function(page, args=(result,), default_timeout=60).run()
     assert not test.exception
+    # folded, the panel's content is not built (grappes.ui.navigation.lazy_expander): only
+    # the warning above it says that lines were rejected
+    assert "2 ligne(s) du fichier rejetée(s)" in test.warning[0].value
+    assert not test.metric and not test.dataframe
+    test.session_state["controle_fichier"] = True  # as a click on its title does
+    test.run()
     assert metric(test, "Lignes rejetées") == "2"
     rejects = frame_with(test, "raison")
     assert sorted(rejects["ligne"].tolist()) == [3, 4]
@@ -229,3 +235,20 @@ def test_envelope_refuses_an_ambiguous_amount(at):
     open_tab(at, navigation.ENVELOPE).text_input(key="env_amount").set_value("6.000")
     next(b for b in at.button if "envelope_form" in (b.key or "")).click().run()
     assert any("milliers ou décimales" in e.value for e in at.error)
+
+
+def test_folded_panels_are_built_only_once_opened(at):
+    """The file check and a grappe's reasons are folded on the first screen: their content
+    is neither built nor sent until opened (grappes.ui.navigation.lazy_expander)."""
+    labels = {e.label.split(" :")[0] for e in at.expander}
+    assert {"Contrôle du fichier", "Éligibilité, avertissements et pourquoi ces membres"} \
+        <= labels
+    assert "Lignes rejetées" not in [m.label for m in at.metric]
+    reasons = [m.value for m in at.markdown if m.value.startswith("- ")]
+    assert reasons == []
+    at.session_state["controle_fichier"] = True
+    at.session_state["detail_pourquoi"] = True
+    at.run()
+    assert not at.exception
+    assert metric(at, "Lignes rejetées") == "0"
+    assert [m.value for m in at.markdown if m.value.startswith("- ")]

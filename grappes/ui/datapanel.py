@@ -23,6 +23,7 @@ from grappes.ingest.check import summarise
 from grappes.scenarios.view import View
 from grappes.solver.settings import APP_TIME_LIMIT
 from grappes.ui import deferred, scenfile
+from grappes.ui.navigation import lazy_expander
 from grappes.ui.page import DATA_SOURCES, HOW_IT_WORKS
 from grappes.ui.store import cached
 from grappes.ui.upload import (
@@ -149,8 +150,10 @@ def sidebar() -> DataChoice:
 
 def first_screen(expanded: bool) -> None:
     """What a grappe is, where the files come from, the templates."""
-    with st.expander("Comment ça marche ? Grappe, porteur, points, fichiers à fournir",
-                     expanded=expanded):
+    with lazy_expander("Comment ça marche ? Grappe, porteur, points, fichiers à fournir",
+                       key=f"comment_ca_marche_{int(expanded)}", expanded=expanded) as opened:
+        if not opened:
+            return
         left, right = st.columns([3, 2])
         left.markdown(HOW_IT_WORKS)
         with right:
@@ -204,7 +207,9 @@ def check_panel(result: LoadResult, data_key: str | None = None) -> None:
     if len(rejects):
         st.warning(f"{len(rejects)} ligne(s) du fichier rejetée(s) : détail et téléchargement "
                    "dans « Contrôle du fichier » ci-dessous.")
-    with st.expander(title, expanded=False):
+    with lazy_expander(title, key="controle_fichier") as opened:
+        if not opened:
+            return
         cols = st.columns(5)
         cols[0].metric("Établissements", summary["lignes_chargees"])
         cols[1].metric("ESMS du programme", summary["esms"])

@@ -15,7 +15,8 @@ another tab is open by :func:`keep_choices`, so coming back finds them as they w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import streamlit as st
@@ -76,3 +77,17 @@ def open_tab() -> tuple[str, Any]:
     label and its container (the only one the page fills). The first screen is the
     « Proposition » tab: the headline figures and the grappes table."""
     return lazy_tabs(TABS, TAB_KEY, bind="query-params", default=PROPOSAL)
+
+
+@contextmanager
+def lazy_expander(label: str, key: str, expanded: bool = False) -> Iterator[bool]:
+    """A folded panel whose content is built only while it is open: ``with
+    lazy_expander(...) as opened: if opened: ...``. A click on its title reruns the page.
+
+    Why (issue 20, item 9): Streamlit draws a folded expander's content in the browser all
+    the same; on the planner's first screen the file check (five metrics, two tables,
+    alerts), « Comment ça marche ? » and a grappe's reasons were 27 of the 57 elements a new
+    visitor's browser had to build before the headline figures showed. A test opens one by
+    setting ``st.session_state[key] = True``, as a click does."""
+    with st.expander(label, expanded=expanded, key=key, on_change="rerun") as box:
+        yield bool(box.open)

@@ -32,7 +32,7 @@ from grappes.registry.declarations import (
 )
 from grappes.registry.vues import DeclarationVue
 from grappes.ui import declaration_esms
-from grappes.ui.navigation import lazy_tabs
+from grappes.ui.navigation import lazy_expander, lazy_tabs
 from grappes.ui.registre_commun import (
     RATTACHEMENT_LABELS,
     call,
@@ -243,9 +243,8 @@ def ma_declaration(reg: Registry, jeton: str) -> None:
                 st.text(d.texte_libre)
             if d.statut == "active":
                 # lazy: the form (search, ESMS table, 20 fields) is built only once opened
-                with st.expander("Modifier ma déclaration", key=f"modifier{d.id}",
-                                 on_change="rerun") as box:
-                    if box.open:
+                with lazy_expander("Modifier ma déclaration", key=f"modifier{d.id}") as opened:
+                    if opened:
                         declaration_form(reg, jeton, d)
             if d.statut == "active" and st.button("Retirer ma déclaration (efface mes "
                                                   "coordonnées)", key=f"retirer{d.id}"):

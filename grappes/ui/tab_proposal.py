@@ -11,6 +11,7 @@ from grappes.core.formatting import decimal_fr, euros
 from grappes.exports.naming import og_labels, with_names
 from grappes.ui import actions, deferred, scenfile
 from grappes.ui.afterpaint import after_paint
+from grappes.ui.navigation import lazy_expander
 from grappes.ui.proposalmap import proposal_map
 from grappes.ui.proposalstate import shown_scenario, view_memo
 from grappes.ui.store import grouping_version, session_memo
@@ -98,9 +99,11 @@ def grappe_detail(data: Any, scenario: Any, ids: list[str]) -> None:
                     + (points_text(cost.score.computed, cost.score.declared) or "aucun"))
     for v in data.violations.get(gid, []):
         st.error(with_names(v.message, names))  # « OG Nom (FINESS) à 51,9 km », not a number
-    with st.expander("Éligibilité, avertissements et pourquoi ces membres", expanded=False):
-        for text in [*cost.eligibility, *grappe.warnings, *grappe.reasons]:
-            st.markdown(f"- {with_names(text, names)}")
+    with lazy_expander("Éligibilité, avertissements et pourquoi ces membres",
+                       key="detail_pourquoi") as opened:
+        if opened:
+            for text in [*cost.eligibility, *grappe.warnings, *grappe.reasons]:
+                st.markdown(f"- {with_names(text, names)}")
 
 
 def unplaced_section(data: Any, scenario: Any, report: Any) -> None:
