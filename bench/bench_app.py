@@ -135,31 +135,17 @@ st.dataframe(pd.DataFrame({"grappe": ["PA-1"], "ESMS": [15]}))
 def floor_visitors(browser: Any, visits: int) -> list[float]:
     """``visits`` new visitors of :data:`FLOOR_APP` (its own server, warm): seconds to the
     figures, measured as :func:`second_visitors` measures the app's."""
+    from tests.e2e.streamlit_server import streamlit_app
+
     with tempfile.TemporaryDirectory() as folder:
-        app = Path(folder) / "plancher.py"
-        app.write_text(FLOOR_APP, encoding="utf-8")
-        port = free_port()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            url = f"http://127.0.0.1:{port}/"
-            deadline = time.perf_counter() + 60
-            while True:
-                with socket.socket() as s:
-                    if s.connect_ex(("127.0.0.1", port)) == 0:
-                        break
-                if time.perf_counter() > deadline:
-                    msg = "le serveur streamlit de la page minimale ne répond pas"
-                    raise RuntimeError(msg)
-                time.sleep(0.05)
+        (Path(folder) / "app.py").write_text(FLOOR_APP, encoding="utf-8")
+        settings = Path(folder) / ".streamlit"
+        settings.mkdir()  # served as the app is: no watching of the source files
+        (settings / "config.toml").write_text('[server]\nfileWatcherType = "none"\n',
+                                              encoding="utf-8")
+        with streamlit_app(root=Path(folder)) as url:
             second_visitors(browser, url, 1)  # the first visit warms the server
             return second_visitors(browser, url, visits)["chiffres"]
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
 
 
 def select_grappe_seconds(page: Any, runs: int) -> dict[str, list[float]]:

@@ -99,13 +99,7 @@ def build(url: str, args) -> Base:
     for g in run.grappes[:-args.clics]:  # the last ones stay « proposée »
         reg.inviter(coord, g.id, g.version)
     with reg.db.read() as s:
-        email, pending = s.execute(
-            select(Compte.email, func.count(Invitation.id))
-            .join(Declaration, Declaration.compte_id == Compte.id)
-            .join(Invitation, Invitation.declaration_id == Declaration.id)
-            .where(Invitation.statut == "en_attente")
-            .group_by(Compte.email).order_by(func.count(Invitation.id).desc())).first()
-        n_inv = s.scalar(select(func.count()).select_from(Invitation))
+        email, pending, n_inv = busiest_declarant(s)
     if pending < 2 * args.clics:
         raise SystemExit(f"{email} n'a que {pending} invitations en attente")
     reg.definir_mot_de_passe(admin, email, PASSWORD)
@@ -114,6 +108,17 @@ def build(url: str, args) -> Base:
             c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     reg.db.dispose()
     return Base(url, email, pending, args.clics, len(run.grappes), n_inv)
+
+
+def busiest_declarant(s) -> tuple[str, int, int]:
+    """The account with the most pending invitations, their number, and all invitations."""
+    email, pending = s.execute(
+        select(Compte.email, func.count(Invitation.id))
+        .join(Declaration, Declaration.compte_id == Compte.id)
+        .join(Invitation, Invitation.declaration_id == Declaration.id)
+        .where(Invitation.statut == "en_attente")
+        .group_by(Compte.email).order_by(func.count(Invitation.id).desc())).first()
+    return email, pending, s.scalar(select(func.count()).select_from(Invitation))
 
 
 def describe(base: Base) -> str:
@@ -125,13 +130,7 @@ def base_info(url: str) -> Base:
     """The facts of a base built before (``--base`` reused)."""
     reg = Registry(url)
     with reg.db.read() as s:
-        email, pending = s.execute(
-            select(Compte.email, func.count(Invitation.id))
-            .join(Declaration, Declaration.compte_id == Compte.id)
-            .join(Invitation, Invitation.declaration_id == Declaration.id)
-            .where(Invitation.statut == "en_attente")
-            .group_by(Compte.email).order_by(func.count(Invitation.id).desc())).first()
-        n_inv = s.scalar(select(func.count()).select_from(Invitation))
+        email, pending, n_inv = busiest_declarant(s)
         n_g = s.scalar(text("SELECT count(*) FROM grappes"))
         n_prop = s.scalar(text("SELECT count(*) FROM grappes WHERE statut = 'proposee'"))
     reg.db.dispose()
@@ -258,12 +257,9 @@ def measure_app(root: Path, url_db: str, base: Base, args) -> dict[str, Mesure]:
 
 
 def login(browser, url: str, email: str, wait_idle):
-    page = browser.new_context(viewport={"width": 1400, "height": 1800}).new_page()
-    page.goto(url, timeout=T)
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_text(f"Connecté : {email}").wait_for(timeout=T)
+    from tests.e2e.streamlit_server import login as registry_login
+
+    page = registry_login(browser, url, email, PASSWORD, T)
     wait_idle(page, url, T)
     return page
 

@@ -185,14 +185,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def visit(browser: Any, url: str, server: int) -> dict[str, float]:
-    cpu = cpu_seconds(server)
+def opened(browser: Any, url: str) -> tuple[Any, Frames]:
+    """A new visitor's page, recorded from its first script (``INIT_SCRIPT``, the websocket's
+    frames), once the headline figures are shown and the run has ended."""
     page = new_page(browser)
     page.add_init_script(INIT_SCRIPT)
     frames = Frames(page)
     page.goto(url, timeout=60_000)
     page.locator("[data-testid=stMetricValue]:visible").first.wait_for(timeout=300_000)
     wait_idle(page)
+    return page, frames
+
+
+def visit(browser: Any, url: str, server: int) -> dict[str, float]:
+    cpu = cpu_seconds(server)
+    page, frames = opened(browser, url)
     page.wait_for_timeout(300)
     nav = page.evaluate(NAV)
     lines, key = timeline(page, frames)
@@ -211,12 +218,7 @@ def visit(browser: Any, url: str, server: int) -> dict[str, float]:
 
 
 def whatif(browser: Any, url: str, runs: int) -> list[dict[str, float]]:
-    page = new_page(browser)
-    page.add_init_script(INIT_SCRIPT)
-    frames = Frames(page)
-    page.goto(url, timeout=60_000)
-    page.locator("[data-testid=stMetricValue]:visible").first.wait_for(timeout=300_000)
-    wait_idle(page)
+    page, frames = opened(browser, url)
     page.get_by_role("tab", name="Et si…").click()
     wait_idle(page)
     out = []

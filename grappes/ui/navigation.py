@@ -86,7 +86,7 @@ def lazy_expander(label: str, key: str, expanded: bool = False) -> Iterator[bool
 
     Why (issue 20, item 9): Streamlit draws a folded expander's content in the browser all
     the same; on the planner's first screen the file check (five metrics, two tables,
-    alerts), « Comment ça marche ? » and a grappe's reasons were 27 of the 57 elements a new
+    alerts), « Comment ça marche ? » and a grappe's reasons were 24 of the 57 elements a new
     visitor's browser had to build before the headline figures showed. A test opens one by
     setting ``st.session_state[key] = True``, as a click does."""
     with st.expander(label, expanded=expanded, key=key, on_change="rerun") as box:

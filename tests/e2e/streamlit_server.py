@@ -111,6 +111,18 @@ def upload(page, url: str, index: int, path: Path, timeout: float = 180_000) -> 
     wait_idle(page, url, timeout)
 
 
+def login(browser, url: str, email: str, password: str, timeout: float = 60_000):
+    """A new browser context on the registry page ``url``, logged in as ``email`` (the
+    registry's browser tests and ``bench/bench_registry_page.py``)."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1800}).new_page()
+    page.goto(url, timeout=timeout)
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_text(f"Connecté : {email}").wait_for(timeout=timeout)
+    return page
+
+
 def wait_for_port(port: int, proc: subprocess.Popen, log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

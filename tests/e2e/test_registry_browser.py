@@ -27,6 +27,7 @@ from tests.e2e.streamlit_server import (
     upload,
     wait_idle,
 )
+from tests.e2e.streamlit_server import login as registry_login
 from tests.e2e.test_french_everywhere import foreign_words, visible_text
 
 PASSWORD = "mot-de-passe-solide"
@@ -77,13 +78,7 @@ def shoot(page, name: str) -> None:
 
 
 def login(browser, url: str, email: str):
-    page = browser.new_context(viewport={"width": 1400, "height": 1800}).new_page()
-    page.goto(url, timeout=T)
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_text(f"Connecté : {email}").wait_for(timeout=T)
-    return page
+    return registry_login(browser, url, email, PASSWORD, T)
 
 
 def create_account(page, email: str, role: str, territoire: str = "") -> None:
