@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from grappes.ui import deferred, navigation, scenfile
+from grappes.ui import afterpaint, deferred, navigation, scenfile
 from grappes.ui.datapanel import (
     champ_choices,
     check_panel,
     first_screen,
     load_data,
+    sample_chosen,
     sidebar,
     territory_and_field,
 )
@@ -27,15 +28,17 @@ from grappes.ui.tab_compare import compare_tab
 from grappes.ui.tab_envelope import envelope_tab
 from grappes.ui.tab_exports import exports_tab, scenario_file_panel
 from grappes.ui.tab_partners import partners_tab
-from grappes.ui.tab_proposal import proposal_tab
+from grappes.ui.tab_proposal import headline_figures, proposal_tab
 from grappes.ui.tab_whatif import whatif_fragment
 
 
 def main() -> None:
     """Sidebar → data → file check → territory → proposal → scenario → tabs.
 
-    What a new visitor does not need first (the folded « Comment ça marche » and file-check
-    panels, the solver settings, the map) keeps its place but is drawn at the end of the run
+    A new visitor's first run draws the headline figures alone; the whole page follows once
+    the browser has painted them (``grappes.ui.afterpaint``). In every other run, what a
+    visitor does not need first (the folded « Comment ça marche » and file-check panels,
+    the solver settings, the map) keeps its place but is drawn at the end of the run
     (``grappes.ui.deferred``): the headline figures come right after the sidebar's choices."""
     st.set_page_config(page_title="grappes — ESMS numérique", layout="wide")
     dress_in_french()
@@ -50,14 +53,17 @@ def main() -> None:
 def page() -> None:
     show_edit_errors()
     navigation.keep_choices()
-    choice = sidebar()
+    # a new visitor's first run: the headline figures alone, the rest once they are
+    # painted (grappes.ui.afterpaint.first_glance)
+    glance = afterpaint.first_glance(navigation.requested_tab(), sample_chosen())
+    choice = sidebar(glance)
     deferred.placed(lambda: first_screen(expanded=choice.waiting_for_upload))
     loaded = load_data(choice)
     if loaded is None:
         return
     data_key, result = loaded
     deferred.placed(lambda: check_panel(result, data_key))
-    view = territory_and_field(result, choice.rules)
+    view = territory_and_field(result, choice.rules, glance)
     report = report_with_progress(data_key, result, view)
     if report is None:
         return
@@ -66,7 +72,11 @@ def page() -> None:
         scenario.evaluate()
     tab, place = navigation.open_tab()  # lazy: only the open tab is built
     with place:
-        if tab == navigation.PROPOSAL:
+        if glance:  # the places kept above stay empty until the next run
+            headline_figures(scenario)
+            afterpaint.then_the_rest()
+            deferred.drop()
+        elif tab == navigation.PROPOSAL:
             proposal_tab(scenario, report)
         elif tab == navigation.PARTNERS:
             partners_tab(scenario, report, champ_choices(result, view.rules))

@@ -1,12 +1,34 @@
-"""Open one of the planner's tabs in an ``AppTest`` page: the tabs are lazy
-(``grappes.ui.navigation``), only the open one is built, so a test opens the tab whose
-widgets it uses, as a user clicks it."""
+"""The planner's page in ``AppTest``: a new visitor (:func:`new_visitor`), and one of its
+tabs opened (:func:`open_tab`). The tabs are lazy (``grappes.ui.navigation``), only the
+open one is built, so a test opens the tab whose widgets it uses, as a user clicks it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from streamlit.testing.v1 import AppTest
 
-from grappes.ui import navigation
+from grappes.ui import afterpaint, navigation
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TIMEOUT = 300
+
+
+def new_visitor(tab: str | None = None) -> AppTest:
+    """A new visitor's page once their browser has painted the first run (with ``tab``,
+    arriving by a link naming that tab, « ?onglet=… »). The first run of the « Proposition »
+    tab draws the headline figures alone; the browser's signal marks the session and the
+    whole page is drawn (``grappes.ui.afterpaint.first_glance``): the flag is set here as
+    the signal's callback sets it."""
+    test = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if tab is not None:
+        test.query_params[navigation.TAB_KEY] = tab
+    test.run()
+    assert not test.exception, test.exception
+    test.session_state[afterpaint.painted_key(afterpaint.PAGE)] = True
+    test.run()
+    assert not test.exception, test.exception
+    return test
 
 
 def open_tab(at: AppTest, label: str) -> AppTest:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -23,20 +22,15 @@ from grappes.programme.costing import cost_grappe
 from grappes.scenarios.scenario import Scenario
 from grappes.ui import afterpaint, navigation
 from grappes.ui import upload as ui_upload
-from tests.app_tabs import open_tab
+from grappes.ui.datapanel import SAMPLE_LABEL, UPLOAD_LABEL
+from tests.app_tabs import APP, TIMEOUT, new_visitor, open_tab
 from tests.followup_exports import read_written_csv
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-TIMEOUT = 300
 
 
 @pytest.fixture()
 def at():
     """A fresh app page for each test (its own session state)."""
-    test = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    test.run()
-    assert not test.exception, test.exception
-    return test
+    return new_visitor()
 
 
 def frame_with(at: AppTest, column: str) -> pd.DataFrame:
@@ -47,6 +41,45 @@ def frame_with(at: AppTest, column: str) -> pd.DataFrame:
 
 def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
+
+
+def test_a_new_visitor_sees_the_figures_first_then_the_page():
+    """The first run draws the headline figures alone (no sidebar choice, no table, no
+    panel) and the paint signal; once the browser's signal has marked the session, the
+    whole page is drawn, with the same figures (grappes.ui.afterpaint.first_glance)."""
+    first = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not first.exception, first.exception
+    figures = [(m.label, m.value) for m in first.metric]
+    assert [label for label, _ in figures] == [
+        "Grappes", "Grappes valides", "ESMS placés", "Points grille", "Financement"]
+    assert not first.dataframe and not first.selectbox and not first.radio
+    assert not first.expander and not first.get("deck_gl_json_chart")
+    assert [c.value for c in first.sidebar.caption] == ["Chargement des choix…"]
+    first.session_state[afterpaint.painted_key(afterpaint.PAGE)] = True
+    first.run()
+    assert not first.exception, first.exception
+    assert [(m.label, m.value) for m in first.metric] == figures
+    assert first.radio(key="source").value == SAMPLE_LABEL
+    assert first.selectbox(key="champ").value == "PA"
+    assert frame_with(first, "detail") is not None
+    assert not first.sidebar.caption or "Chargement des choix…" not in [
+        c.value for c in first.sidebar.caption]
+
+
+@pytest.mark.parametrize("how", ["autre onglet", "mes fichiers"])
+def test_the_figures_alone_only_for_the_proposal_of_the_sample(how):
+    """A link to another tab, or a session on its own files, draws its whole page at once:
+    that tab and the file fields are needed at once."""
+    test = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if how == "autre onglet":
+        test.query_params[navigation.TAB_KEY] = navigation.EXPORTS
+    else:
+        test.session_state["source"] = UPLOAD_LABEL
+    test.run()
+    assert not test.exception, test.exception
+    assert test.radio(key="source").value == (
+        SAMPLE_LABEL if how == "autre onglet" else UPLOAD_LABEL)
+    assert test.get("download_button") if how == "autre onglet" else test.get("file_uploader")
 
 
 def test_sample_opens_with_a_proposal(at):

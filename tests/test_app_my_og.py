@@ -4,11 +4,9 @@ or commune, sees its amount with its lines, and gets the one-page fiche."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from streamlit.testing.v1 import AppTest
 
 from grappes.core.formatting import euros
 from grappes.exports.french_excel import EURO_FORMAT, KM_FORMAT
@@ -16,18 +14,12 @@ from grappes.exports.og_sheet import SHEET, og_sheet_bytes
 from grappes.scenarios.og_view import og_shares
 from grappes.scenarios.scenario import Scenario
 from grappes.ui import navigation
-from tests.app_tabs import open_tab
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-TIMEOUT = 300
+from tests.app_tabs import new_visitor, open_tab
 
 
 @pytest.fixture(scope="module")
 def at():
-    test = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    test.run()
-    assert not test.exception, test.exception
-    return open_tab(test, navigation.PARTNERS)
+    return open_tab(new_visitor(), navigation.PARTNERS)
 
 
 def offered(at, finess_ej: str) -> bool:

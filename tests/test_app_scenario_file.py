@@ -4,25 +4,15 @@ French; the sidebar follows the file (else the page would rebuild the proposal).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from grappes.ingest.sample import load_sample
 from grappes.scenarios.scenario_file import ScenarioFileError
 from grappes.ui import navigation, scenfile
-from tests.app_tabs import open_tab
+from tests.app_tabs import new_visitor, open_tab
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-TIMEOUT = 300
-
-
-def fresh() -> AppTest:
-    test = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    test.run()
-    assert not test.exception, test.exception
-    return test
+fresh = new_visitor
 
 
 def shown(at: AppTest) -> tuple[list[tuple[str, bool, float]], str]:

@@ -5,26 +5,13 @@ another tab (``grappes.ui.navigation``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from grappes.ui import navigation
-from tests.app_tabs import open_tab
+from tests.app_tabs import new_visitor, open_tab
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-TIMEOUT = 300
-
-
-def fresh(tab: str | None = None) -> AppTest:
-    """A new visitor; with ``tab``, arriving by a link naming that tab (« ?onglet=… »)."""
-    test = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    if tab is not None:
-        test.query_params[navigation.TAB_KEY] = tab
-    test.run()
-    assert not test.exception, test.exception
-    return test
+fresh = new_visitor
 
 
 def keys(at: AppTest) -> set[str]:

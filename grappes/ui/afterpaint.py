@@ -1,4 +1,5 @@
-"""Draw a heavy element once the browser has painted the page around it (the map).
+"""Draw what can wait once the browser has painted what cannot: the planner's page after its
+headline figures (:func:`first_glance`), the map after the page.
 
 Why (issue 20, item 9): when the map's JSON arrives, a new visitor's browser fetches,
 parses and starts deck.gl and its base map (3 MB of script, then WebGL, in software on a
@@ -14,6 +15,16 @@ then only this place reruns (an ``st.fragment``) and draws the map. Later runs o
 session (a picked grappe, another tab and back) draw it at once. The mark is set by the
 callback, which runs before any script: a click that interrupts that rerun still finds
 the map drawn by the next one.
+
+The page itself (issue 20, item 9, a second visitor ≤ 1.5 s to the figures): a new
+visitor's browser fetches and starts the code of every kind of element the first run
+sends (selectboxes, tables, expanders...), and Streamlit reveals a run's elements
+together. Measured (``bench/bench_app.py``, same run, load 1.9–3): the whole first screen
+at once, figures at 2.03 s; the figures alone first (title, tab bar, figures), 1.32 s,
+against 1.31 s for the smallest Streamlit page with figures. So a new visitor's first run
+of the « Proposition » tab draws the figures alone and this signal, outside any fragment:
+its trigger marks the session and reruns the whole page, which draws the rest (sidebar,
+tables, panels; the map after the next paint).
 """
 
 from __future__ import annotations
@@ -28,12 +39,20 @@ export default function ({ parentElement, setTriggerValue }) {
   const host = parentElement.host || parentElement;
   if (host.dataset.grappesPainted) { return; }
   host.dataset.grappesPainted = "1";
-  requestAnimationFrame(() => requestAnimationFrame(() => setTriggerValue("peint", true)));
+  let sent = false;
+  const send = () => { if (!sent) { sent = true; setTriggerValue("peint", true); } };
+  requestAnimationFrame(() => requestAnimationFrame(send));
+  // a page opened in a background tab gets no animation frame until it is shown
+  setTimeout(send, 1000);
 }
 """
 
 _signal = st.components.v2.component(
     "grappes_apres_affichage", js=_SIGNAL_JS, isolate_styles=False)
+
+
+#: the planner's page (:func:`first_glance`)
+PAGE = "page"
 
 
 def painted_key(key: str) -> str:
@@ -48,6 +67,21 @@ def after_paint(draw: Callable[[], None], key: str, waiting: str) -> None:
         draw()
         return
     _wait_then_draw(draw, key, waiting)
+
+
+def first_glance(tab: str, source_is_sample: bool) -> bool:
+    """This run is a new visitor's first of the « Proposition » tab on the sample: it draws
+    the headline figures and :func:`then_the_rest`, nothing else (the sidebar's choices are
+    their defaults; an upload needs the sidebar's file fields at once)."""
+    from grappes.ui.navigation import PROPOSAL
+
+    return (tab == PROPOSAL and source_is_sample
+            and not st.session_state.get(painted_key(PAGE)))
+
+
+def then_the_rest() -> None:
+    """The signal of a first glance: once painted, the whole page reruns and draws all."""
+    _signal(key=f"_signal_{PAGE}", on_peint_change=lambda: _mark(PAGE))
 
 
 def _mark(key: str) -> None:

@@ -113,11 +113,25 @@ class DataChoice:
         return self.source == UPLOAD_LABEL and self.files[0] is None
 
 
-def sidebar() -> DataChoice:
-    """Data source, call; returns the choices."""
+def sample_chosen() -> bool:
+    """The sidebar's source is the sample region (its default, before the choice is drawn)."""
+    return st.session_state.get("source", SAMPLE_LABEL) == SAMPLE_LABEL
+
+
+def sidebar(glance: bool = False) -> DataChoice:
+    """Data source, call; returns the choices. At a first glance
+    (``grappes.ui.afterpaint.first_glance``) nothing is drawn but a waiting line: the
+    choices are their defaults, the next run draws them."""
     from grappes.programme.rules import DEFAULT_RULES, available_rules, load_rules
 
     sb = st.sidebar
+    rules = available_rules()
+    # a loaded scenario sets the value (grappes.ui.scenfile): no default beside it then
+    if st.session_state.get("rules") not in rules:
+        st.session_state["rules"] = DEFAULT_RULES if DEFAULT_RULES in rules else rules[0]
+    if glance:
+        sb.caption("Chargement des choix…")
+        return DataChoice(source=SAMPLE_LABEL, rules=st.session_state["rules"])
     sb.header("1. Données")
     source = sb.radio("Source", [SAMPLE_LABEL, UPLOAD_LABEL], key="source",
                       label_visibility="collapsed")
@@ -134,11 +148,7 @@ def sidebar() -> DataChoice:
                                     type=["csv", "txt"], key="dui_file", help=help_size)
         sb.caption(f"Fichiers CSV, TXT, JSON ou JSON.GZ, au plus {MAX_UPLOAD_MB} Mo chacun.")
         files = (etab_file, ej_file, dui_file)
-    rules = available_rules()
     sb.header("2. Appel à projets")
-    # a loaded scenario sets the value (grappes.ui.scenfile): no default beside it then
-    if st.session_state.get("rules") not in rules:
-        st.session_state["rules"] = DEFAULT_RULES if DEFAULT_RULES in rules else rules[0]
     # the titles read once per process: each TOML read and checked on every run (every
     # visitor, every click) was 0.2 s of a warm run (issue 20, item 9)
     titles = cached("rule_titles|" + "|".join(rules),
@@ -243,24 +253,31 @@ def solver_settings() -> None:
                         step=0.5, key="time_limit", format="%.1f")
 
 
-def territory_and_field(result: LoadResult, rules_name: str) -> View:
+def territory_and_field(result: LoadResult, rules_name: str, glance: bool = False) -> View:
     """The sidebar's third section: région, départements, field and solver settings, as the
-    one typed request the page computes (``grappes.scenarios.view.View``)."""
+    one typed request the page computes (``grappes.scenarios.view.View``). At a first glance
+    (:func:`sidebar`) the same request is read from the session and defaults, undrawn."""
     regions, deps = territory_choices(result)
     sb = st.sidebar
-    sb.header("3. Territoire et champ")
+    if not glance:
+        sb.header("3. Territoire et champ")
     if not regions:
         st.error("Aucun ESMS d'un champ du programme dans le fichier.")
         st.stop()
-    region = sb.selectbox("Région", regions, key="region", format_func=region_label)
+    if glance:  # a selectbox's default: its first option
+        region = st.session_state.get("region") if st.session_state.get(
+            "region") in regions else regions[0]
+    else:
+        region = sb.selectbox("Région", regions, key="region", format_func=region_label)
     # the départements and the solver settings are read from the session (a widget's key
     # holds its value from the start of the run) and drawn at the end of the run in their
     # place (``grappes.ui.deferred``): the headline figures do not wait for their code
     dep_key = f"departements_{region}"
     chosen = [d for d in st.session_state.get(dep_key) or [] if d in deps[region]]
-    deferred.placed(lambda: st.multiselect(
-        "Départements (vide : toute la région)", deps[region], key=dep_key,
-        placeholder="toute la région"), where=sb)
+    if not glance:
+        deferred.placed(lambda: st.multiselect(
+            "Départements (vide : toute la région)", deps[region], key=dep_key,
+            placeholder="toute la région"), where=sb)
     champs = champ_choices(result, rules_name)
     if not champs:
         st.error("Aucun champ éligible à cet appel dans le fichier.")
@@ -268,13 +285,15 @@ def territory_and_field(result: LoadResult, rules_name: str) -> View:
     options = [*champs, ALL_CHAMPS]
     if st.session_state.get("champ") not in options:
         st.session_state["champ"] = DEFAULT_CHAMP if DEFAULT_CHAMP in options else options[0]
-    champ = sb.selectbox("Champ", options, key="champ", help=CHAMP_HELP,
-                         format_func=lambda c: CHAMP_LABELS.get(c, c))
+    champ = st.session_state["champ"] if glance else sb.selectbox(
+        "Champ", options, key="champ", help=CHAMP_HELP,
+        format_func=lambda c: CHAMP_LABELS.get(c, c))
     st.session_state.setdefault("seed", 0)
     st.session_state.setdefault("time_limit", APP_TIME_LIMIT)
     seed = int(st.session_state["seed"])
     time_limit = float(st.session_state["time_limit"])
-    deferred.placed(solver_settings, where=sb)
+    if not glance:
+        deferred.placed(solver_settings, where=sb)
     return View(rules_name, region, tuple(chosen), None if champ == ALL_CHAMPS else champ,
                 seed, time_limit)
 

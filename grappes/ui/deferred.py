@@ -53,6 +53,12 @@ def placed(draw: Callable[[], None], where: Any = None) -> None:
     later(fill)
 
 
+def drop() -> None:
+    """Forget what was kept: its places stay empty this run (a first glance,
+    ``grappes.ui.afterpaint.first_glance``: the next run fills them)."""
+    st.session_state[_KEY] = []
+
+
 def finish() -> None:
     """Draw what was kept, in order."""
     for draw in st.session_state.pop(_KEY, None) or []:

@@ -72,6 +72,13 @@ def lazy_tabs(labels: Sequence[str], key: str, **tracking: Any) -> tuple[str, An
     return labels[0], tabs[0]  # not reached: a tracked tab bar has one open tab
 
 
+def requested_tab() -> str:
+    """The tab this run will open, before the tab bar is drawn: the one clicked (kept in the
+    session), else the one named in the page address, else « Proposition »."""
+    tab = st.session_state.get(TAB_KEY) or st.query_params.get(TAB_KEY) or PROPOSAL
+    return tab if tab in TABS else PROPOSAL
+
+
 def open_tab() -> tuple[str, Any]:
     """Draw the planner's tab bar (kept in the page address); returns the open tab's
     label and its container (the only one the page fills). The first screen is the

@@ -19,7 +19,7 @@ from grappes.exports.naming import og_labels, with_names
 from grappes.scenarios.view import View
 from grappes.ui import actions, scenfile
 from grappes.ui import edits as edit_log
-from grappes.ui.store import cached, grouping_version, session_memo
+from grappes.ui.store import cached, grouping_version, holds, session_memo
 
 
 def compute_report(data_key: str, result: LoadResult, view: View,
@@ -39,14 +39,23 @@ def compute_report(data_key: str, result: LoadResult, view: View,
                        seed=view.seed, time_limit=view.time_limit,
                        departements=list(view.departements) or None, progress=progress)
 
-    return cached(f"report|{data_key}|{view.key()}", compute)
+    return cached(report_store_key(data_key, view), compute)
+
+
+def report_store_key(data_key: str, view: View) -> str:
+    """Where the process store keeps the report of these inputs."""
+    return f"report|{data_key}|{view.key()}"
 
 
 def report_with_progress(data_key: str, result: LoadResult, view: View) -> Any:
     """``compute_report`` for the sidebar's view (rules, région, départements, field, seed,
     time limit) under a progress bar; None, with a French message, when no proposal can be
     made."""
-    bar = st.progress(0.0, text="Calcul de la proposition…")
+    # the bar's place; the bar shows only while a proposal is computed (a proposal already
+    # computed for another visitor sends no bar, whose code a new browser would fetch)
+    bar = st.empty()
+    if not holds(report_store_key(data_key, view)):
+        bar.progress(0.0, text="Calcul de la proposition…")
     try:
         report = compute_report(data_key, result, view,
                                 progress=lambda text, share: bar.progress(share, text=text))

@@ -39,6 +39,13 @@ def cached(key: str, compute: Callable[[], Any], max_items: int = 48) -> Any:
     return value
 
 
+def holds(key: str) -> bool:
+    """The store has ``key``'s value (a page draws no progress bar for it)."""
+    store = _store()
+    with store["lock"]:
+        return key in store["items"]
+
+
 def session_memo(name: str, key: Any, compute: Callable[[], Any]) -> Any:
     """Keep the last value of ``compute()`` per name in the session while ``key`` is unchanged
     (the map and the partner list are rebuilt only when the grouping or the query changes)."""

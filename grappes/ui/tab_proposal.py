@@ -27,14 +27,19 @@ from grappes.ui.views import (
 )
 
 
-def proposal_tab(scenario: Any, report: Any) -> None:
-    data = shown_scenario(scenario)
-    evaluation = scenario.current
-    totals = evaluation.totals
+def headline_figures(scenario: Any) -> dict[str, Any]:
+    """The five headline figures and what « placés » means; returns the totals."""
+    totals = scenario.current.totals
     n = counts(scenario)
     for column, m in zip(st.columns(5), headline(totals, n), strict=True):
         column.metric(m.label, m.value, delta=m.delta, help=m.help)
     st.caption(n.definition)
+    return totals
+
+
+def proposal_tab(scenario: Any, report: Any) -> None:
+    data = shown_scenario(scenario)
+    totals = headline_figures(scenario)
     if totals.get("financement_invalides"):
         st.warning(f"Grappes invalides, hors total : "
                    f"{euros(totals['financement_invalides'])} (détail dans le tableau).")
