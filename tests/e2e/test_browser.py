@@ -74,6 +74,19 @@ def metrics_fit(page) -> list[str]:
         .map(e => e.textContent)""")
 
 
+#: when the figures, a table and the sidebar's source choice were first in the page
+#: (milliseconds since the navigation), watched from before the page's own scripts
+FIRST_SEEN = """
+window.__vu = {chiffres: 0, tableau: 0, choix: 0};
+new MutationObserver(() => {
+  const now = performance.now(), v = window.__vu;
+  if (!v.chiffres && document.querySelector('[data-testid=stMetricValue]')) v.chiffres = now;
+  if (!v.tableau && document.querySelector('[data-testid=stDataFrame]')) v.tableau = now;
+  if (!v.choix && document.querySelector('.st-key-source')) v.choix = now;
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
 def wait_page(page, url: str) -> None:
     """The page has finished its run and shows a proposal (metrics and the map)."""
     wait_idle(page, url)
@@ -187,10 +200,16 @@ def test_page_map_table_and_csv_download(server):
             page = browser.new_page(viewport={"width": 1400, "height": 1000},
                                     accept_downloads=True)
             outside = watch_requests(page, server)
+            page.add_init_script(FIRST_SEEN)
             page.goto(server, timeout=30_000)
             page.get_by_text("Grappes valides", exact=True).first.wait_for(timeout=120_000)
             page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.wait_for(
                 timeout=30_000)
+            # a new visitor: the figures alone first, then, without any click, the sidebar's
+            # choices and the tables (grappes.ui.afterpaint.first_glance)
+            seen = page.evaluate("() => window.__vu")
+            assert seen["chiffres"] and seen["tableau"] and seen["choix"], seen
+            assert seen["chiffres"] < seen["tableau"] and seen["chiffres"] < seen["choix"], seen
             grid = page.locator("[data-testid='stDataFrame']:visible")
             grid.first.wait_for(timeout=30_000)
             assert grid.count() >= 2  # grappes (+ members of one grappe) and unplaced ESMS
