@@ -19,12 +19,13 @@ the map drawn by the next one.
 The page itself (issue 20, item 9, a second visitor ≤ 1.5 s to the figures): a new
 visitor's browser fetches and starts the code of every kind of element the first run
 sends (selectboxes, tables, expanders...), and Streamlit reveals a run's elements
-together. Measured (``bench/bench_app.py``, same run, load 1.9–3): the whole first screen
+together. New visitors taken in turn (load 1.9–3.3, medians of 6): the whole first screen
 at once, figures at 2.03 s; the figures alone first (title, tab bar, figures), 1.32 s,
-against 1.31 s for the smallest Streamlit page with figures. So a new visitor's first run
-of the « Proposition » tab draws the figures alone and this signal, outside any fragment:
-its trigger marks the session and reruns the whole page, which draws the rest (sidebar,
-tables, panels; the map after the next paint).
+against 1.31 s for the smallest Streamlit page with figures (``bench/ab_visitors.py``
+compares checkouts so; ``bench/bench_app.py``, quiet: 1.18 s, floor 1.24 s). So a new
+visitor's first run of the « Proposition » tab draws the figures alone and this signal,
+outside any fragment: its trigger marks the session and reruns the whole page, which draws
+the rest (sidebar, tables, panels; the map after the next paint).
 """
 
 from __future__ import annotations
