@@ -320,13 +320,14 @@ def fiche_invitation(reg: Registry, jeton: str, inv) -> None:
     """The facts to decide: amount, ESMS, grid points, distance, and each partner OG with its
     name, ESMS, distance and indicative share. Read once per composition of the grappe
     (session): an answer to an invitation changes the grappe's version, not these facts,
-    and re-reading them (the what-if evaluation) was most of a click's time."""
+    and re-reading them (the what-if evaluation) was most of a click's time. One entry per
+    invitation (its latest composition): the session's cache never outgrows the page."""
     cache = st.session_state.setdefault("fiches_invitation", {})
     g = inv.grappe
-    key = (inv.id, g.porteur_ej, tuple((m.declaration_id, m.esms) for m in g.membres))
-    if key not in cache:
-        cache[key] = call(reg.fiche_invitation, jeton, inv.id)
-    f = cache[key]
+    composition = (g.porteur_ej, tuple((m.declaration_id, m.esms) for m in g.membres))
+    if inv.id not in cache or cache[inv.id][0] != composition:
+        cache[inv.id] = (composition, call(reg.fiche_invitation, jeton, inv.id))
+    f = cache[inv.id][1]
     if f is None:
         return
     cols = st.columns(4)

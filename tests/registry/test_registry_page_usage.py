@@ -187,6 +187,11 @@ def test_an_invitation_shows_partners_distance_amounts_and_points(world, monkeyp
     table = next(f for f in frames(at) if share in f.columns)
     assert set(table["nom"]) == {names[OG_A], names[OG_B]}
     assert "mon OG" in set(table["distance de mon OG"])
+    # the session keeps one fiche per invitation shown, whatever the reruns
+    shown = {i.id for i in w.reg.mes_invitations(w.a)}
+    at.run()
+    assert set(at.session_state["fiches_invitation"]) <= shown
+    assert inv.id in at.session_state["fiches_invitation"]
 
 
 def test_ars_map_is_the_planners_map_with_boundaries_legend_and_names(world, monkeypatch):
