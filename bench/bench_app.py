@@ -16,7 +16,8 @@ Not a test. Run from the repository root::
    (Playwright, ``/usr/bin/chromium``): the time from starting the server to the headline
    figures and the grappes table of the sample region (target < 5 s), then on the warm
    server (issue 20, item 9): ``--visits`` second visitors in new tabs (to the figures ≤ 1.5 s),
-   ``--runs`` grappes picked in « Détail d'une grappe » (≤ 0.5 s), partner searches typed
+   ``--runs`` grappes picked in « Détail d'une grappe » (≤ 0.5 s), the folded panels
+   opened (``PANELS``, no target), partner searches typed
    in « Trouver des partenaires » (≤ 1 s), « Exclure » clicks in « Et si… » (≤ 0.5 s end to
    end), each to the result shown and to the end of the page's run, and the upload of the
    etalab extract to its first figures (≤ 1.5 × the CLI on the same file). In the same
