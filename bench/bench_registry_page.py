@@ -22,7 +22,9 @@ Not a test. Run from the repository root (Debian ``/usr/bin/chromium``, never
    the click to the visible confirmation (polled at each animation frame), each click once
    the browser has finished drawing the previous one (10 calm frames): opening « Mes
    invitations » (from « Ma déclaration »), « Accepter » and « Décliner » (each on a fresh
-   invitation); then as the coordinator, « Envoyer les invitations » on a proposed grappe.
+   invitation); then as the coordinator, opening « Grappes et invitations » (from
+   « Appariement », to the edit form under the cards) and « Envoyer les invitations » on a
+   proposed grappe.
    ``--clics`` clicks of each. The server's runs caused by each click are read back from
    ``bench/streamlit_chrono.py``'s log, so the browser's share and the server's are apart.
 4. ``--avant DIR``: another checkout of the app (e.g. ``git archive`` of the commit before
@@ -216,6 +218,7 @@ def measure_app(root: Path, url_db: str, base: Base, args) -> dict[str, Mesure]:
     from tests.e2e.streamlit_server import BROWSER_ARGS, CHROMIUM, streamlit_app, wait_idle
 
     out = {k: Mesure() for k in ("ouvrir « Mes invitations »", "Accepter", "Décliner",
+                                 "ouvrir « Grappes et invitations » (coordinateur)",
                                  "Envoyer les invitations (coordinateur)")}
     with tempfile.TemporaryDirectory(prefix="banc-page-") as tmp:
         log = Path(tmp) / "runs.jsonl"
@@ -243,8 +246,15 @@ def measure_app(root: Path, url_db: str, base: Base, args) -> dict[str, Mesure]:
                 if "coordinateur" not in args.roles:
                     return {k: v for k, v in out.items() if v.navigateur}
                 page = login(browser, url, COORD, wait_idle)
-                page.get_by_role("tab", name="Grappes et invitations").click()
-                wait_idle(page, url)
+                for _ in range(args.clics):
+                    page.get_by_role("tab", name="Appariement").click()
+                    wait_idle(page, url)
+                    timed_click(page, url, log,
+                                lambda: page.get_by_role(
+                                    "tab", name="Grappes et invitations").click(),
+                                "Modifier une grappe proposée",  # under the cards
+                                out["ouvrir « Grappes et invitations » (coordinateur)"],
+                                wait_idle)
                 for _ in range(args.clics):
                     timed_click(page, url, log,
                                 fresh(page, "button", "Envoyer les invitations").click,

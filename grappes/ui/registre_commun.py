@@ -7,6 +7,9 @@ read and write still goes through ``grappes.registry.Registry``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
 import pandas as pd
 import streamlit as st
 
@@ -24,6 +27,8 @@ from grappes.registry.affichage import (
     echapper,
 )
 from grappes.ui import registre_session
+
+T = TypeVar("T")
 
 
 def call(fn, *args, **kw):
@@ -59,6 +64,40 @@ def members_table(g) -> pd.DataFrame:
         "rattachement": "oui" if m.parle else "non",
         "contact": contact_text(m.contact),
     } for m in g.membres])  # fmt: skip
+
+
+#: cards drawn at once in a tab (a déclarant's invitations, a coordinator's grappes): each
+#: card is a dozen elements and a members table whose cells the browser builds one by one
+#: (66 grappes were 7,700 cells: 4 s of the browser's time when the tab was drawn, measured
+#: on the first click of ``bench/bench_registry_page.py``); by pages, opening the tab costs
+#: the same for 3 or 60 grappes
+CARTES_PAR_PAGE = 10
+
+
+def cartes_a_afficher(items: Sequence[T], affichees: int,
+                      d_abord: Callable[[T], bool]) -> tuple[list[T], int]:
+    """The cards of the current page: those ``d_abord`` says need the user first (stable
+    order otherwise), at most ``affichees``; and how many remain behind the « more »
+    button."""
+    ordered = sorted(items, key=lambda item: not d_abord(item))
+    return ordered[:affichees], max(0, len(ordered) - affichees)
+
+
+def cartes_par_pages(items: Sequence[T], d_abord: Callable[[T], bool], key: str,
+                     nom: str) -> tuple[list[T], Callable[[], None]]:
+    """The cards to draw now (:func:`cartes_a_afficher`, ``CARTES_PAR_PAGE`` more at each
+    click), and the function that draws the « more » button under them. ``nom``: what a
+    card is, plural (« invitation(s) »)."""
+    shown = st.session_state.setdefault(key, CARTES_PAR_PAGE)
+    cartes, reste = cartes_a_afficher(items, shown, d_abord)
+
+    def plus() -> None:
+        if reste and st.button(f"Afficher {min(reste, CARTES_PAR_PAGE)} {nom} de plus "
+                               f"(encore {reste})", key=f"{key}_suivantes"):
+            st.session_state[key] = shown + CARTES_PAR_PAGE
+            st.rerun()
+
+    return cartes, plus
 
 
 def petit_tableau(table: pd.DataFrame) -> None:

@@ -33,6 +33,7 @@ from grappes.ui import registry_edit
 from grappes.ui.navigation import lazy_tabs
 from grappes.ui.registre_commun import (
     call,
+    cartes_par_pages,
     contact_text,
     members_table,
     petit_tableau,
@@ -110,12 +111,25 @@ def appariement(reg: Registry, jeton: str, territoire: list[str]) -> None:
                 st.warning(echapper(w))
 
 
+def a_faire(g) -> bool:
+    """A grappe waiting for its coordinator: to invite, to mark constituted, to submit."""
+    return g.statut in ("proposee", "acceptee") or (
+        g.statut == "constituee" and not g.soumise_ars)
+
+
 def grappes_et_invitations(reg: Registry, jeton: str, territoire: list[str]) -> None:
+    """The grappes' cards by pages, those waiting for the coordinator first
+    (``grappes.ui.registre_commun.CARTES_PAR_PAGE``), then the edit of a proposed one."""
     grappes = call(reg.grappes, jeton, territoire) or []
     if not grappes:
         st.info("Aucune grappe : lancez l'appariement.")
-    for g in grappes:
+    else:
+        st.caption(f"{len(grappes)} grappe(s), dont {sum(map(a_faire, grappes))} "
+                   "attendent une action de votre part (affichées en premier).")
+    cartes, plus = cartes_par_pages(grappes, a_faire, "grappes_coordinateur", "grappe(s)")
+    for g in cartes:
         carte_grappe(reg, jeton, g)
+    plus()
     if any(g.statut == "proposee" for g in grappes):
         # the territory's declarations: the candidates to add to a proposed grappe
         edit_grappe(reg, jeton, grappes, call(reg.declarations, jeton, territoire) or [])

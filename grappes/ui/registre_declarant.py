@@ -36,6 +36,7 @@ from grappes.ui.navigation import lazy_expander, lazy_tabs
 from grappes.ui.registre_commun import (
     RATTACHEMENT_LABELS,
     call,
+    cartes_par_pages,
     contact_text,
     esms_table,
     members_table,
@@ -254,36 +255,26 @@ def ma_declaration(reg: Registry, jeton: str) -> None:
         declaration_form(reg, jeton)
 
 
-#: invitation cards drawn at once: each card reads its grappe's facts (amount, partners,
-#: points), so a federation invited into 30 grappes would otherwise wait for all of them
-INVITATIONS_PAR_PAGE = 10
-
-
-def invitations_a_afficher(invitations: list, affichees: int) -> tuple[list, int]:
-    """The cards of the current page: those awaiting an answer first (stable order
-    otherwise), at most ``affichees``; and how many remain behind the « more » button."""
-    ordered = sorted(invitations, key=lambda inv: inv.statut != "en_attente")
-    return ordered[:affichees], max(0, len(ordered) - affichees)
+def en_attente(inv) -> bool:
+    """An invitation awaiting the déclarant's answer (its card comes first)."""
+    return inv.statut == "en_attente"
 
 
 def mes_invitations(reg: Registry, jeton: str) -> None:
-    """Drawn by pages of ``INVITATIONS_PAR_PAGE`` so that opening the tab costs the same for
-    3 or 30 grappes."""
+    """Drawn by pages (``grappes.ui.registre_commun.CARTES_PAR_PAGE``), those awaiting an
+    answer first: each card reads its grappe's facts (amount, partners, points), so a
+    federation invited into 30 grappes would otherwise wait for all of them."""
     invitations = call(reg.mes_invitations, jeton) or []
     if not invitations:
         st.info("Aucune invitation pour l'instant.")
         return
-    en_attente = sum(inv.statut == "en_attente" for inv in invitations)
-    st.caption(f"{len(invitations)} invitation(s), dont {en_attente} en attente de "
+    attente = sum(map(en_attente, invitations))
+    st.caption(f"{len(invitations)} invitation(s), dont {attente} en attente de "
                "votre réponse.")
-    shown = st.session_state.setdefault("invitations_affichees", INVITATIONS_PAR_PAGE)
-    cartes, reste = invitations_a_afficher(invitations, shown)
+    cartes, plus = cartes_par_pages(invitations, en_attente, "invitations", "invitation(s)")
     for inv in cartes:
         carte_invitation(reg, jeton, inv)
-    if reste and st.button(f"Afficher {min(reste, INVITATIONS_PAR_PAGE)} invitation(s) de "
-                           f"plus (encore {reste})", key="invitations_suivantes"):
-        st.session_state["invitations_affichees"] = shown + INVITATIONS_PAR_PAGE
-        st.rerun()
+    plus()
 
 
 @st.fragment
