@@ -154,6 +154,13 @@ def test_submitting_to_the_ars_says_so_and_changes_the_state(world, monkeypatch)
     at = page(world, "coord", monkeypatch,
               onglet=(registre_coordinateur.ONGLET, "Grappes et invitations"))
     assert any("état : **constituée**" in m.value for m in at.markdown)
+    grappes = w.reg.grappes(w.coord, ["37"])
+    waiting = sum(map(registre_coordinateur.a_faire, grappes))
+    assert waiting >= 1 and any(  # the constituted grappe waits to be submitted
+        c.value == f"{len(grappes)} grappe(s), dont {waiting} attendent une action de votre "
+        "part (affichées en premier)." for c in at.caption), [c.value for c in at.caption]
+    assert len(grappes) <= CARTES_PAR_PAGE and not [
+        b for b in at.button if b.key == "grappes_coordinateur_suivantes"]
     next(b for b in at.button if b.label == "Soumettre à l'ARS").click().run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
