@@ -8,7 +8,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from grappes.ui import afterpaint, navigation
+from grappes.ui import navigation
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 300
@@ -17,15 +17,13 @@ TIMEOUT = 300
 def new_visitor(tab: str | None = None) -> AppTest:
     """A new visitor's page once their browser has painted the first run (with ``tab``,
     arriving by a link naming that tab, « ?onglet=… »). The first run of the « Proposition »
-    tab draws the headline figures alone; the browser's signal marks the session and the
-    whole page is drawn (``grappes.ui.afterpaint.first_glance``): the flag is set here as
-    the signal's callback sets it."""
+    tab draws the headline figures alone; the browser's signal reruns the page, which is
+    drawn whole (``grappes.ui.afterpaint.first_glance``): the second run here."""
     test = AppTest.from_file(APP, default_timeout=TIMEOUT)
     if tab is not None:
         test.query_params[navigation.TAB_KEY] = tab
     test.run()
     assert not test.exception, test.exception
-    test.session_state[afterpaint.painted_key(afterpaint.PAGE)] = True
     test.run()
     assert not test.exception, test.exception
     return test

@@ -45,8 +45,9 @@ def metric(at: AppTest, label: str) -> str:
 
 def test_a_new_visitor_sees_the_figures_first_then_the_page():
     """The first run draws the headline figures alone (no sidebar choice, no table, no
-    panel) and the paint signal; once the browser's signal has marked the session, the
-    whole page is drawn, with the same figures (grappes.ui.afterpaint.first_glance)."""
+    panel) and the paint signal; the next run, which the browser's signal asks for (or any
+    click: a browser that never sends it is not stuck), draws the whole page with the same
+    figures (grappes.ui.afterpaint.first_glance)."""
     first = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not first.exception, first.exception
     figures = [(m.label, m.value) for m in first.metric]
@@ -55,8 +56,7 @@ def test_a_new_visitor_sees_the_figures_first_then_the_page():
     assert not first.dataframe and not first.selectbox and not first.radio
     assert not first.expander and not first.get("deck_gl_json_chart")
     assert [c.value for c in first.sidebar.caption] == ["Chargement des choix…"]
-    first.session_state[afterpaint.painted_key(afterpaint.PAGE)] = True
-    first.run()
+    first.run()  # no signal here: the rerun alone draws the whole page
     assert not first.exception, first.exception
     assert [(m.label, m.value) for m in first.metric] == figures
     assert first.radio(key="source").value == SAMPLE_LABEL

@@ -24,8 +24,9 @@ at once, figures at 2.03 s; the figures alone first (title, tab bar, figures), 1
 against 1.31 s for the smallest Streamlit page with figures (``bench/ab_visitors.py``
 compares checkouts so; ``bench/bench_app.py``, quiet: 1.18 s, floor 1.24 s). So a new
 visitor's first run of the « Proposition » tab draws the figures alone and this signal,
-outside any fragment: its trigger marks the session and reruns the whole page, which draws
-the rest (sidebar, tables, panels; the map after the next paint).
+outside any fragment: its trigger reruns the whole page, which draws the rest (sidebar,
+tables, panels; the map after the next paint). The glance marks the session itself, so
+that any next run (the signal's, or a click) draws the whole page.
 """
 
 from __future__ import annotations
@@ -73,16 +74,20 @@ def after_paint(draw: Callable[[], None], key: str, waiting: str) -> None:
 def first_glance(tab: str, source_is_sample: bool) -> bool:
     """This run is a new visitor's first of the « Proposition » tab on the sample: it draws
     the headline figures and :func:`then_the_rest`, nothing else (the sidebar's choices are
-    their defaults; an upload needs the sidebar's file fields at once)."""
+    their defaults; an upload needs the sidebar's file fields at once). Once per session:
+    the next run draws the whole page, whether the browser's signal or a click asks for it
+    (a browser that never sends the signal is never stuck on the figures)."""
     from grappes.ui.navigation import PROPOSAL
 
-    return (tab == PROPOSAL and source_is_sample
-            and not st.session_state.get(painted_key(PAGE)))
+    if tab != PROPOSAL or not source_is_sample or st.session_state.get(painted_key(PAGE)):
+        return False
+    _mark(PAGE)
+    return True
 
 
 def then_the_rest() -> None:
     """The signal of a first glance: once painted, the whole page reruns and draws all."""
-    _signal(key=f"_signal_{PAGE}", on_peint_change=lambda: _mark(PAGE))
+    _signal(key=f"_signal_{PAGE}", on_peint_change=lambda: None)
 
 
 def _mark(key: str) -> None:
