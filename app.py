@@ -66,6 +66,8 @@ def page() -> None:
     view = territory_and_field(result, choice.rules, glance)
     report = report_with_progress(data_key, result, view)
     if report is None:
+        if glance:  # the message is shown; the sidebar's choices follow, to change them
+            afterpaint.then_the_rest()
         return
     scenario = scenario_for(scenfile.report_key(data_key, view), report)
     if scenario.current is None:

@@ -56,6 +56,7 @@ def test_a_new_visitor_sees_the_figures_first_then_the_page():
     assert not first.dataframe and not first.selectbox and not first.radio
     assert not first.expander and not first.get("deck_gl_json_chart")
     assert [c.value for c in first.sidebar.caption] == ["Chargement des choix…"]
+    assert paint_signals(first) == ["_signal_page"]
     first.run()  # no signal here: the rerun alone draws the whole page
     assert not first.exception, first.exception
     assert [(m.label, m.value) for m in first.metric] == figures
@@ -63,6 +64,30 @@ def test_a_new_visitor_sees_the_figures_first_then_the_page():
     assert first.selectbox(key="champ").value == "PA"
     assert frame_with(first, "detail") is not None
     assert "Chargement des choix…" not in [c.value for c in first.sidebar.caption]
+
+
+def paint_signals(at: AppTest) -> list[str]:
+    """The keys of the paint signals of the run (``grappes.ui.afterpaint``)."""
+    return [e.proto.id.rsplit("-", 1)[-1] for e in at.get("bidi_component")
+            if e.proto.component_name == "grappes_apres_affichage"]
+
+
+def test_a_failed_glance_still_asks_for_the_page(monkeypatch):
+    """A proposal that cannot be made at the first glance shows its message and still sends
+    the paint signal: the sidebar's choices follow, to change them."""
+    from grappes.core.errors import GrappesError
+    from grappes.ui import proposalstate
+
+    def fails(*_args, **_kwargs):
+        raise GrappesError("essai d'échec")
+
+    monkeypatch.setattr(proposalstate, "compute_report", fails)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["Proposition impossible : essai d'échec"]
+    assert paint_signals(at) == ["_signal_page"] and not at.radio
+    at.run()
+    assert at.radio(key="source").value == SAMPLE_LABEL and not paint_signals(at)
 
 
 @pytest.mark.parametrize("how", ["autre onglet", "mes fichiers"])
