@@ -45,7 +45,11 @@ def call(fn, *args, **kw):
 
 
 def contact_text(c) -> str:
-    return "masqué" if c is None else f"{c.nom} — {c.email} — {c.telephone}"
+    """« Nom — e-mail — téléphone », without the parts left empty; « masqué » before every
+    member has accepted."""
+    if c is None:
+        return "masqué"
+    return " — ".join(part for part in (c.nom, c.email, c.telephone) if part) or "—"
 
 
 def esms_table(d) -> pd.DataFrame:

@@ -295,8 +295,8 @@ def carte_invitation(reg: Registry, jeton: str, inv) -> None:
         st.markdown(f"**Grappe {echapper(g.code)}** ({g.champ}, {g.n_esms} ESMS) — "
                     f"invitation : **{etat}** — grappe : "
                     f"{etat_grappe(g.statut, g.soumise_ars)}")
-        fiche_invitation(reg, jeton, inv)
-        petit_tableau(members_table(g))
+        if not fiche_invitation(reg, jeton, inv):  # its table already lists the members
+            petit_tableau(members_table(g))
         if g.tous_acceptes:
             st.success("Tous les membres ont accepté : leurs coordonnées sont visibles.")
             for m in g.membres:
@@ -307,9 +307,11 @@ def carte_invitation(reg: Registry, jeton: str, inv) -> None:
             c2.button("Décliner", key=f"dec{inv.id}")
 
 
-def fiche_invitation(reg: Registry, jeton: str, inv) -> None:
+def fiche_invitation(reg: Registry, jeton: str, inv) -> bool:
     """The facts to decide: amount, ESMS, grid points, distance, and each partner OG with its
-    name, ESMS, distance and indicative share. Read once per composition of the grappe
+    name, ESMS, distance, indicative share and answer, in one table (the card's only one:
+    two tables of the same OGs were twice the cells for the browser to draw). False when
+    the facts could not be read (the message says why). Read once per composition of the grappe
     (session): an answer to an invitation changes the grappe's version, not these facts,
     and re-reading them (the what-if evaluation) was most of a click's time. One entry per
     invitation (its latest composition): the session's cache never outgrows the page."""
@@ -320,7 +322,9 @@ def fiche_invitation(reg: Registry, jeton: str, inv) -> None:
         cache[inv.id] = (composition, call(reg.fiche_invitation, jeton, inv.id))
     f = cache[inv.id][1]
     if f is None:
-        return
+        return False
+    answers = {m.finess_ej: INVITATION_STATUT_LABELS.get(m.invitation or "", m.invitation or "—")
+               for m in g.membres}
     cols = st.columns(4)
     cols[0].metric("Financement de la grappe", euros(f.total))
     cols[1].metric("ESMS", f.n_esms)
@@ -334,4 +338,6 @@ def fiche_invitation(reg: Registry, jeton: str, inv) -> None:
             km_text(p.km) if p.km is not None else "—"),
         "porteur": "oui" if p.porteur else "non",
         "part indicative (ESMS de l'OG ; lignes projet au porteur)": euros(p.part_indicative),
+        "invitation": answers.get(p.finess_ej, "—"),
     } for p in f.partenaires]))  # fmt: skip
+    return True

@@ -195,6 +195,9 @@ def test_an_invitation_shows_partners_distance_amounts_and_points(world, monkeyp
     table = next(f for f in frames(at) if share in f.columns)
     assert set(table["nom"]) == {names[OG_A], names[OG_B]}
     assert "mon OG" in set(table["distance de mon OG"])
+    # one table per card: each OG's answer is in it, no second table of the same OGs
+    assert set(table["invitation"]) <= {"en attente de réponse", "acceptée", "déclinée"}
+    assert not [f for f in frames(at) if "rattachement" in f.columns]
     # the session keeps one fiche per invitation shown, whatever the reruns
     shown = {i.id for i in w.reg.mes_invitations(w.a)}
     at.run()
@@ -350,3 +353,16 @@ def test_the_invitations_tab_counts_them_and_offers_no_empty_page(world, monkeyp
     assert len([m for m in at.markdown if str(m.value).startswith("**Grappe ")]) == len(
         invitations)
     assert not [b for b in at.button if b.key == "invitations_suivantes"]
+
+
+def test_a_contact_reads_without_empty_parts():
+    from types import SimpleNamespace as Contact
+
+    from grappes.ui.registre_commun import contact_text
+
+    assert contact_text(None) == "masqué"
+    assert contact_text(Contact(nom="Bruno Petit", email="bruno@og-b.fr", telephone="")) \
+        == "Bruno Petit — bruno@og-b.fr"
+    assert contact_text(Contact(nom="A", email="a@x.fr", telephone="01 02 03 04 05")) \
+        == "A — a@x.fr — 01 02 03 04 05"
+    assert contact_text(Contact(nom="", email="", telephone="")) == "—"
