@@ -62,8 +62,12 @@ def ars(reg: Registry, jeton: str, moi) -> None:
         deps = sorted(set(par_dep["departement"].astype(str)))
     if ars_map.ars_map(data["carte"], deps, key="carte_ars") is None:
         st.info("Aucun ESMS déclaré avec une position dans ce territoire.")
-    st.markdown("**Grappes et leurs membres**")
-    for g in call(reg.grappes, jeton, territoire) or []:
+    st.markdown("**Grappes constituées et leurs membres**")
+    constituees = call(reg.grappes, jeton, territoire) or []  # the ARS reads only those
+    if not constituees:
+        st.caption("Aucune grappe constituée dans ce territoire pour l'instant : ses membres "
+                   "s'afficheront ici quand son coordinateur l'aura marquée constituée.")
+    for g in constituees:
         st.markdown(f"Grappe {echapper(g.code)} — {g.n_esms} ESMS — "
                     f"{euros(g.total) if g.total else 'financement non calculé'} — état : "
                     f"**{etat_grappe(g.statut, g.soumise_ars)}**")

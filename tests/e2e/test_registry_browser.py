@@ -332,6 +332,9 @@ def test_registry_journey(server):
             page.locator("[data-testid=stDeckGlJsonChart]").first.wait_for(timeout=T)
             page.get_by_text("Légende").first.wait_for(timeout=T)
             page.get_by_text("limite et nom de département").first.wait_for(timeout=T)
+            # none constituted yet: the ARS reads why the members' section is empty
+            page.get_by_text("Aucune grappe constituée dans ce territoire").first.wait_for(
+                timeout=T)
             in_french(page, url, where="ARS")
             page.get_by_text("Carte des ESMS déclarés").scroll_into_view_if_needed()
             page.wait_for_timeout(1500)  # the map's canvas is drawn

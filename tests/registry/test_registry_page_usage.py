@@ -291,6 +291,8 @@ def test_the_ars_view_shows_labels_and_amounts_not_raw_values(world, monkeypatch
     from grappes.core.formatting import euros
 
     assert euros(total) in set(grappes["financement"])  # « 730 000 € », not 730000.0
+    assert any(m.value == "**Grappes constituées et leurs membres**" for m in at.markdown)
+    assert not any("Aucune grappe constituée" in c.value for c in at.caption)
     n = next(x for x in at.number_input if x.label == "Déclaration n°")
     assert n.value is None and n.min == 1
     assert not any("constituee" in m.value for m in at.markdown)
