@@ -65,8 +65,9 @@ def ars(reg: Registry, jeton: str, moi) -> None:
     st.markdown("**Grappes constituées et leurs membres**")
     constituees = call(reg.grappes, jeton, territoire) or []  # the ARS reads only those
     if not constituees:
-        st.caption("Aucune grappe constituée dans ce territoire pour l'instant : ses membres "
-                   "s'afficheront ici quand son coordinateur l'aura marquée constituée.")
+        st.caption("Aucune grappe constituée dans ce territoire pour l'instant : les membres "
+                   "d'une grappe s'afficheront ici quand son coordinateur l'aura marquée "
+                   "constituée.")
     for g in constituees:
         st.markdown(f"Grappe {echapper(g.code)} — {g.n_esms} ESMS — "
                     f"{euros(g.total) if g.total else 'financement non calculé'} — état : "
