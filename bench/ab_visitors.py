@@ -27,20 +27,11 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_app import FLOOR_APP, launch, second_visitors  # noqa: E402
+from bench.bench_app import floor_root, launch, second_visitors  # noqa: E402
 from tests.e2e.streamlit_server import streamlit_app  # noqa: E402
 
 #: the name of the floor page in the table
 FLOOR = "plancher"
-
-
-def floor_root(folder: Path) -> Path:
-    """A checkout-like folder holding the floor page (its file watcher off, as the app's)."""
-    (folder / "app.py").write_text(FLOOR_APP, encoding="utf-8")
-    (folder / ".streamlit").mkdir()
-    (folder / ".streamlit" / "config.toml").write_text(
-        '[server]\nfileWatcherType = "none"\n', encoding="utf-8")
-    return folder
 
 
 def main() -> None:

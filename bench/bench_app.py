@@ -133,20 +133,26 @@ st.dataframe(pd.DataFrame({"grappe": ["PA-1"], "ESMS": [15]}))
 """
 
 
+def floor_root(folder: Path) -> Path:
+    """``folder`` made a checkout-like root holding :data:`FLOOR_APP`, served as the app is
+    (no watching of the source files); for :func:`floor_visitors` and
+    ``bench/ab_visitors.py``."""
+    (folder / "app.py").write_text(FLOOR_APP, encoding="utf-8")
+    (folder / ".streamlit").mkdir()
+    (folder / ".streamlit" / "config.toml").write_text('[server]\nfileWatcherType = "none"\n',
+                                                       encoding="utf-8")
+    return folder
+
+
 def floor_visitors(browser: Any, visits: int) -> list[float]:
     """``visits`` new visitors of :data:`FLOOR_APP` (its own server, warm): seconds to the
     figures, measured as :func:`second_visitors` measures the app's."""
     from tests.e2e.streamlit_server import streamlit_app
 
-    with tempfile.TemporaryDirectory() as folder:
-        (Path(folder) / "app.py").write_text(FLOOR_APP, encoding="utf-8")
-        settings = Path(folder) / ".streamlit"
-        settings.mkdir()  # served as the app is: no watching of the source files
-        (settings / "config.toml").write_text('[server]\nfileWatcherType = "none"\n',
-                                              encoding="utf-8")
-        with streamlit_app(root=Path(folder)) as url:
-            second_visitors(browser, url, 1)  # the first visit warms the server
-            return second_visitors(browser, url, visits)["chiffres"]
+    with tempfile.TemporaryDirectory() as folder, \
+            streamlit_app(root=floor_root(Path(folder))) as url:
+        second_visitors(browser, url, 1)  # the first visit warms the server
+        return second_visitors(browser, url, visits)["chiffres"]
 
 
 def select_grappe_seconds(page: Any, runs: int) -> dict[str, list[float]]:

@@ -60,11 +60,16 @@ def esms_table(d) -> pd.DataFrame:
         "département": e.departement} for e in d.esms])  # fmt: skip
 
 
+def reponse_text(m) -> str:
+    """A member's answer to its invitation, in French (« — » before any invitation)."""
+    return INVITATION_STATUT_LABELS.get(m.invitation or "", m.invitation or "—")
+
+
 def members_table(g) -> pd.DataFrame:
     return pd.DataFrame([{
         "OG (FINESS EJ)": m.finess_ej, "nom": m.raison_sociale_ej, "ESMS": len(m.esms),
         "porteur": "oui" if m.finess_ej == g.porteur_ej else "non",
-        "invitation": INVITATION_STATUT_LABELS.get(m.invitation or "", m.invitation or "—"),
+        "invitation": reponse_text(m),
         "rattachement": "oui" if m.parle else "non",
         "contact": contact_text(m.contact),
     } for m in g.membres])  # fmt: skip

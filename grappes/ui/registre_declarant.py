@@ -42,6 +42,7 @@ from grappes.ui.registre_commun import (
     members_table,
     petit_tableau,
     plus_recente,
+    reponse_text,
 )
 
 
@@ -323,8 +324,7 @@ def fiche_invitation(reg: Registry, jeton: str, inv) -> bool:
     f = cache[inv.id][1]
     if f is None:
         return False
-    answers = {m.finess_ej: INVITATION_STATUT_LABELS.get(m.invitation or "", m.invitation or "—")
-               for m in g.membres}
+    answers = {m.finess_ej: reponse_text(m) for m in g.membres}
     cols = st.columns(4)
     cols[0].metric("Financement de la grappe", euros(f.total))
     cols[1].metric("ESMS", f.n_esms)
